@@ -1,0 +1,158 @@
+package org.inceptionj.api;
+
+/**
+ * The contract of a compute backend: the complete, closed list of primitives that InceptionJ's
+ * model, loss and optimizer are built from. A new backend implements these and nothing else;
+ * the conformance kit ({@code inceptionj-conformance-tests}) checks every one of them.
+ *
+ * <p>Conventions, for every method:
+ * <ul>
+ *   <li>Outputs come first in the argument list and are fully <b>overwritten</b> (never
+ *       accumulated into) unless the method says otherwise.</li>
+ *   <li>All tensors are float32, dense, row-major; images are NCHW.</li>
+ *   <li>Arguments were validated by {@link Ops} (shapes agree, tensors open and of this backend,
+ *       output shapes as documented there). A backend may assume this; {@link Ops} is the public
+ *       entry point, these are the primitives beneath it.</li>
+ *   <li>An output never aliases an input unless the method says it may.</li>
+ *   <li>Results must be deterministic for a fixed configuration (same inputs, same thread count:
+ *       same bits).</li>
+ * </ul>
+ * Tolerances that the conformance kit allows against double-precision references are documented
+ * there, per op.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** The name it is selected by, e.g. {@code cpu}. */
+    String name();
+
+    /** One line on how it is configured (threads, vector width, device), for logs and the CLI. */
+    String describe();
+
+    // ---------------------------------------------------------------- memory
+
+    /** A new zero-filled tensor, owned by the current {@link TensorScope} if any. */
+    Tensor allocate(Shape shape);
+
+    /** dst[i] = src[srcOffset + i] for i in [0, dst.size()). */
+    void write(Tensor dst, float[] src, int srcOffset);
+
+    /** dst[dstOffset + i] = src[i] for i in [0, src.size()). */
+    void read(Tensor src, float[] dst, int dstOffset);
+
+    /** out[i] = x[i]; same element count, shapes may differ (a reshape). */
+    void copy(Tensor out, Tensor x);
+
+    /** Bytes held by tensors of this backend that are not yet closed (for leak checks). */
+    long liveBytes();
+
+    // ---------------------------------------------------------------- fills
+
+    /** out[i] = value. */
+    void fill(Tensor out, float value);
+
+    /**
+     * Seeded random fill: out[i] = {@link RandomStream#uniform}, {@link RandomStream#normal} or
+     * {@link RandomStream#truncatedNormal} of (seed, i), mapped to the distribution's parameters.
+     * The stream is defined by the API, so every backend produces the same numbers.
+     *
+     * @param a lower bound (uniform) or mean (normal, truncated normal)
+     * @param b upper bound (uniform) or standard deviation (normal, truncated normal: cut at ±2σ)
+     */
+    void fillRandom(Tensor out, RandomStream.Distribution distribution, long seed, float a, float b);
+
+    // ---------------------------------------------------------------- elementwise
+
+    /** out = f(x). out may alias x. */
+    void unary(UnaryOp op, Tensor out, Tensor x);
+
+    /** out = f(a, b) with NumPy broadcasting of a and b to out's shape. out may alias a (not b unless same shape). */
+    void binary(BinaryOp op, Tensor out, Tensor a, Tensor b);
+
+    /** out = alpha·x + beta. out may alias x. */
+    void affine(Tensor out, Tensor x, float alpha, float beta);
+
+    /** out = min(max(x, lo), hi). out may alias x. */
+    void clip(Tensor out, Tensor x, float lo, float hi);
+
+    // ---------------------------------------------------------------- reductions
+
+    /**
+     * Reduces x over the axes flagged in {@code reduceAxis} (length = rank of x). out holds the
+     * keepdims layout (x's shape with each reduced axis set to 1); its declared shape may drop those
+     * axes, which moves no element. MEAN divides by the number of reduced elements.
+     */
+    void reduce(ReduceOp op, Tensor out, Tensor x, boolean[] reduceAxis);
+
+    // ---------------------------------------------------------------- layout
+
+    /** Concatenates parts along {@code axis} into out, in order. */
+    void concat(Tensor out, Tensor[] parts, int axis);
+
+    /** out = x[..., start : start + out.dim(axis), ...] along {@code axis} (a split is several slices). */
+    void slice(Tensor out, Tensor x, int axis, int start);
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /**
+     * out[M,N] = op(a)·op(b), where op(a) is a[M,K] or, with transA, the transpose of a[K,M];
+     * op(b) is b[K,N] or, with transB, the transpose of b[N,K].
+     */
+    void matmul(Tensor out, Tensor a, Tensor b, boolean transA, boolean transB);
+
+    /**
+     * 2-D cross-correlation: out[n,co,oh,ow] = bias[co] + Σ_{ci,i,j} x[n,ci,ih,iw]·w[co,ci,i,j]
+     * with ih = oh·sH − padTop + i·dH, iw = ow·sW − padLeft + j·dW; cells outside x are zero.
+     * x [N,Cin,H,W], w [Cout,Cin,kh,kw], bias [Cout] or null, out [N,Cout,outH,outW].
+     */
+    void conv2d(Tensor out, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec);
+
+    // ---------------------------------------------------------------- normalization
+
+    /**
+     * Batch norm with given statistics (inference), channel axis 1 of x [N,C,...]:
+     * out = gamma[c]·(x − mean[c]) / √(var[c] + eps) + beta[c].
+     */
+    void batchNormInference(Tensor out, Tensor x, Tensor gamma, Tensor beta,
+                            Tensor mean, Tensor var, float eps);
+
+    /**
+     * Batch norm with batch statistics (training), channel axis 1 of x [N,C,...]. Over the
+     * M = N·(spatial) values of each channel: μ = mean, σ² = biased variance;
+     * out = gamma·(x − μ)·invStd + beta with invStd = 1/√(σ² + eps).
+     * Writes saveMean = μ and saveInvStd = invStd (what backward needs), and <b>updates in place</b>
+     * runningMean ← (1 − momentum)·runningMean + momentum·μ and
+     * runningVar ← (1 − momentum)·runningVar + momentum·σ²·M/(M − 1) (unbiased; PyTorch's rule,
+     * momentum 0.1 there). With M = 1 the unbiased variance is taken as σ².
+     */
+    void batchNormTraining(Tensor out, Tensor saveMean, Tensor saveInvStd, Tensor x,
+                           Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                           float eps, float momentum);
+
+    // ---------------------------------------------------------------- pooling
+
+    /** Max pool over NCHW windows; padded cells act as −∞. */
+    void maxPool2d(Tensor out, Tensor x, Pool2dSpec spec);
+
+    /** Average pool over NCHW windows; the divisor follows {@link Pool2dSpec#countIncludePad()}. */
+    void avgPool2d(Tensor out, Tensor x, Pool2dSpec spec);
+
+    // ---------------------------------------------------------------- softmax
+
+    /**
+     * Softmax along {@code axis}: out = exp(x − max) / Σ exp(x − max); with {@code log},
+     * log-softmax: out = x − max − log Σ exp(x − max). Computed stably (max subtracted).
+     */
+    void softmax(Tensor out, Tensor x, int axis, boolean log);
+
+    // ---------------------------------------------------------------- regularization
+
+    /**
+     * Inverted dropout: mask[i] = 0 with probability p, else 1/(1 − p), drawn from
+     * {@link RandomStream#uniform}(seed, i) &lt; p; out = x·mask. p in [0, 1).
+     */
+    void dropout(Tensor out, Tensor mask, Tensor x, float p, long seed);
+
+    /** Releases pools, threads and device resources. Tensors still open become unusable. */
+    @Override
+    void close();
+}

@@ -1,0 +1,658 @@
+package org.inceptionj.api;
+
+import java.util.Arrays;
+
+/**
+ * The public, validated operations on tensors. Each method checks its arguments (open tensors of
+ * one backend, ranks, shapes, geometry) and throws {@link IllegalArgumentException} or
+ * {@link IllegalStateException} with a message that names the op and the offending shapes or
+ * values; then it allocates the output in the current {@link TensorScope} and calls the
+ * {@link Backend} primitive of the same name. Inputs are never modified, except the running
+ * statistics of {@link #batchNormTraining}.
+ */
+public final class Ops {
+    private Ops() {
+    }
+
+    // ================================================================ creation and copies
+
+    /** A zero-filled tensor. */
+    public static Tensor zeros(Backend backend, Shape shape) {
+        requireBackend("zeros", backend);
+        return backend.allocate(requireShape("zeros", shape));
+    }
+
+    /** A tensor filled with {@code value}. */
+    public static Tensor full(Backend backend, Shape shape, float value) {
+        Tensor t = zeros(backend, shape);
+        backend.fill(t, value);
+        return t;
+    }
+
+    /** A tensor holding a copy of {@code data} (row-major, exactly shape.size() values). */
+    public static Tensor fromArray(Backend backend, Shape shape, float... data) {
+        requireBackend("fromArray", backend);
+        requireShape("fromArray", shape);
+        if (data == null) {
+            throw new IllegalArgumentException("fromArray: data is null for shape " + shape);
+        }
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("fromArray: shape " + shape + " needs " + shape.size()
+                    + " values, got " + data.length);
+        }
+        Tensor t = backend.allocate(shape);
+        backend.write(t, data, 0);
+        return t;
+    }
+
+    /** Seeded random tensor; see {@link RandomStream} and {@link Backend#fillRandom}. */
+    public static Tensor random(Backend backend, Shape shape, RandomStream.Distribution distribution,
+                                long seed, float a, float b) {
+        requireBackend("random", backend);
+        requireShape("random", shape);
+        if (distribution == null) {
+            throw new IllegalArgumentException("random: distribution is null");
+        }
+        if (!Float.isFinite(a) || !Float.isFinite(b)) {
+            throw new IllegalArgumentException("random " + distribution + ": parameters must be finite, got ("
+                    + a + ", " + b + ")");
+        }
+        if (distribution == RandomStream.Distribution.UNIFORM ? b < a : b < 0) {
+            throw new IllegalArgumentException("random " + distribution + ": "
+                    + (distribution == RandomStream.Distribution.UNIFORM ? "upper bound " + b + " < lower bound " + a
+                    : "standard deviation " + b + " < 0"));
+        }
+        Tensor t = backend.allocate(shape);
+        backend.fillRandom(t, distribution, seed, a, b);
+        return t;
+    }
+
+    /** Uniform on [lo, hi). */
+    public static Tensor uniform(Backend backend, Shape shape, long seed, float lo, float hi) {
+        return random(backend, shape, RandomStream.Distribution.UNIFORM, seed, lo, hi);
+    }
+
+    /** Normal(mean, std). */
+    public static Tensor normal(Backend backend, Shape shape, long seed, float mean, float std) {
+        return random(backend, shape, RandomStream.Distribution.NORMAL, seed, mean, std);
+    }
+
+    /** Normal(mean, std) cut at mean ± 2·std. */
+    public static Tensor truncatedNormal(Backend backend, Shape shape, long seed, float mean, float std) {
+        return random(backend, shape, RandomStream.Distribution.TRUNCATED_NORMAL, seed, mean, std);
+    }
+
+    /** A copy of x. */
+    public static Tensor copy(Tensor x) {
+        checkOpen("copy", x);
+        Tensor out = x.backend().allocate(x.shape());
+        x.backend().copy(out, x);
+        return out;
+    }
+
+    /** A copy of x with another shape of the same element count. */
+    public static Tensor reshape(Tensor x, Shape shape) {
+        checkOpen("reshape", x);
+        requireShape("reshape", shape);
+        if (shape.size() != x.size()) {
+            throw new IllegalArgumentException("reshape: cannot reshape " + x.shape() + " (" + x.size()
+                    + " elements) to " + shape + " (" + shape.size() + " elements)");
+        }
+        Tensor out = x.backend().allocate(shape);
+        x.backend().copy(out, x);
+        return out;
+    }
+
+    /** Reshape to 2-D [prod(dims[0, axis)), prod(dims[axis, rank))], as ONNX Flatten; axis in [−rank, rank]. */
+    public static Tensor flatten(Tensor x, int axis) {
+        checkOpen("flatten", x);
+        int r = x.shape().rank();
+        int a = axis < 0 ? axis + r : axis;
+        if (a < 0 || a > r) {
+            throw new IllegalArgumentException("flatten: axis " + axis + " out of range for " + x.shape());
+        }
+        return reshape(x, Shape.of(x.shape().sizeBetween(0, a), x.shape().sizeBetween(a, r)));
+    }
+
+    // ================================================================ elementwise
+
+    public static Tensor unary(UnaryOp op, Tensor x) {
+        String name = op == null ? "unary" : op.name().toLowerCase();
+        checkOpen(name, x);
+        if (op == null) {
+            throw new IllegalArgumentException("unary: op is null");
+        }
+        Tensor out = x.backend().allocate(x.shape());
+        x.backend().unary(op, out, x);
+        return out;
+    }
+
+    public static Tensor relu(Tensor x) {
+        return unary(UnaryOp.RELU, x);
+    }
+
+    public static Tensor sqrt(Tensor x) {
+        return unary(UnaryOp.SQRT, x);
+    }
+
+    public static Tensor exp(Tensor x) {
+        return unary(UnaryOp.EXP, x);
+    }
+
+    public static Tensor log(Tensor x) {
+        return unary(UnaryOp.LOG, x);
+    }
+
+    public static Tensor neg(Tensor x) {
+        return unary(UnaryOp.NEG, x);
+    }
+
+    /** z = f(a, b) with NumPy broadcasting: shapes are aligned at the right; each pair of dims must be equal or 1. */
+    public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        String name = op == null ? "binary" : op.name().toLowerCase();
+        checkOpen(name, a, b);
+        if (op == null) {
+            throw new IllegalArgumentException("binary: op is null");
+        }
+        Shape out = broadcastShape(name, a.shape(), b.shape());
+        Tensor z = a.backend().allocate(out);
+        a.backend().binary(op, z, a, b);
+        return z;
+    }
+
+    public static Tensor add(Tensor a, Tensor b) {
+        return binary(BinaryOp.ADD, a, b);
+    }
+
+    public static Tensor sub(Tensor a, Tensor b) {
+        return binary(BinaryOp.SUB, a, b);
+    }
+
+    public static Tensor mul(Tensor a, Tensor b) {
+        return binary(BinaryOp.MUL, a, b);
+    }
+
+    public static Tensor div(Tensor a, Tensor b) {
+        return binary(BinaryOp.DIV, a, b);
+    }
+
+    /** alpha·x + beta. */
+    public static Tensor affine(Tensor x, float alpha, float beta) {
+        checkOpen("affine", x);
+        Tensor out = x.backend().allocate(x.shape());
+        x.backend().affine(out, x, alpha, beta);
+        return out;
+    }
+
+    /** alpha·x. */
+    public static Tensor scale(Tensor x, float alpha) {
+        return affine(x, alpha, 0f);
+    }
+
+    /** min(max(x, lo), hi); lo may be −∞ and hi +∞ for a one-sided clip. */
+    public static Tensor clip(Tensor x, float lo, float hi) {
+        checkOpen("clip", x);
+        if (Float.isNaN(lo) || Float.isNaN(hi)) {
+            throw new IllegalArgumentException("clip: bounds must not be NaN, got [" + lo + ", " + hi + "]");
+        }
+        Tensor out = x.backend().allocate(x.shape());
+        x.backend().clip(out, x, lo, hi);
+        return out;
+    }
+
+    /** The NumPy broadcast of two shapes, or an exception naming both. */
+    public static Shape broadcastShape(String op, Shape a, Shape b) {
+        int r = Math.max(a.rank(), b.rank());
+        int[] d = new int[r];
+        for (int i = 0; i < r; i++) {
+            int da = i < r - a.rank() ? 1 : a.dim(i - (r - a.rank()));
+            int db = i < r - b.rank() ? 1 : b.dim(i - (r - b.rank()));
+            if (da != db && da != 1 && db != 1) {
+                throw new IllegalArgumentException(op + ": shapes " + a + " and " + b
+                        + " do not broadcast (axis " + i + ": " + da + " vs " + db + ")");
+            }
+            d[i] = da == 1 ? db : da;
+        }
+        return Shape.of(d);
+    }
+
+    // ================================================================ reductions
+
+    /**
+     * Reduces over {@code axes} (negative counts from the end; none given = all axes). With
+     * {@code keepDims} the reduced axes stay as size 1, otherwise they are removed.
+     */
+    public static Tensor reduce(ReduceOp op, Tensor x, boolean keepDims, int... axes) {
+        String name = op == null ? "reduce" : "reduce" + op.name().charAt(0) + op.name().substring(1).toLowerCase();
+        checkOpen(name, x);
+        if (op == null) {
+            throw new IllegalArgumentException("reduce: op is null");
+        }
+        int r = x.shape().rank();
+        boolean[] flag = new boolean[r];
+        if (axes == null || axes.length == 0) {
+            Arrays.fill(flag, true);
+        } else {
+            for (int a : axes) {
+                int n = a < 0 ? a + r : a;
+                if (n < 0 || n >= r) {
+                    throw new IllegalArgumentException(name + ": axis " + a + " out of range for " + x.shape());
+                }
+                if (flag[n]) {
+                    throw new IllegalArgumentException(name + ": axis " + a + " given twice in " + Arrays.toString(axes));
+                }
+                flag[n] = true;
+            }
+        }
+        if (op == ReduceOp.MAX) {
+            for (int i = 0; i < r; i++) {
+                if (flag[i] && x.shape().dim(i) == 0) {
+                    throw new IllegalArgumentException(name + ": cannot take the max over empty axis " + i + " of " + x.shape());
+                }
+            }
+        }
+        int[] outDims = new int[r];
+        int kept = 0;
+        for (int i = 0; i < r; i++) {
+            outDims[i] = flag[i] ? 1 : x.shape().dim(i);
+            if (!flag[i]) {
+                kept++;
+            }
+        }
+        Shape outShape;
+        if (keepDims) {
+            outShape = Shape.of(outDims);
+        } else {
+            int[] d = new int[kept];
+            for (int i = 0, j = 0; i < r; i++) {
+                if (!flag[i]) {
+                    d[j++] = outDims[i];
+                }
+            }
+            outShape = Shape.of(d);
+        }
+        // Dropping size-1 axes does not move elements, so the backend may write the keepdims layout.
+        Tensor out = x.backend().allocate(outShape);
+        x.backend().reduce(op, out, x, flag);
+        return out;
+    }
+
+    public static Tensor sum(Tensor x, int... axes) {
+        return reduce(ReduceOp.SUM, x, false, axes);
+    }
+
+    public static Tensor mean(Tensor x, int... axes) {
+        return reduce(ReduceOp.MEAN, x, false, axes);
+    }
+
+    // ================================================================ layout
+
+    /** Concatenation along {@code axis}; all other dims must agree. */
+    public static Tensor concat(int axis, Tensor... parts) {
+        if (parts == null || parts.length == 0) {
+            throw new IllegalArgumentException("concat: no tensors given");
+        }
+        checkOpen("concat", parts);
+        Shape first = parts[0].shape();
+        int a = axisOf("concat", first, axis);
+        int total = 0;
+        for (Tensor p : parts) {
+            Shape s = p.shape();
+            if (s.rank() != first.rank()) {
+                throw new IllegalArgumentException("concat: ranks differ: " + shapes(parts));
+            }
+            for (int i = 0; i < s.rank(); i++) {
+                if (i != a && s.dim(i) != first.dim(i)) {
+                    throw new IllegalArgumentException("concat along axis " + axis + ": shapes " + shapes(parts)
+                            + " differ on axis " + i);
+                }
+            }
+            total += s.dim(a);
+        }
+        Tensor out = parts[0].backend().allocate(first.with(a, total));
+        parts[0].backend().concat(out, parts.clone(), a);
+        return out;
+    }
+
+    /** x[..., start : start + length, ...] along {@code axis}, as a new tensor. */
+    public static Tensor slice(Tensor x, int axis, int start, int length) {
+        checkOpen("slice", x);
+        int a = axisOf("slice", x.shape(), axis);
+        int n = x.shape().dim(a);
+        if (start < 0 || length < 0 || start + (long) length > n) {
+            throw new IllegalArgumentException("slice: range [" + start + ", " + ((long) start + length)
+                    + ") is outside axis " + axis + " of size " + n + " in " + x.shape());
+        }
+        Tensor out = x.backend().allocate(x.shape().with(a, length));
+        x.backend().slice(out, x, a, start);
+        return out;
+    }
+
+    /** Splits along {@code axis} into consecutive pieces of the given sizes, which must add up to the axis. */
+    public static Tensor[] split(Tensor x, int axis, int... sizes) {
+        checkOpen("split", x);
+        int a = axisOf("split", x.shape(), axis);
+        long sum = 0;
+        for (int s : sizes) {
+            if (s < 0) {
+                throw new IllegalArgumentException("split: negative size " + s + " in " + Arrays.toString(sizes));
+            }
+            sum += s;
+        }
+        if (sum != x.shape().dim(a)) {
+            throw new IllegalArgumentException("split: sizes " + Arrays.toString(sizes) + " add up to " + sum
+                    + ", axis " + axis + " of " + x.shape() + " has " + x.shape().dim(a));
+        }
+        Tensor[] out = new Tensor[sizes.length];
+        int start = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            out[i] = slice(x, a, start, sizes[i]);
+            start += sizes[i];
+        }
+        return out;
+    }
+
+    // ================================================================ linear algebra
+
+    /** a[M,K]·b[K,N]. */
+    public static Tensor matmul(Tensor a, Tensor b) {
+        return matmul(a, b, false, false);
+    }
+
+    /** op(a)·op(b) for 2-D a and b; see {@link Backend#matmul}. */
+    public static Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
+        checkOpen("matmul", a, b);
+        requireRank("matmul", a, 2, "a");
+        requireRank("matmul", b, 2, "b");
+        int m = transA ? a.shape().dim(1) : a.shape().dim(0);
+        int ka = transA ? a.shape().dim(0) : a.shape().dim(1);
+        int kb = transB ? b.shape().dim(1) : b.shape().dim(0);
+        int n = transB ? b.shape().dim(0) : b.shape().dim(1);
+        if (ka != kb) {
+            throw new IllegalArgumentException("matmul: a " + a.shape() + (transA ? "ᵀ" : "") + " and b " + b.shape()
+                    + (transB ? "ᵀ" : "") + " have inner dimensions " + ka + " != " + kb);
+        }
+        Tensor out = a.backend().allocate(Shape.of(m, n));
+        a.backend().matmul(out, a, b, transA, transB);
+        return out;
+    }
+
+    /**
+     * Fully connected layer y = x·wᵀ + bias, with x [N, in], w [out, in] (PyTorch's {@code nn.Linear}
+     * layout) and bias [out] or null.
+     */
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        checkOpen("linear", x, w);
+        requireRank("linear", x, 2, "input");
+        requireRank("linear", w, 2, "weight");
+        if (x.shape().dim(1) != w.shape().dim(1)) {
+            throw new IllegalArgumentException("linear: input " + x.shape() + " has " + x.shape().dim(1)
+                    + " features, weight " + w.shape() + " expects " + w.shape().dim(1));
+        }
+        if (bias != null) {
+            checkOpen("linear", x, bias);
+            if (!bias.shape().equals(Shape.of(w.shape().dim(0)))) {
+                throw new IllegalArgumentException("linear: bias " + bias.shape() + " must be [" + w.shape().dim(0)
+                        + "] for weight " + w.shape());
+            }
+        }
+        Tensor y = x.backend().allocate(Shape.of(x.shape().dim(0), w.shape().dim(0)));
+        x.backend().matmul(y, x, w, false, true);
+        if (bias != null) {
+            x.backend().binary(BinaryOp.ADD, y, y, bias);
+        }
+        return y;
+    }
+
+    /** 2-D convolution; see {@link Backend#conv2d}. bias may be null. */
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
+        checkOpen("conv2d", x, w);
+        if (spec == null) {
+            throw new IllegalArgumentException("conv2d: spec is null");
+        }
+        requireRank("conv2d", x, 4, "input [N,C,H,W]");
+        requireRank("conv2d", w, 4, "weight [Cout,Cin,kh,kw]");
+        Shape xs = x.shape(), ws = w.shape();
+        if (xs.dim(1) != ws.dim(1)) {
+            throw new IllegalArgumentException("conv2d: input " + xs + " has " + xs.dim(1) + " channels, weight "
+                    + ws + " expects " + ws.dim(1));
+        }
+        int kh = ws.dim(2), kw = ws.dim(3);
+        if (kh < 1 || kw < 1 || ws.dim(0) < 1) {
+            throw new IllegalArgumentException("conv2d: weight " + ws + " is empty");
+        }
+        checkPadding("conv2d", xs, ws, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(),
+                spec.dilationH() * (kh - 1) + 1, spec.dilationW() * (kw - 1) + 1, spec.toString());
+        int oh = spec.outH(xs.dim(2), kh), ow = spec.outW(xs.dim(3), kw);
+        if (oh < 1 || ow < 1) {
+            throw new IllegalArgumentException("conv2d: kernel " + kh + "x" + kw + " (" + spec
+                    + ") is larger than the padded input " + xs);
+        }
+        if (bias != null) {
+            checkOpen("conv2d", x, bias);
+            if (!bias.shape().equals(Shape.of(ws.dim(0)))) {
+                throw new IllegalArgumentException("conv2d: bias " + bias.shape() + " must be [" + ws.dim(0)
+                        + "] for weight " + ws);
+            }
+        }
+        Tensor out = x.backend().allocate(Shape.of(xs.dim(0), ws.dim(0), oh, ow));
+        x.backend().conv2d(out, x, w, bias, spec);
+        return out;
+    }
+
+    // ================================================================ normalization
+
+    /** Inference batch norm with running statistics; see {@link Backend#batchNormInference}. */
+    public static Tensor batchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps) {
+        checkOpen("batchNorm", x, gamma, beta, mean, var);
+        checkBatchNorm("batchNorm", x, eps, gamma, beta, mean, var);
+        Tensor out = x.backend().allocate(x.shape());
+        x.backend().batchNormInference(out, x, gamma, beta, mean, var, eps);
+        return out;
+    }
+
+    /** What training-mode batch norm returns: the output and the saved statistics backward needs. */
+    public record BatchNormResult(Tensor out, Tensor mean, Tensor invStd) {
+    }
+
+    /**
+     * Training batch norm with batch statistics; <b>updates runningMean and runningVar in place</b>.
+     * See {@link Backend#batchNormTraining}. momentum in [0, 1] (PyTorch convention: weight of the batch).
+     */
+    public static BatchNormResult batchNormTraining(Tensor x, Tensor gamma, Tensor beta,
+                                                    Tensor runningMean, Tensor runningVar,
+                                                    float eps, float momentum) {
+        checkOpen("batchNormTraining", x, gamma, beta, runningMean, runningVar);
+        checkBatchNorm("batchNormTraining", x, eps, gamma, beta, runningMean, runningVar);
+        if (!(momentum >= 0f && momentum <= 1f)) {
+            throw new IllegalArgumentException("batchNormTraining: momentum must be in [0, 1], got " + momentum);
+        }
+        int m = x.size() / x.shape().dim(1);
+        if (m < 1) {
+            throw new IllegalArgumentException("batchNormTraining: input " + x.shape() + " has no values per channel");
+        }
+        Backend be = x.backend();
+        Shape c = Shape.of(x.shape().dim(1));
+        Tensor out = be.allocate(x.shape());
+        Tensor mean = be.allocate(c);
+        Tensor invStd = be.allocate(c);
+        be.batchNormTraining(out, mean, invStd, x, gamma, beta, runningMean, runningVar, eps, momentum);
+        return new BatchNormResult(out, mean, invStd);
+    }
+
+    private static void checkBatchNorm(String op, Tensor x, float eps, Tensor... perChannel) {
+        if (x.shape().rank() < 2) {
+            throw new IllegalArgumentException(op + ": input " + x.shape() + " must have rank >= 2 ([N,C,...])");
+        }
+        int c = x.shape().dim(1);
+        String[] names = {"gamma", "beta", "mean", "var"};
+        for (int i = 0; i < perChannel.length; i++) {
+            if (!perChannel[i].shape().equals(Shape.of(c))) {
+                throw new IllegalArgumentException(op + ": " + names[i] + " " + perChannel[i].shape() + " must be ["
+                        + c + "] for input " + x.shape());
+            }
+        }
+        if (!(eps > 0f) || Float.isInfinite(eps)) {
+            throw new IllegalArgumentException(op + ": eps must be > 0 and finite, got " + eps);
+        }
+    }
+
+    // ================================================================ pooling
+
+    public static Tensor maxPool2d(Tensor x, Pool2dSpec spec) {
+        checkOpen("maxPool2d", x);
+        Tensor out = x.backend().allocate(poolShape("maxPool2d", x, spec));
+        x.backend().maxPool2d(out, x, spec);
+        return out;
+    }
+
+    public static Tensor avgPool2d(Tensor x, Pool2dSpec spec) {
+        checkOpen("avgPool2d", x);
+        Tensor out = x.backend().allocate(poolShape("avgPool2d", x, spec));
+        x.backend().avgPool2d(out, x, spec);
+        return out;
+    }
+
+    /** Mean over H and W: [N,C,H,W] → [N,C,1,1]. */
+    public static Tensor globalAvgPool(Tensor x) {
+        checkOpen("globalAvgPool", x);
+        requireRank("globalAvgPool", x, 4, "input [N,C,H,W]");
+        if (x.shape().dim(2) < 1 || x.shape().dim(3) < 1) {
+            throw new IllegalArgumentException("globalAvgPool: input " + x.shape() + " has an empty spatial grid");
+        }
+        return reduce(ReduceOp.MEAN, x, true, 2, 3);
+    }
+
+    private static Shape poolShape(String op, Tensor x, Pool2dSpec spec) {
+        if (spec == null) {
+            throw new IllegalArgumentException(op + ": spec is null");
+        }
+        requireRank(op, x, 4, "input [N,C,H,W]");
+        Shape xs = x.shape();
+        int keh = spec.dilationH() * (spec.kernelH() - 1) + 1, kew = spec.dilationW() * (spec.kernelW() - 1) + 1;
+        checkPadding(op, xs, null, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(), keh, kew,
+                spec.toString());
+        int oh = spec.outH(xs.dim(2)), ow = spec.outW(xs.dim(3));
+        if (oh < 1 || ow < 1) {
+            throw new IllegalArgumentException(op + ": kernel " + spec.kernelH() + "x" + spec.kernelW() + " (" + spec
+                    + ") is larger than the padded input " + xs);
+        }
+        return Shape.of(xs.dim(0), xs.dim(1), oh, ow);
+    }
+
+    /**
+     * Padding may be at most the (dilated) kernel extent minus one on each side: beyond that a
+     * window could lie wholly in the padding (an all-zero conv output, a −∞ max, an average over
+     * nothing), which is always a mistake in the caller's geometry.
+     */
+    private static void checkPadding(String op, Shape xs, Shape ws, int top, int bottom, int left, int right,
+                                     int extentH, int extentW, String spec) {
+        if (top > extentH - 1 || bottom > extentH - 1 || left > extentW - 1 || right > extentW - 1) {
+            throw new IllegalArgumentException(op + ": padding (top,left,bottom,right)=(" + top + "," + left + ","
+                    + bottom + "," + right + ") is larger than kernel extent " + extentH + "x" + extentW
+                    + " minus 1, for input " + xs + (ws == null ? "" : " and weight " + ws) + " (" + spec + ")");
+        }
+    }
+
+    // ================================================================ softmax
+
+    /** Softmax along {@code axis}. */
+    public static Tensor softmax(Tensor x, int axis) {
+        return softmax("softmax", x, axis, false);
+    }
+
+    /** Log-softmax along {@code axis}. */
+    public static Tensor logSoftmax(Tensor x, int axis) {
+        return softmax("logSoftmax", x, axis, true);
+    }
+
+    private static Tensor softmax(String op, Tensor x, int axis, boolean log) {
+        checkOpen(op, x);
+        int a = axisOf(op, x.shape(), axis);
+        Tensor out = x.backend().allocate(x.shape());
+        x.backend().softmax(out, x, a, log);
+        return out;
+    }
+
+    // ================================================================ regularization
+
+    /** Output and mask of dropout; the mask holds 0 or 1/(1−p), what backward multiplies by. */
+    public record DropoutResult(Tensor out, Tensor mask) {
+    }
+
+    /** Inverted dropout with drop probability p in [0, 1); see {@link Backend#dropout}. */
+    public static DropoutResult dropout(Tensor x, float p, long seed) {
+        checkOpen("dropout", x);
+        if (!(p >= 0f && p < 1f)) {
+            throw new IllegalArgumentException("dropout: probability p must be in [0, 1), got " + p);
+        }
+        Tensor out = x.backend().allocate(x.shape());
+        Tensor mask = x.backend().allocate(x.shape());
+        x.backend().dropout(out, mask, x, p, seed);
+        return new DropoutResult(out, mask);
+    }
+
+    // ================================================================ checks
+
+    /**
+     * Every tensor must be non-null, open, and of the first tensor's backend.
+     *
+     * @throws IllegalArgumentException for null or a tensor of another backend
+     * @throws IllegalStateException for a closed tensor
+     */
+    public static void checkOpen(String op, Tensor... ts) {
+        Backend be = null;
+        for (int i = 0; i < ts.length; i++) {
+            Tensor t = ts[i];
+            if (t == null) {
+                throw new IllegalArgumentException(op + ": argument " + i + " is null");
+            }
+            if (t.isClosed()) {
+                throw new IllegalStateException(op + ": tensor " + t.shape() + " (argument " + i + ") is closed");
+            }
+            if (be == null) {
+                be = t.backend();
+            } else if (t.backend() != be) {
+                throw new IllegalArgumentException(op + ": tensor " + t.shape() + " (argument " + i
+                        + ") belongs to backend '" + t.backend().name() + "' (" + t.backend().describe()
+                        + "), the others to '" + be.name() + "' (" + be.describe() + ")");
+            }
+        }
+    }
+
+    private static void requireBackend(String op, Backend backend) {
+        if (backend == null) {
+            throw new IllegalArgumentException(op + ": backend is null");
+        }
+    }
+
+    private static Shape requireShape(String op, Shape shape) {
+        if (shape == null) {
+            throw new IllegalArgumentException(op + ": shape is null");
+        }
+        return shape;
+    }
+
+    private static void requireRank(String op, Tensor t, int rank, String what) {
+        if (t.shape().rank() != rank) {
+            throw new IllegalArgumentException(op + ": " + what + " must have rank " + rank + ", got " + t.shape());
+        }
+    }
+
+    private static int axisOf(String op, Shape s, int axis) {
+        int r = s.rank();
+        int a = axis < 0 ? axis + r : axis;
+        if (a < 0 || a >= r) {
+            throw new IllegalArgumentException(op + ": axis " + axis + " out of range for " + s + " (rank " + r + ")");
+        }
+        return a;
+    }
+
+    private static String shapes(Tensor[] ts) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < ts.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(ts[i].shape());
+        }
+        return b.toString();
+    }
+}

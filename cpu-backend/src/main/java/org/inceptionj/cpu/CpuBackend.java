@@ -1,0 +1,205 @@
+package org.inceptionj.cpu;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.BinaryOp;
+import org.inceptionj.api.Conv2dSpec;
+import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.RandomStream;
+import org.inceptionj.api.ReduceOp;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.UnaryOp;
+
+/**
+ * The CPU backend: the oracle for every other backend. Each op lives in its own file with a plain
+ * loop that reads like the formula and, beside it, the Java Vector API kernel; {@link CpuConfig}
+ * selects which one runs ({@code -Dinceptionj.cpu.vector=false} runs everything plain). This
+ * class only dispatches.
+ */
+public final class CpuBackend implements Backend {
+    private final CpuConfig config;
+    private final Parallel parallel;
+    private final AtomicLong liveBytes = new AtomicLong();
+    private volatile boolean closed;
+
+    public CpuBackend(CpuConfig config) {
+        this.config = config;
+        this.parallel = new Parallel(config.threads());
+    }
+
+    /** Configured from system properties; see {@link CpuConfig#fromSystemProperties()}. */
+    public CpuBackend() {
+        this(CpuConfig.fromSystemProperties());
+    }
+
+    public CpuConfig config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String describe() {
+        return "cpu: " + config.threads() + " thread(s), "
+                + (config.vectorized() ? "Vector API " + Vectors.F.vectorBitSize() + "-bit (" + Vectors.F.length()
+                + " floats)" : "plain scalar loops (-D" + CpuConfig.VECTOR_PROPERTY + "=false)");
+    }
+
+    // ---------------------------------------------------------------- plumbing for the op files
+
+    Parallel parallel() {
+        return parallel;
+    }
+
+    boolean vectorized() {
+        return config.vectorized();
+    }
+
+    /** The array behind a tensor of this backend. */
+    static float[] data(Tensor t) {
+        return t.storage(CpuStorage.class).data;
+    }
+
+    void account(long bytes) {
+        liveBytes.addAndGet(bytes);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("cpu backend is closed");
+        }
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public Tensor allocate(Shape shape) {
+        checkOpen();
+        return new Tensor(this, shape, new CpuStorage(this, shape.size()));
+    }
+
+    @Override
+    public void write(Tensor dst, float[] src, int srcOffset) {
+        System.arraycopy(src, srcOffset, data(dst), 0, dst.size());
+    }
+
+    @Override
+    public void read(Tensor src, float[] dst, int dstOffset) {
+        System.arraycopy(data(src), 0, dst, dstOffset, src.size());
+    }
+
+    @Override
+    public void copy(Tensor out, Tensor x) {
+        System.arraycopy(data(x), 0, data(out), 0, x.size());
+    }
+
+    @Override
+    public long liveBytes() {
+        return liveBytes.get();
+    }
+
+    // ---------------------------------------------------------------- ops: one file each
+
+    @Override
+    public void fill(Tensor out, float value) {
+        Fills.fill(this, out, value);
+    }
+
+    @Override
+    public void fillRandom(Tensor out, RandomStream.Distribution distribution, long seed, float a, float b) {
+        Fills.fillRandom(this, out, distribution, seed, a, b);
+    }
+
+    @Override
+    public void unary(UnaryOp op, Tensor out, Tensor x) {
+        Elementwise.unary(this, op, out, x);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor out, Tensor a, Tensor b) {
+        Elementwise.binary(this, op, out, a, b);
+    }
+
+    @Override
+    public void affine(Tensor out, Tensor x, float alpha, float beta) {
+        Elementwise.affine(this, out, x, alpha, beta);
+    }
+
+    @Override
+    public void clip(Tensor out, Tensor x, float lo, float hi) {
+        Elementwise.clip(this, out, x, lo, hi);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Tensor out, Tensor x, boolean[] reduceAxis) {
+        Reduce.reduce(this, op, out, x, reduceAxis);
+    }
+
+    @Override
+    public void concat(Tensor out, Tensor[] parts, int axis) {
+        Layout.concat(this, out, parts, axis);
+    }
+
+    @Override
+    public void slice(Tensor out, Tensor x, int axis, int start) {
+        Layout.slice(this, out, x, axis, start);
+    }
+
+    @Override
+    public void matmul(Tensor out, Tensor a, Tensor b, boolean transA, boolean transB) {
+        MatMul.matmul(this, out, a, b, transA, transB);
+    }
+
+    @Override
+    public void conv2d(Tensor out, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
+        Conv2d.forward(this, out, x, w, bias, spec);
+    }
+
+    @Override
+    public void batchNormInference(Tensor out, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
+                                   float eps) {
+        BatchNorm.inference(this, out, x, gamma, beta, mean, var, eps);
+    }
+
+    @Override
+    public void batchNormTraining(Tensor out, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma,
+                                  Tensor beta, Tensor runningMean, Tensor runningVar, float eps, float momentum) {
+        BatchNorm.training(this, out, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, eps, momentum);
+    }
+
+    @Override
+    public void maxPool2d(Tensor out, Tensor x, Pool2dSpec spec) {
+        Pooling.max(this, out, x, spec);
+    }
+
+    @Override
+    public void avgPool2d(Tensor out, Tensor x, Pool2dSpec spec) {
+        Pooling.average(this, out, x, spec);
+    }
+
+    @Override
+    public void softmax(Tensor out, Tensor x, int axis, boolean log) {
+        Softmax.forward(this, out, x, axis, log);
+    }
+
+    @Override
+    public void dropout(Tensor out, Tensor mask, Tensor x, float p, long seed) {
+        Dropout.forward(this, out, mask, x, p, seed);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        parallel.close();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}
