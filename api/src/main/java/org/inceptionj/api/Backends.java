@@ -74,7 +74,7 @@ public final class Backends {
                     + e.getMessage() + ". Available backends: " + describe(providers)
                     + ". No other backend is used in its place.", e);
         }
-        LOG.log(System.Logger.Level.INFO, "InceptionJ backend ''{0}'' selected by {1}: {2}", p.name(), reason,
+        LOG.log(System.Logger.Level.INFO, "InceptionJ backend ''{0}'' selected ({1}): {2}", p.name(), reason,
                 b.describe());
         return b;
     }

@@ -85,6 +85,18 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Takes {@code t} out of whichever scope owns it: the caller now owns it and must close it
+     * (a model's parameters, say, which outlive every step). Returns {@code t}.
+     */
+    public static Tensor detach(Tensor t) {
+        if (t != null && t.owner != null) {
+            t.owner.forget(t);
+            t.owner = null;
+        }
+        return t;
+    }
+
     /** Number of live tensors this scope owns. */
     public int ownedCount() {
         return owned.size();

@@ -90,4 +90,19 @@ class TensorScopeTest {
         assertTrue(e.getMessage().contains("[2,2]") && e.getMessage().contains("got 3"), e.getMessage());
         assertEquals(0, be.liveBytes());
     }
+
+    @Test
+    void detachHandsATensorToTheCallerFromAnyDepth() {
+        Tensor t;
+        try (TensorScope outer = TensorScope.open()) {
+            try (TensorScope inner = TensorScope.open()) {
+                t = TensorScope.detach(Ops.zeros(be, Shape.of(6)));
+                assertEquals(0, inner.ownedCount());
+            }
+            assertEquals(0, outer.ownedCount());
+        }
+        assertFalse(t.isClosed());
+        t.close();
+        assertEquals(0, be.liveBytes());
+    }
 }

@@ -1,0 +1,144 @@
+package org.inceptionj.cli;
+
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The jar's entry point, compiled for Java 8 so that it starts on whatever {@code java} is first
+ * on the PATH. InceptionJ itself needs Java 25 with the incubating Vector API module; when this
+ * JVM is older, or was started without {@code --add-modules jdk.incubator.vector}, the launcher
+ * finds a JDK 25 (INCEPTIONJ_JAVA_HOME, JAVA_HOME, JAVA25_HOME..., /usr/lib/jvm, SDKMAN) and runs
+ * the same command there, passing on the JVM options (-D..., -Xmx...). Otherwise it says what
+ * to install.
+ */
+public final class Launcher {
+    static final int REQUIRED = 25;
+    static final String VECTOR = "jdk.incubator.vector";
+
+    private Launcher() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int feature = feature(System.getProperty("java.specification.version"));
+        if (feature >= REQUIRED && vectorModuleLoaded()) {
+            Method main = Class.forName("org.inceptionj.cli.Main").getMethod("main", String[].class);
+            main.invoke(null, (Object) args);
+            return;
+        }
+        String java = feature >= REQUIRED ? javaOf(System.getProperty("java.home")) : findJava();
+        if (java == null) {
+            System.err.println("InceptionJ needs Java " + REQUIRED + " or newer; this is Java "
+                    + System.getProperty("java.version") + " (" + System.getProperty("java.home") + ").");
+            System.err.println("Install a JDK " + REQUIRED + " (for example Eclipse Temurin " + REQUIRED
+                    + ") and run this jar with its java, or set INCEPTIONJ_JAVA_HOME to it.");
+            System.exit(2);
+        }
+        List<String> cmd = new ArrayList<String>();
+        cmd.add(java);
+        cmd.add("--add-modules");
+        cmd.add(VECTOR);
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("--add-modules") && !a.equals(VECTOR) && !a.startsWith("-agentlib")
+                    && !a.startsWith("-javaagent")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("org.inceptionj.cli.Main");
+        cmd.addAll(Arrays.asList(args));
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        System.exit(p.waitFor());
+    }
+
+    private static boolean vectorModuleLoaded() {
+        try {
+            Class.forName("jdk.incubator.vector.FloatVector");
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** "1.8" → 8, "17" → 17, "25" → 25. */
+    static int feature(String spec) {
+        if (spec == null) {
+            return 0;
+        }
+        String s = spec.startsWith("1.") ? spec.substring(2) : spec;
+        int dot = s.indexOf('.');
+        try {
+            return Integer.parseInt(dot < 0 ? s : s.substring(0, dot));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static String findJava() {
+        List<String> homes = new ArrayList<String>();
+        Map<String, String> env = System.getenv();
+        if (env.get("INCEPTIONJ_JAVA_HOME") != null) {
+            homes.add(env.get("INCEPTIONJ_JAVA_HOME"));
+        }
+        if (env.get("JAVA_HOME") != null) {
+            homes.add(env.get("JAVA_HOME"));
+        }
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            if (e.getKey().matches("JAVA\\d+_HOME")) {
+                homes.add(e.getValue());
+            }
+        }
+        String user = System.getProperty("user.home", "");
+        for (String dir : new String[] {"/usr/lib/jvm", "/usr/java", "/opt/java", user + "/.sdkman/candidates/java",
+                user + "/.jdks", "/Library/Java/JavaVirtualMachines"}) {
+            File[] kids = new File(dir).listFiles();
+            if (kids != null) {
+                Arrays.sort(kids);
+                for (File k : kids) {
+                    homes.add(k.getPath());
+                    homes.add(k.getPath() + "/Contents/Home");
+                }
+            }
+        }
+        for (String h : homes) {
+            if (releaseFeature(h) >= REQUIRED && javaOf(h) != null) {
+                return javaOf(h);
+            }
+        }
+        return null;
+    }
+
+    /** JAVA_VERSION from the JDK's {@code release} file, or 0. */
+    private static int releaseFeature(String home) {
+        File f = new File(home, "release");
+        if (!f.isFile()) {
+            return 0;
+        }
+        try {
+            for (String line : Files.readAllLines(f.toPath(), StandardCharsets.UTF_8)) {
+                if (line.startsWith("JAVA_VERSION=")) {
+                    return feature(line.substring("JAVA_VERSION=".length()).replace("\"", "").trim());
+                }
+            }
+        } catch (Exception e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    private static String javaOf(String home) {
+        if (home == null) {
+            return null;
+        }
+        File j = new File(home, "bin/java");
+        File jw = new File(home, "bin/java.exe");
+        return j.canExecute() ? j.getPath() : jw.canExecute() ? jw.getPath() : null;
+    }
+}

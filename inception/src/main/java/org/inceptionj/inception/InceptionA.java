@@ -1,0 +1,43 @@
+package org.inceptionj.inception;
+
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+
+/**
+ * The 35×35 module (Mixed_5b, 5c, 5d; paper figure 5, "3×Inception" at 35×35 in Table 1). The
+ * paper's factorization of a 5×5 into two 3×3 is {@code branch3x3dbl}; torchvision, TF-slim and
+ * Keras also keep a real 5×5 branch ({@code branch5x5}). Output channels 64 + 64 + 96 + pool_features.
+ */
+final class InceptionA {
+    private final BasicConv2d branch1x1;
+    private final BasicConv2d branch5x5_1;
+    private final BasicConv2d branch5x5_2;
+    private final BasicConv2d branch3x3dbl_1;
+    private final BasicConv2d branch3x3dbl_2;
+    private final BasicConv2d branch3x3dbl_3;
+    private final BasicConv2d branch_pool;
+    private final Pool2dSpec avgPool;
+
+    InceptionA(Parameters p, String name, int in, int poolFeatures, boolean countIncludePad) {
+        branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, 64, 1, 1, 0);
+        branch5x5_1 = BasicConv2d.square(p, name + ".branch5x5_1", in, 48, 1, 1, 0);
+        branch5x5_2 = BasicConv2d.square(p, name + ".branch5x5_2", 48, 64, 5, 1, 2);
+        branch3x3dbl_1 = BasicConv2d.square(p, name + ".branch3x3dbl_1", in, 64, 1, 1, 0);
+        branch3x3dbl_2 = BasicConv2d.square(p, name + ".branch3x3dbl_2", 64, 96, 3, 1, 1);
+        branch3x3dbl_3 = BasicConv2d.square(p, name + ".branch3x3dbl_3", 96, 96, 3, 1, 1);
+        branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, poolFeatures, 1, 1, 0);
+        avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
+    }
+
+    Tensor forward(Tensor x) {                                                  // N x in x 35 x 35
+        try (TensorScope s = TensorScope.open()) {
+            Tensor b1 = branch1x1.forward(x);                                   // N x 64 x 35 x 35
+            Tensor b5 = branch5x5_2.forward(branch5x5_1.forward(x));            // N x 64 x 35 x 35
+            Tensor b3 = branch3x3dbl_3.forward(branch3x3dbl_2.forward(branch3x3dbl_1.forward(x))); // N x 96
+            Tensor bp = branch_pool.forward(Ops.avgPool2d(x, avgPool));         // N x pool_features
+            return s.keep(Ops.concat(1, b1, b5, b3, bp));                       // N x 224+pf x 35 x 35
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package org.inceptionj.inception;
+
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+
+/**
+ * The auxiliary classifier on top of the last 17×17 layer (paper §4 and figure 8; torchvision
+ * {@code InceptionAux}): 5×5/3 average pool → 1×1 conv 128 → 5×5 conv 768 → global average →
+ * fully connected. The paper argues it acts as a regularizer, more so with batch norm.
+ */
+final class InceptionAux {
+    private final BasicConv2d conv0;
+    private final BasicConv2d conv1;
+    private final Tensor fcWeight;
+    private final Tensor fcBias;
+    private static final Pool2dSpec AVG_5X5_S3 = Pool2dSpec.of(5, 3, 0);
+
+    InceptionAux(Parameters p, String name, int in, int numClasses) {
+        conv0 = BasicConv2d.square(p, name + ".conv0", in, 128, 1, 1, 0);
+        conv1 = new BasicConv2d(p, name + ".conv1", 128, 768, 5, 5, 1, 0, 0, 0.01f);
+        fcWeight = p.truncatedNormal(name + ".fc.weight", Shape.of(numClasses, 768), 0.001f);
+        fcBias = p.constant(name + ".fc.bias", Shape.of(numClasses), 0f);
+    }
+
+    Tensor forward(Tensor x) {                                                  // N x 768 x 17 x 17
+        try (TensorScope s = TensorScope.open()) {
+            Tensor h = Ops.avgPool2d(x, AVG_5X5_S3);                            // N x 768 x 5 x 5
+            h = conv1.forward(conv0.forward(h));                                // N x 768 x 1 x 1
+            h = Ops.globalAvgPool(h);                                           // N x 768 x 1 x 1
+            h = Ops.flatten(h, 1);                                              // N x 768
+            return s.keep(Ops.linear(h, fcWeight, fcBias));                     // N x num_classes
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package org.inceptionj.inception;
+
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+
+/**
+ * Grid reduction 17×17 → 8×8 (Mixed_7a; paper §5, figure 10 pattern): stride-2 convolutions
+ * beside a stride-2 max pool. Output 320 + 192 + in = 1280 channels.
+ */
+final class InceptionD {
+    private final BasicConv2d branch3x3_1;
+    private final BasicConv2d branch3x3_2;
+    private final BasicConv2d branch7x7x3_1;
+    private final BasicConv2d branch7x7x3_2;
+    private final BasicConv2d branch7x7x3_3;
+    private final BasicConv2d branch7x7x3_4;
+    private static final Pool2dSpec MAX_3X3_S2 = Pool2dSpec.of(3, 2, 0);
+
+    InceptionD(Parameters p, String name, int in) {
+        branch3x3_1 = BasicConv2d.square(p, name + ".branch3x3_1", in, 192, 1, 1, 0);
+        branch3x3_2 = BasicConv2d.square(p, name + ".branch3x3_2", 192, 320, 3, 2, 0);
+        branch7x7x3_1 = BasicConv2d.square(p, name + ".branch7x7x3_1", in, 192, 1, 1, 0);
+        branch7x7x3_2 = BasicConv2d.rect(p, name + ".branch7x7x3_2", 192, 192, 1, 7);
+        branch7x7x3_3 = BasicConv2d.rect(p, name + ".branch7x7x3_3", 192, 192, 7, 1);
+        branch7x7x3_4 = BasicConv2d.square(p, name + ".branch7x7x3_4", 192, 192, 3, 2, 0);
+    }
+
+    Tensor forward(Tensor x) {                                                  // N x 768 x 17 x 17
+        try (TensorScope s = TensorScope.open()) {
+            Tensor b3 = branch3x3_2.forward(branch3x3_1.forward(x));            // N x 320 x 8 x 8
+            Tensor b7 = branch7x7x3_2.forward(branch7x7x3_1.forward(x));        // N x 192 x 17 x 17
+            b7 = branch7x7x3_4.forward(branch7x7x3_3.forward(b7));              // N x 192 x 8 x 8
+            Tensor bp = Ops.maxPool2d(x, MAX_3X3_S2);                           // N x 768 x 8 x 8
+            return s.keep(Ops.concat(1, b3, b7, bp));                           // N x 1280 x 8 x 8
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package org.inceptionj.inception;
+
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+
+/**
+ * The expanded 8×8 module (Mixed_7b, 7c; paper figure 7): the 3×3 convolutions are split into
+ * parallel 1×3 and 3×1 whose outputs are concatenated (1×3 first), widening the filter bank to
+ * promote high-dimensional representations at the coarsest grid (§2 principle 2).
+ * Output 320 + 768 + 768 + 192 = 2048 channels.
+ */
+final class InceptionE {
+    private final BasicConv2d branch1x1;
+    private final BasicConv2d branch3x3_1;
+    private final BasicConv2d branch3x3_2a;
+    private final BasicConv2d branch3x3_2b;
+    private final BasicConv2d branch3x3dbl_1;
+    private final BasicConv2d branch3x3dbl_2;
+    private final BasicConv2d branch3x3dbl_3a;
+    private final BasicConv2d branch3x3dbl_3b;
+    private final BasicConv2d branch_pool;
+    private final Pool2dSpec avgPool;
+
+    InceptionE(Parameters p, String name, int in, boolean countIncludePad) {
+        branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, 320, 1, 1, 0);
+        branch3x3_1 = BasicConv2d.square(p, name + ".branch3x3_1", in, 384, 1, 1, 0);
+        branch3x3_2a = BasicConv2d.rect(p, name + ".branch3x3_2a", 384, 384, 1, 3);
+        branch3x3_2b = BasicConv2d.rect(p, name + ".branch3x3_2b", 384, 384, 3, 1);
+        branch3x3dbl_1 = BasicConv2d.square(p, name + ".branch3x3dbl_1", in, 448, 1, 1, 0);
+        branch3x3dbl_2 = BasicConv2d.square(p, name + ".branch3x3dbl_2", 448, 384, 3, 1, 1);
+        branch3x3dbl_3a = BasicConv2d.rect(p, name + ".branch3x3dbl_3a", 384, 384, 1, 3);
+        branch3x3dbl_3b = BasicConv2d.rect(p, name + ".branch3x3dbl_3b", 384, 384, 3, 1);
+        branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, 192, 1, 1, 0);
+        avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
+    }
+
+    Tensor forward(Tensor x) {                                                  // N x in x 8 x 8
+        try (TensorScope s = TensorScope.open()) {
+            Tensor b1 = branch1x1.forward(x);                                   // N x 320 x 8 x 8
+            Tensor t = branch3x3_1.forward(x);                                  // N x 384 x 8 x 8
+            Tensor b3 = Ops.concat(1, branch3x3_2a.forward(t), branch3x3_2b.forward(t)); // N x 768 x 8 x 8
+            Tensor d = branch3x3dbl_2.forward(branch3x3dbl_1.forward(x));       // N x 384 x 8 x 8
+            Tensor bd = Ops.concat(1, branch3x3dbl_3a.forward(d), branch3x3dbl_3b.forward(d)); // N x 768
+            Tensor bp = branch_pool.forward(Ops.avgPool2d(x, avgPool));         // N x 192 x 8 x 8
+            return s.keep(Ops.concat(1, b1, b3, bd, bp));                       // N x 2048 x 8 x 8
+        }
+    }
+}

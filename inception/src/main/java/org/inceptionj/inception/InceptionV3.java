@@ -1,0 +1,197 @@
+package org.inceptionj.inception;
+
+import java.util.function.BiConsumer;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+
+/**
+ * Inception-v3 (Szegedy et al., "Rethinking the Inception Architecture for Computer Vision",
+ * 2015), laid out as torchvision's {@code Inception3} with its names, so that torchvision weights
+ * map one to one. Map to the paper (Table 1; the released code differs from Table 1 in the stem,
+ * see the spec):
+ * <pre>
+ *  stem            Conv2d_1a_3x3 … maxpool2     299×299×3 → 35×35×192   (Table 1 rows 1–7)
+ *  Mixed_5b–5d     {@link InceptionA}            35×35       figure 5
+ *  Mixed_6a        {@link InceptionB}            35 → 17     figure 10 (grid-size reduction)
+ *  Mixed_6b–6e     {@link InceptionC}            17×17       figure 6 (n = 7)
+ *  AuxLogits       {@link InceptionAux}          17×17 → K   figure 8
+ *  Mixed_7a        {@link InceptionD}            17 → 8      figure 10
+ *  Mixed_7b–7c     {@link InceptionE}            8×8         figure 7
+ *  avgpool, dropout, fc                        2048 → K
+ * </pre>
+ * Written once against the tensor API: it runs on whatever {@link Backend} its parameters live on.
+ */
+public final class InceptionV3 implements AutoCloseable {
+
+    /** Training and evaluation differ (BN statistics, dropout, aux head); the caller always says which. */
+    public enum Mode { TRAIN, EVAL }
+
+    /**
+     * What varies between the presets.
+     *
+     * @param numClasses      K, the classifier's width (1000 for ImageNet)
+     * @param auxLogits       build the auxiliary head (its parameters exist even when evaluating)
+     * @param countIncludePad how the 3×3/1/pad 1 average pools count padding: torchvision counts it,
+     *                        TF-slim and Keras do not (spec §9.1)
+     * @param dropout         drop probability before fc (torchvision 0.5; TF-slim keep 0.8 → 0.2)
+     */
+    public record Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout) {
+        public Config {
+            if (numClasses < 1) {
+                throw new IllegalArgumentException("InceptionV3: numClasses must be >= 1, got " + numClasses);
+            }
+            if (!(dropout >= 0f && dropout < 1f)) {
+                throw new IllegalArgumentException("InceptionV3: dropout must be in [0, 1), got " + dropout);
+            }
+        }
+
+        /** torchvision's {@code inception_v3()}: 1000 classes, aux head, padding counted, dropout 0.5. */
+        public static Config torchvision() {
+            return new Config(1000, true, true, 0.5f);
+        }
+    }
+
+    /** What forward returns: the logits, and the aux logits when training with the aux head (else null). */
+    public record Output(Tensor logits, Tensor auxLogits) {
+    }
+
+    /** The smallest square input evaluation can carry: 75×75 reaches Mixed_7c at 1×1 (spec §2). */
+    public static final int MIN_EVAL_INPUT = 75;
+
+    private final Config config;
+    private final Parameters params;
+
+    private final BasicConv2d Conv2d_1a_3x3;
+    private final BasicConv2d Conv2d_2a_3x3;
+    private final BasicConv2d Conv2d_2b_3x3;
+    private final Pool2dSpec maxpool1 = Pool2dSpec.of(3, 2, 0);
+    private final BasicConv2d Conv2d_3b_1x1;
+    private final BasicConv2d Conv2d_4a_3x3;
+    private final Pool2dSpec maxpool2 = Pool2dSpec.of(3, 2, 0);
+    private final InceptionA Mixed_5b;
+    private final InceptionA Mixed_5c;
+    private final InceptionA Mixed_5d;
+    private final InceptionB Mixed_6a;
+    private final InceptionC Mixed_6b;
+    private final InceptionC Mixed_6c;
+    private final InceptionC Mixed_6d;
+    private final InceptionC Mixed_6e;
+    private final InceptionAux AuxLogits;
+    private final InceptionD Mixed_7a;
+    private final InceptionE Mixed_7b;
+    private final InceptionE Mixed_7c;
+    private final Tensor fcWeight;
+    private final Tensor fcBias;
+
+    /** A model with seeded random weights (torchvision's initialization) on {@code backend}. */
+    public InceptionV3(Backend backend, Config config, long seed) {
+        this.config = config;
+        this.params = new Parameters(backend, seed);
+        boolean cip = config.countIncludePad();
+        Parameters p = params;
+        try {
+            Conv2d_1a_3x3 = BasicConv2d.square(p, "Conv2d_1a_3x3", 3, 32, 3, 2, 0);
+            Conv2d_2a_3x3 = BasicConv2d.square(p, "Conv2d_2a_3x3", 32, 32, 3, 1, 0);
+            Conv2d_2b_3x3 = BasicConv2d.square(p, "Conv2d_2b_3x3", 32, 64, 3, 1, 1);
+            Conv2d_3b_1x1 = BasicConv2d.square(p, "Conv2d_3b_1x1", 64, 80, 1, 1, 0);
+            Conv2d_4a_3x3 = BasicConv2d.square(p, "Conv2d_4a_3x3", 80, 192, 3, 1, 0);
+            Mixed_5b = new InceptionA(p, "Mixed_5b", 192, 32, cip);
+            Mixed_5c = new InceptionA(p, "Mixed_5c", 256, 64, cip);
+            Mixed_5d = new InceptionA(p, "Mixed_5d", 288, 64, cip);
+            Mixed_6a = new InceptionB(p, "Mixed_6a", 288);
+            Mixed_6b = new InceptionC(p, "Mixed_6b", 768, 128, cip);
+            Mixed_6c = new InceptionC(p, "Mixed_6c", 768, 160, cip);
+            Mixed_6d = new InceptionC(p, "Mixed_6d", 768, 160, cip);
+            Mixed_6e = new InceptionC(p, "Mixed_6e", 768, 192, cip);
+            AuxLogits = config.auxLogits() ? new InceptionAux(p, "AuxLogits", 768, config.numClasses()) : null;
+            Mixed_7a = new InceptionD(p, "Mixed_7a", 768);
+            Mixed_7b = new InceptionE(p, "Mixed_7b", 1280, cip);
+            Mixed_7c = new InceptionE(p, "Mixed_7c", 2048, cip);
+            fcWeight = p.truncatedNormal("fc.weight", Shape.of(config.numClasses(), 2048), 0.1f);
+            fcBias = p.constant("fc.bias", Shape.of(config.numClasses()), 0f);
+        } catch (RuntimeException e) {
+            params.close();
+            throw e;
+        }
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** The parameters and BN statistics, by torchvision state-dict name. */
+    public Parameters parameters() {
+        return params;
+    }
+
+    /** Runs the network; see {@link #forward(Tensor, Mode, BiConsumer)}. */
+    public Output forward(Tensor x, Mode mode) {
+        return forward(x, mode, null);
+    }
+
+    /**
+     * Runs the network on x [N, 3, H, W]. {@code observer} (may be null) sees the output of each
+     * top-level module under its torchvision name while it is alive; it must copy what it keeps.
+     * The returned tensors belong to the caller's current scope.
+     */
+    public Output forward(Tensor x, Mode mode, BiConsumer<String, Tensor> observer) {
+        if (mode == null) {
+            throw new IllegalArgumentException("InceptionV3.forward: mode is null; say TRAIN or EVAL");
+        }
+        if (mode == Mode.TRAIN) {
+            throw new UnsupportedOperationException("InceptionV3.forward: training mode needs reverse-mode autodiff,"
+                    + " which this version does not have yet; use Mode.EVAL");
+        }
+        checkInput(x);
+        BiConsumer<String, Tensor> see = observer == null ? (n, t) -> { } : observer;
+        try (TensorScope s = TensorScope.open()) {
+            Tensor h = Conv2d_1a_3x3.forward(x);                 see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
+            h = Conv2d_2a_3x3.forward(h);                        see.accept("Conv2d_2a_3x3", h); // N x 32 x 147 x 147
+            h = Conv2d_2b_3x3.forward(h);                        see.accept("Conv2d_2b_3x3", h); // N x 64 x 147 x 147
+            h = Ops.maxPool2d(h, maxpool1);                      see.accept("maxpool1", h);      // N x 64 x 73 x 73
+            h = Conv2d_3b_1x1.forward(h);                        see.accept("Conv2d_3b_1x1", h); // N x 80 x 73 x 73
+            h = Conv2d_4a_3x3.forward(h);                        see.accept("Conv2d_4a_3x3", h); // N x 192 x 71 x 71
+            h = Ops.maxPool2d(h, maxpool2);                      see.accept("maxpool2", h);      // N x 192 x 35 x 35
+            h = Mixed_5b.forward(h);                             see.accept("Mixed_5b", h);      // N x 256 x 35 x 35
+            h = Mixed_5c.forward(h);                             see.accept("Mixed_5c", h);      // N x 288 x 35 x 35
+            h = Mixed_5d.forward(h);                             see.accept("Mixed_5d", h);      // N x 288 x 35 x 35
+            h = Mixed_6a.forward(h);                             see.accept("Mixed_6a", h);      // N x 768 x 17 x 17
+            h = Mixed_6b.forward(h);                             see.accept("Mixed_6b", h);      // N x 768 x 17 x 17
+            h = Mixed_6c.forward(h);                             see.accept("Mixed_6c", h);      // N x 768 x 17 x 17
+            h = Mixed_6d.forward(h);                             see.accept("Mixed_6d", h);      // N x 768 x 17 x 17
+            h = Mixed_6e.forward(h);                             see.accept("Mixed_6e", h);      // N x 768 x 17 x 17
+            h = Mixed_7a.forward(h);                             see.accept("Mixed_7a", h);      // N x 1280 x 8 x 8
+            h = Mixed_7b.forward(h);                             see.accept("Mixed_7b", h);      // N x 2048 x 8 x 8
+            h = Mixed_7c.forward(h);                             see.accept("Mixed_7c", h);      // N x 2048 x 8 x 8
+            h = Ops.globalAvgPool(h);                            see.accept("avgpool", h);       // N x 2048 x 1 x 1
+            // dropout is the identity in evaluation
+            h = Ops.flatten(h, 1);                                                               // N x 2048
+            Tensor logits = Ops.linear(h, fcWeight, fcBias);     see.accept("fc", logits);       // N x num_classes
+            return new Output(s.keep(logits), null);
+        }
+    }
+
+    private static void checkInput(Tensor x) {
+        if (x == null) {
+            throw new IllegalArgumentException("InceptionV3.forward: input is null");
+        }
+        Shape s = x.shape();
+        if (s.rank() != 4 || s.dim(1) != 3) {
+            throw new IllegalArgumentException("InceptionV3.forward: input must be [N,3,H,W] (RGB, NCHW), got " + s);
+        }
+        if (s.dim(0) < 1 || s.dim(2) < MIN_EVAL_INPUT || s.dim(3) < MIN_EVAL_INPUT) {
+            throw new IllegalArgumentException("InceptionV3.forward: input " + s + " is too small: evaluation needs"
+                    + " N >= 1 and H, W >= " + MIN_EVAL_INPUT + " (the smallest input whose last grid is 1x1)");
+        }
+    }
+
+    @Override
+    public void close() {
+        params.close();
+    }
+}

@@ -1,0 +1,79 @@
+package org.inceptionj.inception;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+
+/**
+ * A model's named tensors in creation order, with torchvision's state-dict names
+ * ({@code Mixed_5b.branch1x1.conv.weight}, {@code ...bn.running_mean}, {@code fc.bias}). The
+ * model owns them: {@link #close()} frees them all. Initial values are seeded, so two models
+ * built with the same seed are identical on any backend.
+ */
+public final class Parameters implements AutoCloseable {
+    private final Backend backend;
+    private final long seed;
+    private final Map<String, Tensor> byName = new LinkedHashMap<>();
+
+    public Parameters(Backend backend, long seed) {
+        this.backend = backend;
+        this.seed = seed;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * A new parameter drawn from a normal distribution truncated at ±2σ, torchvision's
+     * {@code nn.init.trunc_normal_(w, mean=0.0, std=stddev, a=-2, b=2)} for Inception-v3's convolutions
+     * and classifiers. The per-tensor seed is derived from the model seed and the creation index.
+     */
+    Tensor truncatedNormal(String name, Shape shape, float stddev) {
+        return add(name, Ops.truncatedNormal(backend, shape, seed * 1_000_003L + byName.size(), 0f, stddev));
+    }
+
+    /** A new parameter filled with {@code value}. */
+    Tensor constant(String name, Shape shape, float value) {
+        return add(name, Ops.full(backend, shape, value));
+    }
+
+    private Tensor add(String name, Tensor t) {
+        if (byName.containsKey(name)) {
+            t.close();
+            throw new IllegalArgumentException("parameter '" + name + "' is defined twice");
+        }
+        // Parameters belong to the model alone, whatever TensorScope is open while it is built.
+        TensorScope.detach(t);
+        byName.put(name, t);
+        return t;
+    }
+
+    /** Every parameter by name, in creation order (read-only view). */
+    public Map<String, Tensor> asMap() {
+        return Collections.unmodifiableMap(byName);
+    }
+
+    /** Total number of scalar values. */
+    public long count() {
+        long n = 0;
+        for (Tensor t : byName.values()) {
+            n += t.size();
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : byName.values()) {
+            t.close();
+        }
+        byName.clear();
+    }
+}
