@@ -69,6 +69,25 @@ public final class Parameters implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Number of trainable values: everything but the batch-norm running statistics, which is what
+     * PyTorch's {@code sum(p.numel() for p in model.parameters())} counts.
+     */
+    public long trainableCount() {
+        long n = 0;
+        for (var e : byName.entrySet()) {
+            if (!isRunningStatistic(e.getKey())) {
+                n += e.getValue().size();
+            }
+        }
+        return n;
+    }
+
+    /** BN running mean/variance: buffers, not parameters. */
+    public static boolean isRunningStatistic(String name) {
+        return name.endsWith(".running_mean") || name.endsWith(".running_var");
+    }
+
     @Override
     public void close() {
         for (Tensor t : byName.values()) {

@@ -1,0 +1,71 @@
+package org.inceptionj.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        Result r = run("--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("demo") && r.out().contains("backends"), r.out());
+    }
+
+    @Test
+    void demoRunsARealForwardPassAndReportsEveryModule() {
+        Result r = run("demo", "--size", "75", "--repeat", "1", "--batch", "2");
+        assertEquals(0, r.code(), r.err());
+        for (String module : new String[] {"Conv2d_1a_3x3", "maxpool2", "Mixed_5b", "Mixed_6e", "Mixed_7c", "avgpool"}) {
+            assertTrue(r.out().contains(module), module + " missing in:\n" + r.out());
+        }
+        assertTrue(r.out().contains("[2,2048,1,1]"), r.out());
+        assertTrue(r.out().contains("logits [2,1000]"), r.out());
+        assertTrue(r.out().contains("memory    0 bytes"), r.out());
+    }
+
+    @Test
+    void badOptionsAreOneLineErrorsNamingTheValue() {
+        Result r = run("demo", "--size", "60");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--size 60") && r.err().contains("75"), r.err());
+        assertTrue(!r.err().contains("at org."), "no stack trace: " + r.err());
+        r = run("demo", "--batch", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--batch must be >= 1, got 0"), r.err());
+        r = run("demo", "--size", "abc");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("abc"), r.err());
+    }
+
+    @Test
+    void backendsListsCpuAsReady() {
+        Result r = run("backends");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("cpu: ready"), r.out());
+        assertTrue(r.out().contains("cuda: unavailable"), r.out());
+    }
+}
