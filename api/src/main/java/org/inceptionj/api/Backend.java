@@ -152,6 +152,62 @@ public interface Backend extends AutoCloseable {
      */
     void dropout(Tensor out, Tensor mask, Tensor x, float p, long seed);
 
+    // ================================================================ backward primitives
+    // Each overwrites its gradient outputs (never accumulates); the tape adds them up.
+
+    /**
+     * Gradient of {@link #conv2d} with respect to its input: the transposed convolution
+     * dx[n,ci,ih,iw] = Σ dy[n,co,oh,ow]·w[co,ci,i,j] over every (co, oh, ow, i, j) with
+     * ih = oh·sH − padTop + i·dH and iw = ow·sW − padLeft + j·dW. dx has the forward input's shape.
+     */
+    void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dSpec spec);
+
+    /**
+     * Gradient of {@link #conv2d} with respect to its weight:
+     * dw[co,ci,i,j] = Σ_{n,oh,ow} dy[n,co,oh,ow]·x[n,ci,ih,iw] (cells outside x contribute 0).
+     */
+    void conv2dBackwardWeight(Tensor dw, Tensor dy, Tensor x, Conv2dSpec spec);
+
+    /**
+     * Gradient of {@link #batchNormTraining} (batch statistics), per channel over its M values, with
+     * x̂ = (x − saveMean)·saveInvStd: dbeta = Σ dy, dgamma = Σ dy·x̂,
+     * dx = gamma·saveInvStd/M · (M·dy − dbeta − x̂·dgamma).
+     */
+    void batchNormBackward(Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x, Tensor gamma,
+                           Tensor saveMean, Tensor saveInvStd);
+
+    /** Gradient of ReLU from its output y: dx = dy where y &gt; 0, else 0 (the derivative at 0 is taken as 0). */
+    void reluBackward(Tensor dx, Tensor dy, Tensor y);
+
+    /**
+     * Gradient of {@link #maxPool2d}: each dy goes to the cell that won its window; a cell that wins
+     * several overlapping windows receives the sum. Tie rule: among equal maxima the first cell in
+     * row-major window order (top row first, then left to right) wins, as in PyTorch and cuDNN.
+     */
+    void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec);
+
+    /**
+     * Gradient of {@link #avgPool2d}: each dy is spread evenly over its window's real input cells,
+     * divided by the same divisor the forward pass used (so count-include-pad windows at the border
+     * pass on only part of their gradient).
+     */
+    void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dSpec spec);
+
+    /**
+     * Gradient of {@link #softmax} from its output y along {@code axis}:
+     * softmax: dx = y·(dy − Σ dy·y); log-softmax: dx = dy − exp(y)·Σ dy.
+     */
+    void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log);
+
+    /**
+     * Label-smoothed softmax cross-entropy (paper §7), fused with its gradient. For each row n of
+     * logits [N,K]: p = softmax(logits[n]), q'(k) = (1 − ε)·[k = label[n]] + ε·u(k);
+     * loss = (1/N)·Σ_n −Σ_k q'(k)·log p(k), written to loss (shape [] or [1]);
+     * if dlogits is not null, dlogits[n,k] = (p(k) − q'(k)) / N. u is {@code prior} [K], or uniform
+     * 1/K when prior is null.
+     */
+    void softmaxCrossEntropy(Tensor loss, Tensor dlogits, Tensor logits, int[] labels, float epsilon, Tensor prior);
+
     /** Releases pools, threads and device resources. Tensors still open become unusable. */
     @Override
     void close();

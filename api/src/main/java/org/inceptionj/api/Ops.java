@@ -524,11 +524,14 @@ public final class Ops {
     }
 
     private static Shape poolShape(String op, Tensor x, Pool2dSpec spec) {
+        requireRank(op, x, 4, "input [N,C,H,W]");
+        return poolShapeOf(op, x.shape(), spec);
+    }
+
+    private static Shape poolShapeOf(String op, Shape xs, Pool2dSpec spec) {
         if (spec == null) {
             throw new IllegalArgumentException(op + ": spec is null");
         }
-        requireRank(op, x, 4, "input [N,C,H,W]");
-        Shape xs = x.shape();
         int keh = spec.dilationH() * (spec.kernelH() - 1) + 1, kew = spec.dilationW() * (spec.kernelW() - 1) + 1;
         checkPadding(op, xs, null, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(), keh, kew,
                 spec.toString());
@@ -590,6 +593,169 @@ public final class Ops {
         Tensor mask = x.backend().allocate(x.shape());
         x.backend().dropout(out, mask, x, p, seed);
         return new DropoutResult(out, mask);
+    }
+
+    // ================================================================ backward primitives (validated)
+
+    /** dL/dx of {@link #conv2d} for an input of shape {@code xShape}; see {@link Backend#conv2dBackwardData}. */
+    public static Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
+        checkOpen("conv2dBackwardData", dy, w);
+        checkConvGrad("conv2dBackwardData", dy, xShape, w.shape(), spec);
+        Tensor dx = dy.backend().allocate(xShape);
+        dy.backend().conv2dBackwardData(dx, dy, w, spec);
+        return dx;
+    }
+
+    /** dL/dw of {@link #conv2d} for a weight of shape {@code wShape}; see {@link Backend#conv2dBackwardWeight}. */
+    public static Tensor conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
+        checkOpen("conv2dBackwardWeight", dy, x);
+        checkConvGrad("conv2dBackwardWeight", dy, x.shape(), wShape, spec);
+        Tensor dw = dy.backend().allocate(wShape);
+        dy.backend().conv2dBackwardWeight(dw, dy, x, spec);
+        return dw;
+    }
+
+    private static void checkConvGrad(String op, Tensor dy, Shape xs, Shape ws, Conv2dSpec spec) {
+        if (spec == null || xs == null || ws == null) {
+            throw new IllegalArgumentException(op + ": spec and shapes must not be null");
+        }
+        if (xs.rank() != 4 || ws.rank() != 4 || xs.dim(1) != ws.dim(1)) {
+            throw new IllegalArgumentException(op + ": input " + xs + " and weight " + ws
+                    + " must be [N,C,H,W] and [Cout,C,kh,kw]");
+        }
+        int oh = spec.outH(xs.dim(2), ws.dim(2)), ow = spec.outW(xs.dim(3), ws.dim(3));
+        Shape expected = Shape.of(xs.dim(0), ws.dim(0), Math.max(oh, 0), Math.max(ow, 0));
+        if (oh < 1 || ow < 1 || !dy.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": upstream gradient " + dy.shape() + " does not match the forward"
+                    + " output " + expected + " of input " + xs + ", weight " + ws + " (" + spec + ")");
+        }
+    }
+
+    /** The three gradients of training-mode batch norm. */
+    public record BatchNormGrads(Tensor dx, Tensor dgamma, Tensor dbeta) {
+    }
+
+    /** Gradients of {@link #batchNormTraining}; see {@link Backend#batchNormBackward}. */
+    public static BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor saveMean,
+                                                   Tensor saveInvStd) {
+        checkOpen("batchNormBackward", dy, x, gamma, saveMean, saveInvStd);
+        checkBatchNorm("batchNormBackward", x, 1f, gamma, saveMean, saveInvStd);
+        sameShape("batchNormBackward", dy, x);
+        Backend be = x.backend();
+        Shape c = gamma.shape();
+        Tensor dx = be.allocate(x.shape());
+        Tensor dgamma = be.allocate(c);
+        Tensor dbeta = be.allocate(c);
+        be.batchNormBackward(dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd);
+        return new BatchNormGrads(dx, dgamma, dbeta);
+    }
+
+    /** dx = dy·[y &gt; 0] from ReLU's output y. */
+    public static Tensor reluBackward(Tensor dy, Tensor y) {
+        checkOpen("reluBackward", dy, y);
+        sameShape("reluBackward", dy, y);
+        Tensor dx = y.backend().allocate(y.shape());
+        y.backend().reluBackward(dx, dy, y);
+        return dx;
+    }
+
+    /** Gradient of {@link #maxPool2d} (tie rule in {@link Backend#maxPool2dBackward}). */
+    public static Tensor maxPool2dBackward(Tensor dy, Tensor x, Pool2dSpec spec) {
+        checkOpen("maxPool2dBackward", dy, x);
+        Shape ys = poolShape("maxPool2dBackward", x, spec);
+        if (!dy.shape().equals(ys)) {
+            throw new IllegalArgumentException("maxPool2dBackward: upstream gradient " + dy.shape()
+                    + " does not match the forward output " + ys + " of input " + x.shape() + " (" + spec + ")");
+        }
+        Tensor dx = x.backend().allocate(x.shape());
+        x.backend().maxPool2dBackward(dx, dy, x, spec);
+        return dx;
+    }
+
+    /** Gradient of {@link #avgPool2d} for an input of shape {@code xShape}. */
+    public static Tensor avgPool2dBackward(Tensor dy, Shape xShape, Pool2dSpec spec) {
+        checkOpen("avgPool2dBackward", dy);
+        if (xShape == null || xShape.rank() != 4) {
+            throw new IllegalArgumentException("avgPool2dBackward: input shape " + xShape + " must be [N,C,H,W]");
+        }
+        Shape ys = poolShapeOf("avgPool2dBackward", xShape, spec);
+        if (!dy.shape().equals(ys)) {
+            throw new IllegalArgumentException("avgPool2dBackward: upstream gradient " + dy.shape()
+                    + " does not match the forward output " + ys + " of input " + xShape + " (" + spec + ")");
+        }
+        Tensor dx = dy.backend().allocate(xShape);
+        dy.backend().avgPool2dBackward(dx, dy, spec);
+        return dx;
+    }
+
+    /** Gradient of {@link #softmax} or {@link #logSoftmax} from the forward output y. */
+    public static Tensor softmaxBackward(Tensor dy, Tensor y, int axis, boolean log) {
+        checkOpen("softmaxBackward", dy, y);
+        sameShape("softmaxBackward", dy, y);
+        int a = axisOf("softmaxBackward", y.shape(), axis);
+        Tensor dx = y.backend().allocate(y.shape());
+        y.backend().softmaxBackward(dx, dy, y, a, log);
+        return dx;
+    }
+
+    /** Loss (a scalar [] tensor) and, when asked for, dL/dlogits of label-smoothed cross-entropy. */
+    public record CrossEntropyResult(Tensor loss, Tensor dlogits) {
+    }
+
+    /**
+     * Label-smoothed softmax cross-entropy, mean over the batch (paper §7); see
+     * {@link Backend#softmaxCrossEntropy}. ε in [0, 1); labels in [0, K); prior [K] non-negative,
+     * summing to 1 (null: uniform 1/K).
+     */
+    public static CrossEntropyResult softmaxCrossEntropy(Tensor logits, int[] labels, float epsilon, Tensor prior,
+                                                         boolean withGradient) {
+        checkOpen("softmaxCrossEntropy", logits);
+        requireRank("softmaxCrossEntropy", logits, 2, "logits [N,K]");
+        int n = logits.shape().dim(0), k = logits.shape().dim(1);
+        if (n < 1 || k < 1) {
+            throw new IllegalArgumentException("softmaxCrossEntropy: logits " + logits.shape() + " are empty");
+        }
+        if (!(epsilon >= 0f && epsilon < 1f)) {
+            throw new IllegalArgumentException("softmaxCrossEntropy: label smoothing epsilon must be in [0, 1), got "
+                    + epsilon);
+        }
+        if (labels == null || labels.length != n) {
+            throw new IllegalArgumentException("softmaxCrossEntropy: " + (labels == null ? "labels are null"
+                    : labels.length + " labels") + " for logits " + logits.shape() + " (need " + n + ")");
+        }
+        for (int i = 0; i < n; i++) {
+            if (labels[i] < 0 || labels[i] >= k) {
+                throw new IllegalArgumentException("softmaxCrossEntropy: label " + labels[i] + " at index " + i
+                        + " is outside [0, " + k + ")");
+            }
+        }
+        if (prior != null) {
+            checkOpen("softmaxCrossEntropy", logits, prior);
+            if (!prior.shape().equals(Shape.of(k))) {
+                throw new IllegalArgumentException("softmaxCrossEntropy: prior " + prior.shape() + " must be [" + k + "]");
+            }
+            double sum = 0;
+            for (float v : prior.toArray()) {
+                if (!(v >= 0f)) {
+                    throw new IllegalArgumentException("softmaxCrossEntropy: prior has a negative or NaN entry " + v);
+                }
+                sum += v;
+            }
+            if (Math.abs(sum - 1.0) > 1e-4) {
+                throw new IllegalArgumentException("softmaxCrossEntropy: prior sums to " + sum + ", not 1");
+            }
+        }
+        Backend be = logits.backend();
+        Tensor loss = be.allocate(Shape.scalar());
+        Tensor d = withGradient ? be.allocate(logits.shape()) : null;
+        be.softmaxCrossEntropy(loss, d, logits, labels.clone(), epsilon, prior);
+        return new CrossEntropyResult(loss, d);
+    }
+
+    private static void sameShape(String op, Tensor dy, Tensor y) {
+        if (!dy.shape().equals(y.shape())) {
+            throw new IllegalArgumentException(op + ": upstream gradient " + dy.shape() + " does not match " + y.shape());
+        }
     }
 
     // ================================================================ checks

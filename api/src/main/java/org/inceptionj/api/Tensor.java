@@ -17,6 +17,8 @@ public final class Tensor implements AutoCloseable {
     private final Shape shape;
     private Storage storage;
     TensorScope owner;
+    private int retains;
+    private boolean closeRequested;
 
     /**
      * Wraps storage a backend has just allocated. Backends call this; users get tensors from
@@ -80,18 +82,52 @@ public final class Tensor implements AutoCloseable {
         return toArray()[0];
     }
 
-    /** Frees the memory now. Idempotent. */
+    /**
+     * Keeps the memory alive past {@link #close()} until a matching {@link #release()}: how an
+     * autodiff tape holds the activations its backward pass needs while the scopes that made them
+     * close as usual. Returns this.
+     */
+    public Tensor retain() {
+        if (storage == null) {
+            throw new IllegalStateException("retain: tensor " + shape + " is closed");
+        }
+        retains++;
+        return this;
+    }
+
+    /** Undoes one {@link #retain()}; frees the memory if the owner has already closed the tensor. */
+    public void release() {
+        if (retains == 0) {
+            throw new IllegalStateException("release: tensor " + shape + " is not retained");
+        }
+        if (--retains == 0 && closeRequested) {
+            free();
+        }
+    }
+
+    /**
+     * Frees the memory now, or, while it is {@linkplain #retain() retained}, as soon as the last
+     * retain is released. Idempotent.
+     */
     @Override
     public void close() {
-        Storage s = storage;
-        if (s == null) {
+        if (storage == null || closeRequested) {
             return;
         }
-        storage = null;
         if (owner != null) {
             owner.forget(this);
             owner = null;
         }
+        if (retains > 0) {
+            closeRequested = true;
+            return;
+        }
+        free();
+    }
+
+    private void free() {
+        Storage s = storage;
+        storage = null;
         s.free();
     }
 
