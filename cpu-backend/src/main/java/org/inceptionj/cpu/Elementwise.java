@@ -146,8 +146,8 @@ final class Elementwise {
      * both inputs step through them contiguously (or both repeat them). What is left is a list of
      * rows: the innermost merged axis, along which a and b each either advance by one element or
      * repeat one value. A channel bias b [1,C,1,1] over a [N,C,H,W] becomes N·C rows of H·W with b
-     * repeated; equal shapes become one row. Rows are split across threads. out may alias a, and b
-     * when their shapes are equal.
+     * repeated; equal shapes become one row. Threads take contiguous ranges of out, cut across rows
+     * where needed. out may alias a, and b when their shapes are equal.
      */
     static void binary(CpuBackend cpu, BinaryOp op, Tensor out, Tensor a, Tensor b) {
         float[] o = CpuBackend.data(out), as = CpuBackend.data(a), bs = CpuBackend.data(b);
@@ -156,18 +156,18 @@ final class Elementwise {
         }
         Broadcast g = Broadcast.of(out.shape().dims(), a.shape().dims(), b.shape().dims());
         int rowLength = g.rowLength();
-        int rows = o.length / rowLength;
+        int aStep = g.aStride[g.rank - 1], bStep = g.bStride[g.rank - 1];
         boolean vector = cpu.vectorized();
-        cpu.parallel().forRange(rows, Math.max(1, GRAIN / rowLength), (lo, hi) -> {
-            for (int row = lo; row < hi; row++) {
-                int aOffset = g.offset(row, g.aStride), bOffset = g.offset(row, g.bStride);
-                int aStep = g.aStride[g.rank - 1], bStep = g.bStride[g.rank - 1];
-                int outOffset = row * rowLength;
+        cpu.parallel().forRange(o.length, GRAIN, (lo, hi) -> {
+            for (int i = lo; i < hi; ) {
+                int row = i / rowLength, from = i - row * rowLength, to = Math.min(rowLength, from + (hi - i));
+                int ao = g.offset(row, g.aStride), bo = g.offset(row, g.bStride), at = row * rowLength;
                 if (vector) {
-                    binaryRowVector(op, o, outOffset, as, aOffset, aStep, bs, bOffset, bStep, rowLength);
+                    binaryRowVector(op, o, at, as, ao, aStep, bs, bo, bStep, from, to);
                 } else {
-                    binaryRowPlain(op, o, outOffset, as, aOffset, aStep, bs, bOffset, bStep, 0, rowLength);
+                    binaryRowPlain(op, o, at, as, ao, aStep, bs, bo, bStep, from, to);
                 }
+                i += to - from;
             }
         });
     }
@@ -186,45 +186,47 @@ final class Elementwise {
      * site that is hot in its own small method.
      */
     private static void binaryRowVector(BinaryOp op, float[] out, int o, float[] a, int ao, int aStep,
-                                        float[] b, int bo, int bStep, int length) {
+                                        float[] b, int bo, int bStep, int from, int to) {
         int done;
         if (aStep == 1 && bStep == 1) {
-            done = rowBothVector(op, out, o, a, ao, b, bo, length);
+            done = rowBothVector(op, out, o, a, ao, b, bo, from, to);
         } else if (aStep == 1) {
-            done = rowRepeatedBVector(op, out, o, a, ao, b[bo], length);
+            done = rowRepeatedBVector(op, out, o, a, ao, b[bo], from, to);
         } else if (bStep == 1) {
-            done = rowRepeatedAVector(op, out, o, a[ao], b, bo, length);
+            done = rowRepeatedAVector(op, out, o, a[ao], b, bo, from, to);
         } else {
-            done = 0; // both repeated: every element is the same scalar, the plain loop is as fast
+            done = from; // both repeated: every element is the same scalar, the plain loop is as fast
         }
-        binaryRowPlain(op, out, o, a, ao, aStep, b, bo, bStep, done, length);
+        binaryRowPlain(op, out, o, a, ao, aStep, b, bo, bStep, done, to);
     }
 
-    /** out[o + j] = f(a[ao + j], b[bo + j]) over the vector-sized part of [0, length); returns where it stopped. */
+    /** out[o + j] = f(a[ao + j], b[bo + j]) over the whole vectors in [from, to); returns where it stopped. */
     private static int rowBothVector(BinaryOp op, float[] out, int o, float[] a, int ao, float[] b, int bo,
-                                     int length) {
-        int j = 0;
-        for (int bound = F.loopBound(length); j < bound; j += F.length()) {
+                                     int from, int to) {
+        int j = from;
+        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
             apply(op, FloatVector.fromArray(F, a, ao + j), FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
         }
         return j;
     }
 
     /** out[o + j] = f(a[ao + j], b) likewise. */
-    private static int rowRepeatedBVector(BinaryOp op, float[] out, int o, float[] a, int ao, float b, int length) {
+    private static int rowRepeatedBVector(BinaryOp op, float[] out, int o, float[] a, int ao, float b,
+                                          int from, int to) {
         FloatVector bv = FloatVector.broadcast(F, b);
-        int j = 0;
-        for (int bound = F.loopBound(length); j < bound; j += F.length()) {
+        int j = from;
+        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
             apply(op, FloatVector.fromArray(F, a, ao + j), bv).intoArray(out, o + j);
         }
         return j;
     }
 
     /** out[o + j] = f(a, b[bo + j]) likewise. */
-    private static int rowRepeatedAVector(BinaryOp op, float[] out, int o, float a, float[] b, int bo, int length) {
+    private static int rowRepeatedAVector(BinaryOp op, float[] out, int o, float a, float[] b, int bo,
+                                          int from, int to) {
         FloatVector av = FloatVector.broadcast(F, a);
-        int j = 0;
-        for (int bound = F.loopBound(length); j < bound; j += F.length()) {
+        int j = from;
+        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
             apply(op, av, FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
         }
         return j;

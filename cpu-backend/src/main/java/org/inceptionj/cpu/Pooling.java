@@ -16,12 +16,13 @@ import org.inceptionj.api.Tensor;
  *   <li>otherwise: the window cells inside the input.</li>
  * </ul>
  *
- * <p>The vector kernel works one output row at a time in two passes: it first reduces the window's
- * input rows into one row of column values (vectorized along W, so it serves every stride), then
- * reduces kW columns per output (vectorized along OW where the stride is 1 and the window lies
- * inside the row; per element elsewhere). The plain average sums in the same order, column by
- * column, so both paths agree bit for bit; the max does not depend on the order. Planes (n, c) are
- * split across threads.
+ * <p>The vector kernel works one output row at a time in two passes, both vectorized along W:
+ * it reduces the window's input rows into one row of column values, then reduces kW columns for
+ * every window start of the row that lies wholly inside it (stride 1, whatever the layer's stride:
+ * a stride of 2 then picks every other one, which is still cheaper than a scalar loop). Outputs
+ * whose window reaches into the left or right padding take the plain formula over the column values.
+ * The plain average sums in the same order, column by column, so both paths agree bit for bit;
+ * the max does not depend on the order. Planes (n, c) are split across threads.
  */
 final class Pooling {
     private Pooling() {
@@ -50,10 +51,12 @@ final class Pooling {
         long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW());
         cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
             float[] columns = vector ? new float[w] : null;
+            float[] windows = vector ? new float[w] : null;
+            int[] rows = new int[spec.kernelH()];
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 if (vector) {
-                    planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns);
+                    planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns, windows, rows);
                 } else {
                     for (int r = 0; r < oh; r++) {
                         for (int c = 0; c < ow; c++) {
@@ -131,13 +134,13 @@ final class Pooling {
     // ================================================================ vector: one output row at a time
 
     private static void planeVector(float[] out, int at, float[] x, int in, int h, int w, int oh, int ow,
-                                    Pool2dSpec s, boolean max, float[] columns) {
-        int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), left0 = -s.padLeft();
-        float init = max ? Float.NEGATIVE_INFINITY : 0f;
-        int[] rows = new int[kh];
-        // Outputs whose window lies inside the row, all kW columns real: [interiorLo, interiorHi).
-        int interiorLo = s.padLeft();
-        int interiorHi = s.strideW() == 1 ? Math.min(ow, w + s.padLeft() - dw * (kw - 1)) : interiorLo;
+                                    Pool2dSpec s, boolean max, float[] columns, float[] windows, int[] rows) {
+        int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), sw = s.strideW(), pl = s.padLeft();
+        // Window starts p (in the row) whose kW columns are all real: [0, span). Output ow starts at
+        // ow·sW − padLeft, so the outputs with such windows are [interiorLo, interiorHi).
+        int span = w - dw * (kw - 1);
+        int interiorLo = Math.min(ow, Math.ceilDiv(pl, sw));
+        int interiorHi = span < 1 ? interiorLo : Math.max(interiorLo, Math.min(ow, (span - 1 + pl) / sw + 1));
         for (int r = 0; r < oh; r++) {
             int top = r * s.strideH() - s.padTop();
             int real = 0;
@@ -147,49 +150,104 @@ final class Pooling {
                     rows[real++] = in + ih * w;
                 }
             }
-            columnsVector(columns, x, rows, real, w, max, init);
-
-            int o = at + r * ow;
-            int c = 0;
-            if (interiorHi - interiorLo >= F.length()) {
-                for (; c < interiorLo; c++) {
-                    out[o + c] = fromColumns(columns, c, h, w, top, s, max);
-                }
-                float d = max ? 1f : divisor(s, h, w, top, interiorLo + left0);
-                FloatVector divisor = FloatVector.broadcast(F, d);
-                for (int bound = interiorLo + F.loopBound(interiorHi - interiorLo); c < bound; c += F.length()) {
-                    FloatVector acc = FloatVector.broadcast(F, init);
-                    for (int j = 0; j < kw; j++) {
-                        FloatVector v = FloatVector.fromArray(F, columns, c + left0 + j * dw);
-                        acc = max ? acc.max(v) : acc.add(v);
-                    }
-                    (max ? acc : acc.div(divisor)).intoArray(out, o + c);
-                }
+            if (max) {
+                columnsMaxVector(columns, x, rows, real, w);
+            } else {
+                columnsSumVector(columns, x, rows, real, w);
             }
-            for (; c < ow; c++) {
-                out[o + c] = fromColumns(columns, c, h, w, top, s, max);
+            // Every interior window of the row at stride 1, vectorized; a larger stride picks from them.
+            if (interiorHi > interiorLo) {
+                float divisor = max ? 1f : divisor(s, h, w, top, 0);
+                int done = max ? windowsMaxVector(windows, columns, span, kw, dw)
+                        : windowsAverageVector(windows, columns, span, kw, dw, divisor);
+                windowsPlain(windows, columns, done, span, kw, dw, max, divisor);
+            }
+            int o = at + r * ow;
+            for (int c = 0; c < ow; c++) {
+                out[o + c] = c >= interiorLo && c < interiorHi ? windows[c * sw - pl]
+                        : fromColumns(columns, c, h, w, top, s, max);
             }
         }
     }
 
-    /** columns[iw] = max or Σ (in row order) of x[row + iw] over the window's real rows. */
-    private static void columnsVector(float[] columns, float[] x, int[] rows, int real, int w, boolean max,
-                                      float init) {
+    // One vector loop per method, max and sum apart: a loop that picks between them per vector
+    // leaves the JIT a merge of two vector values to untangle.
+
+    /** columns[iw] = max of x[row + iw] over the window's real rows (−∞ if none). */
+    private static void columnsMaxVector(float[] columns, float[] x, int[] rows, int real, int w) {
         int iw = 0;
         for (int bound = F.loopBound(w); iw < bound; iw += F.length()) {
-            FloatVector acc = FloatVector.broadcast(F, init);
+            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             for (int i = 0; i < real; i++) {
-                FloatVector v = FloatVector.fromArray(F, x, rows[i] + iw);
-                acc = max ? acc.max(v) : acc.add(v);
+                acc = acc.max(FloatVector.fromArray(F, x, rows[i] + iw));
             }
             acc.intoArray(columns, iw);
         }
         for (; iw < w; iw++) {
-            float acc = init;
+            float acc = Float.NEGATIVE_INFINITY;
             for (int i = 0; i < real; i++) {
-                acc = max ? Math.max(acc, x[rows[i] + iw]) : acc + x[rows[i] + iw];
+                acc = Math.max(acc, x[rows[i] + iw]);
             }
             columns[iw] = acc;
+        }
+    }
+
+    /** columns[iw] = Σ, in row order, of x[row + iw] over the window's real rows. */
+    private static void columnsSumVector(float[] columns, float[] x, int[] rows, int real, int w) {
+        int iw = 0;
+        for (int bound = F.loopBound(w); iw < bound; iw += F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < real; i++) {
+                acc = acc.add(FloatVector.fromArray(F, x, rows[i] + iw));
+            }
+            acc.intoArray(columns, iw);
+        }
+        for (; iw < w; iw++) {
+            float acc = 0f;
+            for (int i = 0; i < real; i++) {
+                acc += x[rows[i] + iw];
+            }
+            columns[iw] = acc;
+        }
+    }
+
+    /** windows[p] = max_j columns[p + j·dw] for the whole vectors in [0, span); returns where it stopped. */
+    private static int windowsMaxVector(float[] windows, float[] columns, int span, int kw, int dw) {
+        int p = 0;
+        for (int bound = F.loopBound(span); p < bound; p += F.length()) {
+            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < kw; j++) {
+                acc = acc.max(FloatVector.fromArray(F, columns, p + j * dw));
+            }
+            acc.intoArray(windows, p);
+        }
+        return p;
+    }
+
+    /** windows[p] = (Σ_j columns[p + j·dw]) / divisor likewise. */
+    private static int windowsAverageVector(float[] windows, float[] columns, int span, int kw, int dw,
+                                            float divisor) {
+        FloatVector d = FloatVector.broadcast(F, divisor);
+        int p = 0;
+        for (int bound = F.loopBound(span); p < bound; p += F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int j = 0; j < kw; j++) {
+                acc = acc.add(FloatVector.fromArray(F, columns, p + j * dw));
+            }
+            acc.div(d).intoArray(windows, p);
+        }
+        return p;
+    }
+
+    /** The same for p in [from, span), one at a time. */
+    private static void windowsPlain(float[] windows, float[] columns, int from, int span, int kw, int dw,
+                                     boolean max, float divisor) {
+        for (int p = from; p < span; p++) {
+            float acc = max ? Float.NEGATIVE_INFINITY : 0f;
+            for (int j = 0; j < kw; j++) {
+                acc = max ? Math.max(acc, columns[p + j * dw]) : acc + columns[p + j * dw];
+            }
+            windows[p] = max ? acc : acc / divisor;
         }
     }
 

@@ -60,10 +60,10 @@ final class Reduce {
             int run = g.dims[last];
             int[] rd = g.select(true, last), rs = g.strides(true, last);
             int[] kd = g.select(false, -1), ks = g.strides(false, -1);
-            cpu.parallel().forRange(o.length, Math.max(1, (int) Math.min(GRAIN, GRAIN / count)), (lo, hi) -> {
+            int runs = product(rd);
+            cpu.parallel().forRange(o.length, (int) Math.max(1, GRAIN / count), (lo, hi) -> {
                 for (int k = lo; k < hi; k++) {
                     int base = offset(k, kd, ks);
-                    int runs = product(rd);
                     if (op == ReduceOp.MAX) {
                         float m = Float.NEGATIVE_INFINITY;
                         for (int r = 0; r < runs; r++) {
@@ -82,41 +82,42 @@ final class Reduce {
                 }
             });
         } else {
-            // Each output row of the innermost (kept) axis adds whole input rows at every reduced combination.
+            // Each output row of the innermost (kept) axis adds whole input rows at every reduced
+            // combination. Threads take contiguous ranges of out, cut across rows where needed.
             int row = g.dims[last];
             int[] rd = g.select(true, -1), rs = g.strides(true, -1);
             int[] kd = g.select(false, last), ks = g.strides(false, last);
-            int rows = o.length / row;
-            cpu.parallel().forRange(rows, Math.max(1, (int) Math.min(GRAIN, GRAIN / (count * row))), (lo, hi) -> {
-                double[] acc = new double[row];
-                for (int k = lo; k < hi; k++) {
-                    int base = offset(k, kd, ks);
-                    int combos = product(rd);
-                    int outRow = k * row;
+            int combos = product(rd);
+            cpu.parallel().forRange(o.length, (int) Math.max(1, GRAIN / count), (lo, hi) -> {
+                double[] acc = new double[Math.min(row, hi - lo)];
+                for (int i = lo; i < hi; ) {
+                    int k = i / row, from = i - k * row, length = Math.min(row - from, hi - i);
+                    int base = offset(k, kd, ks) + from;
                     if (op == ReduceOp.MAX) {
-                        Arrays.fill(o, outRow, outRow + row, Float.NEGATIVE_INFINITY);
+                        Arrays.fill(o, i, i + length, Float.NEGATIVE_INFINITY);
                         for (int r = 0; r < combos; r++) {
-                            int from = base + offset(r, rd, rs);
+                            int at = base + offset(r, rd, rs);
                             if (vector) {
-                                maxIntoVector(o, outRow, xs, from, row);
+                                maxIntoVector(o, i, xs, at, length);
                             } else {
-                                maxIntoPlain(o, outRow, xs, from, 0, row);
+                                maxIntoPlain(o, i, xs, at, 0, length);
                             }
                         }
                     } else {
-                        Arrays.fill(acc, 0.0);
+                        Arrays.fill(acc, 0, length, 0.0);
                         for (int r = 0; r < combos; r++) {
-                            int from = base + offset(r, rd, rs);
+                            int at = base + offset(r, rd, rs);
                             if (vector) {
-                                addIntoVector(acc, xs, from, row);
+                                addIntoVector(acc, xs, at, length);
                             } else {
-                                addIntoPlain(acc, xs, from, 0, row);
+                                addIntoPlain(acc, xs, at, 0, length);
                             }
                         }
-                        for (int j = 0; j < row; j++) {
-                            o[outRow + j] = (float) (op == ReduceOp.MEAN ? acc[j] / count : acc[j]);
+                        for (int j = 0; j < length; j++) {
+                            o[i + j] = (float) (op == ReduceOp.MEAN ? acc[j] / count : acc[j]);
                         }
                     }
+                    i += length;
                 }
             });
         }

@@ -86,7 +86,7 @@ class CpuOpsTest {
 
     /** Runs op on a backend inside a scope and returns its result's values. */
     static float[] on(CpuBackend be, Function<CpuBackend, Tensor> op) {
-        try (TensorScope scope = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             return op.apply(be).toArray();
         }
     }
@@ -256,7 +256,7 @@ class CpuOpsTest {
     @Test
     void unaryMayWriteIntoItsInput() {
         for (CpuBackend be : ALL) {
-            try (TensorScope scope = TensorScope.open()) {
+            try (TensorScope _ = TensorScope.open()) {
                 float[] x = randoms(3, 2 * LANES + 3, -1, 1);
                 Tensor a = t(be, x, x.length);
                 be.unary(UnaryOp.RELU, a, a);
@@ -350,7 +350,7 @@ class CpuOpsTest {
     @Test
     void binaryMayWriteIntoItsFirstInput() {
         for (CpuBackend be : ALL) {
-            try (TensorScope scope = TensorScope.open()) {
+            try (TensorScope _ = TensorScope.open()) {
                 float[] y = randoms(1, 3 * (LANES + 1), -1, 1), bias = randoms(2, LANES + 1, -1, 1);
                 Tensor a = t(be, y, 3, LANES + 1);
                 be.binary(BinaryOp.ADD, a, a, t(be, bias, LANES + 1));
@@ -531,7 +531,7 @@ class CpuOpsTest {
             String what = "bn training " + Arrays.toString(dims);
             List<float[]> results = new ArrayList<>();
             for (CpuBackend be : ALL) {
-                try (TensorScope scope = TensorScope.open()) {
+                try (TensorScope _ = TensorScope.open()) {
                     Tensor rm = t(be, rm0, c), rv = t(be, rv0, c);
                     Ops.BatchNormResult r = Ops.batchNormTraining(t(be, x, dims), t(be, g, c), t(be, b, c), rm, rv,
                             eps, momentum);
@@ -589,7 +589,7 @@ class CpuOpsTest {
         // One channel, values 1, 2, 3, 6: μ = 3, σ² = (4 + 1 + 0 + 9)/4 = 3.5, unbiased 14/3.
         float[] x = {1, 2, 3, 6};
         for (CpuBackend be : ALL) {
-            try (TensorScope scope = TensorScope.open()) {
+            try (TensorScope _ = TensorScope.open()) {
                 Tensor rm = t(be, new float[] {10f}, 1), rv = t(be, new float[] {2f}, 1);
                 Ops.BatchNormResult r = Ops.batchNormTraining(t(be, x, 2, 1, 2), t(be, new float[] {2f}, 1),
                         t(be, new float[] {0.5f}, 1), rm, rv, 0.5f, 0.25f);
@@ -602,7 +602,7 @@ class CpuOpsTest {
             }
         }
         // M = 1: the unbiased variance is taken as σ² = 0.
-        try (TensorScope scope = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             Tensor rv = t(VECTOR, new float[] {1f, 1f}, 2);
             Ops.batchNormTraining(t(VECTOR, new float[] {3f, 4f}, 1, 2), Ops.full(VECTOR, Shape.of(2), 1f),
                     Ops.zeros(VECTOR, Shape.of(2)), Ops.zeros(VECTOR, Shape.of(2)), rv, 1e-5f, 0.5f);
@@ -814,7 +814,7 @@ class CpuOpsTest {
         float[] x = randoms(5, n, -1, 1);
         List<float[]> masks = new ArrayList<>();
         for (CpuBackend be : ALL) {
-            try (TensorScope scope = TensorScope.open()) {
+            try (TensorScope _ = TensorScope.open()) {
                 Ops.DropoutResult r = Ops.dropout(t(be, x, n), p, 99L);
                 float[] out = r.out().toArray(), mask = r.mask().toArray();
                 float keep = 1f / (1f - p);
@@ -837,6 +837,34 @@ class CpuOpsTest {
         assertNotEquals(Arrays.hashCode(masks.get(0)), Arrays.hashCode(other), "another seed, another mask");
         float[] none = on(VECTOR, be -> Ops.dropout(t(be, x, n), 0f, 1L).out());
         assertArrayEquals(x, none, "p = 0 keeps everything unscaled");
+    }
+
+    // ================================================================ work split across threads
+
+    /**
+     * Inputs large enough that every kernel cuts its work into several chunks on 3 threads (rows of
+     * a broadcast or a reduction cut in the middle included): the same bits as one thread.
+     */
+    @Test
+    void largeInputsSplitAcrossThreadsGiveTheSameBits() {
+        int[] dims = {2, 3, 101, 111}, wide = {3, 40_001};
+        float[] x = randoms(41, size(dims), -2, 2), y = randoms(42, size(dims), -2, 2), ch = randoms(43, 3, 0.5f, 2),
+                w = randoms(44, size(wide), -2, 2), row = randoms(45, wide[1], -1, 1);
+        samePathsExactly("equal shapes", be -> Ops.sub(t(be, x, dims), t(be, y, dims)));
+        samePathsExactly("per channel", be -> Ops.div(t(be, x, dims), t(be, ch, 3, 1, 1)));
+        samePathsExactly("long rows", be -> Ops.binary(BinaryOp.MAX, t(be, w, wide), t(be, row, wide[1])));
+        samePathsExactly("unary", be -> Ops.unary(UnaryOp.SQUARE, t(be, x, dims)));
+        samePathsExactly("bn", be -> Ops.batchNorm(t(be, x, dims), t(be, ch, 3), t(be, ch, 3), t(be, ch, 3),
+                t(be, ch, 3), 1e-3f));
+        samePathsExactly("pool", be -> Ops.avgPool2d(t(be, x, dims), Pool2dSpec.of(3, 1, 1)));
+        samePathsExactly("softmax", be -> Ops.softmax(t(be, w, wide), 0));
+        samePathsExactly("concat", be -> Ops.concat(1, t(be, x, dims), t(be, y, dims)));
+        samePathsExactly("max over rows", be -> Ops.reduce(ReduceOp.MAX, t(be, w, wide), false, 0));
+        float[] sum = samePathsClose("sum over rows", 1e-6, be -> Ops.sum(t(be, w, wide), 0));
+        assertClose("sum over rows", referenceReduce(ReduceOp.SUM, w, wide, new boolean[] {true, false}), sum, 1e-6);
+        float[] mean = samePathsClose("mean over H, W", 1e-6, be -> Ops.mean(t(be, x, dims), 2, 3));
+        assertClose("mean over H, W", referenceReduce(ReduceOp.MEAN, x, dims, new boolean[] {false, false, true, true}),
+                mean, 1e-6);
     }
 
     // ================================================================ determinism under the JIT
@@ -887,7 +915,7 @@ class CpuOpsTest {
     void scopesFreeEveryOpsTensors() {
         CpuBackend be = new CpuBackend(new CpuConfig(2, true));
         try {
-            try (TensorScope scope = TensorScope.open()) {
+            try (TensorScope _ = TensorScope.open()) {
                 Tensor x = Ops.uniform(be, Shape.of(2, 3, 9, 9), 1L, -1, 1);
                 Tensor c = Ops.random(be, Shape.of(3), RandomStream.Distribution.NORMAL, 2L, 0, 1);
                 Tensor y = Ops.add(Ops.relu(x), Ops.reshape(c, Shape.of(3, 1, 1)));
