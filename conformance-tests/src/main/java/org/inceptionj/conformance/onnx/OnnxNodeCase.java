@@ -161,7 +161,7 @@ public final class OnnxNodeCase {
                     if (slot < 0) {
                         throw new OnnxFormatException(name + ": graph output '" + out + "' is not an output of the node");
                     }
-                    check(set.name() + " output '" + out + "'", set.outputs().get(j), outs.get(slot));
+                    check(name + "/" + set.name() + " output '" + out + "'", set.outputs().get(j), outs.get(slot));
                 }
             }
             long leaked = backend.liveBytes() - liveBefore;
