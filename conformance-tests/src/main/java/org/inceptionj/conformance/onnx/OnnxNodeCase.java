@@ -153,7 +153,9 @@ public final class OnnxNodeCase {
             }
 
             long liveBefore = backend.liveBytes();
-            try (TensorScope scope = TensorScope.open()) {
+            // Every tensor of the test (inputs, temporaries, outputs) lives in this scope.
+            TensorScope scope = TensorScope.open();
+            try {
                 List<OnnxOpAdapter.Output> outs = OnnxOpAdapter.run(backend, node, opset, slots);
                 for (int j = 0; j < set.outputs().size(); j++) {
                     String out = model.outputs().get(j).name();
@@ -163,6 +165,8 @@ public final class OnnxNodeCase {
                     }
                     check(name + "/" + set.name() + " output '" + out + "'", set.outputs().get(j), outs.get(slot));
                 }
+            } finally {
+                scope.close();
             }
             long leaked = backend.liveBytes() - liveBefore;
             if (leaked != 0) {
