@@ -64,6 +64,15 @@ final class HeapBackend implements Backend {
     @Override public void avgPool2d(Tensor out, Tensor x, Pool2dSpec spec) { throw no(); }
     @Override public void softmax(Tensor out, Tensor x, int axis, boolean log) { throw no(); }
     @Override public void dropout(Tensor out, Tensor mask, Tensor x, float p, long seed) { throw no(); }
+    @Override public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dSpec s) { throw no(); }
+    @Override public void conv2dBackwardWeight(Tensor dw, Tensor dy, Tensor x, Conv2dSpec s) { throw no(); }
+    @Override public void batchNormBackward(Tensor dx, Tensor dg, Tensor db, Tensor dy, Tensor x, Tensor g, Tensor m,
+                                            Tensor is) { throw no(); }
+    @Override public void reluBackward(Tensor dx, Tensor dy, Tensor y) { throw no(); }
+    @Override public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec s) { throw no(); }
+    @Override public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dSpec s) { throw no(); }
+    @Override public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) { throw no(); }
+    @Override public void softmaxCrossEntropy(Tensor l, Tensor d, Tensor x, int[] y, float e, Tensor p) { throw no(); }
     @Override public void close() { }
 
     private static UnsupportedOperationException no() {

@@ -192,6 +192,50 @@ public final class CpuBackend implements Backend {
         Dropout.forward(this, out, mask, x, p, seed);
     }
 
+    // ---------------------------------------------------------------- backward primitives
+
+    @Override
+    public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dSpec spec) {
+        Conv2dBackward.data(this, dx, dy, w, spec);
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor dw, Tensor dy, Tensor x, Conv2dSpec spec) {
+        Conv2dBackward.weight(this, dw, dy, x, spec);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x, Tensor gamma,
+                                  Tensor saveMean, Tensor saveInvStd) {
+        BatchNorm.backward(this, dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd);
+    }
+
+    @Override
+    public void reluBackward(Tensor dx, Tensor dy, Tensor y) {
+        Elementwise.reluBackward(this, dx, dy, y);
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
+        Pooling.maxBackward(this, dx, dy, x, spec);
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dSpec spec) {
+        Pooling.averageBackward(this, dx, dy, spec);
+    }
+
+    @Override
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) {
+        Softmax.backward(this, dx, dy, y, axis, log);
+    }
+
+    @Override
+    public void softmaxCrossEntropy(Tensor loss, Tensor dlogits, Tensor logits, int[] labels, float epsilon,
+                                    Tensor prior) {
+        CrossEntropy.forwardBackward(this, loss, dlogits, logits, labels, epsilon, prior);
+    }
+
     @Override
     public void close() {
         closed = true;

@@ -295,4 +295,8 @@ final class Elementwise {
             return off;
         }
     }
+
+    static void reluBackward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor y) {
+        throw new UnsupportedOperationException("cpu: reluBackward not implemented yet");
+    }
 }

@@ -263,4 +263,12 @@ final class Pooling {
         }
         return max ? acc : acc / divisor(s, h, w, top, left);
     }
+
+    static void maxBackward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
+        throw new UnsupportedOperationException("cpu: maxPool2dBackward not implemented yet");
+    }
+
+    static void averageBackward(CpuBackend cpu, Tensor dx, Tensor dy, Pool2dSpec spec) {
+        throw new UnsupportedOperationException("cpu: avgPool2dBackward not implemented yet");
+    }
 }

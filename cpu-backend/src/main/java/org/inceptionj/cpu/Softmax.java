@@ -56,4 +56,8 @@ final class Softmax {
             out[i] = (float) (log ? shifted - logSum : Math.exp(shifted) / sum);
         }
     }
+
+    static void backward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor y, int axis, boolean log) {
+        throw new UnsupportedOperationException("cpu: softmaxBackward not implemented yet");
+    }
 }
