@@ -50,7 +50,7 @@ public final class Generators {
 
     /** Seeds of tensor values. */
     public static Arbitrary<Long> seeds() {
-        return Arbitraries.longs();
+        return Arbitraries.longs().withoutEdgeCases();
     }
 
     /** Every {@link Values.Kind}. */
