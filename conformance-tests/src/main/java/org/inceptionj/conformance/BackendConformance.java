@@ -49,7 +49,7 @@ import org.inceptionj.conformance.reference.SoftmaxReference;
  * {@link org.inceptionj.api.TensorScope} and checks that {@link Backend#liveBytes()} returns to
  * its start. The bad-input, memory and scope tests are in {@link RejectionConformance}.
  *
- * <p>Tries are modest (40–100 per property) and shapes small: the whole suite runs in well under
+ * <p>Tries are modest (30–100 per property) and shapes small: the whole suite runs in well under
  * a minute on two cores for a CPU backend.
  */
 public abstract class BackendConformance extends RejectionConformance {
