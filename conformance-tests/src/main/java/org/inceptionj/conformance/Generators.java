@@ -79,9 +79,41 @@ public final class Generators {
         }).filter(s -> s.size() <= maxSize);
     }
 
-    /** Shapes of rank 0 to 4 with at most 4096 elements. */
+    /**
+     * Large shapes, 40k to 140k elements, of rank in [minRank, 4] (at least 1): enough for a
+     * multi-threaded backend to split the work into several chunks (the CPU backend's grains are
+     * 4k to 64k elements), so that chunk boundaries fall inside rows and vectors.
+     */
+    public static Arbitrary<Shape> largeShapes(int minRank) {
+        Arbitrary<List<Integer>> middle = Arbitraries.integers().between(2, 9).list().ofMaxSize(2);
+        return Combinators.combine(Arbitraries.integers().between(40_000, 140_000), lengths(), middle,
+                Arbitraries.integers().between(Math.max(1, minRank), 4)).as((total, last, mid, rank) -> {
+            List<Integer> inner = mid.subList(0, Math.min(mid.size(), Math.max(0, rank - 2)));
+            int product = last;
+            for (int d : inner) {
+                product *= d;
+            }
+            int[] dims = new int[inner.size() + (rank == 1 ? 0 : 1) + 1];
+            int k = 0;
+            if (rank > 1) {
+                dims[k++] = Math.max(1, total / product);
+            }
+            for (int d : inner) {
+                dims[k++] = d;
+            }
+            dims[k] = rank == 1 ? total : last;
+            return Shape.of(dims);
+        });
+    }
+
+    /** Mostly small shapes of rank [minRank, 4] (at most 4096 elements), one in eight large (see {@link #largeShapes}). */
+    public static Arbitrary<Shape> shapes(int minRank) {
+        return Arbitraries.frequencyOf(Tuple.of(7, shapes(minRank, 4, 4096)), Tuple.of(1, largeShapes(minRank)));
+    }
+
+    /** Shapes of rank 0 to 4: mostly small, one in eight large. */
     public static Arbitrary<Shape> shapes() {
-        return shapes(0, 4, 4096);
+        return shapes(0);
     }
 
     // ================================================================ elementwise
@@ -143,7 +175,7 @@ public final class Generators {
      * all axes), each axis given as a non-negative or as a negative index.
      */
     public static Arbitrary<Cases.Reduce> reduceCases() {
-        return Combinators.combine(Arbitraries.of(ReduceOp.class), shapes(1, 4, 4096),
+        return Combinators.combine(Arbitraries.of(ReduceOp.class), shapes(1),
                         Arbitraries.integers().between(0, 15), Arbitraries.integers().between(0, 15),
                         Arbitraries.of(true, false), valueKinds(), seeds())
                 .as((op, s, mask, negative, keep, kind, seed) -> {
@@ -159,11 +191,14 @@ public final class Generators {
 
     // ================================================================ layout
 
-    /** One to four parts that agree except on the concat axis, whose sizes include 0 now and then. */
+    /**
+     * One to four parts that agree except on the concat axis, whose sizes include 0 now and then;
+     * at most 200k elements in all.
+     */
     public static Arbitrary<Cases.Concat> concatCases() {
         Arbitrary<Integer> axisSizes = Arbitraries.frequencyOf(
                 Tuple.of(1, Arbitraries.just(0)), Tuple.of(8, Arbitraries.of(1, 2, 3, 7, 8, 9, 17)));
-        return Combinators.combine(shapes(1, 4, 2048), Arbitraries.integers().between(0, 3),
+        return Combinators.combine(shapes(1), Arbitraries.integers().between(0, 3),
                         axisSizes.list().ofMinSize(1).ofMaxSize(4), Arbitraries.of(true, false), valueKinds(), seeds())
                 .as((s, axisPick, sizes, negative, kind, seed) -> {
                     int axis = axisPick % s.rank();
@@ -172,12 +207,13 @@ public final class Generators {
                         parts.add(s.with(axis, n));
                     }
                     return new Cases.Concat(List.copyOf(parts), negative ? axis - s.rank() : axis, kind, seed);
-                });
+                })
+                .filter(c -> c.parts().stream().mapToLong(Shape::size).sum() <= 200_000);
     }
 
     /** A slice [start, start + length) of one axis, length 0 and the whole axis included. */
     public static Arbitrary<Cases.Slice> sliceCases() {
-        return Combinators.combine(shapes(1, 4, 4096), Arbitraries.integers().between(0, 3), valueKinds(), seeds())
+        return Combinators.combine(shapes(1), Arbitraries.integers().between(0, 3), valueKinds(), seeds())
                 .flatAs((s, axisPick, kind, seed) -> {
                     int axis = axisPick % s.rank(), n = s.dim(axis);
                     return Arbitraries.integers().between(0, n).flatMap(start ->
@@ -188,7 +224,7 @@ public final class Generators {
 
     /** A shape and another of the same size: flat, [1, n], [d, n/d] for divisors d, reversed. */
     public static Arbitrary<Cases.Copy> copyCases() {
-        return Combinators.combine(shapes(0, 4, 4096), valueKinds(), seeds()).flatAs((s, kind, seed) -> {
+        return Combinators.combine(shapes(0), valueKinds(), seeds()).flatAs((s, kind, seed) -> {
             int n = s.size();
             Set<Shape> targets = new LinkedHashSet<>();
             targets.add(s);
@@ -321,12 +357,20 @@ public final class Generators {
     /**
      * x of rank 2 ([N,C]), 3 or 4 ([N,C,H,W]) with N in 1–3 and C around the vector width;
      * one value per channel (M = 1) occurs. eps in {1e−5, 1e−3, 0.1}, momentum in {0, 0.1, 0.5, 1}
-     * or random.
+     * or random. One try in eight is large (up to 4×32×35×35) so that a parallel backend splits it.
      */
     public static Arbitrary<Cases.BatchNorm> batchNormCases() {
         Arbitrary<Integer> spatial = Arbitraries.of(1, 2, 3, 5, 7, 8, 9);
         Arbitrary<Float> momenta = Arbitraries.oneOf(Arbitraries.of(0f, 0.1f, 0.5f, 1f),
                 Arbitraries.floats().between(0f, 1f));
+        Arbitrary<Cases.BatchNorm> large = Combinators.combine(Arbitraries.integers().between(2, 4),
+                Arbitraries.of(8, 9, 17, 32), Arbitraries.of(17, 19, 23, 35), Arbitraries.of(1e-5f, 1e-3f), momenta,
+                seeds()).as((n, c, hw, eps, momentum, seed) ->
+                new Cases.BatchNorm(Shape.of(n, c, hw, hw), eps, momentum, seed));
+        return Arbitraries.frequencyOf(Tuple.of(7, smallBatchNormCases(spatial, momenta)), Tuple.of(1, large));
+    }
+
+    private static Arbitrary<Cases.BatchNorm> smallBatchNormCases(Arbitrary<Integer> spatial, Arbitrary<Float> momenta) {
         return Combinators.combine(Arbitraries.integers().between(1, 3), Arbitraries.of(1, 2, 3, 7, 8, 9, 17),
                 Arbitraries.integers().between(2, 4), spatial, spatial, Arbitraries.of(1e-5f, 1e-3f, 0.1f), momenta,
                 seeds()).as((n, c, rank, h, w, eps, momentum, seed) -> {
@@ -343,7 +387,7 @@ public final class Generators {
 
     /** Shapes of rank 1–4, any axis (also negative), softmax and log-softmax. */
     public static Arbitrary<Cases.Softmax> softmaxCases() {
-        return Combinators.combine(shapes(1, 4, 4096), Arbitraries.integers().between(0, 3),
+        return Combinators.combine(shapes(1), Arbitraries.integers().between(0, 3),
                         Arbitraries.of(true, false), Arbitraries.of(true, false), valueKinds(), seeds())
                 .as((s, axisPick, negative, log, kind, seed) -> {
                     int axis = axisPick % s.rank();

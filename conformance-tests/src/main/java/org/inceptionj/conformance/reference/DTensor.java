@@ -51,10 +51,9 @@ public record DTensor(Shape shape, double[] data) {
 
     /** The flat row-major position of a multi-index. */
     public int offset(int... index) {
-        int[] strides = shape.strides();
         int o = 0;
         for (int a = 0; a < index.length; a++) {
-            o += index[a] * strides[a];
+            o = o * shape.dim(a) + index[a];   // Horner: Σ index[a]·stride[a]
         }
         return o;
     }
