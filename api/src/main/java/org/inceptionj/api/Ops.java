@@ -540,7 +540,29 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": kernel " + spec.kernelH() + "x" + spec.kernelW() + " (" + spec
                     + ") is larger than the padded input " + xs);
         }
+        // With dilation a window's taps can all fall into the padding (a max of nothing, 0/0 average).
+        int emptyH = firstEmptyWindow(xs.dim(2), oh, spec.kernelH(), spec.strideH(), spec.padTop(), spec.dilationH());
+        int emptyW = firstEmptyWindow(xs.dim(3), ow, spec.kernelW(), spec.strideW(), spec.padLeft(), spec.dilationW());
+        if (emptyH >= 0 || emptyW >= 0) {
+            throw new IllegalArgumentException(op + ": " + (emptyH >= 0 ? "output row " + emptyH : "output column " + emptyW)
+                    + " has a window with no input cell (only padding) for input " + xs + " (" + spec + ")");
+        }
         return Shape.of(xs.dim(0), xs.dim(1), oh, ow);
+    }
+
+    /** The first output index along one axis whose window taps no real input cell, or -1. */
+    private static int firstEmptyWindow(int in, int out, int k, int stride, int padBegin, int dilation) {
+        for (int o = 0; o < out; o++) {
+            boolean any = false;
+            for (int i = 0; i < k && !any; i++) {
+                int pos = o * stride - padBegin + i * dilation;
+                any = pos >= 0 && pos < in;
+            }
+            if (!any) {
+                return o;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -1,0 +1,546 @@
+package org.inceptionj.conformance;
+
+import java.util.Arrays;
+import java.util.function.Supplier;
+
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.BinaryOp;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.ReduceOp;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.UnaryOp;
+import org.inceptionj.conformance.reference.BatchNormReference;
+import org.inceptionj.conformance.reference.Conv2dReference;
+import org.inceptionj.conformance.reference.DTensor;
+import org.inceptionj.conformance.reference.ElementwiseReference;
+import org.inceptionj.conformance.reference.LayoutReference;
+import org.inceptionj.conformance.reference.MatMulReference;
+import org.inceptionj.conformance.reference.PoolingReference;
+import org.inceptionj.conformance.reference.RandomReference;
+import org.inceptionj.conformance.reference.ReduceReference;
+import org.inceptionj.conformance.reference.SoftmaxReference;
+
+/**
+ * The conformance suite of an InceptionJ {@link Backend}: every primitive, through {@link Ops},
+ * against the double-precision references of {@code org.inceptionj.conformance.reference} with
+ * the tolerances of {@link Tolerances}, over random shapes, geometries and values from
+ * {@link Generators}. A backend runs it with one class:
+ *
+ * <pre>{@code
+ * class MyBackendConformanceTest extends BackendConformance {
+ *     MyBackendConformanceTest() { super(MyBackend::new); }
+ * }
+ * }</pre>
+ *
+ * and, to also compare with another backend (e.g. a GPU backend with the CPU backend),
+ * {@code super(MyBackend::new, CpuBackend::new)}.
+ *
+ * <p>Each property calls an op three ways where the contract allows: through {@link Ops} (fresh
+ * zero-filled output), through the {@link Backend} primitive into a NaN-filled output (which must
+ * give the same bits: deterministic, and overwritten rather than accumulated into), and in place
+ * where the contract says the output may alias an input. Every try runs in a
+ * {@link org.inceptionj.api.TensorScope} and checks that {@link Backend#liveBytes()} returns to
+ * its start. The bad-input, memory and scope tests are in {@link RejectionConformance}.
+ *
+ * <p>Tries are modest (30–100 per property) and shapes small: the whole suite runs in well under
+ * a minute on two cores for a CPU backend.
+ */
+public abstract class BackendConformance extends RejectionConformance {
+
+    /** Checks {@code backend} against the references. */
+    protected BackendConformance(Supplier<? extends Backend> backend) {
+        this(backend, null);
+    }
+
+    /**
+     * Checks {@code backend} against the references and, with the same tolerances, against
+     * {@code oracle} (null: references only).
+     */
+    protected BackendConformance(Supplier<? extends Backend> backend, Supplier<? extends Backend> oracle) {
+        super(backend, oracle);
+    }
+
+    // ================================================================ generators (see Generators)
+
+    @Provide
+    Arbitrary<Cases.Unary> unaryCases() {
+        return Generators.unaryCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Binary> binaryCases() {
+        return Generators.binaryCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Affine> affineCases() {
+        return Generators.affineCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Clip> clipCases() {
+        return Generators.clipCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Reduce> reduceCases() {
+        return Generators.reduceCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Concat> concatCases() {
+        return Generators.concatCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Slice> sliceCases() {
+        return Generators.sliceCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Copy> copyCases() {
+        return Generators.copyCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.MatMul> matmulCases() {
+        return Generators.matmulCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Conv2d> conv2dCases() {
+        return Generators.conv2dCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Pool> poolCases() {
+        return Generators.poolCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.BatchNorm> batchNormCases() {
+        return Generators.batchNormCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Softmax> softmaxCases() {
+        return Generators.softmaxCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Fill> fillCases() {
+        return Generators.fillCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.RandomFill> randomCases() {
+        return Generators.randomCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Dropout> dropoutCases() {
+        return Generators.dropoutCases();
+    }
+
+    @Provide
+    Arbitrary<Shape> shapes() {
+        return Generators.shapes();
+    }
+
+    // ================================================================ elementwise
+
+    /** unary: out = f(x) through Ops, into a NaN-filled output, and in place (out aliases x). */
+    @Property(tries = 100)
+    public void unaryMatchesReference(@ForAll("unaryCases") Cases.Unary c) {
+        UnaryOp op = c.op();
+        DTensor x = switch (op) {
+            case SQRT, LOG -> Values.positive(c.shape(), c.values(), c.seed());
+            case RECIPROCAL -> Values.nonZero(c.shape(), c.values(), c.seed());
+            default -> Values.of(c.shape(), c.values(), c.seed());
+        };
+        DTensor ref = ElementwiseReference.unary(op, x);
+        verify(op.name().toLowerCase(), c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, c.shape()), inPlace = upload(be, x);
+            be.unary(op, dirty, xt);
+            be.unary(op, inPlace, inPlace);
+            return new Outputs().add("out", Ops.unary(op, xt)).repeat("out (into NaNs)", dirty, 0)
+                    .add("out (in place)", inPlace, 0);
+        }, expect(ref), expect(tolerances().unary(op, ref)));
+    }
+
+    /**
+     * binary: out = f(a, b) with broadcasting, through Ops, into a NaN-filled output, and in place
+     * (out aliases a) when a already has the output's shape.
+     */
+    @Property(tries = 100)
+    public void binaryMatchesReference(@ForAll("binaryCases") Cases.Binary c) {
+        BinaryOp op = c.op();
+        DTensor a = Values.of(c.a(), c.values(), c.seed());
+        DTensor b = op == BinaryOp.DIV ? Values.nonZero(c.b(), c.values(), c.seed() + 1)
+                : Values.of(c.b(), c.values(), c.seed() + 1);
+        DTensor ref = ElementwiseReference.binary(op, a, b);
+        verify(op.name().toLowerCase(), c, be -> {
+            Tensor at = upload(be, a), bt = upload(be, b), dirty = nans(be, ref.shape());
+            be.binary(op, dirty, at, bt);
+            Outputs outs = new Outputs().add("out", Ops.binary(op, at, bt)).repeat("out (into NaNs)", dirty, 0);
+            if (c.a().equals(ref.shape())) {
+                Tensor inPlace = upload(be, a);
+                be.binary(op, inPlace, inPlace, bt);
+                outs.add("out (in place, aliasing a)", inPlace, 0);
+            }
+            return outs;
+        }, expect(ref), expect(tolerances().binary(op, ref)));
+    }
+
+    /** affine: out = alpha·x + beta, through Ops, into NaNs, in place. */
+    @Property(tries = 60)
+    public void affineMatchesReference(@ForAll("affineCases") Cases.Affine c) {
+        DTensor x = Values.of(c.shape(), c.values(), c.seed());
+        DTensor ref = ElementwiseReference.affine(x, c.alpha(), c.beta());
+        verify("affine", c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, c.shape()), inPlace = upload(be, x);
+            be.affine(dirty, xt, c.alpha(), c.beta());
+            be.affine(inPlace, inPlace, c.alpha(), c.beta());
+            return new Outputs().add("out", Ops.affine(xt, c.alpha(), c.beta())).repeat("out (into NaNs)", dirty, 0)
+                    .add("out (in place)", inPlace, 0);
+        }, expect(ref), expect(tolerances().affine(x, c.alpha(), c.beta())));
+    }
+
+    /** clip: out = min(max(x, lo), hi), exactly; through Ops, into NaNs, in place. */
+    @Property(tries = 60)
+    public void clipMatchesReference(@ForAll("clipCases") Cases.Clip c) {
+        DTensor x = Values.of(c.shape(), c.values(), c.seed());
+        DTensor ref = ElementwiseReference.clip(x, c.lo(), c.hi());
+        verify("clip", c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, c.shape()), inPlace = upload(be, x);
+            be.clip(dirty, xt, c.lo(), c.hi());
+            be.clip(inPlace, inPlace, c.lo(), c.hi());
+            return new Outputs().add("out", Ops.clip(xt, c.lo(), c.hi())).repeat("out (into NaNs)", dirty, 0)
+                    .add("out (in place)", inPlace, 0);
+        }, expect(ref), expect(tolerances().exact(ref.shape())));
+    }
+
+    // ================================================================ reductions
+
+    /**
+     * reduce: SUM, MEAN, MAX over any set of axes, keepDims both ways through Ops, and into a
+     * NaN-filled keepdims output through the primitive.
+     */
+    @Property(tries = 100)
+    public void reduceMatchesReference(@ForAll("reduceCases") Cases.Reduce c) {
+        DTensor x = Values.of(c.shape(), c.values(), c.seed());
+        boolean[] flags = new boolean[c.shape().rank()];
+        for (int a : c.axes()) {
+            flags[a < 0 ? a + flags.length : a] = true;
+        }
+        if (c.axes().isEmpty()) {
+            Arrays.fill(flags, true);
+        }
+        int[] axes = c.axes().stream().mapToInt(Integer::intValue).toArray();
+        DTensor ref = ReduceReference.reduce(c.op(), x, flags, c.keepDims());
+        DTensor keep = ReduceReference.reduce(c.op(), x, flags, true);
+        String name = "reduce" + c.op().name().charAt(0) + c.op().name().substring(1).toLowerCase();
+        verify(name, c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, keep.shape());
+            be.reduce(c.op(), dirty, xt, flags.clone());
+            return new Outputs().add("out", Ops.reduce(c.op(), xt, c.keepDims(), axes))
+                    .add("out (keepdims, into NaNs)", dirty);
+        }, expect(ref, keep), expect(tolerances().reduce(c.op(), x, flags, c.keepDims()),
+                tolerances().reduce(c.op(), x, flags, true)));
+    }
+
+    /** globalAvgPool: mean over H and W into [N,C,1,1]. */
+    @Property(tries = 40)
+    public void globalAvgPoolMatchesReference(@ForAll("poolCases") Cases.Pool c) {
+        DTensor x = Values.of(c.x(), c.values(), c.seed());
+        boolean[] hw = {false, false, true, true};
+        DTensor ref = ReduceReference.reduce(ReduceOp.MEAN, x, hw, true);
+        verify("globalAvgPool", c, be -> new Outputs().add("out", Ops.globalAvgPool(upload(be, x))),
+                expect(ref), expect(tolerances().reduce(ReduceOp.MEAN, x, hw, true)));
+    }
+
+    // ================================================================ layout
+
+    /** concat along any axis (negative too), parts of size 0 included; through Ops and into NaNs. */
+    @Property(tries = 80)
+    public void concatMatchesReference(@ForAll("concatCases") Cases.Concat c) {
+        DTensor[] parts = new DTensor[c.parts().size()];
+        for (int p = 0; p < parts.length; p++) {
+            parts[p] = Values.of(c.parts().get(p), c.values(), c.seed() + p);
+        }
+        int axis = c.axis() < 0 ? c.axis() + parts[0].shape().rank() : c.axis();
+        DTensor ref = LayoutReference.concat(parts, axis);
+        verify("concat", c, be -> {
+            Tensor[] ts = new Tensor[parts.length];
+            for (int p = 0; p < parts.length; p++) {
+                ts[p] = upload(be, parts[p]);
+            }
+            Tensor dirty = nans(be, ref.shape());
+            be.concat(dirty, ts.clone(), axis);
+            return new Outputs().add("out", Ops.concat(c.axis(), ts)).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().exact(ref.shape())));
+    }
+
+    /**
+     * slice and split: x[..., start : start + length, ...] through Ops and into NaNs, and
+     * split into the three pieces [0, start), [start, start + length), [start + length, n).
+     */
+    @Property(tries = 80)
+    public void sliceMatchesReference(@ForAll("sliceCases") Cases.Slice c) {
+        DTensor x = Values.of(c.shape(), c.values(), c.seed());
+        int n = c.shape().dim(c.axis()), end = c.start() + c.length();
+        DTensor ref = LayoutReference.slice(x, c.axis(), c.start(), c.length());
+        DTensor head = LayoutReference.slice(x, c.axis(), 0, c.start());
+        DTensor tail = LayoutReference.slice(x, c.axis(), end, n - end);
+        verify("slice", c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, ref.shape());
+            be.slice(dirty, xt, c.axis(), c.start());
+            Tensor[] pieces = Ops.split(xt, c.axis(), c.start(), c.length(), n - end);
+            return new Outputs().add("out", Ops.slice(xt, c.axis(), c.start(), c.length()))
+                    .repeat("out (into NaNs)", dirty, 0)
+                    .add("split piece 0", pieces[0]).add("split piece 1", pieces[1], 0).add("split piece 2", pieces[2]);
+        }, expect(ref, head, tail), expect(tolerances().exact(ref.shape()), tolerances().exact(head.shape()),
+                tolerances().exact(tail.shape())));
+    }
+
+    /** copy, reshape and flatten: the same values under another shape; also into NaNs. */
+    @Property(tries = 60)
+    public void copyMatchesReference(@ForAll("copyCases") Cases.Copy c) {
+        DTensor x = Values.of(c.from(), c.values(), c.seed());
+        int rank = c.from().rank(), flatAxis = rank / 2;
+        Shape flat = Shape.of(c.from().sizeBetween(0, flatAxis), c.from().sizeBetween(flatAxis, rank));
+        DTensor copy = LayoutReference.copy(x, c.from()), reshaped = LayoutReference.copy(x, c.to()),
+                flattened = LayoutReference.copy(x, flat);
+        verify("copy", c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, c.to());
+            be.copy(dirty, xt);
+            return new Outputs().add("copy", Ops.copy(xt)).add("reshape", Ops.reshape(xt, c.to()))
+                    .repeat("reshape (into NaNs)", dirty, 1).add("flatten", Ops.flatten(xt, flatAxis));
+        }, expect(copy, reshaped, flattened), expect(tolerances().exact(c.from()), tolerances().exact(c.to()),
+                tolerances().exact(flat)));
+    }
+
+    /** write and read at offsets: dst[i] = src[offset + i] and back. */
+    @Property(tries = 30)
+    public void writeAndReadHonourOffsets(@ForAll("shapes") Shape shape) {
+        int offset = shape.size() % 5 + 1;
+        float[] src = Values.of(Shape.of(shape.size() + offset), Values.Kind.UNIT, shape.size()).toFloats();
+        float[] back = new float[shape.size() + 3];
+        back[0] = back[1] = back[2] = 42f;
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor t = Ops.zeros(backend(), shape);
+            backend().write(t, src, offset);
+            backend().read(t, back, 3);
+        }
+        for (int i = 0; i < 3; i++) {
+            if (back[i] != 42f) {
+                throw new AssertionError("read " + shape + " at offset 3 wrote before the offset, at " + i);
+            }
+        }
+        for (int i = 0; i < shape.size(); i++) {
+            if (Float.floatToIntBits(back[3 + i]) != Float.floatToIntBits(src[offset + i])) {
+                throw new AssertionError("write at offset " + offset + " then read at offset 3 of " + shape
+                        + ": element " + i + " is " + back[3 + i] + ", wrote " + src[offset + i]);
+            }
+        }
+    }
+
+    // ================================================================ linear algebra
+
+    /**
+     * matmul with every combination of transposes, through Ops and into NaNs; and, when the
+     * layout is x·wᵀ, {@link Ops#linear} with a bias (checked as a matmul with inner dimension
+     * K + 1: x extended by a column of ones, w by the bias).
+     */
+    @Property(tries = 80)
+    public void matmulMatchesReference(@ForAll("matmulCases") Cases.MatMul c) {
+        DTensor a = Values.of(c.aShape(), c.values(), c.seed()), b = Values.of(c.bShape(), c.values(), c.seed() + 1);
+        DTensor ref = MatMulReference.matmul(a, b, c.transA(), c.transB());
+        DTensor tol = tolerances().matmul(a, b, c.transA(), c.transB());
+        boolean linear = !c.transA() && c.transB();
+        DTensor bias = Values.of(Shape.of(c.n()), c.values(), c.seed() + 2);
+        DTensor[] expected = {ref, ref}, tols = {tol, tol};
+        if (linear) {
+            DTensor xOnes = appendColumn(a, DTensor.full(Shape.of(c.m()), 1.0));
+            DTensor wBias = appendColumn(b, bias);
+            expected[1] = MatMulReference.matmul(xOnes, wBias, false, true);
+            tols[1] = tolerances().matmul(xOnes, wBias, false, true);
+        }
+        verify("matmul", c, be -> {
+            Tensor at = upload(be, a), bt = upload(be, b), dirty = nans(be, ref.shape());
+            be.matmul(dirty, at, bt, c.transA(), c.transB());
+            Outputs outs = new Outputs().add("out", Ops.matmul(at, bt, c.transA(), c.transB()))
+                    .repeat("out (into NaNs)", dirty, 0);
+            if (linear) {
+                outs.add("linear (x·wᵀ + bias)", Ops.linear(at, bt, upload(be, bias)), 1);
+            }
+            return outs;
+        }, expected, tols);
+    }
+
+    /** [rows, k] with column {@code col} appended: [rows, k + 1]. */
+    private static DTensor appendColumn(DTensor m, DTensor col) {
+        int rows = m.shape().dim(0), k = m.shape().dim(1);
+        DTensor out = DTensor.zeros(Shape.of(rows, k + 1));
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < k; j++) {
+                out.set(m.get(i, j), i, j);
+            }
+            out.set(col.get(i), i, k);
+        }
+        return out;
+    }
+
+    /**
+     * conv2d over random geometry (kernels 1×1 to 7×7 incl. 1×7/7×1/1×3/3×1, strides 1–3,
+     * dilations, per-side paddings up to the kernel extent − 1, odd and even sizes, with and
+     * without bias) and Inception-v3's layers; through Ops and into NaNs.
+     */
+    @Property(tries = 80)
+    public void conv2dMatchesReference(@ForAll("conv2dCases") Cases.Conv2d c) {
+        DTensor x = Values.of(c.x(), c.values(), c.seed()), w = Values.of(c.w(), c.values(), c.seed() + 1);
+        DTensor bias = c.bias() ? Values.of(Shape.of(c.w().dim(0)), c.values(), c.seed() + 2) : null;
+        DTensor ref = Conv2dReference.forward(x, w, bias, c.spec());
+        verify("conv2d", c, be -> {
+            Tensor xt = upload(be, x), wt = upload(be, w), bt = bias == null ? null : upload(be, bias);
+            Tensor dirty = nans(be, ref.shape());
+            be.conv2d(dirty, xt, wt, bt, c.spec());
+            return new Outputs().add("out", Ops.conv2d(xt, wt, bt, c.spec())).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().conv2d(x, w, bias, c.spec())));
+    }
+
+    // ================================================================ pooling
+
+    /** maxPool2d over every Pool2dSpec option, exactly; through Ops and into NaNs. */
+    @Property(tries = 80)
+    public void maxPool2dMatchesReference(@ForAll("poolCases") Cases.Pool c) {
+        DTensor x = Values.of(c.x(), c.values(), c.seed());
+        DTensor ref = PoolingReference.max(x, c.spec());
+        verify("maxPool2d", c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, ref.shape());
+            be.maxPool2d(dirty, xt, c.spec());
+            return new Outputs().add("out", Ops.maxPool2d(xt, c.spec())).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().maxPool2d(c.x(), c.spec())));
+    }
+
+    /** avgPool2d over every Pool2dSpec option, countIncludePad and ceil mode both ways; Ops and NaNs. */
+    @Property(tries = 80)
+    public void avgPool2dMatchesReference(@ForAll("poolCases") Cases.Pool c) {
+        DTensor x = Values.of(c.x(), c.values(), c.seed());
+        DTensor ref = PoolingReference.average(x, c.spec());
+        verify("avgPool2d", c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, ref.shape());
+            be.avgPool2d(dirty, xt, c.spec());
+            return new Outputs().add("out", Ops.avgPool2d(xt, c.spec())).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().avgPool2d(x, c.spec())));
+    }
+
+    // ================================================================ normalization
+
+    /** batchNorm (inference) with given statistics; through Ops and into NaNs. */
+    @Property(tries = 60)
+    public void batchNormInferenceMatchesReference(@ForAll("batchNormCases") Cases.BatchNorm c) {
+        Shape cs = Shape.of(c.x().dim(1));
+        DTensor x = Values.channels(c.x(), c.seed());
+        DTensor gamma = Values.uniform(cs, c.seed() + 1, -2, 2), beta = Values.uniform(cs, c.seed() + 2, -1, 1);
+        DTensor mean = Values.uniform(cs, c.seed() + 3, -1, 1), var = Values.uniform(cs, c.seed() + 4, 0, 3);
+        DTensor ref = BatchNormReference.inference(x, gamma, beta, mean, var, c.eps());
+        verify("batchNorm", c, be -> {
+            Tensor xt = upload(be, x), g = upload(be, gamma), b = upload(be, beta), m = upload(be, mean),
+                    v = upload(be, var), dirty = nans(be, c.x());
+            be.batchNormInference(dirty, xt, g, b, m, v, c.eps());
+            return new Outputs().add("out", Ops.batchNorm(xt, g, b, m, v, c.eps())).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().batchNormInference(x, gamma, beta, mean, var, c.eps())));
+    }
+
+    /**
+     * batchNormTraining: output, saved mean and inverse std, and the running statistics updated in
+     * place (unbiased variance; M = 1 included); through Ops and into NaN-filled outputs.
+     */
+    @Property(tries = 60)
+    public void batchNormTrainingMatchesReference(@ForAll("batchNormCases") Cases.BatchNorm c) {
+        Shape cs = Shape.of(c.x().dim(1));
+        DTensor x = Values.channels(c.x(), c.seed());
+        DTensor gamma = Values.uniform(cs, c.seed() + 1, -2, 2), beta = Values.uniform(cs, c.seed() + 2, -1, 1);
+        DTensor rm = Values.uniform(cs, c.seed() + 3, -1, 1), rv = Values.uniform(cs, c.seed() + 4, 0.5, 2);
+        BatchNormReference.Training ref = BatchNormReference.training(x, gamma, beta, rm, rv, c.eps(), c.momentum());
+        Tolerances.BatchNormTraining tol = tolerances().batchNormTraining(x, gamma, beta, rm, rv, c.eps(),
+                c.momentum(), ref);
+        verify("batchNormTraining", c, be -> {
+            Tensor xt = upload(be, x), g = upload(be, gamma), b = upload(be, beta);
+            Tensor rmT = upload(be, rm), rvT = upload(be, rv), rm2 = upload(be, rm), rv2 = upload(be, rv);
+            Ops.BatchNormResult r = Ops.batchNormTraining(xt, g, b, rmT, rvT, c.eps(), c.momentum());
+            Tensor out = nans(be, c.x()), mean = nans(be, cs), invStd = nans(be, cs);
+            be.batchNormTraining(out, mean, invStd, xt, g, b, rm2, rv2, c.eps(), c.momentum());
+            return new Outputs().add("out", r.out()).add("saveMean", r.mean()).add("saveInvStd", r.invStd())
+                    .add("runningMean", rmT).add("runningVar", rvT)
+                    .repeat("out (into NaNs)", out, 0).repeat("saveMean (into NaNs)", mean, 1)
+                    .repeat("saveInvStd (into NaNs)", invStd, 2).repeat("runningMean (2nd run)", rm2, 3)
+                    .repeat("runningVar (2nd run)", rv2, 4);
+        }, expect(ref.out(), ref.mean(), ref.invStd(), ref.runningMean(), ref.runningVar()),
+                expect(tol.out(), tol.mean(), tol.invStd(), tol.runningMean(), tol.runningVar()));
+    }
+
+    // ================================================================ softmax
+
+    /** softmax and log-softmax along any axis; through Ops and into NaNs. */
+    @Property(tries = 80)
+    public void softmaxMatchesReference(@ForAll("softmaxCases") Cases.Softmax c) {
+        DTensor x = Values.of(c.shape(), c.values(), c.seed());
+        int axis = c.axis() < 0 ? c.axis() + c.shape().rank() : c.axis();
+        DTensor ref = SoftmaxReference.softmax(x, axis, c.log());
+        verify(c.log() ? "logSoftmax" : "softmax", c, be -> {
+            Tensor xt = upload(be, x), dirty = nans(be, c.shape());
+            be.softmax(dirty, xt, axis, c.log());
+            Tensor out = c.log() ? Ops.logSoftmax(xt, c.axis()) : Ops.softmax(xt, c.axis());
+            return new Outputs().add("out", out).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().softmax(x, axis, c.log(), ref)));
+    }
+
+    // ================================================================ fills and randomness
+
+    /** fill: every element is the value, special values included; through Ops and into NaNs. */
+    @Property(tries = 40)
+    public void fillMatchesReference(@ForAll("fillCases") Cases.Fill c) {
+        DTensor ref = RandomReference.fill(c.shape(), c.value());
+        verify("fill", c, be -> {
+            Tensor dirty = nans(be, c.shape());
+            be.fill(dirty, c.value());
+            return new Outputs().add("out", Ops.full(be, c.shape(), c.value())).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().exact(c.shape())));
+    }
+
+    /** fillRandom: the values of {@link org.inceptionj.api.RandomStream} for every distribution. */
+    @Property(tries = 60)
+    public void fillRandomMatchesRandomStream(@ForAll("randomCases") Cases.RandomFill c) {
+        DTensor ref = RandomReference.fillRandom(c.shape(), c.distribution(), c.seed(), c.a(), c.b());
+        verify("random " + c.distribution(), c, be -> {
+            Tensor dirty = nans(be, c.shape());
+            be.fillRandom(dirty, c.distribution(), c.seed(), c.a(), c.b());
+            return new Outputs().add("out", Ops.random(be, c.shape(), c.distribution(), c.seed(), c.a(), c.b()))
+                    .repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().fillRandom(c.shape(), c.distribution(), c.seed(), c.a(), c.b())));
+    }
+
+    /** dropout: the mask of {@link org.inceptionj.api.RandomStream#uniform} &lt; p and out = x·mask. */
+    @Property(tries = 60)
+    public void dropoutMatchesReference(@ForAll("dropoutCases") Cases.Dropout c) {
+        DTensor x = Values.of(c.shape(), c.values(), c.seed());
+        RandomReference.Dropout ref = RandomReference.dropout(x, c.p(), c.seed());
+        RandomReference.Dropout tol = tolerances().dropout(ref);
+        verify("dropout", c, be -> {
+            Tensor xt = upload(be, x), out = nans(be, c.shape()), mask = nans(be, c.shape());
+            Ops.DropoutResult r = Ops.dropout(xt, c.p(), c.seed());
+            be.dropout(out, mask, xt, c.p(), c.seed());
+            return new Outputs().add("out", r.out()).add("mask", r.mask())
+                    .repeat("out (into NaNs)", out, 0).repeat("mask (into NaNs)", mask, 1);
+        }, expect(ref.out(), ref.mask()), expect(tol.out(), tol.mask()));
+    }
+}

@@ -1,0 +1,335 @@
+package org.inceptionj.conformance.selftest;
+
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.BinaryOp;
+import org.inceptionj.api.Conv2dSpec;
+import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.RandomStream;
+import org.inceptionj.api.ReduceOp;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Storage;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.UnaryOp;
+import org.inceptionj.conformance.reference.BatchNormReference;
+import org.inceptionj.conformance.reference.Conv2dReference;
+import org.inceptionj.conformance.reference.DTensor;
+import org.inceptionj.conformance.reference.ElementwiseReference;
+import org.inceptionj.conformance.reference.LayoutReference;
+import org.inceptionj.conformance.reference.MatMulReference;
+import org.inceptionj.conformance.reference.PoolingReference;
+import org.inceptionj.conformance.reference.RandomReference;
+import org.inceptionj.conformance.reference.ReduceReference;
+import org.inceptionj.conformance.reference.SoftmaxReference;
+
+/**
+ * A backend for testing the kit itself: every op is the double-precision reference rounded to
+ * float32 once, so it is as accurate as a float backend can be. With {@link Bug}s switched on it
+ * makes the mistakes that real kernels make, and the kit must notice each one.
+ */
+final class ReferenceBackend implements Backend {
+
+    /** Deliberate mistakes, one per op family. */
+    enum Bug {
+        /** conv2d swaps padTop and padBottom (breaks asymmetric padding only). */
+        CONV_SWAPS_PADDING,
+        /** conv2d adds into the output instead of overwriting it. */
+        CONV_ACCUMULATES,
+        /** avgPool2d always divides by the full window. */
+        AVGPOOL_ALWAYS_INCLUDES_PAD,
+        /** maxPool2d ignores ceil mode's last window (leaves it as written before). */
+        MAXPOOL_SKIPS_LAST_COLUMN,
+        /** matmul treats transB as false. */
+        MATMUL_IGNORES_TRANSB,
+        /** batchNormTraining updates runningVar with the biased variance. */
+        BN_BIASED_RUNNING_VAR,
+        /** softmax without subtracting the max (overflows to NaN for large inputs). */
+        SOFTMAX_UNSTABLE,
+        /** binary ignores broadcasting of b along the last axis (reads b[0]). */
+        BINARY_BROADCAST_LAST_AXIS,
+        /** reduce MEAN divides by the element count of x, not the reduced count. */
+        REDUCE_MEAN_WRONG_COUNT,
+        /** dropout's mask keeps 1 instead of 1/(1 − p). */
+        DROPOUT_NOT_INVERTED,
+        /** slice ignores the start offset. */
+        SLICE_IGNORES_START,
+        /** scope-closed tensors are not subtracted from liveBytes. */
+        LEAKS_BYTES,
+        /** exp is computed in float with a crude approximation (relative error about 1e−4). */
+        EXP_INACCURATE
+    }
+
+    private final Set<Bug> bugs;
+    private final AtomicLong live = new AtomicLong();
+
+    ReferenceBackend(Bug... bugs) {
+        this.bugs = bugs.length == 0 ? EnumSet.noneOf(Bug.class) : EnumSet.of(bugs[0], bugs);
+    }
+
+    private final class FloatStorage implements Storage {
+        final float[] data;
+
+        FloatStorage(int n) {
+            data = new float[n];
+            live.addAndGet(byteSize());
+        }
+
+        @Override
+        public long byteSize() {
+            return 4L * data.length;
+        }
+
+        @Override
+        public void free() {
+            if (!bugs.contains(Bug.LEAKS_BYTES)) {
+                live.addAndGet(-byteSize());
+            }
+        }
+    }
+
+    private static float[] data(Tensor t) {
+        return t.storage(FloatStorage.class).data;
+    }
+
+    private static DTensor in(Tensor t) {
+        return DTensor.of(t.shape(), data(t));
+    }
+
+    private static void out(Tensor t, DTensor d) {
+        float[] o = data(t);
+        for (int i = 0; i < o.length; i++) {
+            o[i] = (float) d.data()[i];
+        }
+    }
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public String describe() {
+        return "reference: double-precision references rounded to float" + (bugs.isEmpty() ? "" : ", bugs " + bugs);
+    }
+
+    @Override
+    public Tensor allocate(Shape shape) {
+        return new Tensor(this, shape, new FloatStorage(shape.size()));
+    }
+
+    @Override
+    public void write(Tensor dst, float[] src, int srcOffset) {
+        System.arraycopy(src, srcOffset, data(dst), 0, dst.size());
+    }
+
+    @Override
+    public void read(Tensor src, float[] dst, int dstOffset) {
+        System.arraycopy(data(src), 0, dst, dstOffset, src.size());
+    }
+
+    @Override
+    public void copy(Tensor out, Tensor x) {
+        System.arraycopy(data(x), 0, data(out), 0, x.size());
+    }
+
+    @Override
+    public long liveBytes() {
+        return live.get();
+    }
+
+    @Override
+    public void fill(Tensor out, float value) {
+        java.util.Arrays.fill(data(out), value);
+    }
+
+    @Override
+    public void fillRandom(Tensor out, RandomStream.Distribution d, long seed, float a, float b) {
+        out(out, RandomReference.fillRandom(out.shape(), d, seed, a, b));
+    }
+
+    @Override
+    public void unary(UnaryOp op, Tensor out, Tensor x) {
+        DTensor r = ElementwiseReference.unary(op, in(x));
+        if (op == UnaryOp.EXP && bugs.contains(Bug.EXP_INACCURATE)) {
+            for (int i = 0; i < r.size(); i++) {
+                r.data()[i] *= 1 + 1e-4;
+            }
+        }
+        out(out, r);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor out, Tensor a, Tensor b) {
+        DTensor bd = in(b);
+        if (bugs.contains(Bug.BINARY_BROADCAST_LAST_AXIS) && b.shape().rank() > 0
+                && b.shape().dim(-1) == 1 && out.shape().dim(-1) > 1) {
+            // reads b as if it were not broadcast along the last axis: wrong elements of b
+            DTensor ad = in(a);
+            DTensor r = DTensor.zeros(out.shape());
+            for (int i = 0; i < r.size(); i++) {
+                r.data()[i] = ElementwiseReference.binary(op, ad.data()[i % ad.size()], bd.data()[i % bd.size()]);
+            }
+            out(out, r);
+            return;
+        }
+        out(out, ElementwiseReference.binary(op, in(a), bd).reshape(out.shape()));
+    }
+
+    @Override
+    public void affine(Tensor out, Tensor x, float alpha, float beta) {
+        out(out, ElementwiseReference.affine(in(x), alpha, beta));
+    }
+
+    @Override
+    public void clip(Tensor out, Tensor x, float lo, float hi) {
+        out(out, ElementwiseReference.clip(in(x), lo, hi));
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Tensor out, Tensor x, boolean[] reduceAxis) {
+        DTensor r = ReduceReference.reduce(op, in(x), reduceAxis, true);
+        if (op == ReduceOp.MEAN && bugs.contains(Bug.REDUCE_MEAN_WRONG_COUNT)) {
+            double k = ReduceReference.reducedCount(x.shape(), reduceAxis);
+            for (int i = 0; i < r.size(); i++) {
+                r.data()[i] = r.data()[i] * k / Math.max(1, x.size());
+            }
+        }
+        out(out, r);
+    }
+
+    @Override
+    public void concat(Tensor out, Tensor[] parts, int axis) {
+        DTensor[] ds = new DTensor[parts.length];
+        for (int i = 0; i < ds.length; i++) {
+            ds[i] = in(parts[i]);
+        }
+        out(out, LayoutReference.concat(ds, axis));
+    }
+
+    @Override
+    public void slice(Tensor out, Tensor x, int axis, int start) {
+        int s = bugs.contains(Bug.SLICE_IGNORES_START) ? 0 : start;
+        out(out, LayoutReference.slice(in(x), axis, s, out.shape().dim(axis)));
+    }
+
+    @Override
+    public void matmul(Tensor out, Tensor a, Tensor b, boolean transA, boolean transB) {
+        if (bugs.contains(Bug.MATMUL_IGNORES_TRANSB) && transB) {
+            DTensor bd = in(b);
+            out(out, MatMulReference.matmul(in(a), bd.reshape(Shape.of(bd.shape().dim(1), bd.shape().dim(0))),
+                    transA, false));
+            return;
+        }
+        out(out, MatMulReference.matmul(in(a), in(b), transA, transB));
+    }
+
+    @Override
+    public void conv2d(Tensor out, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
+        Conv2dSpec s = bugs.contains(Bug.CONV_SWAPS_PADDING) ? new Conv2dSpec(spec.strideH(), spec.strideW(),
+                spec.padBottom(), spec.padLeft(), spec.padTop(), spec.padRight(), spec.dilationH(), spec.dilationW())
+                : spec;
+        DTensor r = Conv2dReference.forward(in(x), in(w), bias == null ? null : in(bias), s);
+        if (bugs.contains(Bug.CONV_ACCUMULATES)) {
+            float[] o = data(out);
+            for (int i = 0; i < o.length; i++) {
+                o[i] += (float) r.data()[i];
+            }
+            return;
+        }
+        out(out, r);
+    }
+
+    @Override
+    public void batchNormInference(Tensor out, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
+                                   float eps) {
+        out(out, BatchNormReference.inference(in(x), in(gamma), in(beta), in(mean), in(var), eps));
+    }
+
+    @Override
+    public void batchNormTraining(Tensor out, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma,
+                                  Tensor beta, Tensor runningMean, Tensor runningVar, float eps, float momentum) {
+        BatchNormReference.Training r = BatchNormReference.training(in(x), in(gamma), in(beta), in(runningMean),
+                in(runningVar), eps, momentum);
+        out(out, r.out());
+        out(saveMean, r.mean());
+        out(saveInvStd, r.invStd());
+        out(runningMean, r.runningMean());
+        if (bugs.contains(Bug.BN_BIASED_RUNNING_VAR)) {
+            DTensor rv = in(runningVar);
+            for (int c = 0; c < rv.size(); c++) {
+                rv.data()[c] = (1 - momentum) * rv.data()[c] + momentum * r.variance().data()[c];
+            }
+            out(runningVar, rv);
+        } else {
+            out(runningVar, r.runningVar());
+        }
+    }
+
+    @Override
+    public void maxPool2d(Tensor out, Tensor x, Pool2dSpec spec) {
+        DTensor r = PoolingReference.max(in(x), spec);
+        if (bugs.contains(Bug.MAXPOOL_SKIPS_LAST_COLUMN) && spec.ceilMode()) {
+            float[] o = data(out);
+            int ow = out.shape().dim(3);
+            for (int i = 0; i < o.length; i++) {
+                if (i % ow != ow - 1) {
+                    o[i] = (float) r.data()[i];
+                }
+            }
+            return;
+        }
+        out(out, r);
+    }
+
+    @Override
+    public void avgPool2d(Tensor out, Tensor x, Pool2dSpec spec) {
+        Pool2dSpec s = bugs.contains(Bug.AVGPOOL_ALWAYS_INCLUDES_PAD) ? spec.withCountIncludePad(true) : spec;
+        out(out, PoolingReference.average(in(x), s));
+    }
+
+    @Override
+    public void softmax(Tensor out, Tensor x, int axis, boolean log) {
+        if (bugs.contains(Bug.SOFTMAX_UNSTABLE) && !log) {
+            // exp(x) / Σ exp(x) in float: overflows for x > 88
+            float[] xs = data(x), o = data(out);
+            int n = x.shape().dim(axis), inner = x.shape().sizeBetween(axis + 1, x.shape().rank());
+            for (int base = 0; base < xs.length; base++) {
+                if ((base / inner) % n != 0) {
+                    continue;
+                }
+                float sum = 0;
+                for (int k = 0; k < n; k++) {
+                    sum += (float) Math.exp(xs[base + k * inner]);
+                }
+                for (int k = 0; k < n; k++) {
+                    o[base + k * inner] = (float) Math.exp(xs[base + k * inner]) / sum;
+                }
+            }
+            return;
+        }
+        out(out, SoftmaxReference.softmax(in(x), axis, log));
+    }
+
+    @Override
+    public void dropout(Tensor out, Tensor mask, Tensor x, float p, long seed) {
+        RandomReference.Dropout r = RandomReference.dropout(in(x), bugs.contains(Bug.DROPOUT_NOT_INVERTED) ? 0f : p,
+                seed);
+        if (bugs.contains(Bug.DROPOUT_NOT_INVERTED)) {
+            DTensor m = r.mask(), o = r.out(), xd = in(x);
+            for (int i = 0; i < m.size(); i++) {
+                boolean drop = RandomStream.uniform(seed, i) < p;
+                m.data()[i] = drop ? 0 : 1;
+                o.data()[i] = drop ? 0 : xd.data()[i];
+            }
+        }
+        out(out, r.out());
+        out(mask, r.mask());
+    }
+
+    @Override
+    public void close() {
+    }
+}
