@@ -53,10 +53,15 @@ final class Pooling {
             float[] columns = vector ? new float[w] : null;
             float[] windows = vector ? new float[w] : null;
             int[] rows = new int[spec.kernelH()];
+            // The divisor's column factor, per output column: the same for every row and plane.
+            int[] counted = new int[vector ? ow : 0];
+            for (int c = 0; c < counted.length; c++) {
+                counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
+            }
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 if (vector) {
-                    planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns, windows, rows);
+                    planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns, windows, rows, counted);
                 } else {
                     for (int r = 0; r < oh; r++) {
                         for (int c = 0; c < ow; c++) {
@@ -110,13 +115,20 @@ final class Pooling {
         return sum / divisor(s, h, w, top, left);
     }
 
-    /** The average's divisor for the window whose first cell is (top, left). */
+    /** The average's divisor for the window whose first cell is (top, left): counted rows × counted columns. */
     private static float divisor(Pool2dSpec s, int h, int w, int top, int left) {
-        if (s.countIncludePad()) {
-            return (float) cells(top, s.kernelH(), s.dilationH(), -s.padTop(), h + s.padBottom())
-                    * cells(left, s.kernelW(), s.dilationW(), -s.padLeft(), w + s.padRight());
-        }
-        return (float) cells(top, s.kernelH(), s.dilationH(), 0, h) * cells(left, s.kernelW(), s.dilationW(), 0, w);
+        return (float) rowCells(s, h, top) * columnCells(s, w, left);
+    }
+
+    /** The window rows from {@code top} that the divisor counts: inside the padded input, or inside the input. */
+    private static int rowCells(Pool2dSpec s, int h, int top) {
+        return s.countIncludePad() ? cells(top, s.kernelH(), s.dilationH(), -s.padTop(), h + s.padBottom())
+                : cells(top, s.kernelH(), s.dilationH(), 0, h);
+    }
+
+    private static int columnCells(Pool2dSpec s, int w, int left) {
+        return s.countIncludePad() ? cells(left, s.kernelW(), s.dilationW(), -s.padLeft(), w + s.padRight())
+                : cells(left, s.kernelW(), s.dilationW(), 0, w);
     }
 
     /** How many of first + i·step, i in [0, k), lie in [lo, hi). */
@@ -133,8 +145,10 @@ final class Pooling {
 
     // ================================================================ vector: one output row at a time
 
+    /** The plane at x[in] into out[at], row by row: column values, then windows (see the class comment). */
     private static void planeVector(float[] out, int at, float[] x, int in, int h, int w, int oh, int ow,
-                                    Pool2dSpec s, boolean max, float[] columns, float[] windows, int[] rows) {
+                                    Pool2dSpec s, boolean max, float[] columns, float[] windows, int[] rows,
+                                    int[] counted) {
         int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), sw = s.strideW(), pl = s.padLeft();
         // Window starts p (in the row) whose kW columns are all real: [0, span). Output ow starts at
         // ow·sW − padLeft, so the outputs with such windows are [interiorLo, interiorHi).
@@ -155,17 +169,29 @@ final class Pooling {
             } else {
                 columnsSumVector(columns, x, rows, real, w);
             }
-            // Every interior window of the row at stride 1, vectorized; a larger stride picks from them.
+            int rowCells = max ? 0 : rowCells(s, h, top);
+            int o = at + r * ow;
+            int c = 0;
+            for (; c < interiorLo; c++) {
+                out[o + c] = fromColumns(columns, c, w, s, max, (float) rowCells * counted[c]);
+            }
             if (interiorHi > interiorLo) {
-                float divisor = max ? 1f : divisor(s, h, w, top, 0);
+                // Every interior window of the row at stride 1, vectorized; a larger stride picks from them.
+                float divisor = max ? 1f : (float) rowCells * counted[interiorLo];
                 int done = max ? windowsMaxVector(windows, columns, span, kw, dw)
                         : windowsAverageVector(windows, columns, span, kw, dw, divisor);
                 windowsPlain(windows, columns, done, span, kw, dw, max, divisor);
+                if (sw == 1) {
+                    System.arraycopy(windows, interiorLo - pl, out, o + interiorLo, interiorHi - interiorLo);
+                    c = interiorHi;
+                } else {
+                    for (; c < interiorHi; c++) {
+                        out[o + c] = windows[c * sw - pl];
+                    }
+                }
             }
-            int o = at + r * ow;
-            for (int c = 0; c < ow; c++) {
-                out[o + c] = c >= interiorLo && c < interiorHi ? windows[c * sw - pl]
-                        : fromColumns(columns, c, h, w, top, s, max);
+            for (; c < ow; c++) {
+                out[o + c] = fromColumns(columns, c, w, s, max, (float) rowCells * counted[c]);
             }
         }
     }
@@ -252,7 +278,7 @@ final class Pooling {
     }
 
     /** Output (·, ow) of the row whose column values are given: the plain formula, one element. */
-    private static float fromColumns(float[] columns, int ow, int h, int w, int top, Pool2dSpec s, boolean max) {
+    private static float fromColumns(float[] columns, int ow, int w, Pool2dSpec s, boolean max, float divisor) {
         int left = ow * s.strideW() - s.padLeft();
         float acc = max ? Float.NEGATIVE_INFINITY : 0f;
         for (int j = 0; j < s.kernelW(); j++) {
@@ -261,7 +287,7 @@ final class Pooling {
                 acc = max ? Math.max(acc, columns[iw]) : acc + columns[iw];
             }
         }
-        return max ? acc : acc / divisor(s, h, w, top, left);
+        return max ? acc : acc / divisor;
     }
 
     static void maxBackward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
