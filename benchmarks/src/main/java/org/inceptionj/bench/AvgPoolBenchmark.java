@@ -62,7 +62,7 @@ public class AvgPoolBenchmark {
         backend = Bench.backend(impl, threads);
         spec = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
         float[] xs = Bench.uniform(1, batch * c * h * w, -1f, 1f);
-        x = Bench.tensor(backend, Shape.of(batch, c, h, w), xs);
+        x = Ops.fromArray(backend, Shape.of(batch, c, h, w), xs);
         out = Ops.avgPool2d(x, spec);
 
         float[] actual = out.toArray();

@@ -58,11 +58,11 @@ public class BatchNormBenchmark {
         float[] xs = Bench.uniform(1, batch * c * hw, -3f, 3f);
         float[] g = Bench.uniform(2, c, 0.5f, 1.5f), b = Bench.uniform(3, c, -0.5f, 0.5f);
         float[] m = Bench.uniform(4, c, -1f, 1f), v = Bench.uniform(5, c, 0.1f, 2f);
-        x = Bench.tensor(backend, Shape.of(batch, c, chw[1], chw[2]), xs);
-        gamma = Bench.tensor(backend, Shape.of(c), g);
-        beta = Bench.tensor(backend, Shape.of(c), b);
-        mean = Bench.tensor(backend, Shape.of(c), m);
-        var = Bench.tensor(backend, Shape.of(c), v);
+        x = Ops.fromArray(backend, Shape.of(batch, c, chw[1], chw[2]), xs);
+        gamma = Ops.fromArray(backend, Shape.of(c), g);
+        beta = Ops.fromArray(backend, Shape.of(c), b);
+        mean = Ops.fromArray(backend, Shape.of(c), m);
+        var = Ops.fromArray(backend, Shape.of(c), v);
         out = Ops.batchNorm(x, gamma, beta, mean, var, EPS);
 
         float[] actual = out.toArray();

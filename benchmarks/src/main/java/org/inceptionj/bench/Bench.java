@@ -2,9 +2,6 @@ package org.inceptionj.bench;
 
 import java.util.SplittableRandom;
 
-import org.inceptionj.api.Ops;
-import org.inceptionj.api.Shape;
-import org.inceptionj.api.Tensor;
 import org.inceptionj.cpu.CpuBackend;
 import org.inceptionj.cpu.CpuConfig;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -61,11 +58,6 @@ public final class Bench {
             a[i] = lo + (hi - lo) * (float) r.nextDouble();
         }
         return a;
-    }
-
-    /** A tensor of {@code backend} holding {@code data}; the caller closes it. */
-    public static Tensor tensor(CpuBackend backend, Shape shape, float[] data) {
-        return Ops.fromArray(backend, shape, data);
     }
 
     /** Parses a {@code CxHxW} parameter such as {@code 192x35x35}. */

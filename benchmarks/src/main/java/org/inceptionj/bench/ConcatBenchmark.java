@@ -55,7 +55,7 @@ public class ConcatBenchmark {
         branches = new Tensor[BRANCH_CHANNELS.length];
         for (int b = 0; b < branches.length; b++) {
             data[b] = Bench.uniform(b + 1, batch * BRANCH_CHANNELS[b] * hw, -1f, 1f);
-            branches[b] = Bench.tensor(backend, Shape.of(batch, BRANCH_CHANNELS[b], SIDE, SIDE), data[b]);
+            branches[b] = Ops.fromArray(backend, Shape.of(batch, BRANCH_CHANNELS[b], SIDE, SIDE), data[b]);
         }
         out = Ops.concat(1, branches);
 

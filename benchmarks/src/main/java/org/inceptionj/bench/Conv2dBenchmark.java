@@ -90,8 +90,8 @@ public class Conv2dBenchmark {
         int h = l.in, outH = spec.outH(h, l.kh), outW = spec.outW(h, l.kw);
         float[] xs = Bench.uniform(1, batch * l.cin * h * h, -1f, 1f);
         float[] ws = Bench.uniform(2, l.cout * l.cin * l.kh * l.kw, -1f, 1f);
-        x = Bench.tensor(backend, Shape.of(batch, l.cin, h, h), xs);
-        w = Bench.tensor(backend, Shape.of(l.cout, l.cin, l.kh, l.kw), ws);
+        x = Ops.fromArray(backend, Shape.of(batch, l.cin, h, h), xs);
+        w = Ops.fromArray(backend, Shape.of(l.cout, l.cin, l.kh, l.kw), ws);
         out = Ops.conv2d(x, w, null, spec);
 
         long macs = (long) batch * l.cout * outH * outW * l.cin * l.kh * l.kw;

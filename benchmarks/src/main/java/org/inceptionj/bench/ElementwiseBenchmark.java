@@ -58,8 +58,8 @@ public class ElementwiseBenchmark {
         Shape s = Shape.of(batch, chw[0], chw[1], chw[2]);
         backend = Bench.backend(impl, threads);
         float[] as = Bench.uniform(1, s.size(), -1f, 1f), bs = Bench.uniform(2, s.size(), -1f, 1f);
-        a = Bench.tensor(backend, s, as);
-        b = Bench.tensor(backend, s, bs);
+        a = Ops.fromArray(backend, s, as);
+        b = Ops.fromArray(backend, s, bs);
         reluOut = Ops.relu(a);
         addOut = Ops.add(a, b);
 

@@ -54,7 +54,7 @@ public class GlobalAvgPoolBenchmark {
         backend = Bench.backend(impl, threads);
         int hw = SIDE * SIDE;
         float[] xs = Bench.uniform(1, batch * C * hw, 0f, 4f);
-        x = Bench.tensor(backend, Shape.of(batch, C, SIDE, SIDE), xs);
+        x = Ops.fromArray(backend, Shape.of(batch, C, SIDE, SIDE), xs);
         out = Ops.globalAvgPool(x);
 
         float[] actual = out.toArray();

@@ -55,9 +55,9 @@ public class LinearBenchmark {
         float[] xs = Bench.uniform(1, batch * IN, -1f, 1f);
         float[] ws = Bench.uniform(2, OUT * IN, -0.05f, 0.05f);
         float[] bs = Bench.uniform(3, OUT, -1f, 1f);
-        x = Bench.tensor(backend, Shape.of(batch, IN), xs);
-        w = Bench.tensor(backend, Shape.of(OUT, IN), ws);
-        bias = Bench.tensor(backend, Shape.of(OUT), bs);
+        x = Ops.fromArray(backend, Shape.of(batch, IN), xs);
+        w = Ops.fromArray(backend, Shape.of(OUT, IN), ws);
+        bias = Ops.fromArray(backend, Shape.of(OUT), bs);
         y = Ops.linear(x, w, bias);
 
         long flop = 2L * batch * IN * OUT;

@@ -56,7 +56,7 @@ public class MaxPoolBenchmark {
         int c = chw[0], h = chw[1], w = chw[2];
         backend = Bench.backend(impl, threads);
         float[] xs = Bench.uniform(1, batch * c * h * w, -1f, 1f);
-        x = Bench.tensor(backend, Shape.of(batch, c, h, w), xs);
+        x = Ops.fromArray(backend, Shape.of(batch, c, h, w), xs);
         out = Ops.maxPool2d(x, SPEC);
 
         int outH = SPEC.outH(h), outW = SPEC.outW(w);

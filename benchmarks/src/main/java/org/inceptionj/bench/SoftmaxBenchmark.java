@@ -50,7 +50,7 @@ public class SoftmaxBenchmark {
         backend = Bench.backend(impl, threads);
         // Logits of realistic spread, with an offset that overflows exp() unless the max is subtracted.
         float[] xs = Bench.uniform(1, batch * CLASSES, 80f, 100f);
-        logits = Bench.tensor(backend, Shape.of(batch, CLASSES), xs);
+        logits = Ops.fromArray(backend, Shape.of(batch, CLASSES), xs);
         probs = Ops.softmax(logits, 1);
         logProbs = Ops.logSoftmax(logits, 1);
 
