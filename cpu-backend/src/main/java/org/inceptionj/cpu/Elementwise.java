@@ -1,25 +1,296 @@
 package org.inceptionj.cpu;
 
-import org.inceptionj.api.*;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
-/** TODO: being written. */
+import org.inceptionj.api.BinaryOp;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.UnaryOp;
+
+/**
+ * Elementwise ops: y = f(x), z = f(a, b) with NumPy broadcasting, y = α·x + β, and clip.
+ *
+ * <p>Every vector kernel here does per lane exactly the IEEE operation the plain loop does
+ * (add, mul, div, sqrt, min, max are correctly rounded either way), so both paths give the same
+ * bits. EXP and LOG always run the plain loop: the Vector API's transcendental functions may differ
+ * by an ulp between their intrinsic and their Java fallback, which would make results depend on
+ * whether the JIT has compiled the kernel yet.
+ */
 final class Elementwise {
     private Elementwise() {
     }
 
+    private static final VectorSpecies<Float> F = Vectors.F;
+    /** Elements per parallel chunk below which a loop is not split. */
+    private static final int GRAIN = 1 << 15;
+
+    // ================================================================ unary
+
+    /** out[i] = f(x[i]). out may alias x. */
     static void unary(CpuBackend cpu, UnaryOp op, Tensor out, Tensor x) {
-        throw new UnsupportedOperationException("cpu: Elementwise not implemented yet");
+        float[] o = CpuBackend.data(out), xs = CpuBackend.data(x);
+        boolean vector = cpu.vectorized() && op != UnaryOp.EXP && op != UnaryOp.LOG;
+        cpu.parallel().forRange(o.length, GRAIN, (lo, hi) -> {
+            if (vector) {
+                unaryVector(op, o, xs, lo, hi);
+            } else {
+                unaryPlain(op, o, xs, lo, hi);
+            }
+        });
     }
 
-    static void binary(CpuBackend cpu, BinaryOp op, Tensor out, Tensor a, Tensor b) {
-        throw new UnsupportedOperationException("cpu: Elementwise not implemented yet");
+    static float apply(UnaryOp op, float x) {
+        return switch (op) {
+            case NEG -> -x;
+            case ABS -> Math.abs(x);
+            case SQRT -> (float) Math.sqrt(x); // the double root rounds to the correctly rounded float root
+            case EXP -> (float) Math.exp(x);
+            case LOG -> (float) Math.log(x);
+            case RELU -> Math.max(x, 0f);
+            case SQUARE -> x * x;
+            case RECIPROCAL -> 1f / x;
+        };
     }
 
+    private static void unaryPlain(UnaryOp op, float[] out, float[] x, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            out[i] = apply(op, x[i]);
+        }
+    }
+
+    private static FloatVector apply(UnaryOp op, FloatVector x) {
+        return switch (op) {
+            case NEG -> x.neg();
+            case ABS -> x.abs();
+            case SQRT -> x.sqrt();
+            case RELU -> x.max(0f);
+            case SQUARE -> x.mul(x);
+            case RECIPROCAL -> FloatVector.broadcast(F, 1f).div(x);
+            case EXP, LOG -> throw new IllegalStateException("cpu unary: " + op + " has no vector kernel");
+        };
+    }
+
+    private static void unaryVector(UnaryOp op, float[] out, float[] x, int lo, int hi) {
+        int i = lo;
+        for (int bound = lo + F.loopBound(hi - lo); i < bound; i += F.length()) {
+            apply(op, FloatVector.fromArray(F, x, i)).intoArray(out, i);
+        }
+        unaryPlain(op, out, x, i, hi);
+    }
+
+    // ================================================================ affine and clip
+
+    /** out[i] = alpha·x[i] + beta (multiply, then add: two roundings on both paths). out may alias x. */
     static void affine(CpuBackend cpu, Tensor out, Tensor x, float alpha, float beta) {
-        throw new UnsupportedOperationException("cpu: Elementwise not implemented yet");
+        float[] o = CpuBackend.data(out), xs = CpuBackend.data(x);
+        boolean vector = cpu.vectorized();
+        cpu.parallel().forRange(o.length, GRAIN, (lo, hi) -> {
+            int i = lo;
+            if (vector) {
+                for (int bound = lo + F.loopBound(hi - lo); i < bound; i += F.length()) {
+                    FloatVector.fromArray(F, xs, i).mul(alpha).add(beta).intoArray(o, i);
+                }
+            }
+            for (; i < hi; i++) {
+                o[i] = alpha * xs[i] + beta;
+            }
+        });
     }
 
+    /** out[i] = min(max(x[i], lo), hi). out may alias x. */
     static void clip(CpuBackend cpu, Tensor out, Tensor x, float lo, float hi) {
-        throw new UnsupportedOperationException("cpu: Elementwise not implemented yet");
+        float[] o = CpuBackend.data(out), xs = CpuBackend.data(x);
+        boolean vector = cpu.vectorized();
+        cpu.parallel().forRange(o.length, GRAIN, (from, to) -> {
+            int i = from;
+            if (vector) {
+                for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+                    FloatVector.fromArray(F, xs, i).max(lo).min(hi).intoArray(o, i);
+                }
+            }
+            for (; i < to; i++) {
+                o[i] = Math.min(Math.max(xs[i], lo), hi);
+            }
+        });
+    }
+
+    // ================================================================ binary with broadcasting
+
+    static float apply(BinaryOp op, float a, float b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case MAX -> Math.max(a, b);
+            case MIN -> Math.min(a, b);
+        };
+    }
+
+    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
+        return switch (op) {
+            case ADD -> a.add(b);
+            case SUB -> a.sub(b);
+            case MUL -> a.mul(b);
+            case DIV -> a.div(b);
+            case MAX -> a.max(b);
+            case MIN -> a.min(b);
+        };
+    }
+
+    /**
+     * out[idx] = f(a[idx mod a's shape], b[idx mod b's shape]) for every multi-index idx of out:
+     * NumPy broadcasting, shapes aligned at the right, a dimension of 1 repeated.
+     *
+     * <p>The loop nest is out's shape with size-1 axes dropped and neighbouring axes merged where
+     * both inputs step through them contiguously (or both repeat them). What is left is a list of
+     * rows: the innermost merged axis, along which a and b each either advance by one element or
+     * repeat one value. A channel bias b [1,C,1,1] over a [N,C,H,W] becomes N·C rows of H·W with b
+     * repeated; equal shapes become one row. Rows are split across threads. out may alias a, and b
+     * when their shapes are equal.
+     */
+    static void binary(CpuBackend cpu, BinaryOp op, Tensor out, Tensor a, Tensor b) {
+        float[] o = CpuBackend.data(out), as = CpuBackend.data(a), bs = CpuBackend.data(b);
+        if (o.length == 0) {
+            return;
+        }
+        Broadcast g = Broadcast.of(out.shape().dims(), a.shape().dims(), b.shape().dims());
+        int rowLength = g.rowLength();
+        int rows = o.length / rowLength;
+        boolean vector = cpu.vectorized();
+        cpu.parallel().forRange(rows, Math.max(1, GRAIN / rowLength), (lo, hi) -> {
+            for (int row = lo; row < hi; row++) {
+                int aOffset = g.offset(row, g.aStride), bOffset = g.offset(row, g.bStride);
+                int aStep = g.aStride[g.rank - 1], bStep = g.bStride[g.rank - 1];
+                int outOffset = row * rowLength;
+                if (vector) {
+                    binaryRowVector(op, o, outOffset, as, aOffset, aStep, bs, bOffset, bStep, rowLength);
+                } else {
+                    binaryRowPlain(op, o, outOffset, as, aOffset, aStep, bs, bOffset, bStep, 0, rowLength);
+                }
+            }
+        });
+    }
+
+    /** out[o + j] = f(a[ao + j·aStep], b[bo + j·bStep]) for j in [from, to); each step is 0 or 1. */
+    private static void binaryRowPlain(BinaryOp op, float[] out, int o, float[] a, int ao, int aStep,
+                                       float[] b, int bo, int bStep, int from, int to) {
+        for (int j = from; j < to; j++) {
+            out[o + j] = apply(op, a[ao + j * aStep], b[bo + j * bStep]);
+        }
+    }
+
+    /**
+     * The vector row kernels, one loop per method: apply(op, ·, ·) takes and returns vectors, so it
+     * must be inlined into its loop to avoid boxing, which the JIT reliably does only for a call
+     * site that is hot in its own small method.
+     */
+    private static void binaryRowVector(BinaryOp op, float[] out, int o, float[] a, int ao, int aStep,
+                                        float[] b, int bo, int bStep, int length) {
+        int done;
+        if (aStep == 1 && bStep == 1) {
+            done = rowBothVector(op, out, o, a, ao, b, bo, length);
+        } else if (aStep == 1) {
+            done = rowRepeatedBVector(op, out, o, a, ao, b[bo], length);
+        } else if (bStep == 1) {
+            done = rowRepeatedAVector(op, out, o, a[ao], b, bo, length);
+        } else {
+            done = 0; // both repeated: every element is the same scalar, the plain loop is as fast
+        }
+        binaryRowPlain(op, out, o, a, ao, aStep, b, bo, bStep, done, length);
+    }
+
+    /** out[o + j] = f(a[ao + j], b[bo + j]) over the vector-sized part of [0, length); returns where it stopped. */
+    private static int rowBothVector(BinaryOp op, float[] out, int o, float[] a, int ao, float[] b, int bo,
+                                     int length) {
+        int j = 0;
+        for (int bound = F.loopBound(length); j < bound; j += F.length()) {
+            apply(op, FloatVector.fromArray(F, a, ao + j), FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+        }
+        return j;
+    }
+
+    /** out[o + j] = f(a[ao + j], b) likewise. */
+    private static int rowRepeatedBVector(BinaryOp op, float[] out, int o, float[] a, int ao, float b, int length) {
+        FloatVector bv = FloatVector.broadcast(F, b);
+        int j = 0;
+        for (int bound = F.loopBound(length); j < bound; j += F.length()) {
+            apply(op, FloatVector.fromArray(F, a, ao + j), bv).intoArray(out, o + j);
+        }
+        return j;
+    }
+
+    /** out[o + j] = f(a, b[bo + j]) likewise. */
+    private static int rowRepeatedAVector(BinaryOp op, float[] out, int o, float a, float[] b, int bo, int length) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int j = 0;
+        for (int bound = F.loopBound(length); j < bound; j += F.length()) {
+            apply(op, av, FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+        }
+        return j;
+    }
+
+    /**
+     * The merged loop nest of a broadcast: dims of out (size-1 axes dropped, mergeable neighbours
+     * merged) and, per input, the element stride along each (0 where it is repeated).
+     */
+    private record Broadcast(int rank, int[] dims, int[] aStride, int[] bStride) {
+
+        static Broadcast of(int[] out, int[] a, int[] b) {
+            int r = out.length;
+            int[] as = inputStrides(out, a), bs = inputStrides(out, b);
+            int[] d = new int[r + 1], sa = new int[r + 1], sb = new int[r + 1];
+            int m = 0;
+            for (int i = 0; i < r; i++) {
+                if (out[i] == 1) {
+                    continue;
+                }
+                // Merge axis i into the previous kept axis when both inputs continue it seamlessly.
+                if (m > 0 && sa[m - 1] == as[i] * out[i] && sb[m - 1] == bs[i] * out[i]) {
+                    d[m - 1] *= out[i];
+                    sa[m - 1] = as[i];
+                    sb[m - 1] = bs[i];
+                } else {
+                    d[m] = out[i];
+                    sa[m] = as[i];
+                    sb[m] = bs[i];
+                    m++;
+                }
+            }
+            if (m == 0) { // a single element
+                d[0] = 1;
+                sa[0] = 0;
+                sb[0] = 0;
+                m = 1;
+            }
+            return new Broadcast(m, java.util.Arrays.copyOf(d, m), java.util.Arrays.copyOf(sa, m),
+                    java.util.Arrays.copyOf(sb, m));
+        }
+
+        /** Row-major strides of an input right-aligned to out, 0 on repeated (size-1) axes. */
+        private static int[] inputStrides(int[] out, int[] in) {
+            int[] s = new int[out.length];
+            int shift = out.length - in.length, acc = 1;
+            for (int i = out.length - 1; i >= shift; i--) {
+                int d = in[i - shift];
+                s[i] = d == 1 ? 0 : acc;
+                acc *= d;
+            }
+            return s;
+        }
+
+        int rowLength() {
+            return dims[rank - 1];
+        }
+
+        /** Offset of the start of {@code row} (an index over all axes but the last) in the input with these strides. */
+        int offset(int row, int[] stride) {
+            int off = 0;
+            for (int i = rank - 2; i >= 0; i--) {
+                off += (row % dims[i]) * stride[i];
+                row /= dims[i];
+            }
+            return off;
+        }
     }
 }

@@ -1,13 +1,304 @@
 package org.inceptionj.cpu;
 
-import org.inceptionj.api.*;
+import java.util.Arrays;
 
-/** TODO: being written. */
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import org.inceptionj.api.ReduceOp;
+import org.inceptionj.api.Tensor;
+
+/**
+ * Sum, mean and max over a set of axes. Sums accumulate in double (also the vector kernels,
+ * which widen each float lane) and are rounded once at the end; the max is exact on both paths.
+ *
+ * <p>The axes of x are first simplified: size-1 axes dropped, neighbouring axes that are both
+ * reduced or both kept merged (x is contiguous, so they are one axis). Then one of two loop nests
+ * runs, each parallel over outputs, each output summed in a fixed order by one thread:
+ * <ul>
+ *   <li>the innermost axis is reduced (global average pool: [N·C, H·W] → [N·C]): each output is a
+ *       sum of contiguous runs;</li>
+ *   <li>the innermost axis is kept (a bias gradient: [N, F] → [F]): each output row adds whole
+ *       input rows, lane by lane.</li>
+ * </ul>
+ */
 final class Reduce {
     private Reduce() {
     }
 
+    private static final VectorSpecies<Float> F = Vectors.F;
+    /** Doubles of F's width, and the float species with as many lanes, for widening loads. */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(F.vectorBitSize() / 2));
+    /** Input elements per parallel chunk below which a loop is not split. */
+    private static final int GRAIN = 1 << 15;
+
+    /**
+     * out[kept index] = Σ, mean or max of x over the axes with reduceAxis[i] set. out is written in
+     * the keepdims layout (its declared shape may drop the reduced axes). An empty sum is 0, an
+     * empty mean 0/0 = NaN.
+     */
     static void reduce(CpuBackend cpu, ReduceOp op, Tensor out, Tensor x, boolean[] reduceAxis) {
-        throw new UnsupportedOperationException("cpu: Reduce not implemented yet");
+        float[] o = CpuBackend.data(out), xs = CpuBackend.data(x);
+        if (o.length == 0) {
+            return;
+        }
+        Axes g = Axes.of(x.shape().dims(), reduceAxis);
+        long count = (long) xs.length / o.length;
+        if (xs.length == 0) { // a reduced axis of size 0
+            Arrays.fill(o, op == ReduceOp.MEAN ? Float.NaN : 0f);
+            return;
+        }
+        boolean vector = cpu.vectorized();
+        int last = g.rank - 1;
+        if (g.reduced[last]) {
+            // Each output: the runs of the innermost axis at every combination of the other reduced axes.
+            int run = g.dims[last];
+            int[] rd = g.select(true, last), rs = g.strides(true, last);
+            int[] kd = g.select(false, -1), ks = g.strides(false, -1);
+            cpu.parallel().forRange(o.length, Math.max(1, (int) Math.min(GRAIN, GRAIN / count)), (lo, hi) -> {
+                for (int k = lo; k < hi; k++) {
+                    int base = offset(k, kd, ks);
+                    int runs = product(rd);
+                    if (op == ReduceOp.MAX) {
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int r = 0; r < runs; r++) {
+                            int from = base + offset(r, rd, rs);
+                            m = Math.max(m, vector ? maxVector(xs, from, run) : maxPlain(xs, from, from + run));
+                        }
+                        o[k] = m;
+                    } else {
+                        double s = 0;
+                        for (int r = 0; r < runs; r++) {
+                            int from = base + offset(r, rd, rs);
+                            s += vector ? sumVector(xs, from, run) : sumPlain(xs, from, from + run);
+                        }
+                        o[k] = (float) (op == ReduceOp.MEAN ? s / count : s);
+                    }
+                }
+            });
+        } else {
+            // Each output row of the innermost (kept) axis adds whole input rows at every reduced combination.
+            int row = g.dims[last];
+            int[] rd = g.select(true, -1), rs = g.strides(true, -1);
+            int[] kd = g.select(false, last), ks = g.strides(false, last);
+            int rows = o.length / row;
+            cpu.parallel().forRange(rows, Math.max(1, (int) Math.min(GRAIN, GRAIN / (count * row))), (lo, hi) -> {
+                double[] acc = new double[row];
+                for (int k = lo; k < hi; k++) {
+                    int base = offset(k, kd, ks);
+                    int combos = product(rd);
+                    int outRow = k * row;
+                    if (op == ReduceOp.MAX) {
+                        Arrays.fill(o, outRow, outRow + row, Float.NEGATIVE_INFINITY);
+                        for (int r = 0; r < combos; r++) {
+                            int from = base + offset(r, rd, rs);
+                            if (vector) {
+                                maxIntoVector(o, outRow, xs, from, row);
+                            } else {
+                                maxIntoPlain(o, outRow, xs, from, 0, row);
+                            }
+                        }
+                    } else {
+                        Arrays.fill(acc, 0.0);
+                        for (int r = 0; r < combos; r++) {
+                            int from = base + offset(r, rd, rs);
+                            if (vector) {
+                                addIntoVector(acc, xs, from, row);
+                            } else {
+                                addIntoPlain(acc, xs, from, 0, row);
+                            }
+                        }
+                        for (int j = 0; j < row; j++) {
+                            o[outRow + j] = (float) (op == ReduceOp.MEAN ? acc[j] / count : acc[j]);
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    // ================================================================ contiguous runs (shared with BatchNorm)
+
+    /** Σ x[i] for i in [from, to), in double, in order. */
+    static double sumPlain(float[] x, int from, int to) {
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            s += x[i];
+        }
+        return s;
+    }
+
+    /** Σ x[from + i] for i in [0, length), in double: each lane widens and sums its share, lanes added in order. */
+    static double sumVector(float[] x, int from, int length) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
+            acc = acc.add(widen(x, from + i));
+        }
+        return sumLanes(acc.toArray()) + sumPlain(x, from + i, from + length);
+    }
+
+    /** Σ (x[i] − mean)² for i in [from, to), in double, in order. */
+    static double sumSquaredDeviationsPlain(float[] x, int from, int to, double mean) {
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            double d = x[i] - mean;
+            s += d * d;
+        }
+        return s;
+    }
+
+    /** Σ (x[from + i] − mean)² for i in [0, length), in double, lane by lane as {@link #sumVector}. */
+    static double sumSquaredDeviationsVector(float[] x, int from, int length, double mean) {
+        DoubleVector acc = DoubleVector.zero(D);
+        DoubleVector m = DoubleVector.broadcast(D, mean);
+        int i = 0;
+        for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
+            DoubleVector d = widen(x, from + i).sub(m);
+            acc = d.fma(d, acc);
+        }
+        return sumLanes(acc.toArray()) + sumSquaredDeviationsPlain(x, from + i, from + length, mean);
+    }
+
+    /** max x[i] for i in [from, to); −∞ when empty. */
+    static float maxPlain(float[] x, int from, int to) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < to; i++) {
+            m = Math.max(m, x[i]);
+        }
+        return m;
+    }
+
+    static float maxVector(float[] x, int from, int length) {
+        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int bound = F.loopBound(length); i < bound; i += F.length()) {
+            acc = acc.max(FloatVector.fromArray(F, x, from + i));
+        }
+        // The max does not depend on the order, so reduceLanes is exact here (unlike for a sum).
+        return Math.max(acc.reduceLanes(VectorOperators.MAX), maxPlain(x, from + i, from + length));
+    }
+
+    private static DoubleVector widen(float[] x, int at) {
+        return (DoubleVector) FloatVector.fromArray(F_HALF, x, at).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    /** The lanes added first to last: reduceLanes(ADD) leaves the order open, which would cost determinism. */
+    private static double sumLanes(double[] lanes) {
+        double s = 0;
+        for (double lane : lanes) {
+            s += lane;
+        }
+        return s;
+    }
+
+    // ================================================================ whole rows
+
+    /** acc[j] += x[from + j] for j in [lo, hi). */
+    private static void addIntoPlain(double[] acc, float[] x, int from, int lo, int hi) {
+        for (int j = lo; j < hi; j++) {
+            acc[j] += x[from + j];
+        }
+    }
+
+    private static void addIntoVector(double[] acc, float[] x, int from, int length) {
+        int j = 0;
+        for (int bound = F_HALF.loopBound(length); j < bound; j += F_HALF.length()) {
+            DoubleVector.fromArray(D, acc, j).add(widen(x, from + j)).intoArray(acc, j);
+        }
+        addIntoPlain(acc, x, from, j, length);
+    }
+
+    /** out[at + j] = max(out[at + j], x[from + j]) for j in [lo, hi). */
+    private static void maxIntoPlain(float[] out, int at, float[] x, int from, int lo, int hi) {
+        for (int j = lo; j < hi; j++) {
+            out[at + j] = Math.max(out[at + j], x[from + j]);
+        }
+    }
+
+    private static void maxIntoVector(float[] out, int at, float[] x, int from, int length) {
+        int j = 0;
+        for (int bound = F.loopBound(length); j < bound; j += F.length()) {
+            FloatVector.fromArray(F, out, at + j).max(FloatVector.fromArray(F, x, from + j)).intoArray(out, at + j);
+        }
+        maxIntoPlain(out, at, x, from, j, length);
+    }
+
+    // ================================================================ index helpers
+
+    /** Offset of the row-major index {@code index} over dims, with the given element strides. */
+    private static int offset(int index, int[] dims, int[] strides) {
+        int off = 0;
+        for (int i = dims.length - 1; i >= 0; i--) {
+            off += (index % dims[i]) * strides[i];
+            index /= dims[i];
+        }
+        return off;
+    }
+
+    private static int product(int[] dims) {
+        int p = 1;
+        for (int d : dims) {
+            p *= d;
+        }
+        return p;
+    }
+
+    /** x's axes after dropping size-1 axes and merging neighbours of the same kind; strides of x. */
+    private record Axes(int rank, int[] dims, int[] strides, boolean[] reduced) {
+
+        static Axes of(int[] x, boolean[] flag) {
+            int[] d = new int[x.length + 1];
+            boolean[] f = new boolean[x.length + 1];
+            int m = 0;
+            for (int i = 0; i < x.length; i++) {
+                if (x[i] == 1) {
+                    continue;
+                }
+                if (m > 0 && f[m - 1] == flag[i]) {
+                    d[m - 1] *= x[i];
+                } else {
+                    d[m] = x[i];
+                    f[m] = flag[i];
+                    m++;
+                }
+            }
+            if (m == 0) { // one element: "reduce" it onto itself
+                d[0] = 1;
+                f[0] = true;
+                m = 1;
+            }
+            int[] s = new int[m];
+            for (int i = m - 1, acc = 1; i >= 0; i--) {
+                s[i] = acc;
+                acc *= d[i];
+            }
+            return new Axes(m, Arrays.copyOf(d, m), s, Arrays.copyOf(f, m));
+        }
+
+        /** Dims of the reduced (or kept) axes, in order, leaving out axis {@code skip}. */
+        int[] select(boolean reducedAxes, int skip) {
+            return pick(reducedAxes, skip, dims);
+        }
+
+        int[] strides(boolean reducedAxes, int skip) {
+            return pick(reducedAxes, skip, strides);
+        }
+
+        private int[] pick(boolean reducedAxes, int skip, int[] values) {
+            int[] r = new int[rank];
+            int n = 0;
+            for (int i = 0; i < rank; i++) {
+                if (i != skip && reduced[i] == reducedAxes) {
+                    r[n++] = values[i];
+                }
+            }
+            return Arrays.copyOf(r, n);
+        }
     }
 }
