@@ -1,13 +1,123 @@
 package org.inceptionj.cpu;
 
-import org.inceptionj.api.*;
+import org.inceptionj.api.Conv2dSpec;
+import org.inceptionj.api.Tensor;
 
-/** TODO: being written. */
+/**
+ * 2-D convolution (cross-correlation, as in every DL framework) over NCHW:
+ * <pre>
+ *   out[n,co,oh,ow] = bias[co] + Σ_{ci &lt; Cin, i &lt; kh, j &lt; kw} x[n,ci,ih,iw] · w[co,ci,i,j]
+ *   ih = oh·sH − padTop + i·dH,   iw = ow·sW − padLeft + j·dW,   x = 0 outside [0,H)×[0,W)
+ * </pre>
+ * with x [N,Cin,H,W], w [Cout,Cin,kh,kw], bias [Cout] or null, out [N,Cout,outH,outW]
+ * (overwritten).
+ *
+ * <p>The plain path is the formula as nested loops. The vectorized path is the same sum as a
+ * matrix product per image, out[n] [Cout, outH·outW] = W [Cout, Cin·kh·kw] · col [Cin·kh·kw, outH·outW]
+ * (im2col: col[(ci,i,j), (oh,ow)] = x[n,ci,ih,iw]), run by {@link Gemm}; col is never built
+ * whole: {@link Conv2dIm2col} writes one cache-sized block of it at a time straight into the
+ * GEMM's packed layout. For a 1×1, stride-1, unpadded convolution col is x[n] itself, read as
+ * [Cin, H·W].
+ */
 final class Conv2d {
     private Conv2d() {
     }
 
+    /** Sizes of one call, named as in the formula. */
+    record Geometry(int batch, int cin, int h, int w, int cout, int kh, int kw, int outH, int outW,
+                            int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW) {
+        static Geometry of(Tensor out, Tensor x, Tensor weight, Conv2dSpec s) {
+            return new Geometry(x.shape().dim(0), x.shape().dim(1), x.shape().dim(2), x.shape().dim(3),
+                    weight.shape().dim(0), weight.shape().dim(2), weight.shape().dim(3),
+                    out.shape().dim(2), out.shape().dim(3),
+                    s.strideH(), s.strideW(), s.padTop(), s.padLeft(), s.dilationH(), s.dilationW());
+        }
+
+        /** Length of the reduction: Cin·kh·kw. */
+        int depth() {
+            return cin * kh * kw;
+        }
+
+        /** Output positions per channel: outH·outW. */
+        int positions() {
+            return outH * outW;
+        }
+
+        /** A 1×1, stride-1, unpadded convolution: col is x[n] itself. */
+        boolean pointwise() {
+            return kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0
+                    && outH == h && outW == w;
+        }
+    }
+
+    /** Writes out; reads x, w and bias (which may be null). */
     static void forward(CpuBackend cpu, Tensor out, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
-        throw new UnsupportedOperationException("cpu: Conv2d not implemented yet");
+        Geometry g = Geometry.of(out, x, w, spec);
+        float[] o = CpuBackend.data(out), xd = CpuBackend.data(x), wd = CpuBackend.data(w);
+        float[] b = bias == null ? null : CpuBackend.data(bias);
+        if (g.positions() == 0 || g.batch() == 0 || g.cout() == 0) {
+            return;
+        }
+        if (cpu.vectorized()) {
+            forwardVector(cpu, o, xd, wd, b, g);
+        } else {
+            forwardPlain(cpu, o, xd, wd, b, g);
+        }
+    }
+
+    // ---------------------------------------------------------------- plain: the formula
+
+    /** One (n, co) output plane per loop item; the sum runs over ci, i, j in that order, in float. */
+    private static void forwardPlain(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g) {
+        cpu.parallel().forRange(g.batch() * g.cout(), 1, (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int n = t / g.cout(), co = t % g.cout();
+                for (int oh = 0; oh < g.outH(); oh++) {
+                    for (int ow = 0; ow < g.outW(); ow++) {
+                        float acc = 0f;
+                        for (int ci = 0; ci < g.cin(); ci++) {
+                            for (int i = 0; i < g.kh(); i++) {
+                                for (int j = 0; j < g.kw(); j++) {
+                                    int ih = oh * g.strideH() - g.padTop() + i * g.dilationH();
+                                    int iw = ow * g.strideW() - g.padLeft() + j * g.dilationW();
+                                    boolean inside = ih >= 0 && ih < g.h() && iw >= 0 && iw < g.w();
+                                    float xv = inside ? x[((n * g.cin() + ci) * g.h() + ih) * g.w() + iw] : 0f;
+                                    acc += xv * w[((co * g.cin() + ci) * g.kh() + i) * g.kw() + j];
+                                }
+                            }
+                        }
+                        out[((n * g.cout() + co) * g.outH() + oh) * g.outW() + ow] =
+                                bias == null ? acc : bias[co] + acc;
+                    }
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- vectorized: implicit-im2col GEMM
+
+    /**
+     * Per image, out[n] = bias + W · col over the work pieces chosen by {@link Gemm#split}
+     * (images × output-channel ranges × position ranges). W is packed once and shared; each
+     * piece packs its own blocks of col. Every output element is summed in the same order
+     * whatever the split, so results are identical for any thread count.
+     */
+    private static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g) {
+        int k = g.depth(), p = g.positions(), cout = g.cout();
+        float[] packedW = Gemm.packA(w, 0, k, 1, cout, k);
+        float[] paddedBias = Gemm.padBias(bias, cout);
+        int[] pieces = Gemm.split(cpu.parallel().threads(), g.batch(), cout, p);
+        int rowPieces = pieces[0], colPieces = pieces[1], perImage = rowPieces * colPieces;
+        cpu.parallel().forRange(g.batch() * perImage, 1, (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int n = t / perImage, r = t % perImage / colPieces, c = t % colPieces;
+                int m0 = Gemm.rowStart(r, rowPieces, cout), m1 = Gemm.rowStart(r + 1, rowPieces, cout);
+                int p0 = Gemm.columnStart(c, colPieces, p), p1 = Gemm.columnStart(c + 1, colPieces, p);
+                if (m0 < m1 && p0 < p1) {
+                    Gemm.multiply(cout, k, packedW, paddedBias, new Conv2dIm2col(x, n, g),
+                            out, n * cout * p, p, m0, m1, p0, p1);
+                }
+            }
+        });
     }
 }

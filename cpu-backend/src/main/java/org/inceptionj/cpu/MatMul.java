@@ -1,13 +1,101 @@
 package org.inceptionj.cpu;
 
-import org.inceptionj.api.*;
+import org.inceptionj.api.Tensor;
 
-/** TODO: being written. */
+/**
+ * Matrix product out[M,N] = op(a) · op(b):
+ * <pre>
+ *   out[m,n] = Σ_{k &lt; K} A[m,k] · B[k,n]
+ *   A[m,k] = transA ? a[k,m] : a[m,k]     (a is [M,K], or [K,M] with transA)
+ *   B[k,n] = transB ? b[n,k] : b[k,n]     (b is [K,N], or [N,K] with transB)
+ * </pre>
+ * out is overwritten. The plain path is the sum as a loop; the vectorized path hands the same
+ * product to {@link Gemm}, whose packing absorbs the transpositions.
+ */
 final class MatMul {
     private MatMul() {
     }
 
+    /** Writes out; reads a and b. */
     static void matmul(CpuBackend cpu, Tensor out, Tensor a, Tensor b, boolean transA, boolean transB) {
-        throw new UnsupportedOperationException("cpu: MatMul not implemented yet");
+        int m = out.shape().dim(0), n = out.shape().dim(1);
+        int k = transA ? a.shape().dim(0) : a.shape().dim(1);
+        float[] o = CpuBackend.data(out), ad = CpuBackend.data(a), bd = CpuBackend.data(b);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        // Strides of A[m,k] and B[k,n] in a's and b's arrays.
+        int aRow = transA ? 1 : k, aCol = transA ? m : 1;
+        int bRow = transB ? 1 : n, bCol = transB ? k : 1;
+        if (cpu.vectorized()) {
+            matmulVector(cpu, o, ad, bd, m, n, k, aRow, aCol, bRow, bCol);
+        } else {
+            matmulPlain(cpu, o, ad, bd, m, n, k, aRow, aCol, bRow, bCol);
+        }
+    }
+
+    /** One row of out per loop item; each sum runs over k in ascending order, in float. */
+    private static void matmulPlain(CpuBackend cpu, float[] out, float[] a, float[] b, int m, int n, int k,
+                                    int aRow, int aCol, int bRow, int bCol) {
+        cpu.parallel().forRange(m, 1, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                for (int j = 0; j < n; j++) {
+                    float acc = 0f;
+                    for (int p = 0; p < k; p++) {
+                        acc += a[i * aRow + p * aCol] * b[p * bRow + j * bCol];
+                    }
+                    out[i * n + j] = acc;
+                }
+            }
+        });
+    }
+
+    /** A packed once and shared; each work piece (rows × columns of out) packs its own B blocks. */
+    private static void matmulVector(CpuBackend cpu, float[] out, float[] a, float[] b, int m, int n, int k,
+                                     int aRow, int aCol, int bRow, int bCol) {
+        float[] packedA = Gemm.packA(a, 0, aRow, aCol, m, k);
+        int[] pieces = Gemm.split(cpu.parallel().threads(), 1, m, n);
+        int rowPieces = pieces[0], colPieces = pieces[1];
+        cpu.parallel().forRange(rowPieces * colPieces, 1, (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int r = t / colPieces, c = t % colPieces;
+                int m0 = Gemm.rowStart(r, rowPieces, m), m1 = Gemm.rowStart(r + 1, rowPieces, m);
+                int n0 = Gemm.columnStart(c, colPieces, n), n1 = Gemm.columnStart(c + 1, colPieces, n);
+                if (m0 < m1 && n0 < n1) {
+                    Gemm.multiply(m, k, packedA, null,
+                            (dst, k0, kc, q0, nc) -> packB(dst, b, bRow, bCol, k0, kc, q0, nc),
+                            out, 0, n, m0, m1, n0, n1);
+                }
+            }
+        });
+    }
+
+    /** B[k0 : k0+kc, n0 : n0+nc] in {@link Gemm.PanelB}'s packed layout, B[k,n] = b[k·bRow + n·bCol]. */
+    private static void packB(float[] dst, float[] b, int bRow, int bCol, int k0, int kc, int n0, int nc) {
+        int nr = Gemm.NR, stripStride = kc * nr;
+        if (bCol == 1) {
+            // b row-major [K,N]: row k of B is contiguous.
+            for (int kk = 0; kk < kc; kk++) {
+                Gemm.packRow(b, (k0 + kk) * bRow + n0, nc, dst, kk * nr, stripStride);
+            }
+            return;
+        }
+        // b is [N,K] (transB): read each of its rows along k, write down a strip.
+        for (int s = 0; s * nr < nc; s++) {
+            int base = s * stripStride;
+            for (int jj = 0; jj < nr; jj++) {
+                int col = s * nr + jj;
+                if (col < nc) {
+                    int src = (n0 + col) * bCol + k0;
+                    for (int kk = 0; kk < kc; kk++) {
+                        dst[base + kk * nr + jj] = b[src + kk];
+                    }
+                } else {
+                    for (int kk = 0; kk < kc; kk++) {
+                        dst[base + kk * nr + jj] = 0f;
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,319 @@
+package org.inceptionj.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The tuned single-precision GEMM core behind the vectorized {@link Conv2d} and {@link MatMul}:
+ * C[M,N] = bias[m] + Σ_k A[m,k]·B[k,N], blocked in the manner of BLIS / GotoBLAS
+ * (Goto and van de Geijn, "Anatomy of high-performance matrix multiplication", 2008).
+ *
+ * <p>This is a fast path that a reader may skip: the plain loops in {@link Conv2d} and
+ * {@link MatMul} define the results, and the tests compare the two.
+ *
+ * <p>Layout of the work:
+ * <ul>
+ *   <li>A is packed once per call ({@link #packA}) into panels of {@link #MR} rows, k-major, in
+ *       blocks of {@link #KC} along k, so that the micro-kernel reads it sequentially.</li>
+ *   <li>B is packed per task by a {@link PanelB} into strips of {@link #NR} columns, k-major,
+ *       for one block of at most {@link #KC} × {@link #NC}. The packer is where a convolution
+ *       does its im2col, straight into the packed layout, so no full im2col matrix is ever
+ *       built; the scratch is bounded by {@code KC·NC} floats per thread.</li>
+ *   <li>The micro-kernel keeps an {@link #MR} × {@link #NR} tile of C in registers
+ *       ({@code MR·NR/L} vector accumulators) for a whole k-block.</li>
+ * </ul>
+ *
+ * <p>Determinism: every element of C is summed in the same order, k-blocks of {@link #KC} in
+ * ascending order and, inside a block, ascending k with one FMA each, whatever tile, task or
+ * thread computes it. How the caller splits [M, N] over threads does not change a bit.
+ */
+final class Gemm {
+    private Gemm() {
+    }
+
+    private static final VectorSpecies<Float> F = Vectors.F;
+    /** Floats per vector: 8 with AVX2, 16 with AVX-512. */
+    static final int L = F.length();
+    /** Rows of the register tile. */
+    static final int MR = 4;
+    /** Columns of the register tile: two vectors. */
+    static final int NR = 2 * L;
+    /** Depth of one k-block: an MR×KC A panel plus a KC×NR B strip stay in L1/L2. */
+    static final int KC = Integer.getInteger("gemm.kc", 256);
+    /** Rows of A swept per B strip: an MC×KC block of packed A (128 KB) stays in L2. */
+    static final int MC = Integer.getInteger("gemm.mc", 32) * MR;
+    /** Columns of B packed at once: the KC×NC packed block (1 MB) stays in L2/L3. */
+    static final int NC = Integer.getInteger("gemm.nc", 64) * NR;
+
+    /**
+     * Packs B[k0 : k0+kc, n0 : n0+nc] into {@code dst}: dst[(s·kc + kk)·NR + jj] =
+     * B[k0 + kk, n0 + s·NR + jj] for every strip s, writing zeros for columns at or past nc,
+     * so that edge tiles need no special case in the micro-kernel.
+     */
+    @FunctionalInterface
+    interface PanelB {
+        void pack(float[] dst, int k0, int kc, int n0, int nc);
+    }
+
+    /** M rounded up to whole MR panels. */
+    static int paddedRows(int m) {
+        return (m + MR - 1) / MR * MR;
+    }
+
+    /**
+     * Packs A[m,k] = a[aOff + m·rowStride + k·colStride] (m < M, k < K) for {@link #multiply}:
+     * k-blocks of KC, each holding paddedRows(M)/MR panels of kc × MR floats (k-major), rows
+     * past M set to zero. Block b starts at b·KC·paddedRows(M).
+     */
+    static float[] packA(float[] a, int aOff, int rowStride, int colStride, int m, int k) {
+        int mp = paddedRows(m);
+        float[] dst = new float[mp * k];
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            for (int i0 = 0; i0 < m; i0 += MR) {
+                int base = k0 * mp + i0 * kc;
+                int mr = Math.min(MR, m - i0);
+                if (colStride == 1) {
+                    // Row-major A: read each row sequentially.
+                    for (int r = 0; r < mr; r++) {
+                        int src = aOff + (i0 + r) * rowStride + k0;
+                        for (int kk = 0; kk < kc; kk++) {
+                            dst[base + kk * MR + r] = a[src + kk];
+                        }
+                    }
+                } else {
+                    for (int kk = 0; kk < kc; kk++) {
+                        int src = aOff + (k0 + kk) * colStride + i0 * rowStride;
+                        for (int r = 0; r < mr; r++) {
+                            dst[base + kk * MR + r] = a[src + r * rowStride];
+                        }
+                    }
+                }
+            }
+        }
+        return dst;
+    }
+
+    /** bias[0 : m) followed by zeros up to paddedRows(m), or null for no bias. */
+    static float[] padBias(float[] bias, int m) {
+        if (bias == null) {
+            return null;
+        }
+        float[] padded = new float[paddedRows(m)];
+        System.arraycopy(bias, 0, padded, 0, m);
+        return padded;
+    }
+
+    /** Per-thread scratch: one packed B block and one edge tile; grown on demand, never shrunk. */
+    private static final class Scratch {
+        float[] b = new float[0];
+        final float[] tile = new float[MR * NR];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * C[m, n] = biasPadded[m] (or 0) + Σ_k A[m,k]·B[k,n] for m in [m0, m1), n in [n0, n1), with
+     * C[m, n] at c[cOff + m·ldc + n]; every other element of c is left alone. Overwrites, never
+     * accumulates into, the prior contents of that region.
+     *
+     * @param packedA    from {@link #packA} for an M×K matrix; m0 must be a multiple of MR
+     * @param biasPadded from {@link #padBias}, or null
+     * @param packB      writes the B blocks this call asks for
+     */
+    static void multiply(int m, int k, float[] packedA, float[] biasPadded, PanelB packB,
+                         float[] c, int cOff, int ldc, int m0, int m1, int n0, int n1) {
+        if (k == 0) {
+            // An empty sum: C is the bias (or zero).
+            for (int r = m0; r < m1; r++) {
+                java.util.Arrays.fill(c, cOff + r * ldc + n0, cOff + r * ldc + n1,
+                        biasPadded == null ? 0f : biasPadded[r]);
+            }
+            return;
+        }
+        Scratch scratch = SCRATCH.get();
+        int mp = paddedRows(m);
+        for (int jc = n0; jc < n1; jc += NC) {
+            int nc = Math.min(NC, n1 - jc);
+            int strips = (nc + NR - 1) / NR;
+            int need = strips * NR * Math.min(KC, k);
+            if (scratch.b.length < need) {
+                scratch.b = new float[need];
+            }
+            float[] b = scratch.b;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean accumulate = pc > 0;
+                packB.pack(b, pc, kc, jc, nc);
+                for (int ic = m0; ic < m1; ic += MC) {
+                    int icEnd = Math.min(m1, ic + MC);
+                    for (int s = 0; s < strips; s++) {
+                        int nr = Math.min(NR, nc - s * NR);
+                        int bOff = s * kc * NR;
+                        for (int ir = ic; ir < icEnd; ir += MR) {
+                            int mr = Math.min(MR, icEnd - ir);
+                            int aOff = pc * mp + ir * kc;
+                            int cAt = cOff + ir * ldc + jc + s * NR;
+                            if (mr == MR && nr == NR) {
+                                kernel(kc, packedA, aOff, b, bOff, c, cAt, ldc, accumulate, biasPadded, ir);
+                            } else {
+                                edge(kc, packedA, aOff, b, bOff, c, cAt, ldc, mr, nr, accumulate,
+                                        biasPadded, ir, scratch.tile);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A partial tile: run the full kernel on a scratch tile and copy the mr × nr corner. */
+    private static void edge(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                             int mr, int nr, boolean accumulate, float[] bias, int biasOff, float[] tile) {
+        if (accumulate) {
+            for (int r = 0; r < mr; r++) {
+                System.arraycopy(c, cOff + r * ldc, tile, r * NR, nr);
+            }
+        }
+        kernel(kc, a, aOff, b, bOff, tile, 0, NR, accumulate, bias, biasOff);
+        for (int r = 0; r < mr; r++) {
+            System.arraycopy(tile, r * NR, c, cOff + r * ldc, nr);
+        }
+    }
+
+    /**
+     * The micro-kernel: the MR × NR tile at c[cOff + r·ldc + j] becomes init + Σ_kk
+     * a[aOff + kk·MR + r]·b[bOff + kk·NR + j], where init is that tile's current contents
+     * ({@code accumulate}), bias[biasOff + r], or zero.
+     *
+     * <p>Why 4 rows × 2 vectors: an FMA has a latency of about 4 cycles and two issue per cycle,
+     * so at least 8 independent accumulator chains must be in flight to keep both FMA units busy;
+     * this tile has exactly 8. Per k step it loads 2 vectors of B and broadcasts 4 scalars of A
+     * for 8 FMAs, well within the load ports. Larger tiles (6×2, 4×3: 12 accumulators) would
+     * hide more latency in theory, but with AVX2's 16 vector registers C2 spills them, and they
+     * measured at less than half the speed of this one.
+     */
+    static void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                       boolean accumulate, float[] bias, int biasOff) {
+        int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        FloatVector acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31;
+        if (accumulate) {
+            acc00 = FloatVector.fromArray(F, c, c0);
+            acc01 = FloatVector.fromArray(F, c, c0 + L);
+            acc10 = FloatVector.fromArray(F, c, c1);
+            acc11 = FloatVector.fromArray(F, c, c1 + L);
+            acc20 = FloatVector.fromArray(F, c, c2);
+            acc21 = FloatVector.fromArray(F, c, c2 + L);
+            acc30 = FloatVector.fromArray(F, c, c3);
+            acc31 = FloatVector.fromArray(F, c, c3 + L);
+        } else if (bias != null) {
+            acc00 = acc01 = FloatVector.broadcast(F, bias[biasOff]);
+            acc10 = acc11 = FloatVector.broadcast(F, bias[biasOff + 1]);
+            acc20 = acc21 = FloatVector.broadcast(F, bias[biasOff + 2]);
+            acc30 = acc31 = FloatVector.broadcast(F, bias[biasOff + 3]);
+        } else {
+            acc00 = acc01 = acc10 = acc11 = acc20 = acc21 = acc30 = acc31 = FloatVector.zero(F);
+        }
+        for (int kk = 0; kk < kc; kk++) {
+            int ak = aOff + kk * MR, bk = bOff + kk * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bk);
+            FloatVector b1 = FloatVector.fromArray(F, b, bk + L);
+            FloatVector ar = FloatVector.broadcast(F, a[ak]);
+            acc00 = Vectors.fma(ar, b0, acc00);
+            acc01 = Vectors.fma(ar, b1, acc01);
+            ar = FloatVector.broadcast(F, a[ak + 1]);
+            acc10 = Vectors.fma(ar, b0, acc10);
+            acc11 = Vectors.fma(ar, b1, acc11);
+            ar = FloatVector.broadcast(F, a[ak + 2]);
+            acc20 = Vectors.fma(ar, b0, acc20);
+            acc21 = Vectors.fma(ar, b1, acc21);
+            ar = FloatVector.broadcast(F, a[ak + 3]);
+            acc30 = Vectors.fma(ar, b0, acc30);
+            acc31 = Vectors.fma(ar, b1, acc31);
+        }
+        acc00.intoArray(c, c0);
+        acc01.intoArray(c, c0 + L);
+        acc10.intoArray(c, c1);
+        acc11.intoArray(c, c1 + L);
+        acc20.intoArray(c, c2);
+        acc21.intoArray(c, c2 + L);
+        acc30.intoArray(c, c3);
+        acc31.intoArray(c, c3 + L);
+    }
+
+    /**
+     * One row of a packed B block (see {@link PanelB}) from a contiguous source:
+     * dst[s·stripStride + row + jj] = src[from + s·NR + jj] while s·NR + jj &lt; len, then zeros
+     * to the end of the last strip.
+     */
+    static void packRow(float[] src, int from, int len, float[] dst, int row, int stripStride) {
+        int q = 0, d = row;
+        for (; q + NR <= len; q += NR, d += stripStride) {
+            FloatVector.fromArray(F, src, from + q).intoArray(dst, d);
+            FloatVector.fromArray(F, src, from + q + L).intoArray(dst, d + L);
+        }
+        if (q < len) {
+            for (int jj = 0; jj < NR; jj++) {
+                dst[d + jj] = q + jj < len ? src[from + q + jj] : 0f;
+            }
+        }
+    }
+
+    /**
+     * dst[d : d+len) = src[s : s+len) for non-overlapping arrays, vector by vector. The runs
+     * that im2col copies are short (an output row, often 8 to 35 floats), so instead of a scalar
+     * tail the last vector is copied again, ending at len: it overlaps the previous one and writes
+     * the same values.
+     */
+    static void copy(float[] src, int s, float[] dst, int d, int len) {
+        if (len < L) {
+            for (int i = 0; i < len; i++) {
+                dst[d + i] = src[s + i];
+            }
+            return;
+        }
+        for (int i = 0; i < len - L; i += L) {
+            FloatVector.fromArray(F, src, s + i).intoArray(dst, d + i);
+        }
+        FloatVector.fromArray(F, src, s + len - L).intoArray(dst, d + len - L);
+    }
+
+    // ---------------------------------------------------------------- splitting the work
+
+    /**
+     * How many pieces to cut {@code batches} independent M×N products into, over rows (in MR
+     * panels) and columns (in NR strips): enough for every thread when the shape allows, each
+     * piece still at least a few tiles. Results do not depend on the choice (see the class note).
+     *
+     * @return {rowPieces, columnPieces}
+     */
+    static int[] split(int threads, int batches, int m, int n) {
+        int panels = (m + MR - 1) / MR, strips = (n + NR - 1) / NR;
+        int colPieces = 1;
+        int rowPieces = 1;
+        int want = threads == 1 ? 1 : 4 * threads;
+        while ((long) batches * rowPieces * colPieces < want) {
+            // Prefer cutting columns (B is packed per piece, A is shared), down to 4 strips.
+            if (colPieces * 2 * 4 <= strips) {
+                colPieces *= 2;
+            } else if (rowPieces * 2 <= panels) {
+                rowPieces *= 2;
+            } else {
+                break;
+            }
+        }
+        return new int[]{rowPieces, colPieces};
+    }
+
+    /** Row range [lo, hi) of piece i of pieces, cut on MR boundaries. */
+    static int rowStart(int i, int pieces, int m) {
+        int panels = (m + MR - 1) / MR;
+        return Math.min(m, (int) ((long) panels * i / pieces) * MR);
+    }
+
+    /** Column start of piece i of pieces, cut on NR boundaries. */
+    static int columnStart(int i, int pieces, int n) {
+        int strips = (n + NR - 1) / NR;
+        return Math.min(n, (int) ((long) strips * i / pieces) * NR);
+    }
+}
