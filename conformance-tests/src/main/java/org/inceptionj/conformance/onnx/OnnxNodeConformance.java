@@ -74,7 +74,12 @@ public abstract class OnnxNodeConformance {
     @TestFactory
     public Stream<DynamicTest> onnxNodeTests() {
         Located where = locate();
-        Assumptions.assumeTrue(where.dir().isPresent(), where::explanation);
+        if (where.dir().isEmpty()) {
+            // One visible skipped test carrying the reason: an aborted factory is counted by no runner.
+            System.out.println("ONNX node tests skipped: " + where.explanation());
+            return Stream.of(DynamicTest.dynamicTest("onnx-node tests not found",
+                    () -> Assumptions.abort(where.explanation())));
+        }
         Path dir = where.dir().get();
         String filter = System.getProperty(FILTER_PROPERTY, "");
         Pattern select = filter.isBlank() ? null : Pattern.compile(filter);
