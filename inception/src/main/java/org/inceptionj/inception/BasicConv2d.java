@@ -1,10 +1,10 @@
 package org.inceptionj.inception;
 
 import org.inceptionj.api.Conv2dSpec;
-import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
 
 /**
  * Inception-v3's building block: convolution without bias → batch norm (ε = 0.001) → ReLU.
@@ -15,6 +15,7 @@ import org.inceptionj.api.TensorScope;
  */
 final class BasicConv2d {
     static final float BN_EPS = 0.001f;
+    static final float BN_MOMENTUM = 0.1f;
 
     final String name;
     final int in;
@@ -54,12 +55,15 @@ final class BasicConv2d {
         return new BasicConv2d(p, name, in, out, kh, kw, 1, (kh - 1) / 2, (kw - 1) / 2, 0.1f);
     }
 
-    /** Evaluation: y = relu(bn(conv(x))) with the running statistics. */
-    Tensor forward(Tensor x) {
+    /**
+     * y = relu(bn(conv(x))). Training normalizes with the batch statistics and updates the running
+     * ones (momentum {@value #BN_MOMENTUM}, PyTorch's default); evaluation uses the running ones.
+     */
+    Tensor forward(Tape t, Tensor x, boolean training) {
         try (TensorScope s = TensorScope.open()) {
-            Tensor c = Ops.conv2d(x, weight, null, spec);
-            Tensor b = Ops.batchNorm(c, gamma, beta, runningMean, runningVar, BN_EPS);
-            return s.keep(Ops.relu(b));
+            Tensor c = t.conv2d(x, weight, null, spec);
+            Tensor b = t.batchNorm(c, gamma, beta, runningMean, runningVar, BN_EPS, BN_MOMENTUM, training);
+            return s.keep(t.relu(b));
         }
     }
 

@@ -1,9 +1,9 @@
 package org.inceptionj.inception;
 
-import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
 
 /**
  * The 35×35 module (Mixed_5b, 5c, 5d; paper figure 5, "3×Inception" at 35×35 in Table 1). The
@@ -31,13 +31,16 @@ final class InceptionA {
         avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
     }
 
-    Tensor forward(Tensor x) {                                                  // N x in x 35 x 35
+    Tensor forward(Tape t, Tensor x, boolean training) {                       // N x in x 35 x 35
         try (TensorScope s = TensorScope.open()) {
-            Tensor b1 = branch1x1.forward(x);                                   // N x 64 x 35 x 35
-            Tensor b5 = branch5x5_2.forward(branch5x5_1.forward(x));            // N x 64 x 35 x 35
-            Tensor b3 = branch3x3dbl_3.forward(branch3x3dbl_2.forward(branch3x3dbl_1.forward(x))); // N x 96
-            Tensor bp = branch_pool.forward(Ops.avgPool2d(x, avgPool));         // N x pool_features
-            return s.keep(Ops.concat(1, b1, b5, b3, bp));                       // N x 224+pf x 35 x 35
+            Tensor b1 = branch1x1.forward(t, x, training);                        // N x 64 x 35 x 35
+            Tensor b5 = branch5x5_1.forward(t, x, training);                      // N x 48 x 35 x 35
+            b5 = branch5x5_2.forward(t, b5, training);                            // N x 64 x 35 x 35
+            Tensor b3 = branch3x3dbl_1.forward(t, x, training);                   // N x 64 x 35 x 35
+            b3 = branch3x3dbl_2.forward(t, b3, training);                         // N x 96 x 35 x 35
+            b3 = branch3x3dbl_3.forward(t, b3, training);                         // N x 96 x 35 x 35
+            Tensor bp = branch_pool.forward(t, t.avgPool2d(x, avgPool), training); // N x pool_features x 35 x 35
+            return s.keep(t.concat(1, b1, b5, b3, bp));                           // N x 224+pf x 35 x 35
         }
     }
 }

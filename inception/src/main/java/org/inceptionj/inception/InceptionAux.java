@@ -1,10 +1,10 @@
 package org.inceptionj.inception;
 
-import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
 
 /**
  * The auxiliary classifier on top of the last 17×17 layer (paper §4 and figure 8; torchvision
@@ -25,13 +25,14 @@ final class InceptionAux {
         fcBias = p.constant(name + ".fc.bias", Shape.of(numClasses), 0f);
     }
 
-    Tensor forward(Tensor x) {                                                  // N x 768 x 17 x 17
+    Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 768 x 17 x 17
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = Ops.avgPool2d(x, AVG_5X5_S3);                            // N x 768 x 5 x 5
-            h = conv1.forward(conv0.forward(h));                                // N x 768 x 1 x 1
-            h = Ops.globalAvgPool(h);                                           // N x 768 x 1 x 1
-            h = Ops.flatten(h, 1);                                              // N x 768
-            return s.keep(Ops.linear(h, fcWeight, fcBias));                     // N x num_classes
+            Tensor h = t.avgPool2d(x, AVG_5X5_S3);                                // N x 768 x 5 x 5
+            h = conv0.forward(t, h, training);                                    // N x 128 x 5 x 5
+            h = conv1.forward(t, h, training);                                    // N x 768 x 1 x 1
+            h = t.globalAvgPool(h);                                               // N x 768 x 1 x 1
+            h = t.flatten(h, 1);                                                  // N x 768
+            return s.keep(t.linear(h, fcWeight, fcBias));                         // N x num_classes
         }
     }
 }

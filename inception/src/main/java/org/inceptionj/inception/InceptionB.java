@@ -1,9 +1,9 @@
 package org.inceptionj.inception;
 
-import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
 
 /**
  * Grid reduction 35×35 → 17×17 (Mixed_6a; paper §5, figure 10): a stride-2 convolution branch and
@@ -24,12 +24,14 @@ final class InceptionB {
         branch3x3dbl_3 = BasicConv2d.square(p, name + ".branch3x3dbl_3", 96, 96, 3, 2, 0);
     }
 
-    Tensor forward(Tensor x) {                                                  // N x 288 x 35 x 35
+    Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 288 x 35 x 35
         try (TensorScope s = TensorScope.open()) {
-            Tensor b3 = branch3x3.forward(x);                                   // N x 384 x 17 x 17
-            Tensor bd = branch3x3dbl_3.forward(branch3x3dbl_2.forward(branch3x3dbl_1.forward(x))); // N x 96 x 17 x 17
-            Tensor bp = Ops.maxPool2d(x, MAX_3X3_S2);                           // N x 288 x 17 x 17
-            return s.keep(Ops.concat(1, b3, bd, bp));                           // N x 768 x 17 x 17
+            Tensor b3 = branch3x3.forward(t, x, training);                        // N x 384 x 17 x 17
+            Tensor bd = branch3x3dbl_1.forward(t, x, training);                   // N x 64 x 35 x 35
+            bd = branch3x3dbl_2.forward(t, bd, training);                         // N x 96 x 35 x 35
+            bd = branch3x3dbl_3.forward(t, bd, training);                         // N x 96 x 17 x 17
+            Tensor bp = t.maxPool2d(x, MAX_3X3_S2);                               // N x 288 x 17 x 17
+            return s.keep(t.concat(1, b3, bd, bp));                               // N x 768 x 17 x 17
         }
     }
 }

@@ -1,9 +1,9 @@
 package org.inceptionj.inception;
 
-import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
 
 /**
  * The 17×17 module (Mixed_6b–6e; paper figure 6, n = 7): every 7×7 is factorized into a 1×7 and a
@@ -37,15 +37,19 @@ final class InceptionC {
         avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
     }
 
-    Tensor forward(Tensor x) {                                                  // N x 768 x 17 x 17
+    Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 768 x 17 x 17
         try (TensorScope s = TensorScope.open()) {
-            Tensor b1 = branch1x1.forward(x);                                   // N x 192 x 17 x 17
-            Tensor b7 = branch7x7_3.forward(branch7x7_2.forward(branch7x7_1.forward(x))); // N x 192
-            Tensor bd = branch7x7dbl_1.forward(x);                              // N x c7
-            bd = branch7x7dbl_3.forward(branch7x7dbl_2.forward(bd));            // N x c7
-            bd = branch7x7dbl_5.forward(branch7x7dbl_4.forward(bd));            // N x 192
-            Tensor bp = branch_pool.forward(Ops.avgPool2d(x, avgPool));         // N x 192
-            return s.keep(Ops.concat(1, b1, b7, bd, bp));                       // N x 768 x 17 x 17
+            Tensor b1 = branch1x1.forward(t, x, training);                        // N x 192 x 17 x 17
+            Tensor b7 = branch7x7_1.forward(t, x, training);                      // N x c7 x 17 x 17
+            b7 = branch7x7_2.forward(t, b7, training);                            // N x c7 x 17 x 17  (1x7)
+            b7 = branch7x7_3.forward(t, b7, training);                            // N x 192 x 17 x 17 (7x1)
+            Tensor bd = branch7x7dbl_1.forward(t, x, training);                   // N x c7 x 17 x 17
+            bd = branch7x7dbl_2.forward(t, bd, training);                         // N x c7 x 17 x 17  (7x1)
+            bd = branch7x7dbl_3.forward(t, bd, training);                         // N x c7 x 17 x 17  (1x7)
+            bd = branch7x7dbl_4.forward(t, bd, training);                         // N x c7 x 17 x 17  (7x1)
+            bd = branch7x7dbl_5.forward(t, bd, training);                         // N x 192 x 17 x 17 (1x7)
+            Tensor bp = branch_pool.forward(t, t.avgPool2d(x, avgPool), training); // N x 192 x 17 x 17
+            return s.keep(t.concat(1, b1, b7, bd, bp));                           // N x 768 x 17 x 17
         }
     }
 }

@@ -1,9 +1,9 @@
 package org.inceptionj.inception;
 
-import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
 
 /**
  * Grid reduction 17×17 → 8×8 (Mixed_7a; paper §5, figure 10 pattern): stride-2 convolutions
@@ -27,13 +27,16 @@ final class InceptionD {
         branch7x7x3_4 = BasicConv2d.square(p, name + ".branch7x7x3_4", 192, 192, 3, 2, 0);
     }
 
-    Tensor forward(Tensor x) {                                                  // N x 768 x 17 x 17
+    Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 768 x 17 x 17
         try (TensorScope s = TensorScope.open()) {
-            Tensor b3 = branch3x3_2.forward(branch3x3_1.forward(x));            // N x 320 x 8 x 8
-            Tensor b7 = branch7x7x3_2.forward(branch7x7x3_1.forward(x));        // N x 192 x 17 x 17
-            b7 = branch7x7x3_4.forward(branch7x7x3_3.forward(b7));              // N x 192 x 8 x 8
-            Tensor bp = Ops.maxPool2d(x, MAX_3X3_S2);                           // N x 768 x 8 x 8
-            return s.keep(Ops.concat(1, b3, b7, bp));                           // N x 1280 x 8 x 8
+            Tensor b3 = branch3x3_1.forward(t, x, training);                      // N x 192 x 17 x 17
+            b3 = branch3x3_2.forward(t, b3, training);                            // N x 320 x 8 x 8
+            Tensor b7 = branch7x7x3_1.forward(t, x, training);                    // N x 192 x 17 x 17
+            b7 = branch7x7x3_2.forward(t, b7, training);                          // N x 192 x 17 x 17 (1x7)
+            b7 = branch7x7x3_3.forward(t, b7, training);                          // N x 192 x 17 x 17 (7x1)
+            b7 = branch7x7x3_4.forward(t, b7, training);                          // N x 192 x 8 x 8
+            Tensor bp = t.maxPool2d(x, MAX_3X3_S2);                               // N x 768 x 8 x 8
+            return s.keep(t.concat(1, b3, b7, bp));                               // N x 1280 x 8 x 8
         }
     }
 }

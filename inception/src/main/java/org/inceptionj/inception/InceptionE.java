@@ -1,9 +1,9 @@
 package org.inceptionj.inception;
 
-import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
 
 /**
  * The expanded 8×8 module (Mixed_7b, 7c; paper figure 7): the 3×3 convolutions are split into
@@ -36,15 +36,18 @@ final class InceptionE {
         avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
     }
 
-    Tensor forward(Tensor x) {                                                  // N x in x 8 x 8
+    Tensor forward(Tape t, Tensor x, boolean training) {                       // N x in x 8 x 8
         try (TensorScope s = TensorScope.open()) {
-            Tensor b1 = branch1x1.forward(x);                                   // N x 320 x 8 x 8
-            Tensor t = branch3x3_1.forward(x);                                  // N x 384 x 8 x 8
-            Tensor b3 = Ops.concat(1, branch3x3_2a.forward(t), branch3x3_2b.forward(t)); // N x 768 x 8 x 8
-            Tensor d = branch3x3dbl_2.forward(branch3x3dbl_1.forward(x));       // N x 384 x 8 x 8
-            Tensor bd = Ops.concat(1, branch3x3dbl_3a.forward(d), branch3x3dbl_3b.forward(d)); // N x 768
-            Tensor bp = branch_pool.forward(Ops.avgPool2d(x, avgPool));         // N x 192 x 8 x 8
-            return s.keep(Ops.concat(1, b1, b3, bd, bp));                       // N x 2048 x 8 x 8
+            Tensor b1 = branch1x1.forward(t, x, training);                        // N x 320 x 8 x 8
+            Tensor b3 = branch3x3_1.forward(t, x, training);                      // N x 384 x 8 x 8
+            b3 = t.concat(1, branch3x3_2a.forward(t, b3, training),               // N x 384 x 8 x 8 (1x3)
+                    branch3x3_2b.forward(t, b3, training));                       // + 384 (3x1) = 768
+            Tensor bd = branch3x3dbl_1.forward(t, x, training);                   // N x 448 x 8 x 8
+            bd = branch3x3dbl_2.forward(t, bd, training);                         // N x 384 x 8 x 8
+            bd = t.concat(1, branch3x3dbl_3a.forward(t, bd, training),            // N x 384 x 8 x 8 (1x3)
+                    branch3x3dbl_3b.forward(t, bd, training));                    // + 384 (3x1) = 768
+            Tensor bp = branch_pool.forward(t, t.avgPool2d(x, avgPool), training); // N x 192 x 8 x 8
+            return s.keep(t.concat(1, b1, b3, bd, bp));                           // N x 2048 x 8 x 8
         }
     }
 }

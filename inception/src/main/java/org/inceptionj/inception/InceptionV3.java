@@ -3,11 +3,12 @@ package org.inceptionj.inception;
 import java.util.function.BiConsumer;
 
 import org.inceptionj.api.Backend;
-import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.RandomStream;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
 
 /**
  * Inception-v3 (Szegedy et al., "Rethinking the Inception Architecture for Computer Vision",
@@ -63,8 +64,13 @@ public final class InceptionV3 implements AutoCloseable {
     /** The smallest square input evaluation can carry: 75×75 reaches Mixed_7c at 1×1 (spec §2). */
     public static final int MIN_EVAL_INPUT = 75;
 
+    /** The smallest square input training with the aux head can carry (spec §2: 299; 293–298 give Mixed_6e 16×16). */
+    public static final int MIN_AUX_INPUT = 299;
+
     private final Config config;
     private final Parameters params;
+    private final long seed;
+    private long dropoutStep;
 
     private final BasicConv2d Conv2d_1a_3x3;
     private final BasicConv2d Conv2d_2a_3x3;
@@ -91,6 +97,7 @@ public final class InceptionV3 implements AutoCloseable {
     /** A model with seeded random weights (torchvision's initialization) on {@code backend}. */
     public InceptionV3(Backend backend, Config config, long seed) {
         this.config = config;
+        this.seed = seed;
         this.params = new Parameters(backend, seed);
         boolean cip = config.countIncludePad();
         Parameters p = params;
@@ -129,54 +136,83 @@ public final class InceptionV3 implements AutoCloseable {
         return params;
     }
 
-    /** Runs the network; see {@link #forward(Tensor, Mode, BiConsumer)}. */
+    /** Evaluation or training forward without recording (nothing to differentiate). */
     public Output forward(Tensor x, Mode mode) {
-        return forward(x, mode, null);
+        try (Tape none = Tape.inference()) {
+            return forward(none, x, mode, null);
+        }
+    }
+
+    /** Forward with an observer of each module's output; see {@link #forward(Tape, Tensor, Mode, BiConsumer)}. */
+    public Output forward(Tensor x, Mode mode, BiConsumer<String, Tensor> observer) {
+        try (Tape none = Tape.inference()) {
+            return forward(none, x, mode, observer);
+        }
+    }
+
+    /** Marks every trainable parameter (not the BN running statistics) as watched by {@code tape}. */
+    public void watch(Tape tape) {
+        for (Tensor p : params.trainable().values()) {
+            tape.watch(p);
+        }
     }
 
     /**
-     * Runs the network on x [N, 3, H, W]. {@code observer} (may be null) sees the output of each
+     * Runs the network on x [N, 3, H, W], recording on {@code tape} (use {@link Tape#inference()} to
+     * record nothing). {@link Mode#TRAIN}: batch-norm batch statistics (running statistics updated),
+     * dropout before fc, and the aux head's logits when the config has one; {@link Mode#EVAL}: running
+     * statistics, no dropout, no aux logits. {@code observer} (may be null) sees the output of each
      * top-level module under its torchvision name while it is alive; it must copy what it keeps.
      * The returned tensors belong to the caller's current scope.
      */
-    public Output forward(Tensor x, Mode mode, BiConsumer<String, Tensor> observer) {
+    public Output forward(Tape tape, Tensor x, Mode mode, BiConsumer<String, Tensor> observer) {
         if (mode == null) {
             throw new IllegalArgumentException("InceptionV3.forward: mode is null; say TRAIN or EVAL");
         }
-        if (mode == Mode.TRAIN) {
-            throw new UnsupportedOperationException("InceptionV3.forward: training mode needs reverse-mode autodiff,"
-                    + " which this version does not have yet; use Mode.EVAL");
+        if (tape == null) {
+            throw new IllegalArgumentException("InceptionV3.forward: tape is null; pass Tape.inference() to record nothing");
         }
-        checkInput(x);
+        boolean train = mode == Mode.TRAIN;
+        checkInput(x, train && AuxLogits != null);
         BiConsumer<String, Tensor> see = observer == null ? (n, t) -> { } : observer;
+        Tape t = tape;
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = Conv2d_1a_3x3.forward(x);                 see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
-            h = Conv2d_2a_3x3.forward(h);                        see.accept("Conv2d_2a_3x3", h); // N x 32 x 147 x 147
-            h = Conv2d_2b_3x3.forward(h);                        see.accept("Conv2d_2b_3x3", h); // N x 64 x 147 x 147
-            h = Ops.maxPool2d(h, maxpool1);                      see.accept("maxpool1", h);      // N x 64 x 73 x 73
-            h = Conv2d_3b_1x1.forward(h);                        see.accept("Conv2d_3b_1x1", h); // N x 80 x 73 x 73
-            h = Conv2d_4a_3x3.forward(h);                        see.accept("Conv2d_4a_3x3", h); // N x 192 x 71 x 71
-            h = Ops.maxPool2d(h, maxpool2);                      see.accept("maxpool2", h);      // N x 192 x 35 x 35
-            h = Mixed_5b.forward(h);                             see.accept("Mixed_5b", h);      // N x 256 x 35 x 35
-            h = Mixed_5c.forward(h);                             see.accept("Mixed_5c", h);      // N x 288 x 35 x 35
-            h = Mixed_5d.forward(h);                             see.accept("Mixed_5d", h);      // N x 288 x 35 x 35
-            h = Mixed_6a.forward(h);                             see.accept("Mixed_6a", h);      // N x 768 x 17 x 17
-            h = Mixed_6b.forward(h);                             see.accept("Mixed_6b", h);      // N x 768 x 17 x 17
-            h = Mixed_6c.forward(h);                             see.accept("Mixed_6c", h);      // N x 768 x 17 x 17
-            h = Mixed_6d.forward(h);                             see.accept("Mixed_6d", h);      // N x 768 x 17 x 17
-            h = Mixed_6e.forward(h);                             see.accept("Mixed_6e", h);      // N x 768 x 17 x 17
-            h = Mixed_7a.forward(h);                             see.accept("Mixed_7a", h);      // N x 1280 x 8 x 8
-            h = Mixed_7b.forward(h);                             see.accept("Mixed_7b", h);      // N x 2048 x 8 x 8
-            h = Mixed_7c.forward(h);                             see.accept("Mixed_7c", h);      // N x 2048 x 8 x 8
-            h = Ops.globalAvgPool(h);                            see.accept("avgpool", h);       // N x 2048 x 1 x 1
-            // dropout is the identity in evaluation
-            h = Ops.flatten(h, 1);                                                               // N x 2048
-            Tensor logits = Ops.linear(h, fcWeight, fcBias);     see.accept("fc", logits);       // N x num_classes
-            return new Output(s.keep(logits), null);
+            Tensor h = Conv2d_1a_3x3.forward(t, x, train);       see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
+            h = Conv2d_2a_3x3.forward(t, h, train);              see.accept("Conv2d_2a_3x3", h); // N x 32 x 147 x 147
+            h = Conv2d_2b_3x3.forward(t, h, train);              see.accept("Conv2d_2b_3x3", h); // N x 64 x 147 x 147
+            h = t.maxPool2d(h, maxpool1);                        see.accept("maxpool1", h);      // N x 64 x 73 x 73
+            h = Conv2d_3b_1x1.forward(t, h, train);              see.accept("Conv2d_3b_1x1", h); // N x 80 x 73 x 73
+            h = Conv2d_4a_3x3.forward(t, h, train);              see.accept("Conv2d_4a_3x3", h); // N x 192 x 71 x 71
+            h = t.maxPool2d(h, maxpool2);                        see.accept("maxpool2", h);      // N x 192 x 35 x 35
+            h = Mixed_5b.forward(t, h, train);                   see.accept("Mixed_5b", h);      // N x 256 x 35 x 35
+            h = Mixed_5c.forward(t, h, train);                   see.accept("Mixed_5c", h);      // N x 288 x 35 x 35
+            h = Mixed_5d.forward(t, h, train);                   see.accept("Mixed_5d", h);      // N x 288 x 35 x 35
+            h = Mixed_6a.forward(t, h, train);                   see.accept("Mixed_6a", h);      // N x 768 x 17 x 17
+            h = Mixed_6b.forward(t, h, train);                   see.accept("Mixed_6b", h);      // N x 768 x 17 x 17
+            h = Mixed_6c.forward(t, h, train);                   see.accept("Mixed_6c", h);      // N x 768 x 17 x 17
+            h = Mixed_6d.forward(t, h, train);                   see.accept("Mixed_6d", h);      // N x 768 x 17 x 17
+            h = Mixed_6e.forward(t, h, train);                   see.accept("Mixed_6e", h);      // N x 768 x 17 x 17
+            Tensor aux = train && AuxLogits != null
+                    ? AuxLogits.forward(t, h, true) : null;      // N x num_classes (training only)
+            h = Mixed_7a.forward(t, h, train);                   see.accept("Mixed_7a", h);      // N x 1280 x 8 x 8
+            h = Mixed_7b.forward(t, h, train);                   see.accept("Mixed_7b", h);      // N x 2048 x 8 x 8
+            h = Mixed_7c.forward(t, h, train);                   see.accept("Mixed_7c", h);      // N x 2048 x 8 x 8
+            h = t.globalAvgPool(h);                              see.accept("avgpool", h);       // N x 2048 x 1 x 1
+            if (train && config.dropout() > 0f) {
+                h = t.dropout(h, config.dropout(), dropoutSeed());                               // N x 2048 x 1 x 1
+            }
+            h = t.flatten(h, 1);                                                                 // N x 2048
+            Tensor logits = t.linear(h, fcWeight, fcBias);       see.accept("fc", logits);       // N x num_classes
+            return new Output(s.keep(logits), aux == null ? null : s.keep(aux));
         }
     }
 
-    private static void checkInput(Tensor x) {
+    /** A fresh dropout seed per training forward: the model seed mixed with a step counter. */
+    private long dropoutSeed() {
+        return RandomStream.mix(seed, dropoutStep++);
+    }
+
+    private static void checkInput(Tensor x, boolean auxHead) {
         if (x == null) {
             throw new IllegalArgumentException("InceptionV3.forward: input is null");
         }
@@ -188,6 +224,12 @@ public final class InceptionV3 implements AutoCloseable {
             throw new IllegalArgumentException("InceptionV3.forward: input " + s + " is too small: evaluation needs"
                     + " N >= 1 and H, W >= " + MIN_EVAL_INPUT + " (the smallest input whose last grid is 1x1)");
         }
+        if (auxHead && (s.dim(2) < MIN_AUX_INPUT || s.dim(3) < MIN_AUX_INPUT)) {
+            throw new IllegalArgumentException("InceptionV3.forward: input " + s + " is too small for training with the"
+                    + " auxiliary head, which needs H, W >= " + MIN_AUX_INPUT + " (Mixed_6e at least 17x17 for its"
+                    + " 5x5/3 pool and 5x5 conv); build the model without the aux head for smaller inputs");
+        }
+
     }
 
     @Override

@@ -60,6 +60,17 @@ public final class Parameters implements AutoCloseable {
         return Collections.unmodifiableMap(byName);
     }
 
+    /** The trainable parameters by name (everything but the BN running statistics), in order. */
+    public Map<String, Tensor> trainable() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (var e : byName.entrySet()) {
+            if (!isRunningStatistic(e.getKey())) {
+                m.put(e.getKey(), e.getValue());
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
     /** Total number of scalar values. */
     public long count() {
         long n = 0;
