@@ -330,8 +330,9 @@ final class Pooling {
         int oh = dy.shape().dim(2), ow = dy.shape().dim(3);
         float[] d = CpuBackend.data(dx), g = CpuBackend.data(dy), xs = max ? CpuBackend.data(x) : null;
         // The average's kernel lines a row of shares up with a row of cells, which takes stride 1
-        // (Inception's branch pools); at a larger stride most of its lanes would add zeros.
-        boolean vector = cpu.vectorized() && (max || spec.strideW() == 1);
+        // (Inception's branch pools); at a larger stride, or with fewer outputs in a row than lanes
+        // (a global pool), most of its lanes would add zeros.
+        boolean vector = cpu.vectorized() && (max || spec.strideW() == 1 && ow >= F.length());
         long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW() + (long) h * w);
         cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
             int extent = spec.dilationW() * (spec.kernelW() - 1);
@@ -508,7 +509,7 @@ final class Pooling {
      * Average pool gradient at stride 1 of the plane dy[at...] into dx[in...]. Output (r, c) adds its
      * share to cells iw = c − padLeft + j·dW of its real rows. With shares[E + c − padLeft] = its
      * share (E = dW·(kW − 1); zero where no output is), cell iw receives shares[E + iw − j·dW] for
-     * each j: so every real row takes, for j from kW − 1 down to 0, the whole row of shares shifted
+     * each j: so for j from kW − 1 down to 0, every real row takes the whole row of shares shifted
      * by j·dW, lanes along W. Going down in j, a cell receives its windows left to right, as in the
      * plain loop; the zeros add +0, which changes nothing (the sums start at +0, so never hold −0).
      */
@@ -526,8 +527,9 @@ final class Pooling {
             for (int c = 0; c < ow; c++) {
                 shares[shift + c] = dy[o + c] / ((float) rowCells * counted[c]); // the forward's divisor
             }
-            for (int i = 0; i < real; i++) {
-                for (int j = kw - 1; j >= 0; j--) {
+            // Rows inner: the adds into one row, which wait on each other, come apart by the others.
+            for (int j = kw - 1; j >= 0; j--) {
+                for (int i = 0; i < real; i++) {
                     addShifted(dx, in + rows[i], shares, extent - j * dw, w);
                 }
             }
