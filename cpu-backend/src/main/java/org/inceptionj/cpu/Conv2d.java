@@ -104,7 +104,7 @@ final class Conv2d {
      */
     private static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g) {
         int k = g.depth(), p = g.positions(), cout = g.cout();
-        float[] packedW = Gemm.packA(w, 0, k, 1, cout, k);
+        float[] packedW = Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
         float[] paddedBias = Gemm.padBias(bias, cout);
         int[] pieces = Gemm.split(cpu.parallel().threads(), g.batch(), cout, p);
         int rowPieces = pieces[0], colPieces = pieces[1], perImage = rowPieces * colPieces;

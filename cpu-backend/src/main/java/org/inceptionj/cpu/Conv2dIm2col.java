@@ -36,7 +36,10 @@ final class Conv2dIm2col implements Gemm.PanelB {
     private final int paddedWidth;
     /** Length of one phase, with a vector of slack for spilled reads. */
     private final int phaseLength;
-    /** sW phases of the current zero-padded input row; padding cells are never written, so stay 0. */
+    /**
+     * Two buffers (for alternate output rows) of sW phases of a zero-padded input row; padding
+     * cells are never written, so stay 0.
+     */
     private final float[] phases;
     /** Two slots of kw row buffers (nc + L floats each, the L for spilled writes). */
     private float[] rows = new float[0];
@@ -47,7 +50,7 @@ final class Conv2dIm2col implements Gemm.PanelB {
         this.g = g;
         this.paddedWidth = (g.outW() - 1) * g.strideW() + (g.kw() - 1) * g.dilationW() + 1;
         this.phaseLength = (paddedWidth + g.strideW() - 1) / g.strideW() + L;
-        this.phases = new float[g.strideW() * phaseLength];
+        this.phases = new float[2 * g.strideW() * phaseLength];
     }
 
     @Override
@@ -90,35 +93,62 @@ final class Conv2dIm2col implements Gemm.PanelB {
 
     /** rows[base + (j − jLo)·rowLength + q] = col[(ci, i, j), p0 + q] for j in [jLo, jHi), q &lt; nc. */
     private void im2colGroup(int base, int rowLength, int ci, int i, int jLo, int jHi, int p0, int nc) {
-        int sW = g.strideW(), dW = g.dilationW();
+        int sW = g.strideW();
         // Padded columns holding x: c in [cLo, cHi), x column c − padLeft.
         int cLo = Math.min(g.padLeft(), paddedWidth), cHi = Math.min(g.padLeft() + g.w(), paddedWidth);
+        // The row whose phases are laid out but not yet copied: copied one output row later, for
+        // the same store-forwarding reason as in pack(); rows are still written in ascending q.
+        int pendingQ = -1, pendingOw = 0, pendingCount = 0, pendingPhases = 0;
         int q = 0, oh = p0 / g.outW(), ow = p0 % g.outW();
         while (q < nc) {
             int count = Math.min(g.outW() - ow, nc - q);   // positions ow .. ow+count-1 of output row oh
             int ih = oh * g.strideH() - g.padTop() + i * g.dilationH();
-            if (ih < 0 || ih >= g.h()) {
-                for (int j = jLo; j < jHi; j++) {
-                    zeroSpill(rows, base + (j - jLo) * rowLength + q, count);
-                }
-            } else {
+            boolean inside = ih >= 0 && ih < g.h();
+            int phaseBase = oh % 2 * sW * phaseLength;
+            if (inside) {
                 int xRow = ((n * g.cin() + ci) * g.h() + ih) * g.w() - g.padLeft();
                 if (sW == 1) {
-                    Gemm.copy(x, xRow + cLo, phases, cLo, cHi - cLo);
+                    Gemm.copy(x, xRow + cLo, phases, phaseBase + cLo, cHi - cLo);
                 } else {
-                    for (int c = cLo; c < cHi; c++) {
-                        phases[c % sW * phaseLength + c / sW] = x[xRow + c];
+                    // Phase r takes padded columns c ≡ r (mod sW), at c / sW.
+                    for (int r = 0; r < sW; r++) {
+                        int c = cLo + Math.floorMod(r - cLo, sW), at = phaseBase + r * phaseLength + c / sW;
+                        for (; c < cHi; c += sW) {
+                            phases[at++] = x[xRow + c];
+                        }
                     }
                 }
+            }
+            if (pendingQ >= 0) {
+                copyRuns(pendingPhases, base, rowLength, jLo, jHi, pendingOw, pendingQ, pendingCount);
+                pendingQ = -1;
+            }
+            if (inside) {
+                pendingQ = q;
+                pendingOw = ow;
+                pendingCount = count;
+                pendingPhases = phaseBase;
+            } else {
                 for (int j = jLo; j < jHi; j++) {
-                    int c0 = j * dW;
-                    copySpill(phases, c0 % sW * phaseLength + c0 / sW + ow,
-                            rows, base + (j - jLo) * rowLength + q, count);
+                    zeroSpill(rows, base + (j - jLo) * rowLength + q, count);
                 }
             }
             q += count;
             ow = 0;
             oh++;
+        }
+        if (pendingQ >= 0) {
+            copyRuns(pendingPhases, base, rowLength, jLo, jHi, pendingOw, pendingQ, pendingCount);
+        }
+    }
+
+    /** For each j: rows[base + (j − jLo)·rowLength + q + t] = padded column (ow + t)·sW + j·dW, t &lt; count. */
+    private void copyRuns(int phaseBase, int base, int rowLength, int jLo, int jHi, int ow, int q, int count) {
+        int sW = g.strideW(), dW = g.dilationW();
+        for (int j = jLo; j < jHi; j++) {
+            int c0 = j * dW;
+            copySpill(phases, phaseBase + c0 % sW * phaseLength + c0 / sW + ow,
+                    rows, base + (j - jLo) * rowLength + q, count);
         }
     }
 
