@@ -1,5 +1,7 @@
 package org.inceptionj.cpu;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,9 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Those runs are copied a vector at a time into a row buffer per k. A run's last vector may
  *       spill past its end; that spill lands where the next run (or the slack) goes, and is
  *       overwritten by it, since runs are written in ascending order.</li>
- *   <li>Each finished row buffer is cut into NR-wide strips ({@link Gemm#packRow}). This happens
- *       one (ci, i) group later than the row was written: reading a row back right after its
- *       many small stores would stall on store-to-load forwarding.</li>
+ *   <li>Each finished row buffer is cut into NR-wide strips ({@link Gemm#packRow}), but only
+ *       {@link #LAG} rows after it was written: a vector load that spans several recent stores
+ *       cannot be forwarded from the store buffer and stalls until they reach the cache
+ *       (measured: packing 7×1 rows right after their own (ci, i) group cost about half again
+ *       as much).</li>
  * </ol>
  */
 final class Conv2dIm2col implements Gemm.PanelB {
@@ -41,7 +45,9 @@ final class Conv2dIm2col implements Gemm.PanelB {
      * cells are never written, so stay 0.
      */
     private final float[] phases;
-    /** Two slots of kw row buffers (nc + L floats each, the L for spilled writes). */
+    /** Rows of col a row waits after it is written before it is packed (see the class note). */
+    private static final int LAG = 4;
+    /** A ring of LAG + kw row buffers (nc + L floats each, the L for spilled writes). */
     private float[] rows = new float[0];
 
     Conv2dIm2col(float[] x, int n, Conv2d.Geometry g) {
@@ -63,36 +69,73 @@ final class Conv2dIm2col implements Gemm.PanelB {
             }
             return;
         }
-        int rowLength = nc + L, slot = g.kw() * rowLength;
-        if (rows.length < 2 * slot) {
-            rows = new float[2 * slot];
+        int rowLength = nc + L, ring = LAG + g.kw();
+        if (rows.length < ring * rowLength) {
+            rows = new float[ring * rowLength];
         }
+        int[] at = new int[g.kw()];
+        boolean rowsContiguous = g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w();
+        int packed = 0;   // rows [0, packed) of the block are in dst
         // Groups of consecutive k with the same (ci, i): j runs over [jLo, jHi).
-        int pendingK = -1, pendingCount = 0, pendingBase = 0, group = 0;
-        for (int k = k0; k < k0 + kc; group++) {
+        for (int k = k0; k < k0 + kc; ) {
             int ci = k / khw, i = k % khw / g.kw(), jLo = k % g.kw();
             int jHi = Math.min(g.kw(), jLo + (k0 + kc - k));
-            int base = group % 2 * slot;
-            im2colGroup(base, rowLength, ci, i, jLo, jHi, p0, nc);
-            if (pendingCount > 0) {
-                packRows(dst, pendingBase, rowLength, pendingK - k0, pendingCount, nc, stripStride);
+            for (int j = jLo; j < jHi; j++) {
+                at[j - jLo] = (k - k0 + j - jLo) % ring * rowLength;
             }
-            pendingK = k;
-            pendingCount = jHi - jLo;
-            pendingBase = base;
+            if (rowsContiguous) {
+                im2colContiguous(at, ci, i, jLo, jHi, p0, nc);
+            } else {
+                im2colGroup(at, ci, i, jLo, jHi, p0, nc);
+            }
             k += jHi - jLo;
+            // Rows more than LAG behind are final and their stores long retired: pack them. The
+            // ring has room for LAG rows plus the next group.
+            for (; packed < k - k0 - LAG; packed++) {
+                Gemm.packRow(rows, packed % ring * rowLength, nc, dst, packed * Gemm.NR, stripStride);
+            }
         }
-        packRows(dst, pendingBase, rowLength, pendingK - k0, pendingCount, nc, stripStride);
+        for (; packed < kc; packed++) {
+            Gemm.packRow(rows, packed % ring * rowLength, nc, dst, packed * Gemm.NR, stripStride);
+        }
     }
 
-    private void packRows(float[] dst, int base, int rowLength, int kk0, int count, int nc, int stripStride) {
-        for (int r = 0; r < count; r++) {
-            Gemm.packRow(rows, base + r * rowLength, nc, dst, (kk0 + r) * Gemm.NR, stripStride);
+    /**
+     * {@link #im2colGroup} for stride 1 with outW = W (every "same"-padded convolution: 3×3 pad 1,
+     * 1×7 pad (0,3), 7×1 pad (3,0), ...). Then position p = oh·W + ow of col row (ci, i, j) reads
+     * x[n, ci, oh + i·dH − padTop, ow + shift] with shift = j·dW − padLeft, which is the plane
+     * of x read contiguously from offset p + (i·dH − padTop)·W + shift: one copy for the whole
+     * block, then zeros over the rows that fall outside x and over the |shift| columns at one
+     * edge of each output row, where that read wrapped into the neighbouring row.
+     */
+    private void im2colContiguous(int[] at, int ci, int i, int jLo, int jHi, int p0, int nc) {
+        int w = g.w(), plane = g.h() * w, xPlane = (n * g.cin() + ci) * plane;
+        int rowShift = i * g.dilationH() - g.padTop();   // ih = oh + rowShift
+        // Positions [qLo, qHi) of the block have ih inside [0, H).
+        int qLo = Math.clamp((long) Math.max(0, -rowShift) * w - p0, 0, nc);
+        int qHi = Math.clamp((long) Math.min(g.outH(), g.h() - rowShift) * w - p0, qLo, nc);
+        for (int j = jLo; j < jHi; j++) {
+            int shift = j * g.dilationW() - g.padLeft(), d = at[j - jLo];
+            int src = xPlane + p0 + rowShift * w + shift;   // x index of position q is src + q
+            // Reads stay inside the plane; what is cut off lies in the edge columns zeroed below.
+            int a = Math.clamp((long) xPlane - src, qLo, qHi), b = Math.clamp((long) xPlane + plane - src, a, qHi);
+            Arrays.fill(rows, d, d + a, 0f);
+            Gemm.copy(x, src + a, rows, d + a, b - a);
+            Arrays.fill(rows, d + b, d + nc, 0f);
+            if (shift != 0) {
+                // iw = ow + shift is outside [0, W) for ow in [zLo, zHi) of every output row.
+                int zLo = shift < 0 ? 0 : Math.max(0, w - shift), zHi = shift < 0 ? Math.min(w, -shift) : w;
+                for (int rowStart = qLo - (p0 + qLo) % w; rowStart < qHi; rowStart += w) {
+                    for (int t = Math.max(rowStart + zLo, qLo), end = Math.min(rowStart + zHi, qHi); t < end; t++) {
+                        rows[d + t] = 0f;
+                    }
+                }
+            }
         }
     }
 
-    /** rows[base + (j − jLo)·rowLength + q] = col[(ci, i, j), p0 + q] for j in [jLo, jHi), q &lt; nc. */
-    private void im2colGroup(int base, int rowLength, int ci, int i, int jLo, int jHi, int p0, int nc) {
+    /** rows[at[j − jLo] + q] = col[(ci, i, j), p0 + q] for j in [jLo, jHi), q &lt; nc. */
+    private void im2colGroup(int[] at, int ci, int i, int jLo, int jHi, int p0, int nc) {
         int sW = g.strideW();
         // Padded columns holding x: c in [cLo, cHi), x column c − padLeft.
         int cLo = Math.min(g.padLeft(), paddedWidth), cHi = Math.min(g.padLeft() + g.w(), paddedWidth);
@@ -104,51 +147,59 @@ final class Conv2dIm2col implements Gemm.PanelB {
             int count = Math.min(g.outW() - ow, nc - q);   // positions ow .. ow+count-1 of output row oh
             int ih = oh * g.strideH() - g.padTop() + i * g.dilationH();
             boolean inside = ih >= 0 && ih < g.h();
+            int xRow = ((n * g.cin() + ci) * g.h() + ih) * g.w() - g.padLeft();   // x[.., ih, c − padLeft]
+            // Stride 1 and every run inside x (no padding touched, e.g. any 7x1 or unpadded 3x3):
+            // copy straight from x, skipping the phase buffer.
+            boolean direct = inside && sW == 1 && jLo * g.dilationW() + ow >= g.padLeft()
+                    && (jHi - 1) * g.dilationW() + ow + count <= g.padLeft() + g.w();
             int phaseBase = oh % 2 * sW * phaseLength;
-            if (inside) {
-                int xRow = ((n * g.cin() + ci) * g.h() + ih) * g.w() - g.padLeft();
+            if (inside && !direct) {
                 if (sW == 1) {
                     Gemm.copy(x, xRow + cLo, phases, phaseBase + cLo, cHi - cLo);
                 } else {
                     // Phase r takes padded columns c ≡ r (mod sW), at c / sW.
                     for (int r = 0; r < sW; r++) {
-                        int c = cLo + Math.floorMod(r - cLo, sW), at = phaseBase + r * phaseLength + c / sW;
+                        int c = cLo + Math.floorMod(r - cLo, sW), to = phaseBase + r * phaseLength + c / sW;
                         for (; c < cHi; c += sW) {
-                            phases[at++] = x[xRow + c];
+                            phases[to++] = x[xRow + c];
                         }
                     }
                 }
             }
             if (pendingQ >= 0) {
-                copyRuns(pendingPhases, base, rowLength, jLo, jHi, pendingOw, pendingQ, pendingCount);
+                copyRuns(pendingPhases, at, jLo, jHi, pendingOw, pendingQ, pendingCount);
                 pendingQ = -1;
             }
-            if (inside) {
+            if (!inside) {
+                for (int j = jLo; j < jHi; j++) {
+                    zeroSpill(rows, at[j - jLo] + q, count);
+                }
+            } else if (direct) {
+                for (int j = jLo; j < jHi; j++) {
+                    Gemm.copy(x, xRow + j * g.dilationW() + ow, rows, at[j - jLo] + q, count);
+                }
+            } else {
                 pendingQ = q;
                 pendingOw = ow;
                 pendingCount = count;
                 pendingPhases = phaseBase;
-            } else {
-                for (int j = jLo; j < jHi; j++) {
-                    zeroSpill(rows, base + (j - jLo) * rowLength + q, count);
-                }
             }
             q += count;
             ow = 0;
             oh++;
         }
         if (pendingQ >= 0) {
-            copyRuns(pendingPhases, base, rowLength, jLo, jHi, pendingOw, pendingQ, pendingCount);
+            copyRuns(pendingPhases, at, jLo, jHi, pendingOw, pendingQ, pendingCount);
         }
     }
 
-    /** For each j: rows[base + (j − jLo)·rowLength + q + t] = padded column (ow + t)·sW + j·dW, t &lt; count. */
-    private void copyRuns(int phaseBase, int base, int rowLength, int jLo, int jHi, int ow, int q, int count) {
+    /** For each j: rows[at[j − jLo] + q + t] = padded column (ow + t)·sW + j·dW, t &lt; count. */
+    private void copyRuns(int phaseBase, int[] at, int jLo, int jHi, int ow, int q, int count) {
         int sW = g.strideW(), dW = g.dilationW();
         for (int j = jLo; j < jHi; j++) {
             int c0 = j * dW;
             copySpill(phases, phaseBase + c0 % sW * phaseLength + c0 / sW + ow,
-                    rows, base + (j - jLo) * rowLength + q, count);
+                    rows, at[j - jLo] + q, count);
         }
     }
 

@@ -1,5 +1,7 @@
 package org.inceptionj.cpu;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -151,7 +153,7 @@ final class Gemm {
         if (k == 0) {
             // An empty sum: C is the bias (or zero).
             for (int r = m0; r < m1; r++) {
-                java.util.Arrays.fill(c, cOff + r * ldc + n0, cOff + r * ldc + n1,
+                Arrays.fill(c, cOff + r * ldc + n0, cOff + r * ldc + n1,
                         biasPadded == null ? 0f : biasPadded[r]);
             }
             return;
