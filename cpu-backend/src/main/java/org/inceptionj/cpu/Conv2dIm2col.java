@@ -62,10 +62,15 @@ final class Conv2dIm2col implements Gemm.PanelB {
     @Override
     public void pack(float[] dst, int k0, int kc, int p0, int nc) {
         int stripStride = kc * Gemm.NR, khw = g.kh() * g.kw();
-        if (g.pointwise()) {
-            // col is x[n] read as [Cin, H·W]: its rows are already contiguous.
+        if (g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w()) {
+            int[][] edges = edgeColumns(p0, nc, stripStride);
             for (int kk = 0; kk < kc; kk++) {
-                Gemm.packRow(x, ((n * g.cin() + k0 + kk) * g.h()) * g.w() + p0, nc, dst, kk * Gemm.NR, stripStride);
+                int k = k0 + kk, j = k % g.kw();
+                packContiguous(dst, kk, stripStride, k / khw, k % khw / g.kw(), j, p0, nc);
+                // iw = ow + shift is outside [0, W) at these positions: the read wrapped there.
+                for (int at : edges[j]) {
+                    dst[kk * Gemm.NR + at] = 0f;
+                }
             }
             return;
         }
@@ -74,7 +79,6 @@ final class Conv2dIm2col implements Gemm.PanelB {
             rows = new float[ring * rowLength];
         }
         int[] at = new int[g.kw()];
-        boolean rowsContiguous = g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w();
         int packed = 0;   // rows [0, packed) of the block are in dst
         // Groups of consecutive k with the same (ci, i): j runs over [jLo, jHi).
         for (int k = k0; k < k0 + kc; ) {
@@ -83,11 +87,7 @@ final class Conv2dIm2col implements Gemm.PanelB {
             for (int j = jLo; j < jHi; j++) {
                 at[j - jLo] = (k - k0 + j - jLo) % ring * rowLength;
             }
-            if (rowsContiguous) {
-                im2colContiguous(at, ci, i, jLo, jHi, p0, nc);
-            } else {
-                im2colGroup(at, ci, i, jLo, jHi, p0, nc);
-            }
+            im2colGroup(at, ci, i, jLo, jHi, p0, nc);
             k += jHi - jLo;
             // Rows more than LAG behind are final and their stores long retired: pack them. The
             // ring has room for LAG rows plus the next group.
@@ -101,37 +101,47 @@ final class Conv2dIm2col implements Gemm.PanelB {
     }
 
     /**
-     * {@link #im2colGroup} for stride 1 with outW = W (every "same"-padded convolution: 3×3 pad 1,
-     * 1×7 pad (0,3), 7×1 pad (3,0), ...). Then position p = oh·W + ow of col row (ci, i, j) reads
-     * x[n, ci, oh + i·dH − padTop, ow + shift] with shift = j·dW − padLeft, which is the plane
-     * of x read contiguously from offset p + (i·dH − padTop)·W + shift: one copy for the whole
-     * block, then zeros over the rows that fall outside x and over the |shift| columns at one
-     * edge of each output row, where that read wrapped into the neighbouring row.
+     * Row kk = (ci, i, j) of the packed block, for stride 1 with outW = W (every "same"-padded
+     * convolution: 1×1, 3×3 pad 1, 1×7 pad (0,3), 7×1 pad (3,0), ...). Then position p = oh·W + ow
+     * reads x[n, ci, oh + i·dH − padTop, ow + shift] with shift = j·dW − padLeft: the plane of x
+     * read contiguously from offset p + (i·dH − padTop)·W + shift. So the row is one copy, zero
+     * over the output rows whose input row is outside x; the caller then zeroes the |shift|
+     * columns at one edge of each output row ({@link #edgeColumns}), where the read wrapped into
+     * a neighbouring row.
      */
-    private void im2colContiguous(int[] at, int ci, int i, int jLo, int jHi, int p0, int nc) {
+    private void packContiguous(float[] dst, int kk, int stripStride, int ci, int i, int j, int p0, int nc) {
         int w = g.w(), plane = g.h() * w, xPlane = (n * g.cin() + ci) * plane;
-        int rowShift = i * g.dilationH() - g.padTop();   // ih = oh + rowShift
-        // Positions [qLo, qHi) of the block have ih inside [0, H).
+        int rowShift = i * g.dilationH() - g.padTop(), shift = j * g.dilationW() - g.padLeft();
+        // Positions [qLo, qHi) of the block have their input row inside [0, H).
         int qLo = Math.clamp((long) Math.max(0, -rowShift) * w - p0, 0, nc);
         int qHi = Math.clamp((long) Math.min(g.outH(), g.h() - rowShift) * w - p0, qLo, nc);
-        for (int j = jLo; j < jHi; j++) {
-            int shift = j * g.dilationW() - g.padLeft(), d = at[j - jLo];
-            int src = xPlane + p0 + rowShift * w + shift;   // x index of position q is src + q
-            // Reads stay inside the plane; what is cut off lies in the edge columns zeroed below.
-            int a = Math.clamp((long) xPlane - src, qLo, qHi), b = Math.clamp((long) xPlane + plane - src, a, qHi);
-            Arrays.fill(rows, d, d + a, 0f);
-            Gemm.copy(x, src + a, rows, d + a, b - a);
-            Arrays.fill(rows, d + b, d + nc, 0f);
-            if (shift != 0) {
-                // iw = ow + shift is outside [0, W) for ow in [zLo, zHi) of every output row.
-                int zLo = shift < 0 ? 0 : Math.max(0, w - shift), zHi = shift < 0 ? Math.min(w, -shift) : w;
-                for (int rowStart = qLo - (p0 + qLo) % w; rowStart < qHi; rowStart += w) {
-                    for (int t = Math.max(rowStart + zLo, qLo), end = Math.min(rowStart + zHi, qHi); t < end; t++) {
-                        rows[d + t] = 0f;
-                    }
+        int src = xPlane + p0 + rowShift * w + shift;   // x index of position q is src + q
+        // Reads stay inside the plane; what that cuts off lies in the edge columns.
+        int a = Math.clamp((long) xPlane - src, qLo, qHi), b = Math.clamp((long) xPlane + plane - src, a, qHi);
+        Gemm.packRow(x, src, a, b, nc, dst, kk * Gemm.NR, stripStride);
+    }
+
+    /**
+     * For each j, where in a packed row (offset from its row start) the positions of
+     * [p0, p0+nc) lie whose iw = ow + j·dW − padLeft falls outside [0, W): the first −shift or the
+     * last shift columns of each output row. The same for every (ci, i), so computed once a block.
+     */
+    private int[][] edgeColumns(int p0, int nc, int stripStride) {
+        int w = g.w();
+        int[][] edges = new int[g.kw()][];
+        for (int j = 0; j < g.kw(); j++) {
+            int shift = j * g.dilationW() - g.padLeft();
+            int zLo = shift < 0 ? 0 : Math.max(0, w - shift), zHi = shift < 0 ? Math.min(w, -shift) : w;
+            int[] at = new int[shift == 0 ? 0 : (nc / w + 2) * (zHi - zLo)];
+            int count = 0;
+            for (int rowStart = -(p0 % w); shift != 0 && rowStart < nc; rowStart += w) {
+                for (int q = Math.max(rowStart + zLo, 0), end = Math.min(rowStart + zHi, nc); q < end; q++) {
+                    at[count++] = q / Gemm.NR * stripStride + q % Gemm.NR;
                 }
             }
+            edges[j] = Arrays.copyOf(at, count);
         }
+        return edges;
     }
 
     /** rows[at[j − jLo] + q] = col[(ci, i, j), p0 + q] for j in [jLo, jHi), q &lt; nc. */

@@ -274,14 +274,26 @@ final class Gemm {
      * to the end of the last strip.
      */
     static void packRow(float[] src, int from, int len, float[] dst, int row, int stripStride) {
-        int q = 0, d = row;
-        for (; q + NR <= len; q += NR, d += stripStride) {
-            FloatVector.fromArray(F, src, from + q).intoArray(dst, d);
-            FloatVector.fromArray(F, src, from + q + L).intoArray(dst, d + L);
-        }
-        if (q < len) {
-            for (int jj = 0; jj < NR; jj++) {
-                dst[d + jj] = q + jj < len ? src[from + q + jj] : 0f;
+        packRow(src, from, 0, len, len, dst, row, stripStride);
+    }
+
+    /**
+     * As {@link #packRow(float[], int, int, float[], int, int)}, but only positions q in [a, b)
+     * come from src[from + q] (nothing outside them is read); the others are zero.
+     */
+    static void packRow(float[] src, int from, int a, int b, int len, float[] dst, int row, int stripStride) {
+        FloatVector zero = FloatVector.zero(F);
+        for (int q = 0, d = row; q < len; q += NR, d += stripStride) {
+            if (q >= a && q + NR <= b) {
+                FloatVector.fromArray(F, src, from + q).intoArray(dst, d);
+                FloatVector.fromArray(F, src, from + q + L).intoArray(dst, d + L);
+            } else if (q + NR <= a || q >= b) {
+                zero.intoArray(dst, d);
+                zero.intoArray(dst, d + L);
+            } else {
+                for (int jj = 0; jj < NR; jj++) {
+                    dst[d + jj] = q + jj >= a && q + jj < b ? src[from + q + jj] : 0f;
+                }
             }
         }
     }
