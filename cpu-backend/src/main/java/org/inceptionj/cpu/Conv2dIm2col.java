@@ -12,26 +12,30 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Gemm#KC} × {@link Gemm#NC} block. Part of the fast path; the plain loop in
  * {@link Conv2d} is the definition.
  *
- * <p>Packing is the one cost the GEMM does not amortize well (each packed value is used
- * Cout times, e.g. 64 FMAs, i.e. 4 vector FMAs), so it is organized to move whole vectors:
- * <ol>
- *   <li>For each (ci, i) and output row oh, the input row x[n, ci, ih, :] is laid out once,
- *       zero-padded, and split into sW phases: phase r holds padded columns r, r + sW, r + 2·sW...
- *       Then the row of col for any j, over that output row, is one contiguous run of a phase:
- *       padded column ow·sW + j·dW is phase (j·dW mod sW) at ow + ⌊j·dW / sW⌋.</li>
- *   <li>Those runs are copied a vector at a time into a row buffer per k. A run's last vector may
- *       spill past its end; that spill lands where the next run (or the slack) goes, and is
- *       overwritten by it, since runs are written in ascending order.</li>
- *   <li>Each finished row buffer is cut into NR-wide strips ({@link Gemm#packRow}), but only
- *       {@link #LAG} rows after it was written: a vector load that spans several recent stores
- *       cannot be forwarded from the store buffer and stalls until they reach the cache
- *       (measured: packing 7×1 rows right after their own (ci, i) group cost about half again
- *       as much).</li>
- * </ol>
+ * <p>Packing is the one cost the GEMM does not amortize well (each packed value is used Cout
+ * times, e.g. 64 FMAs, i.e. 4 vector FMAs), so it is organized to move whole vectors:
+ * <ul>
+ *   <li>Stride 1 with outW = W (all of Inception's padded convolutions, and 1×1): a row of col is
+ *       the plane of x read contiguously at an offset, so it is cut into strips directly, then the
+ *       few cells that fall into the padding are zeroed ({@link #packContiguous}).</li>
+ *   <li>Otherwise (stride 2, unpadded convolutions), per (ci, i) and output row oh: the input row
+ *       x[n, ci, ih, :] is laid out once, zero-padded, and split into sW phases: phase r holds
+ *       padded columns r, r + sW, r + 2·sW... Then the row of col for any j, over that output row,
+ *       is one contiguous run of a phase: padded column ow·sW + j·dW is phase (j·dW mod sW) at
+ *       ow + ⌊j·dW / sW⌋. Runs go a vector at a time into a row buffer per k (a run's last vector
+ *       may spill past its end, into where the next run goes; runs are written in ascending
+ *       order, so the next one overwrites it). Each finished row is then cut into strips
+ *       ({@link Gemm#packRow}), but only {@link #LAG} rows after it was written: a vector load
+ *       that spans several recent smaller stores cannot be forwarded from the store buffer and
+ *       waits for them to reach the cache (measured: packing a stride-2 3×3 block with each row cut
+ *       right after it was written took about 1.5 times as long).</li>
+ * </ul>
  */
 final class Conv2dIm2col implements Gemm.PanelB {
     private static final VectorSpecies<Float> F = Vectors.F;
     private static final int L = F.length();
+    /** Rows of col a row waits after it is written before it is cut into strips (see the class note). */
+    private static final int LAG = 4;
 
     private final float[] x;
     private final int n;
@@ -40,13 +44,8 @@ final class Conv2dIm2col implements Gemm.PanelB {
     private final int paddedWidth;
     /** Length of one phase, with a vector of slack for spilled reads. */
     private final int phaseLength;
-    /**
-     * Two buffers (for alternate output rows) of sW phases of a zero-padded input row; padding
-     * cells are never written, so stay 0.
-     */
+    /** sW phases of the current zero-padded input row; padding cells are never written, so stay 0. */
     private final float[] phases;
-    /** Rows of col a row waits after it is written before it is packed (see the class note). */
-    private static final int LAG = 4;
     /** A ring of LAG + kw row buffers (nc + L floats each, the L for spilled writes). */
     private float[] rows = new float[0];
 
@@ -56,7 +55,7 @@ final class Conv2dIm2col implements Gemm.PanelB {
         this.g = g;
         this.paddedWidth = (g.outW() - 1) * g.strideW() + (g.kw() - 1) * g.dilationW() + 1;
         this.phaseLength = (paddedWidth + g.strideW() - 1) / g.strideW() + L;
-        this.phases = new float[2 * g.strideW() * phaseLength];
+        this.phases = new float[g.strideW() * phaseLength];
     }
 
     @Override
@@ -149,66 +148,47 @@ final class Conv2dIm2col implements Gemm.PanelB {
         int sW = g.strideW();
         // Padded columns holding x: c in [cLo, cHi), x column c − padLeft.
         int cLo = Math.min(g.padLeft(), paddedWidth), cHi = Math.min(g.padLeft() + g.w(), paddedWidth);
-        // The row whose phases are laid out but not yet copied: copied one output row later, for
-        // the same store-forwarding reason as in pack(); rows are still written in ascending q.
-        int pendingQ = -1, pendingOw = 0, pendingCount = 0, pendingPhases = 0;
         int q = 0, oh = p0 / g.outW(), ow = p0 % g.outW();
         while (q < nc) {
             int count = Math.min(g.outW() - ow, nc - q);   // positions ow .. ow+count-1 of output row oh
             int ih = oh * g.strideH() - g.padTop() + i * g.dilationH();
-            boolean inside = ih >= 0 && ih < g.h();
             int xRow = ((n * g.cin() + ci) * g.h() + ih) * g.w() - g.padLeft();   // x[.., ih, c − padLeft]
-            // Stride 1 and every run inside x (no padding touched, e.g. any 7x1 or unpadded 3x3):
-            // copy straight from x, skipping the phase buffer.
-            boolean direct = inside && sW == 1 && jLo * g.dilationW() + ow >= g.padLeft()
-                    && (jHi - 1) * g.dilationW() + ow + count <= g.padLeft() + g.w();
-            int phaseBase = oh % 2 * sW * phaseLength;
-            if (inside && !direct) {
+            if (ih < 0 || ih >= g.h()) {
+                for (int j = jLo; j < jHi; j++) {
+                    zeroSpill(rows, at[j - jLo] + q, count);
+                }
+            } else if (sW == 1 && jLo * g.dilationW() + ow >= g.padLeft()
+                    && (jHi - 1) * g.dilationW() + ow + count <= g.padLeft() + g.w()) {
+                // Stride 1 and every run inside x (e.g. an unpadded 3x3): copy straight from x.
+                for (int j = jLo; j < jHi; j++) {
+                    Gemm.copy(x, xRow + j * g.dilationW() + ow, rows, at[j - jLo] + q, count);
+                }
+            } else {
                 if (sW == 1) {
-                    Gemm.copy(x, xRow + cLo, phases, phaseBase + cLo, cHi - cLo);
+                    Gemm.copy(x, xRow + cLo, phases, cLo, cHi - cLo);
                 } else {
                     // Phase r takes padded columns c ≡ r (mod sW), at c / sW.
                     for (int r = 0; r < sW; r++) {
-                        int c = cLo + Math.floorMod(r - cLo, sW), to = phaseBase + r * phaseLength + c / sW;
+                        int c = cLo + Math.floorMod(r - cLo, sW), to = r * phaseLength + c / sW;
                         for (; c < cHi; c += sW) {
                             phases[to++] = x[xRow + c];
                         }
                     }
                 }
-            }
-            if (pendingQ >= 0) {
-                copyRuns(pendingPhases, at, jLo, jHi, pendingOw, pendingQ, pendingCount);
-                pendingQ = -1;
-            }
-            if (!inside) {
-                for (int j = jLo; j < jHi; j++) {
-                    zeroSpill(rows, at[j - jLo] + q, count);
-                }
-            } else if (direct) {
-                for (int j = jLo; j < jHi; j++) {
-                    Gemm.copy(x, xRow + j * g.dilationW() + ow, rows, at[j - jLo] + q, count);
-                }
-            } else {
-                pendingQ = q;
-                pendingOw = ow;
-                pendingCount = count;
-                pendingPhases = phaseBase;
+                copyRuns(at, jLo, jHi, ow, q, count);
             }
             q += count;
             ow = 0;
             oh++;
         }
-        if (pendingQ >= 0) {
-            copyRuns(pendingPhases, at, jLo, jHi, pendingOw, pendingQ, pendingCount);
-        }
     }
 
     /** For each j: rows[at[j − jLo] + q + t] = padded column (ow + t)·sW + j·dW, t &lt; count. */
-    private void copyRuns(int phaseBase, int[] at, int jLo, int jHi, int ow, int q, int count) {
+    private void copyRuns(int[] at, int jLo, int jHi, int ow, int q, int count) {
         int sW = g.strideW(), dW = g.dilationW();
         for (int j = jLo; j < jHi; j++) {
             int c0 = j * dW;
-            copySpill(phases, phaseBase + c0 % sW * phaseLength + c0 / sW + ow,
+            copySpill(phases, c0 % sW * phaseLength + c0 / sW + ow,
                     rows, at[j - jLo] + q, count);
         }
     }
