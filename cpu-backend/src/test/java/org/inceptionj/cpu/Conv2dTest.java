@@ -113,7 +113,7 @@ class Conv2dTest {
     /** conv2d through {@link Ops} on a fresh backend; every tensor is closed on return. */
     static float[] run(Case c, int threads, boolean vectorized, float[] x, float[] w, float[] b) {
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, vectorized));
-             TensorScope scope = TensorScope.open()) {
+             TensorScope _ = TensorScope.open()) {
             Tensor xt = Ops.fromArray(cpu, Shape.of(c.n(), c.cin(), c.h(), c.w()), x);
             Tensor wt = Ops.fromArray(cpu, Shape.of(c.cout(), c.cin(), c.kh(), c.kw()), w);
             Tensor bt = b == null ? null : Ops.fromArray(cpu, Shape.of(c.cout()), b);
@@ -244,7 +244,7 @@ class Conv2dTest {
         double[][] ref = reference(c, x, w, null);
         for (boolean vectorized : new boolean[]{false, true}) {
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, vectorized));
-                 TensorScope scope = TensorScope.open()) {
+                 TensorScope _ = TensorScope.open()) {
                 Tensor out = Ops.zeros(cpu, Shape.of(c.n(), c.cout(), c.outH(), c.outW()));
                 float[] stale = new float[out.size()];
                 java.util.Arrays.fill(stale, 1e6f);
