@@ -217,8 +217,9 @@ final class Gemm {
      * so at least 8 independent accumulator chains must be in flight to keep both FMA units busy;
      * this tile has exactly 8. Per k step it loads 2 vectors of B and broadcasts 4 scalars of A
      * for 8 FMAs, well within the load ports. Larger tiles (6×2, 4×3: 12 accumulators) would
-     * hide more latency in theory, but with AVX2's 16 vector registers C2 spills them, and they
-     * measured at less than half the speed of this one.
+     * hide more latency in theory, but with AVX2's 16 vector registers they measured at less than
+     * half the speed of this one under C2 (presumably spills); this one runs at about 90% of an
+     * FMA-only loop on L1-resident panels.
      */
     static void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                        boolean accumulate, float[] bias, int biasOff) {
