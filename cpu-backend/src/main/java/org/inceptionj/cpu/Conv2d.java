@@ -17,7 +17,7 @@ import org.inceptionj.api.Tensor;
  * (im2col: col[(ci,i,j), (oh,ow)] = x[n,ci,ih,iw]), run by {@link Gemm}; col is never built
  * whole: {@link Conv2dIm2col} writes one cache-sized block of it at a time straight into the
  * GEMM's packed layout. For a 1×1, stride-1, unpadded convolution col is x[n] itself, read as
- * [Cin, H·W].
+ * [Cin, H·W], and is only cut into the packed strips.
  */
 final class Conv2d {
     private Conv2d() {
@@ -25,7 +25,7 @@ final class Conv2d {
 
     /** Sizes of one call, named as in the formula. */
     record Geometry(int batch, int cin, int h, int w, int cout, int kh, int kw, int outH, int outW,
-                            int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW) {
+                    int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW) {
         static Geometry of(Tensor out, Tensor x, Tensor weight, Conv2dSpec s) {
             return new Geometry(x.shape().dim(0), x.shape().dim(1), x.shape().dim(2), x.shape().dim(3),
                     weight.shape().dim(0), weight.shape().dim(2), weight.shape().dim(3),
@@ -41,12 +41,6 @@ final class Conv2d {
         /** Output positions per channel: outH·outW. */
         int positions() {
             return outH * outW;
-        }
-
-        /** A 1×1, stride-1, unpadded convolution: col is x[n] itself. */
-        boolean pointwise() {
-            return kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0
-                    && outH == h && outW == w;
         }
     }
 
@@ -104,7 +98,7 @@ final class Conv2d {
      */
     private static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g) {
         int k = g.depth(), p = g.positions(), cout = g.cout();
-        float[] packedW = Gemm.packA(w, 0, k, 1, cout, k);
+        float[] packedW = Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
         float[] paddedBias = Gemm.padBias(bias, cout);
         int[] pieces = Gemm.split(cpu.parallel().threads(), g.batch(), cout, p);
         int rowPieces = pieces[0], colPieces = pieces[1], perImage = rowPieces * colPieces;

@@ -1,5 +1,7 @@
 package org.inceptionj.cpu;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -10,24 +12,30 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Gemm#KC} × {@link Gemm#NC} block. Part of the fast path; the plain loop in
  * {@link Conv2d} is the definition.
  *
- * <p>Packing is the one cost the GEMM does not amortize well (each packed value is used
- * Cout times, e.g. 64 FMAs, i.e. 4 vector FMAs), so it is organized to move whole vectors:
- * <ol>
- *   <li>For each (ci, i) and output row oh, the input row x[n, ci, ih, :] is laid out once,
- *       zero-padded, and split into sW phases: phase r holds padded columns r, r + sW, r + 2·sW...
- *       Then the row of col for any j, over that output row, is one contiguous run of a phase:
- *       padded column ow·sW + j·dW is phase (j·dW mod sW) at ow + ⌊j·dW / sW⌋.</li>
- *   <li>Those runs are copied a vector at a time into a row buffer per k. A run's last vector may
- *       spill past its end; that spill lands where the next run (or the slack) goes, and is
- *       overwritten by it, since runs are written in ascending order.</li>
- *   <li>Each finished row buffer is cut into NR-wide strips ({@link Gemm#packRow}). This happens
- *       one (ci, i) group later than the row was written: reading a row back right after its
- *       many small stores would stall on store-to-load forwarding.</li>
- * </ol>
+ * <p>Packing is the one cost the GEMM does not amortize well (each packed value is used Cout
+ * times, e.g. 64 FMAs, i.e. 4 vector FMAs), so it is organized to move whole vectors:
+ * <ul>
+ *   <li>Stride 1 with outW = W (all of Inception's padded convolutions, and 1×1): a row of col is
+ *       the plane of x read contiguously at an offset, so it is cut into strips directly, then the
+ *       few cells that fall into the padding are zeroed ({@link #packContiguous}).</li>
+ *   <li>Otherwise (stride 2, unpadded convolutions), per (ci, i) and output row oh: the input row
+ *       x[n, ci, ih, :] is laid out once, zero-padded, and split into sW phases: phase r holds
+ *       padded columns r, r + sW, r + 2·sW... Then the row of col for any j, over that output row,
+ *       is one contiguous run of a phase: padded column ow·sW + j·dW is phase (j·dW mod sW) at
+ *       ow + ⌊j·dW / sW⌋. Runs go a vector at a time into a row buffer per k (a run's last vector
+ *       may spill past its end, into where the next run goes; runs are written in ascending
+ *       order, so the next one overwrites it). Each finished row is then cut into strips
+ *       ({@link Gemm#packRow}), but only {@link #LAG} rows after it was written: a vector load
+ *       that spans several recent smaller stores cannot be forwarded from the store buffer and
+ *       waits for them to reach the cache (measured: packing a stride-2 3×3 block with each row cut
+ *       right after it was written took about 1.5 times as long).</li>
+ * </ul>
  */
 final class Conv2dIm2col implements Gemm.PanelB {
     private static final VectorSpecies<Float> F = Vectors.F;
     private static final int L = F.length();
+    /** Rows of col a row waits after it is written before it is cut into strips (see the class note). */
+    private static final int LAG = 4;
 
     private final float[] x;
     private final int n;
@@ -38,7 +46,7 @@ final class Conv2dIm2col implements Gemm.PanelB {
     private final int phaseLength;
     /** sW phases of the current zero-padded input row; padding cells are never written, so stay 0. */
     private final float[] phases;
-    /** Two slots of kw row buffers (nc + L floats each, the L for spilled writes). */
+    /** A ring of LAG + kw row buffers (nc + L floats each, the L for spilled writes). */
     private float[] rows = new float[0];
 
     Conv2dIm2col(float[] x, int n, Conv2d.Geometry g) {
@@ -53,72 +61,135 @@ final class Conv2dIm2col implements Gemm.PanelB {
     @Override
     public void pack(float[] dst, int k0, int kc, int p0, int nc) {
         int stripStride = kc * Gemm.NR, khw = g.kh() * g.kw();
-        if (g.pointwise()) {
-            // col is x[n] read as [Cin, H·W]: its rows are already contiguous.
+        if (g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w()) {
+            int[][] edges = edgeColumns(p0, nc, stripStride);
             for (int kk = 0; kk < kc; kk++) {
-                Gemm.packRow(x, ((n * g.cin() + k0 + kk) * g.h()) * g.w() + p0, nc, dst, kk * Gemm.NR, stripStride);
+                int k = k0 + kk, j = k % g.kw();
+                packContiguous(dst, kk, stripStride, k / khw, k % khw / g.kw(), j, p0, nc);
+                // iw = ow + shift is outside [0, W) at these positions: the read wrapped there.
+                for (int at : edges[j]) {
+                    dst[kk * Gemm.NR + at] = 0f;
+                }
             }
             return;
         }
-        int rowLength = nc + L, slot = g.kw() * rowLength;
-        if (rows.length < 2 * slot) {
-            rows = new float[2 * slot];
+        int rowLength = nc + L, ring = LAG + g.kw();
+        if (rows.length < ring * rowLength) {
+            rows = new float[ring * rowLength];
         }
+        int[] at = new int[g.kw()];
+        int packed = 0;   // rows [0, packed) of the block are in dst
         // Groups of consecutive k with the same (ci, i): j runs over [jLo, jHi).
-        int pendingK = -1, pendingCount = 0, pendingBase = 0, group = 0;
-        for (int k = k0; k < k0 + kc; group++) {
+        for (int k = k0; k < k0 + kc; ) {
             int ci = k / khw, i = k % khw / g.kw(), jLo = k % g.kw();
             int jHi = Math.min(g.kw(), jLo + (k0 + kc - k));
-            int base = group % 2 * slot;
-            im2colGroup(base, rowLength, ci, i, jLo, jHi, p0, nc);
-            if (pendingCount > 0) {
-                packRows(dst, pendingBase, rowLength, pendingK - k0, pendingCount, nc, stripStride);
+            for (int j = jLo; j < jHi; j++) {
+                at[j - jLo] = (k - k0 + j - jLo) % ring * rowLength;
             }
-            pendingK = k;
-            pendingCount = jHi - jLo;
-            pendingBase = base;
+            im2colGroup(at, ci, i, jLo, jHi, p0, nc);
             k += jHi - jLo;
+            // Rows more than LAG behind are final and their stores long retired: pack them. The
+            // ring has room for LAG rows plus the next group.
+            for (; packed < k - k0 - LAG; packed++) {
+                Gemm.packRow(rows, packed % ring * rowLength, nc, dst, packed * Gemm.NR, stripStride);
+            }
         }
-        packRows(dst, pendingBase, rowLength, pendingK - k0, pendingCount, nc, stripStride);
+        for (; packed < kc; packed++) {
+            Gemm.packRow(rows, packed % ring * rowLength, nc, dst, packed * Gemm.NR, stripStride);
+        }
     }
 
-    private void packRows(float[] dst, int base, int rowLength, int kk0, int count, int nc, int stripStride) {
-        for (int r = 0; r < count; r++) {
-            Gemm.packRow(rows, base + r * rowLength, nc, dst, (kk0 + r) * Gemm.NR, stripStride);
-        }
+    /**
+     * Row kk = (ci, i, j) of the packed block, for stride 1 with outW = W (every "same"-padded
+     * convolution: 1×1, 3×3 pad 1, 1×7 pad (0,3), 7×1 pad (3,0), ...). Then position p = oh·W + ow
+     * reads x[n, ci, oh + i·dH − padTop, ow + shift] with shift = j·dW − padLeft: the plane of x
+     * read contiguously from offset p + (i·dH − padTop)·W + shift. So the row is one copy, zero
+     * over the output rows whose input row is outside x; the caller then zeroes the |shift|
+     * columns at one edge of each output row ({@link #edgeColumns}), where the read wrapped into
+     * a neighbouring row.
+     */
+    private void packContiguous(float[] dst, int kk, int stripStride, int ci, int i, int j, int p0, int nc) {
+        int w = g.w(), plane = g.h() * w, xPlane = (n * g.cin() + ci) * plane;
+        int rowShift = i * g.dilationH() - g.padTop(), shift = j * g.dilationW() - g.padLeft();
+        // Positions [qLo, qHi) of the block have their input row inside [0, H).
+        int qLo = Math.clamp((long) Math.max(0, -rowShift) * w - p0, 0, nc);
+        int qHi = Math.clamp((long) Math.min(g.outH(), g.h() - rowShift) * w - p0, qLo, nc);
+        int src = xPlane + p0 + rowShift * w + shift;   // x index of position q is src + q
+        // Reads stay inside the plane; what that cuts off lies in the edge columns.
+        int a = Math.clamp((long) xPlane - src, qLo, qHi), b = Math.clamp((long) xPlane + plane - src, a, qHi);
+        Gemm.packRow(x, src, a, b, nc, dst, kk * Gemm.NR, stripStride);
     }
 
-    /** rows[base + (j − jLo)·rowLength + q] = col[(ci, i, j), p0 + q] for j in [jLo, jHi), q &lt; nc. */
-    private void im2colGroup(int base, int rowLength, int ci, int i, int jLo, int jHi, int p0, int nc) {
-        int sW = g.strideW(), dW = g.dilationW();
+    /**
+     * For each j, where in a packed row (offset from its row start) the positions of
+     * [p0, p0+nc) lie whose iw = ow + j·dW − padLeft falls outside [0, W): the first −shift or the
+     * last shift columns of each output row. The same for every (ci, i), so computed once a block.
+     */
+    private int[][] edgeColumns(int p0, int nc, int stripStride) {
+        int w = g.w();
+        int[][] edges = new int[g.kw()][];
+        for (int j = 0; j < g.kw(); j++) {
+            int shift = j * g.dilationW() - g.padLeft();
+            int zLo = shift < 0 ? 0 : Math.max(0, w - shift), zHi = shift < 0 ? Math.min(w, -shift) : w;
+            int[] at = new int[shift == 0 ? 0 : (nc / w + 2) * (zHi - zLo)];
+            int count = 0;
+            for (int rowStart = -(p0 % w); shift != 0 && rowStart < nc; rowStart += w) {
+                for (int q = Math.max(rowStart + zLo, 0), end = Math.min(rowStart + zHi, nc); q < end; q++) {
+                    at[count++] = q / Gemm.NR * stripStride + q % Gemm.NR;
+                }
+            }
+            edges[j] = Arrays.copyOf(at, count);
+        }
+        return edges;
+    }
+
+    /** rows[at[j − jLo] + q] = col[(ci, i, j), p0 + q] for j in [jLo, jHi), q &lt; nc. */
+    private void im2colGroup(int[] at, int ci, int i, int jLo, int jHi, int p0, int nc) {
+        int sW = g.strideW();
         // Padded columns holding x: c in [cLo, cHi), x column c − padLeft.
         int cLo = Math.min(g.padLeft(), paddedWidth), cHi = Math.min(g.padLeft() + g.w(), paddedWidth);
         int q = 0, oh = p0 / g.outW(), ow = p0 % g.outW();
         while (q < nc) {
             int count = Math.min(g.outW() - ow, nc - q);   // positions ow .. ow+count-1 of output row oh
             int ih = oh * g.strideH() - g.padTop() + i * g.dilationH();
+            int xRow = ((n * g.cin() + ci) * g.h() + ih) * g.w() - g.padLeft();   // x[.., ih, c − padLeft]
             if (ih < 0 || ih >= g.h()) {
                 for (int j = jLo; j < jHi; j++) {
-                    zeroSpill(rows, base + (j - jLo) * rowLength + q, count);
+                    zeroSpill(rows, at[j - jLo] + q, count);
+                }
+            } else if (sW == 1 && jLo * g.dilationW() + ow >= g.padLeft()
+                    && (jHi - 1) * g.dilationW() + ow + count <= g.padLeft() + g.w()) {
+                // Stride 1 and every run inside x (e.g. an unpadded 3x3): copy straight from x.
+                for (int j = jLo; j < jHi; j++) {
+                    Gemm.copy(x, xRow + j * g.dilationW() + ow, rows, at[j - jLo] + q, count);
                 }
             } else {
-                int xRow = ((n * g.cin() + ci) * g.h() + ih) * g.w() - g.padLeft();
                 if (sW == 1) {
                     Gemm.copy(x, xRow + cLo, phases, cLo, cHi - cLo);
                 } else {
-                    for (int c = cLo; c < cHi; c++) {
-                        phases[c % sW * phaseLength + c / sW] = x[xRow + c];
+                    // Phase r takes padded columns c ≡ r (mod sW), at c / sW.
+                    for (int r = 0; r < sW; r++) {
+                        int c = cLo + Math.floorMod(r - cLo, sW), to = r * phaseLength + c / sW;
+                        for (; c < cHi; c += sW) {
+                            phases[to++] = x[xRow + c];
+                        }
                     }
                 }
-                for (int j = jLo; j < jHi; j++) {
-                    int c0 = j * dW;
-                    copySpill(phases, c0 % sW * phaseLength + c0 / sW + ow,
-                            rows, base + (j - jLo) * rowLength + q, count);
-                }
+                copyRuns(at, jLo, jHi, ow, q, count);
             }
             q += count;
             ow = 0;
             oh++;
+        }
+    }
+
+    /** For each j: rows[at[j − jLo] + q + t] = padded column (ow + t)·sW + j·dW, t &lt; count. */
+    private void copyRuns(int[] at, int jLo, int jHi, int ow, int q, int count) {
+        int sW = g.strideW(), dW = g.dilationW();
+        for (int j = jLo; j < jHi; j++) {
+            int c0 = j * dW;
+            copySpill(phases, c0 % sW * phaseLength + c0 / sW + ow,
+                    rows, at[j - jLo] + q, count);
         }
     }
 

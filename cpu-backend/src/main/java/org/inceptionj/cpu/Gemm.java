@@ -1,5 +1,7 @@
 package org.inceptionj.cpu;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -34,16 +36,19 @@ final class Gemm {
     private static final VectorSpecies<Float> F = Vectors.F;
     /** Floats per vector: 8 with AVX2, 16 with AVX-512. */
     static final int L = F.length();
-    /** Rows of the register tile. */
+    /** Rows of the register tile (packA and kernel are written out for exactly 4). */
     static final int MR = 4;
     /** Columns of the register tile: two vectors. */
     static final int NR = 2 * L;
-    /** Depth of one k-block: an MR×KC A panel plus a KC×NR B strip stay in L1/L2. */
-    static final int KC = Integer.getInteger("gemm.kc", 256);
-    /** Rows of A swept per B strip: an MC×KC block of packed A (128 KB) stays in L2. */
-    static final int MC = Integer.getInteger("gemm.mc", 32) * MR;
-    /** Columns of B packed at once: the KC×NC packed block (1 MB) stays in L2/L3. */
-    static final int NC = Integer.getInteger("gemm.nc", 64) * NR;
+    /** Depth of one k-block: a 4 KB A panel and a 16 KB (AVX2) B strip share L1. */
+    static final int KC = 256;
+    /** Rows of A swept per B strip: the MC×KC block of packed A (128 KB) stays in L2. */
+    static final int MC = 128;
+    /**
+     * Columns of B packed at once (a multiple of NR for every vector width): the KC×NC packed
+     * block (256 KB) stays in L2 beside the A block. Also the per-thread scratch bound.
+     */
+    static final int NC = 256;
 
     /**
      * Packs B[k0 : k0+kc, n0 : n0+nc] into {@code dst}: dst[(s·kc + kk)·NR + jj] =
@@ -60,38 +65,59 @@ final class Gemm {
         return (m + MR - 1) / MR * MR;
     }
 
+    /** Packed A buffers up to this many floats (8 MB) are kept per calling thread and reused. */
+    private static final int REUSED_A_LIMIT = 1 << 21;
+    private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
-     * Packs A[m,k] = a[aOff + m·rowStride + k·colStride] (m < M, k < K) for {@link #multiply}:
+     * Packs A[m,k] = a[aOff + m·rowStride + k·colStride] (m &lt; M, k &lt; K) for {@link #multiply}:
      * k-blocks of KC, each holding paddedRows(M)/MR panels of kc × MR floats (k-major), rows
      * past M set to zero. Block b starts at b·KC·paddedRows(M).
+     *
+     * <p>The result is valid until this thread's next packA: the buffer is reused, because a
+     * layer's packed weights are megabytes, and a fresh array per call took about a third as long
+     * again as the packing itself. Panels are packed in parallel because at batch 1 packing is not
+     * small next to the product: A is read once per call, and an 8×8 layer uses each weight only
+     * 64 times (measured: about a quarter of a 3×3, 448→384, 8×8 convolution at batch 1).
      */
-    static float[] packA(float[] a, int aOff, int rowStride, int colStride, int m, int k) {
-        int mp = paddedRows(m);
-        float[] dst = new float[mp * k];
-        for (int k0 = 0; k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
-            for (int i0 = 0; i0 < m; i0 += MR) {
-                int base = k0 * mp + i0 * kc;
+    static float[] packA(Parallel parallel, float[] a, int aOff, int rowStride, int colStride, int m, int k) {
+        int mp = paddedRows(m), size = mp * k;
+        float[] dst = PACKED_A.get();
+        if (dst.length < size) {
+            dst = new float[size];
+            if (size <= REUSED_A_LIMIT) {
+                PACKED_A.set(dst);
+            }
+        }
+        float[] packed = dst;
+        parallel.forRange(mp / MR, 16, (lo, hi) -> {
+            for (int i0 = lo * MR; i0 < hi * MR; i0 += MR) {
                 int mr = Math.min(MR, m - i0);
-                if (colStride == 1) {
-                    // Row-major A: read each row sequentially.
-                    for (int r = 0; r < mr; r++) {
-                        int src = aOff + (i0 + r) * rowStride + k0;
+                for (int k0 = 0; k0 < k; k0 += KC) {
+                    int kc = Math.min(KC, k - k0), base = k0 * mp + i0 * kc;
+                    if (colStride == 1 && mr == MR) {
+                        // Row-major A: four sequential reads, one sequential write.
+                        int s0 = aOff + i0 * rowStride + k0, s1 = s0 + rowStride, s2 = s1 + rowStride,
+                                s3 = s2 + rowStride;
                         for (int kk = 0; kk < kc; kk++) {
-                            dst[base + kk * MR + r] = a[src + kk];
+                            int d = base + kk * MR;
+                            packed[d] = a[s0 + kk];
+                            packed[d + 1] = a[s1 + kk];
+                            packed[d + 2] = a[s2 + kk];
+                            packed[d + 3] = a[s3 + kk];
                         }
-                    }
-                } else {
-                    for (int kk = 0; kk < kc; kk++) {
-                        int src = aOff + (k0 + kk) * colStride + i0 * rowStride;
-                        for (int r = 0; r < mr; r++) {
-                            dst[base + kk * MR + r] = a[src + r * rowStride];
+                    } else {
+                        for (int kk = 0; kk < kc; kk++) {
+                            int src = aOff + (k0 + kk) * colStride + i0 * rowStride;
+                            for (int r = 0; r < MR; r++) {
+                                packed[base + kk * MR + r] = r < mr ? a[src + r * rowStride] : 0f;
+                            }
                         }
                     }
                 }
             }
-        }
-        return dst;
+        });
+        return packed;
     }
 
     /** bias[0 : m) followed by zeros up to paddedRows(m), or null for no bias. */
@@ -123,10 +149,11 @@ final class Gemm {
      */
     static void multiply(int m, int k, float[] packedA, float[] biasPadded, PanelB packB,
                          float[] c, int cOff, int ldc, int m0, int m1, int n0, int n1) {
+        assert NC % NR == 0 && MC % MR == 0 && m0 % MR == 0;
         if (k == 0) {
             // An empty sum: C is the bias (or zero).
             for (int r = m0; r < m1; r++) {
-                java.util.Arrays.fill(c, cOff + r * ldc + n0, cOff + r * ldc + n1,
+                Arrays.fill(c, cOff + r * ldc + n0, cOff + r * ldc + n1,
                         biasPadded == null ? 0f : biasPadded[r]);
             }
             return;
@@ -190,8 +217,9 @@ final class Gemm {
      * so at least 8 independent accumulator chains must be in flight to keep both FMA units busy;
      * this tile has exactly 8. Per k step it loads 2 vectors of B and broadcasts 4 scalars of A
      * for 8 FMAs, well within the load ports. Larger tiles (6×2, 4×3: 12 accumulators) would
-     * hide more latency in theory, but with AVX2's 16 vector registers C2 spills them, and they
-     * measured at less than half the speed of this one.
+     * hide more latency in theory, but with AVX2's 16 vector registers they measured at less than
+     * half the speed of this one under C2 (presumably spills); this one runs at about 90% of an
+     * FMA-only loop on L1-resident panels.
      */
     static void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                        boolean accumulate, float[] bias, int biasOff) {
@@ -247,14 +275,26 @@ final class Gemm {
      * to the end of the last strip.
      */
     static void packRow(float[] src, int from, int len, float[] dst, int row, int stripStride) {
-        int q = 0, d = row;
-        for (; q + NR <= len; q += NR, d += stripStride) {
-            FloatVector.fromArray(F, src, from + q).intoArray(dst, d);
-            FloatVector.fromArray(F, src, from + q + L).intoArray(dst, d + L);
-        }
-        if (q < len) {
-            for (int jj = 0; jj < NR; jj++) {
-                dst[d + jj] = q + jj < len ? src[from + q + jj] : 0f;
+        packRow(src, from, 0, len, len, dst, row, stripStride);
+    }
+
+    /**
+     * As {@link #packRow(float[], int, int, float[], int, int)}, but only positions q in [a, b)
+     * come from src[from + q] (nothing outside them is read); the others are zero.
+     */
+    static void packRow(float[] src, int from, int a, int b, int len, float[] dst, int row, int stripStride) {
+        FloatVector zero = FloatVector.zero(F);
+        for (int q = 0, d = row; q < len; q += NR, d += stripStride) {
+            if (q >= a && q + NR <= b) {
+                FloatVector.fromArray(F, src, from + q).intoArray(dst, d);
+                FloatVector.fromArray(F, src, from + q + L).intoArray(dst, d + L);
+            } else if (q + NR <= a || q >= b) {
+                zero.intoArray(dst, d);
+                zero.intoArray(dst, d + L);
+            } else {
+                for (int jj = 0; jj < NR; jj++) {
+                    dst[d + jj] = q + jj >= a && q + jj < b ? src[from + q + jj] : 0f;
+                }
             }
         }
     }

@@ -53,7 +53,7 @@ final class MatMul {
     /** A packed once and shared; each work piece (rows × columns of out) packs its own B blocks. */
     private static void matmulVector(CpuBackend cpu, float[] out, float[] a, float[] b, int m, int n, int k,
                                      int aRow, int aCol, int bRow, int bCol) {
-        float[] packedA = Gemm.packA(a, 0, aRow, aCol, m, k);
+        float[] packedA = Gemm.packA(cpu.parallel(), a, 0, aRow, aCol, m, k);
         int[] pieces = Gemm.split(cpu.parallel().threads(), 1, m, n);
         int rowPieces = pieces[0], colPieces = pieces[1];
         cpu.parallel().forRange(rowPieces * colPieces, 1, (lo, hi) -> {

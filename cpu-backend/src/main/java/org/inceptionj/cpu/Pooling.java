@@ -1,13 +1,18 @@
 package org.inceptionj.cpu;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Tensor;
 
 /**
- * 2-D max and average pooling over NCHW planes. Window (oh, ow) covers the input cells
+ * 2-D max and average pooling over NCHW planes, forward and backward. Window (oh, ow) covers the input cells
  * ih = oh·sH − padTop + i·dH, iw = ow·sW − padLeft + j·dW for i &lt; kH, j &lt; kW; cells outside
  * the input are padding: −∞ for the max, left out of the sum for the average, whose divisor is
  * <ul>
@@ -29,6 +34,8 @@ final class Pooling {
     }
 
     private static final VectorSpecies<Float> F = Vectors.F;
+    /** Ints with F's lane count, for the max pool backward's winners. */
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Window cells visited per parallel chunk below which a loop is not split. */
     private static final int GRAIN = 1 << 15;
 
@@ -290,11 +297,254 @@ final class Pooling {
         return max ? acc : acc / divisor;
     }
 
+    // ================================================================ backward
+
+    /**
+     * Gradient of {@link #max}: dx[n,c,ih,iw] = Σ dy[n,c,oh,ow] over the windows that cell (ih, iw)
+     * won. A window's winner is its first real cell in row-major window order (top row first, left to
+     * right), replaced by each later real cell strictly greater than the best so far: the first maximum,
+     * as in PyTorch and cuDNN. Padded cells never win; a window without real cells passes nothing.
+     * Overwrites dx.
+     */
     static void maxBackward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
-        throw new UnsupportedOperationException("cpu: maxPool2dBackward not implemented yet");
+        backward(cpu, dx, dy, x, spec, true);
     }
 
+    /**
+     * Gradient of {@link #average}: dy[n,c,oh,ow] / divisor, with the forward's divisor, is added to
+     * every real cell of window (oh, ow), so a window that counts padding passes on only part of its
+     * gradient. Overwrites dx.
+     */
     static void averageBackward(CpuBackend cpu, Tensor dx, Tensor dy, Pool2dSpec spec) {
-        throw new UnsupportedOperationException("cpu: avgPool2dBackward not implemented yet");
+        backward(cpu, dx, dy, null, spec, false);
+    }
+
+    /**
+     * Planes (n, c) are split across threads, so the windows that share a cell add into it on one
+     * thread, in output order (row by row, left to right), on both paths: the vector kernels give the
+     * plain loop's bits. They work one output row at a time, along W (see each kernel).
+     */
+    private static void backward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec, boolean max) {
+        int planes = dx.shape().dim(0) * dx.shape().dim(1);
+        int h = dx.shape().dim(2), w = dx.shape().dim(3);
+        int oh = dy.shape().dim(2), ow = dy.shape().dim(3);
+        float[] d = CpuBackend.data(dx), g = CpuBackend.data(dy), xs = max ? CpuBackend.data(x) : null;
+        // The average's kernel lines a row of shares up with a row of cells, which takes stride 1
+        // (Inception's branch pools); at a larger stride, or with fewer outputs in a row than lanes
+        // (a global pool), most of its lanes would add zeros.
+        boolean vector = cpu.vectorized() && (max || spec.strideW() == 1 && ow >= F.length());
+        long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW() + (long) h * w);
+        cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
+            int extent = spec.dilationW() * (spec.kernelW() - 1);
+            int[] winners = vector && max ? new int[w] : null;
+            float[] shares = vector && !max ? new float[w + extent] : null;
+            int[] rows = new int[spec.kernelH()];
+            // The divisor's column factor, per output column: the same for every row and plane.
+            int[] counted = new int[vector && !max ? ow : 0];
+            for (int c = 0; c < counted.length; c++) {
+                counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
+            }
+            for (int p = lo; p < hi; p++) {
+                int in = p * h * w, at = p * oh * ow;
+                Arrays.fill(d, in, in + h * w, 0f);
+                if (vector && max) {
+                    planeMaxBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, winners, rows);
+                } else if (vector) {
+                    planeAverageBackwardVector(d, g, at, in, h, w, oh, ow, spec, shares, rows, counted);
+                } else {
+                    for (int r = 0; r < oh; r++) {
+                        for (int c = 0; c < ow; c++) {
+                            backwardAt(d, xs, in, h, w, r, c, spec, max, g[at + r * ow + c]);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ================================================================ backward, plain: one output at a time
+
+    /** Window (oh, ow)'s dy into the plane of dx at in: to its winner (max) or shared out (average). */
+    private static void backwardAt(float[] dx, float[] x, int in, int h, int w, int oh, int ow, Pool2dSpec s,
+                                   boolean max, float dy) {
+        if (max) {
+            int winner = winnerAt(x, in, h, w, oh, ow, s);
+            if (winner >= 0) {
+                dx[in + winner] += dy;
+            }
+        } else {
+            spreadAt(dx, in, h, w, oh, ow, s, dy);
+        }
+    }
+
+    /** The plane offset ih·w + iw of the first maximum among the real cells of window (oh, ow); −1 if none. */
+    private static int winnerAt(float[] x, int in, int h, int w, int oh, int ow, Pool2dSpec s) {
+        int winner = -1;
+        float best = 0f;
+        for (int i = 0; i < s.kernelH(); i++) {
+            int ih = oh * s.strideH() - s.padTop() + i * s.dilationH();
+            if (ih < 0 || ih >= h) {
+                continue;
+            }
+            for (int j = 0; j < s.kernelW(); j++) {
+                int iw = ow * s.strideW() - s.padLeft() + j * s.dilationW();
+                if (iw >= 0 && iw < w) {
+                    float v = x[in + ih * w + iw];
+                    if (winner < 0 || v > best) {
+                        winner = ih * w + iw;
+                        best = v;
+                    }
+                }
+            }
+        }
+        return winner;
+    }
+
+    /** dx += dy / divisor over the real cells of window (oh, ow). */
+    private static void spreadAt(float[] dx, int in, int h, int w, int oh, int ow, Pool2dSpec s, float dy) {
+        int top = oh * s.strideH() - s.padTop(), left = ow * s.strideW() - s.padLeft();
+        float share = dy / divisor(s, h, w, top, left);
+        for (int i = 0; i < s.kernelH(); i++) {
+            int ih = top + i * s.dilationH();
+            if (ih < 0 || ih >= h) {
+                continue;
+            }
+            for (int j = 0; j < s.kernelW(); j++) {
+                int iw = left + j * s.dilationW();
+                if (iw >= 0 && iw < w) {
+                    dx[in + ih * w + iw] += share;
+                }
+            }
+        }
+    }
+
+    // ================================================================ backward, vector: one output row at a time
+
+    /** The real rows of the windows starting at row top, as plane offsets ih·w, into rows; returns how many. */
+    private static int realRows(int[] rows, int top, int h, int w, Pool2dSpec s) {
+        int real = 0;
+        for (int i = 0; i < s.kernelH(); i++) {
+            int ih = top + i * s.dilationH();
+            if (ih >= 0 && ih < h) {
+                rows[real++] = ih * w;
+            }
+        }
+        return real;
+    }
+
+    /**
+     * Max pool gradient of the plane dy[at...] into dx[in...]. For the row's interior outputs (all kW
+     * columns real; as in the forward) the winners of every window start between the first and the
+     * last interior window are found at stride 1, lanes along W; dy then goes to them in output
+     * order. Border outputs, and rows of fewer starts than a vector, take the plain code.
+     */
+    private static void planeMaxBackwardVector(float[] dx, float[] dy, int at, float[] x, int in, int h, int w,
+                                               int oh, int ow, Pool2dSpec s, int[] winners, int[] rows) {
+        int kw = s.kernelW(), dw = s.dilationW(), sw = s.strideW(), pl = s.padLeft();
+        int span = w - dw * (kw - 1);
+        int interiorLo = Math.min(ow, Math.ceilDiv(pl, sw));
+        int interiorHi = span < 1 ? interiorLo : Math.max(interiorLo, Math.min(ow, (span - 1 + pl) / sw + 1));
+        int first = interiorLo * sw - pl, count = (interiorHi - 1) * sw - pl - first + 1;
+        if (interiorHi <= interiorLo || count < F.length()) {
+            interiorHi = interiorLo; // nothing to vectorize: all outputs plain
+        }
+        for (int r = 0; r < oh; r++) {
+            int real = realRows(rows, r * s.strideH() - s.padTop(), h, w, s);
+            if (real == 0) {
+                continue; // windows of padding only pass nothing
+            }
+            int o = at + r * ow;
+            int c = 0;
+            for (; c < interiorLo; c++) {
+                backwardAt(dx, x, in, h, w, r, c, s, true, dy[o + c]);
+            }
+            if (interiorHi > interiorLo) {
+                winnersVector(winners, x, in + first, rows, real, count, kw, dw);
+                for (; c < interiorHi; c++) {
+                    int q = c * sw - pl - first;
+                    dx[in + first + q + winners[q]] += dy[o + c];
+                }
+            }
+            for (; c < ow; c++) {
+                backwardAt(dx, x, in, h, w, r, c, s, true, dy[o + c]);
+            }
+        }
+    }
+
+    /**
+     * winners[q] = the offset, from x[start + q], of the first maximum of the window whose cells are
+     * x[start + q + rows[i] + j·dw] (rows in order, then j), for q in [0, count), count ≥ one vector.
+     * Each winner depends on its window alone, so the tail is one more vector ending at count,
+     * overlapping the last: it writes the same values again.
+     */
+    private static void winnersVector(int[] winners, float[] x, int start, int[] rows, int real, int count,
+                                      int kw, int dw) {
+        int q = 0;
+        for (int bound = F.loopBound(count); q < bound; q += F.length()) {
+            winnersOfVector(winners, x, start, q, rows, real, kw, dw);
+        }
+        if (q < count) {
+            winnersOfVector(winners, x, start, count - F.length(), rows, real, kw, dw);
+        }
+    }
+
+    /** winners[q + lane] for the lanes of one vector. */
+    private static void winnersOfVector(int[] winners, float[] x, int start, int q, int[] rows, int real, int kw,
+                                        int dw) {
+        FloatVector best = FloatVector.fromArray(F, x, start + q + rows[0]);
+        IntVector winner = IntVector.broadcast(I, rows[0]);
+        for (int i = 0; i < real; i++) {
+            for (int j = i == 0 ? 1 : 0; j < kw; j++) {
+                int offset = rows[i] + j * dw;
+                FloatVector v = FloatVector.fromArray(F, x, start + q + offset);
+                VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
+                best = best.blend(v, greater);
+                winner = winner.blend(offset, greater.cast(I));
+            }
+        }
+        winner.intoArray(winners, q);
+    }
+
+    /**
+     * Average pool gradient at stride 1 of the plane dy[at...] into dx[in...]. Output (r, c) adds its
+     * share to cells iw = c − padLeft + j·dW of its real rows. With shares[E + c − padLeft] = its
+     * share (E = dW·(kW − 1); zero where no output is), cell iw receives shares[E + iw − j·dW] for
+     * each j: so for j from kW − 1 down to 0, every real row takes the whole row of shares shifted
+     * by j·dW, lanes along W. Going down in j, a cell receives its windows left to right, as in the
+     * plain loop; the zeros add +0, which changes nothing (the sums start at +0, so never hold −0).
+     */
+    private static void planeAverageBackwardVector(float[] dx, float[] dy, int at, int in, int h, int w, int oh,
+                                                   int ow, Pool2dSpec s, float[] shares, int[] rows, int[] counted) {
+        int kw = s.kernelW(), dw = s.dilationW(), extent = dw * (kw - 1), shift = extent - s.padLeft();
+        for (int r = 0; r < oh; r++) {
+            int top = r * s.strideH() - s.padTop();
+            int real = realRows(rows, top, h, w, s);
+            if (real == 0) {
+                continue; // windows of padding only pass nothing
+            }
+            int rowCells = rowCells(s, h, top), o = at + r * ow;
+            Arrays.fill(shares, 0f);
+            for (int c = 0; c < ow; c++) {
+                shares[shift + c] = dy[o + c] / ((float) rowCells * counted[c]); // the forward's divisor
+            }
+            // Rows inner: the adds into one row, which wait on each other, come apart by the others.
+            for (int j = kw - 1; j >= 0; j--) {
+                for (int i = 0; i < real; i++) {
+                    addShifted(dx, in + rows[i], shares, extent - j * dw, w);
+                }
+            }
+        }
+    }
+
+    /** dx[at + iw] += shares[from + iw] for iw in [0, w). */
+    private static void addShifted(float[] dx, int at, float[] shares, int from, int w) {
+        int iw = 0;
+        for (int bound = F.loopBound(w); iw < bound; iw += F.length()) {
+            FloatVector share = FloatVector.fromArray(F, shares, from + iw);
+            FloatVector.fromArray(F, dx, at + iw).add(share).intoArray(dx, at + iw);
+        }
+        for (; iw < w; iw++) {
+            dx[at + iw] += shares[from + iw];
+        }
     }
 }

@@ -113,7 +113,7 @@ class Conv2dTest {
     /** conv2d through {@link Ops} on a fresh backend; every tensor is closed on return. */
     static float[] run(Case c, int threads, boolean vectorized, float[] x, float[] w, float[] b) {
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, vectorized));
-             TensorScope scope = TensorScope.open()) {
+             TensorScope _ = TensorScope.open()) {
             Tensor xt = Ops.fromArray(cpu, Shape.of(c.n(), c.cin(), c.h(), c.w()), x);
             Tensor wt = Ops.fromArray(cpu, Shape.of(c.cout(), c.cin(), c.kh(), c.kw()), w);
             Tensor bt = b == null ? null : Ops.fromArray(cpu, Shape.of(c.cout()), b);
@@ -200,6 +200,9 @@ class Conv2dTest {
                 new Case("TF SAME: 3x3 stride 2, pad bottom/right only", 1, 4, 16, 16, 5, 3, 3,
                         new Conv2dSpec(2, 2, 0, 0, 1, 1, 1, 1), true, 13),
                 new Case("dilated 3x3", 1, 5, 13, 11, 6, 3, 3, new Conv2dSpec(1, 1, 2, 1, 2, 1, 2, 2), true, 14),
+                new Case("dilated 3x3, same size", 2, 6, 12, 13, 5, 3, 3, new Conv2dSpec(1, 1, 2, 2, 2, 2, 2, 2), true, 18),
+                new Case("1-wide input, 3x3 pad 1", 2, 3, 5, 1, 4, 3, 3, Conv2dSpec.of(1, 1), true, 19),
+                new Case("1-high input, 1x7 pad (0,3)", 2, 9, 1, 7, 4, 1, 7, Conv2dSpec.of(1, 0, 3), false, 20),
                 // Past every block of the GEMM: K = 360 > KC, outH·outW = 441 > NC, Cout = 133 > MC
                 // and not a multiple of the 4-row tile.
                 new Case("all GEMM blocks crossed", 2, 40, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), true, 15),
@@ -241,7 +244,7 @@ class Conv2dTest {
         double[][] ref = reference(c, x, w, null);
         for (boolean vectorized : new boolean[]{false, true}) {
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, vectorized));
-                 TensorScope scope = TensorScope.open()) {
+                 TensorScope _ = TensorScope.open()) {
                 Tensor out = Ops.zeros(cpu, Shape.of(c.n(), c.cout(), c.outH(), c.outW()));
                 float[] stale = new float[out.size()];
                 java.util.Arrays.fill(stale, 1e6f);

@@ -79,7 +79,7 @@ class MatMulTest {
 
     static float[] run(Case c, int threads, boolean vectorized, float[] a, float[] b) {
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, vectorized));
-             TensorScope scope = TensorScope.open()) {
+             TensorScope _ = TensorScope.open()) {
             Tensor out = Ops.matmul(Ops.fromArray(cpu, c.aShape(), a), Ops.fromArray(cpu, c.bShape(), b),
                     c.transA(), c.transB());
             assertEquals(Shape.of(c.m(), c.n()), out.shape(), c.toString());
@@ -153,7 +153,7 @@ class MatMulTest {
             double[][] ref = reference(c, a, b);
             for (boolean vectorized : new boolean[]{false, true}) {
                 try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, vectorized));
-                     TensorScope scope = TensorScope.open()) {
+                     TensorScope _ = TensorScope.open()) {
                     Tensor out = Ops.zeros(cpu, Shape.of(c.m(), c.n()));
                     float[] stale = new float[out.size()];
                     java.util.Arrays.fill(stale, 1e6f);
