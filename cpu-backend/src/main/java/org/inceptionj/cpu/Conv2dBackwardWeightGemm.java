@@ -173,7 +173,7 @@ final class Conv2dBackwardWeightGemm {
         float[] rows = scratch.rows;
         for (int s = 0; s < strips; s++) {
             int width = Math.min(NR, nc - s * NR), d = s * kc * NR, c = c0 + s * NR;
-            if (g.pointwise() && width == NR) {
+            if (g.pointwise() && width == NR && NR % 8 == 0) {
                 // One image's run of positions at a time: rows r0+kk of B from planes c.. of x[n].
                 for (int kk = 0, r = r0; kk < kc; ) {
                     int n = r / p, q = r % p, len = Math.min(p - q, kc - kk);
@@ -192,8 +192,15 @@ final class Conv2dBackwardWeightGemm {
                 // Columns past nc: zero rows, so the strip is padded with zeros.
                 Arrays.fill(rows, width * ld, NR * ld, 0f);
             }
-            for (int jj = 0; jj < NR; jj += 8) {
+            int jj = 0;
+            for (; jj + 8 <= NR; jj += 8) {
                 transpose8(rows, jj * ld, ld, dst, d + jj, kc);
+            }
+            for (; jj < NR; jj++) {
+                // Only where NR is not a multiple of 8 (vectors of 2 floats).
+                for (int kk = 0; kk < kc; kk++) {
+                    dst[d + kk * NR + jj] = rows[jj * ld + kk];
+                }
             }
         }
     }
