@@ -33,6 +33,12 @@ final class Conv2d {
                     s.strideH(), s.strideW(), s.padTop(), s.padLeft(), s.dilationH(), s.dilationW());
         }
 
+        /** A 1×1, stride-1, unpadded convolution: im2col is x itself ([Cin, H·W] per image). */
+        boolean pointwise() {
+            return kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0
+                    && outH == h && outW == w;
+        }
+
         /** Length of the reduction: Cin·kh·kw. */
         int depth() {
             return cin * kh * kw;

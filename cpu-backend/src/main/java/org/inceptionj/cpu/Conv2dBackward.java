@@ -138,7 +138,7 @@ final class Conv2dBackward {
     private static void dataVector(CpuBackend cpu, float[] dx, float[] dy, float[] w, Conv2d.Geometry g) {
         int k = g.depth(), cout = g.cout(), p = g.positions(), khw = g.kh() * g.kw();
         // Wᵀ [Cin·kh·kw, Cout]: Wᵀ[(ci,i,j), co] = w[co·K + (ci,i,j)]; packed once, shared.
-        float[] packedWt = Gemm.packA(w, 0, 1, k, k, cout);
+        float[] packedWt = Gemm.packA(cpu.parallel(), w, 0, 1, k, k, cout);
         int groups = Conv2dBackwardCol2im.channelGroups(cpu.parallel().threads(), g);
         cpu.parallel().forRange(g.batch() * groups, 1, (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
