@@ -14,15 +14,21 @@ import org.inceptionj.api.Shape;
 import org.inceptionj.api.Storage;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.UnaryOp;
+import org.inceptionj.conformance.reference.BatchNormBackwardReference;
 import org.inceptionj.conformance.reference.BatchNormReference;
+import org.inceptionj.conformance.reference.Conv2dBackwardReference;
 import org.inceptionj.conformance.reference.Conv2dReference;
+import org.inceptionj.conformance.reference.CrossEntropyReference;
 import org.inceptionj.conformance.reference.DTensor;
+import org.inceptionj.conformance.reference.ElementwiseBackwardReference;
 import org.inceptionj.conformance.reference.ElementwiseReference;
 import org.inceptionj.conformance.reference.LayoutReference;
 import org.inceptionj.conformance.reference.MatMulReference;
+import org.inceptionj.conformance.reference.PoolingBackwardReference;
 import org.inceptionj.conformance.reference.PoolingReference;
 import org.inceptionj.conformance.reference.RandomReference;
 import org.inceptionj.conformance.reference.ReduceReference;
+import org.inceptionj.conformance.reference.SoftmaxBackwardReference;
 import org.inceptionj.conformance.reference.SoftmaxReference;
 
 /**
@@ -327,6 +333,59 @@ final class ReferenceBackend implements Backend {
         }
         out(out, r.out());
         out(mask, r.mask());
+    }
+
+    // ---------------------------------------------------------------- backward primitives: the references rounded once
+
+    @Override
+    public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dSpec spec) {
+        out(dx, Conv2dBackwardReference.data(in(dy), in(w), dx.shape(), spec));
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor dw, Tensor dy, Tensor x, Conv2dSpec spec) {
+        out(dw, Conv2dBackwardReference.weight(in(dy), in(x), dw.shape(), spec));
+    }
+
+    @Override
+    public void batchNormBackward(Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x, Tensor gamma,
+                                  Tensor saveMean, Tensor saveInvStd) {
+        BatchNormBackwardReference.Grads g = BatchNormBackwardReference.training(in(dy), in(x), in(gamma), in(saveMean),
+                in(saveInvStd));
+        out(dx, g.dx());
+        out(dgamma, g.dgamma());
+        out(dbeta, g.dbeta());
+    }
+
+    @Override
+    public void reluBackward(Tensor dx, Tensor dy, Tensor y) {
+        out(dx, ElementwiseBackwardReference.relu(in(dy), in(y)));
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
+        out(dx, PoolingBackwardReference.max(in(dy), in(x), spec));
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dSpec spec) {
+        out(dx, PoolingBackwardReference.average(in(dy), dx.shape(), spec));
+    }
+
+    @Override
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) {
+        out(dx, SoftmaxBackwardReference.backward(in(dy), in(y), axis, log));
+    }
+
+    @Override
+    public void softmaxCrossEntropy(Tensor loss, Tensor dlogits, Tensor logits, int[] labels, float epsilon,
+                                    Tensor prior) {
+        CrossEntropyReference.Result r = CrossEntropyReference.forward(in(logits), labels, epsilon,
+                prior == null ? null : in(prior));
+        out(loss, r.loss());
+        if (dlogits != null) {
+            out(dlogits, r.dlogits());
+        }
     }
 
     @Override
