@@ -485,6 +485,9 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": input " + x.shape() + " must have rank >= 2 ([N,C,...])");
         }
         int c = x.shape().dim(1);
+        if (c < 1) {
+            throw new IllegalArgumentException(op + ": input " + x.shape() + " has no channels");
+        }
         String[] names = {"gamma", "beta", "mean", "var"};
         for (int i = 0; i < perChannel.length; i++) {
             if (!perChannel[i].shape().equals(Shape.of(c))) {

@@ -1,25 +1,37 @@
 package org.inceptionj.cpu;
 
+import java.util.Arrays;
+
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.inceptionj.api.Tensor;
 
 /**
- * Batch normalization (Ioffe and Szegedy 2015) over channel axis 1 of x [N, C, spatial...]:
- * out = γ[c]·(x − μ[c]) / √(σ²[c] + ε) + β[c], with given statistics (inference) or the batch's
- * own (training). x is seen as N·C planes of S = spatial size elements; plane p has channel p mod C.
+ * Batch normalization (Ioffe and Szegedy 2015), forward and backward, over channel axis 1 of
+ * x [N, C, spatial...]: out = γ[c]·(x − μ[c]) / √(σ²[c] + ε) + β[c], with given statistics
+ * (inference) or the batch's own (training). x is seen as N·C planes of S = spatial size elements;
+ * plane p has channel p mod C.
  *
  * <p>Both paths normalize a plane as out = (x − μ)·scale + β with scale = γ/√(σ² + ε) computed once
  * per channel in double: the vector kernel does the same three float operations per lane, so the
  * paths agree bit for bit. Training statistics accumulate in double (two passes: the mean, then the
- * squared deviations from it), each channel by one thread in a fixed order.
+ * squared deviations from it), each channel by one thread in a fixed order. The backward (gradient
+ * of training mode) follows the same plan: sums in double per channel, then one float formula per
+ * element on both paths.
  */
 final class BatchNorm {
     private BatchNorm() {
     }
 
     private static final VectorSpecies<Float> F = Vectors.F;
+    /** Doubles of F's width, and the float species with as many lanes, for the backward's widening loads. */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(F.vectorBitSize() / 2));
     /** Elements per parallel chunk below which a loop is not split. */
     private static final int GRAIN = 1 << 15;
 
@@ -122,7 +134,117 @@ final class BatchNorm {
         normalizePlain(out, x, at, i, length, mean, scale, beta);
     }
 
-    static void backward(CpuBackend cpu, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
-        throw new UnsupportedOperationException("cpu: batchNormBackward not implemented yet");
+    // ================================================================ backward
+
+    /**
+     * Gradient of {@link #training}, per channel over its M = N·S values, with
+     * x̂ = (x − saveMean)·saveInvStd:
+     * <pre>
+     *   dβ = Σ dy,   dγ = Σ dy·x̂,   dx = γ·invStd/M · (M·dy − dβ − x̂·dγ)
+     * </pre>
+     * Overwrites dx, dgamma and dbeta (0 for a channel without values). Each channel is one thread's:
+     * one pass sums Σ dy and Σ dy·(x − μ) in double (dγ = invStd·Σ dy·(x − μ)); a second writes
+     * dx = ((dy − dβ/M) − (x − μ)·(invStd·dγ/M))·(γ·invStd), the three per-channel factors computed
+     * once in double. The vector kernel does the same float operations per lane, so the paths differ
+     * only in the order of the sums.
+     */
+    static void backward(CpuBackend cpu, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x,
+                         Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
+        float[] d = CpuBackend.data(dx), dg = CpuBackend.data(dgamma), db = CpuBackend.data(dbeta),
+                g = CpuBackend.data(dy), xs = CpuBackend.data(x), ga = CpuBackend.data(gamma),
+                mu = CpuBackend.data(saveMean), is = CpuBackend.data(saveInvStd);
+        int n = x.shape().dim(0), c = x.shape().dim(1);
+        if (xs.length == 0) {
+            Arrays.fill(dg, 0f); // empty sums
+            Arrays.fill(db, 0f);
+            return;
+        }
+        int s = xs.length / (n * c);
+        long m = (long) n * s;
+        boolean vector = cpu.vectorized();
+        cpu.parallel().forRange(c, Math.max(1, (int) (GRAIN / m)), (lo, hi) -> {
+            double[] sums = new double[2];
+            for (int ch = lo; ch < hi; ch++) {
+                double sumDy = 0, sumDyCentered = 0;
+                for (int i = 0; i < n; i++) {
+                    int from = (i * c + ch) * s;
+                    if (vector) {
+                        gradientSumsVector(sums, g, xs, from, s, mu[ch]);
+                    } else {
+                        gradientSumsPlain(sums, g, xs, from, from + s, mu[ch]);
+                    }
+                    sumDy += sums[0];
+                    sumDyCentered += sums[1];
+                }
+                double invStd = is[ch], dBeta = sumDy, dGamma = invStd * sumDyCentered;
+                db[ch] = (float) dBeta;
+                dg[ch] = (float) dGamma;
+
+                float shift = (float) (dBeta / m), slope = (float) (invStd * dGamma / m),
+                        scale = (float) (ga[ch] * invStd);
+                for (int i = 0; i < n; i++) {
+                    int from = (i * c + ch) * s;
+                    if (vector) {
+                        inputGradientVector(d, g, xs, from, s, mu[ch], shift, slope, scale);
+                    } else {
+                        inputGradientPlain(d, g, xs, from, 0, s, mu[ch], shift, slope, scale);
+                    }
+                }
+            }
+        });
+    }
+
+    /** sums = {Σ dy[i], Σ dy[i]·(x[i] − mean)} for i in [from, to), in double, in order. */
+    private static void gradientSumsPlain(double[] sums, float[] dy, float[] x, int from, int to, float mean) {
+        double sumDy = 0, sumDyCentered = 0;
+        for (int i = from; i < to; i++) {
+            sumDy += dy[i];
+            sumDyCentered += dy[i] * ((double) x[i] - mean);
+        }
+        sums[0] = sumDy;
+        sums[1] = sumDyCentered;
+    }
+
+    /** The same over [from, from + length): each double lane sums its share, the lanes added in order. */
+    private static void gradientSumsVector(double[] sums, float[] dy, float[] x, int from, int length, float mean) {
+        DoubleVector sumDy = DoubleVector.zero(D), sumDyCentered = DoubleVector.zero(D);
+        DoubleVector mu = DoubleVector.broadcast(D, mean);
+        int i = 0;
+        for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
+            DoubleVector g = widen(dy, from + i);
+            sumDy = sumDy.add(g);
+            sumDyCentered = g.fma(widen(x, from + i).sub(mu), sumDyCentered);
+        }
+        gradientSumsPlain(sums, dy, x, from + i, from + length, mean);
+        // reduceLanes(ADD) leaves the order open, which would cost determinism: add the lanes in order.
+        double[] a = sumDy.toArray(), b = sumDyCentered.toArray();
+        for (int lane = 0; lane < a.length; lane++) {
+            sums[0] += a[lane];
+            sums[1] += b[lane];
+        }
+    }
+
+    private static DoubleVector widen(float[] x, int at) {
+        return (DoubleVector) FloatVector.fromArray(F_HALF, x, at).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    /** dx[at + i] = ((dy − shift) − (x − mean)·slope)·scale at at + i, for i in [lo, hi). */
+    private static void inputGradientPlain(float[] dx, float[] dy, float[] x, int at, int lo, int hi, float mean,
+                                           float shift, float slope, float scale) {
+        for (int i = lo; i < hi; i++) {
+            dx[at + i] = ((dy[at + i] - shift) - (x[at + i] - mean) * slope) * scale;
+        }
+    }
+
+    private static void inputGradientVector(float[] dx, float[] dy, float[] x, int at, int length, float mean,
+                                            float shift, float slope, float scale) {
+        FloatVector mu = FloatVector.broadcast(F, mean), sh = FloatVector.broadcast(F, shift),
+                sl = FloatVector.broadcast(F, slope), sc = FloatVector.broadcast(F, scale);
+        int i = 0;
+        for (int bound = F.loopBound(length); i < bound; i += F.length()) {
+            FloatVector centered = FloatVector.fromArray(F, x, at + i).sub(mu);
+            FloatVector.fromArray(F, dy, at + i).sub(sh).sub(centered.mul(sl)).mul(sc).intoArray(dx, at + i);
+        }
+        inputGradientPlain(dx, dy, x, at, i, length, mean, shift, slope, scale);
     }
 }

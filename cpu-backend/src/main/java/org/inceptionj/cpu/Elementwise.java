@@ -1,6 +1,8 @@
 package org.inceptionj.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.inceptionj.api.BinaryOp;
@@ -8,7 +10,8 @@ import org.inceptionj.api.Tensor;
 import org.inceptionj.api.UnaryOp;
 
 /**
- * Elementwise ops: y = f(x), z = f(a, b) with NumPy broadcasting, y = α·x + β, and clip.
+ * Elementwise ops: y = f(x), z = f(a, b) with NumPy broadcasting, y = α·x + β, clip, and ReLU's
+ * backward.
  *
  * <p>Every vector kernel here does per lane exactly the IEEE operation the plain loop does
  * (add, mul, div, sqrt, min, max are correctly rounded either way), so both paths give the same
@@ -296,7 +299,37 @@ final class Elementwise {
         }
     }
 
+    // ================================================================ ReLU backward
+
+    /**
+     * dx[i] = dy[i] where y[i] &gt; 0, else 0, from ReLU's output y (the derivative at 0 is taken as 0;
+     * a NaN output passes nothing). Overwrites dx. Both paths select, so they give the same bits.
+     */
     static void reluBackward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor y) {
-        throw new UnsupportedOperationException("cpu: reluBackward not implemented yet");
+        float[] d = CpuBackend.data(dx), g = CpuBackend.data(dy), ys = CpuBackend.data(y);
+        boolean vector = cpu.vectorized();
+        cpu.parallel().forRange(d.length, GRAIN, (lo, hi) -> {
+            if (vector) {
+                reluBackwardVector(d, g, ys, lo, hi);
+            } else {
+                reluBackwardPlain(d, g, ys, lo, hi);
+            }
+        });
+    }
+
+    private static void reluBackwardPlain(float[] dx, float[] dy, float[] y, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            dx[i] = y[i] > 0f ? dy[i] : 0f;
+        }
+    }
+
+    private static void reluBackwardVector(float[] dx, float[] dy, float[] y, int lo, int hi) {
+        FloatVector zero = FloatVector.zero(F);
+        int i = lo;
+        for (int bound = lo + F.loopBound(hi - lo); i < bound; i += F.length()) {
+            VectorMask<Float> passes = FloatVector.fromArray(F, y, i).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(F, dy, i), passes).intoArray(dx, i);
+        }
+        reluBackwardPlain(dx, dy, y, i, hi);
     }
 }

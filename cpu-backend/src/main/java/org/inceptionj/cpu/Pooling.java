@@ -1,13 +1,18 @@
 package org.inceptionj.cpu;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Tensor;
 
 /**
- * 2-D max and average pooling over NCHW planes. Window (oh, ow) covers the input cells
+ * 2-D max and average pooling over NCHW planes, forward and backward. Window (oh, ow) covers the input cells
  * ih = oh·sH − padTop + i·dH, iw = ow·sW − padLeft + j·dW for i &lt; kH, j &lt; kW; cells outside
  * the input are padding: −∞ for the max, left out of the sum for the average, whose divisor is
  * <ul>
@@ -29,6 +34,8 @@ final class Pooling {
     }
 
     private static final VectorSpecies<Float> F = Vectors.F;
+    /** Ints with F's lane count, for the max pool backward's winners. */
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Window cells visited per parallel chunk below which a loop is not split. */
     private static final int GRAIN = 1 << 15;
 
@@ -53,10 +60,15 @@ final class Pooling {
             float[] columns = vector ? new float[w] : null;
             float[] windows = vector ? new float[w] : null;
             int[] rows = new int[spec.kernelH()];
+            // The divisor's column factor, per output column: the same for every row and plane.
+            int[] counted = new int[vector ? ow : 0];
+            for (int c = 0; c < counted.length; c++) {
+                counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
+            }
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 if (vector) {
-                    planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns, windows, rows);
+                    planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns, windows, rows, counted);
                 } else {
                     for (int r = 0; r < oh; r++) {
                         for (int c = 0; c < ow; c++) {
@@ -110,13 +122,20 @@ final class Pooling {
         return sum / divisor(s, h, w, top, left);
     }
 
-    /** The average's divisor for the window whose first cell is (top, left). */
+    /** The average's divisor for the window whose first cell is (top, left): counted rows × counted columns. */
     private static float divisor(Pool2dSpec s, int h, int w, int top, int left) {
-        if (s.countIncludePad()) {
-            return (float) cells(top, s.kernelH(), s.dilationH(), -s.padTop(), h + s.padBottom())
-                    * cells(left, s.kernelW(), s.dilationW(), -s.padLeft(), w + s.padRight());
-        }
-        return (float) cells(top, s.kernelH(), s.dilationH(), 0, h) * cells(left, s.kernelW(), s.dilationW(), 0, w);
+        return (float) rowCells(s, h, top) * columnCells(s, w, left);
+    }
+
+    /** The window rows from {@code top} that the divisor counts: inside the padded input, or inside the input. */
+    private static int rowCells(Pool2dSpec s, int h, int top) {
+        return s.countIncludePad() ? cells(top, s.kernelH(), s.dilationH(), -s.padTop(), h + s.padBottom())
+                : cells(top, s.kernelH(), s.dilationH(), 0, h);
+    }
+
+    private static int columnCells(Pool2dSpec s, int w, int left) {
+        return s.countIncludePad() ? cells(left, s.kernelW(), s.dilationW(), -s.padLeft(), w + s.padRight())
+                : cells(left, s.kernelW(), s.dilationW(), 0, w);
     }
 
     /** How many of first + i·step, i in [0, k), lie in [lo, hi). */
@@ -133,8 +152,10 @@ final class Pooling {
 
     // ================================================================ vector: one output row at a time
 
+    /** The plane at x[in] into out[at], row by row: column values, then windows (see the class comment). */
     private static void planeVector(float[] out, int at, float[] x, int in, int h, int w, int oh, int ow,
-                                    Pool2dSpec s, boolean max, float[] columns, float[] windows, int[] rows) {
+                                    Pool2dSpec s, boolean max, float[] columns, float[] windows, int[] rows,
+                                    int[] counted) {
         int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), sw = s.strideW(), pl = s.padLeft();
         // Window starts p (in the row) whose kW columns are all real: [0, span). Output ow starts at
         // ow·sW − padLeft, so the outputs with such windows are [interiorLo, interiorHi).
@@ -155,17 +176,29 @@ final class Pooling {
             } else {
                 columnsSumVector(columns, x, rows, real, w);
             }
-            // Every interior window of the row at stride 1, vectorized; a larger stride picks from them.
+            int rowCells = max ? 0 : rowCells(s, h, top);
+            int o = at + r * ow;
+            int c = 0;
+            for (; c < interiorLo; c++) {
+                out[o + c] = fromColumns(columns, c, w, s, max, (float) rowCells * counted[c]);
+            }
             if (interiorHi > interiorLo) {
-                float divisor = max ? 1f : divisor(s, h, w, top, 0);
+                // Every interior window of the row at stride 1, vectorized; a larger stride picks from them.
+                float divisor = max ? 1f : (float) rowCells * counted[interiorLo];
                 int done = max ? windowsMaxVector(windows, columns, span, kw, dw)
                         : windowsAverageVector(windows, columns, span, kw, dw, divisor);
                 windowsPlain(windows, columns, done, span, kw, dw, max, divisor);
+                if (sw == 1) {
+                    System.arraycopy(windows, interiorLo - pl, out, o + interiorLo, interiorHi - interiorLo);
+                    c = interiorHi;
+                } else {
+                    for (; c < interiorHi; c++) {
+                        out[o + c] = windows[c * sw - pl];
+                    }
+                }
             }
-            int o = at + r * ow;
-            for (int c = 0; c < ow; c++) {
-                out[o + c] = c >= interiorLo && c < interiorHi ? windows[c * sw - pl]
-                        : fromColumns(columns, c, h, w, top, s, max);
+            for (; c < ow; c++) {
+                out[o + c] = fromColumns(columns, c, w, s, max, (float) rowCells * counted[c]);
             }
         }
     }
@@ -252,7 +285,7 @@ final class Pooling {
     }
 
     /** Output (·, ow) of the row whose column values are given: the plain formula, one element. */
-    private static float fromColumns(float[] columns, int ow, int h, int w, int top, Pool2dSpec s, boolean max) {
+    private static float fromColumns(float[] columns, int ow, int w, Pool2dSpec s, boolean max, float divisor) {
         int left = ow * s.strideW() - s.padLeft();
         float acc = max ? Float.NEGATIVE_INFINITY : 0f;
         for (int j = 0; j < s.kernelW(); j++) {
@@ -261,14 +294,239 @@ final class Pooling {
                 acc = max ? Math.max(acc, columns[iw]) : acc + columns[iw];
             }
         }
-        return max ? acc : acc / divisor(s, h, w, top, left);
+        return max ? acc : acc / divisor;
     }
 
+    // ================================================================ backward
+
+    /**
+     * Gradient of {@link #max}: dx[n,c,ih,iw] = Σ dy[n,c,oh,ow] over the windows that cell (ih, iw)
+     * won. A window's winner is its first real cell in row-major window order (top row first, left to
+     * right), replaced by each later real cell strictly greater than the best so far: the first maximum,
+     * as in PyTorch and cuDNN. Padded cells never win; a window without real cells passes nothing.
+     * Overwrites dx.
+     */
     static void maxBackward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
-        throw new UnsupportedOperationException("cpu: maxPool2dBackward not implemented yet");
+        backward(cpu, dx, dy, x, spec, true);
     }
 
+    /**
+     * Gradient of {@link #average}: dy[n,c,oh,ow] / divisor, with the forward's divisor, is added to
+     * every real cell of window (oh, ow), so a window that counts padding passes on only part of its
+     * gradient. Overwrites dx.
+     */
     static void averageBackward(CpuBackend cpu, Tensor dx, Tensor dy, Pool2dSpec spec) {
-        throw new UnsupportedOperationException("cpu: avgPool2dBackward not implemented yet");
+        backward(cpu, dx, dy, null, spec, false);
+    }
+
+    /**
+     * Planes (n, c) are split across threads, so the windows that share a cell add into it on one
+     * thread, in output order (row by row, left to right), on both paths: the vector kernel gives the
+     * plain loop's bits. It works one output row at a time, along W, over the window starts of the
+     * row's interior outputs at stride 1 (as the forward): for the max it finds every start's winner,
+     * then scatters dy in output order; for the average it adds the shares window offset by window
+     * offset, the columns from right to left so that a cell still receives its windows left to right.
+     */
+    private static void backward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec, boolean max) {
+        int planes = dx.shape().dim(0) * dx.shape().dim(1);
+        int h = dx.shape().dim(2), w = dx.shape().dim(3);
+        int oh = dy.shape().dim(2), ow = dy.shape().dim(3);
+        float[] d = CpuBackend.data(dx), g = CpuBackend.data(dy), xs = max ? CpuBackend.data(x) : null;
+        boolean vector = cpu.vectorized();
+        long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW() + (long) h * w);
+        cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
+            int[] winners = vector && max ? new int[w] : null;
+            float[] shares = vector && !max ? new float[w] : null;
+            int[] rows = new int[spec.kernelH()];
+            for (int p = lo; p < hi; p++) {
+                int in = p * h * w, at = p * oh * ow;
+                Arrays.fill(d, in, in + h * w, 0f);
+                if (vector) {
+                    planeBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, max, winners, shares, rows);
+                } else {
+                    for (int r = 0; r < oh; r++) {
+                        for (int c = 0; c < ow; c++) {
+                            backwardAt(d, xs, in, h, w, r, c, spec, max, g[at + r * ow + c]);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ================================================================ backward, plain: one output at a time
+
+    /** Window (oh, ow)'s dy into the plane of dx at in: to its winner (max) or shared out (average). */
+    private static void backwardAt(float[] dx, float[] x, int in, int h, int w, int oh, int ow, Pool2dSpec s,
+                                   boolean max, float dy) {
+        if (max) {
+            int winner = winnerAt(x, in, h, w, oh, ow, s);
+            if (winner >= 0) {
+                dx[in + winner] += dy;
+            }
+        } else {
+            spreadAt(dx, in, h, w, oh, ow, s, dy);
+        }
+    }
+
+    /** The plane offset ih·w + iw of the first maximum among the real cells of window (oh, ow); −1 if none. */
+    private static int winnerAt(float[] x, int in, int h, int w, int oh, int ow, Pool2dSpec s) {
+        int winner = -1;
+        float best = 0f;
+        for (int i = 0; i < s.kernelH(); i++) {
+            int ih = oh * s.strideH() - s.padTop() + i * s.dilationH();
+            if (ih < 0 || ih >= h) {
+                continue;
+            }
+            for (int j = 0; j < s.kernelW(); j++) {
+                int iw = ow * s.strideW() - s.padLeft() + j * s.dilationW();
+                if (iw >= 0 && iw < w) {
+                    float v = x[in + ih * w + iw];
+                    if (winner < 0 || v > best) {
+                        winner = ih * w + iw;
+                        best = v;
+                    }
+                }
+            }
+        }
+        return winner;
+    }
+
+    /** dx += dy / divisor over the real cells of window (oh, ow). */
+    private static void spreadAt(float[] dx, int in, int h, int w, int oh, int ow, Pool2dSpec s, float dy) {
+        int top = oh * s.strideH() - s.padTop(), left = ow * s.strideW() - s.padLeft();
+        float share = dy / divisor(s, h, w, top, left);
+        for (int i = 0; i < s.kernelH(); i++) {
+            int ih = top + i * s.dilationH();
+            if (ih < 0 || ih >= h) {
+                continue;
+            }
+            for (int j = 0; j < s.kernelW(); j++) {
+                int iw = left + j * s.dilationW();
+                if (iw >= 0 && iw < w) {
+                    dx[in + ih * w + iw] += share;
+                }
+            }
+        }
+    }
+
+    // ================================================================ backward, vector: one output row at a time
+
+    /** dy's plane at dy[at] into dx's plane at dx[in], row by row (see {@link #backward}). */
+    private static void planeBackwardVector(float[] dx, float[] dy, int at, float[] x, int in, int h, int w,
+                                            int oh, int ow, Pool2dSpec s, boolean max, int[] winners,
+                                            float[] shares, int[] rows) {
+        int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), sw = s.strideW(), pl = s.padLeft();
+        // As in the forward: the outputs [interiorLo, interiorHi) have all kW columns real; their
+        // windows start at first, first + sW, ..., which the kernels cover as count starts at stride 1.
+        int span = w - dw * (kw - 1);
+        int interiorLo = Math.min(ow, Math.ceilDiv(pl, sw));
+        int interiorHi = span < 1 ? interiorLo : Math.max(interiorLo, Math.min(ow, (span - 1 + pl) / sw + 1));
+        int first = interiorLo * sw - pl, count = (interiorHi - 1) * sw - pl - first + 1;
+        for (int r = 0; r < oh; r++) {
+            int top = r * s.strideH() - s.padTop();
+            int real = 0;
+            for (int i = 0; i < kh; i++) {
+                int ih = top + i * s.dilationH();
+                if (ih >= 0 && ih < h) {
+                    rows[real++] = ih * w;
+                }
+            }
+            if (real == 0) {
+                continue; // windows of padding only pass nothing
+            }
+            int o = at + r * ow;
+            int c = 0;
+            for (; c < interiorLo; c++) {
+                backwardAt(dx, x, in, h, w, r, c, s, max, dy[o + c]);
+            }
+            if (interiorHi > interiorLo) {
+                if (max) {
+                    int done = winnersVector(winners, x, in + first, rows, real, count, kw, dw);
+                    winnersPlain(winners, x, in + first, rows, real, done, count, kw, dw);
+                    for (; c < interiorHi; c++) {
+                        int q = c * sw - pl - first;
+                        dx[in + first + q + winners[q]] += dy[o + c];
+                    }
+                } else {
+                    // Every interior window of the row has the same divisor (all its columns are real).
+                    float divisor = divisor(s, h, w, top, first);
+                    if (sw > 1) {
+                        Arrays.fill(shares, 0, count, 0f); // starts between windows add +0: no change
+                    }
+                    for (; c < interiorHi; c++) {
+                        shares[c * sw - pl - first] = dy[o + c] / divisor;
+                    }
+                    spreadVector(dx, in + first, rows, real, shares, count, kw, dw);
+                }
+            }
+            for (; c < ow; c++) {
+                backwardAt(dx, x, in, h, w, r, c, s, max, dy[o + c]);
+            }
+        }
+    }
+
+    /**
+     * winners[q] = the offset, from x[start + q], of the first maximum of the window whose cells are
+     * x[start + q + rows[i] + j·dw] (rows in order, then j), for the whole vectors of q in [0, count);
+     * returns where it stopped.
+     */
+    private static int winnersVector(int[] winners, float[] x, int start, int[] rows, int real, int count,
+                                     int kw, int dw) {
+        int q = 0;
+        for (int bound = F.loopBound(count); q < bound; q += F.length()) {
+            FloatVector best = FloatVector.fromArray(F, x, start + q + rows[0]);
+            IntVector winner = IntVector.broadcast(I, rows[0]);
+            for (int i = 0; i < real; i++) {
+                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
+                    int offset = rows[i] + j * dw;
+                    FloatVector v = FloatVector.fromArray(F, x, start + q + offset);
+                    VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
+                    best = best.blend(v, greater);
+                    winner = winner.blend(offset, greater.cast(I));
+                }
+            }
+            winner.intoArray(winners, q);
+        }
+        return q;
+    }
+
+    /** The same for q in [from, count), one at a time. */
+    private static void winnersPlain(int[] winners, float[] x, int start, int[] rows, int real, int from, int count,
+                                     int kw, int dw) {
+        for (int q = from; q < count; q++) {
+            float best = x[start + q + rows[0]];
+            int winner = rows[0];
+            for (int i = 0; i < real; i++) {
+                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
+                    int offset = rows[i] + j * dw;
+                    if (x[start + q + offset] > best) {
+                        best = x[start + q + offset];
+                        winner = offset;
+                    }
+                }
+            }
+            winners[q] = winner;
+        }
+    }
+
+    /**
+     * dx[start + q + rows[i] + j·dw] += shares[q] for q in [0, count), every real row, and j from
+     * kW − 1 down to 0: for a fixed cell, q then rises, so it receives its windows left to right.
+     */
+    private static void spreadVector(float[] dx, int start, int[] rows, int real, float[] shares, int count,
+                                     int kw, int dw) {
+        for (int i = 0; i < real; i++) {
+            for (int j = kw - 1; j >= 0; j--) {
+                int at = start + rows[i] + j * dw;
+                int q = 0;
+                for (int bound = F.loopBound(count); q < bound; q += F.length()) {
+                    FloatVector.fromArray(F, dx, at + q).add(FloatVector.fromArray(F, shares, q)).intoArray(dx, at + q);
+                }
+                for (; q < count; q++) {
+                    dx[at + q] += shares[q];
+                }
+            }
+        }
     }
 }

@@ -856,7 +856,10 @@ class CpuOpsTest {
         samePathsExactly("unary", be -> Ops.unary(UnaryOp.SQUARE, t(be, x, dims)));
         samePathsExactly("bn", be -> Ops.batchNorm(t(be, x, dims), t(be, ch, 3), t(be, ch, 3), t(be, ch, 3),
                 t(be, ch, 3), 1e-3f));
+        samePathsClose("bn training", 1e-6, be -> Ops.batchNormTraining(t(be, x, dims), t(be, ch, 3), t(be, ch, 3),
+                Ops.zeros(be, Shape.of(3)), Ops.zeros(be, Shape.of(3)), 1e-3f, 0.1f).out());
         samePathsExactly("pool", be -> Ops.avgPool2d(t(be, x, dims), Pool2dSpec.of(3, 1, 1)));
+        samePathsExactly("max pool", be -> Ops.maxPool2d(t(be, x, dims), Pool2dSpec.of(3, 2, 0)));
         samePathsExactly("softmax", be -> Ops.softmax(t(be, w, wide), 0));
         samePathsExactly("concat", be -> Ops.concat(1, t(be, x, dims), t(be, y, dims)));
         samePathsExactly("max over rows", be -> Ops.reduce(ReduceOp.MAX, t(be, w, wide), false, 0));
