@@ -19,7 +19,10 @@ import org.inceptionj.conformance.reference.DTensor;
  * that do not depend on x_i then cancel exactly, so the cancellation error is that of the outputs
  * x_i touches, not of the whole sum. The step is h = 2⁻²⁰·2^⌈log₂ m⌉ with m = max(|x_i|, max|x|/16)
  * (about 10⁻⁶ relative; a power of two, so x ± h of a float32 x is exact in double), and the
- * difference quotient divides by the steps actually taken.
+ * difference quotient divides by the steps actually taken. With each estimate comes a bound of
+ * its cancellation noise: {@link #NOISE} (8 double ulps) of every output the step changed,
+ * weighted by |g_k|, over the step; it matters where the function barely moves while its outputs
+ * are large (batch norm over two values, say, whose output is nearly ±γ + β whatever x is).
  */
 public final class FiniteDifferences {
     private FiniteDifferences() {
@@ -27,6 +30,12 @@ public final class FiniteDifferences {
 
     /** Relative step: 2⁻²⁰. */
     public static final double STEP = 0x1.0p-20;
+    /** Relative rounding noise assumed for each output of a double reference: 2⁻⁵⁰, 8 ulps. */
+    public static final double NOISE = 0x1.0p-50;
+
+    /** Difference quotients and, per estimate, a bound of its cancellation noise (both of shape [count]). */
+    public record Estimate(DTensor value, DTensor noise) {
+    }
 
     /** The step for element value v of a tensor whose largest magnitude is maxAbs. */
     public static double step(double v, double maxAbs) {
@@ -42,14 +51,14 @@ public final class FiniteDifferences {
      * {@code x}. {@code f} must read x's data afresh on every call: x is perturbed in place, one
      * element at a time, and restored.
      *
-     * @return the estimates, in the order of {@code coordinates}, as a tensor of shape [count]
+     * @return the estimates, in the order of {@code coordinates}, with their noise bounds
      */
-    public static DTensor gradient(Supplier<DTensor> f, DTensor x, DTensor upstream, int[] coordinates) {
+    public static Estimate gradient(Supplier<DTensor> f, DTensor x, DTensor upstream, int[] coordinates) {
         double maxAbs = 0;
         for (double v : x.data()) {
             maxAbs = Math.max(maxAbs, Math.abs(v));
         }
-        DTensor g = DTensor.zeros(Shape.of(coordinates.length));
+        DTensor g = DTensor.zeros(Shape.of(coordinates.length)), noise = DTensor.zeros(g.shape());
         for (int c = 0; c < coordinates.length; c++) {
             int i = coordinates[c];
             double v = x.data()[i], h = step(v, maxAbs);
@@ -59,16 +68,18 @@ public final class FiniteDifferences {
             x.data()[i] = minus;
             DTensor down = f.get();
             x.data()[i] = v;
-            double sum = 0;
+            double sum = 0, touched = 0;
             for (int k = 0; k < up.size(); k++) {
                 double d = up.data()[k] - down.data()[k];
                 if (d != 0) {
                     sum += upstream.data()[k] * d;
+                    touched += Math.abs(upstream.data()[k]) * (Math.abs(up.data()[k]) + Math.abs(down.data()[k]));
                 }
             }
             g.data()[c] = sum / (plus - minus);
+            noise.data()[c] = NOISE * touched / (plus - minus);
         }
-        return g;
+        return new Estimate(g, noise);
     }
 
     /** Every index of a tensor of {@code size} elements, or {@code limit} distinct ones drawn with {@code seed}, ascending. */
@@ -96,7 +107,7 @@ public final class FiniteDifferences {
 
     /** The elements {@code coordinates} of t, as a tensor of shape [count]. */
     public static DTensor gather(DTensor t, int[] coordinates) {
-        DTensor g = DTensor.zeros(Shape.of(coordinates.length));
+        DTensor g = DTensor.zeros(Shape.of(coordinates.length)), noise = DTensor.zeros(g.shape());
         for (int c = 0; c < coordinates.length; c++) {
             g.data()[c] = t.data()[coordinates[c]];
         }

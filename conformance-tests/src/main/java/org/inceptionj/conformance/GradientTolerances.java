@@ -57,11 +57,12 @@ import org.inceptionj.conformance.reference.PoolingBackwardReference;
  * </table>
  *
  * <p><b>2. A double reference backward against central finite differences of the double reference
- * forward</b> ({@link FiniteDifferences}): |analytic − fd| ≤ {@link #FD_RELATIVE}·(|fd_i| + max_j|analytic_j|).
- * The step h is about 2⁻²⁰ (10⁻⁶) relative; the truncation error is O(h²) ≈ 10⁻¹² relative and
- * the cancellation error about ε_double/h ≈ 10⁻¹⁰ of the outputs' magnitude (values stay in
- * (−1, 1) and away from kinks, so both hold), while a wrong term, index or sign in a reference
- * misses by 10⁻² or more.
+ * forward</b> ({@link FiniteDifferences}): |analytic − fd| ≤ {@link #FD_RELATIVE}·(|fd_i| + max_j|analytic_j|)
+ * + noise_i. The step h is about 2⁻²⁰ (10⁻⁶) relative; the truncation error is O(h²) ≈ 10⁻¹²
+ * relative (values stay in (−2, 2) and away from kinks), and the cancellation error is bounded by
+ * noise_i, 8 double ulps of each output the step changed, weighted by the upstream gradient, over
+ * the step (about 10⁻⁹ of the outputs' magnitude). A wrong term, index or sign in a reference
+ * misses by 10⁻² of the gradient or more.
  *
  * <p><b>3. A whole network's tape gradients (float32, the backend) against finite differences of
  * the same network's double reference forward</b>: per parameter tensor,
@@ -296,11 +297,15 @@ public final class GradientTolerances {
 
     // ---------------------------------------------------------------- finite differences
 
-    /** Kind 2: FD_RELATIVE·(|fd_i| + scale), scale = the largest |element| of the analytic gradient. */
-    public static DTensor finiteDifference(DTensor fd, double scale) {
-        DTensor t = DTensor.zeros(fd.shape());
+    /**
+     * Kind 2: FD_RELATIVE·(|fd_i| + scale) + noise_i, scale = the largest |element| of the analytic
+     * gradient, noise_i the estimate's cancellation bound.
+     */
+    public static DTensor finiteDifference(FiniteDifferences.Estimate fd, double scale) {
+        DTensor t = DTensor.zeros(fd.value().shape());
         for (int i = 0; i < t.size(); i++) {
-            t.data()[i] = FD_RELATIVE * (Math.abs(fd.data()[i]) + scale) + Tolerances.FLOOR;
+            t.data()[i] = FD_RELATIVE * (Math.abs(fd.value().data()[i]) + scale) + fd.noise().data()[i]
+                    + Tolerances.FLOOR;
         }
         return t;
     }

@@ -65,7 +65,19 @@ final class ReferenceBackend implements Backend {
         /** scope-closed tensors are not subtracted from liveBytes. */
         LEAKS_BYTES,
         /** exp is computed in float with a crude approximation (relative error about 1e−4). */
-        EXP_INACCURATE
+        EXP_INACCURATE,
+        /** conv2dBackwardData ignores dilation. */
+        CONV_BACKWARD_DATA_IGNORES_DILATION,
+        /** batchNormBackward forgets that the batch statistics depend on x: dx = γ·invStd·dy. */
+        BN_BACKWARD_WITHOUT_STATISTICS,
+        /** maxPool2dBackward gives a tie to the last maximum instead of the first. */
+        MAXPOOL_BACKWARD_LAST_TIE,
+        /** avgPool2dBackward always divides by the full window. */
+        AVGPOOL_BACKWARD_ALWAYS_INCLUDES_PAD,
+        /** softmaxBackward adds into dx instead of overwriting it. */
+        SOFTMAX_BACKWARD_ACCUMULATES,
+        /** softmaxCrossEntropy's dlogits are not divided by the batch size. */
+        CROSS_ENTROPY_GRADIENT_NOT_AVERAGED
     }
 
     private final Set<Bug> bugs;
@@ -339,7 +351,9 @@ final class ReferenceBackend implements Backend {
 
     @Override
     public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dSpec spec) {
-        out(dx, Conv2dBackwardReference.data(in(dy), in(w), dx.shape(), spec));
+        Conv2dSpec s = bugs.contains(Bug.CONV_BACKWARD_DATA_IGNORES_DILATION) ? new Conv2dSpec(spec.strideH(),
+                spec.strideW(), spec.padTop(), spec.padLeft(), spec.padBottom(), spec.padRight(), 1, 1) : spec;
+        out(dx, Conv2dBackwardReference.data(in(dy), in(w), dx.shape(), s));
     }
 
     @Override
@@ -352,6 +366,14 @@ final class ReferenceBackend implements Backend {
                                   Tensor saveMean, Tensor saveInvStd) {
         BatchNormBackwardReference.Grads g = BatchNormBackwardReference.training(in(dy), in(x), in(gamma), in(saveMean),
                 in(saveInvStd));
+        if (bugs.contains(Bug.BN_BACKWARD_WITHOUT_STATISTICS)) {
+            DTensor d = in(dy), gm = in(gamma), inv = in(saveInvStd);
+            int c = x.shape().dim(1), inner = x.shape().sizeBetween(2, x.shape().rank());
+            for (int i = 0; i < d.size(); i++) {
+                d.data()[i] *= gm.data()[(i / inner) % c] * inv.data()[(i / inner) % c];
+            }
+            g = new BatchNormBackwardReference.Grads(d, g.dgamma(), g.dbeta());
+        }
         out(dx, g.dx());
         out(dgamma, g.dgamma());
         out(dbeta, g.dbeta());
@@ -364,17 +386,48 @@ final class ReferenceBackend implements Backend {
 
     @Override
     public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
+        if (bugs.contains(Bug.MAXPOOL_BACKWARD_LAST_TIE)) {
+            // the last cell equal to the window's maximum wins
+            DTensor xd = in(x), d = in(dy), g = DTensor.zeros(x.shape());
+            DTensor y = PoolingReference.max(xd, spec);
+            int h = x.shape().dim(2), w = x.shape().dim(3);
+            for (int flat = 0; flat < d.size(); flat++) {
+                int[] o = DTensor.unravel(d.shape(), flat);
+                int at = -1;
+                for (int i = 0; i < spec.kernelH(); i++) {
+                    int ih = o[2] * spec.strideH() - spec.padTop() + i * spec.dilationH();
+                    for (int j = 0; j < spec.kernelW(); j++) {
+                        int iw = o[3] * spec.strideW() - spec.padLeft() + j * spec.dilationW();
+                        if (ih >= 0 && ih < h && iw >= 0 && iw < w && xd.get(o[0], o[1], ih, iw) == y.data()[flat]) {
+                            at = g.offset(o[0], o[1], ih, iw);
+                        }
+                    }
+                }
+                g.data()[at] += d.data()[flat];
+            }
+            out(dx, g);
+            return;
+        }
         out(dx, PoolingBackwardReference.max(in(dy), in(x), spec));
     }
 
     @Override
     public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dSpec spec) {
-        out(dx, PoolingBackwardReference.average(in(dy), dx.shape(), spec));
+        Pool2dSpec s = bugs.contains(Bug.AVGPOOL_BACKWARD_ALWAYS_INCLUDES_PAD) ? spec.withCountIncludePad(true) : spec;
+        out(dx, PoolingBackwardReference.average(in(dy), dx.shape(), s));
     }
 
     @Override
     public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) {
-        out(dx, SoftmaxBackwardReference.backward(in(dy), in(y), axis, log));
+        DTensor r = SoftmaxBackwardReference.backward(in(dy), in(y), axis, log);
+        if (bugs.contains(Bug.SOFTMAX_BACKWARD_ACCUMULATES)) {
+            float[] o = data(dx);
+            for (int i = 0; i < o.length; i++) {
+                o[i] += (float) r.data()[i];
+            }
+            return;
+        }
+        out(dx, r);
     }
 
     @Override
@@ -384,7 +437,11 @@ final class ReferenceBackend implements Backend {
                 prior == null ? null : in(prior));
         out(loss, r.loss());
         if (dlogits != null) {
-            out(dlogits, r.dlogits());
+            DTensor d = r.dlogits();
+            if (bugs.contains(Bug.CROSS_ENTROPY_GRADIENT_NOT_AVERAGED)) {
+                d = ElementwiseReference.affine(d, logits.shape().dim(0), 0);
+            }
+            out(dlogits, d);
         }
     }
 
