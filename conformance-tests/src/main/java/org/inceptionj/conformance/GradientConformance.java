@@ -810,7 +810,7 @@ public abstract class GradientConformance extends ConformanceBase {
             }, t, one, all).value();
             String which = e.getKey().equals("input") ? "d/d input" : "d/d parameters";
             compare(c.network() + " (tape vs finite differences)", which + " (" + e.getKey() + ")", which, c,
-                    toDoubles(grads.get(e.getKey())), fd, GradientTolerances.composite(fd), all, t.shape());
+                    toDoubles(grads.get(e.getKey())), fd, gradientTolerances().composite(fd), all, t.shape());
         }
     }
 
