@@ -324,8 +324,10 @@ final class Pooling {
      * thread, in output order (row by row, left to right), on both paths: the vector kernel gives the
      * plain loop's bits. It works one output row at a time, along W, over the window starts of the
      * row's interior outputs at stride 1 (as the forward): for the max it finds every start's winner,
-     * then scatters dy in output order; for the average it adds the shares window offset by window
-     * offset, the columns from right to left so that a cell still receives its windows left to right.
+     * then scatters dy in output order; for the average (at stride 1 only) it adds the shares window
+     * offset by window offset, the columns from right to left so that a cell still receives its
+     * windows left to right. Border outputs, and rows of fewer starts than a vector, take the plain
+     * code.
      */
     private static void backward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec, boolean max) {
         int planes = dx.shape().dim(0) * dx.shape().dim(1);
@@ -423,6 +425,9 @@ final class Pooling {
         int interiorLo = Math.min(ow, Math.ceilDiv(pl, sw));
         int interiorHi = span < 1 ? interiorLo : Math.max(interiorLo, Math.min(ow, (span - 1 + pl) / sw + 1));
         int first = interiorLo * sw - pl, count = (interiorHi - 1) * sw - pl - first + 1;
+        // Below one vector of starts there is nothing to vectorize. The average's spread carries a
+        // share in only one lane of sW, which pays for stride 1 (Inception's branch pools) alone.
+        boolean vectorRows = interiorHi > interiorLo && count >= F.length() && (max || sw == 1);
         for (int r = 0; r < oh; r++) {
             int top = r * s.strideH() - s.padTop();
             int real = 0;
@@ -440,10 +445,9 @@ final class Pooling {
             for (; c < interiorLo; c++) {
                 backwardAt(dx, x, in, h, w, r, c, s, max, dy[o + c]);
             }
-            if (interiorHi > interiorLo) {
+            if (vectorRows) {
                 if (max) {
-                    int done = winnersVector(winners, x, in + first, rows, real, count, kw, dw);
-                    winnersPlain(winners, x, in + first, rows, real, done, count, kw, dw);
+                    winnersVector(winners, x, in + first, rows, real, count, kw, dw);
                     for (; c < interiorHi; c++) {
                         int q = c * sw - pl - first;
                         dx[in + first + q + winners[q]] += dy[o + c];
@@ -451,11 +455,8 @@ final class Pooling {
                 } else {
                     // Every interior window of the row has the same divisor (all its columns are real).
                     float divisor = divisor(s, h, w, top, first);
-                    if (sw > 1) {
-                        Arrays.fill(shares, 0, count, 0f); // starts between windows add +0: no change
-                    }
                     for (; c < interiorHi; c++) {
-                        shares[c * sw - pl - first] = dy[o + c] / divisor;
+                        shares[c - interiorLo] = dy[o + c] / divisor;
                     }
                     spreadVector(dx, in + first, rows, real, shares, count, kw, dw);
                 }
@@ -468,46 +469,36 @@ final class Pooling {
 
     /**
      * winners[q] = the offset, from x[start + q], of the first maximum of the window whose cells are
-     * x[start + q + rows[i] + j·dw] (rows in order, then j), for the whole vectors of q in [0, count);
-     * returns where it stopped.
+     * x[start + q + rows[i] + j·dw] (rows in order, then j), for q in [0, count), count ≥ one vector.
+     * Each winner depends on its window alone, so the tail is one more vector ending at count,
+     * overlapping the last: it writes the same values again.
      */
-    private static int winnersVector(int[] winners, float[] x, int start, int[] rows, int real, int count,
-                                     int kw, int dw) {
+    private static void winnersVector(int[] winners, float[] x, int start, int[] rows, int real, int count,
+                                      int kw, int dw) {
         int q = 0;
         for (int bound = F.loopBound(count); q < bound; q += F.length()) {
-            FloatVector best = FloatVector.fromArray(F, x, start + q + rows[0]);
-            IntVector winner = IntVector.broadcast(I, rows[0]);
-            for (int i = 0; i < real; i++) {
-                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
-                    int offset = rows[i] + j * dw;
-                    FloatVector v = FloatVector.fromArray(F, x, start + q + offset);
-                    VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
-                    best = best.blend(v, greater);
-                    winner = winner.blend(offset, greater.cast(I));
-                }
-            }
-            winner.intoArray(winners, q);
+            winnersOfVector(winners, x, start, q, rows, real, kw, dw);
         }
-        return q;
+        if (q < count) {
+            winnersOfVector(winners, x, start, count - F.length(), rows, real, kw, dw);
+        }
     }
 
-    /** The same for q in [from, count), one at a time. */
-    private static void winnersPlain(int[] winners, float[] x, int start, int[] rows, int real, int from, int count,
-                                     int kw, int dw) {
-        for (int q = from; q < count; q++) {
-            float best = x[start + q + rows[0]];
-            int winner = rows[0];
-            for (int i = 0; i < real; i++) {
-                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
-                    int offset = rows[i] + j * dw;
-                    if (x[start + q + offset] > best) {
-                        best = x[start + q + offset];
-                        winner = offset;
-                    }
-                }
+    /** winners[q + lane] for the lanes of one vector. */
+    private static void winnersOfVector(int[] winners, float[] x, int start, int q, int[] rows, int real, int kw,
+                                        int dw) {
+        FloatVector best = FloatVector.fromArray(F, x, start + q + rows[0]);
+        IntVector winner = IntVector.broadcast(I, rows[0]);
+        for (int i = 0; i < real; i++) {
+            for (int j = i == 0 ? 1 : 0; j < kw; j++) {
+                int offset = rows[i] + j * dw;
+                FloatVector v = FloatVector.fromArray(F, x, start + q + offset);
+                VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
+                best = best.blend(v, greater);
+                winner = winner.blend(offset, greater.cast(I));
             }
-            winners[q] = winner;
         }
+        winner.intoArray(winners, q);
     }
 
     /**
