@@ -321,30 +321,36 @@ final class Pooling {
 
     /**
      * Planes (n, c) are split across threads, so the windows that share a cell add into it on one
-     * thread, in output order (row by row, left to right), on both paths: the vector kernel gives the
-     * plain loop's bits. It works one output row at a time, along W, over the window starts of the
-     * row's interior outputs at stride 1 (as the forward): for the max it finds every start's winner,
-     * then scatters dy in output order; for the average (at stride 1 only) it adds the shares window
-     * offset by window offset, the columns from right to left so that a cell still receives its
-     * windows left to right. Border outputs, and rows of fewer starts than a vector, take the plain
-     * code.
+     * thread, in output order (row by row, left to right), on both paths: the vector kernels give the
+     * plain loop's bits. They work one output row at a time, along W (see each kernel).
      */
     private static void backward(CpuBackend cpu, Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec, boolean max) {
         int planes = dx.shape().dim(0) * dx.shape().dim(1);
         int h = dx.shape().dim(2), w = dx.shape().dim(3);
         int oh = dy.shape().dim(2), ow = dy.shape().dim(3);
         float[] d = CpuBackend.data(dx), g = CpuBackend.data(dy), xs = max ? CpuBackend.data(x) : null;
-        boolean vector = cpu.vectorized();
+        // The average's kernel lines a row of shares up with a row of cells, which takes stride 1
+        // (Inception's branch pools); at a larger stride, or with fewer outputs in a row than lanes
+        // (a global pool), most of its lanes would add zeros.
+        boolean vector = cpu.vectorized() && (max || spec.strideW() == 1 && ow >= F.length());
         long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW() + (long) h * w);
         cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
+            int extent = spec.dilationW() * (spec.kernelW() - 1);
             int[] winners = vector && max ? new int[w] : null;
-            float[] shares = vector && !max ? new float[w] : null;
+            float[] shares = vector && !max ? new float[w + extent] : null;
             int[] rows = new int[spec.kernelH()];
+            // The divisor's column factor, per output column: the same for every row and plane.
+            int[] counted = new int[vector && !max ? ow : 0];
+            for (int c = 0; c < counted.length; c++) {
+                counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
+            }
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 Arrays.fill(d, in, in + h * w, 0f);
-                if (vector) {
-                    planeBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, max, winners, shares, rows);
+                if (vector && max) {
+                    planeMaxBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, winners, rows);
+                } else if (vector) {
+                    planeAverageBackwardVector(d, g, at, in, h, w, oh, ow, spec, shares, rows, counted);
                 } else {
                     for (int r = 0; r < oh; r++) {
                         for (int c = 0; c < ow; c++) {
@@ -414,55 +420,53 @@ final class Pooling {
 
     // ================================================================ backward, vector: one output row at a time
 
-    /** dy's plane at dy[at] into dx's plane at dx[in], row by row (see {@link #backward}). */
-    private static void planeBackwardVector(float[] dx, float[] dy, int at, float[] x, int in, int h, int w,
-                                            int oh, int ow, Pool2dSpec s, boolean max, int[] winners,
-                                            float[] shares, int[] rows) {
-        int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), sw = s.strideW(), pl = s.padLeft();
-        // As in the forward: the outputs [interiorLo, interiorHi) have all kW columns real; their
-        // windows start at first, first + sW, ..., which the kernels cover as count starts at stride 1.
+    /** The real rows of the windows starting at row top, as plane offsets ih·w, into rows; returns how many. */
+    private static int realRows(int[] rows, int top, int h, int w, Pool2dSpec s) {
+        int real = 0;
+        for (int i = 0; i < s.kernelH(); i++) {
+            int ih = top + i * s.dilationH();
+            if (ih >= 0 && ih < h) {
+                rows[real++] = ih * w;
+            }
+        }
+        return real;
+    }
+
+    /**
+     * Max pool gradient of the plane dy[at...] into dx[in...]. For the row's interior outputs (all kW
+     * columns real; as in the forward) the winners of every window start between the first and the
+     * last interior window are found at stride 1, lanes along W; dy then goes to them in output
+     * order. Border outputs, and rows of fewer starts than a vector, take the plain code.
+     */
+    private static void planeMaxBackwardVector(float[] dx, float[] dy, int at, float[] x, int in, int h, int w,
+                                               int oh, int ow, Pool2dSpec s, int[] winners, int[] rows) {
+        int kw = s.kernelW(), dw = s.dilationW(), sw = s.strideW(), pl = s.padLeft();
         int span = w - dw * (kw - 1);
         int interiorLo = Math.min(ow, Math.ceilDiv(pl, sw));
         int interiorHi = span < 1 ? interiorLo : Math.max(interiorLo, Math.min(ow, (span - 1 + pl) / sw + 1));
         int first = interiorLo * sw - pl, count = (interiorHi - 1) * sw - pl - first + 1;
-        // Below one vector of starts there is nothing to vectorize. The average's spread carries a
-        // share in only one lane of sW, which pays for stride 1 (Inception's branch pools) alone.
-        boolean vectorRows = interiorHi > interiorLo && count >= F.length() && (max || sw == 1);
+        if (interiorHi <= interiorLo || count < F.length()) {
+            interiorHi = interiorLo; // nothing to vectorize: all outputs plain
+        }
         for (int r = 0; r < oh; r++) {
-            int top = r * s.strideH() - s.padTop();
-            int real = 0;
-            for (int i = 0; i < kh; i++) {
-                int ih = top + i * s.dilationH();
-                if (ih >= 0 && ih < h) {
-                    rows[real++] = ih * w;
-                }
-            }
+            int real = realRows(rows, r * s.strideH() - s.padTop(), h, w, s);
             if (real == 0) {
                 continue; // windows of padding only pass nothing
             }
             int o = at + r * ow;
             int c = 0;
             for (; c < interiorLo; c++) {
-                backwardAt(dx, x, in, h, w, r, c, s, max, dy[o + c]);
+                backwardAt(dx, x, in, h, w, r, c, s, true, dy[o + c]);
             }
-            if (vectorRows) {
-                if (max) {
-                    winnersVector(winners, x, in + first, rows, real, count, kw, dw);
-                    for (; c < interiorHi; c++) {
-                        int q = c * sw - pl - first;
-                        dx[in + first + q + winners[q]] += dy[o + c];
-                    }
-                } else {
-                    // Every interior window of the row has the same divisor (all its columns are real).
-                    float divisor = divisor(s, h, w, top, first);
-                    for (; c < interiorHi; c++) {
-                        shares[c - interiorLo] = dy[o + c] / divisor;
-                    }
-                    spreadVector(dx, in + first, rows, real, shares, count, kw, dw);
+            if (interiorHi > interiorLo) {
+                winnersVector(winners, x, in + first, rows, real, count, kw, dw);
+                for (; c < interiorHi; c++) {
+                    int q = c * sw - pl - first;
+                    dx[in + first + q + winners[q]] += dy[o + c];
                 }
             }
             for (; c < ow; c++) {
-                backwardAt(dx, x, in, h, w, r, c, s, max, dy[o + c]);
+                backwardAt(dx, x, in, h, w, r, c, s, true, dy[o + c]);
             }
         }
     }
@@ -502,22 +506,45 @@ final class Pooling {
     }
 
     /**
-     * dx[start + q + rows[i] + j·dw] += shares[q] for q in [0, count), every real row, and j from
-     * kW − 1 down to 0: for a fixed cell, q then rises, so it receives its windows left to right.
+     * Average pool gradient at stride 1 of the plane dy[at...] into dx[in...]. Output (r, c) adds its
+     * share to cells iw = c − padLeft + j·dW of its real rows. With shares[E + c − padLeft] = its
+     * share (E = dW·(kW − 1); zero where no output is), cell iw receives shares[E + iw − j·dW] for
+     * each j: so for j from kW − 1 down to 0, every real row takes the whole row of shares shifted
+     * by j·dW, lanes along W. Going down in j, a cell receives its windows left to right, as in the
+     * plain loop; the zeros add +0, which changes nothing (the sums start at +0, so never hold −0).
      */
-    private static void spreadVector(float[] dx, int start, int[] rows, int real, float[] shares, int count,
-                                     int kw, int dw) {
-        for (int i = 0; i < real; i++) {
+    private static void planeAverageBackwardVector(float[] dx, float[] dy, int at, int in, int h, int w, int oh,
+                                                   int ow, Pool2dSpec s, float[] shares, int[] rows, int[] counted) {
+        int kw = s.kernelW(), dw = s.dilationW(), extent = dw * (kw - 1), shift = extent - s.padLeft();
+        for (int r = 0; r < oh; r++) {
+            int top = r * s.strideH() - s.padTop();
+            int real = realRows(rows, top, h, w, s);
+            if (real == 0) {
+                continue; // windows of padding only pass nothing
+            }
+            int rowCells = rowCells(s, h, top), o = at + r * ow;
+            Arrays.fill(shares, 0f);
+            for (int c = 0; c < ow; c++) {
+                shares[shift + c] = dy[o + c] / ((float) rowCells * counted[c]); // the forward's divisor
+            }
+            // Rows inner: the adds into one row, which wait on each other, come apart by the others.
             for (int j = kw - 1; j >= 0; j--) {
-                int at = start + rows[i] + j * dw;
-                int q = 0;
-                for (int bound = F.loopBound(count); q < bound; q += F.length()) {
-                    FloatVector.fromArray(F, dx, at + q).add(FloatVector.fromArray(F, shares, q)).intoArray(dx, at + q);
-                }
-                for (; q < count; q++) {
-                    dx[at + q] += shares[q];
+                for (int i = 0; i < real; i++) {
+                    addShifted(dx, in + rows[i], shares, extent - j * dw, w);
                 }
             }
+        }
+    }
+
+    /** dx[at + iw] += shares[from + iw] for iw in [0, w). */
+    private static void addShifted(float[] dx, int at, float[] shares, int from, int w) {
+        int iw = 0;
+        for (int bound = F.loopBound(w); iw < bound; iw += F.length()) {
+            FloatVector share = FloatVector.fromArray(F, shares, from + iw);
+            FloatVector.fromArray(F, dx, at + iw).add(share).intoArray(dx, at + iw);
+        }
+        for (; iw < w; iw++) {
+            dx[at + iw] += shares[from + iw];
         }
     }
 }

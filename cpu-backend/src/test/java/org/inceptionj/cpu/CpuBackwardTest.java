@@ -556,6 +556,18 @@ class CpuBackwardTest {
         float[] all = samePaths("max all equal", true, 0,
                 maxBackward(new float[] {1, 2, 3, 4}, ones, new int[] {1, 1, 4, 4}, Pool2dSpec.of(2, 2, 0)))[0];
         assertArrayEquals(new float[] {1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0}, all);
+        // The same on a plane wide enough for the vector kernel: 2 x (2·lanes + 2), dy = 1, 2, ...
+        int w = 2 * LANES + 2, outs = w / 2;
+        float[] wide = new float[2 * w], dy = new float[outs];
+        Arrays.fill(wide, 1f);
+        for (int c = 0; c < outs; c++) {
+            dy[c] = c + 1;
+        }
+        float[] firsts = samePaths("max all equal, wide", true, 0,
+                maxBackward(dy, wide, new int[] {1, 1, 2, w}, Pool2dSpec.of(2, 2, 0)))[0];
+        for (int i = 0; i < 2 * w; i++) {
+            assertEquals(i < w && i % 2 == 0 ? i / 2 + 1 : 0, firsts[i], "cell " + i);
+        }
         // Windows of −∞ only: still the first real cell, never a padded one. 2x2 input, 2x2 windows,
         // stride 1, pad 1: window (r, c) covers rows r−1..r and columns c−1..c; dy = 1..9. Cell (0,0)
         // is first in windows 0, 1, 3, 4; (0,1) in 2, 5; (1,0) in 6, 7; (1,1) in 8.
@@ -612,6 +624,28 @@ class CpuBackwardTest {
         float corner = 25 / 36f, edge = 10 / 9f, centre = 16 / 9f;
         assertArrayEquals(new float[] {corner, edge, corner, edge, centre, edge, corner, edge, corner}, excluded,
                 1e-6f);
+        // Divisors are (rows counted)·(columns counted), so with dy = 1 a cell gets a(ih)·b(iw), the
+        // sums of 1/count over the windows covering it along each axis. 3 rows: not counting padding,
+        // a = 1/2 + 1/3, 1/2 + 1/3 + 1/2, 1/2 + 1/3; counting it, 2/3, 1, 2/3. A row of 2·lanes + 1
+        // (wide enough for the vector kernel): b = 5/6, 1/2 + 2/3, 1, ..., 1, 1/2 + 2/3, 5/6 and
+        // 2/3, 1, ..., 1, 2/3.
+        int w = 2 * LANES + 1;
+        float[] wideOnes = new float[3 * w];
+        Arrays.fill(wideOnes, 1f);
+        for (boolean include : new boolean[] {true, false}) {
+            float[] d = samePaths("avg wide " + include, true, 0, avgBackward(wideOnes, new int[] {1, 1, 3, w},
+                    spec.withCountIncludePad(include)))[0];
+            double[] a = include ? new double[] {2 / 3.0, 1, 2 / 3.0} : new double[] {5 / 6.0, 4 / 3.0, 5 / 6.0};
+            double[] b = new double[w];
+            Arrays.fill(b, 1);
+            b[0] = b[w - 1] = include ? 2 / 3.0 : 5 / 6.0;
+            b[1] = b[w - 2] = include ? 1 : 7 / 6.0;
+            for (int ih = 0; ih < 3; ih++) {
+                for (int iw = 0; iw < w; iw++) {
+                    assertEquals(a[ih] * b[iw], d[ih * w + iw], 1e-6, "(" + ih + "," + iw + ") " + include);
+                }
+            }
+        }
         // Ceil mode, 5x5, 2x2 stride 2: windows do not overlap; the last row and column of windows
         // hang past the input and count only their real cells (even with countIncludePad).
         float[] dy = {1, 2, 3, 4, 5, 6, 7, 8, 9};
