@@ -1,0 +1,483 @@
+package org.inceptionj.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import org.inceptionj.api.Conv2dSpec;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The CPU conv2d gradients (data and weight), plain and vectorized, against double-precision
+ * references written here from the formulas in {@code Backend#conv2dBackwardData} and
+ * {@code Backend#conv2dBackwardWeight}; and those references against central finite differences
+ * of the forward convolution, so that a transposition mistaken in both the reference and the
+ * kernels cannot pass.
+ *
+ * <p>Tolerance: |got − ref| ≤ 1e-5·√T·Σ|terms| per output element, T the number of terms in its
+ * sum (Cout·kh·kw for dx, N·outH·outW for dw); see {@code Conv2dTest} for why. A wrong index or a
+ * lost term is off by the size of a term.
+ */
+class Conv2dBackwardTest {
+
+    /** One problem: input [n, cin, h, w], weight [cout, cin, kh, kw], the geometry, and a seed for the data. */
+    record Case(String name, int n, int cin, int h, int w, int cout, int kh, int kw, Conv2dSpec spec, long seed) {
+        int outH() {
+            return spec.outH(h, kh);
+        }
+
+        int outW() {
+            return spec.outW(w, kw);
+        }
+
+        Shape xShape() {
+            return Shape.of(n, cin, h, w);
+        }
+
+        Shape wShape() {
+            return Shape.of(cout, cin, kh, kw);
+        }
+
+        Shape yShape() {
+            return Shape.of(n, cout, outH(), outW());
+        }
+
+        float[] x() {
+            return uniform(seed, n * cin * h * w);
+        }
+
+        float[] weight() {
+            return uniform(seed + 1, cout * cin * kh * kw);
+        }
+
+        float[] dy() {
+            return uniform(seed + 2, n * cout * outH() * outW());
+        }
+
+        @Override
+        public String toString() {
+            return name + ": x[" + n + "," + cin + "," + h + "," + w + "] w[" + cout + "," + cin + "," + kh + ","
+                    + kw + "] " + spec;
+        }
+    }
+
+    static float[] uniform(long seed, int size) {
+        Random r = new Random(seed);
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = r.nextFloat() * 2 - 1;
+        }
+        return a;
+    }
+
+    // ---------------------------------------------------------------- references in double
+
+    /** A gradient in double: value[i] and magnitude[i] = Σ|terms|, and the term count of the largest sum. */
+    record Reference(double[] value, double[] magnitude, int terms) {
+    }
+
+    /**
+     * dx by the formula, written as a gather: for each input cell, every (co, i, j) whose window
+     * position (oh, ow) exists, i.e. ih + padTop − i·dH = oh·sH with 0 ≤ oh &lt; outH (same for w).
+     */
+    static Reference referenceData(Case c, double[] dy, double[] w) {
+        Conv2dSpec s = c.spec();
+        int oh = c.outH(), ow = c.outW();
+        double[] dx = new double[c.n() * c.cin() * c.h() * c.w()], mag = new double[dx.length];
+        for (int n = 0; n < c.n(); n++) {
+            for (int ci = 0; ci < c.cin(); ci++) {
+                for (int ih = 0; ih < c.h(); ih++) {
+                    for (int iw = 0; iw < c.w(); iw++) {
+                        double sum = 0, abs = 0;
+                        for (int co = 0; co < c.cout(); co++) {
+                            for (int i = 0; i < c.kh(); i++) {
+                                for (int j = 0; j < c.kw(); j++) {
+                                    int y = ih + s.padTop() - i * s.dilationH();
+                                    int z = iw + s.padLeft() - j * s.dilationW();
+                                    if (y < 0 || z < 0 || y % s.strideH() != 0 || z % s.strideW() != 0) {
+                                        continue;
+                                    }
+                                    y /= s.strideH();
+                                    z /= s.strideW();
+                                    if (y < oh && z < ow) {
+                                        double t = dy[((n * c.cout() + co) * oh + y) * ow + z]
+                                                * w[((co * c.cin() + ci) * c.kh() + i) * c.kw() + j];
+                                        sum += t;
+                                        abs += Math.abs(t);
+                                    }
+                                }
+                            }
+                        }
+                        int at = ((n * c.cin() + ci) * c.h() + ih) * c.w() + iw;
+                        dx[at] = sum;
+                        mag[at] = abs;
+                    }
+                }
+            }
+        }
+        return new Reference(dx, mag, c.cout() * c.kh() * c.kw());
+    }
+
+    /** dw by the formula: for each weight, the sum over every window position of every image. */
+    static Reference referenceWeight(Case c, double[] dy, double[] x) {
+        Conv2dSpec s = c.spec();
+        int oh = c.outH(), ow = c.outW();
+        double[] dw = new double[c.cout() * c.cin() * c.kh() * c.kw()], mag = new double[dw.length];
+        for (int co = 0; co < c.cout(); co++) {
+            for (int ci = 0; ci < c.cin(); ci++) {
+                for (int i = 0; i < c.kh(); i++) {
+                    for (int j = 0; j < c.kw(); j++) {
+                        double sum = 0, abs = 0;
+                        for (int n = 0; n < c.n(); n++) {
+                            for (int y = 0; y < oh; y++) {
+                                for (int z = 0; z < ow; z++) {
+                                    int ih = y * s.strideH() - s.padTop() + i * s.dilationH();
+                                    int iw = z * s.strideW() - s.padLeft() + j * s.dilationW();
+                                    if (ih >= 0 && ih < c.h() && iw >= 0 && iw < c.w()) {
+                                        double t = dy[((n * c.cout() + co) * oh + y) * ow + z]
+                                                * x[((n * c.cin() + ci) * c.h() + ih) * c.w() + iw];
+                                        sum += t;
+                                        abs += Math.abs(t);
+                                    }
+                                }
+                            }
+                        }
+                        int at = ((co * c.cin() + ci) * c.kh() + i) * c.kw() + j;
+                        dw[at] = sum;
+                        mag[at] = abs;
+                    }
+                }
+            }
+        }
+        return new Reference(dw, mag, c.n() * oh * ow);
+    }
+
+    /** The forward convolution in double (no bias), for finite differences. */
+    static double[] forward(Case c, double[] x, double[] w) {
+        Conv2dSpec s = c.spec();
+        int oh = c.outH(), ow = c.outW();
+        double[] out = new double[c.n() * c.cout() * oh * ow];
+        for (int n = 0; n < c.n(); n++) {
+            for (int co = 0; co < c.cout(); co++) {
+                for (int y = 0; y < oh; y++) {
+                    for (int z = 0; z < ow; z++) {
+                        double sum = 0;
+                        for (int ci = 0; ci < c.cin(); ci++) {
+                            for (int i = 0; i < c.kh(); i++) {
+                                for (int j = 0; j < c.kw(); j++) {
+                                    int ih = y * s.strideH() - s.padTop() + i * s.dilationH();
+                                    int iw = z * s.strideW() - s.padLeft() + j * s.dilationW();
+                                    if (ih >= 0 && ih < c.h() && iw >= 0 && iw < c.w()) {
+                                        sum += x[((n * c.cin() + ci) * c.h() + ih) * c.w() + iw]
+                                                * w[((co * c.cin() + ci) * c.kh() + i) * c.kw() + j];
+                                    }
+                                }
+                            }
+                        }
+                        out[((n * c.cout() + co) * oh + y) * ow + z] = sum;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
+    }
+
+    static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    // ---------------------------------------------------------------- running the backend
+
+    /** conv2dBackwardData through {@link Ops} on a fresh backend; every tensor is closed on return. */
+    static float[] runData(Case c, int threads, boolean vectorized, float[] dy, float[] w) {
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, vectorized));
+             TensorScope scope = TensorScope.open()) {
+            Tensor dx = Ops.conv2dBackwardData(Ops.fromArray(cpu, c.yShape(), dy), Ops.fromArray(cpu, c.wShape(), w),
+                    c.xShape(), c.spec());
+            assertEquals(c.xShape(), dx.shape(), c.toString());
+            return dx.toArray();
+        }
+    }
+
+    /** conv2dBackwardWeight through {@link Ops} on a fresh backend; every tensor is closed on return. */
+    static float[] runWeight(Case c, int threads, boolean vectorized, float[] dy, float[] x) {
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, vectorized));
+             TensorScope scope = TensorScope.open()) {
+            Tensor dw = Ops.conv2dBackwardWeight(Ops.fromArray(cpu, c.yShape(), dy), Ops.fromArray(cpu, c.xShape(), x),
+                    c.wShape(), c.spec());
+            assertEquals(c.wShape(), dw.shape(), c.toString());
+            return dw.toArray();
+        }
+    }
+
+    static void assertMatches(Case c, String what, float[] got, Reference ref) {
+        assertEquals(ref.value().length, got.length, what + " " + c + ": size");
+        double scale = 1e-5 * Math.sqrt(Math.max(1, ref.terms()));
+        for (int i = 0; i < got.length; i++) {
+            double err = Math.abs(got[i] - ref.value()[i]);
+            if (!(err <= scale * ref.magnitude()[i])) {
+                fail(what + " " + c + ": [" + i + "] = " + got[i] + ", reference " + ref.value()[i]
+                        + " (error " + err + " > " + scale * ref.magnitude()[i] + ")");
+            }
+        }
+    }
+
+    /** Plain on one thread, vectorized on two and three, both gradients against the references. */
+    static void check(Case c) {
+        float[] x = c.x(), w = c.weight(), dy = c.dy();
+        Reference data = referenceData(c, toDouble(dy), toDouble(w));
+        Reference weight = referenceWeight(c, toDouble(dy), toDouble(x));
+        assertMatches(c, "dx plain", runData(c, 1, false, dy, w), data);
+        assertMatches(c, "dx vectorized", runData(c, 2, true, dy, w), data);
+        assertMatches(c, "dx vectorized, 3 threads", runData(c, 3, true, dy, w), data);
+        assertMatches(c, "dw plain", runWeight(c, 1, false, dy, x), weight);
+        assertMatches(c, "dw vectorized", runWeight(c, 2, true, dy, x), weight);
+        assertMatches(c, "dw vectorized, 3 threads", runWeight(c, 3, true, dy, x), weight);
+    }
+
+    // ---------------------------------------------------------------- random geometry
+
+    @Provide
+    Arbitrary<Integer> channels() {
+        // Around the vector width (8 with AVX2, 16 with AVX-512) and the 4-row register tile.
+        return Arbitraries.of(1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17);
+    }
+
+    @Property(tries = 100)
+    void randomGeometryMatchesReference(@ForAll @IntRange(min = 1, max = 2) int n,
+                                        @ForAll("channels") int cin, @ForAll("channels") int cout,
+                                        @ForAll @IntRange(min = 1, max = 17) int h,
+                                        @ForAll @IntRange(min = 1, max = 17) int w,
+                                        @ForAll @IntRange(min = 1, max = 7) int kh,
+                                        @ForAll @IntRange(min = 1, max = 7) int kw,
+                                        @ForAll @IntRange(min = 1, max = 3) int strideH,
+                                        @ForAll @IntRange(min = 1, max = 3) int strideW,
+                                        @ForAll @IntRange(min = 1, max = 2) int dilationH,
+                                        @ForAll @IntRange(min = 1, max = 2) int dilationW,
+                                        @ForAll @IntRange(min = 0, max = 3) int padTop,
+                                        @ForAll @IntRange(min = 0, max = 3) int padLeft,
+                                        @ForAll @IntRange(min = 0, max = 3) int padBottom,
+                                        @ForAll @IntRange(min = 0, max = 3) int padRight,
+                                        @ForAll long seed) {
+        check(fit("random", n, cin, h, w, cout, kh, kw,
+                new int[]{strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW}, seed));
+    }
+
+    /**
+     * Brings a draw into the valid range rather than discarding it: padding at most the kernel
+     * extent − 1 (as Ops requires), input at least big enough for one output.
+     * geometry = {sH, sW, padTop, padLeft, padBottom, padRight, dH, dW}.
+     */
+    static Case fit(String name, int n, int cin, int h, int w, int cout, int kh, int kw, int[] geometry, long seed) {
+        int extentH = geometry[6] * (kh - 1) + 1, extentW = geometry[7] * (kw - 1) + 1;
+        int padTop = Math.min(geometry[2], extentH - 1), padBottom = Math.min(geometry[4], extentH - 1);
+        int padLeft = Math.min(geometry[3], extentW - 1), padRight = Math.min(geometry[5], extentW - 1);
+        h = Math.max(h, extentH - padTop - padBottom);
+        w = Math.max(w, extentW - padLeft - padRight);
+        Conv2dSpec spec = new Conv2dSpec(geometry[0], geometry[1], padTop, padLeft, padBottom, padRight,
+                geometry[6], geometry[7]);
+        return new Case(name, n, cin, h, w, cout, kh, kw, spec, seed);
+    }
+
+    // ---------------------------------------------------------------- the references against finite differences
+
+    /**
+     * With L(x, w) = Σ dy·conv(x, w), dL/dx = conv2dBackwardData(dy, w) and dL/dw =
+     * conv2dBackwardWeight(dy, x). L is linear in each argument, so the central difference
+     * (L(x + h·e) − L(x − h·e)) / 2h is exact up to double rounding: every element of both
+     * references, and of both float paths, is checked against it on tiny shapes.
+     */
+    @Property(tries = 40)
+    void gradientsMatchFiniteDifferencesOfTheForward(@ForAll @IntRange(min = 1, max = 2) int n,
+                                                     @ForAll @IntRange(min = 1, max = 3) int cin,
+                                                     @ForAll @IntRange(min = 1, max = 3) int cout,
+                                                     @ForAll @IntRange(min = 1, max = 7) int h,
+                                                     @ForAll @IntRange(min = 1, max = 7) int w,
+                                                     @ForAll @IntRange(min = 1, max = 3) int kh,
+                                                     @ForAll @IntRange(min = 1, max = 3) int kw,
+                                                     @ForAll @IntRange(min = 1, max = 3) int strideH,
+                                                     @ForAll @IntRange(min = 1, max = 3) int strideW,
+                                                     @ForAll @IntRange(min = 1, max = 2) int dilationH,
+                                                     @ForAll @IntRange(min = 1, max = 2) int dilationW,
+                                                     @ForAll @IntRange(min = 0, max = 2) int padTop,
+                                                     @ForAll @IntRange(min = 0, max = 2) int padLeft,
+                                                     @ForAll @IntRange(min = 0, max = 2) int padBottom,
+                                                     @ForAll @IntRange(min = 0, max = 2) int padRight,
+                                                     @ForAll long seed) {
+        Case c = fit("tiny", n, cin, h, w, cout, kh, kw,
+                new int[]{strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW}, seed);
+        float[] xf = c.x(), wf = c.weight(), dyf = c.dy();
+        double[] x = toDouble(xf), wt = toDouble(wf), dy = toDouble(dyf);
+        double step = 0.5;
+        double[] fdX = new double[x.length];
+        for (int e = 0; e < x.length; e++) {
+            double keep = x[e];
+            x[e] = keep + step;
+            double up = dot(dy, forward(c, x, wt));
+            x[e] = keep - step;
+            double down = dot(dy, forward(c, x, wt));
+            x[e] = keep;
+            fdX[e] = (up - down) / (2 * step);
+        }
+        double[] fdW = new double[wt.length];
+        for (int e = 0; e < wt.length; e++) {
+            double keep = wt[e];
+            wt[e] = keep + step;
+            double up = dot(dy, forward(c, x, wt));
+            wt[e] = keep - step;
+            double down = dot(dy, forward(c, x, wt));
+            wt[e] = keep;
+            fdW[e] = (up - down) / (2 * step);
+        }
+        Reference data = referenceData(c, dy, wt), weight = referenceWeight(c, dy, x);
+        for (int e = 0; e < x.length; e++) {
+            if (Math.abs(data.value()[e] - fdX[e]) > 1e-9 * (1 + data.magnitude()[e])) {
+                fail("reference dx " + c + ": [" + e + "] = " + data.value()[e] + ", finite difference " + fdX[e]);
+            }
+        }
+        for (int e = 0; e < wt.length; e++) {
+            if (Math.abs(weight.value()[e] - fdW[e]) > 1e-9 * (1 + weight.magnitude()[e])) {
+                fail("reference dw " + c + ": [" + e + "] = " + weight.value()[e] + ", finite difference " + fdW[e]);
+            }
+        }
+        // The kernels against the finite differences directly, with the references' magnitudes for scale.
+        Reference fdData = new Reference(fdX, data.magnitude(), data.terms());
+        Reference fdWeight = new Reference(fdW, weight.magnitude(), weight.terms());
+        assertMatches(c, "dx plain vs finite differences", runData(c, 1, false, dyf, wf), fdData);
+        assertMatches(c, "dx vectorized vs finite differences", runData(c, 2, true, dyf, wf), fdData);
+        assertMatches(c, "dw plain vs finite differences", runWeight(c, 1, false, dyf, xf), fdWeight);
+        assertMatches(c, "dw vectorized vs finite differences", runWeight(c, 2, true, dyf, xf), fdWeight);
+    }
+
+    // ---------------------------------------------------------------- the shapes Inception-v3 uses
+
+    static Stream<Arguments> inceptionShapes() {
+        return Stream.of(
+                // name, n, cin, h, w, cout, kh, kw, spec
+                new Case("1x1 (pointwise)", 2, 16, 17, 17, 9, 1, 1, Conv2dSpec.of(1, 0), 1),
+                new Case("1x1, channels not a multiple of the tile", 3, 7, 9, 8, 5, 1, 1, Conv2dSpec.of(1, 0), 2),
+                new Case("3x3 pad 1 at 35x35", 1, 9, 35, 35, 17, 3, 3, Conv2dSpec.of(1, 1), 3),
+                new Case("5x5 pad 2 at 35x35", 1, 7, 35, 35, 8, 5, 5, Conv2dSpec.of(1, 2), 4),
+                new Case("1x7 pad (0,3) at 17x17", 2, 17, 17, 17, 16, 1, 7, Conv2dSpec.of(1, 0, 3), 5),
+                new Case("7x1 pad (3,0) at 17x17", 2, 16, 17, 17, 15, 7, 1, Conv2dSpec.of(1, 3, 0), 6),
+                new Case("1x3 pad (0,1) at 8x8", 3, 8, 8, 8, 9, 1, 3, Conv2dSpec.of(1, 0, 1), 7),
+                new Case("3x1 pad (1,0) at 8x8", 3, 9, 8, 8, 8, 3, 1, Conv2dSpec.of(1, 1, 0), 8),
+                new Case("3x3 stride 2 35->17", 1, 8, 35, 35, 7, 3, 3, Conv2dSpec.of(2, 0), 9),
+                new Case("3x3 stride 2 17->8: last row and column untouched", 2, 15, 17, 17, 17, 3, 3,
+                        Conv2dSpec.of(2, 0), 10),
+                new Case("stem 3x3 stride 2, 3 channels, 149x149", 1, 3, 149, 149, 32, 3, 3, Conv2dSpec.of(2, 0), 11),
+                new Case("3x3 at 73x73 (Conv2d_4a)", 1, 5, 73, 73, 6, 3, 3, Conv2dSpec.of(1, 0), 12),
+                new Case("TF SAME: 3x3 stride 2, pad bottom/right only", 1, 4, 16, 16, 5, 3, 3,
+                        new Conv2dSpec(2, 2, 0, 0, 1, 1, 1, 1), 13),
+                new Case("dilated 3x3", 1, 5, 13, 11, 6, 3, 3, new Conv2dSpec(1, 1, 2, 1, 2, 1, 2, 2), 14),
+                // dx: Cout > KC (the sum over co in two k-blocks), several channel groups, 441
+                // positions > one col2im block. dw: the reduction 2·441 > KC with an image boundary
+                // inside a k-block, K = 360 or 369 > NR, Cout > MC, and 133 not a multiple of the
+                // 4-row tile.
+                new Case("every block crossed (Cout 260)", 2, 40, 21, 21, 260, 3, 3, Conv2dSpec.of(1, 1), 15),
+                new Case("every block crossed (Cout 133)", 2, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 16),
+                new Case("pointwise with K > KC", 1, 300, 9, 9, 5, 1, 1, Conv2dSpec.of(1, 0), 17),
+                new Case("pointwise with Cout > KC", 2, 6, 9, 9, 300, 1, 1, Conv2dSpec.of(1, 0), 18),
+                new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19)
+        ).map(Arguments::of);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("inceptionShapes")
+    void inceptionShapesMatchReference(Case c) {
+        check(c);
+    }
+
+    // ---------------------------------------------------------------- determinism and overwrite
+
+    /**
+     * Same bits from two runs and from any thread count, vectorized and plain: each output element
+     * is summed in one fixed order whichever thread computes it. Exact equality, not a tolerance.
+     */
+    @Test
+    void resultsAreBitIdenticalAcrossRunsAndThreadCounts() {
+        Case c = new Case("determinism", 3, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 21);
+        float[] x = c.x(), w = c.weight(), dy = c.dy();
+        float[] data1 = runData(c, 1, true, dy, w), weight1 = runWeight(c, 1, true, dy, x);
+        assertArrayEquals(data1, runData(c, 1, true, dy, w), "dx vectorized, two runs on 1 thread");
+        assertArrayEquals(weight1, runWeight(c, 1, true, dy, x), "dw vectorized, two runs on 1 thread");
+        for (int threads : new int[]{2, 3, 5}) {
+            assertArrayEquals(data1, runData(c, threads, true, dy, w), "dx vectorized, 1 vs " + threads + " threads");
+            assertArrayEquals(weight1, runWeight(c, threads, true, dy, x), "dw vectorized, 1 vs " + threads + " threads");
+        }
+        float[] plainData = runData(c, 1, false, dy, w), plainWeight = runWeight(c, 1, false, dy, x);
+        assertArrayEquals(plainData, runData(c, 3, false, dy, w), "dx plain, 1 vs 3 threads");
+        assertArrayEquals(plainWeight, runWeight(c, 3, false, dy, x), "dw plain, 1 vs 3 threads");
+    }
+
+    /**
+     * The primitives overwrite their outputs (Backend's convention): stale contents must not leak
+     * in, and input cells that no window reaches (here the last row and column: 17 − 3 is not a
+     * multiple of the stride 4) must come out exactly 0.
+     */
+    @Test
+    void outputsAreOverwrittenNotAccumulated() {
+        Case c = new Case("overwrite", 2, 9, 17, 17, 7, 3, 3, Conv2dSpec.of(4, 0), 31);
+        float[] x = c.x(), w = c.weight(), dy = c.dy();
+        Reference data = referenceData(c, toDouble(dy), toDouble(w));
+        Reference weight = referenceWeight(c, toDouble(dy), toDouble(x));
+        for (boolean vectorized : new boolean[]{false, true}) {
+            String path = vectorized ? "vectorized" : "plain";
+            try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, vectorized));
+                 TensorScope scope = TensorScope.open()) {
+                Tensor dyt = Ops.fromArray(cpu, c.yShape(), dy);
+                Tensor dx = Ops.fromArray(cpu, c.xShape(), stale(c.xShape().size()));
+                Tensor dw = Ops.fromArray(cpu, c.wShape(), stale(c.wShape().size()));
+                cpu.conv2dBackwardData(dx, dyt, Ops.fromArray(cpu, c.wShape(), w), c.spec());
+                cpu.conv2dBackwardWeight(dw, dyt, Ops.fromArray(cpu, c.xShape(), x), c.spec());
+                float[] got = dx.toArray();
+                assertMatches(c, "dx " + path, got, data);
+                assertMatches(c, "dw " + path, dw.toArray(), weight);
+                for (int n = 0; n < c.n(); n++) {
+                    for (int ci = 0; ci < c.cin(); ci++) {
+                        for (int t = 0; t < c.w(); t++) {
+                            int plane = (n * c.cin() + ci) * c.h() * c.w();
+                            assertEquals(0f, got[plane + (c.h() - 1) * c.w() + t], "dx " + path + ": last row");
+                            assertEquals(0f, got[plane + t * c.w() + c.w() - 1], "dx " + path + ": last column");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static float[] stale(int size) {
+        float[] a = new float[size];
+        Arrays.fill(a, 1e6f);
+        return a;
+    }
+}
