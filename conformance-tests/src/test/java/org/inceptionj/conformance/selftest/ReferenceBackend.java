@@ -14,15 +14,21 @@ import org.inceptionj.api.Shape;
 import org.inceptionj.api.Storage;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.UnaryOp;
+import org.inceptionj.conformance.reference.BatchNormBackwardReference;
 import org.inceptionj.conformance.reference.BatchNormReference;
+import org.inceptionj.conformance.reference.Conv2dBackwardReference;
 import org.inceptionj.conformance.reference.Conv2dReference;
+import org.inceptionj.conformance.reference.CrossEntropyReference;
 import org.inceptionj.conformance.reference.DTensor;
+import org.inceptionj.conformance.reference.ElementwiseBackwardReference;
 import org.inceptionj.conformance.reference.ElementwiseReference;
 import org.inceptionj.conformance.reference.LayoutReference;
 import org.inceptionj.conformance.reference.MatMulReference;
+import org.inceptionj.conformance.reference.PoolingBackwardReference;
 import org.inceptionj.conformance.reference.PoolingReference;
 import org.inceptionj.conformance.reference.RandomReference;
 import org.inceptionj.conformance.reference.ReduceReference;
+import org.inceptionj.conformance.reference.SoftmaxBackwardReference;
 import org.inceptionj.conformance.reference.SoftmaxReference;
 
 /**
@@ -59,7 +65,19 @@ final class ReferenceBackend implements Backend {
         /** scope-closed tensors are not subtracted from liveBytes. */
         LEAKS_BYTES,
         /** exp is computed in float with a crude approximation (relative error about 1e−4). */
-        EXP_INACCURATE
+        EXP_INACCURATE,
+        /** conv2dBackwardData ignores dilation. */
+        CONV_BACKWARD_DATA_IGNORES_DILATION,
+        /** batchNormBackward forgets that the batch statistics depend on x: dx = γ·invStd·dy. */
+        BN_BACKWARD_WITHOUT_STATISTICS,
+        /** maxPool2dBackward gives a tie to the last maximum instead of the first. */
+        MAXPOOL_BACKWARD_LAST_TIE,
+        /** avgPool2dBackward always divides by the full window. */
+        AVGPOOL_BACKWARD_ALWAYS_INCLUDES_PAD,
+        /** softmaxBackward adds into dx instead of overwriting it. */
+        SOFTMAX_BACKWARD_ACCUMULATES,
+        /** softmaxCrossEntropy's dlogits are not divided by the batch size. */
+        CROSS_ENTROPY_GRADIENT_NOT_AVERAGED
     }
 
     private final Set<Bug> bugs;
@@ -327,6 +345,104 @@ final class ReferenceBackend implements Backend {
         }
         out(out, r.out());
         out(mask, r.mask());
+    }
+
+    // ---------------------------------------------------------------- backward primitives: the references rounded once
+
+    @Override
+    public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dSpec spec) {
+        Conv2dSpec s = bugs.contains(Bug.CONV_BACKWARD_DATA_IGNORES_DILATION) ? new Conv2dSpec(spec.strideH(),
+                spec.strideW(), spec.padTop(), spec.padLeft(), spec.padBottom(), spec.padRight(), 1, 1) : spec;
+        out(dx, Conv2dBackwardReference.data(in(dy), in(w), dx.shape(), s));
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor dw, Tensor dy, Tensor x, Conv2dSpec spec) {
+        out(dw, Conv2dBackwardReference.weight(in(dy), in(x), dw.shape(), spec));
+    }
+
+    @Override
+    public void batchNormBackward(Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x, Tensor gamma,
+                                  Tensor saveMean, Tensor saveInvStd) {
+        BatchNormBackwardReference.Grads g = BatchNormBackwardReference.training(in(dy), in(x), in(gamma), in(saveMean),
+                in(saveInvStd));
+        if (bugs.contains(Bug.BN_BACKWARD_WITHOUT_STATISTICS)) {
+            DTensor d = in(dy), gm = in(gamma), inv = in(saveInvStd);
+            int c = x.shape().dim(1), inner = x.shape().sizeBetween(2, x.shape().rank());
+            for (int i = 0; i < d.size(); i++) {
+                d.data()[i] *= gm.data()[(i / inner) % c] * inv.data()[(i / inner) % c];
+            }
+            g = new BatchNormBackwardReference.Grads(d, g.dgamma(), g.dbeta());
+        }
+        out(dx, g.dx());
+        out(dgamma, g.dgamma());
+        out(dbeta, g.dbeta());
+    }
+
+    @Override
+    public void reluBackward(Tensor dx, Tensor dy, Tensor y) {
+        out(dx, ElementwiseBackwardReference.relu(in(dy), in(y)));
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
+        if (bugs.contains(Bug.MAXPOOL_BACKWARD_LAST_TIE)) {
+            // the last cell equal to the window's maximum wins
+            DTensor xd = in(x), d = in(dy), g = DTensor.zeros(x.shape());
+            DTensor y = PoolingReference.max(xd, spec);
+            int h = x.shape().dim(2), w = x.shape().dim(3);
+            for (int flat = 0; flat < d.size(); flat++) {
+                int[] o = DTensor.unravel(d.shape(), flat);
+                int at = -1;
+                for (int i = 0; i < spec.kernelH(); i++) {
+                    int ih = o[2] * spec.strideH() - spec.padTop() + i * spec.dilationH();
+                    for (int j = 0; j < spec.kernelW(); j++) {
+                        int iw = o[3] * spec.strideW() - spec.padLeft() + j * spec.dilationW();
+                        if (ih >= 0 && ih < h && iw >= 0 && iw < w && xd.get(o[0], o[1], ih, iw) == y.data()[flat]) {
+                            at = g.offset(o[0], o[1], ih, iw);
+                        }
+                    }
+                }
+                g.data()[at] += d.data()[flat];
+            }
+            out(dx, g);
+            return;
+        }
+        out(dx, PoolingBackwardReference.max(in(dy), in(x), spec));
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dSpec spec) {
+        Pool2dSpec s = bugs.contains(Bug.AVGPOOL_BACKWARD_ALWAYS_INCLUDES_PAD) ? spec.withCountIncludePad(true) : spec;
+        out(dx, PoolingBackwardReference.average(in(dy), dx.shape(), s));
+    }
+
+    @Override
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) {
+        DTensor r = SoftmaxBackwardReference.backward(in(dy), in(y), axis, log);
+        if (bugs.contains(Bug.SOFTMAX_BACKWARD_ACCUMULATES)) {
+            float[] o = data(dx);
+            for (int i = 0; i < o.length; i++) {
+                o[i] += (float) r.data()[i];
+            }
+            return;
+        }
+        out(dx, r);
+    }
+
+    @Override
+    public void softmaxCrossEntropy(Tensor loss, Tensor dlogits, Tensor logits, int[] labels, float epsilon,
+                                    Tensor prior) {
+        CrossEntropyReference.Result r = CrossEntropyReference.forward(in(logits), labels, epsilon,
+                prior == null ? null : in(prior));
+        out(loss, r.loss());
+        if (dlogits != null) {
+            DTensor d = r.dlogits();
+            if (bugs.contains(Bug.CROSS_ENTROPY_GRADIENT_NOT_AVERAGED)) {
+                d = ElementwiseReference.affine(d, logits.shape().dim(0), 0);
+            }
+            out(dlogits, d);
+        }
     }
 
     @Override
