@@ -20,7 +20,7 @@ import org.inceptionj.api.Tensor;
  * from the ONNX operator spec for the operator version that the model's opset selects.
  *
  * <p>What is not mapped throws {@link OnnxUnsupportedException} with the reason, which the runner
- * reports as a skip: operators outside the API (SoftmaxCrossEntropyLoss), MaxPool's argmax output,
+ * reports as a skip: MaxPool's argmax output,
  * element types other than float32 (int64 and bool are read only where ONNX uses them as
  * parameters: axes, Dropout's training_mode), attributes this adapter does not know (so that an
  * attribute is never silently ignored), and Dropout in training mode with a non-zero ratio, whose
@@ -80,9 +80,7 @@ public final class OnnxOpAdapter {
             case "ReduceMean" -> reduce(c, ReduceOp.MEAN, 18);
             case "ReduceSum" -> reduce(c, ReduceOp.SUM, 13);
             case "Clip" -> clip(c);
-            case "SoftmaxCrossEntropyLoss" -> throw new OnnxUnsupportedException(
-                    "SoftmaxCrossEntropyLoss is not an op of the InceptionJ API yet (label-smoothed cross-entropy"
-                            + " arrives with the backward issue)");
+            case "SoftmaxCrossEntropyLoss" -> softmaxCrossEntropyLoss(c);
             default -> throw new OnnxUnsupportedException("operator " + node.opType() + " is not mapped onto the InceptionJ API");
         };
         List<Output> out = new ArrayList<>();
@@ -437,6 +435,76 @@ public final class OnnxOpAdapter {
     }
 
     /** One node application: the node, its opset, its inputs and the conversions they need. */
+    // ================================================================ loss
+
+    /**
+     * SoftmaxCrossEntropyLoss: scores x [N, C, d1, ...], labels y [N, d1, ...] (int64), optional
+     * class weights w [C], {@code ignore_index}, {@code reduction} none | sum | mean, and the
+     * optional second output log_prob = logSoftmax(x) over axis 1. Per element,
+     * loss = −w[y]·log_prob[y] (0 where y = ignore_index); mean divides by Σ w[y] over the
+     * elements not ignored (ONNX's weighted mean).
+     * <p>The plain case (2-D, mean, no weights, no ignore_index) runs the fused
+     * {@link Ops#softmaxCrossEntropy} with ε = 0, the op training uses. Every other case is
+     * composed: a target tensor t[n,c,...] = w[c]·[c = y[n,...]] is built from the labels, and
+     * loss = −Σ_c t·log_prob along axis 1.
+     */
+    private static List<Output> softmaxCrossEntropyLoss(Call c) {
+        c.allow("ignore_index", "reduction");
+        Tensor x = c.tensor(0);
+        long[] labels = c.ints(1);
+        Tensor weights = c.optionalTensor(2);
+        String reduction = c.node.attrString("reduction", "mean");
+        boolean hasIgnore = c.node.has("ignore_index");
+        long ignore = c.node.attrInt("ignore_index", Long.MIN_VALUE);
+        Shape xs = x.shape();
+        if (xs.rank() < 2) {
+            throw c.malformed("scores " + xs + " must be [N, C, ...]");
+        }
+        int n = xs.dim(0), classes = xs.dim(1), d = xs.sizeBetween(2, xs.rank());
+        if (labels.length != n * d) {
+            throw c.malformed(labels.length + " labels for scores " + xs);
+        }
+        for (long y : labels) {
+            if ((y < 0 || y >= classes) && !(hasIgnore && y == ignore)) {
+                throw c.malformed("label " + y + " is outside [0, " + classes + ")");
+            }
+        }
+        if (!reduction.equals("none") && !reduction.equals("sum") && !reduction.equals("mean")) {
+            throw c.unsupported("reduction '" + reduction + "'");
+        }
+        boolean wantLogProb = c.node.hasOutput(1);
+        if (xs.rank() == 2 && weights == null && !hasIgnore && reduction.equals("mean") && !wantLogProb) {
+            int[] y = new int[n];
+            for (int i = 0; i < n; i++) {
+                y[i] = (int) labels[i];
+            }
+            return List.of(Output.of(Ops.softmaxCrossEntropy(x, y, 0f, null, false).loss()));
+        }
+        float[] w = weights == null ? null : weights.toArray();
+        float[] target = new float[xs.size()];
+        double weightSum = 0;
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < d; k++) {
+                long y = labels[i * d + k];
+                if (hasIgnore && y == ignore) {
+                    continue;
+                }
+                float wy = w == null ? 1f : w[(int) y];
+                target[(i * classes + (int) y) * d + k] = wy;
+                weightSum += wy;
+            }
+        }
+        Tensor logProb = Ops.logSoftmax(x, 1);
+        Tensor perElement = Ops.neg(Ops.reduce(ReduceOp.SUM, Ops.mul(Ops.fromArray(c.backend, xs, target), logProb),
+                false, 1));                                                         // [N, d1, ...]
+        Tensor loss = switch (reduction) {
+            case "none" -> perElement;
+            case "sum" -> Ops.reduce(ReduceOp.SUM, perElement, false);
+            default -> Ops.scale(Ops.reduce(ReduceOp.SUM, perElement, false), (float) (1.0 / weightSum));
+        };
+        return wantLogProb ? List.of(Output.of(loss), Output.of(logProb)) : List.of(Output.of(loss));
+    }
+
     private static final class Call {
         final Backend backend;
         final OnnxNode node;
