@@ -38,7 +38,7 @@ final class BasicConv2d {
         this.kh = kh;
         this.kw = kw;
         this.spec = Conv2dSpec.of(stride, padH, padW);
-        this.weight = p.truncatedNormal(name + ".conv.weight", Shape.of(out, in, kh, kw), initStd);
+        this.weight = p.normal(name + ".conv.weight", Shape.of(out, in, kh, kw), initStd);
         this.gamma = p.constant(name + ".bn.weight", Shape.of(out), 1f);
         this.beta = p.constant(name + ".bn.bias", Shape.of(out), 0f);
         this.runningMean = p.constant(name + ".bn.running_mean", Shape.of(out), 0f);

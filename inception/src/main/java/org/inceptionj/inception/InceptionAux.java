@@ -21,7 +21,7 @@ final class InceptionAux {
     InceptionAux(Parameters p, String name, int in, int numClasses) {
         conv0 = BasicConv2d.square(p, name + ".conv0", in, 128, 1, 1, 0);
         conv1 = new BasicConv2d(p, name + ".conv1", 128, 768, 5, 5, 1, 0, 0, 0.01f);
-        fcWeight = p.truncatedNormal(name + ".fc.weight", Shape.of(numClasses, 768), 0.001f);
+        fcWeight = p.normal(name + ".fc.weight", Shape.of(numClasses, 768), 0.001f);
         fcBias = p.constant(name + ".fc.bias", Shape.of(numClasses), 0f);
     }
 

@@ -119,7 +119,7 @@ public final class InceptionV3 implements AutoCloseable {
             Mixed_7a = new InceptionD(p, "Mixed_7a", 768);
             Mixed_7b = new InceptionE(p, "Mixed_7b", 1280, cip);
             Mixed_7c = new InceptionE(p, "Mixed_7c", 2048, cip);
-            fcWeight = p.truncatedNormal("fc.weight", Shape.of(config.numClasses(), 2048), 0.1f);
+            fcWeight = p.normal("fc.weight", Shape.of(config.numClasses(), 2048), 0.1f);
             fcBias = p.constant("fc.bias", Shape.of(config.numClasses()), 0f);
         } catch (RuntimeException e) {
             params.close();

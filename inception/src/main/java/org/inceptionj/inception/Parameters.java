@@ -31,12 +31,13 @@ public final class Parameters implements AutoCloseable {
     }
 
     /**
-     * A new parameter drawn from a normal distribution truncated at ±2σ, torchvision's
-     * {@code nn.init.trunc_normal_(w, mean=0.0, std=stddev, a=-2, b=2)} for Inception-v3's convolutions
-     * and classifiers. The per-tensor seed is derived from the model seed and the creation index.
+     * A new parameter drawn from N(0, stddev²): torchvision's Inception-v3 initialization
+     * {@code nn.init.trunc_normal_(w, mean=0.0, std=stddev, a=-2, b=2)}, whose bounds ±2 are
+     * absolute, i.e. at least 20σ out for the stddevs used here (0.1, 0.01, 0.001), so no draw is
+     * ever cut. The per-tensor seed is derived from the model seed and the creation index.
      */
-    Tensor truncatedNormal(String name, Shape shape, float stddev) {
-        return add(name, Ops.truncatedNormal(backend, shape, seed * 1_000_003L + byName.size(), 0f, stddev));
+    Tensor normal(String name, Shape shape, float stddev) {
+        return add(name, Ops.normal(backend, shape, seed * 1_000_003L + byName.size(), 0f, stddev));
     }
 
     /** A new parameter filled with {@code value}. */
