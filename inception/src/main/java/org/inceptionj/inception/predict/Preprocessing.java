@@ -1,0 +1,130 @@
+package org.inceptionj.inception.predict;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The preprocessing of each weight source, as named, explicit steps (no hidden switch):
+ * <ul>
+ *   <li>{@link #TORCHVISION}: resize the shorter side to ⌊size/0.875⌋ (342 for 299), center-crop
+ *       size×size, scale to [0, 1], normalize with the ImageNet mean (0.485, 0.456, 0.406) and
+ *       standard deviation (0.229, 0.224, 0.225) — torchvision's {@code Inception_V3_Weights}
+ *       transforms;</li>
+ *   <li>{@link #TF_INCEPTION}: central crop of 87.5% of each side, resize to size×size, scale to
+ *       [−1, 1] as x/127.5 − 1 — TF-slim's {@code inception_preprocessing} for evaluation.</li>
+ * </ul>
+ * Resizing is bilinear (Java2D), so pixels can differ slightly from PIL's or TF's resizers.
+ */
+public enum Preprocessing {
+    TORCHVISION(new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f}),
+    TF_INCEPTION(new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f});
+
+    /** The fraction of the image the central crop keeps in both recipes (0.875 = 299/342). */
+    public static final double CROP_FRACTION = 0.875;
+
+    private final float[] mean;
+    private final float[] std;
+
+    Preprocessing(float[] mean, float[] std) {
+        this.mean = mean;
+        this.std = std;
+    }
+
+    /** The single center view of {@code img} at {@code size}×{@code size}, as CHW floats. */
+    public float[] apply(BufferedImage img, int size) {
+        checkSize(size);
+        return toChw(centerView(Images.toRgb(img), size));
+    }
+
+    /** Step 1–2 of the recipe: the center size×size view. */
+    public BufferedImage centerView(BufferedImage img, int size) {
+        return switch (this) {
+            case TORCHVISION -> centerCrop(resizeShorterSide(img, (int) Math.floor(size / CROP_FRACTION)), size, size);
+            case TF_INCEPTION -> Images.resize(centerCrop(img,
+                    Math.max(1, (int) Math.round(img.getWidth() * CROP_FRACTION)),
+                    Math.max(1, (int) Math.round(img.getHeight() * CROP_FRACTION))), size, size);
+        };
+    }
+
+    /**
+     * The 10 views of multi-crop evaluation (torchvision {@code TenCrop}; the paper's Table 4
+     * reports 10-crop results): the image resized so its shorter side is ⌊size/0.875⌋, then the
+     * four corner crops and the center crop of size×size, and the same five of the mirrored image.
+     */
+    public List<float[]> tenCrop(BufferedImage img, int size) {
+        checkSize(size);
+        BufferedImage r = resizeShorterSide(Images.toRgb(img), (int) Math.floor(size / CROP_FRACTION));
+        List<float[]> views = new ArrayList<>(10);
+        for (BufferedImage im : new BufferedImage[] {r, flipHorizontal(r)}) {
+            int w = im.getWidth(), h = im.getHeight();
+            views.add(toChw(crop(im, 0, 0, size, size)));
+            views.add(toChw(crop(im, w - size, 0, size, size)));
+            views.add(toChw(crop(im, 0, h - size, size, size)));
+            views.add(toChw(crop(im, w - size, h - size, size, size)));
+            views.add(toChw(centerCrop(im, size, size)));
+        }
+        return views;
+    }
+
+    /** Step 3: pixels to CHW floats, (v/255 − mean)/std per channel. */
+    public float[] toChw(BufferedImage img) {
+        int w = img.getWidth(), h = img.getHeight();
+        float[] out = new float[3 * h * w];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int rgb = img.getRGB(x, y);
+                int[] c = {(rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF};
+                for (int k = 0; k < 3; k++) {
+                    out[(k * h + y) * w + x] = (c[k] / 255f - mean[k]) / std[k];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Resizes so that the shorter side becomes {@code shorter}, keeping the aspect ratio. */
+    public static BufferedImage resizeShorterSide(BufferedImage img, int shorter) {
+        int w = img.getWidth(), h = img.getHeight();
+        if (w <= h) {
+            return Images.resize(img, shorter, Math.max(shorter, (int) ((long) h * shorter / w)));
+        }
+        return Images.resize(img, Math.max(shorter, (int) ((long) w * shorter / h)), shorter);
+    }
+
+    /** The centered cw×ch window (the image is first resized up if it is smaller). */
+    public static BufferedImage centerCrop(BufferedImage img, int cw, int ch) {
+        BufferedImage im = img;
+        if (im.getWidth() < cw || im.getHeight() < ch) {
+            im = Images.resize(im, Math.max(cw, im.getWidth()), Math.max(ch, im.getHeight()));
+        }
+        return crop(im, (im.getWidth() - cw) / 2, (im.getHeight() - ch) / 2, cw, ch);
+    }
+
+    static BufferedImage crop(BufferedImage img, int x, int y, int w, int h) {
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int j = 0; j < h; j++) {
+            for (int i = 0; i < w; i++) {
+                out.setRGB(i, j, img.getRGB(x + i, y + j));
+            }
+        }
+        return out;
+    }
+
+    static BufferedImage flipHorizontal(BufferedImage img) {
+        int w = img.getWidth(), h = img.getHeight();
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int j = 0; j < h; j++) {
+            for (int i = 0; i < w; i++) {
+                out.setRGB(w - 1 - i, j, img.getRGB(i, j));
+            }
+        }
+        return out;
+    }
+
+    private static void checkSize(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("preprocessing: crop size must be >= 1, got " + size);
+        }
+    }
+}

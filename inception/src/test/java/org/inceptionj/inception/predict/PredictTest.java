@@ -1,0 +1,159 @@
+package org.inceptionj.inception.predict;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import javax.imageio.ImageIO;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.Backends;
+import org.inceptionj.inception.InceptionV3;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PredictTest {
+    @TempDir
+    Path tmp;
+
+    private Path write(String name, BufferedImage img, String format) throws Exception {
+        Path p = tmp.resolve(name);
+        assertTrue(ImageIO.write(img, format, p.toFile()), "writer for " + format);
+        return p;
+    }
+
+    @Test
+    void readsRgbGrayAlphaAnd16BitAsEightBitRgb() throws Exception {
+        BufferedImage rgb = new BufferedImage(4, 3, BufferedImage.TYPE_INT_RGB);
+        rgb.setRGB(1, 2, 0x102030);
+        assertEquals(0x102030, Images.readRgb(write("a.png", rgb, "png")).getRGB(1, 2) & 0xFFFFFF);
+
+        BufferedImage gray = new BufferedImage(2, 2, BufferedImage.TYPE_BYTE_GRAY);
+        gray.getRaster().setSample(0, 0, 0, 200);
+        BufferedImage g = Images.readRgb(write("g.png", gray, "png"));
+        assertEquals(BufferedImage.TYPE_INT_RGB, g.getType());
+        int v = g.getRGB(0, 0);
+        assertEquals((v >> 16) & 0xFF, v & 0xFF, "gray replicated");
+
+        BufferedImage g16 = new BufferedImage(2, 2, BufferedImage.TYPE_USHORT_GRAY);
+        g16.getRaster().setSample(1, 1, 0, 65535);
+        assertEquals(0xFFFFFF, Images.readRgb(write("g16.png", g16, "png")).getRGB(1, 1) & 0xFFFFFF);
+
+        BufferedImage argb = new BufferedImage(2, 2, BufferedImage.TYPE_INT_ARGB);
+        argb.setRGB(0, 0, 0xFF405060);
+        assertEquals(0x405060, Images.readRgb(write("a.png", argb, "png")).getRGB(0, 0) & 0xFFFFFF);
+
+        BufferedImage tiny = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        assertEquals(1, Images.readRgb(write("t.jpg", tiny, "jpg")).getWidth());
+    }
+
+    @Test
+    void rejectsCorruptTruncatedAndForeignFilesNamingThem() throws Exception {
+        Path text = Files.writeString(tmp.resolve("notes.png"), "not an image");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Images.readRgb(text));
+        assertTrue(e.getMessage().contains("notes.png"), e.getMessage());
+
+        BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+        for (int i = 0; i < 64; i++) {
+            img.setRGB(i, i, 0xFF00FF);
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", bytes);
+        byte[] all = bytes.toByteArray();
+        Path cut = Files.write(tmp.resolve("cut.png"), Arrays.copyOf(all, all.length / 2));
+        e = assertThrows(IllegalArgumentException.class, () -> Images.readRgb(cut));
+        assertTrue(e.getMessage().contains("cut.png"), e.getMessage());
+
+        Path missing = tmp.resolve("nope.jpg");
+        e = assertThrows(IllegalArgumentException.class, () -> Images.readRgb(missing));
+        assertTrue(e.getMessage().contains("nope.jpg") && e.getMessage().contains("no such file"), e.getMessage());
+    }
+
+    @Test
+    void normalizationFollowsEachRecipe() {
+        BufferedImage white = new BufferedImage(10, 20, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 20; y++) {
+            for (int x = 0; x < 10; x++) {
+                white.setRGB(x, y, 0xFFFFFF);
+            }
+        }
+        float[] tf = Preprocessing.TF_INCEPTION.apply(white, 8);
+        assertEquals(3 * 8 * 8, tf.length);
+        assertEquals(1f, tf[0], 1e-6f);                                  // 255/127.5 − 1
+        float[] tv = Preprocessing.TORCHVISION.apply(white, 8);
+        assertEquals((1f - 0.485f) / 0.229f, tv[0], 1e-5f);              // red channel
+        assertEquals((1f - 0.406f) / 0.225f, tv[2 * 64], 1e-5f);         // blue channel
+    }
+
+    @Test
+    void tenCropIsFourCornersAndTheCenterOfTheImageAndOfItsMirror() {
+        // A horizontal ramp: after mirroring, the left-top crop of the mirror is the right-top crop reversed.
+        BufferedImage ramp = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 16; y++) {
+            for (int x = 0; x < 16; x++) {
+                ramp.setRGB(x, y, (x * 16) << 16);
+            }
+        }
+        int size = 8;  // shorter side resized to floor(8/0.875) = 9
+        List<float[]> views = Preprocessing.TF_INCEPTION.tenCrop(ramp, size);
+        assertEquals(10, views.size());
+        float[] topRight = views.get(1), mirroredTopLeft = views.get(5);
+        for (int x = 0; x < size; x++) {
+            assertEquals(topRight[size - 1 - x], mirroredTopLeft[x], 1e-6f, "column " + x);
+        }
+        assertTrue(views.get(0)[0] < views.get(1)[size - 1], "left crop darker than right crop");
+    }
+
+    @Test
+    void topKAverageAndClassNames() {
+        float[] p = new float[1000];
+        p[3] = 0.5f;
+        p[7] = 0.3f;
+        p[1] = 0.3f;
+        List<Predictor.Prediction> top = Predictor.topK(p, 3);
+        assertEquals(List.of(3, 1, 7), top.stream().map(Predictor.Prediction::index).toList());
+        assertEquals("tench, Tinca tinca", ImageNetClasses.name(0));
+        assertEquals(ImageNetClasses.name(3), top.get(0).label());
+        assertEquals(1000, ImageNetClasses.count());
+        assertEquals("background", Predictor.topK(new float[1001], 1).get(0).label());
+        assertArrayEquals(new float[] {0.25f, 0.75f}, Predictor.average(List.of(new float[] {0f, 1f},
+                new float[] {0.5f, 0.5f})), 1e-7f);
+        assertThrows(IllegalArgumentException.class, () -> Predictor.topK(p, 0));
+        assertThrows(IllegalArgumentException.class, () -> ImageNetClasses.name(1000));
+    }
+
+    @Test
+    void multiCropAndEnsembleAverageSoftmaxOutputs() {
+        try (Backend backend = Backends.load("cpu");
+             InceptionV3 a = new InceptionV3(backend, new InceptionV3.Config(10, false, true, 0.5f), 1);
+             InceptionV3 b = new InceptionV3(backend, new InceptionV3.Config(10, false, true, 0.5f), 2)) {
+            BufferedImage img = new BufferedImage(90, 80, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 80; y++) {
+                for (int x = 0; x < 90; x++) {
+                    img.setRGB(x, y, (x * 2) << 16 | (y * 3) << 8 | 77);
+                }
+            }
+            List<float[]> views = Preprocessing.TORCHVISION.tenCrop(img, 75);
+            List<float[]> each = Predictor.probabilities(a, views, 75, 4);
+            assertEquals(10, each.size());
+            float[] mc = Predictor.multiCrop(a, views, 75, 3);
+            float[] expected = Predictor.average(each);
+            assertArrayEquals(expected, mc, 1e-6f, "batching does not change the average");
+            double sum = 0;
+            for (float v : mc) {
+                sum += v;
+            }
+            assertEquals(1.0, sum, 1e-5);
+            float[] ens = Predictor.ensemble(List.of(a, b), views, 75, 5);
+            assertArrayEquals(Predictor.average(List.of(mc, Predictor.multiCrop(b, views, 75, 5))), ens, 1e-6f);
+        }
+    }
+}
