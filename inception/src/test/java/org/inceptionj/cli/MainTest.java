@@ -68,4 +68,26 @@ class MainTest {
         assertTrue(r.out().contains("cpu: ready"), r.out());
         assertTrue(r.out().contains("cuda: unavailable"), r.out());
     }
+
+    @Test
+    void predictPrintsTopKForEachImageAndRejectsBadFilesFirst(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(100, 80,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.nio.file.Path png = tmp.resolve("cat.png");
+        javax.imageio.ImageIO.write(img, "png", png.toFile());
+        Result r = run("predict", "--size", "75", "--top", "3", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("cat.png"), r.out());
+        assertEquals(3, r.out().lines().filter(l -> l.matches("\\s+\\d+\\.\\d+%.*")).count(), r.out());
+        assertTrue(r.err().contains("random weights"), r.err());
+
+        java.nio.file.Path bad = java.nio.file.Files.writeString(tmp.resolve("bad.jpg"), "garbage");
+        r = run("predict", "--size", "75", png.toString(), bad.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("bad.jpg"), r.err());
+        r = run("predict", "--preprocess", "caffe", png.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("caffe"), r.err());
+    }
 }
