@@ -197,7 +197,9 @@ final class Json {
             digits(start);
         }
         String text = s.substring(start, i);
-        return integer ? new BigInteger(text) : (Object) Double.parseDouble(text);
+        // Integers beyond any offset or dimension stay out of BigInteger, whose parsing is
+        // quadratic in the digit count: a 100 MB number must not stall the reader.
+        return integer && text.length() <= 40 ? new BigInteger(text) : (Object) Double.parseDouble(text);
     }
 
     private void digits(int start) {

@@ -324,9 +324,15 @@ public final class SafeTensors {
 
     private static long nonNegative(Path file, String name, String field, Object v) {
         if (!(v instanceof BigInteger b) || b.signum() < 0 || b.bitLength() > 63) {
-            throw bad(file, name, "'" + field + "' holds " + v + ", not a non-negative 64-bit integer");
+            throw bad(file, name, "'" + field + "' holds " + abbreviate(v) + ", not a non-negative 64-bit integer");
         }
         return b.longValue();
+    }
+
+    /** A header value for a message, cut short: a hostile header may hold megabytes in one value. */
+    private static String abbreviate(Object v) {
+        String s = String.valueOf(v);
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
     }
 
     private static long multiply(Path file, String name, long a, long b) {
@@ -407,8 +413,11 @@ public final class SafeTensors {
         Path target = file.toAbsolutePath();
         Path tmp = null;
         try {
-            tmp = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            // A fresh name beside the target (same file system, so the move can be atomic); CREATE_NEW
+            // never clobbers, and unlike createTempFile the file gets the usual permissions.
+            tmp = target.resolveSibling(target.getFileName() + "." + ProcessHandle.current().pid() + "."
+                    + System.nanoTime() + ".tmp");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
                 writeFully(ch, header);
                 for (Tensor t : tensors.values()) {
                     writeData(ch, t);

@@ -202,6 +202,8 @@ class SafeTensorsTest {
                         "not a non-negative", "w"),
                 Arguments.of("fractional dimension", twelve.build("{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,12]}}"),
                         "not a non-negative", "w"),
+                Arguments.of("huge number", twelve.build("{\"w\":{\"dtype\":\"F32\",\"shape\":[" + "9".repeat(200_000)
+                        + "],\"data_offsets\":[0,12]}}"), "not a non-negative", "w"),
                 Arguments.of("element count overflow", twelve.build(
                         "{\"w\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,12]}}"),
                         "overflows", "w"),
