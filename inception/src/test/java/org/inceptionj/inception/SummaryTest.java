@@ -219,6 +219,18 @@ class SummaryTest {
                 }
             }
             assertEquals(byLayer, fromSummary);
+            // Kernel orientation (1x7 vs 7x1 cost the same, so the counts alone cannot tell): op vs weight shape.
+            Map<String, Tensor> all = m.parameters().asMap();
+            int convRows = 0;
+            for (Summary.Row r : Summary.of(m.config(), 299, 299, TRAIN).rows()) {
+                if (r.op().startsWith("conv ")) {
+                    int[] w = all.get(r.name() + ".conv.weight").shape().dims();
+                    assertTrue(r.op().startsWith("conv " + w[2] + "x" + w[3] + " "), r.name() + ": " + r.op());
+                    assertEquals(w[0], r.output().dim(0), r.name() + " Cout");
+                    convRows++;
+                }
+            }
+            assertEquals(96, convRows, "94 main + 2 aux convolutions (spec §1)");
             assertEquals(m.parameters().trainableCount(), Summary.of(m.config(), 299, 299, EVAL).parameters());
         }
     }
