@@ -1,0 +1,122 @@
+package org.inceptionj.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.inceptionj.api.Shape;
+import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.Summary;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The cost table: every layer's output shape, trainable parameters and multiply-adds for one input
+ * size, computed from the architecture (no backend, no weights).
+ */
+@Command(name = "summary", mixinStandardHelpOptions = true,
+        description = "Print Inception-v3's layers with output shape, parameters and multiply-adds (no weights needed).")
+final class SummaryCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-s", "--size"}, defaultValue = "299",
+            description = "Input height and width (default: ${DEFAULT-VALUE}; at least " + InceptionV3.MIN_EVAL_INPUT
+                    + ", " + InceptionV3.MIN_AUX_INPUT + " with --train and the aux head).")
+    int size;
+
+    @Option(names = "--train", description = "Training mode: the auxiliary head runs and its multiply-adds count.")
+    boolean train;
+
+    @Option(names = "--no-aux", description = "Build the model without the auxiliary head (AuxLogits).")
+    boolean noAux;
+
+    @Option(names = "--classes", defaultValue = "1000", description = "Number of classes K (default: ${DEFAULT-VALUE}).")
+    int classes;
+
+    @Override
+    public Integer call() {
+        if (size < InceptionV3.MIN_EVAL_INPUT) {
+            throw new IllegalArgumentException("--size " + size + " is too small: Inception-v3 needs at least "
+                    + InceptionV3.MIN_EVAL_INPUT + "x" + InceptionV3.MIN_EVAL_INPUT);
+        }
+        if (train && !noAux && size < InceptionV3.MIN_AUX_INPUT) {
+            throw new IllegalArgumentException("--size " + size + " is too small for --train with the aux head, which needs at least "
+                    + InceptionV3.MIN_AUX_INPUT + "x" + InceptionV3.MIN_AUX_INPUT + "; add --no-aux for smaller inputs");
+        }
+        if (classes < 1) {
+            throw new IllegalArgumentException("--classes must be >= 1, got " + classes);
+        }
+        InceptionV3.Config tv = InceptionV3.Config.torchvision();
+        InceptionV3.Config config = new InceptionV3.Config(classes, !noAux, tv.countIncludePad(), tv.dropout());
+        InceptionV3.Mode mode = train ? InceptionV3.Mode.TRAIN : InceptionV3.Mode.EVAL;
+        Summary s = Summary.of(config, size, size, mode);
+        print(spec.commandLine().getOut(), s);
+        return 0;
+    }
+
+    /** The table with aligned columns: name and op left-aligned, numbers right-aligned with thousands separators. */
+    static void print(PrintWriter out, Summary s) {
+        List<String[]> lines = new ArrayList<>();
+        lines.add(new String[] {"layer", "op", "output", "parameters", "multiply-adds", "share"});
+        double total = s.macs();
+        for (Summary.Row r : s.rows()) {
+            String name = (r.depth() > 0 ? "  " : "") + r.name();
+            String share = r.depth() == 0 && r.macs() > 0 ? String.format(Locale.ROOT, "%.2f%%", 100 * r.macs() / total) : "";
+            lines.add(new String[] {name, r.op(), shape(r.output()), grouped(r.parameters()), grouped(r.macs()), share});
+        }
+        lines.add(new String[] {"total", "", "", grouped(s.parameters()), grouped(s.macs()), "100.00%"});
+        int[] width = new int[6];
+        for (String[] l : lines) {
+            for (int i = 0; i < l.length; i++) {
+                width[i] = Math.max(width[i], l[i].length());
+            }
+        }
+        out.printf(Locale.ROOT, "Inception-v3 (torchvision layout), input 3x%dx%d, %s%s, %,d classes%n%n", s.height(), s.width(),
+                s.mode() == InceptionV3.Mode.TRAIN ? "training" : "evaluation",
+                s.config().auxLogits() ? ", with the aux head" : ", without the aux head", s.config().numClasses());
+        for (int k = 0; k < lines.size(); k++) {
+            String[] l = lines.get(k);
+            if (k == lines.size() - 1 || k == 1) {
+                out.println(rule(width));
+            }
+            out.println(String.format(Locale.ROOT, "%-" + width[0] + "s  %-" + width[1] + "s  %" + width[2] + "s  %"
+                    + width[3] + "s  %" + width[4] + "s  %" + width[5] + "s", (Object[]) l).stripTrailing());
+        }
+        out.printf(Locale.ROOT, "%nparameters     %,d trainable (conv weights, BN gamma and beta, fc weights and biases)%n",
+                s.parameters());
+        out.printf(Locale.ROOT, "multiply-adds  %,d per image (%.3f G; convolutions and fully connected layers only)%n",
+                s.macs(), s.macs() / 1e9);
+        if (s.config().auxLogits() && s.mode() == InceptionV3.Mode.EVAL) {
+            out.println("(the aux head's parameters exist but it runs only in training: see --train)");
+        }
+        out.flush();
+    }
+
+    private static String rule(int[] width) {
+        int n = 2 * (width.length - 1);
+        for (int w : width) {
+            n += w;
+        }
+        return "-".repeat(n);
+    }
+
+    private static String shape(Shape s) {
+        if (s == null) {
+            return "-";
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.rank(); i++) {
+            b.append(i == 0 ? "" : "x").append(s.dim(i));
+        }
+        return b.toString();
+    }
+
+    private static String grouped(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
+    }
+}

@@ -1,0 +1,108 @@
+package org.inceptionj.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+/** {@code inceptionj summary}: the spec's figures (shared/spec/inception-v3.md §7, §8) as printed. */
+class SummaryCommandTest {
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** The line of the table that starts with {@code name} (after indentation). */
+    private static String line(String out, String name) {
+        for (String l : out.split("\n")) {
+            if (l.strip().startsWith(name + " ")) {
+                return l;
+            }
+        }
+        throw new AssertionError(name + " missing in:\n" + out);
+    }
+
+    @Test
+    void defaultIsEvaluationAt299WithTheSpecTotals() {
+        Result r = run("summary");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("27,161,264"), r.out());
+        assertTrue(r.out().contains("5,713,216,096"), r.out());
+        String b = line(r.out(), "Mixed_5b");
+        assertTrue(b.contains("256x35x35") && b.contains("255,904") && b.contains("312,345,600"), b);
+        String conv = line(r.out(), "Mixed_5b.branch5x5_2");
+        assertTrue(conv.startsWith("  ") && conv.contains("conv 5x5 /1 pad (2,2)") && conv.contains("94,080,000"), conv);
+        assertTrue(line(r.out(), "Conv2d_4a_3x3").contains("12.20%"), "§7.1 share of Conv2d_4a_3x3");
+        // Numbers are right-aligned: every row's line has the same length up to the end of the MACs column.
+        String total = line(r.out(), "total");
+        int end = total.indexOf("5,713,216,096") + "5,713,216,096".length();
+        assertEquals(end, b.indexOf("312,345,600") + "312,345,600".length(), "MACs column aligned");
+        assertEquals(total.indexOf("27,161,264") + 10, b.indexOf("255,904") + 7, "parameters column aligned");
+    }
+
+    @Test
+    void trainAddsTheAuxHeadAndNoAuxDropsIt() {
+        Result r = run("summary", "--train");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("5,718,899,296"), "5,713,216,096 + 5,683,200:\n" + r.out());
+        assertTrue(line(r.out(), "AuxLogits.conv1").contains("768x1x1"), r.out());
+        r = run("summary", "--no-aux");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(line(r.out(), "total").contains("23,834,568"), r.out());
+        assertFalse(r.out().contains("AuxLogits"), r.out());
+        r = run("summary", "--train", "--no-aux", "--size", "75");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(line(r.out(), "Mixed_7c").contains("2048x1x1"), r.out());
+        assertTrue(line(r.out(), "dropout").contains("2048x1x1"), r.out());
+    }
+
+    @Test
+    void otherSizes() {
+        Result r = run("summary", "--size", "342");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(line(r.out(), "Mixed_7c").contains("2048x9x9"), r.out());
+        assertTrue(r.out().contains("input 3x342x342"), r.out());
+    }
+
+    @Test
+    void badOptionsAreOneLineErrorsNamingTheValue() {
+        Result r = run("summary", "--size", "74");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--size 74") && r.err().contains("75"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        r = run("summary", "--train", "--size", "298");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--size 298") && r.err().contains("299") && r.err().contains("--no-aux"), r.err());
+        r = run("summary", "--classes", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--classes must be >= 1, got 0"), r.err());
+        r = run("summary", "--size", "big");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("big"), r.err());
+    }
+
+    @Test
+    void helpListsSummary() {
+        Result r = run("--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("summary"), r.out());
+    }
+}
