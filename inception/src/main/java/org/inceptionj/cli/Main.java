@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         description = {"Inception-v3 (Szegedy et al., 2015) on the JVM.",
                 "Backend: -Dinceptionj.backend=NAME or INCEPTIONJ_BACKEND=NAME (default cpu); "
                         + "CPU threads: -Dinceptionj.cpu.threads=N; plain loops: -Dinceptionj.cpu.vector=false."},
-        subcommands = {DemoCommand.class, SummaryCommand.class, PredictCommand.class, BackendsCommand.class,
+        subcommands = {DemoCommand.class, SummaryCommand.class, PredictCommand.class, ForwardCommand.class, BackendsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
@@ -32,6 +32,11 @@ public final class Main implements Callable<Integer> {
                     if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
                             || ex instanceof org.inceptionj.api.BackendUnavailableException) {
                         cmd.getErr().println("inceptionj " + cmd.getCommandName() + ": " + ex.getMessage());
+                        return 2;
+                    }
+                    if (ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
+                        Throwable io = ex instanceof java.io.UncheckedIOException u ? u.getCause() : ex;
+                        cmd.getErr().println("inceptionj " + cmd.getCommandName() + ": I/O error: " + io);
                         return 2;
                     }
                     throw ex;

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.predict.Images;
 import org.inceptionj.inception.predict.Predictor;
 import org.inceptionj.inception.predict.Preprocessing;
@@ -30,7 +31,7 @@ final class PredictCommand implements Callable<Integer> {
     List<Path> images;
 
     @Option(names = "--weights", paramLabel = "FILE",
-            description = "Weights (safetensors, torchvision names). Without it the weights are random and the classes meaningless.")
+            description = "Weights (safetensors with torchvision state-dict names, loaded strictly). Without it the weights are random.")
     Path weights;
 
     @Option(names = "--preprocess", defaultValue = "torchvision",
@@ -66,10 +67,6 @@ final class PredictCommand implements Callable<Integer> {
         if (top < 1 || batch < 1) {
             throw new IllegalArgumentException((top < 1 ? "--top " + top : "--batch " + batch) + " must be >= 1");
         }
-        if (weights != null) {
-            throw new IllegalArgumentException("--weights " + weights + ": loading weights is not available in this"
-                    + " version yet");
-        }
         // Decode every image first, so a bad file is reported before any inference runs.
         List<BufferedImage> decoded = new ArrayList<>();
         for (Path p : images) {
@@ -77,9 +74,15 @@ final class PredictCommand implements Callable<Integer> {
         }
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        err.println("warning: no --weights given: random weights (seed " + seed + "), the classes are meaningless");
         try (Backend backend = Backends.load();
              InceptionV3 model = new InceptionV3(backend, InceptionV3.Config.torchvision(), seed)) {
+            if (weights == null) {
+                err.println("warning: no --weights given: random weights (seed " + seed + "), the classes are meaningless");
+            } else {
+                WeightsLoader.Report report = WeightsLoader.load(model, weights, true);
+                err.println("loaded " + report.loaded().size() + " tensors from " + weights
+                        + (report.ignored().isEmpty() ? "" : " (ignored " + report.ignored().size() + ")"));
+            }
             List<float[]> probabilities;
             if (tenCrop) {
                 probabilities = new ArrayList<>();

@@ -1,0 +1,102 @@
+package org.inceptionj.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.Backends;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.Presets;
+import org.inceptionj.inception.io.SafeTensors;
+import org.inceptionj.inception.io.WeightsLoader;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Tensor in, tensors out, for porting checks: runs the model in evaluation mode on the tensor named
+ * {@code input} of a safetensors file and writes {@code logits} and, with --capture, the output of
+ * every top-level module under its torchvision attribute name, so two implementations can be
+ * compared layer by layer.
+ */
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = "Run evaluation on an N x 3 x H x W tensor 'input' (safetensors) and write 'logits' (and, with --capture, every module's output).")
+final class ForwardCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--preset", defaultValue = "inception-v3", description = "Configuration: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+            completionCandidates = PresetNames.class)
+    String preset;
+
+    @Option(names = "--weights", required = true, paramLabel = "FILE", description = "Weights (safetensors, torchvision names), loaded strictly.")
+    Path weights;
+
+    @Option(names = "--input", required = true, paramLabel = "FILE", description = "safetensors file with an F32 tensor 'input' [N,3,H,W].")
+    Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "FILE", description = "safetensors file to write (replaced atomically).")
+    Path output;
+
+    @Option(names = "--capture", description = "Also write each top-level module's output (Conv2d_1a_3x3 ... Mixed_7c, avgpool).")
+    boolean capture;
+
+    static final class PresetNames extends java.util.ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        PresetNames() {
+            super(Presets.AVAILABLE);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        InceptionV3.Config config = Presets.named(preset);
+        for (Path p : new Path[] {weights, input}) {
+            if (!java.nio.file.Files.isRegularFile(p)) {
+                throw new IllegalArgumentException((p == weights ? "--weights " : "--input ") + p + ": no such file");
+            }
+        }
+        SafeTensors in = SafeTensors.read(input);
+        SafeTensors.Entry x = in.entries().get("input");
+        if (x == null) {
+            throw new IllegalArgumentException("--input " + input + " has no tensor named 'input' (it has "
+                    + in.entries().keySet() + ")");
+        }
+        if (x.floats() == null) {
+            throw new IllegalArgumentException("--input " + input + ": tensor 'input' is " + x.dtype() + ", not F32");
+        }
+        try (Backend backend = Backends.load();
+             InceptionV3 model = new InceptionV3(backend, config, 0);
+             TensorScope scope = TensorScope.open()) {
+            WeightsLoader.load(model, weights, true);
+            Tensor t = Ops.fromArray(backend, x.tensorShape(), x.floats());
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            InceptionV3.Output y = model.forward(t, InceptionV3.Mode.EVAL, capture
+                    ? (name, v) -> {
+                        if (!name.equals("fc")) {
+                            // Detached: the model's own scopes free their outputs; these copies are ours.
+                            out.put(name, TensorScope.detach(Ops.copy(v)));
+                        }
+                    }
+                    : null);
+            try {
+                Map<String, Tensor> all = new LinkedHashMap<>();
+                all.put("logits", y.logits());
+                all.putAll(out);
+                SafeTensors.write(output, all, Map.of("preset", preset, "weights", weights.getFileName().toString()));
+                spec.commandLine().getOut().println("wrote " + all.size() + " tensor(s) to " + output + ": logits "
+                        + y.logits().shape() + (capture ? " and " + out.size() + " module outputs" : ""));
+            } finally {
+                out.values().forEach(Tensor::close);
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,82 @@
+package org.inceptionj.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.Backends;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.Presets;
+import org.inceptionj.inception.io.SafeTensors;
+import org.inceptionj.inception.io.WeightsLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ForwardCommandTest {
+    @TempDir
+    Path tmp;
+
+    private static int run(ByteArrayOutputStream err, String... args) {
+        PrintStream old = System.err;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            return Main.run(args);
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    @Test
+    void writesTheSameLogitsAsTheModelAndEveryModuleOutput() {
+        Path weights = tmp.resolve("w.safetensors"), input = tmp.resolve("x.safetensors"), output = tmp.resolve("y.safetensors");
+        float[] expected;
+        try (Backend backend = Backends.load("cpu");
+             InceptionV3 m = new InceptionV3(backend, Presets.named("inception-v3"), 9);
+             TensorScope s = TensorScope.open()) {
+            WeightsLoader.save(m, weights);
+            Tensor x = Ops.uniform(backend, Shape.of(1, 3, 80, 77), 4, -1f, 1f);
+            SafeTensors.write(input, Map.of("input", x), Map.of());
+            expected = m.forward(x, InceptionV3.Mode.EVAL).logits().toArray();
+        }
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = run(err, "forward", "--weights", weights.toString(), "--input", input.toString(),
+                "--output", output.toString(), "--capture");
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        SafeTensors y = SafeTensors.read(output);
+        assertArrayEquals(expected, y.entries().get("logits").floats(), "bit-exact logits");
+        for (String name : new String[] {"Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1",
+                "Conv2d_4a_3x3", "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c",
+                "Mixed_6d", "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool"}) {
+            assertTrue(y.entries().containsKey(name), name + " captured: " + y.entries().keySet());
+        }
+        assertEquals(Shape.of(1, 2048, 1, 1), y.entries().get("avgpool").tensorShape());
+        assertEquals(Shape.of(1, 32, 39, 38), y.entries().get("Conv2d_1a_3x3").tensorShape());
+    }
+
+    @Test
+    void badPresetsAndInputsAreOneLineErrors() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path nowhere = tmp.resolve("missing.safetensors");
+        int code = run(err, "forward", "--preset", "inception-v9", "--weights", nowhere.toString(), "--input",
+                nowhere.toString(), "--output", tmp.resolve("o").toString());
+        String m = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, m);
+        assertTrue(m.contains("unknown preset 'inception-v9'") && m.contains("inception-v3-tf"), m);
+        err.reset();
+        code = run(err, "forward", "--weights", nowhere.toString(), "--input", nowhere.toString(), "--output",
+                tmp.resolve("o").toString());
+        assertEquals(2, code);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("missing.safetensors"), err.toString(StandardCharsets.UTF_8));
+    }
+}
