@@ -3,41 +3,25 @@ package org.inceptionj.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 
 class MainTest {
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void helpListsTheCommands() {
-        Result r = run("--help");
+        CliRun r = run("--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("demo") && r.out().contains("backends"), r.out());
     }
 
     @Test
     void demoRunsARealForwardPassAndReportsEveryModule() {
-        Result r = run("demo", "--size", "75", "--repeat", "1", "--batch", "2");
+        CliRun r = run("demo", "--size", "75", "--repeat", "1", "--batch", "2");
         assertEquals(0, r.code(), r.err());
         for (String module : new String[] {"Conv2d_1a_3x3", "maxpool2", "Mixed_5b", "Mixed_6e", "Mixed_7c", "avgpool"}) {
             assertTrue(r.out().contains(module), module + " missing in:\n" + r.out());
@@ -49,7 +33,7 @@ class MainTest {
 
     @Test
     void badOptionsAreOneLineErrorsNamingTheValue() {
-        Result r = run("demo", "--size", "60");
+        CliRun r = run("demo", "--size", "60");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--size 60") && r.err().contains("75"), r.err());
         assertTrue(!r.err().contains("at org."), "no stack trace: " + r.err());
@@ -63,7 +47,7 @@ class MainTest {
 
     @Test
     void backendsListsCpuAsReady() {
-        Result r = run("backends");
+        CliRun r = run("backends");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("cpu: ready"), r.out());
         assertTrue(r.out().contains("cuda: unavailable"), r.out());
@@ -76,7 +60,7 @@ class MainTest {
                 java.awt.image.BufferedImage.TYPE_INT_RGB);
         java.nio.file.Path png = tmp.resolve("cat.png");
         javax.imageio.ImageIO.write(img, "png", png.toFile());
-        Result r = run("predict", "--size", "75", "--top", "3", png.toString());
+        CliRun r = run("predict", "--size", "75", "--top", "3", png.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("cat.png"), r.out());
         assertEquals(3, r.out().lines().filter(l -> l.matches("\\s+\\d+\\.\\d+%.*")).count(), r.out());

@@ -4,30 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 
 /** {@code inceptionj summary}: the spec's figures (shared/spec/inception-v3.md §7, §8) as printed. */
 class SummaryCommandTest {
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** The line of the table that starts with {@code name} (after indentation). */
@@ -42,7 +26,7 @@ class SummaryCommandTest {
 
     @Test
     void defaultIsEvaluationAt299WithTheSpecTotals() {
-        Result r = run("summary");
+        CliRun r = run("summary");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("27,161,264"), r.out());
         assertTrue(r.out().contains("5,713,216,096"), r.out());
@@ -60,7 +44,7 @@ class SummaryCommandTest {
 
     @Test
     void trainAddsTheAuxHeadAndNoAuxDropsIt() {
-        Result r = run("summary", "--train");
+        CliRun r = run("summary", "--train");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("5,718,899,296"), "5,713,216,096 + 5,683,200:\n" + r.out());
         assertTrue(line(r.out(), "AuxLogits.conv1").contains("768x1x1"), r.out());
@@ -76,7 +60,7 @@ class SummaryCommandTest {
 
     @Test
     void otherSizes() {
-        Result r = run("summary", "--size", "342");
+        CliRun r = run("summary", "--size", "342");
         assertEquals(0, r.code(), r.err());
         assertTrue(line(r.out(), "Mixed_7c").contains("2048x9x9"), r.out());
         assertTrue(r.out().contains("input 3x342x342"), r.out());
@@ -84,7 +68,7 @@ class SummaryCommandTest {
 
     @Test
     void badOptionsAreOneLineErrorsNamingTheValue() {
-        Result r = run("summary", "--size", "74");
+        CliRun r = run("summary", "--size", "74");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--size 74") && r.err().contains("75"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -101,7 +85,7 @@ class SummaryCommandTest {
 
     @Test
     void helpListsSummary() {
-        Result r = run("--help");
+        CliRun r = run("--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("summary"), r.out());
     }
