@@ -40,8 +40,17 @@ public final class InceptionV3 implements AutoCloseable {
      * @param countIncludePad how the 3×3/1/pad 1 average pools count padding: torchvision counts it,
      *                        TF-slim and Keras do not (spec §9.1)
      * @param dropout         drop probability before fc (torchvision 0.5; TF-slim keep 0.8 → 0.2)
+     * @param auxBatchNorm    the paper's "BN-auxiliary" (Table 3, last row; §10): the aux head's fc is
+     *                        followed by a batch norm over its K logits (BatchNorm1d, ε 0.001), state-dict
+     *                        names {@code AuxLogits.fc_bn.{weight,bias,running_mean,running_var}} — names of
+     *                        this project, torchvision has no such layer. Needs {@code auxLogits}.
+     * @param firstStride     stride of Conv2d_1a_3x3: 2 as released; 1 for the paper's §9 low-resolution
+     *                        networks (151×151 and 79×79 inputs)
+     * @param firstMaxPool    keep maxpool1 (the first pooling layer, after Conv2d_2b_3x3); false for the
+     *                        paper's 79×79 network, which removes it (spec §12, reading V3a)
      */
-    public record Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout) {
+    public record Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout,
+                         boolean auxBatchNorm, int firstStride, boolean firstMaxPool) {
         public Config {
             if (numClasses < 1) {
                 throw new IllegalArgumentException("InceptionV3: numClasses must be >= 1, got " + numClasses);
@@ -49,11 +58,75 @@ public final class InceptionV3 implements AutoCloseable {
             if (!(dropout >= 0f && dropout < 1f)) {
                 throw new IllegalArgumentException("InceptionV3: dropout must be in [0, 1), got " + dropout);
             }
+            if (auxBatchNorm && !auxLogits) {
+                throw new IllegalArgumentException("InceptionV3: auxBatchNorm normalizes the aux head's logits,"
+                        + " so it needs auxLogits = true");
+            }
+            if (firstStride < 1) {
+                throw new IllegalArgumentException("InceptionV3: firstStride must be >= 1, got " + firstStride);
+            }
+        }
+
+        /** The released architecture (no aux BN, Conv2d_1a stride 2, maxpool1 kept) with these settings. */
+        public Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout) {
+            this(numClasses, auxLogits, countIncludePad, dropout, false, 2, true);
         }
 
         /** torchvision's {@code inception_v3()}: 1000 classes, aux head, padding counted, dropout 0.5. */
         public static Config torchvision() {
             return new Config(1000, true, true, 0.5f);
+        }
+
+        public Config withNumClasses(int k) {
+            return new Config(k, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool);
+        }
+
+        /** Without the aux head, the aux batch norm goes too. */
+        public Config withAuxLogits(boolean on) {
+            return new Config(numClasses, on, countIncludePad, dropout, on && auxBatchNorm, firstStride, firstMaxPool);
+        }
+
+        public Config withAuxBatchNorm(boolean on) {
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, on, firstStride, firstMaxPool);
+        }
+
+        public Config withFirstStride(int stride) {
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, stride, firstMaxPool);
+        }
+
+        public Config withFirstMaxPool(boolean on) {
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, on);
+        }
+
+        /**
+         * The smallest square side this stem carries: in evaluation, the side whose 17-grid is at least
+         * 3 (Mixed_7a's 3×3/2 then gives a 1×1 last grid); with {@code auxHead}, the side whose 17-grid is
+         * at least 17 (the aux head's 5×5/3 pool and 5×5 conv). {@value #MIN_EVAL_INPUT} and
+         * {@value #MIN_AUX_INPUT} for the released stem.
+         */
+        public int minInput(boolean auxHead) {
+            int need = auxHead ? 17 : 3;
+            for (int side = 1; ; side++) {
+                if (grid17(side) >= need) {
+                    return side;
+                }
+            }
+        }
+
+        /** The side of the 17×17 grid (Mixed_6a … Mixed_6e) for an input side, or 0 if a layer empties first. */
+        int grid17(int side) {
+            int h = valid(side, 3, firstStride);       // Conv2d_1a_3x3
+            h = valid(h, 3, 1);                         // Conv2d_2a_3x3 (2b is padded: same size)
+            if (firstMaxPool) {
+                h = valid(h, 3, 2);                     // maxpool1
+            }
+            h = valid(h, 3, 1);                         // Conv2d_4a_3x3 (3b is 1×1)
+            h = valid(h, 3, 2);                         // maxpool2 → the 35-grid
+            return valid(h, 3, 2);                      // Mixed_6a
+        }
+
+        private static int valid(int in, int k, int stride) {
+            return in < k ? 0 : (in - k) / stride + 1;
         }
     }
 
@@ -61,10 +134,10 @@ public final class InceptionV3 implements AutoCloseable {
     public record Output(Tensor logits, Tensor auxLogits) {
     }
 
-    /** The smallest square input evaluation can carry: 75×75 reaches Mixed_7c at 1×1 (spec §2). */
+    /** The smallest square input the released stem carries in evaluation: 75×75 reaches Mixed_7c at 1×1 (spec §2); see {@link Config#minInput}. */
     public static final int MIN_EVAL_INPUT = 75;
 
-    /** The smallest square input training with the aux head can carry (spec §2: 299; 293–298 give Mixed_6e 16×16). */
+    /** The smallest square input the released stem carries when training with the aux head (spec §2: 299; 293–298 give Mixed_6e 16×16). */
     public static final int MIN_AUX_INPUT = 299;
 
     private final Config config;
@@ -102,7 +175,7 @@ public final class InceptionV3 implements AutoCloseable {
         boolean cip = config.countIncludePad();
         Parameters p = params;
         try {
-            Conv2d_1a_3x3 = BasicConv2d.square(p, "Conv2d_1a_3x3", 3, 32, 3, 2, 0);
+            Conv2d_1a_3x3 = BasicConv2d.square(p, "Conv2d_1a_3x3", 3, 32, 3, config.firstStride(), 0);
             Conv2d_2a_3x3 = BasicConv2d.square(p, "Conv2d_2a_3x3", 32, 32, 3, 1, 0);
             Conv2d_2b_3x3 = BasicConv2d.square(p, "Conv2d_2b_3x3", 32, 64, 3, 1, 1);
             Conv2d_3b_1x1 = BasicConv2d.square(p, "Conv2d_3b_1x1", 64, 80, 1, 1, 0);
@@ -115,7 +188,8 @@ public final class InceptionV3 implements AutoCloseable {
             Mixed_6c = new InceptionC(p, "Mixed_6c", 768, 160, cip);
             Mixed_6d = new InceptionC(p, "Mixed_6d", 768, 160, cip);
             Mixed_6e = new InceptionC(p, "Mixed_6e", 768, 192, cip);
-            AuxLogits = config.auxLogits() ? new InceptionAux(p, "AuxLogits", 768, config.numClasses()) : null;
+            AuxLogits = config.auxLogits() ? new InceptionAux(p, "AuxLogits", 768, config.numClasses(), config.auxBatchNorm())
+                    : null;
             Mixed_7a = new InceptionD(p, "Mixed_7a", 768);
             Mixed_7b = new InceptionE(p, "Mixed_7b", 1280, cip);
             Mixed_7c = new InceptionE(p, "Mixed_7c", 2048, cip);
@@ -173,14 +247,16 @@ public final class InceptionV3 implements AutoCloseable {
             throw new IllegalArgumentException("InceptionV3.forward: tape is null; pass Tape.inference() to record nothing");
         }
         boolean train = mode == Mode.TRAIN;
-        checkInput(x, train && AuxLogits != null);
+        checkInput(x, config, train && AuxLogits != null);
         BiConsumer<String, Tensor> see = observer == null ? (n, t) -> { } : observer;
         Tape t = tape;
         try (TensorScope s = TensorScope.open()) {
             Tensor h = Conv2d_1a_3x3.forward(t, x, train);       see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
             h = Conv2d_2a_3x3.forward(t, h, train);              see.accept("Conv2d_2a_3x3", h); // N x 32 x 147 x 147
             h = Conv2d_2b_3x3.forward(t, h, train);              see.accept("Conv2d_2b_3x3", h); // N x 64 x 147 x 147
-            h = t.maxPool2d(h, maxpool1);                        see.accept("maxpool1", h);      // N x 64 x 73 x 73
+            if (config.firstMaxPool()) {
+                h = t.maxPool2d(h, maxpool1);                    see.accept("maxpool1", h);      // N x 64 x 73 x 73
+            }
             h = Conv2d_3b_1x1.forward(t, h, train);              see.accept("Conv2d_3b_1x1", h); // N x 80 x 73 x 73
             h = Conv2d_4a_3x3.forward(t, h, train);              see.accept("Conv2d_4a_3x3", h); // N x 192 x 71 x 71
             h = t.maxPool2d(h, maxpool2);                        see.accept("maxpool2", h);      // N x 192 x 35 x 35
@@ -212,7 +288,7 @@ public final class InceptionV3 implements AutoCloseable {
         return RandomStream.mix(seed, dropoutStep++);
     }
 
-    private static void checkInput(Tensor x, boolean auxHead) {
+    private static void checkInput(Tensor x, Config config, boolean auxHead) {
         if (x == null) {
             throw new IllegalArgumentException("InceptionV3.forward: input is null");
         }
@@ -220,13 +296,15 @@ public final class InceptionV3 implements AutoCloseable {
         if (s.rank() != 4 || s.dim(1) != 3) {
             throw new IllegalArgumentException("InceptionV3.forward: input must be [N,3,H,W] (RGB, NCHW), got " + s);
         }
-        if (s.dim(0) < 1 || s.dim(2) < MIN_EVAL_INPUT || s.dim(3) < MIN_EVAL_INPUT) {
+        int minEval = config.minInput(false);
+        if (s.dim(0) < 1 || s.dim(2) < minEval || s.dim(3) < minEval) {
             throw new IllegalArgumentException("InceptionV3.forward: input " + s + " is too small: evaluation needs"
-                    + " N >= 1 and H, W >= " + MIN_EVAL_INPUT + " (the smallest input whose last grid is 1x1)");
+                    + " N >= 1 and H, W >= " + minEval + " (the smallest input whose last grid is 1x1)");
         }
-        if (auxHead && (s.dim(2) < MIN_AUX_INPUT || s.dim(3) < MIN_AUX_INPUT)) {
+        int minAux = config.minInput(true);
+        if (auxHead && (s.dim(2) < minAux || s.dim(3) < minAux)) {
             throw new IllegalArgumentException("InceptionV3.forward: input " + s + " is too small for training with the"
-                    + " auxiliary head, which needs H, W >= " + MIN_AUX_INPUT + " (Mixed_6e at least 17x17 for its"
+                    + " auxiliary head, which needs H, W >= " + minAux + " (Mixed_6e at least 17x17 for its"
                     + " 5x5/3 pool and 5x5 conv); build the model without the aux head for smaller inputs");
         }
 

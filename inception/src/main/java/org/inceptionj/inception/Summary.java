@@ -58,21 +58,23 @@ public final class Summary {
 
     /**
      * The table for an input of 3×height×width in the given mode. Rejects inputs the network cannot
-     * carry: below {@value InceptionV3#MIN_EVAL_INPUT} on either axis, or below
-     * {@value InceptionV3#MIN_AUX_INPUT} when training with the aux head.
+     * carry: below {@code config.minInput(false)} on either axis ({@value InceptionV3#MIN_EVAL_INPUT} for the
+     * released stem), or below {@code config.minInput(true)} ({@value InceptionV3#MIN_AUX_INPUT}) when training
+     * with the aux head.
      */
     public static Summary of(InceptionV3.Config config, int height, int width, InceptionV3.Mode mode) {
         if (config == null || mode == null) {
             throw new IllegalArgumentException("Summary: config and mode must not be null");
         }
-        if (height < InceptionV3.MIN_EVAL_INPUT || width < InceptionV3.MIN_EVAL_INPUT) {
+        int minEval = config.minInput(false);
+        if (height < minEval || width < minEval) {
             throw new IllegalArgumentException("Summary: input " + height + "x" + width + " is too small: Inception-v3"
-                    + " needs H, W >= " + InceptionV3.MIN_EVAL_INPUT + " (the smallest input whose last grid is 1x1)");
+                    + " needs H, W >= " + minEval + " (the smallest input whose last grid is 1x1)");
         }
-        if (mode == InceptionV3.Mode.TRAIN && config.auxLogits()
-                && (height < InceptionV3.MIN_AUX_INPUT || width < InceptionV3.MIN_AUX_INPUT)) {
+        int minAux = config.minInput(true);
+        if (mode == InceptionV3.Mode.TRAIN && config.auxLogits() && (height < minAux || width < minAux)) {
             throw new IllegalArgumentException("Summary: input " + height + "x" + width + " is too small for training"
-                    + " with the auxiliary head, which needs H, W >= " + InceptionV3.MIN_AUX_INPUT
+                    + " with the auxiliary head, which needs H, W >= " + minAux
                     + "; leave the aux head out for smaller inputs");
         }
         return walk(config, height, width, mode);
@@ -90,10 +92,12 @@ public final class Summary {
         List<Row> rows = new ArrayList<>();
 
         Act x = new Act(3, height, width);
-        x = stem(rows, "Conv2d_1a_3x3", x, 32, 3, 2, 0);
+        x = stem(rows, "Conv2d_1a_3x3", x, 32, 3, config.firstStride(), 0);
         x = stem(rows, "Conv2d_2a_3x3", x, 32, 3, 1, 0);
         x = stem(rows, "Conv2d_2b_3x3", x, 64, 3, 1, 1);
-        x = pool(rows, "maxpool1", "max pool 3x3 /2", x, max3s2);
+        if (config.firstMaxPool()) {
+            x = pool(rows, "maxpool1", "max pool 3x3 /2", x, max3s2);
+        }
         x = stem(rows, "Conv2d_3b_1x1", x, 80, 1, 1, 0);
         x = stem(rows, "Conv2d_4a_3x3", x, 192, 3, 1, 0);
         x = pool(rows, "maxpool2", "max pool 3x3 /2", x, max3s2);
@@ -106,7 +110,7 @@ public final class Summary {
         x = inceptionC(rows, "Mixed_6d", x, 160, cip);
         x = inceptionC(rows, "Mixed_6e", x, 192, cip);
         if (config.auxLogits()) {
-            inceptionAux(rows, "AuxLogits", x, config.numClasses(), train);
+            inceptionAux(rows, "AuxLogits", x, config.numClasses(), config.auxBatchNorm(), train);
         }
         x = inceptionD(rows, "Mixed_7a", x);
         x = inceptionE(rows, "Mixed_7b", x, cip);
@@ -238,11 +242,14 @@ public final class Summary {
     }
 
     /**
-     * InceptionAux on Mixed_6e's output: avg pool 5x5/3 → 1x1 → 5x5 → global avg → fc. In evaluation
-     * it does not run: one row with its parameters and no shape or multiply-adds.
+     * InceptionAux on Mixed_6e's output: avg pool 5x5/3 → 1x1 → 5x5 → global avg → fc (→ batch norm over
+     * the K logits with {@code batchNorm}: 2·K parameters, no multiply-adds). In evaluation it does not
+     * run: one row with its parameters and no shape or multiply-adds.
      */
-    private static void inceptionAux(List<Row> rows, String name, Act x, int numClasses, boolean train) {
-        long params = BasicConv.params(768, 128, 1, 1) + BasicConv.params(128, 768, 5, 5) + 768L * numClasses + numClasses;
+    private static void inceptionAux(List<Row> rows, String name, Act x, int numClasses, boolean batchNorm,
+                                     boolean train) {
+        long params = BasicConv.params(768, 128, 1, 1) + BasicConv.params(128, 768, 5, 5) + 768L * numClasses + numClasses
+                + (batchNorm ? 2L * numClasses : 0);
         if (!train) {
             rows.add(new Row(name, 0, "InceptionAux (training only)", null, params, 0));
             return;
@@ -252,6 +259,9 @@ public final class Summary {
         h = b.conv("conv0", h, 128, 1, 1, 1, 0, 0);
         h = b.conv("conv1", h, 768, 5, 5, 1, 0, 0);
         b.children.add(linear(name + ".fc", 1, h.c, numClasses));
+        if (batchNorm) {
+            b.children.add(new Row(name + ".fc_bn", 1, "batch norm 1d", Shape.of(numClasses), 2L * numClasses, 0));
+        }
         b.close(rows, "InceptionAux", new Act(numClasses, 0, 0));
     }
 
