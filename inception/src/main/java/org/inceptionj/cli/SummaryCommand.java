@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 
 import org.inceptionj.api.Shape;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.Presets;
 import org.inceptionj.inception.Summary;
 
 import picocli.CommandLine;
@@ -24,10 +25,15 @@ final class SummaryCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-s", "--size"}, defaultValue = "299",
-            description = "Input height and width (default: ${DEFAULT-VALUE}; at least " + InceptionV3.MIN_EVAL_INPUT
-                    + ", " + InceptionV3.MIN_AUX_INPUT + " with --train and the aux head).")
-    int size;
+    @Option(names = "--preset", defaultValue = "inception-v3",
+            description = "Configuration (default: ${DEFAULT-VALUE}); one of inception-v3, inception-v3-tf, inception-v3-paper, inception-v3-151, inception-v3-79.")
+    String preset;
+
+    @Option(names = {"-s", "--size"},
+            description = "Input height and width (default: the preset's native size, 299 for inception-v3; at least "
+                    + InceptionV3.MIN_EVAL_INPUT + " for the released stem, " + InceptionV3.MIN_AUX_INPUT
+                    + " with --train and the aux head).")
+    Integer size;
 
     @Option(names = "--train", description = "Training mode: the auxiliary head runs and its multiply-adds count.")
     boolean train;
@@ -35,26 +41,29 @@ final class SummaryCommand implements Callable<Integer> {
     @Option(names = "--no-aux", description = "Build the model without the auxiliary head (AuxLogits).")
     boolean noAux;
 
-    @Option(names = "--classes", defaultValue = "1000", description = "Number of classes K (default: ${DEFAULT-VALUE}).")
-    int classes;
+    @Option(names = "--classes", description = "Number of classes K (default: the preset's, 1000 for inception-v3).")
+    Integer classes;
 
     @Override
     public Integer call() {
-        if (size < InceptionV3.MIN_EVAL_INPUT) {
-            throw new IllegalArgumentException("--size " + size + " is too small: Inception-v3 needs at least "
-                    + InceptionV3.MIN_EVAL_INPUT + "x" + InceptionV3.MIN_EVAL_INPUT);
-        }
-        if (train && !noAux && size < InceptionV3.MIN_AUX_INPUT) {
-            throw new IllegalArgumentException("--size " + size + " is too small for --train with the aux head, which needs at least "
-                    + InceptionV3.MIN_AUX_INPUT + "x" + InceptionV3.MIN_AUX_INPUT + "; add --no-aux for smaller inputs");
-        }
-        if (classes < 1) {
+        InceptionV3.Config base = Presets.named(preset);
+        int side = size != null ? size : Presets.inputSize(preset);
+        if (classes != null && classes < 1) {
             throw new IllegalArgumentException("--classes must be >= 1, got " + classes);
         }
-        InceptionV3.Config tv = InceptionV3.Config.torchvision();
-        InceptionV3.Config config = new InceptionV3.Config(classes, !noAux, tv.countIncludePad(), tv.dropout());
+        InceptionV3.Config config = base.withAuxLogits(base.auxLogits() && !noAux)
+                .withNumClasses(classes != null ? classes : base.numClasses());
+        int minEval = config.minInput(false), minAux = config.minInput(true);
+        if (side < minEval) {
+            throw new IllegalArgumentException("--size " + side + " is too small: Inception-v3 needs at least "
+                    + minEval + "x" + minEval);
+        }
+        if (train && config.auxLogits() && side < minAux) {
+            throw new IllegalArgumentException("--size " + side + " is too small for --train with the aux head, which needs at least "
+                    + minAux + "x" + minAux + "; add --no-aux for smaller inputs");
+        }
         InceptionV3.Mode mode = train ? InceptionV3.Mode.TRAIN : InceptionV3.Mode.EVAL;
-        Summary s = Summary.of(config, size, size, mode);
+        Summary s = Summary.of(config, side, side, mode);
         print(spec.commandLine().getOut(), s);
         return 0;
     }
@@ -76,7 +85,7 @@ final class SummaryCommand implements Callable<Integer> {
                 width[i] = Math.max(width[i], l[i].length());
             }
         }
-        out.printf(Locale.ROOT, "Inception-v3 (torchvision layout), input 3x%dx%d, %s%s, %,d classes%n%n", s.height(), s.width(),
+        out.printf(Locale.ROOT, "Inception-v3, input 3x%dx%d, %s%s, %,d classes%n%n", s.height(), s.width(),
                 s.mode() == InceptionV3.Mode.TRAIN ? "training" : "evaluation",
                 s.config().auxLogits() ? ", with the aux head" : ", without the aux head", s.config().numClasses());
         for (int k = 0; k < lines.size(); k++) {

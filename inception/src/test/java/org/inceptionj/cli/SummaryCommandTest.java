@@ -89,4 +89,19 @@ class SummaryCommandTest {
         assertEquals(0, r.code());
         assertTrue(r.out().contains("summary"), r.out());
     }
+
+    @Test
+    void presetsPrintTheirOwnCostAtTheirNativeSize() {
+        CliRun r = run("summary", "--preset", "inception-v3-79");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("input 3x79x79"), r.out());
+        assertTrue(r.out().contains("5,361,703,520"), r.out());   // spec §12, V3a
+        r = run("summary", "--preset", "inception-v3-151");
+        assertTrue(r.out().contains("5,713,216,096"), r.out());   // the 299 network's cost, spec §12
+        r = run("summary", "--preset", "inception-v3-paper", "--train");
+        assertTrue(r.out().contains("AuxLogits.fc_bn"), r.out());
+        r = run("summary", "--preset", "resnet-50");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("resnet-50"), r.err());
+    }
 }
