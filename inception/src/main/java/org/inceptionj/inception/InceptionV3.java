@@ -44,13 +44,24 @@ public final class InceptionV3 implements AutoCloseable {
      *                        followed by a batch norm over its K logits (BatchNorm1d, ε 0.001), state-dict
      *                        names {@code AuxLogits.fc_bn.{weight,bias,running_mean,running_var}} — names of
      *                        this project, torchvision has no such layer. Needs {@code auxLogits}.
-     * @param firstStride     stride of Conv2d_1a_3x3: 2 as released; 1 for the paper's §9 low-resolution
-     *                        networks (151×151 and 79×79 inputs)
+     * @param firstStride     stride of the first convolution (Conv2d_1a_3x3, or Conv2d_1a_7x7): 2 as
+     *                        released; 1 for the paper's §9 low-resolution networks (151×151 and 79×79 inputs)
      * @param firstMaxPool    keep maxpool1 (the first pooling layer, after Conv2d_2b_3x3); false for the
      *                        paper's 79×79 network, which removes it (spec §12, reading V3a)
+     * @param factorizedStem  the released stem (true): Conv2d_1a_3x3 (3→32, 3×3/firstStride),
+     *                        Conv2d_2a_3x3 (32→32, 3×3), Conv2d_2b_3x3 (32→64, 3×3 pad 1). False: the
+     *                        baseline of Table 3's "factorized 7×7" ablation (§10), these three replaced by
+     *                        one convolution {@code Conv2d_1a_7x7} (3→64, 7×7/firstStride, no padding; the
+     *                        name is this project's). The paper says only that the first 7×7 convolution was
+     *                        factorized into 3×3 convolutions; this is the reading that keeps every later
+     *                        grid identical: from 299, (299 − 7)/2 + 1 = 147, exactly the 64×147×147 tensor
+     *                        the factorized stem hands to maxpool1 (299 → 149 → 147 → 147). For any side s
+     *                        at stride 2 both give ⌊(s − 5)/2⌋ (⌊(s − 3)/2⌋ + 1 − 2 = ⌊(s − 7)/2⌋ + 1); at
+     *                        stride 1 they do not (s − 4 against s − 6), and {@link #minInput} follows the
+     *                        stem actually built
      */
     public record Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout,
-                         boolean auxBatchNorm, int firstStride, boolean firstMaxPool) {
+                         boolean auxBatchNorm, int firstStride, boolean firstMaxPool, boolean factorizedStem) {
         public Config {
             if (numClasses < 1) {
                 throw new IllegalArgumentException("InceptionV3: numClasses must be >= 1, got " + numClasses);
@@ -67,9 +78,15 @@ public final class InceptionV3 implements AutoCloseable {
             }
         }
 
-        /** The released architecture (no aux BN, Conv2d_1a stride 2, maxpool1 kept) with these settings. */
+        /** These settings with the released, factorized stem. */
+        public Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout,
+                      boolean auxBatchNorm, int firstStride, boolean firstMaxPool) {
+            this(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool, true);
+        }
+
+        /** The released architecture (no aux BN, Conv2d_1a stride 2, maxpool1 kept, factorized stem) with these settings. */
         public Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout) {
-            this(numClasses, auxLogits, countIncludePad, dropout, false, 2, true);
+            this(numClasses, auxLogits, countIncludePad, dropout, false, 2, true, true);
         }
 
         /** torchvision's {@code inception_v3()}: 1000 classes, aux head, padding counted, dropout 0.5. */
@@ -78,24 +95,29 @@ public final class InceptionV3 implements AutoCloseable {
         }
 
         public Config withNumClasses(int k) {
-            return new Config(k, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool);
+            return new Config(k, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool, factorizedStem);
         }
 
         /** Without the aux head, the aux batch norm goes too. */
         public Config withAuxLogits(boolean on) {
-            return new Config(numClasses, on, countIncludePad, dropout, on && auxBatchNorm, firstStride, firstMaxPool);
+            return new Config(numClasses, on, countIncludePad, dropout, on && auxBatchNorm, firstStride, firstMaxPool, factorizedStem);
         }
 
         public Config withAuxBatchNorm(boolean on) {
-            return new Config(numClasses, auxLogits, countIncludePad, dropout, on, firstStride, firstMaxPool);
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, on, firstStride, firstMaxPool, factorizedStem);
         }
 
         public Config withFirstStride(int stride) {
-            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, stride, firstMaxPool);
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, stride, firstMaxPool, factorizedStem);
         }
 
         public Config withFirstMaxPool(boolean on) {
-            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, on);
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, on, factorizedStem);
+        }
+
+        /** false: the unfactorized 7×7 stem of Table 3's ablation (see {@link #factorizedStem()}). */
+        public Config withFactorizedStem(boolean on) {
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool, on);
         }
 
         /**
@@ -115,8 +137,13 @@ public final class InceptionV3 implements AutoCloseable {
 
         /** The side of the 17×17 grid (Mixed_6a … Mixed_6e) for an input side, or 0 if a layer empties first. */
         int grid17(int side) {
-            int h = valid(side, 3, firstStride);       // Conv2d_1a_3x3
-            h = valid(h, 3, 1);                         // Conv2d_2a_3x3 (2b is padded: same size)
+            int h;
+            if (factorizedStem) {
+                h = valid(side, 3, firstStride);        // Conv2d_1a_3x3
+                h = valid(h, 3, 1);                     // Conv2d_2a_3x3 (2b is padded: same size)
+            } else {
+                h = valid(side, 7, firstStride);        // Conv2d_1a_7x7
+            }
             if (firstMaxPool) {
                 h = valid(h, 3, 2);                     // maxpool1
             }
@@ -145,9 +172,12 @@ public final class InceptionV3 implements AutoCloseable {
     private final long seed;
     private long dropoutStep;
 
+    /** The factorized stem (null when {@code !config.factorizedStem()}). */
     private final BasicConv2d Conv2d_1a_3x3;
     private final BasicConv2d Conv2d_2a_3x3;
     private final BasicConv2d Conv2d_2b_3x3;
+    /** The unfactorized stem of Table 3's ablation (null when {@code config.factorizedStem()}). */
+    private final BasicConv2d Conv2d_1a_7x7;
     private final Pool2dSpec maxpool1 = Pool2dSpec.of(3, 2, 0);
     private final BasicConv2d Conv2d_3b_1x1;
     private final BasicConv2d Conv2d_4a_3x3;
@@ -175,9 +205,11 @@ public final class InceptionV3 implements AutoCloseable {
         boolean cip = config.countIncludePad();
         Parameters p = params;
         try {
-            Conv2d_1a_3x3 = BasicConv2d.square(p, "Conv2d_1a_3x3", 3, 32, 3, config.firstStride(), 0);
-            Conv2d_2a_3x3 = BasicConv2d.square(p, "Conv2d_2a_3x3", 32, 32, 3, 1, 0);
-            Conv2d_2b_3x3 = BasicConv2d.square(p, "Conv2d_2b_3x3", 32, 64, 3, 1, 1);
+            boolean f = config.factorizedStem();
+            Conv2d_1a_3x3 = f ? BasicConv2d.square(p, "Conv2d_1a_3x3", 3, 32, 3, config.firstStride(), 0) : null;
+            Conv2d_2a_3x3 = f ? BasicConv2d.square(p, "Conv2d_2a_3x3", 32, 32, 3, 1, 0) : null;
+            Conv2d_2b_3x3 = f ? BasicConv2d.square(p, "Conv2d_2b_3x3", 32, 64, 3, 1, 1) : null;
+            Conv2d_1a_7x7 = f ? null : BasicConv2d.square(p, "Conv2d_1a_7x7", 3, 64, 7, config.firstStride(), 0);
             Conv2d_3b_1x1 = BasicConv2d.square(p, "Conv2d_3b_1x1", 64, 80, 1, 1, 0);
             Conv2d_4a_3x3 = BasicConv2d.square(p, "Conv2d_4a_3x3", 80, 192, 3, 1, 0);
             Mixed_5b = new InceptionA(p, "Mixed_5b", 192, 32, cip);
@@ -251,9 +283,14 @@ public final class InceptionV3 implements AutoCloseable {
         BiConsumer<String, Tensor> see = observer == null ? (n, t) -> { } : observer;
         Tape t = tape;
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = Conv2d_1a_3x3.forward(t, x, train);       see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
-            h = Conv2d_2a_3x3.forward(t, h, train);              see.accept("Conv2d_2a_3x3", h); // N x 32 x 147 x 147
-            h = Conv2d_2b_3x3.forward(t, h, train);              see.accept("Conv2d_2b_3x3", h); // N x 64 x 147 x 147
+            Tensor h;
+            if (config.factorizedStem()) {
+                h = Conv2d_1a_3x3.forward(t, x, train);          see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
+                h = Conv2d_2a_3x3.forward(t, h, train);          see.accept("Conv2d_2a_3x3", h); // N x 32 x 147 x 147
+                h = Conv2d_2b_3x3.forward(t, h, train);          see.accept("Conv2d_2b_3x3", h); // N x 64 x 147 x 147
+            } else {
+                h = Conv2d_1a_7x7.forward(t, x, train);          see.accept("Conv2d_1a_7x7", h); // N x 64 x 147 x 147
+            }
             if (config.firstMaxPool()) {
                 h = t.maxPool2d(h, maxpool1);                    see.accept("maxpool1", h);      // N x 64 x 73 x 73
             }

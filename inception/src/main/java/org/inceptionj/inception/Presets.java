@@ -17,7 +17,10 @@ import java.util.List;
  *       later layer sees the same grid as the 299 network (spec §12, V2);</li>
  *   <li>{@code inception-v3-79}: paper §9, the 79×79 network: Conv2d_1a_3x3 with stride 1 and maxpool1
  *       removed; the paper does not give the exact stem, this is reading V3a of spec §12 (the
- *       released padded Conv2d_2b_3x3, so the 35-grid is 36×36).</li>
+ *       released padded Conv2d_2b_3x3, so the 35-grid is 36×36);</li>
+ *   <li>{@code inception-v3-unfactorized-stem}: the torchvision layout with the stem's three 3×3
+ *       convolutions replaced by one 7×7/2 ({@link InceptionV3.Config#factorizedStem()}), the baseline of
+ *       Table 3's "factorized 7×7" ablation; every grid from maxpool1 on is that of {@code inception-v3}.</li>
  * </ul>
  * Each has a native input side, {@link #inputSize(String)}.
  */
@@ -26,7 +29,8 @@ public final class Presets {
     }
 
     public static final List<String> AVAILABLE = List.of(
-            "inception-v3", "inception-v3-tf", "inception-v3-paper", "inception-v3-151", "inception-v3-79");
+            "inception-v3", "inception-v3-tf", "inception-v3-paper", "inception-v3-151", "inception-v3-79",
+            "inception-v3-unfactorized-stem");
 
     /** The configuration called {@code name}, or an exception listing the names there are. */
     public static InceptionV3.Config named(String name) {
@@ -36,6 +40,7 @@ public final class Presets {
             case "inception-v3-paper" -> InceptionV3.Config.torchvision().withAuxBatchNorm(true);
             case "inception-v3-151" -> InceptionV3.Config.torchvision().withFirstStride(1);
             case "inception-v3-79" -> InceptionV3.Config.torchvision().withFirstStride(1).withFirstMaxPool(false);
+            case "inception-v3-unfactorized-stem" -> InceptionV3.Config.torchvision().withFactorizedStem(false);
             default -> throw new IllegalStateException("Presets: '" + name + "' is listed but has no configuration");
         };
     }

@@ -92,9 +92,13 @@ public final class Summary {
         List<Row> rows = new ArrayList<>();
 
         Act x = new Act(3, height, width);
-        x = stem(rows, "Conv2d_1a_3x3", x, 32, 3, config.firstStride(), 0);
-        x = stem(rows, "Conv2d_2a_3x3", x, 32, 3, 1, 0);
-        x = stem(rows, "Conv2d_2b_3x3", x, 64, 3, 1, 1);
+        if (config.factorizedStem()) {
+            x = stem(rows, "Conv2d_1a_3x3", x, 32, 3, config.firstStride(), 0);
+            x = stem(rows, "Conv2d_2a_3x3", x, 32, 3, 1, 0);
+            x = stem(rows, "Conv2d_2b_3x3", x, 64, 3, 1, 1);
+        } else {
+            x = stem(rows, "Conv2d_1a_7x7", x, 64, 7, config.firstStride(), 0);
+        }
         if (config.firstMaxPool()) {
             x = pool(rows, "maxpool1", "max pool 3x3 /2", x, max3s2);
         }

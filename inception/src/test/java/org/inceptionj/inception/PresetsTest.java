@@ -28,7 +28,7 @@ class PresetsTest {
     @Test
     void namesMapToTheirOptions() {
         assertEquals(List.of("inception-v3", "inception-v3-tf", "inception-v3-paper", "inception-v3-151",
-                "inception-v3-79"), Presets.AVAILABLE);
+                "inception-v3-79", "inception-v3-unfactorized-stem"), Presets.AVAILABLE);
         InceptionV3.Config tv = Presets.named("inception-v3");
         assertEquals(new InceptionV3.Config(1000, true, true, 0.5f, false, 2, true), tv);
         assertEquals(new InceptionV3.Config(1001, true, false, 0.2f, false, 2, true), Presets.named("inception-v3-tf"));
@@ -40,6 +40,10 @@ class PresetsTest {
         assertEquals(299, Presets.inputSize("inception-v3-paper"));
         assertEquals(151, Presets.inputSize("inception-v3-151"));
         assertEquals(79, Presets.inputSize("inception-v3-79"));
+        assertEquals(new InceptionV3.Config(1000, true, true, 0.5f, false, 2, true, false),
+                Presets.named("inception-v3-unfactorized-stem"));
+        assertEquals(299, Presets.inputSize("inception-v3-unfactorized-stem"));
+        assertTrue(tv.factorizedStem(), "the released stem is the default");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Presets.named("inception-v4"));
         assertTrue(e.getMessage().contains("unknown preset 'inception-v4'") && e.getMessage().contains("inception-v3-79"),
                 e.getMessage());
@@ -53,6 +57,10 @@ class PresetsTest {
         assertThrows(IllegalArgumentException.class, () -> tv.withFirstStride(0));
         assertFalse(tv.withAuxBatchNorm(true).withAuxLogits(false).auxBatchNorm(), "no aux head, no aux BN");
         assertEquals(10, tv.withNumClasses(10).numClasses());
+        InceptionV3.Config u = tv.withFactorizedStem(false);
+        assertFalse(u.withNumClasses(10).withAuxLogits(false).withAuxBatchNorm(false).withFirstStride(1)
+                .withFirstMaxPool(false).factorizedStem(), "every wither keeps the stem");
+        assertTrue(u.withFactorizedStem(true).equals(tv));
         assertEquals(InceptionV3.MIN_EVAL_INPUT, tv.minInput(false));
         assertEquals(InceptionV3.MIN_AUX_INPUT, tv.minInput(true));
     }
@@ -189,6 +197,83 @@ class PresetsTest {
                 }
                 assertEquals(Shape.of(1, 2048, 8, 8), seen.get("Mixed_7c"), name);
             }
+        }
+    }
+
+    /**
+     * Table 3's "factorized 7×7" baseline: the three stem convolutions (3→32 3×3/2, 32→32 3×3,
+     * 32→64 3×3 pad 1, each with BN γ, β) give way to one 3→64 7×7/2; every later layer is unchanged.
+     */
+    @Test
+    void unfactorizedStemCostsFollowTheArithmetic() {
+        Summary tv = Summary.of(Presets.named("inception-v3"), 299, 299, EVAL);
+        Summary u = Summary.of(Presets.named("inception-v3-unfactorized-stem"), 299, 299, EVAL);
+        long factorizedParams = (864 + 2 * 32) + (9216 + 2 * 32) + (18432 + 2 * 64);
+        long sevenParams = 7 * 7 * 3 * 64 + 2 * 64;
+        assertEquals(27_161_264L - factorizedParams + sevenParams, u.parameters());
+        assertEquals(5_713_216_096L - (19_181_664L + 199_148_544L + 398_297_088L) + 147L * 147 * 64 * 3 * 7 * 7,
+                u.macs());
+        assertEquals(Shape.of(64, 147, 147), u.row("Conv2d_1a_7x7").output());
+        assertEquals("conv 7x7 /2", u.row("Conv2d_1a_7x7").op());
+        for (String gone : List.of("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3")) {
+            assertThrows(IllegalArgumentException.class, () -> u.row(gone), gone);
+        }
+        assertThrows(IllegalArgumentException.class, () -> tv.row("Conv2d_1a_7x7"));
+        // From maxpool1 on, the same rows with the same shapes and costs.
+        List<Summary.Row> after = u.rows().subList(1, u.rows().size());
+        assertEquals(tv.rows().subList(3, tv.rows().size()), after);
+        assertEquals("maxpool1", after.get(0).name());
+    }
+
+    /** The unfactorized stem's minimum inputs, at both strides, are where its own walk stops working. */
+    @Test
+    void unfactorizedStemMinimumSizes() {
+        InceptionV3.Config u = Presets.named("inception-v3-unfactorized-stem");
+        // At stride 2 the 7x7 gives floor((s - 5) / 2), the same as the factorized stem: same minimums.
+        assertEquals(InceptionV3.MIN_EVAL_INPUT, u.minInput(false));
+        assertEquals(InceptionV3.MIN_AUX_INPUT, u.minInput(true));
+        for (InceptionV3.Config c : List.of(u, u.withFirstStride(1), u.withFirstStride(1).withFirstMaxPool(false))) {
+            int eval = c.minInput(false);
+            int aux = c.minInput(true);
+            assertNotNull(Summary.walk(c, eval, eval, EVAL));
+            assertThrows(IllegalArgumentException.class, () -> Summary.walk(c, eval - 1, eval - 1, EVAL), c.toString());
+            assertNotNull(Summary.walk(c, aux, aux, TRAIN));
+            assertThrows(IllegalArgumentException.class, () -> Summary.walk(c, aux - 1, aux - 1, TRAIN), c.toString());
+        }
+        // At stride 1 the 7x7 loses 6 pixels where the factorized stem loses 4: two more input pixels needed.
+        InceptionV3.Config f1 = Presets.named("inception-v3-151");
+        assertEquals(f1.minInput(false) + 2, u.withFirstStride(1).minInput(false));
+    }
+
+    /** A real model with the 7x7 stem: its tensors and its forward at 299 match the table. */
+    @Test
+    void unfactorizedStemForwardMatchesTheTable() {
+        InceptionV3.Config c = Presets.named("inception-v3-unfactorized-stem");
+        try (Backend backend = Backends.load("cpu");
+             InceptionV3 m = new InceptionV3(backend, c, 6);
+             TensorScope s = TensorScope.open()) {
+            Map<String, Tensor> p = m.parameters().asMap();
+            assertEquals(Shape.of(64, 3, 7, 7), p.get("Conv2d_1a_7x7.conv.weight").shape());
+            assertEquals(Shape.of(64), p.get("Conv2d_1a_7x7.bn.running_var").shape());
+            assertFalse(p.containsKey("Conv2d_1a_3x3.conv.weight"));
+            assertFalse(p.containsKey("Conv2d_2a_3x3.conv.weight"));
+            assertFalse(p.containsKey("Conv2d_2b_3x3.conv.weight"));
+            Summary table = Summary.of(c, 299, 299, EVAL);
+            assertEquals(m.parameters().trainableCount(), table.parameters());
+
+            Map<String, Shape> seen = new LinkedHashMap<>();
+            Tensor x = Ops.uniform(backend, Shape.of(1, 3, 299, 299), 5, -1f, 1f);
+            InceptionV3.Output out = m.forward(x, EVAL, (n, t) -> seen.put(n, t.shape()));
+            assertEquals(Shape.of(1, 1000), out.logits().shape());
+            assertEquals(18, seen.size(), seen.keySet().toString());
+            assertEquals("Conv2d_1a_7x7", seen.keySet().iterator().next());
+            for (var e : seen.entrySet()) {
+                int[] dims = e.getValue().dims();
+                Shape withoutBatch = Shape.of(Arrays.copyOfRange(dims, 1, dims.length));
+                assertEquals(withoutBatch, table.row(e.getKey()).output(), e.getKey());
+            }
+            assertEquals(Shape.of(1, 64, 147, 147), seen.get("Conv2d_1a_7x7"));
+            assertEquals(Shape.of(1, 2048, 8, 8), seen.get("Mixed_7c"));
         }
     }
 }
