@@ -143,10 +143,12 @@ public abstract class ConformanceBase {
         }
     }
 
-    private record Results(List<Outputs.Output> outputs, Shape[] shapes, float[][] values) {
+    /** What one run of an op left behind: its outputs, read back before the scope freed them. */
+    record Results(List<Outputs.Output> outputs, Shape[] shapes, float[][] values) {
     }
 
-    private static Results runOn(Backend be, String op, Object context, Function<Backend, Outputs> run) {
+    /** Runs {@code run} on {@code be} in a scope, reads its outputs back, and fails if the scope leaked. */
+    static Results runOn(Backend be, String op, Object context, Function<Backend, Outputs> run) {
         long live = be.liveBytes();
         Results r;
         try (TensorScope scope = TensorScope.open()) {

@@ -1114,25 +1114,6 @@ public abstract class GradientConformance extends ConformanceBase {
         }
     }
 
-    private record Run(List<Outputs.Output> outputs, Shape[] shapes, float[][] values) {
-    }
-
-    private static Run runOn(Backend be, String op, Object context, Function<Backend, Outputs> run) {
-        long live = be.liveBytes();
-        Run r;
-        try (TensorScope scope = TensorScope.open()) {
-            List<Outputs.Output> outs = run.apply(be).list();
-            Shape[] shapes = new Shape[outs.size()];
-            float[][] values = new float[outs.size()][];
-            for (int k = 0; k < outs.size(); k++) {
-                shapes[k] = outs.get(k).tensor().shape();
-                values[k] = outs.get(k).tensor().toArray();
-            }
-            r = new Run(outs, shapes, values);
-        }
-        assertNoLeak(be, live, op, context);
-        return r;
-    }
 
     /**
      * Runs {@code run} on the backend under test in a TensorScope: each output within its
@@ -1143,7 +1124,7 @@ public abstract class GradientConformance extends ConformanceBase {
      */
     private void check(String op, Object context, boolean withOracle, Function<Backend, Outputs> run,
                        DTensor[] expected, DTensor[] tol) {
-        Run mine = runOn(backend(), op, context, run);
+        Results mine = runOn(backend(), op, context, run);
         for (int k = 0; k < mine.outputs().size(); k++) {
             Outputs.Output o = mine.outputs().get(k);
             DTensor e = expected[o.expected()], t = tol[o.expected()];
@@ -1158,7 +1139,7 @@ public abstract class GradientConformance extends ConformanceBase {
         }
         Backend theirs = withOracle ? oracle() : null;
         if (theirs != null) {
-            Run ref = runOn(theirs, op, context, run);
+            Results ref = runOn(theirs, op, context, run);
             for (int k = 0; k < mine.outputs().size(); k++) {
                 Outputs.Output o = mine.outputs().get(k);
                 Harness.assertClose(op, o.name() + " vs oracle '" + theirs.name() + "'", context, mine.shapes()[k],
