@@ -47,6 +47,11 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--capture", description = "Also write each top-level module's output (Conv2d_1a_3x3 ... Mixed_7c, avgpool).")
     boolean capture;
 
+    @Option(names = "--transform-input", description = "Apply torchvision's transform_input first (ImageNet-normalized"
+            + " input back to [-1,1]). torchvision's Inception3 constructor leaves it off; inception_v3(weights=...) turns it on,"
+            + " so pass this when the PyTorch model was built that way.")
+    boolean transformInput;
+
     static final class PresetNames extends java.util.ArrayList<String> {
         private static final long serialVersionUID = 1L;
 
@@ -57,7 +62,7 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        InceptionV3.Config config = Presets.named(preset);
+        InceptionV3.Config base = Presets.named(preset).withTransformInput(transformInput);
         for (Path p : new Path[] {weights, input}) {
             if (!java.nio.file.Files.isRegularFile(p)) {
                 throw new IllegalArgumentException((p == weights ? "--weights " : "--input ") + p + ": no such file");
@@ -72,10 +77,17 @@ final class ForwardCommand implements Callable<Integer> {
         if (x.floats() == null) {
             throw new IllegalArgumentException("--input " + input + ": tensor 'input' is " + x.dtype() + ", not F32");
         }
+        SafeTensors w = SafeTensors.read(weights);
+        // The heads follow the file (eval never runs the aux head; K is whatever fc was trained for).
+        InceptionV3.Config config = WeightsLoader.fitHeads(base, w);
+        if (config.auxLogits() != base.auxLogits() || config.numClasses() != base.numClasses()) {
+            spec.commandLine().getErr().println("note: " + weights + " has " + config.numClasses() + " classes and "
+                    + (config.auxLogits() ? "an" : "no") + " aux head; the model is built to match");
+        }
         try (Backend backend = Backends.load();
              InceptionV3 model = new InceptionV3(backend, config, 0);
              TensorScope scope = TensorScope.open()) {
-            WeightsLoader.load(model, weights, true);
+            WeightsLoader.load(model, w, true);
             Tensor t = Ops.fromArray(backend, x.tensorShape(), x.floats());
             Map<String, Tensor> out = new LinkedHashMap<>();
             InceptionV3.Output y = model.forward(t, InceptionV3.Mode.EVAL, capture
@@ -90,7 +102,8 @@ final class ForwardCommand implements Callable<Integer> {
                 Map<String, Tensor> all = new LinkedHashMap<>();
                 all.put("logits", y.logits());
                 all.putAll(out);
-                SafeTensors.write(output, all, Map.of("preset", preset, "weights", weights.getFileName().toString()));
+                SafeTensors.write(output, all, Map.of("preset", preset, "weights", weights.getFileName().toString(),
+                        "transform_input", String.valueOf(transformInput)));
                 spec.commandLine().getOut().println("wrote " + all.size() + " tensor(s) to " + output + ": logits "
                         + y.logits().shape() + (capture ? " and " + out.size() + " module outputs" : ""));
             } finally {

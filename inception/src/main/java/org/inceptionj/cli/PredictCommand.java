@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.predict.Images;
 import org.inceptionj.inception.predict.Predictor;
@@ -50,6 +51,12 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = {"-b", "--batch"}, defaultValue = "8", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--transform-input", negatable = true,
+            description = "Apply torchvision's transform_input (ImageNet-normalized input back to [-1,1]) inside the model, as"
+                    + " torchvision's pretrained inception_v3 does. Default: on with --preprocess torchvision (its pretrained"
+                    + " weights were ported from TF and expect [-1,1]), off with tf.")
+    Boolean transformInput;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the random weights when --weights is absent.")
     long seed;
 
@@ -74,12 +81,19 @@ final class PredictCommand implements Callable<Integer> {
         }
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
+        boolean transform = transformInput != null ? transformInput : pre == Preprocessing.TORCHVISION;
+        InceptionV3.Config config = InceptionV3.Config.torchvision().withTransformInput(transform);
+        SafeTensors w = null;
+        if (weights != null) {
+            w = SafeTensors.read(weights);
+            config = WeightsLoader.fitHeads(config, w); // 1000, 1001 (TF, background first) or K unnamed classes
+        }
         try (Backend backend = Backends.load();
-             InceptionV3 model = new InceptionV3(backend, InceptionV3.Config.torchvision(), seed)) {
-            if (weights == null) {
+             InceptionV3 model = new InceptionV3(backend, config, seed)) {
+            if (w == null) {
                 err.println("warning: no --weights given: random weights (seed " + seed + "), the classes are meaningless");
             } else {
-                WeightsLoader.Report report = WeightsLoader.load(model, weights, true);
+                WeightsLoader.Report report = WeightsLoader.load(model, w, true);
                 err.println("loaded " + report.loaded().size() + " tensors from " + weights
                         + (report.ignored().isEmpty() ? "" : " (ignored " + report.ignored().size() + ")"));
             }

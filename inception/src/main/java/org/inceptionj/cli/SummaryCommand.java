@@ -25,8 +25,8 @@ final class SummaryCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--preset", defaultValue = "inception-v3",
-            description = "Configuration (default: ${DEFAULT-VALUE}); one of inception-v3, inception-v3-tf, inception-v3-paper, inception-v3-151, inception-v3-79.")
+    @Option(names = "--preset", defaultValue = "inception-v3", completionCandidates = ForwardCommand.PresetNames.class,
+            description = "Configuration: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     String preset;
 
     @Option(names = {"-s", "--size"},
@@ -41,6 +41,11 @@ final class SummaryCommand implements Callable<Integer> {
     @Option(names = "--no-aux", description = "Build the model without the auxiliary head (AuxLogits).")
     boolean noAux;
 
+    @Option(names = {"-w", "--width"}, defaultValue = "1.0",
+            description = "Width multiplier (TF-slim's depth_multiplier): every convolution's channels d become"
+                    + " max(floor(d*w), 16). Default: ${DEFAULT-VALUE}, the published network.")
+    double widthMultiplier;
+
     @Option(names = "--classes", description = "Number of classes K (default: the preset's, 1000 for inception-v3).")
     Integer classes;
 
@@ -52,7 +57,8 @@ final class SummaryCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--classes must be >= 1, got " + classes);
         }
         InceptionV3.Config config = base.withAuxLogits(base.auxLogits() && !noAux)
-                .withNumClasses(classes != null ? classes : base.numClasses());
+                .withNumClasses(classes != null ? classes : base.numClasses())
+                .withWidthMultiplier(widthMultiplier);
         int minEval = config.minInput(false), minAux = config.minInput(true);
         if (side < minEval) {
             throw new IllegalArgumentException("--size " + side + " is too small: Inception-v3 needs at least "
@@ -85,9 +91,11 @@ final class SummaryCommand implements Callable<Integer> {
                 width[i] = Math.max(width[i], l[i].length());
             }
         }
-        out.printf(Locale.ROOT, "Inception-v3, input 3x%dx%d, %s%s, %,d classes%n%n", s.height(), s.width(),
+        double wm = s.config().widthMultiplier();
+        out.printf(Locale.ROOT, "Inception-v3, input 3x%dx%d, %s%s, %,d classes%s%n%n", s.height(), s.width(),
                 s.mode() == InceptionV3.Mode.TRAIN ? "training" : "evaluation",
-                s.config().auxLogits() ? ", with the aux head" : ", without the aux head", s.config().numClasses());
+                s.config().auxLogits() ? ", with the aux head" : ", without the aux head", s.config().numClasses(),
+                wm == 1.0 ? "" : String.format(Locale.ROOT, ", width multiplier %s", wm));
         for (int k = 0; k < lines.size(); k++) {
             String[] l = lines.get(k);
             if (k == lines.size() - 1 || k == 1) {

@@ -19,16 +19,19 @@ final class InceptionA {
     private final BasicConv2d branch3x3dbl_3;
     private final BasicConv2d branch_pool;
     private final Pool2dSpec avgPool;
+    /** Output channels: 64 + 64 + 96 + pool_features at full width. */
+    final int out;
 
-    InceptionA(Parameters p, String name, int in, int poolFeatures, boolean countIncludePad) {
-        branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, 64, 1, 1, 0);
-        branch5x5_1 = BasicConv2d.square(p, name + ".branch5x5_1", in, 48, 1, 1, 0);
-        branch5x5_2 = BasicConv2d.square(p, name + ".branch5x5_2", 48, 64, 5, 1, 2);
-        branch3x3dbl_1 = BasicConv2d.square(p, name + ".branch3x3dbl_1", in, 64, 1, 1, 0);
-        branch3x3dbl_2 = BasicConv2d.square(p, name + ".branch3x3dbl_2", 64, 96, 3, 1, 1);
-        branch3x3dbl_3 = BasicConv2d.square(p, name + ".branch3x3dbl_3", 96, 96, 3, 1, 1);
-        branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, poolFeatures, 1, 1, 0);
+    InceptionA(Parameters p, String name, int in, int poolFeatures, boolean countIncludePad, Width w) {
+        branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, w.of(64), 1, 1, 0);
+        branch5x5_1 = BasicConv2d.square(p, name + ".branch5x5_1", in, w.of(48), 1, 1, 0);
+        branch5x5_2 = BasicConv2d.square(p, name + ".branch5x5_2", w.of(48), w.of(64), 5, 1, 2);
+        branch3x3dbl_1 = BasicConv2d.square(p, name + ".branch3x3dbl_1", in, w.of(64), 1, 1, 0);
+        branch3x3dbl_2 = BasicConv2d.square(p, name + ".branch3x3dbl_2", w.of(64), w.of(96), 3, 1, 1);
+        branch3x3dbl_3 = BasicConv2d.square(p, name + ".branch3x3dbl_3", w.of(96), w.of(96), 3, 1, 1);
+        branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, w.of(poolFeatures), 1, 1, 0);
         avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
+        out = branch1x1.out + branch5x5_2.out + branch3x3dbl_3.out + branch_pool.out;
     }
 
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x in x 35 x 35

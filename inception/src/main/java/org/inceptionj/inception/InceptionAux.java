@@ -26,10 +26,10 @@ final class InceptionAux {
     private final Tensor bnRunningVar;
     private static final Pool2dSpec AVG_5X5_S3 = Pool2dSpec.of(5, 3, 0);
 
-    InceptionAux(Parameters p, String name, int in, int numClasses, boolean batchNorm) {
-        conv0 = BasicConv2d.square(p, name + ".conv0", in, 128, 1, 1, 0);
-        conv1 = new BasicConv2d(p, name + ".conv1", 128, 768, 5, 5, 1, 0, 0, 0.01f);
-        fcWeight = p.normal(name + ".fc.weight", Shape.of(numClasses, 768), 0.001f);
+    InceptionAux(Parameters p, String name, int in, int numClasses, boolean batchNorm, Width w) {
+        conv0 = BasicConv2d.square(p, name + ".conv0", in, w.of(128), 1, 1, 0);
+        conv1 = new BasicConv2d(p, name + ".conv1", w.of(128), w.of(768), 5, 5, 1, 0, 0, 0.01f);
+        fcWeight = p.normal(name + ".fc.weight", Shape.of(numClasses, conv1.out), 0.001f);
         fcBias = p.constant(name + ".fc.bias", Shape.of(numClasses), 0f);
         Shape k = Shape.of(numClasses);
         bnGamma = batchNorm ? p.constant(name + ".fc_bn.weight", k, 1f) : null;

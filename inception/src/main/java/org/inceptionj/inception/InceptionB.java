@@ -17,11 +17,15 @@ final class InceptionB {
     private final BasicConv2d branch3x3dbl_3;
     private static final Pool2dSpec MAX_3X3_S2 = Pool2dSpec.of(3, 2, 0);
 
-    InceptionB(Parameters p, String name, int in) {
-        branch3x3 = BasicConv2d.square(p, name + ".branch3x3", in, 384, 3, 2, 0);
-        branch3x3dbl_1 = BasicConv2d.square(p, name + ".branch3x3dbl_1", in, 64, 1, 1, 0);
-        branch3x3dbl_2 = BasicConv2d.square(p, name + ".branch3x3dbl_2", 64, 96, 3, 1, 1);
-        branch3x3dbl_3 = BasicConv2d.square(p, name + ".branch3x3dbl_3", 96, 96, 3, 2, 0);
+    /** Output channels: 384 + 96 + in (the max-pool branch passes its input through). */
+    final int out;
+
+    InceptionB(Parameters p, String name, int in, Width w) {
+        branch3x3 = BasicConv2d.square(p, name + ".branch3x3", in, w.of(384), 3, 2, 0);
+        branch3x3dbl_1 = BasicConv2d.square(p, name + ".branch3x3dbl_1", in, w.of(64), 1, 1, 0);
+        branch3x3dbl_2 = BasicConv2d.square(p, name + ".branch3x3dbl_2", w.of(64), w.of(96), 3, 1, 1);
+        branch3x3dbl_3 = BasicConv2d.square(p, name + ".branch3x3dbl_3", w.of(96), w.of(96), 3, 2, 0);
+        out = branch3x3.out + branch3x3dbl_3.out + in;
     }
 
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 288 x 35 x 35

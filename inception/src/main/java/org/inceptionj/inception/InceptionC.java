@@ -22,19 +22,23 @@ final class InceptionC {
     private final BasicConv2d branch7x7dbl_5;
     private final BasicConv2d branch_pool;
     private final Pool2dSpec avgPool;
+    /** Output channels: 4 × 192 = 768 at full width. */
+    final int out;
 
-    InceptionC(Parameters p, String name, int in, int c7, boolean countIncludePad) {
-        branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, 192, 1, 1, 0);
+    InceptionC(Parameters p, String name, int in, int channels7x7, boolean countIncludePad, Width w) {
+        int c7 = w.of(channels7x7);
+        branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, w.of(192), 1, 1, 0);
         branch7x7_1 = BasicConv2d.square(p, name + ".branch7x7_1", in, c7, 1, 1, 0);
         branch7x7_2 = BasicConv2d.rect(p, name + ".branch7x7_2", c7, c7, 1, 7);
-        branch7x7_3 = BasicConv2d.rect(p, name + ".branch7x7_3", c7, 192, 7, 1);
+        branch7x7_3 = BasicConv2d.rect(p, name + ".branch7x7_3", c7, w.of(192), 7, 1);
         branch7x7dbl_1 = BasicConv2d.square(p, name + ".branch7x7dbl_1", in, c7, 1, 1, 0);
         branch7x7dbl_2 = BasicConv2d.rect(p, name + ".branch7x7dbl_2", c7, c7, 7, 1);
         branch7x7dbl_3 = BasicConv2d.rect(p, name + ".branch7x7dbl_3", c7, c7, 1, 7);
         branch7x7dbl_4 = BasicConv2d.rect(p, name + ".branch7x7dbl_4", c7, c7, 7, 1);
-        branch7x7dbl_5 = BasicConv2d.rect(p, name + ".branch7x7dbl_5", c7, 192, 1, 7);
-        branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, 192, 1, 1, 0);
+        branch7x7dbl_5 = BasicConv2d.rect(p, name + ".branch7x7dbl_5", c7, w.of(192), 1, 7);
+        branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, w.of(192), 1, 1, 0);
         avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
+        out = branch1x1.out + branch7x7_3.out + branch7x7dbl_5.out + branch_pool.out;
     }
 
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 768 x 17 x 17

@@ -18,13 +18,17 @@ final class InceptionD {
     private final BasicConv2d branch7x7x3_4;
     private static final Pool2dSpec MAX_3X3_S2 = Pool2dSpec.of(3, 2, 0);
 
-    InceptionD(Parameters p, String name, int in) {
-        branch3x3_1 = BasicConv2d.square(p, name + ".branch3x3_1", in, 192, 1, 1, 0);
-        branch3x3_2 = BasicConv2d.square(p, name + ".branch3x3_2", 192, 320, 3, 2, 0);
-        branch7x7x3_1 = BasicConv2d.square(p, name + ".branch7x7x3_1", in, 192, 1, 1, 0);
-        branch7x7x3_2 = BasicConv2d.rect(p, name + ".branch7x7x3_2", 192, 192, 1, 7);
-        branch7x7x3_3 = BasicConv2d.rect(p, name + ".branch7x7x3_3", 192, 192, 7, 1);
-        branch7x7x3_4 = BasicConv2d.square(p, name + ".branch7x7x3_4", 192, 192, 3, 2, 0);
+    /** Output channels: 320 + 192 + in (the max-pool branch passes its input through). */
+    final int out;
+
+    InceptionD(Parameters p, String name, int in, Width w) {
+        branch3x3_1 = BasicConv2d.square(p, name + ".branch3x3_1", in, w.of(192), 1, 1, 0);
+        branch3x3_2 = BasicConv2d.square(p, name + ".branch3x3_2", w.of(192), w.of(320), 3, 2, 0);
+        branch7x7x3_1 = BasicConv2d.square(p, name + ".branch7x7x3_1", in, w.of(192), 1, 1, 0);
+        branch7x7x3_2 = BasicConv2d.rect(p, name + ".branch7x7x3_2", w.of(192), w.of(192), 1, 7);
+        branch7x7x3_3 = BasicConv2d.rect(p, name + ".branch7x7x3_3", w.of(192), w.of(192), 7, 1);
+        branch7x7x3_4 = BasicConv2d.square(p, name + ".branch7x7x3_4", w.of(192), w.of(192), 3, 2, 0);
+        out = branch3x3_2.out + branch7x7x3_4.out + in;
     }
 
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 768 x 17 x 17

@@ -22,18 +22,22 @@ final class InceptionE {
     private final BasicConv2d branch3x3dbl_3b;
     private final BasicConv2d branch_pool;
     private final Pool2dSpec avgPool;
+    /** Output channels: 320 + 768 + 768 + 192 = 2048 at full width. */
+    final int out;
 
-    InceptionE(Parameters p, String name, int in, boolean countIncludePad) {
-        branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, 320, 1, 1, 0);
-        branch3x3_1 = BasicConv2d.square(p, name + ".branch3x3_1", in, 384, 1, 1, 0);
-        branch3x3_2a = BasicConv2d.rect(p, name + ".branch3x3_2a", 384, 384, 1, 3);
-        branch3x3_2b = BasicConv2d.rect(p, name + ".branch3x3_2b", 384, 384, 3, 1);
-        branch3x3dbl_1 = BasicConv2d.square(p, name + ".branch3x3dbl_1", in, 448, 1, 1, 0);
-        branch3x3dbl_2 = BasicConv2d.square(p, name + ".branch3x3dbl_2", 448, 384, 3, 1, 1);
-        branch3x3dbl_3a = BasicConv2d.rect(p, name + ".branch3x3dbl_3a", 384, 384, 1, 3);
-        branch3x3dbl_3b = BasicConv2d.rect(p, name + ".branch3x3dbl_3b", 384, 384, 3, 1);
-        branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, 192, 1, 1, 0);
+    InceptionE(Parameters p, String name, int in, boolean countIncludePad, Width w) {
+        branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, w.of(320), 1, 1, 0);
+        branch3x3_1 = BasicConv2d.square(p, name + ".branch3x3_1", in, w.of(384), 1, 1, 0);
+        branch3x3_2a = BasicConv2d.rect(p, name + ".branch3x3_2a", w.of(384), w.of(384), 1, 3);
+        branch3x3_2b = BasicConv2d.rect(p, name + ".branch3x3_2b", w.of(384), w.of(384), 3, 1);
+        branch3x3dbl_1 = BasicConv2d.square(p, name + ".branch3x3dbl_1", in, w.of(448), 1, 1, 0);
+        branch3x3dbl_2 = BasicConv2d.square(p, name + ".branch3x3dbl_2", w.of(448), w.of(384), 3, 1, 1);
+        branch3x3dbl_3a = BasicConv2d.rect(p, name + ".branch3x3dbl_3a", w.of(384), w.of(384), 1, 3);
+        branch3x3dbl_3b = BasicConv2d.rect(p, name + ".branch3x3dbl_3b", w.of(384), w.of(384), 3, 1);
+        branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, w.of(192), 1, 1, 0);
         avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
+        out = branch1x1.out + branch3x3_2a.out + branch3x3_2b.out + branch3x3dbl_3a.out + branch3x3dbl_3b.out
+                + branch_pool.out;
     }
 
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x in x 8 x 8

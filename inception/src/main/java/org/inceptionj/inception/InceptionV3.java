@@ -59,9 +59,21 @@ public final class InceptionV3 implements AutoCloseable {
      *                        at stride 2 both give ⌊(s − 5)/2⌋ (⌊(s − 3)/2⌋ + 1 − 2 = ⌊(s − 7)/2⌋ + 1); at
      *                        stride 1 they do not (s − 4 against s − 6), and {@link #minInput} follows the
      *                        stem actually built
+     * @param transformInput  torchvision's {@code transform_input}: before the stem, each channel is remapped
+     *                        {@code x_c ← x_c·(std_c/0.5) + (mean_c − 0.5)/0.5} with the ImageNet mean
+     *                        (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225), which turns an
+     *                        ImageNet-normalized input (p − mean)/std back into the 2p − 1 the ported TF weights
+     *                        expect (spec §6). torchvision's constructor defaults to false, but
+     *                        {@code inception_v3(weights=…)} switches it on: a model built that way in
+     *                        PyTorch needs it here too to give the same logits
+     * @param widthMultiplier TF-slim's {@code depth_multiplier} for small compute budgets: every convolution
+     *                        with d output channels gets max(⌊d·widthMultiplier⌋, 16); 1 is the published
+     *                        network, and the only width whose state dict torchvision can load. In
+     *                        (0, {@value #MAX_WIDTH_MULTIPLIER}]
      */
     public record Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout,
-                         boolean auxBatchNorm, int firstStride, boolean firstMaxPool, boolean factorizedStem) {
+                         boolean auxBatchNorm, int firstStride, boolean firstMaxPool, boolean factorizedStem,
+                         boolean transformInput, double widthMultiplier) {
         public Config {
             if (numClasses < 1) {
                 throw new IllegalArgumentException("InceptionV3: numClasses must be >= 1, got " + numClasses);
@@ -76,6 +88,20 @@ public final class InceptionV3 implements AutoCloseable {
             if (firstStride < 1) {
                 throw new IllegalArgumentException("InceptionV3: firstStride must be >= 1, got " + firstStride);
             }
+            if (!(widthMultiplier > 0.0 && widthMultiplier <= MAX_WIDTH_MULTIPLIER)) {
+                throw new IllegalArgumentException("InceptionV3: widthMultiplier must be in (0, " + MAX_WIDTH_MULTIPLIER
+                        + "], got " + widthMultiplier);
+            }
+        }
+
+        /** The largest width multiplier accepted: 4× the published width is already 16 times its size. */
+        public static final double MAX_WIDTH_MULTIPLIER = 4.0;
+
+        /** These settings with no input transform and the published width. */
+        public Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout,
+                      boolean auxBatchNorm, int firstStride, boolean firstMaxPool, boolean factorizedStem) {
+            this(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool, factorizedStem,
+                    false, 1.0);
         }
 
         /** These settings with the released, factorized stem. */
@@ -95,29 +121,47 @@ public final class InceptionV3 implements AutoCloseable {
         }
 
         public Config withNumClasses(int k) {
-            return new Config(k, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool, factorizedStem);
+            return new Config(k, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool, factorizedStem,
+                    transformInput, widthMultiplier);
         }
 
         /** Without the aux head, the aux batch norm goes too. */
         public Config withAuxLogits(boolean on) {
-            return new Config(numClasses, on, countIncludePad, dropout, on && auxBatchNorm, firstStride, firstMaxPool, factorizedStem);
+            return new Config(numClasses, on, countIncludePad, dropout, on && auxBatchNorm, firstStride, firstMaxPool, factorizedStem,
+                    transformInput, widthMultiplier);
         }
 
         public Config withAuxBatchNorm(boolean on) {
-            return new Config(numClasses, auxLogits, countIncludePad, dropout, on, firstStride, firstMaxPool, factorizedStem);
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, on, firstStride, firstMaxPool, factorizedStem,
+                    transformInput, widthMultiplier);
         }
 
         public Config withFirstStride(int stride) {
-            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, stride, firstMaxPool, factorizedStem);
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, stride, firstMaxPool, factorizedStem,
+                    transformInput, widthMultiplier);
         }
 
         public Config withFirstMaxPool(boolean on) {
-            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, on, factorizedStem);
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, on, factorizedStem,
+                    transformInput, widthMultiplier);
         }
 
         /** false: the unfactorized 7×7 stem of Table 3's ablation (see {@link #factorizedStem()}). */
         public Config withFactorizedStem(boolean on) {
-            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool, on);
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool, on,
+                    transformInput, widthMultiplier);
+        }
+
+        /** true: remap ImageNet-normalized input to 2p − 1 first, as torchvision's pretrained model does (see {@link #transformInput()}). */
+        public Config withTransformInput(boolean on) {
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool,
+                    factorizedStem, on, widthMultiplier);
+        }
+
+        /** Every convolution's channels d become max(⌊d·multiplier⌋, 16) (see {@link #widthMultiplier()}). */
+        public Config withWidthMultiplier(double multiplier) {
+            return new Config(numClasses, auxLogits, countIncludePad, dropout, auxBatchNorm, firstStride, firstMaxPool,
+                    factorizedStem, transformInput, multiplier);
         }
 
         /**
@@ -203,29 +247,31 @@ public final class InceptionV3 implements AutoCloseable {
         this.seed = seed;
         this.params = new Parameters(backend, seed);
         boolean cip = config.countIncludePad();
+        Width w = new Width(config.widthMultiplier());
         Parameters p = params;
         try {
+            // Channels as published (widthMultiplier 1); w.of(d) is d there. Block inputs are the previous block's output.
             boolean f = config.factorizedStem();
-            Conv2d_1a_3x3 = f ? BasicConv2d.square(p, "Conv2d_1a_3x3", 3, 32, 3, config.firstStride(), 0) : null;
-            Conv2d_2a_3x3 = f ? BasicConv2d.square(p, "Conv2d_2a_3x3", 32, 32, 3, 1, 0) : null;
-            Conv2d_2b_3x3 = f ? BasicConv2d.square(p, "Conv2d_2b_3x3", 32, 64, 3, 1, 1) : null;
-            Conv2d_1a_7x7 = f ? null : BasicConv2d.square(p, "Conv2d_1a_7x7", 3, 64, 7, config.firstStride(), 0);
-            Conv2d_3b_1x1 = BasicConv2d.square(p, "Conv2d_3b_1x1", 64, 80, 1, 1, 0);
-            Conv2d_4a_3x3 = BasicConv2d.square(p, "Conv2d_4a_3x3", 80, 192, 3, 1, 0);
-            Mixed_5b = new InceptionA(p, "Mixed_5b", 192, 32, cip);
-            Mixed_5c = new InceptionA(p, "Mixed_5c", 256, 64, cip);
-            Mixed_5d = new InceptionA(p, "Mixed_5d", 288, 64, cip);
-            Mixed_6a = new InceptionB(p, "Mixed_6a", 288);
-            Mixed_6b = new InceptionC(p, "Mixed_6b", 768, 128, cip);
-            Mixed_6c = new InceptionC(p, "Mixed_6c", 768, 160, cip);
-            Mixed_6d = new InceptionC(p, "Mixed_6d", 768, 160, cip);
-            Mixed_6e = new InceptionC(p, "Mixed_6e", 768, 192, cip);
-            AuxLogits = config.auxLogits() ? new InceptionAux(p, "AuxLogits", 768, config.numClasses(), config.auxBatchNorm())
-                    : null;
-            Mixed_7a = new InceptionD(p, "Mixed_7a", 768);
-            Mixed_7b = new InceptionE(p, "Mixed_7b", 1280, cip);
-            Mixed_7c = new InceptionE(p, "Mixed_7c", 2048, cip);
-            fcWeight = p.normal("fc.weight", Shape.of(config.numClasses(), 2048), 0.1f);
+            Conv2d_1a_3x3 = f ? BasicConv2d.square(p, "Conv2d_1a_3x3", 3, w.of(32), 3, config.firstStride(), 0) : null;
+            Conv2d_2a_3x3 = f ? BasicConv2d.square(p, "Conv2d_2a_3x3", w.of(32), w.of(32), 3, 1, 0) : null;
+            Conv2d_2b_3x3 = f ? BasicConv2d.square(p, "Conv2d_2b_3x3", w.of(32), w.of(64), 3, 1, 1) : null;
+            Conv2d_1a_7x7 = f ? null : BasicConv2d.square(p, "Conv2d_1a_7x7", 3, w.of(64), 7, config.firstStride(), 0);
+            Conv2d_3b_1x1 = BasicConv2d.square(p, "Conv2d_3b_1x1", w.of(64), w.of(80), 1, 1, 0);
+            Conv2d_4a_3x3 = BasicConv2d.square(p, "Conv2d_4a_3x3", w.of(80), w.of(192), 3, 1, 0);
+            Mixed_5b = new InceptionA(p, "Mixed_5b", Conv2d_4a_3x3.out, 32, cip, w);  // 192 → 256
+            Mixed_5c = new InceptionA(p, "Mixed_5c", Mixed_5b.out, 64, cip, w);       // 256 → 288
+            Mixed_5d = new InceptionA(p, "Mixed_5d", Mixed_5c.out, 64, cip, w);       // 288 → 288
+            Mixed_6a = new InceptionB(p, "Mixed_6a", Mixed_5d.out, w);                // 288 → 768
+            Mixed_6b = new InceptionC(p, "Mixed_6b", Mixed_6a.out, 128, cip, w);      // 768 → 768
+            Mixed_6c = new InceptionC(p, "Mixed_6c", Mixed_6b.out, 160, cip, w);      // 768 → 768
+            Mixed_6d = new InceptionC(p, "Mixed_6d", Mixed_6c.out, 160, cip, w);      // 768 → 768
+            Mixed_6e = new InceptionC(p, "Mixed_6e", Mixed_6d.out, 192, cip, w);      // 768 → 768
+            AuxLogits = config.auxLogits()                                            // 768 → num_classes
+                    ? new InceptionAux(p, "AuxLogits", Mixed_6e.out, config.numClasses(), config.auxBatchNorm(), w) : null;
+            Mixed_7a = new InceptionD(p, "Mixed_7a", Mixed_6e.out, w);                // 768 → 1280
+            Mixed_7b = new InceptionE(p, "Mixed_7b", Mixed_7a.out, cip, w);           // 1280 → 2048
+            Mixed_7c = new InceptionE(p, "Mixed_7c", Mixed_7b.out, cip, w);           // 2048 → 2048
+            fcWeight = p.normal("fc.weight", Shape.of(config.numClasses(), Mixed_7c.out), 0.1f);
             fcBias = p.constant("fc.bias", Shape.of(config.numClasses()), 0f);
         } catch (RuntimeException e) {
             params.close();
@@ -283,13 +329,13 @@ public final class InceptionV3 implements AutoCloseable {
         BiConsumer<String, Tensor> see = observer == null ? (n, t) -> { } : observer;
         Tape t = tape;
         try (TensorScope s = TensorScope.open()) {
-            Tensor h;
+            Tensor h = config.transformInput() ? transformInput(t, x) : x;                          // N x 3 x 299 x 299
             if (config.factorizedStem()) {
-                h = Conv2d_1a_3x3.forward(t, x, train);          see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
+                h = Conv2d_1a_3x3.forward(t, h, train);          see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
                 h = Conv2d_2a_3x3.forward(t, h, train);          see.accept("Conv2d_2a_3x3", h); // N x 32 x 147 x 147
                 h = Conv2d_2b_3x3.forward(t, h, train);          see.accept("Conv2d_2b_3x3", h); // N x 64 x 147 x 147
             } else {
-                h = Conv2d_1a_7x7.forward(t, x, train);          see.accept("Conv2d_1a_7x7", h); // N x 64 x 147 x 147
+                h = Conv2d_1a_7x7.forward(t, h, train);          see.accept("Conv2d_1a_7x7", h); // N x 64 x 147 x 147
             }
             if (config.firstMaxPool()) {
                 h = t.maxPool2d(h, maxpool1);                    see.accept("maxpool1", h);      // N x 64 x 73 x 73
@@ -318,6 +364,25 @@ public final class InceptionV3 implements AutoCloseable {
             Tensor logits = t.linear(h, fcWeight, fcBias);       see.accept("fc", logits);       // N x num_classes
             return new Output(s.keep(logits), aux == null ? null : s.keep(aux));
         }
+    }
+
+    /** The ImageNet channel statistics behind torchvision's normalization and {@code transform_input}. */
+    private static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+    private static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+
+    /**
+     * torchvision's {@code _transform_input}: channel c becomes x_c·(std_c/0.5) + (mean_c − 0.5)/0.5, which maps
+     * (p − mean_c)/std_c to 2p − 1. The coefficients are computed in double and rounded to float, as PyTorch
+     * does with Python scalars; R: x·0.458 − 0.03, G: x·0.448 − 0.088, B: x·0.45 − 0.188.
+     */
+    private static Tensor transformInput(Tape t, Tensor x) {
+        Tensor[] channels = new Tensor[3];
+        for (int c = 0; c < 3; c++) {
+            float scale = (float) (IMAGENET_STD[c] / 0.5);
+            float shift = (float) ((IMAGENET_MEAN[c] - 0.5) / 0.5);
+            channels[c] = t.affine(t.slice(x, 1, c, 1), scale, shift);
+        }
+        return t.concat(1, channels);
     }
 
     /** A fresh dropout seed per training forward: the model seed mixed with a step counter. */

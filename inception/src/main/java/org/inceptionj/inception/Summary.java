@@ -88,37 +88,38 @@ public final class Summary {
     static Summary walk(InceptionV3.Config config, int height, int width, InceptionV3.Mode mode) {
         boolean train = mode == InceptionV3.Mode.TRAIN;
         boolean cip = config.countIncludePad();
+        Width w = new Width(config.widthMultiplier());
         Pool2dSpec max3s2 = Pool2dSpec.of(3, 2, 0);
         List<Row> rows = new ArrayList<>();
 
         Act x = new Act(3, height, width);
         if (config.factorizedStem()) {
-            x = stem(rows, "Conv2d_1a_3x3", x, 32, 3, config.firstStride(), 0);
-            x = stem(rows, "Conv2d_2a_3x3", x, 32, 3, 1, 0);
-            x = stem(rows, "Conv2d_2b_3x3", x, 64, 3, 1, 1);
+            x = stem(rows, "Conv2d_1a_3x3", x, w.of(32), 3, config.firstStride(), 0);
+            x = stem(rows, "Conv2d_2a_3x3", x, w.of(32), 3, 1, 0);
+            x = stem(rows, "Conv2d_2b_3x3", x, w.of(64), 3, 1, 1);
         } else {
-            x = stem(rows, "Conv2d_1a_7x7", x, 64, 7, config.firstStride(), 0);
+            x = stem(rows, "Conv2d_1a_7x7", x, w.of(64), 7, config.firstStride(), 0);
         }
         if (config.firstMaxPool()) {
             x = pool(rows, "maxpool1", "max pool 3x3 /2", x, max3s2);
         }
-        x = stem(rows, "Conv2d_3b_1x1", x, 80, 1, 1, 0);
-        x = stem(rows, "Conv2d_4a_3x3", x, 192, 3, 1, 0);
+        x = stem(rows, "Conv2d_3b_1x1", x, w.of(80), 1, 1, 0);
+        x = stem(rows, "Conv2d_4a_3x3", x, w.of(192), 3, 1, 0);
         x = pool(rows, "maxpool2", "max pool 3x3 /2", x, max3s2);
-        x = inceptionA(rows, "Mixed_5b", x, 32, cip);
-        x = inceptionA(rows, "Mixed_5c", x, 64, cip);
-        x = inceptionA(rows, "Mixed_5d", x, 64, cip);
-        x = inceptionB(rows, "Mixed_6a", x);
-        x = inceptionC(rows, "Mixed_6b", x, 128, cip);
-        x = inceptionC(rows, "Mixed_6c", x, 160, cip);
-        x = inceptionC(rows, "Mixed_6d", x, 160, cip);
-        x = inceptionC(rows, "Mixed_6e", x, 192, cip);
+        x = inceptionA(rows, "Mixed_5b", x, 32, cip, w);
+        x = inceptionA(rows, "Mixed_5c", x, 64, cip, w);
+        x = inceptionA(rows, "Mixed_5d", x, 64, cip, w);
+        x = inceptionB(rows, "Mixed_6a", x, w);
+        x = inceptionC(rows, "Mixed_6b", x, 128, cip, w);
+        x = inceptionC(rows, "Mixed_6c", x, 160, cip, w);
+        x = inceptionC(rows, "Mixed_6d", x, 160, cip, w);
+        x = inceptionC(rows, "Mixed_6e", x, 192, cip, w);
         if (config.auxLogits()) {
-            inceptionAux(rows, "AuxLogits", x, config.numClasses(), config.auxBatchNorm(), train);
+            inceptionAux(rows, "AuxLogits", x, config.numClasses(), config.auxBatchNorm(), train, w);
         }
-        x = inceptionD(rows, "Mixed_7a", x);
-        x = inceptionE(rows, "Mixed_7b", x, cip);
-        x = inceptionE(rows, "Mixed_7c", x, cip);
+        x = inceptionD(rows, "Mixed_7a", x, w);
+        x = inceptionE(rows, "Mixed_7b", x, cip, w);
+        x = inceptionE(rows, "Mixed_7c", x, cip, w);
         x = new Act(x.c, 1, 1);
         rows.add(new Row("avgpool", 0, "global avg pool", x.shape(), 0, 0));
         if (train && config.dropout() > 0f) {
@@ -180,8 +181,8 @@ public final class Summary {
     // ---- the architecture, one method per block class ----
 
     /** InceptionA: 1x1 | 1x1 → 5x5 | 1x1 → 3x3 → 3x3 | avg pool → 1x1. */
-    private static Act inceptionA(List<Row> rows, String name, Act x, int poolFeatures, boolean cip) {
-        Block b = new Block(name);
+    private static Act inceptionA(List<Row> rows, String name, Act x, int poolFeatures, boolean cip, Width w) {
+        Block b = new Block(name, w);
         Act b1 = b.conv("branch1x1", x, 64, 1, 1, 1, 0, 0);
         Act b5 = b.conv("branch5x5_1", x, 48, 1, 1, 1, 0, 0);
         b5 = b.conv("branch5x5_2", b5, 64, 5, 5, 1, 2, 2);
@@ -193,8 +194,8 @@ public final class Summary {
     }
 
     /** InceptionB (grid reduction): 3x3/2 | 1x1 → 3x3 → 3x3/2 | max pool 3x3/2. */
-    private static Act inceptionB(List<Row> rows, String name, Act x) {
-        Block b = new Block(name);
+    private static Act inceptionB(List<Row> rows, String name, Act x, Width w) {
+        Block b = new Block(name, w);
         Act b3 = b.conv("branch3x3", x, 384, 3, 3, 2, 0, 0);
         Act bd = b.conv("branch3x3dbl_1", x, 64, 1, 1, 1, 0, 0);
         bd = b.conv("branch3x3dbl_2", bd, 96, 3, 3, 1, 1, 1);
@@ -204,8 +205,8 @@ public final class Summary {
     }
 
     /** InceptionC: 1x1 | 1x1 → 1x7 → 7x1 | 1x1 → 7x1 → 1x7 → 7x1 → 1x7 | avg pool → 1x1. */
-    private static Act inceptionC(List<Row> rows, String name, Act x, int c7, boolean cip) {
-        Block b = new Block(name);
+    private static Act inceptionC(List<Row> rows, String name, Act x, int c7, boolean cip, Width w) {
+        Block b = new Block(name, w);
         Act b1 = b.conv("branch1x1", x, 192, 1, 1, 1, 0, 0);
         Act b7 = b.conv("branch7x7_1", x, c7, 1, 1, 1, 0, 0);
         b7 = b.conv("branch7x7_2", b7, c7, 1, 7, 1, 0, 3);
@@ -220,8 +221,8 @@ public final class Summary {
     }
 
     /** InceptionD (grid reduction): 1x1 → 3x3/2 | 1x1 → 1x7 → 7x1 → 3x3/2 | max pool 3x3/2. */
-    private static Act inceptionD(List<Row> rows, String name, Act x) {
-        Block b = new Block(name);
+    private static Act inceptionD(List<Row> rows, String name, Act x, Width w) {
+        Block b = new Block(name, w);
         Act b3 = b.conv("branch3x3_1", x, 192, 1, 1, 1, 0, 0);
         b3 = b.conv("branch3x3_2", b3, 320, 3, 3, 2, 0, 0);
         Act b7 = b.conv("branch7x7x3_1", x, 192, 1, 1, 1, 0, 0);
@@ -233,8 +234,8 @@ public final class Summary {
     }
 
     /** InceptionE: 1x1 | 1x1 → (1x3 ‖ 3x1) | 1x1 → 3x3 → (1x3 ‖ 3x1) | avg pool → 1x1. */
-    private static Act inceptionE(List<Row> rows, String name, Act x, boolean cip) {
-        Block b = new Block(name);
+    private static Act inceptionE(List<Row> rows, String name, Act x, boolean cip, Width w) {
+        Block b = new Block(name, w);
         Act b1 = b.conv("branch1x1", x, 320, 1, 1, 1, 0, 0);
         Act b3 = b.conv("branch3x3_1", x, 384, 1, 1, 1, 0, 0);
         b3 = concat(name, b.conv("branch3x3_2a", b3, 384, 1, 3, 1, 0, 1), b.conv("branch3x3_2b", b3, 384, 3, 1, 1, 1, 0));
@@ -251,14 +252,14 @@ public final class Summary {
      * run: one row with its parameters and no shape or multiply-adds.
      */
     private static void inceptionAux(List<Row> rows, String name, Act x, int numClasses, boolean batchNorm,
-                                     boolean train) {
-        long params = BasicConv.params(768, 128, 1, 1) + BasicConv.params(128, 768, 5, 5) + 768L * numClasses + numClasses
-                + (batchNorm ? 2L * numClasses : 0);
+                                     boolean train, Width w) {
+        long params = BasicConv.params(x.c, w.of(128), 1, 1) + BasicConv.params(w.of(128), w.of(768), 5, 5)
+                + (long) w.of(768) * numClasses + numClasses + (batchNorm ? 2L * numClasses : 0);
         if (!train) {
             rows.add(new Row(name, 0, "InceptionAux (training only)", null, params, 0));
             return;
         }
-        Block b = new Block(name);
+        Block b = new Block(name, w);
         Act h = b.pool(x, Pool2dSpec.of(5, 3, 0));
         h = b.conv("conv0", h, 128, 1, 1, 1, 0, 0);
         h = b.conv("conv1", h, 768, 5, 5, 1, 0, 0);
@@ -332,16 +333,20 @@ public final class Summary {
     /** Collects a block's layer rows, then emits the block's total row ahead of them. */
     private static final class Block {
         final String name;
+        final Width width;
         final List<Row> children = new ArrayList<>();
 
-        Block(String name) {
+        Block(String name, Width width) {
             this.name = name;
+            this.width = width;
         }
 
+        /** A BasicConv2d written with {@code cout} channels at full width. */
         Act conv(String layer, Act x, int cout, int kh, int kw, int stride, int padH, int padW) {
-            Row r = BasicConv.row(name + "." + layer, 1, x, cout, kh, kw, stride, padH, padW);
+            int c = width.of(cout);
+            Row r = BasicConv.row(name + "." + layer, 1, x, c, kh, kw, stride, padH, padW);
             children.add(r);
-            return new Act(cout, r.output().dim(1), r.output().dim(2));
+            return new Act(c, r.output().dim(1), r.output().dim(2));
         }
 
         Act pool(Act x, Pool2dSpec p) {

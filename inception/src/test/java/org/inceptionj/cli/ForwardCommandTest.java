@@ -64,6 +64,40 @@ class ForwardCommandTest {
         assertEquals(Shape.of(1, 32, 39, 38), y.entries().get("Conv2d_1a_3x3").tensorShape());
     }
 
+    /**
+     * A checkpoint from a model built with aux_logits=False and 10 classes loads into the default preset (the
+     * heads follow the file), and --transform-input gives the logits of a model built with transform_input.
+     */
+    @Test
+    void headsFollowTheCheckpointAndTransformInputIsAnOption() {
+        Path weights = tmp.resolve("w10.safetensors"), input = tmp.resolve("x.safetensors");
+        InceptionV3.Config tenNoAux = Presets.named("inception-v3").withAuxLogits(false).withNumClasses(10);
+        float[] plain;
+        float[] transformed;
+        try (Backend backend = Backends.load("cpu");
+             InceptionV3 m = new InceptionV3(backend, tenNoAux, 3);
+             InceptionV3 t = new InceptionV3(backend, tenNoAux.withTransformInput(true), 3);
+             TensorScope s = TensorScope.open()) {
+            WeightsLoader.save(m, weights);
+            Tensor x = Ops.uniform(backend, Shape.of(2, 3, 75, 75), 8, -2f, 2f);
+            SafeTensors.write(input, Map.of("input", x), Map.of());
+            plain = m.forward(x, InceptionV3.Mode.EVAL).logits().toArray();
+            transformed = t.forward(x, InceptionV3.Mode.EVAL).logits().toArray();
+        }
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path out1 = tmp.resolve("y1.safetensors"), out2 = tmp.resolve("y2.safetensors");
+        assertEquals(0, run(err, "forward", "--weights", weights.toString(), "--input", input.toString(),
+                "--output", out1.toString()), err.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("10 classes and no aux head"), err.toString(StandardCharsets.UTF_8));
+        assertEquals(0, run(err, "forward", "--weights", weights.toString(), "--input", input.toString(),
+                "--output", out2.toString(), "--transform-input"), err.toString(StandardCharsets.UTF_8));
+        SafeTensors y1 = SafeTensors.read(out1), y2 = SafeTensors.read(out2);
+        assertArrayEquals(plain, y1.entries().get("logits").floats());
+        assertArrayEquals(transformed, y2.entries().get("logits").floats());
+        assertEquals("true", y2.metadata().get("transform_input"));
+        assertTrue(!java.util.Arrays.equals(plain, transformed), "the transform changes the logits");
+    }
+
     @Test
     void badPresetsAndInputsAreOneLineErrors() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();

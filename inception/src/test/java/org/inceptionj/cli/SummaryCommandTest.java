@@ -43,6 +43,22 @@ class SummaryCommandTest {
     }
 
     @Test
+    void widthMultiplierScalesTheTableAndRejectsNonsense() {
+        CliRun r = run("summary", "--width", "0.5", "--no-aux");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("width multiplier 0.5"), r.out());
+        assertTrue(line(r.out(), "Mixed_5b").contains("128x35x35"), r.out());
+        assertTrue(line(r.out(), "fc").contains("linear 1024->1000"), r.out());
+        long total = org.inceptionj.inception.Summary.of(org.inceptionj.inception.Presets.named("inception-v3")
+                .withAuxLogits(false).withWidthMultiplier(0.5), 299, 299,
+                org.inceptionj.inception.InceptionV3.Mode.EVAL).parameters();
+        assertTrue(line(r.out(), "total").contains(String.format(java.util.Locale.ROOT, "%,d", total)), r.out());
+        r = run("summary", "--width", "0");
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().contains("widthMultiplier must be in (0, 4.0], got 0.0"), r.err());
+    }
+
+    @Test
     void trainAddsTheAuxHeadAndNoAuxDropsIt() {
         CliRun r = run("summary", "--train");
         assertEquals(0, r.code(), r.err());

@@ -121,4 +121,42 @@ class InceptionV3Test {
             assertThrows(IllegalArgumentException.class, () -> m.forward(gray, null));
         }
     }
+
+    /**
+     * torchvision's transform_input (spec §6): for x_c = (p − mean_c)/std_c it feeds the stem 2p − 1, so a model
+     * with it on, given ImageNet-normalized p, matches a model with it off given 2p − 1 — up to the float
+     * rounding of the remap (spec: 1.2e-7 on the input).
+     */
+    @Test
+    void transformInputTurnsImageNetNormalizationIntoTheMinusOneToOneScale() {
+        float[] mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
+        int n = 2, h = 75, w = 79, plane = h * w;
+        java.util.Random r = new java.util.Random(11);
+        float[] normalized = new float[n * 3 * plane], signed = new float[n * 3 * plane];
+        for (int i = 0; i < normalized.length; i++) {
+            int c = (i / plane) % 3;
+            float p = r.nextFloat();
+            normalized[i] = (p - mean[c]) / std[c];
+            signed[i] = 2 * p - 1;
+        }
+        InceptionV3.Config base = new InceptionV3.Config(1000, false, true, 0.5f);
+        try (Backend backend = Backends.load("cpu");
+             InceptionV3 off = new InceptionV3(backend, base, 5);
+             InceptionV3 on = new InceptionV3(backend, base.withTransformInput(true), 5);
+             TensorScope s = TensorScope.open()) {
+            Shape shape = Shape.of(n, 3, h, w);
+            float[] expected = off.forward(Ops.fromArray(backend, shape, signed), InceptionV3.Mode.EVAL).logits().toArray();
+            float[] got = on.forward(Ops.fromArray(backend, shape, normalized), InceptionV3.Mode.EVAL).logits().toArray();
+            float[] raw = off.forward(Ops.fromArray(backend, shape, normalized), InceptionV3.Mode.EVAL).logits().toArray();
+            double err = 0, norm = 0, rawErr = 0;
+            for (int i = 0; i < expected.length; i++) {
+                err += (got[i] - expected[i]) * (double) (got[i] - expected[i]);
+                rawErr += (raw[i] - expected[i]) * (double) (raw[i] - expected[i]);
+                norm += expected[i] * (double) expected[i];
+            }
+            double rel = Math.sqrt(err / norm), rawRel = Math.sqrt(rawErr / norm);
+            assertTrue(rel < 1e-5, "relative L2 error " + rel);
+            assertTrue(rawRel > 1e-2, "without the transform the logits differ (" + rawRel + "), so the check can fail");
+        }
+    }
 }

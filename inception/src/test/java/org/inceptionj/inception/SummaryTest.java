@@ -16,6 +16,8 @@ import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The cost table against the spec's figures (shared/spec/inception-v3.md §2, §3, §7, §8, §12) and
@@ -201,10 +203,12 @@ class SummaryTest {
     }
 
     /** Ties the table to the model: each layer's parameters are exactly the trainable tensors under its name. */
-    @Test
-    void parametersMatchARealModelLayerByLayer() {
+    @ParameterizedTest(name = "width multiplier {0}")
+    @ValueSource(doubles = {1.0, 0.5, 0.3})
+    void parametersMatchARealModelLayerByLayer(double widthMultiplier) {
+        InceptionV3.Config config = new InceptionV3.Config(10, true, true, 0.5f).withWidthMultiplier(widthMultiplier);
         try (Backend backend = Backends.load("cpu");
-             InceptionV3 m = new InceptionV3(backend, new InceptionV3.Config(10, true, true, 0.5f), 1)) {
+             InceptionV3 m = new InceptionV3(backend, config, 1)) {
             Map<String, Long> byLayer = new TreeMap<>();
             for (var e : m.parameters().trainable().entrySet()) {
                 String layer = e.getKey().replaceFirst("\\.(conv|bn)\\.(weight|bias)$", "")
@@ -236,10 +240,12 @@ class SummaryTest {
     }
 
     /** Ties the table to the model: a real forward at 75 and 139 sees the shapes the table predicts. */
-    @Test
-    void shapesMatchARealForward() {
+    @ParameterizedTest(name = "width multiplier {0}")
+    @ValueSource(doubles = {1.0, 0.3})
+    void shapesMatchARealForward(double widthMultiplier) {
+        InceptionV3.Config config = new InceptionV3.Config(10, false, true, 0.5f).withWidthMultiplier(widthMultiplier);
         try (Backend backend = Backends.load("cpu");
-             InceptionV3 m = new InceptionV3(backend, new InceptionV3.Config(10, false, true, 0.5f), 2)) {
+             InceptionV3 m = new InceptionV3(backend, config, 2)) {
             for (int size : new int[] {75, 90}) {
                 Map<String, Shape> seen = new LinkedHashMap<>();
                 try (TensorScope s = TensorScope.open()) {
@@ -254,6 +260,41 @@ class SummaryTest {
                     assertEquals(withoutBatch, table.row(e.getKey()).output(), e.getKey() + " at " + size);
                 }
             }
+        }
+    }
+
+    /**
+     * TF-slim's depth_multiplier rule, depth(d) = max(int(d·multiplier), 16), worked by hand for a few
+     * layers: the stem, a concat (Mixed_5b), a block that passes its input through (Mixed_6a), the last
+     * block and fc.
+     */
+    @Test
+    void widthMultiplierFollowsSlimsDepthRule() {
+        InceptionV3.Config half = NO_AUX.withWidthMultiplier(0.5);
+        Summary s = Summary.of(half, 299, 299, EVAL);
+        assertEquals(Shape.of(16, 149, 149), s.row("Conv2d_1a_3x3").output());
+        assertEquals(Shape.of(96, 71, 71), s.row("Conv2d_4a_3x3").output());
+        assertEquals(Shape.of(32 + 32 + 48 + 16, 35, 35), s.row("Mixed_5b").output());
+        assertEquals(Shape.of(32 + 32 + 48 + 32, 35, 35), s.row("Mixed_5d").output());
+        assertEquals(Shape.of(192 + 48 + 144, 17, 17), s.row("Mixed_6a").output(), "384/2 + 96/2 + the 144 passed through");
+        assertEquals(Shape.of(160 + 2 * 192 + 2 * 192 + 96, 8, 8), s.row("Mixed_7c").output());
+        assertEquals(1024L * 1000 + 1000, s.row("fc").parameters());
+        // Quarter width: 32·0.25 = 8 is raised to slim's min_depth 16.
+        Summary q = Summary.of(NO_AUX.withWidthMultiplier(0.25), 299, 299, EVAL);
+        assertEquals(16, q.row("Conv2d_1a_3x3").output().dim(0));
+        assertEquals(16 + 16 + 24 + 16, q.row("Mixed_5b").output().dim(0));
+        // Cost falls roughly with the square of the multiplier.
+        double ratio = (double) s.macs() / Summary.of(NO_AUX, 299, 299, EVAL).macs();
+        assertTrue(ratio > 0.2 && ratio < 0.3, "half width costs " + ratio + " of the full network");
+    }
+
+    @Test
+    void rejectsWidthMultipliersOutsideTheRange() {
+        for (double bad : new double[] {0.0, -0.5, Double.NaN, 4.5}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> NO_AUX.withWidthMultiplier(bad));
+            assertTrue(e.getMessage().contains("widthMultiplier") && e.getMessage().contains(String.valueOf(bad)),
+                    e.getMessage());
         }
     }
 

@@ -68,7 +68,12 @@ public final class WeightsLoader {
      * @throws IllegalArgumentException if the file is invalid, not Inception-v3, or (strict) does not match
      */
     public static Report load(InceptionV3 model, Path file, boolean strict) {
-        SafeTensors st = SafeTensors.read(file);
+        return load(model, SafeTensors.read(file), strict);
+    }
+
+    /** {@link #load(InceptionV3, Path, boolean)} from a file already read. */
+    public static Report load(InceptionV3 model, SafeTensors st, boolean strict) {
+        Path file = st.file();
         Map<String, Tensor> params = model.parameters().asMap();
         boolean hasAux = model.config().auxLogits();
 
@@ -127,6 +132,25 @@ public final class WeightsLoader {
             p.backend().write(p, c.getValue().floats(), 0);
         }
         return report;
+    }
+
+    /**
+     * {@code base} adjusted to the heads a state dict holds, so that a checkpoint saved from a model built
+     * with {@code aux_logits=False} or with another number of classes loads strictly into the rest of the
+     * preset: the aux head only if the file has {@code AuxLogits.*} keys, K from the rows of {@code fc.weight}
+     * (a 2-D tensor; unchanged when absent or not 2-D — the load then reports it).
+     */
+    public static InceptionV3.Config fitHeads(InceptionV3.Config base, SafeTensors st) {
+        boolean aux = false;
+        for (String name : st.entries().keySet()) {
+            aux |= name.startsWith("AuxLogits.");
+        }
+        InceptionV3.Config c = base.withAuxLogits(aux);
+        SafeTensors.Entry fc = st.entries().get("fc.weight");
+        if (fc != null && fc.shape().length == 2 && fc.shape()[0] >= 1) {
+            c = c.withNumClasses(fc.shape()[0]);
+        }
+        return c;
     }
 
     /**
