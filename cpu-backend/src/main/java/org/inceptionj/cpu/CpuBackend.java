@@ -22,11 +22,13 @@ public final class CpuBackend implements Backend {
     private final CpuConfig config;
     private final Parallel parallel;
     private final AtomicLong liveBytes = new AtomicLong();
+    private final ArrayCache cache;
     private volatile boolean closed;
 
     public CpuBackend(CpuConfig config) {
         this.config = config;
         this.parallel = new Parallel(config.threads());
+        this.cache = new ArrayCache(config.cacheBytes());
     }
 
     /** Configured from system properties; see {@link CpuConfig#fromSystemProperties()}. */
@@ -63,6 +65,15 @@ public final class CpuBackend implements Backend {
     /** The array behind a tensor of this backend. */
     static float[] data(Tensor t) {
         return t.storage(CpuStorage.class).data;
+    }
+
+    ArrayCache cache() {
+        return cache;
+    }
+
+    /** Bytes of freed tensors kept for reuse (see {@link ArrayCache}); not part of {@link #liveBytes()}. */
+    public long cachedBytes() {
+        return cache.cachedBytes();
     }
 
     void account(long bytes) {
@@ -240,6 +251,7 @@ public final class CpuBackend implements Backend {
     public void close() {
         closed = true;
         parallel.close();
+        cache.clear();
     }
 
     @Override

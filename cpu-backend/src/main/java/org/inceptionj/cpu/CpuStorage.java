@@ -9,7 +9,7 @@ final class CpuStorage implements Storage {
 
     CpuStorage(CpuBackend owner, int size) {
         this.owner = owner;
-        this.data = new float[size];
+        this.data = owner.cache().allocate(size);
         owner.account(byteSize());
     }
 
@@ -21,5 +21,6 @@ final class CpuStorage implements Storage {
     @Override
     public void free() {
         owner.account(-byteSize());
+        owner.cache().recycle(data);
     }
 }
