@@ -1,5 +1,7 @@
 package org.inceptionj.conformance;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.util.Arrays;
 import java.util.function.Supplier;
 
@@ -11,6 +13,7 @@ import net.jqwik.api.Provide;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.BinaryOp;
 import org.inceptionj.api.Ops;
+import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.ReduceOp;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
@@ -26,6 +29,7 @@ import org.inceptionj.conformance.reference.PoolingReference;
 import org.inceptionj.conformance.reference.RandomReference;
 import org.inceptionj.conformance.reference.ReduceReference;
 import org.inceptionj.conformance.reference.SoftmaxReference;
+import org.junit.jupiter.api.Test;
 
 /**
  * The conformance suite of an InceptionJ {@link Backend}: every primitive, through {@link Ops},
@@ -440,6 +444,26 @@ public abstract class BackendConformance extends RejectionConformance {
             be.avgPool2d(dirty, xt, c.spec());
             return new Outputs().add("out", Ops.avgPool2d(xt, c.spec())).repeat("out (into NaNs)", dirty, 0);
         }, expect(ref), expect(tolerances().avgPool2d(x, c.spec())));
+    }
+
+    /**
+     * The border test vector of Inception-v3's 3×3/1/pad 1 average pools, as torchvision and TensorFlow
+     * compute it: a 4×4 plane of ones gives, counting padding (torchvision), 4/9 at the corners, 6/9 on
+     * the edges and 1 inside; not counting it (TF-slim, Keras), 1 everywhere.
+     */
+    @Test
+    public void avgPool2dBorderVectorOfInceptionV3() {
+        inScope(be -> {
+            Tensor ones = Ops.full(be, Shape.of(1, 1, 4, 4), 1f);
+            float[] counted = Ops.avgPool2d(ones, Pool2dSpec.of(3, 1, 1).withCountIncludePad(true)).toArray();
+            float[] uncounted = Ops.avgPool2d(ones, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)).toArray();
+            float c = 4f / 9, e = 6f / 9;
+            float[] expected = {c, e, e, c, e, 1, 1, e, e, 1, 1, e, c, e, e, c};
+            for (int i = 0; i < 16; i++) {
+                assertEquals(expected[i], counted[i], 1e-6f, "counting padding, cell " + i);
+                assertEquals(1f, uncounted[i], 1e-6f, "not counting padding, cell " + i);
+            }
+        });
     }
 
     // ================================================================ normalization
