@@ -1,0 +1,150 @@
+package org.inceptionj.inception.train;
+
+import java.util.Map;
+
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
+import org.inceptionj.inception.InceptionV3;
+
+/**
+ * One training step of the paper's recipe (§7, §8) on a batch, with the reference scripts' choices
+ * where the paper is silent (spec §11.1):
+ *
+ * <pre>
+ *   lr    = schedule(epoch),  epoch = examples seen before this step / examples per epoch
+ *   L     = CE_ε(logits, y) + w_aux · CE_ε(aux logits, y)   (aux term only when the model has the head)
+ *           + wd · Σ_w Σ w² / 2                            (conv and fc weights)
+ *   g     = ∂L/∂θ                                          (tape backward; wd·w added in closed form)
+ *   g     ← clip(g, 2.0)                                   (global or per-tensor norm)
+ *   θ     ← RMSProp(θ, g, lr)                              (TF1 semantics)
+ *   θ_ema ← EMA(θ_ema, θ; num_updates = steps before this one)
+ * </pre>
+ *
+ * CE_ε is label-smoothed softmax cross-entropy, uniform prior, ε = 0.1, mean over the batch. The
+ * forward runs in {@link InceptionV3.Mode#TRAIN} (batch statistics, running statistics updated,
+ * dropout). Mutates the model's parameters and BN statistics, the optimizer slots and the shadows.
+ *
+ * <p>Memory: everything a step allocates (activations, tape, gradients) is freed before
+ * {@link #run} returns; what persists is the model, the RMSProp slots (2× trainable) and the EMA
+ * shadows (1× all), all allocated when this object is built. {@link #close()} frees slots and shadows,
+ * never the model.
+ */
+public final class TrainStep implements AutoCloseable {
+
+    /**
+     * What one step measured.
+     *
+     * @param step            index of this step (0 for the first)
+     * @param epoch           epoch at the start of the step (what the schedule saw)
+     * @param learningRate    the rate applied
+     * @param loss            main-head cross-entropy
+     * @param auxLoss         aux-head cross-entropy (unweighted), NaN without the aux head
+     * @param weightDecayLoss wd · Σ w² / 2 at the start of the step
+     * @param totalLoss       loss + w_aux·auxLoss + weightDecayLoss
+     * @param gradientNorm    global ‖g‖₂ of all gradients (weight decay included) before clipping
+     */
+    public record Result(long step, double epoch, float learningRate, float loss, float auxLoss,
+                         double weightDecayLoss, double totalLoss, double gradientNorm) {
+    }
+
+    private final InceptionV3 model;
+    private final TrainConfig config;
+    private final Map<String, Tensor> trainable;
+    private final RMSProp optimizer;
+    private final WeightDecay weightDecay;
+    private final ExponentialMovingAverage ema;
+    private long step;
+    private long examplesSeen;
+
+    /** Allocates the optimizer slots and (if {@code config.emaDecay() > 0}) the EMA shadows for {@code model}. */
+    public TrainStep(InceptionV3 model, TrainConfig config) {
+        if (model == null || config == null) {
+            throw new IllegalArgumentException("TrainStep: model and config must not be null");
+        }
+        this.model = model;
+        this.config = config;
+        this.trainable = model.parameters().trainable();
+        this.weightDecay = new WeightDecay(config.weightDecay(), trainable);
+        this.optimizer = new RMSProp(trainable, config.rmsDecay(), config.momentum(), config.epsilon());
+        try {
+            this.ema = config.emaDecay() > 0f ? ExponentialMovingAverage.of(model, config.emaDecay()) : null;
+        } catch (RuntimeException e) {
+            optimizer.close();
+            throw e;
+        }
+    }
+
+    public TrainConfig config() {
+        return config;
+    }
+
+    public RMSProp optimizer() {
+        return optimizer;
+    }
+
+    /** The parameter average, or null when {@code emaDecay} is 0. */
+    public ExponentialMovingAverage ema() {
+        return ema;
+    }
+
+    /** Steps taken so far (TF's global_step). */
+    public long steps() {
+        return step;
+    }
+
+    /** One step on {@code images} [N,3,H,W] with integer {@code labels} (length N). */
+    public Result run(Tensor images, int[] labels) {
+        Ops.checkOpen("TrainStep.run", images);
+        int n = images.shape().rank() == 4 ? images.shape().dim(0) : -1;
+        if (labels == null || labels.length != n) {
+            throw new IllegalArgumentException("TrainStep.run: images " + images.shape() + " need " + n
+                    + " labels, got " + (labels == null ? "null" : labels.length));
+        }
+        double epoch = (double) examplesSeen / config.examplesPerEpoch();
+        float lr = (float) config.learningRate().at(epoch);
+        float eps = config.labelSmoothing();
+        float loss;
+        float auxLoss = Float.NaN;
+        double wdLoss = weightDecay.loss();
+        double gradNorm;
+        try (Tape tape = Tape.recording(); TensorScope s = TensorScope.open()) {
+            model.watch(tape);
+            InceptionV3.Output out = model.forward(tape, images, InceptionV3.Mode.TRAIN, null);
+            Tensor main = tape.crossEntropy(out.logits(), labels, eps, null);
+            Tensor total = main;
+            loss = main.item();
+            if (out.auxLogits() != null) {
+                Tensor aux = tape.crossEntropy(out.auxLogits(), labels, eps, null);
+                auxLoss = aux.item();
+                total = tape.add(main, tape.affine(aux, config.auxWeight(), 0f));
+            }
+            tape.backward(total);
+            // Gradients live on the tape until it closes; they are modified in place below.
+            Map<String, Tensor> grads = tape.gradients(trainable);
+            weightDecay.addGradient(grads);
+            gradNorm = GradientClipping.clip(config.clipping(), grads, config.clipNorm());
+            optimizer.step(grads, lr);
+        }
+        if (ema != null) {
+            // num_updates = steps completed before this one: d = 0.1 on the first update.
+            ema.update(step);
+        }
+        examplesSeen += n;
+        double totalLoss = loss + (Float.isNaN(auxLoss) ? 0 : (double) config.auxWeight() * auxLoss) + wdLoss;
+        return new Result(step++, epoch, lr, loss, auxLoss, wdLoss, totalLoss, gradNorm);
+    }
+
+    /** Frees the optimizer slots and the EMA shadows (restoring the model if a swap is open); the model stays. */
+    @Override
+    public void close() {
+        try {
+            optimizer.close();
+        } finally {
+            if (ema != null) {
+                ema.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package org.inceptionj.inception.train;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.inceptionj.api.BinaryOp;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.UnaryOp;
+
+/**
+ * L2 weight decay as TF-slim's {@code inception_v3_arg_scope(weight_decay=0.00004)} applies it:
+ * {@code slim.l2_regularizer(wd)} on the weights of every {@code conv2d} and {@code fully_connected}
+ * layer — <b>not</b> on batch-norm γ/β, not on biases (spec §11.1). Its loss term and gradient:
+ *
+ * <pre>
+ *   L_wd = wd · Σ_w Σ w² / 2        ∂L_wd/∂w = wd · w
+ * </pre>
+ *
+ * Selected by name and rank: a tensor named {@code *.weight} of rank ≥ 2 (conv weights
+ * [Cout,Cin,kh,kw], fc weights [K,C]); BN γ ({@code bn.weight}, {@code fc_bn.weight}) is rank 1.
+ *
+ * <p>Why a gradient add and not a loss term on the tape: the gradient wd·w is known in closed form,
+ * so recording Σw² for ~95 weight tensors would only add tape nodes, saved tensors and a backward
+ * pass over them for the same result. {@link #addGradient} does g ← g + wd·w in place <b>before</b>
+ * clipping, which is where TF puts it (the regularization loss is part of the total loss whose
+ * gradient is clipped); {@link #loss()} gives L_wd for the log, as TF-slim's total loss includes it.
+ */
+public final class WeightDecay {
+    /** TF-slim / inception_train.py default. */
+    public static final float PAPER = 4e-5f;
+
+    private final float rate;
+    private final Map<String, Tensor> weights;
+
+    /**
+     * @param rate      wd ≥ 0, finite (0 disables)
+     * @param trainable the trainable parameters by name; the decayed ones are picked by {@link #applies}
+     */
+    public WeightDecay(float rate, Map<String, Tensor> trainable) {
+        if (!(rate >= 0f && Float.isFinite(rate))) {
+            throw new IllegalArgumentException("WeightDecay: rate must be >= 0 and finite, got " + rate);
+        }
+        this.rate = rate;
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : trainable.entrySet()) {
+            if (applies(e.getKey(), e.getValue())) {
+                w.put(e.getKey(), e.getValue());
+            }
+        }
+        this.weights = Collections.unmodifiableMap(w);
+    }
+
+    /** Conv and fc weights: name ends in {@code .weight} and rank ≥ 2 (BN γ and all biases are rank 1). */
+    public static boolean applies(String name, Tensor t) {
+        return name.endsWith(".weight") && t.shape().rank() >= 2;
+    }
+
+    public float rate() {
+        return rate;
+    }
+
+    /** The decayed weights by name. */
+    public Map<String, Tensor> weights() {
+        return weights;
+    }
+
+    /** L_wd = wd · Σ w² / 2, in double from per-tensor float sums. */
+    public double loss() {
+        if (rate == 0f) {
+            return 0;
+        }
+        double s = 0;
+        for (Tensor w : weights.values()) {
+            try (TensorScope scope = TensorScope.open()) {
+                s += Ops.sum(Ops.unary(UnaryOp.SQUARE, w)).item();
+            }
+        }
+        return rate * s / 2;
+    }
+
+    /** g ← g + wd·w for every decayed weight; {@code grads} by parameter name must hold each of them. Mutates grads. */
+    public void addGradient(Map<String, Tensor> grads) {
+        if (rate == 0f) {
+            return;
+        }
+        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+            Tensor g = grads.get(e.getKey());
+            if (g == null) {
+                throw new IllegalArgumentException("WeightDecay.addGradient: no gradient for '" + e.getKey() + "'");
+            }
+            Tensor w = e.getValue();
+            if (!g.shape().equals(w.shape())) {
+                throw new IllegalArgumentException("WeightDecay.addGradient: gradient of '" + e.getKey() + "' is "
+                        + g.shape() + ", the weight " + w.shape());
+            }
+            try (TensorScope s = TensorScope.open()) {
+                Tensor t = w.backend().allocate(w.shape());
+                w.backend().affine(t, w, rate, 0f);
+                g.backend().binary(BinaryOp.ADD, g, g, t);
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.inceptionj.inception.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The paper's schedule, 0.045 · 0.94^⌊epoch/2⌋, and its continuous form. */
+class LearningRateTest {
+    final LearningRate paper = LearningRate.paper();
+
+    @Test
+    void staircaseHoldsForTwoEpochsThenDecaysBy094() {
+        assertEquals(0.045, paper.at(0), 1e-15);
+        assertEquals(0.045, paper.at(1.0), 1e-15);
+        assertEquals(0.045, paper.at(1.99), 1e-15);
+        assertEquals(0.045 * 0.94, paper.at(2.0), 1e-15);
+        assertEquals(0.045 * 0.94, paper.at(3.999), 1e-15);
+        assertEquals(0.045 * 0.94 * 0.94, paper.at(4.0), 1e-15);
+        // after the paper's 100 epochs: 50 decays
+        assertEquals(0.045 * Math.pow(0.94, 50), paper.at(100.0), 1e-15);
+    }
+
+    @Test
+    void continuousFormInterpolates() {
+        LearningRate c = paper.withStaircase(false);
+        assertEquals(0.045, c.at(0), 1e-15);
+        assertEquals(0.045 * Math.sqrt(0.94), c.at(1.0), 1e-15);
+        assertEquals(0.045 * 0.94, c.at(2.0), 1e-15);
+        assertEquals(0.045 * Math.pow(0.94, 1.5), c.at(3.0), 1e-15);
+        assertTrue(c.at(1.0) < paper.at(1.0));
+    }
+
+    @Test
+    void epochsCountExamplesSeen() {
+        // 1000 examples per epoch, batch 32: step 62 has seen 1984 (epoch 1.984), step 63 2016 (epoch 2.016).
+        assertEquals(1.984, LearningRate.epoch(62, 32, 1000), 1e-12);
+        assertEquals(0.045, paper.atStep(62, 32, 1000), 1e-15);
+        assertEquals(0.045 * 0.94, paper.atStep(63, 32, 1000), 1e-15);
+        // exactly two epochs: step 2·1000/40 = 50 decays
+        assertEquals(0.045, paper.atStep(49, 40, 1000), 1e-15);
+        assertEquals(0.045 * 0.94, paper.atStep(50, 40, 1000), 1e-15);
+    }
+
+    @Test
+    void constantAndValidation() {
+        assertEquals(0.01, LearningRate.constant(0.01).at(57.3), 0);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new LearningRate(-1, 0.94, 2, true))
+                .getMessage().contains("-1.0"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new LearningRate(0.045, 1.5, 2, true))
+                .getMessage().contains("1.5"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new LearningRate(0.045, 0.94, 0, true))
+                .getMessage().contains("0.0"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> paper.at(-0.5)).getMessage().contains("-0.5"));
+        assertThrows(IllegalArgumentException.class, () -> LearningRate.epoch(1, 0, 1000));
+    }
+}
