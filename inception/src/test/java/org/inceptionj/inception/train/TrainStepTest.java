@@ -115,6 +115,56 @@ class TrainStepTest {
     }
 
     @Test
+    void theFirstEmaUpdateUsesDecayOneTenthOnParametersAndRunningStatistics() {
+        // num_updates = 0 on the first step: d = min(0.9999, 1/10) = 0.1, so shadow = 0.1·θ_before + 0.9·θ_after.
+        // (No clipping, so that fc moves visibly in float; see the overfit test for why.)
+        TrainConfig cfg = TrainConfig.paper().withLearningRate(LearningRate.constant(0.01))
+                .withClipping(GradientClipping.Mode.NONE, 2f);
+        try (InceptionV3 m = new InceptionV3(backend, SMALL, 11);
+             Tensor x = Ops.uniform(backend, Shape.of(4, 3, 75, 75), 3, -1f, 1f);
+             TrainStep step = new TrainStep(m, cfg)) {
+            Map<String, Tensor> p = m.parameters().asMap();
+            List<String> names = List.of("fc.weight", "Mixed_5b.branch1x1.bn.running_mean", "Conv2d_1a_3x3.bn.bias");
+            Map<String, float[]> before = new LinkedHashMap<>();
+            for (String n : names) {
+                before.put(n, p.get(n).toArray());
+            }
+            step.run(x, LABELS);
+            for (String n : names) {
+                float[] a = before.get(n), b = p.get(n).toArray(), sh = step.ema().shadows().get(n).toArray();
+                assertTrue(a[0] != b[0], n + " moved");
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(0.1 * a[i] + 0.9 * b[i], sh[i], 1e-6 * (1 + Math.abs(a[i]) + Math.abs(b[i])), n + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void withTheAuxHeadTheLossAddsFourTenthsOfTheAuxCrossEntropy() {
+        InceptionV3.Config aux = new InceptionV3.Config(10, true, true, 0.5f).withWidthMultiplier(0.25);
+        TrainConfig cfg = TrainConfig.paper().withEmaDecay(0f);
+        try (InceptionV3 m = new InceptionV3(backend, aux, 11);
+             Tensor x = Ops.uniform(backend, Shape.of(2, 3, 299, 299), 3, -1f, 1f);
+             TrainStep step = new TrainStep(m, cfg)) {
+            long before = backend.liveBytes();
+            TrainStep.Result r = step.run(x, new int[] {4, 9});
+            assertTrue(Float.isFinite(r.auxLoss()) && r.auxLoss() > 0, r.toString());
+            assertTrue(r.weightDecayLoss() > 0, r.toString());
+            assertEquals(r.loss() + 0.4 * r.auxLoss() + r.weightDecayLoss(), r.totalLoss(), 1e-6);
+            assertEquals(0.045f, r.learningRate());
+            assertEquals(before, backend.liveBytes(), "nothing of the step remains");
+            // the aux head's parameters were trained: RMSProp moved them (momentum slot no longer zero)
+            float[] mom = step.optimizer().slots().get("AuxLogits.fc.weight.momentum").toArray();
+            boolean moved = false;
+            for (float v : mom) {
+                moved |= v != 0f;
+            }
+            assertTrue(moved, "the aux head received a gradient and an update");
+        }
+    }
+
+    @Test
     void labelsMustMatchTheBatch() {
         try (InceptionV3 m = new InceptionV3(backend, SMALL, 11);
              TrainStep step = new TrainStep(m, TrainConfig.paper());
