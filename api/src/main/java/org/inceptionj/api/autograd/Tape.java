@@ -390,7 +390,12 @@ public final class Tape implements AutoCloseable {
         return Collections.unmodifiableList(missing);
     }
 
-    /** Gradients of the given parameters by name; throws naming every one that received none. */
+    /**
+     * Gradients of the given parameters by name; throws naming every one that received none. The
+     * tensors are the tape's own and live until it closes: an optimizer may modify them in place
+     * (weight decay, clipping) before it applies them; with {@code recording(true)} such changes carry
+     * into the sum of a later backward.
+     */
     public Map<String, Tensor> gradients(Map<String, Tensor> params) {
         List<String> missing = missingGradients(params);
         if (!missing.isEmpty()) {
