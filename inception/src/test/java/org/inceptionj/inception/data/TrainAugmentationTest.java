@@ -1,0 +1,153 @@
+package org.inceptionj.inception.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.DoubleRange;
+import net.jqwik.api.constraints.IntRange;
+
+import org.inceptionj.inception.predict.Preprocessing;
+import org.junit.jupiter.api.Test;
+
+class TrainAugmentationTest {
+    /** R grows with x, G with y, B constant: bilinear sampling of it is exact away from the borders. */
+    private static BufferedImage gradient(int w, int h) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int r = Math.round(255f * x / (w - 1)), g = Math.round(255f * y / (h - 1));
+                img.setRGB(x, y, (r << 16) | (g << 8) | 77);
+            }
+        }
+        return img;
+    }
+
+    @Test
+    void sameSeedEpochAndIndexGiveTheSamePixelsAndOtherEpochsOtherCrops() {
+        BufferedImage img = gradient(120, 90);
+        TrainAugmentation a = TrainAugmentation.tfSlim(24, 42), b = TrainAugmentation.tfSlim(24, 42);
+        int differentEpoch = 0, differentSeed = 0;
+        TrainAugmentation other = TrainAugmentation.tfSlim(24, 43);
+        for (int i = 0; i < 10; i++) {
+            assertArrayEquals(a.apply(img, 3, i), b.apply(img, 3, i));
+            assertEquals(a.view(120, 90, 3, i), b.view(120, 90, 3, i));
+            if (!a.view(120, 90, 3, i).equals(a.view(120, 90, 4, i))) {
+                differentEpoch++;
+            }
+            if (!a.view(120, 90, 3, i).equals(other.view(120, 90, 3, i))) {
+                differentSeed++;
+            }
+        }
+        assertTrue(differentEpoch >= 9, "epochs 3 and 4 differ for only " + differentEpoch + " of 10 examples");
+        assertTrue(differentSeed >= 9, "seeds 42 and 43 differ for only " + differentSeed + " of 10 examples");
+        assertFalse(Arrays.equals(a.apply(img, 3, 0), a.apply(img, 4, 0)));
+    }
+
+    @Property(tries = 200)
+    void sampledCropsLieInTheImageWithinAreaAndAspectBounds(@ForAll @IntRange(min = 1, max = 2000) int width,
+                                                           @ForAll @IntRange(min = 1, max = 2000) int height,
+                                                           @ForAll @DoubleRange(min = 0.01, max = 1.0) double minArea,
+                                                           @ForAll long seed) {
+        TrainAugmentation.Crop c = TrainAugmentation.sampleCrop(width, height, minArea, 1.0,
+                TrainAugmentation.MIN_RATIO, TrainAugmentation.MAX_RATIO, new SplittableRandom(seed));
+        assertTrue(c.width() >= 1 && c.height() >= 1 && c.x() >= 0 && c.y() >= 0
+                && c.x() + c.width() <= width && c.y() + c.height() <= height, c + " in " + width + "x" + height);
+        double w = c.width(), h = c.height(), area = (double) width * height;
+        if (!c.fallback()) {
+            // w = round(√(A·r)), h = round(√(A/r)) ⇒ A ∈ [(w−½)(h−½), (w+½)(h+½)], r ∈ [(w−½)/(h+½), (w+½)/(h−½)].
+            assertTrue((w - 0.5) * (h - 0.5) <= area * 1.0 + 1e-9 && (w + 0.5) * (h + 0.5) >= minArea * area - 1e-9,
+                    c + ": area outside [" + minArea + ", 1] of " + width + "x" + height);
+            assertTrue((w - 0.5) / (h + 0.5) <= TrainAugmentation.MAX_RATIO + 1e-12
+                    && (h <= 0.5 || (w + 0.5) / (h - 0.5) >= TrainAugmentation.MIN_RATIO - 1e-12),
+                    c + ": aspect outside [3/4, 4/3]");
+        } else {
+            // Centered, full along one side, aspect clamped to [3/4, 4/3] (up to rounding).
+            assertTrue(c.width() == width || c.height() == height, c.toString());
+            assertEquals((width - c.width()) / 2, c.x());
+            assertEquals((height - c.height()) / 2, c.y());
+        }
+    }
+
+    @Test
+    void fallbackIsTheCenteredCropWithTheAspectRatioClamped() {
+        // 1000x10 with area ≥ 0.5: h = √(A/r) ≥ √(2500/(4/3)) ≈ 43 > 10 on every attempt.
+        TrainAugmentation.Crop c = TrainAugmentation.sampleCrop(1000, 10, 0.5, 1.0, 0.75, 4.0 / 3.0, new SplittableRandom(1));
+        assertEquals(new TrainAugmentation.Crop(493, 0, 13, 10, true), c); // w = round(10·4/3) = 13, x = ⌊987/2⌋
+        // 10x1000: w = 10, h = round(10/(3/4)) = 13, y = ⌊987/2⌋.
+        c = TrainAugmentation.sampleCrop(10, 1000, 0.5, 1.0, 0.75, 4.0 / 3.0, new SplittableRandom(1));
+        assertEquals(new TrainAugmentation.Crop(0, 493, 10, 13, true), c);
+    }
+
+    @Test
+    void flipIsAFairCoinAndMirrorsTheRows() {
+        // Area 1 and aspect 1 on a square image: the crop is always the whole image, size unchanged.
+        BufferedImage img = gradient(8, 8);
+        TrainAugmentation aug = new TrainAugmentation(Preprocessing.TF_INCEPTION, 8, 1.0, 1.0, 1.0, 1.0, 5);
+        float[] plain = Preprocessing.TF_INCEPTION.toChw(img);
+        assertEquals(-1f, plain[0], 1e-6f);         // R at x=0 is 0 → −1
+        assertEquals(1f, plain[7], 1e-6f);          // R at x=7 is 255 → +1
+        int flips = 0;
+        for (int i = 0; i < 200; i++) {
+            float[] v = aug.apply(img, 0, i);
+            boolean flip = aug.view(8, 8, 0, i).flip();
+            for (int c = 0; c < 3; c++) {
+                for (int y = 0; y < 8; y++) {
+                    for (int x = 0; x < 8; x++) {
+                        int src = flip ? 7 - x : x;
+                        assertEquals(plain[(c * 8 + y) * 8 + src], v[(c * 8 + y) * 8 + x], 0f);
+                    }
+                }
+            }
+            flips += flip ? 1 : 0;
+        }
+        assertTrue(flips >= 70 && flips <= 130, flips + " flips in 200"); // binomial(200, ½): ±4.2 sd
+    }
+
+    @Test
+    void theViewShowsTheSampledCropOfTheImage() {
+        int w = 200, h = 150, s = 16;
+        BufferedImage img = gradient(w, h);
+        TrainAugmentation aug = TrainAugmentation.tfSlim(s, 9);
+        for (int i = 0; i < 20; i++) {
+            TrainAugmentation.View view = aug.view(w, h, 1, i);
+            TrainAugmentation.Crop c = view.crop();
+            float[] v = aug.apply(img, 1, i);
+            for (int y = 1; y < s - 1; y++) {
+                for (int x = 1; x < s - 1; x++) {
+                    int ox = view.flip() ? s - 1 - x : x;
+                    // The source point under output pixel (ox, y): pixel centres map linearly.
+                    double sx = c.x() + (ox + 0.5) * c.width() / s - 0.5;
+                    double sy = c.y() + (y + 0.5) * c.height() / s - 0.5;
+                    double r = 255.0 * sx / (w - 1), g = 255.0 * sy / (h - 1);
+                    double tolX = 255.0 / (w - 1) * (1 + (double) c.width() / s) + 2;  // one source step + rounding
+                    double tolY = 255.0 / (h - 1) * (1 + (double) c.height() / s) + 2;
+                    assertEquals(r, (v[y * s + x] + 1) * 127.5, tolX, "R at " + x + "," + y + " of " + view);
+                    assertEquals(g, (v[(s + y) * s + x] + 1) * 127.5, tolY, "G at " + x + "," + y + " of " + view);
+                    assertEquals(77, (v[(2 * s + y) * s + x] + 1) * 127.5, 0.01);
+                }
+            }
+        }
+    }
+
+    @Test
+    void torchvisionRecipeNormalizesWithImageNetStatistics() {
+        BufferedImage img = new BufferedImage(30, 30, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 30; y++) {
+            for (int x = 0; x < 30; x++) {
+                img.setRGB(x, y, 0xFFFFFF);
+            }
+        }
+        float[] v = TrainAugmentation.torchvision(10, 1).apply(img, 0, 0);
+        assertEquals((1 - 0.485) / 0.229, v[0], 1e-5);
+        assertEquals((1 - 0.456) / 0.224, v[100], 1e-5);
+        assertEquals((1 - 0.406) / 0.225, v[299], 1e-5);
+    }
+}
