@@ -1,6 +1,6 @@
 package org.inceptionj.inception.data;
 
-import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,6 +61,7 @@ public final class DataLoader implements AutoCloseable {
     private final Consumer<String> onSkip;
     private final ExecutorService pool;
     private final String threadPrefix;
+    private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private Epoch current;
     private boolean closed;
 
@@ -80,6 +82,7 @@ public final class DataLoader implements AutoCloseable {
         ThreadFactory factory = r -> {
             Thread t = new Thread(r, threadPrefix + n.incrementAndGet());
             t.setDaemon(true); // a forgotten loader must not keep the JVM alive
+            threads.add(t);
             return t;
         };
         this.pool = Executors.newFixedThreadPool(workers, factory);
@@ -255,7 +258,10 @@ public final class DataLoader implements AutoCloseable {
         return current;
     }
 
-    /** Cancels pending work and stops the worker threads (waits briefly for running decodes). */
+    /**
+     * Cancels pending work, interrupts running decodes and waits (up to 10 s) until every worker
+     * thread has ended.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -268,6 +274,10 @@ public final class DataLoader implements AutoCloseable {
         pool.shutdownNow();
         try {
             pool.awaitTermination(10, TimeUnit.SECONDS);
+            // The pool reports termination as its workers leave their loop; join so that no thread outlives close().
+            for (Thread t : threads) {
+                t.join(TimeUnit.SECONDS.toMillis(10));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -275,7 +285,7 @@ public final class DataLoader implements AutoCloseable {
 
     /** Whether every worker thread has ended (after {@link #close}). */
     public boolean isTerminated() {
-        return pool.isTerminated();
+        return pool.isTerminated() && threads.stream().noneMatch(Thread::isAlive);
     }
 
     /** The name prefix of this loader's threads (for diagnostics and tests). */
@@ -304,10 +314,11 @@ public final class DataLoader implements AutoCloseable {
         private final int epoch;
         private final int[] order;
         private final int batches;
-        private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
+        // The consumer adds and removes; close() (possibly from another thread) cancels what is here.
+        private final ConcurrentLinkedDeque<Pending> inFlight = new ConcurrentLinkedDeque<>();
         private int submitted;
         private int delivered;
-        private boolean open = true;
+        private volatile boolean open = true;
 
         private Epoch(int epoch) {
             this.epoch = epoch;
@@ -332,8 +343,13 @@ public final class DataLoader implements AutoCloseable {
             int from = b * batchSize, to = Math.min(order.length, from + batchSize);
             int[] indices = Arrays.copyOfRange(order, from, to);
             List<Future<Example>> views = new ArrayList<>(indices.length);
-            for (int index : indices) {
-                views.add(pool.submit(() -> load(index)));
+            try {
+                for (int index : indices) {
+                    views.add(pool.submit(() -> load(index)));
+                }
+            } catch (RejectedExecutionException e) {
+                views.forEach(f -> f.cancel(true));
+                throw new IllegalStateException("DataLoader: closed while epoch " + epoch + " was running", e);
             }
             inFlight.addLast(new Pending(b, indices, views));
         }
@@ -353,6 +369,7 @@ public final class DataLoader implements AutoCloseable {
             }
         }
 
+        /** Whether a batch remains and the epoch is open. Call {@link #next} from one thread only. */
         @Override
         public boolean hasNext() {
             return open && delivered < batches;
@@ -368,7 +385,8 @@ public final class DataLoader implements AutoCloseable {
             if (submitted < batches) {
                 submitNext(); // keep the workers busy while the consumer waits for this one
             }
-            Pending p = inFlight.removeFirst();
+            // Stays in inFlight while awaited, so that a concurrent close() cancels it too.
+            Pending p = inFlight.peekFirst();
             delivered++;
             int n = p.indices.length, chw = 3 * imageSize * imageSize;
             float[] images = new float[n * chw];
@@ -393,6 +411,7 @@ public final class DataLoader implements AutoCloseable {
                 kept[k] = index;
                 k++;
             }
+            inFlight.remove(p);
             if (k < n) {
                 images = Arrays.copyOf(images, k * chw);
                 labels = Arrays.copyOf(labels, k);
@@ -408,7 +427,10 @@ public final class DataLoader implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 close();
                 throw new IllegalStateException("DataLoader: interrupted while waiting for " + dataset.path(index), e);
-            } catch (ExecutionException | CancellationException e) {
+            } catch (CancellationException e) {
+                throw new IllegalStateException("DataLoader: epoch " + epoch + " was closed while waiting for "
+                        + dataset.path(index), e);
+            } catch (ExecutionException e) {
                 close();
                 throw new IllegalStateException("DataLoader: loading " + dataset.path(index) + " failed", e);
             }

@@ -185,6 +185,38 @@ class DataLoaderTest {
     }
 
     @Test
+    void closingFromAnotherThreadReleasesAConsumerWaitingInNext() throws Exception {
+        Transform slow = (image, epoch, index) -> {
+            try {
+                Thread.sleep(2_000);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("interrupted", e);
+            }
+            return new float[3 * S * S];
+        };
+        DataLoader loader = DataLoader.builder(data, slow, S).batchSize(4).workers(1).prefetch(1).build();
+        DataLoader.Epoch e = loader.epoch(0);
+        RuntimeException[] thrown = new RuntimeException[1];
+        Thread consumer = new Thread(() -> {
+            try {
+                e.next();
+            } catch (RuntimeException ex) {
+                thrown[0] = ex;
+            }
+        });
+        long start = System.nanoTime();
+        consumer.start();
+        Thread.sleep(100);
+        loader.close();
+        consumer.join(5_000);
+        assertFalse(consumer.isAlive(), "consumer still blocked after close");
+        assertTrue(thrown[0] instanceof IllegalStateException && thrown[0].getMessage().contains("closed"),
+                String.valueOf(thrown[0]));
+        assertTrue(System.nanoTime() - start < 1_900_000_000L, "close waited for the slow decode instead of interrupting it");
+        assertTrue(loader.isTerminated());
+    }
+
+    @Test
     void aBatchBecomesATensorOfShapeNx3xSxS() {
         try (Backend backend = Backends.load("cpu"); DataLoader loader = train(data, 4).workers(1).build()) {
             DataLoader.Batch b = loader.epoch(0).next();

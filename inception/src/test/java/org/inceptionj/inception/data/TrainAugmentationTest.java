@@ -77,6 +77,21 @@ class TrainAugmentationTest {
     }
 
     @Test
+    void aspectRatioIsLogUniformSoWideAndTallAreEquallyLikely() {
+        // Area ≤ 0.3 of 1000x1000: w, h ≤ √(0.3e6·4/3) ≈ 632, so no attempt is rejected.
+        // Log-uniform on [3/4, 4/3] puts half the mass above 1; uniform would put (4/3−1)/(4/3−3/4) ≈ 0.571.
+        SplittableRandom rng = new SplittableRandom(17);
+        double wide = 0;
+        int n = 20_000;
+        for (int i = 0; i < n; i++) {
+            TrainAugmentation.Crop c = TrainAugmentation.sampleCrop(1000, 1000, 0.05, 0.3, 0.75, 4.0 / 3.0, rng);
+            assertFalse(c.fallback());
+            wide += c.width() > c.height() ? 1 : c.width() == c.height() ? 0.5 : 0;
+        }
+        assertEquals(0.5, wide / n, 0.02, "fraction of crops wider than tall"); // sd ≈ 0.0035
+    }
+
+    @Test
     void fallbackIsTheCenteredCropWithTheAspectRatioClamped() {
         // 1000x10 with area ≥ 0.5: h = √(A/r) ≥ √(2500/(4/3)) ≈ 43 > 10 on every attempt.
         TrainAugmentation.Crop c = TrainAugmentation.sampleCrop(1000, 10, 0.5, 1.0, 0.75, 4.0 / 3.0, new SplittableRandom(1));
