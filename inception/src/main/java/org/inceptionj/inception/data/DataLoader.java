@@ -309,7 +309,10 @@ public final class DataLoader implements AutoCloseable {
         }
     }
 
-    /** The batches of one epoch, in order; prefetches in the background. */
+    /**
+     * The batches of one epoch, in order, prefetched in the background. One consumer thread calls
+     * {@link #next()}; {@link #close()} may come from any thread. Iterable once.
+     */
     public final class Epoch implements Iterator<Batch>, Iterable<Batch>, AutoCloseable {
         private final int epoch;
         private final int[] order;
@@ -387,6 +390,9 @@ public final class DataLoader implements AutoCloseable {
             }
             // Stays in inFlight while awaited, so that a concurrent close() cancels it too.
             Pending p = inFlight.peekFirst();
+            if (p == null) {
+                throw new IllegalStateException("DataLoader: epoch " + epoch + " was closed");
+            }
             delivered++;
             int n = p.indices.length, chw = 3 * imageSize * imageSize;
             float[] images = new float[n * chw];
