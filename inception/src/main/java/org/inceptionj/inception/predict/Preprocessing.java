@@ -69,16 +69,14 @@ public enum Preprocessing {
 
     /** Step 3: pixels to CHW floats, (v/255 − mean)/std per channel. */
     public float[] toChw(BufferedImage img) {
-        int w = img.getWidth(), h = img.getHeight();
-        float[] out = new float[3 * h * w];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int rgb = img.getRGB(x, y);
-                int[] c = {(rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF};
-                for (int k = 0; k < 3; k++) {
-                    out[(k * h + y) * w + x] = (c[k] / 255f - mean[k]) / std[k];
-                }
-            }
+        int w = img.getWidth(), h = img.getHeight(), plane = h * w;
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w); // one bulk read, row-major like the planes
+        float[] out = new float[3 * plane];
+        for (int i = 0; i < plane; i++) {
+            int rgb = argb[i];
+            out[i] = (((rgb >> 16) & 0xFF) / 255f - mean[0]) / std[0];
+            out[plane + i] = (((rgb >> 8) & 0xFF) / 255f - mean[1]) / std[1];
+            out[2 * plane + i] = ((rgb & 0xFF) / 255f - mean[2]) / std[2];
         }
         return out;
     }
