@@ -248,13 +248,25 @@ public final class DataLoader implements AutoCloseable {
      * cancelled). Close the returned epoch, or the loader, when stopping early.
      */
     public synchronized Epoch epoch(int epoch) {
+        return epoch(epoch, 0);
+    }
+
+    /**
+     * Epoch {@code epoch} from batch {@code fromBatch} on (the same batches as a full epoch's from
+     * that point: how a resumed run continues exactly where its checkpoint was taken).
+     */
+    public synchronized Epoch epoch(int epoch, int fromBatch) {
         if (closed) {
             throw new IllegalStateException("DataLoader: closed");
+        }
+        if (fromBatch < 0 || fromBatch > batchesPerEpoch()) {
+            throw new IllegalArgumentException("DataLoader: epoch " + epoch + " has " + batchesPerEpoch()
+                    + " batches, cannot start at batch " + fromBatch);
         }
         if (current != null) {
             current.close();
         }
-        current = new Epoch(epoch);
+        current = new Epoch(epoch, fromBatch);
         return current;
     }
 
@@ -323,11 +335,13 @@ public final class DataLoader implements AutoCloseable {
         private int delivered;
         private volatile boolean open = true;
 
-        private Epoch(int epoch) {
+        private Epoch(int epoch, int fromBatch) {
             this.epoch = epoch;
             this.order = order(epoch);
             this.batches = batchesPerEpoch();
-            while (submitted < Math.min(batches, prefetch)) {
+            this.submitted = fromBatch;
+            this.delivered = fromBatch;
+            while (submitted < Math.min(batches, fromBatch + prefetch)) {
                 submitNext();
             }
         }

@@ -115,6 +115,28 @@ class DataLoaderTest {
         }
     }
 
+    /** A resumed run starts mid-epoch: the batches from there on are those of the full epoch. */
+    @Test
+    void anEpochCanStartAtAnyBatch() {
+        try (DataLoader loader = train(data, 4).workers(2).build()) {
+            List<DataLoader.Batch> full = all(loader, 3);
+            List<DataLoader.Batch> tail = new ArrayList<>();
+            try (DataLoader.Epoch e = loader.epoch(3, 2)) {
+                for (DataLoader.Batch b : e) {
+                    tail.add(b);
+                }
+            }
+            assertEquals(full.size() - 2, tail.size());
+            for (int i = 0; i < tail.size(); i++) {
+                assertEquals(full.get(i + 2).number(), tail.get(i).number());
+                assertArrayEquals(full.get(i + 2).indices(), tail.get(i).indices());
+                assertArrayEquals(full.get(i + 2).images(), tail.get(i).images());
+            }
+            assertThrows(IllegalArgumentException.class, () -> loader.epoch(0, loader.batchesPerEpoch() + 1));
+            assertThrows(IllegalArgumentException.class, () -> loader.epoch(0, -1));
+        }
+    }
+
     @Test
     void dropLastArithmetic() {
         int[][] cases = {{4, 1, 3, 4}, {5, 1, 3, 3}, {15, 1, 1, 1}, {16, 1, 0, 1}, {1, 1, 15, 15}, {7, 1, 2, 3}};
