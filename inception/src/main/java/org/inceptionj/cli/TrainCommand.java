@@ -1,0 +1,283 @@
+package org.inceptionj.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.Backends;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.Presets;
+import org.inceptionj.inception.data.DataLoader;
+import org.inceptionj.inception.data.ImageFolder;
+import org.inceptionj.inception.data.TrainAugmentation;
+import org.inceptionj.inception.data.Transform;
+import org.inceptionj.inception.io.WeightsLoader;
+import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.train.Evaluation;
+import org.inceptionj.inception.train.GradientClipping;
+import org.inceptionj.inception.train.LearningRate;
+import org.inceptionj.inception.train.TrainConfig;
+import org.inceptionj.inception.train.TrainStep;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Trains Inception-v3 on an image folder with the paper's recipe (label smoothing, RMSProp, the
+ * 0.94-every-2-epochs schedule, clipping, parameter averaging), showing progress, logging every step
+ * to CSV, checkpointing so that a stopped run resumes exactly, and evaluating the averaged parameters.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train Inception-v3 on a folder of images (root/<class>/<image>) with the paper's recipe.")
+final class TrainCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Training images: DIR/<class>/<image>.jpg|png.")
+    Path data;
+
+    @Option(names = "--val", paramLabel = "DIR", description = "Validation images, same layout and classes; evaluated after every epoch.")
+    Path val;
+
+    @Option(names = "--preset", defaultValue = "inception-v3", completionCandidates = ForwardCommand.PresetNames.class,
+            description = "Architecture: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); the classes come from --data.")
+    String preset;
+
+    @Option(names = {"-w", "--width"}, defaultValue = "1.0", description = "Width multiplier (default: ${DEFAULT-VALUE}).")
+    double width;
+
+    @Option(names = {"-s", "--size"}, description = "Input side (default: the preset's, 299 for inception-v3).")
+    Integer size;
+
+    @Option(names = "--no-aux", description = "Leave out the auxiliary head (it is left out anyway below its minimum input of 299).")
+    boolean noAux;
+
+    @Option(names = "--epochs", defaultValue = "1", description = "Epochs to train (default: ${DEFAULT-VALUE}); a resumed run counts the ones already done.")
+    int epochs;
+
+    @Option(names = {"-b", "--batch"}, defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}, the paper's per replica).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "0.045", description = "Initial learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--lr-decay", defaultValue = "0.94", description = "Learning-rate factor (default: ${DEFAULT-VALUE}) ...")
+    double lrDecay;
+
+    @Option(names = "--epochs-per-decay", defaultValue = "2", description = "... applied every this many epochs (default: ${DEFAULT-VALUE}).")
+    double epochsPerDecay;
+
+    @Option(names = "--clip", defaultValue = "global", description = "Gradient clipping: global, per-tensor or none (default: ${DEFAULT-VALUE}).")
+    String clip;
+
+    @Option(names = "--clip-norm", defaultValue = "2.0", description = "Clipping threshold (default: ${DEFAULT-VALUE}).")
+    float clipNorm;
+
+    @Option(names = "--label-smoothing", defaultValue = "0.1", description = "Label smoothing epsilon (default: ${DEFAULT-VALUE}).")
+    float labelSmoothing;
+
+    @Option(names = "--weight-decay", defaultValue = "4e-5", description = "L2 weight decay on conv and fc weights (default: ${DEFAULT-VALUE}).")
+    float weightDecay;
+
+    @Option(names = "--ema", defaultValue = "0.9999", description = "Decay of the parameter average used for evaluation; 0 = none (default: ${DEFAULT-VALUE}).")
+    float ema;
+
+    @Option(names = "--augment", defaultValue = "tf",
+            description = "Training crops and scaling: tf (random crop of 5-100%% of the area, [-1,1]) or torchvision (8-100%%, ImageNet mean/std). Default: ${DEFAULT-VALUE}.")
+    String augment;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial weights, the shuffling, the crops and dropout (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--workers", description = "Image decoding threads (default: min(4, processors)).")
+    Integer workers;
+
+    @Option(names = "--log", paramLabel = "FILE", description = "Append one CSV line per step (step, epoch, lr, losses, gradient norm, images/s).")
+    Path log;
+
+    @Option(names = "--export", paramLabel = "FILE",
+            description = "At the end, write the weights (the parameter average when --ema > 0) as safetensors with torchvision names, for predict and forward.")
+    Path export;
+
+    @Override
+    public Integer call() {
+        TrainConfig config = trainConfig();
+        Augment aug = Augment.parse(augment);
+        if (epochs < 1 || batch < 1) {
+            throw new IllegalArgumentException((epochs < 1 ? "--epochs " + epochs : "--batch " + batch) + " must be >= 1");
+        }
+        ImageFolder train = ImageFolder.open(data);
+        ImageFolder validation = val == null ? null : ImageFolder.open(val);
+        if (validation != null && !validation.classes().equals(train.classes())) {
+            throw new IllegalArgumentException("--val " + val + " has classes " + validation.classes()
+                    + ", --data " + data + " has " + train.classes());
+        }
+        int side = size != null ? size : Presets.inputSize(preset);
+        InceptionV3.Config model = modelConfig(train.classes().size(), side);
+        if (train.size() < batch) {
+            throw new IllegalArgumentException("--data " + data + " has " + train.size() + " images, fewer than one batch of "
+                    + batch);
+        }
+        var err = spec.commandLine().getErr();
+        var out = spec.commandLine().getOut();
+        int threads = workers != null ? workers : Math.min(4, Runtime.getRuntime().availableProcessors());
+        Transform trainView = aug == Augment.TF ? TrainAugmentation.tfSlim(side, seed) : TrainAugmentation.torchvision(side, seed);
+        try (Backend backend = Backends.load();
+             InceptionV3 net = new InceptionV3(backend, model, seed);
+             DataLoader loader = DataLoader.builder(train, trainView, side).batchSize(batch).seed(seed).workers(threads).build();
+             DataLoader valLoader = validation == null ? null : DataLoader.builder(validation,
+                     Transform.eval(aug.preprocessing, side), side).batchSize(batch).shuffle(false).dropLast(false)
+                     .workers(threads).build();
+             TrainStep step = new TrainStep(net, config.withExamplesPerEpoch((long) loader.batchesPerEpoch() * batch));
+             PrintWriter csv = openLog()) {
+            err.printf(Locale.ROOT, "training %s (%d classes, %dx%d, width %s%s) on %d images, %d batches of %d per epoch%n",
+                    preset, model.numClasses(), side, side, width, model.auxLogits() ? ", aux head" : "", train.size(),
+                    loader.batchesPerEpoch(), batch);
+            for (int epoch = 0; epoch < epochs; epoch++) {
+                runEpoch(step, loader, backend, epoch, csv);
+                if (valLoader != null) {
+                    Evaluation.Result r = evaluate(step, net, valLoader, backend);
+                    out.printf(Locale.ROOT, "epoch %d: validation top-1 %.2f%%, top-5 %.2f%% on %d images%s%n", epoch + 1,
+                            100 * r.top1(), 100 * r.top5(), r.examples(), step.ema() != null ? " (parameter average)" : "");
+                }
+            }
+            if (export != null) {
+                exportWeights(step, net);
+                out.println("wrote the " + (step.ema() != null ? "averaged " : "") + "weights to " + export);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    private void runEpoch(TrainStep step, DataLoader loader, Backend backend, int epoch, PrintWriter csv) {
+        try (DataLoader.Epoch batches = loader.epoch(epoch);
+             ProgressBar bar = progress("epoch " + (epoch + 1) + "/" + epochs, batches.batches())) {
+            for (DataLoader.Batch b : batches) {
+                long t0 = System.nanoTime();
+                TrainStep.Result r;
+                try (Tensor x = b.toTensor(backend)) {
+                    r = step.run(x, b.labels());
+                }
+                double imagesPerSecond = b.size() / ((System.nanoTime() - t0) / 1e9);
+                if (!Double.isFinite(r.totalLoss())) {
+                    throw new IllegalStateException("training diverged at step " + r.step() + " (loss " + r.totalLoss()
+                            + "); lower --lr or keep --clip");
+                }
+                bar.step();
+                bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f lr %.4g", r.totalLoss(), r.learningRate()));
+                if (csv != null) {
+                    csv.printf(Locale.ROOT, "%d,%.6f,%.6g,%.6f,%.6f,%.6g,%.6f,%.6g,%.2f%n", r.step(), r.epoch(),
+                            r.learningRate(), r.loss(), r.auxLoss(), r.weightDecayLoss(), r.totalLoss(), r.gradientNorm(),
+                            imagesPerSecond);
+                    csv.flush(); // a killed run keeps every step it finished
+                }
+            }
+        }
+    }
+
+    private static Evaluation.Result evaluate(TrainStep step, InceptionV3 net, DataLoader valLoader, Backend backend) {
+        if (step.ema() == null) {
+            return Evaluation.run(net, valLoader, backend, null);
+        }
+        try (var averaged = step.ema().swapIn()) {
+            return Evaluation.run(net, valLoader, backend, null);
+        }
+    }
+
+    private void exportWeights(TrainStep step, InceptionV3 net) {
+        if (step.ema() == null) {
+            WeightsLoader.save(net, export);
+            return;
+        }
+        try (var averaged = step.ema().swapIn()) {
+            WeightsLoader.save(net, export);
+        }
+    }
+
+    private ProgressBar progress(String task, int total) {
+        return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(new ConsoleProgressBarConsumer(new java.io.PrintStream(
+                        new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8)))
+                .setUpdateIntervalMillis(500).continuousUpdate().build();
+    }
+
+    private PrintWriter openLog() {
+        if (log == null) {
+            return null;
+        }
+        try {
+            boolean fresh = !Files.exists(log) || Files.size(log) == 0;
+            PrintWriter w = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND));
+            if (fresh) {
+                w.println("step,epoch,lr,loss,aux_loss,weight_decay_loss,total_loss,gradient_norm,images_per_second");
+            }
+            return w;
+        } catch (IOException e) {
+            throw new UncheckedIOException(new IOException("--log " + log + ": " + e.getMessage(), e));
+        }
+    }
+
+    private TrainConfig trainConfig() {
+        GradientClipping.Mode mode = switch (clip.toLowerCase(Locale.ROOT)) {
+            case "global" -> GradientClipping.Mode.GLOBAL_NORM;
+            case "per-tensor" -> GradientClipping.Mode.PER_TENSOR;
+            case "none" -> GradientClipping.Mode.NONE;
+            default -> throw new IllegalArgumentException("--clip " + clip + " is not one of: global, per-tensor, none");
+        };
+        return TrainConfig.paper()
+                .withLearningRate(new LearningRate(lr, lrDecay, epochsPerDecay, true))
+                .withClipping(mode, clipNorm)
+                .withLabelSmoothing(labelSmoothing)
+                .withWeightDecay(weightDecay)
+                .withEmaDecay(ema);
+    }
+
+    private InceptionV3.Config modelConfig(int classes, int side) {
+        InceptionV3.Config base = Presets.named(preset).withNumClasses(classes).withWidthMultiplier(width);
+        int minEval = base.minInput(false);
+        if (side < minEval) {
+            throw new IllegalArgumentException("--size " + side + " is too small: " + preset + " needs at least "
+                    + minEval + "x" + minEval);
+        }
+        boolean aux = base.auxLogits() && !noAux && side >= base.minInput(true);
+        if (base.auxLogits() && !noAux && !aux) {
+            spec.commandLine().getErr().println("note: the auxiliary head needs inputs of at least " + base.minInput(true)
+                    + "; training without it at " + side);
+        }
+        return base.withAuxLogits(aux);
+    }
+
+    /** The two training recipes: crop range and scaling. */
+    enum Augment {
+        TF(Preprocessing.TF_INCEPTION), TORCHVISION(Preprocessing.TORCHVISION);
+
+        final Preprocessing preprocessing;
+
+        Augment(Preprocessing p) {
+            this.preprocessing = p;
+        }
+
+        static Augment parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "tf" -> TF;
+                case "torchvision" -> TORCHVISION;
+                default -> throw new IllegalArgumentException("--augment " + s + " is not one of: tf, torchvision");
+            };
+        }
+    }
+}
