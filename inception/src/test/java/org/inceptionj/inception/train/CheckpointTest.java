@@ -208,6 +208,37 @@ class CheckpointTest {
         }
     }
 
+    @Test
+    void everyProblemOfATamperedCheckpointIsReportedAtOnce() {
+        Path good = firstHalf("to-tamper.safetensors");
+        SafeTensors st = SafeTensors.read(good);
+        Path tampered = dir.resolve("tampered.safetensors");
+        Path newer = dir.resolve("newer.safetensors");
+        try (TensorScope s = TensorScope.open()) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (SafeTensors.Entry e : st.entries().values()) {
+                if (!e.name().equals("optimizer.fc.bias.momentum")) {
+                    tensors.put(e.name(), Ops.fromArray(backend, e.tensorShape(), e.floats()));
+                }
+            }
+            tensors.put("ema.extra", Ops.zeros(backend, Shape.of(2)));
+            Map<String, String> meta = new LinkedHashMap<>(st.metadata());
+            meta.put("step", "-1");
+            meta.remove("dropout.step");
+            meta.put("train.futureField", "7");
+            SafeTensors.write(tampered, tensors, meta);
+            meta.put(Checkpoint.VERSION_KEY, "2");
+            SafeTensors.write(newer, tensors, meta);
+        }
+        try (InceptionV3 m = new InceptionV3(backend, SMALL, 5); TrainStep target = new TrainStep(m, CFG)) {
+            assertRejected(target, tampered, "nothing restored",
+                    "config differs (1): [train.futureField: 7 in the checkpoint, no such field here]",
+                    "bad counters (2): ['step' is -1, must be >= 0, 'dropout.step' is absent]",
+                    "missing (1): [optimizer.fc.bias.momentum]", "unexpected (1): [ema.extra]");
+            assertRejected(target, newer, "has checkpoint version '2', this code reads 1");
+        }
+    }
+
     static Path save(InceptionV3.Config model, TrainConfig cfg, String name) {
         Path file = dir.resolve(name);
         try (InceptionV3 m = new InceptionV3(backend, model, 9); TrainStep step = new TrainStep(m, cfg)) {
