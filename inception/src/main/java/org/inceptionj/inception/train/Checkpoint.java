@@ -98,7 +98,8 @@ public final class Checkpoint {
     /**
      * Restores {@code step} (its model's parameters, BN statistics and dropout stream, the optimizer
      * slots, the EMA shadows, the step and example counters) from {@code file}. Validates everything
-     * first; on any problem throws with all of them listed and leaves {@code step} unchanged.
+     * first; on any problem throws with all of them listed and leaves {@code step} unchanged. Must not
+     * be called while the EMA is swapped in (closing the swap would put the old weights back).
      *
      * @throws IllegalArgumentException if the file is missing, not a valid safetensors file, not a training
      *                                  checkpoint, of another version, or does not fit {@code step}
