@@ -213,7 +213,9 @@ public final class InceptionV3 implements AutoCloseable {
 
     private final Config config;
     private final Parameters params;
-    private final long seed;
+    /** The base of the dropout stream: the construction seed until {@link #restoreDropoutStream} replaces it. */
+    private long dropoutBase;
+    /** How many dropout seeds the stream has drawn (one per training forward through dropout). */
     private long dropoutStep;
 
     /** The factorized stem (null when {@code !config.factorizedStem()}). */
@@ -244,7 +246,7 @@ public final class InceptionV3 implements AutoCloseable {
     /** A model with seeded random weights (torchvision's initialization) on {@code backend}. */
     public InceptionV3(Backend backend, Config config, long seed) {
         this.config = config;
-        this.seed = seed;
+        this.dropoutBase = seed;
         this.params = new Parameters(backend, seed);
         boolean cip = config.countIncludePad();
         Width w = new Width(config.widthMultiplier());
@@ -387,7 +389,36 @@ public final class InceptionV3 implements AutoCloseable {
 
     /** A fresh dropout seed per training forward: the model seed mixed with a step counter. */
     private long dropoutSeed() {
-        return RandomStream.mix(seed, dropoutStep++);
+        return RandomStream.mix(dropoutBase, dropoutStep++);
+    }
+
+    /**
+     * The base of the dropout stream (the seed this model was built with, unless restored). With
+     * {@link #dropoutStep()} it fixes every future dropout mask; a training checkpoint stores both.
+     */
+    public long dropoutSeedBase() {
+        return dropoutBase;
+    }
+
+    /** How many dropout seeds this model has drawn: training forwards through dropout so far. */
+    public long dropoutStep() {
+        return dropoutStep;
+    }
+
+    /**
+     * Continues the dropout stream of another model: the next training forward draws
+     * mix({@code seedBase}, {@code step}), as that model's would have. Exists so that a run resumed from
+     * a checkpoint into a freshly built model (whatever its seed) applies the same masks as a run that
+     * never stopped. Mutates only the stream, never the parameters.
+     *
+     * @param step draws made so far, ≥ 0
+     */
+    public void restoreDropoutStream(long seedBase, long step) {
+        if (step < 0) {
+            throw new IllegalArgumentException("InceptionV3.restoreDropoutStream: step must be >= 0, got " + step);
+        }
+        this.dropoutBase = seedBase;
+        this.dropoutStep = step;
     }
 
     private static void checkInput(Tensor x, Config config, boolean auxHead) {

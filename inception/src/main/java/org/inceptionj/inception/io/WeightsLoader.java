@@ -15,8 +15,10 @@ import org.inceptionj.inception.InceptionV3;
  *
  * <p>Loading validates first and copies after: a strict load that fails changes nothing. Keys
  * torchvision files carry that this model does not need are accepted and ignored:
- * {@code *.num_batches_tracked} (BN's step counter, I64 []), and {@code AuxLogits.*} when the
- * model has no aux head (torchvision loads with the head, then drops it).
+ * {@code *.num_batches_tracked} (BN's step counter, I64 []), {@code AuxLogits.*} when the
+ * model has no aux head (torchvision loads with the head, then drops it), and the training state of a
+ * checkpoint, {@code optimizer.*} and {@code ema.*} (see {@link #TRAINING_STATE_PREFIXES}), so a training
+ * checkpoint loads strictly as plain weights.
  */
 public final class WeightsLoader {
     private WeightsLoader() {
@@ -26,7 +28,8 @@ public final class WeightsLoader {
      * What a load did, each list in file order (missing: in model order).
      *
      * @param loaded     model parameters overwritten from the file
-     * @param ignored    file keys accepted and deliberately not used (num_batches_tracked, AuxLogits without the head)
+     * @param ignored    file keys accepted and deliberately not used (num_batches_tracked, AuxLogits without
+     *                   the head, a checkpoint's optimizer.* and ema.*)
      * @param missing    model parameters the file does not have (left as they were)
      * @param unexpected file keys the model does not have
      * @param mismatched file keys whose shape or dtype differs from the model's, with both
@@ -52,6 +55,12 @@ public final class WeightsLoader {
                     + ", unexpected " + unexpected + ", mismatched " + mismatched;
         }
     }
+
+    /**
+     * Key prefixes of a training checkpoint's optimizer slots and parameter averages. No model
+     * parameter starts with them (torchvision's names start with a layer name), so loading ignores them.
+     */
+    public static final List<String> TRAINING_STATE_PREFIXES = List.of("optimizer.", "ema.");
 
     /** How many examples an error message lists before "...". */
     private static final int EXAMPLES = 5;
@@ -86,7 +95,8 @@ public final class WeightsLoader {
             String name = e.name();
             Tensor p = params.get(name);
             if (p == null) {
-                if (name.endsWith(".num_batches_tracked") || (!hasAux && name.startsWith("AuxLogits."))) {
+                if (name.endsWith(".num_batches_tracked") || (!hasAux && name.startsWith("AuxLogits."))
+                        || isTrainingState(name)) {
                     ignored.add(name);
                 } else {
                     unexpected.add(name);
@@ -160,6 +170,16 @@ public final class WeightsLoader {
      */
     public static void save(InceptionV3 model, Path file) {
         SafeTensors.write(file, model.parameters().asMap(), Map.of("format", "pt"));
+    }
+
+    /** True for a checkpoint's optimizer slot or parameter average ({@link #TRAINING_STATE_PREFIXES}). */
+    public static boolean isTrainingState(String name) {
+        for (String prefix : TRAINING_STATE_PREFIXES) {
+            if (name.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String examples(List<String> names) {

@@ -94,6 +94,30 @@ public final class TrainStep implements AutoCloseable {
         return step;
     }
 
+    /** Examples seen so far: the sum of the batch sizes of the steps taken (the schedule's epoch is this / examplesPerEpoch). */
+    public long examplesSeen() {
+        return examplesSeen;
+    }
+
+    /** The model this step trains (not owned). */
+    public InceptionV3 model() {
+        return model;
+    }
+
+    /**
+     * Sets the counters to those of a saved run ({@link Checkpoint#load}): the next step is number
+     * {@code steps}, its EMA warm-up uses num_updates = {@code steps}, its schedule sees
+     * {@code examplesSeen / examplesPerEpoch}.
+     */
+    void restoreCounters(long steps, long examplesSeen) {
+        if (steps < 0 || examplesSeen < 0) {
+            throw new IllegalArgumentException("TrainStep.restoreCounters: steps and examplesSeen must be >= 0, got "
+                    + steps + " and " + examplesSeen);
+        }
+        this.step = steps;
+        this.examplesSeen = examplesSeen;
+    }
+
     /** One step on {@code images} [N,3,H,W] with integer {@code labels} (length N). */
     public Result run(Tensor images, int[] labels) {
         Ops.checkOpen("TrainStep.run", images);

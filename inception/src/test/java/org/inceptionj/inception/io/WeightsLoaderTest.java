@@ -245,6 +245,33 @@ class WeightsLoaderTest {
     }
 
     @Test
+    void aTrainingCheckpointsOptimizerAndAverageKeysAreIgnoredAndOnlyThose() {
+        // A checkpoint holds the model under torchvision names plus optimizer.* and ema.*: a strict load
+        // takes the model part. A look-alike name without the dot is still unexpected.
+        Path f = dir.resolve("checkpoint-like.safetensors");
+        try (TensorScope s = TensorScope.open()) {
+            Map<String, Tensor> all = new LinkedHashMap<>(source.parameters().asMap());
+            Tensor fc = source.parameters().asMap().get("fc.weight");
+            all.put("optimizer.fc.weight.rms", Ops.full(backend, fc.shape(), 1f));
+            all.put("optimizer.fc.weight.momentum", Ops.zeros(backend, fc.shape()));
+            all.put("ema.fc.weight", Ops.zeros(backend, fc.shape()));
+            SafeTensors.write(f, all, Map.of("format", "pt"));
+            try (InceptionV3 target = new InceptionV3(backend, NO_AUX, 5)) {
+                WeightsLoader.Report r = WeightsLoader.load(target, f, true);
+                assertTrue(r.complete(), r.toString());
+                assertEquals(List.of("optimizer.fc.weight.rms", "optimizer.fc.weight.momentum", "ema.fc.weight"), r.ignored());
+                assertTrue(bitEqual(fc.toArray(), target.parameters().asMap().get("fc.weight").toArray()));
+            }
+            all.put("emaX.fc.weight", Ops.zeros(backend, fc.shape()));
+            SafeTensors.write(f, all, Map.of("format", "pt"));
+            try (InceptionV3 target = new InceptionV3(backend, NO_AUX, 5)) {
+                var e = assertThrows(IllegalArgumentException.class, () -> WeightsLoader.load(target, f, true));
+                assertTrue(e.getMessage().contains("unexpected (1): [emaX.fc.weight]"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void aFileForAnotherArchitectureIsRejectedClearly() {
         Path f = dir.resolve("resnet.safetensors");
         try (TensorScope s = TensorScope.open()) {

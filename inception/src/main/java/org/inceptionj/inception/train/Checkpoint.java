@@ -1,0 +1,353 @@
+package org.inceptionj.inception.train;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.inceptionj.api.Tensor;
+import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.io.SafeTensors;
+import org.inceptionj.inception.io.WeightsLoader;
+
+/**
+ * The whole state of a training run in one safetensors file, so that a run stopped after step k and
+ * resumed from the file reaches, bit for bit, the parameters of a run that never stopped.
+ *
+ * <pre>
+ *   &lt;torchvision name&gt;            every parameter and BN running statistic of the model (F32)
+ *   optimizer.&lt;param&gt;.rms          RMSProp's mean square, per trainable parameter
+ *   optimizer.&lt;param&gt;.momentum     RMSProp's momentum
+ *   ema.&lt;name&gt;                     the parameter average (only when the TrainConfig has one)
+ *   __metadata__                    format "pt"; {@value #VERSION_KEY} "1"; step, examplesSeen;
+ *                                   dropout.seedBase, dropout.step (the model's dropout stream);
+ *                                   train.&lt;field&gt; (every TrainConfig field, learningRate.* flattened)
+ *                                   and model.&lt;field&gt; (every InceptionV3.Config field), as Java's
+ *                                   shortest round-trip decimal (Float/Double.toString) or enum name
+ * </pre>
+ *
+ * The model part keeps torchvision's names and {@link WeightsLoader} ignores the
+ * {@link WeightsLoader#TRAINING_STATE_PREFIXES training-state prefixes}, so the file is also a weights
+ * file: {@code WeightsLoader.load(model, file, true)} puts the trained (not averaged) weights into a
+ * plain model for {@code forward} or {@code predict}. For the averaged weights, {@code ema().copyTo} a model
+ * and {@link WeightsLoader#save} it.
+ *
+ * <p>Exactness: every tensor is stored as its float bits, the counters and the dropout stream exactly,
+ * so a resumed step computes what the uninterrupted one did (given the same batches in the same order:
+ * the data pipeline's position is the caller's to keep, e.g. from {@code examplesSeen}).
+ *
+ * <p>Safety: {@link #save} is atomic (written to a temporary file beside the target, forced to disk,
+ * then moved over it): a process dying while saving leaves the previous checkpoint whole.
+ * {@link #load} validates everything first (file format, version, both configs field by field, every
+ * tensor's presence, dtype and shape, the counters), reports every problem in one message, and changes
+ * nothing unless all of it fits. A checkpoint only loads into a TrainStep built with the same TrainConfig
+ * and model config: resuming is exact or refused. {@link #trainConfig} and {@link #modelConfig} read the
+ * configs back to build that TrainStep.
+ */
+public final class Checkpoint {
+    private Checkpoint() {
+    }
+
+    /** The metadata key marking a training checkpoint; its value is the format version. */
+    public static final String VERSION_KEY = "inceptionj.checkpoint";
+    /** The format version this code writes and reads. */
+    public static final int VERSION = 1;
+
+    static final String OPTIMIZER = "optimizer.";
+    static final String EMA = "ema.";
+    static final String STEP = "step";
+    static final String EXAMPLES_SEEN = "examplesSeen";
+    static final String DROPOUT_SEED = "dropout.seedBase";
+    static final String DROPOUT_STEP = "dropout.step";
+    static final String TRAIN = "train.";
+    static final String MODEL = "model.";
+
+    /** How many names a section of an error message lists before "...". */
+    private static final int EXAMPLES = 10;
+
+    /**
+     * Writes {@code step}'s model, optimizer slots, EMA shadows, counters and configs to {@code file},
+     * atomically (see the class comment). Reads only; must not be called while the EMA is swapped in
+     * (the model would hold the averages).
+     *
+     * @throws IllegalStateException    if the step is closed
+     * @throws java.io.UncheckedIOException if writing fails (the previous file, if any, is untouched)
+     */
+    public static void save(TrainStep step, Path file) {
+        if (step == null || file == null) {
+            throw new IllegalArgumentException("Checkpoint.save: step and file must not be null");
+        }
+        InceptionV3 model = step.model();
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put(VERSION_KEY, Integer.toString(VERSION));
+        meta.put(STEP, Long.toString(step.steps()));
+        meta.put(EXAMPLES_SEEN, Long.toString(step.examplesSeen()));
+        meta.put(DROPOUT_SEED, Long.toString(model.dropoutSeedBase()));
+        meta.put(DROPOUT_STEP, Long.toString(model.dropoutStep()));
+        flatten(TRAIN, step.config(), meta);
+        flatten(MODEL, model.config(), meta);
+        SafeTensors.write(file, state(step), meta);
+    }
+
+    /**
+     * Restores {@code step} (its model's parameters, BN statistics and dropout stream, the optimizer
+     * slots, the EMA shadows, the step and example counters) from {@code file}. Validates everything
+     * first; on any problem throws with all of them listed and leaves {@code step} unchanged. Must not
+     * be called while the EMA is swapped in (closing the swap would put the old weights back).
+     *
+     * @throws IllegalArgumentException if the file is missing, not a valid safetensors file, not a training
+     *                                  checkpoint, of another version, or does not fit {@code step}
+     */
+    public static void load(TrainStep step, Path file) {
+        if (step == null || file == null) {
+            throw new IllegalArgumentException("Checkpoint.load: step and file must not be null");
+        }
+        SafeTensors st = read(file, "load");
+        Map<String, String> meta = st.metadata();
+        InceptionV3 model = step.model();
+
+        List<String> config = new ArrayList<>();
+        compare(TRAIN, step.config(), meta, config);
+        compare(MODEL, model.config(), meta, config);
+
+        List<String> counters = new ArrayList<>();
+        long steps = counter(meta, STEP, false, counters);
+        long examples = counter(meta, EXAMPLES_SEEN, false, counters);
+        long dropoutSeed = counter(meta, DROPOUT_SEED, true, counters);
+        long dropoutStep = counter(meta, DROPOUT_STEP, false, counters);
+
+        Map<String, Tensor> targets = state(step);
+        List<String> unexpected = new ArrayList<>();
+        List<String> mismatched = new ArrayList<>();
+        for (SafeTensors.Entry e : st.entries().values()) {
+            Tensor t = targets.get(e.name());
+            if (t == null) {
+                unexpected.add(e.name());
+            } else if (e.dtype() != SafeTensors.DType.F32) {
+                mismatched.add(e.name() + ": dtype " + e.dtype() + " in the checkpoint, F32 here");
+            } else if (!e.tensorShape().equals(t.shape())) {
+                mismatched.add(e.name() + ": shape " + e.tensorShape() + " in the checkpoint, " + t.shape() + " here");
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (String name : targets.keySet()) {
+            if (!st.entries().containsKey(name)) {
+                missing.add(name);
+            }
+        }
+        if (!(config.isEmpty() && counters.isEmpty() && unexpected.isEmpty() && mismatched.isEmpty()
+                && missing.isEmpty())) {
+            StringBuilder m = new StringBuilder("Checkpoint.load: ").append(file)
+                    .append(" does not fit this TrainStep (nothing restored):");
+            section(m, "config differs", config);
+            section(m, "bad counters", counters);
+            section(m, "missing", missing);
+            section(m, "unexpected", unexpected);
+            section(m, "mismatched", mismatched);
+            throw new IllegalArgumentException(m.toString());
+        }
+        for (SafeTensors.Entry e : st.entries().values()) {
+            Tensor t = targets.get(e.name());
+            t.backend().write(t, e.floats(), 0);
+        }
+        step.restoreCounters(steps, examples);
+        model.restoreDropoutStream(dropoutSeed, dropoutStep);
+    }
+
+    /** The TrainConfig a checkpoint was saved with (to build the TrainStep to {@link #load} it into). */
+    public static TrainConfig trainConfig(Path file) {
+        return unflatten(TRAIN, TrainConfig.class, read(file, "trainConfig").metadata(), file);
+    }
+
+    /** The model config a checkpoint was saved with (to build the model to {@link #load} it into). */
+    public static InceptionV3.Config modelConfig(Path file) {
+        return unflatten(MODEL, InceptionV3.Config.class, read(file, "modelConfig").metadata(), file);
+    }
+
+    /** The step count stored in a checkpoint. */
+    public static long steps(Path file) {
+        List<String> problems = new ArrayList<>();
+        long s = counter(read(file, "steps").metadata(), STEP, false, problems);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("Checkpoint.steps: " + file + ": " + problems.get(0));
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------- internals
+
+    /** Every tensor a checkpoint holds, by its name in the file, in file order. */
+    private static Map<String, Tensor> state(TrainStep step) {
+        Map<String, Tensor> out = new LinkedHashMap<>(step.model().parameters().asMap());
+        for (var e : step.optimizer().slots().entrySet()) {
+            out.put(OPTIMIZER + e.getKey(), e.getValue());
+        }
+        if (step.ema() != null) {
+            for (var e : step.ema().shadows().entrySet()) {
+                out.put(EMA + e.getKey(), e.getValue());
+            }
+        }
+        return out;
+    }
+
+    /** Reads and checks that the file is a training checkpoint of this version. */
+    private static SafeTensors read(Path file, String op) {
+        if (file == null) {
+            throw new IllegalArgumentException("Checkpoint." + op + ": file must not be null");
+        }
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException("Checkpoint." + op + ": " + file + " does not exist");
+        }
+        SafeTensors st;
+        try {
+            st = SafeTensors.read(file);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Checkpoint." + op + ": " + file + " is corrupt or truncated: "
+                    + e.getMessage(), e);
+        }
+        String version = st.metadata().get(VERSION_KEY);
+        if (version == null) {
+            throw new IllegalArgumentException("Checkpoint." + op + ": " + file + " is not a training checkpoint"
+                    + " (no '" + VERSION_KEY + "' metadata; plain weights load with WeightsLoader)");
+        }
+        if (!version.equals(Integer.toString(VERSION))) {
+            throw new IllegalArgumentException("Checkpoint." + op + ": " + file + " has checkpoint version '"
+                    + version + "', this code reads " + VERSION);
+        }
+        return st;
+    }
+
+    private static long counter(Map<String, String> meta, String key, boolean anySign, List<String> problems) {
+        String v = meta.get(key);
+        if (v == null) {
+            problems.add("'" + key + "' is absent");
+            return 0;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0 && !anySign) {
+                problems.add("'" + key + "' is " + n + ", must be >= 0");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            problems.add("'" + key + "' is '" + v + "', not an integer");
+            return 0;
+        }
+    }
+
+    private static void section(StringBuilder m, String title, List<String> items) {
+        if (items.isEmpty()) {
+            return;
+        }
+        m.append("\n  ").append(title).append(" (").append(items.size()).append("): ");
+        m.append(items.subList(0, Math.min(EXAMPLES, items.size())));
+        if (items.size() > EXAMPLES) {
+            m.append(" ... and ").append(items.size() - EXAMPLES).append(" more");
+        }
+    }
+
+    /** A record's fields as {@code prefix + name → text}, nested records flattened with dotted names. */
+    static void flatten(String prefix, Record r, Map<String, String> out) {
+        for (RecordComponent c : r.getClass().getRecordComponents()) {
+            Object v = get(c, r);
+            if (v instanceof Record nested) {
+                flatten(prefix + c.getName() + ".", nested, out);
+            } else {
+                out.put(prefix + c.getName(), v instanceof Enum<?> e ? e.name() : String.valueOf(v));
+            }
+        }
+    }
+
+    /**
+     * Lists each field of {@code expected} whose text differs from the checkpoint's, and each field the
+     * checkpoint has under {@code prefix} that {@code expected} has not. Texts are the shortest round-trip
+     * decimals, so equal text is equal bits.
+     */
+    private static void compare(String prefix, Record expected, Map<String, String> meta, List<String> out) {
+        Map<String, String> here = new LinkedHashMap<>();
+        flatten(prefix, expected, here);
+        for (var e : here.entrySet()) {
+            String saved = meta.get(e.getKey());
+            if (saved == null) {
+                out.add(e.getKey() + ": absent in the checkpoint, " + e.getValue() + " here");
+            } else if (!saved.equals(e.getValue())) {
+                out.add(e.getKey() + ": " + saved + " in the checkpoint, " + e.getValue() + " here");
+            }
+        }
+        for (String key : meta.keySet()) {
+            if (key.startsWith(prefix) && !here.containsKey(key)) {
+                out.add(key + ": " + meta.get(key) + " in the checkpoint, no such field here");
+            }
+        }
+    }
+
+    /** The inverse of {@link #flatten}: builds the record through its canonical constructor (so it validates). */
+    private static <R extends Record> R unflatten(String prefix, Class<R> type, Map<String, String> meta, Path file) {
+        RecordComponent[] cs = type.getRecordComponents();
+        Class<?>[] types = new Class<?>[cs.length];
+        Object[] args = new Object[cs.length];
+        for (int i = 0; i < cs.length; i++) {
+            Class<?> t = cs[i].getType();
+            types[i] = t;
+            String key = prefix + cs[i].getName();
+            if (t.isRecord()) {
+                args[i] = unflatten(key + ".", t.asSubclass(Record.class), meta, file);
+                continue;
+            }
+            String v = meta.get(key);
+            if (v == null) {
+                throw new IllegalArgumentException("Checkpoint: " + file + " has no '" + key + "' metadata");
+            }
+            try {
+                args[i] = parse(t, v);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Checkpoint: " + file + ": '" + key + "' = '" + v + "' is not a "
+                        + t.getSimpleName(), e);
+            }
+        }
+        try {
+            Constructor<R> ctor = type.getDeclaredConstructor(types);
+            return ctor.newInstance(args);
+        } catch (InvocationTargetException e) {
+            throw new IllegalArgumentException("Checkpoint: " + file + ": the saved " + type.getSimpleName()
+                    + " is invalid: " + e.getCause().getMessage(), e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Checkpoint: cannot build " + type.getName(), e);
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Object parse(Class<?> t, String v) {
+        if (t == float.class) {
+            return Float.parseFloat(v);
+        } else if (t == double.class) {
+            return Double.parseDouble(v);
+        } else if (t == int.class) {
+            return Integer.parseInt(v);
+        } else if (t == long.class) {
+            return Long.parseLong(v);
+        } else if (t == boolean.class) {
+            if (!v.equals("true") && !v.equals("false")) {
+                throw new IllegalArgumentException(v);
+            }
+            return Boolean.parseBoolean(v);
+        } else if (t.isEnum()) {
+            return Enum.valueOf((Class) t, v);
+        }
+        throw new IllegalStateException("Checkpoint: no text form for field type " + t.getName());
+    }
+
+    private static Object get(RecordComponent c, Record r) {
+        try {
+            return c.getAccessor().invoke(r);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Checkpoint: cannot read " + r.getClass().getName() + "." + c.getName(), e);
+        }
+    }
+}
