@@ -44,8 +44,10 @@ public final class Launcher {
         cmd.add(java);
         cmd.add("--add-modules");
         cmd.add(VECTOR);
+        cmd.add("--enable-native-access=ALL-UNNAMED"); // what the jar's manifest grants when run with -jar
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("--add-modules") && !a.equals(VECTOR) && !a.startsWith("-agentlib")
+            if (!a.startsWith("--add-modules") && !a.equals(VECTOR) && !a.startsWith("--enable-native-access")
+                    && !a.startsWith("-agentlib")
                     && !a.startsWith("-javaagent")) {
                 cmd.add(a);
             }

@@ -7,7 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -25,6 +29,7 @@ import org.inceptionj.inception.data.TrainAugmentation;
 import org.inceptionj.inception.data.Transform;
 import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.train.Checkpoint;
 import org.inceptionj.inception.train.Evaluation;
 import org.inceptionj.inception.train.GradientClipping;
 import org.inceptionj.inception.train.LearningRate;
@@ -108,16 +113,34 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log", paramLabel = "FILE", description = "Append one CSV line per step (step, epoch, lr, losses, gradient norm, images/s).")
     Path log;
 
+    @Option(names = "--checkpoint", paramLabel = "FILE",
+            description = "Save the whole training state here (atomically) after every epoch, every --save-every steps and at the end.")
+    Path checkpoint;
+
+    @Option(names = "--save-every", defaultValue = "0", description = "Also checkpoint every N steps; 0 = only per epoch (default: ${DEFAULT-VALUE}).")
+    int saveEvery;
+
+    @Option(names = "--resume", paramLabel = "FILE",
+            description = "Continue the run saved in FILE exactly: its architecture and recipe are used; --data, --batch, --seed, --size and --augment must be those of the saved run.")
+    Path resume;
+
     @Option(names = "--export", paramLabel = "FILE",
             description = "At the end, write the weights (the parameter average when --ema > 0) as safetensors with torchvision names, for predict and forward.")
     Path export;
 
+    /** Options that define the architecture or the recipe: the checkpoint's values hold when resuming. */
+    private static final List<String> FIXED_ON_RESUME = List.of("--preset", "--width", "--no-aux", "--lr", "--lr-decay",
+            "--epochs-per-decay", "--clip", "--clip-norm", "--label-smoothing", "--weight-decay", "--ema");
+
     @Override
     public Integer call() {
-        TrainConfig config = trainConfig();
         Augment aug = Augment.parse(augment);
-        if (epochs < 1 || batch < 1) {
-            throw new IllegalArgumentException((epochs < 1 ? "--epochs " + epochs : "--batch " + batch) + " must be >= 1");
+        if (epochs < 1 || batch < 1 || saveEvery < 0) {
+            throw new IllegalArgumentException((epochs < 1 ? "--epochs " + epochs : batch < 1 ? "--batch " + batch
+                    : "--save-every " + saveEvery) + (saveEvery < 0 ? " must be >= 0" : " must be >= 1"));
+        }
+        if (resume != null && !Files.isRegularFile(resume)) {
+            throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
         ImageFolder train = ImageFolder.open(data);
         ImageFolder validation = val == null ? null : ImageFolder.open(val);
@@ -126,7 +149,17 @@ final class TrainCommand implements Callable<Integer> {
                     + ", --data " + data + " has " + train.classes());
         }
         int side = size != null ? size : Presets.inputSize(preset);
-        InceptionV3.Config model = modelConfig(train.classes().size(), side);
+        Map<String, String> run = runInfo(train, side, aug);
+        InceptionV3.Config model;
+        TrainConfig config;
+        if (resume == null) {
+            model = modelConfig(train.classes().size(), side);
+            config = trainConfig();
+        } else {
+            model = Checkpoint.modelConfig(resume);
+            config = Checkpoint.trainConfig(resume);
+            checkResumable(run, model, config, train.classes().size(), side);
+        }
         if (train.size() < batch) {
             throw new IllegalArgumentException("--data " + data + " has " + train.size() + " images, fewer than one batch of "
                     + batch);
@@ -143,11 +176,22 @@ final class TrainCommand implements Callable<Integer> {
                      .workers(threads).build();
              TrainStep step = new TrainStep(net, config.withExamplesPerEpoch((long) loader.batchesPerEpoch() * batch));
              PrintWriter csv = openLog()) {
+            if (resume != null) {
+                Checkpoint.load(step, resume);
+                err.println("resumed " + resume + " at step " + step.steps());
+            }
             err.printf(Locale.ROOT, "training %s (%d classes, %dx%d, width %s%s) on %d images, %d batches of %d per epoch%n",
                     preset, model.numClasses(), side, side, width, model.auxLogits() ? ", aux head" : "", train.size(),
                     loader.batchesPerEpoch(), batch);
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                runEpoch(step, loader, backend, epoch, csv);
+            long perEpoch = (long) loader.batchesPerEpoch() * batch;
+            int first = (int) (step.examplesSeen() / perEpoch);
+            int fromBatch = (int) (step.examplesSeen() % perEpoch / batch);
+            if (first >= epochs) {
+                err.println("the run already has " + first + " epoch(s); nothing to do for --epochs " + epochs);
+            }
+            for (int epoch = first; epoch < epochs; epoch++) {
+                runEpoch(step, loader, backend, epoch, epoch == first ? fromBatch : 0, csv, run);
+                save(step, run);
                 if (valLoader != null) {
                     Evaluation.Result r = evaluate(step, net, valLoader, backend);
                     out.printf(Locale.ROOT, "epoch %d: validation top-1 %.2f%%, top-5 %.2f%% on %d images%s%n", epoch + 1,
@@ -163,9 +207,11 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void runEpoch(TrainStep step, DataLoader loader, Backend backend, int epoch, PrintWriter csv) {
-        try (DataLoader.Epoch batches = loader.epoch(epoch);
+    private void runEpoch(TrainStep step, DataLoader loader, Backend backend, int epoch, int fromBatch, PrintWriter csv,
+                          Map<String, String> run) {
+        try (DataLoader.Epoch batches = loader.epoch(epoch, fromBatch);
              ProgressBar bar = progress("epoch " + (epoch + 1) + "/" + epochs, batches.batches())) {
+            bar.stepTo(fromBatch);
             for (DataLoader.Batch b : batches) {
                 long t0 = System.nanoTime();
                 TrainStep.Result r;
@@ -185,8 +231,74 @@ final class TrainCommand implements Callable<Integer> {
                             imagesPerSecond);
                     csv.flush(); // a killed run keeps every step it finished
                 }
+                if (saveEvery > 0 && step.steps() % saveEvery == 0) {
+                    save(step, run);
+                }
             }
         }
+    }
+
+    private void save(TrainStep step, Map<String, String> run) {
+        if (checkpoint != null) {
+            Checkpoint.save(step, checkpoint, run);
+        }
+    }
+
+    /** What, beyond the checkpoint's own state, must be the same for a resumed run to continue exactly. */
+    private Map<String, String> runInfo(ImageFolder train, int side, Augment aug) {
+        Map<String, String> run = new LinkedHashMap<>();
+        run.put("seed", Long.toString(seed));
+        run.put("batch", Integer.toString(batch));
+        run.put("size", Integer.toString(side));
+        run.put("augment", aug.name().toLowerCase(Locale.ROOT));
+        run.put("images", Integer.toString(train.size()));
+        run.put("classes", String.join("/", train.classes()));
+        return run;
+    }
+
+    /**
+     * A resumed run continues exactly or not at all: the data facts must match, and architecture or
+     * recipe options, when given, must say what the checkpoint says (so the original command line with
+     * {@code --resume} added works).
+     */
+    private void checkResumable(Map<String, String> run, InceptionV3.Config savedModel, TrainConfig savedTrain,
+                                int classes, int side) {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        List<String> problems = new ArrayList<>();
+        if (FIXED_ON_RESUME.stream().anyMatch(parsed::hasMatchedOption)) {
+            differences("", modelConfig(classes, side), savedModel, problems);
+            differences("", trainConfig().withExamplesPerEpoch(savedTrain.examplesPerEpoch()), savedTrain, problems);
+        }
+        Map<String, String> saved = Checkpoint.runInfo(resume);
+        for (var e : run.entrySet()) {
+            String was = saved.get(e.getKey());
+            if (!e.getValue().equals(was)) {
+                problems.add(e.getKey() + " is " + abbreviate(e.getValue()) + " now, " + (was == null ? "not recorded"
+                        : abbreviate(was)) + " in the checkpoint");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("--resume " + resume + " cannot continue exactly: "
+                    + String.join("; ", problems));
+        }
+    }
+
+    /** Adds "field: X given, Y in the checkpoint" for each record component that differs. */
+    private static void differences(String prefix, Record given, Record saved, List<String> out) {
+        for (java.lang.reflect.RecordComponent c : given.getClass().getRecordComponents()) {
+            try {
+                Object a = c.getAccessor().invoke(given), b = c.getAccessor().invoke(saved);
+                if (!java.util.Objects.equals(a, b)) {
+                    out.add(prefix + c.getName() + " is " + a + " on this command line, " + b + " in the checkpoint");
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
     }
 
     private static Evaluation.Result evaluate(TrainStep step, InceptionV3 net, DataLoader valLoader, Backend backend) {
@@ -210,8 +322,7 @@ final class TrainCommand implements Callable<Integer> {
 
     private ProgressBar progress(String task, int total) {
         return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(new java.io.PrintStream(
-                        new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8)))
+                .setConsumer(new ConsoleProgressBarConsumer(System.err))
                 .setUpdateIntervalMillis(500).continuousUpdate().build();
     }
 

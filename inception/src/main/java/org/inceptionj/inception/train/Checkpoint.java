@@ -66,6 +66,7 @@ public final class Checkpoint {
     static final String DROPOUT_STEP = "dropout.step";
     static final String TRAIN = "train.";
     static final String MODEL = "model.";
+    static final String RUN = "run.";
 
     /** How many names a section of an error message lists before "...". */
     private static final int EXAMPLES = 10;
@@ -79,9 +80,19 @@ public final class Checkpoint {
      * @throws java.io.UncheckedIOException if writing fails (the previous file, if any, is untouched)
      */
     public static void save(TrainStep step, Path file) {
-        if (step == null || file == null) {
-            throw new IllegalArgumentException("Checkpoint.save: step and file must not be null");
+        save(step, file, Map.of());
+    }
+
+    /**
+     * {@link #save(TrainStep, Path)} with the caller's own facts about the run (what a trainer needs to
+     * continue it exactly, e.g. the data seed and batch size), stored as metadata {@code run.<key>} and
+     * read back by {@link #runInfo}; they are not checked by {@link #load}.
+     */
+    public static void save(TrainStep step, Path file, Map<String, String> run) {
+        if (step == null || file == null || run == null) {
+            throw new IllegalArgumentException("Checkpoint.save: step, file and run info must not be null");
         }
+        checkNotSwapped(step, "save");
         InceptionV3 model = step.model();
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
@@ -92,7 +103,26 @@ public final class Checkpoint {
         meta.put(DROPOUT_STEP, Long.toString(model.dropoutStep()));
         flatten(TRAIN, step.config(), meta);
         flatten(MODEL, model.config(), meta);
+        run.forEach((k, v) -> meta.put(RUN + k, v));
         SafeTensors.write(file, state(step), meta);
+    }
+
+    /** The run facts given to {@link #save(TrainStep, Path, Map)}, without their {@code run.} prefix. */
+    public static Map<String, String> runInfo(Path file) {
+        Map<String, String> out = new LinkedHashMap<>();
+        read(file, "runInfo").metadata().forEach((k, v) -> {
+            if (k.startsWith(RUN)) {
+                out.put(k.substring(RUN.length()), v);
+            }
+        });
+        return out;
+    }
+
+    private static void checkNotSwapped(TrainStep step, String op) {
+        if (step.ema() != null && step.ema().isSwappedIn()) {
+            throw new IllegalStateException("Checkpoint." + op + ": the parameter average is swapped into the model;"
+                    + " close the swap first");
+        }
     }
 
     /**
@@ -108,6 +138,7 @@ public final class Checkpoint {
         if (step == null || file == null) {
             throw new IllegalArgumentException("Checkpoint.load: step and file must not be null");
         }
+        checkNotSwapped(step, "load");
         SafeTensors st = read(file, "load");
         Map<String, String> meta = st.metadata();
         InceptionV3 model = step.model();

@@ -147,6 +147,11 @@ public final class ExponentialMovingAverage implements AutoCloseable {
         copyTo(other.parameters().asMap());
     }
 
+    /** Whether {@link #swapIn()} is in effect (the model holds the averages). */
+    public boolean isSwappedIn() {
+        return active != null;
+    }
+
     /**
      * Puts the averages into the tracked variables until the returned scope closes, which puts the
      * trained values back exactly. Holds one backup copy of every variable meanwhile. One swap at a

@@ -1,0 +1,108 @@
+package org.inceptionj.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.inceptionj.api.Backend;
+import org.inceptionj.api.Backends;
+import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.data.SyntheticData;
+import org.inceptionj.inception.io.SafeTensors;
+import org.inceptionj.inception.io.WeightsLoader;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code inceptionj train} end to end on a tiny synthetic image folder (width 0.25, 75×75). */
+class TrainCommandTest {
+    @TempDir
+    static Path shared;
+    static Path data;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void writeData() {
+        data = SyntheticData.write(shared.resolve("syn"), 3, 4, 60, 110, 7).root(); // 12 images: 3 batches of 4
+    }
+
+    private static String[] args(Path checkpoint, int epochs, String... more) {
+        List<String> a = new java.util.ArrayList<>(List.of("train", "--data", data.toString(), "--size", "75",
+                "--width", "0.25", "--batch", "4", "--epochs", Integer.toString(epochs), "--lr", "0.01", "--clip", "none",
+                "--ema", "0.9", "--seed", "3", "--workers", "2", "--checkpoint", checkpoint.toString()));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void trainsLogsEvaluatesAndExportsLoadableWeights() throws IOException {
+        Path ckpt = tmp.resolve("run.ckpt"), log = tmp.resolve("log.csv"), weights = tmp.resolve("w.safetensors");
+        CliRun r = CliRun.of(args(ckpt, 2, "--val", data.toString(), "--log", log.toString(), "--export", weights.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("training inception-v3 (3 classes, 75x75, width 0.25)"), r.err());
+        assertTrue(r.err().contains("auxiliary head needs inputs of at least 299"), r.err());
+        assertTrue(r.out().contains("epoch 1: validation top-1") && r.out().contains("epoch 2: validation top-1"), r.out());
+        List<String> lines = Files.readAllLines(log);
+        assertEquals(1 + 6, lines.size(), "header and one line per step (2 epochs x 3 batches): " + lines);
+        assertTrue(lines.get(0).startsWith("step,epoch,lr,loss"), lines.get(0));
+        assertTrue(lines.get(6).startsWith("5,1.666667,"), lines.get(6));
+        assertTrue(Files.isRegularFile(ckpt));
+        InceptionV3.Config config = new InceptionV3.Config(3, false, true, 0.5f).withWidthMultiplier(0.25);
+        try (Backend backend = Backends.load("cpu"); InceptionV3 m = new InceptionV3(backend, config, 1)) {
+            WeightsLoader.Report report = WeightsLoader.load(m, weights, true);
+            assertTrue(report.complete(), report.toString());
+        }
+    }
+
+    /** Two epochs straight and one epoch, stop, resume for the second end in the same bits. */
+    @Test
+    void aResumedRunEndsBitIdenticalToAnUninterruptedOne() {
+        Path straight = tmp.resolve("a.ckpt"), resumed = tmp.resolve("b.ckpt");
+        assertEquals(0, CliRun.of(args(straight, 2)).code());
+        CliRun first = CliRun.of(args(resumed, 1, "--save-every", "2"));
+        assertEquals(0, first.code(), first.err());
+        CliRun second = CliRun.of(args(resumed, 2, "--resume", resumed.toString()));
+        assertEquals(0, second.code(), second.err());
+        assertTrue(second.err().contains("resumed") && second.err().contains("at step 3"), second.err());
+        SafeTensors a = SafeTensors.read(straight), b = SafeTensors.read(resumed);
+        assertEquals(a.entries().keySet(), b.entries().keySet());
+        for (String name : a.entries().keySet()) {
+            assertArrayEquals(a.entries().get(name).floats(), b.entries().get(name).floats(), name);
+        }
+        assertEquals(a.metadata().get("step"), b.metadata().get("step"));
+    }
+
+    @Test
+    void aResumeThatCannotBeExactIsRefusedNamingWhy() {
+        Path ckpt = tmp.resolve("c.ckpt");
+        assertEquals(0, CliRun.of(args(ckpt, 1)).code());
+        CliRun r = CliRun.of("train", "--data", data.toString(), "--size", "75", "--batch", "6", "--epochs", "2",
+                "--seed", "3", "--lr", "0.1", "--resume", ckpt.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("learningRate is LearningRate[initial=0.1") && r.err().contains("initial=0.01"), r.err());
+        assertTrue(r.err().contains("batch is 6 now, 4 in the checkpoint"), r.err());
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors() {
+        CliRun r = CliRun.of("train", "--data", tmp.resolve("nowhere").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nowhere"), r.err());
+        r = CliRun.of("train", "--data", data.toString(), "--clip", "sometimes");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--clip sometimes is not one of"), r.err());
+        r = CliRun.of("train", "--data", data.toString(), "--size", "60");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--size 60 is too small") && r.err().contains("75"), r.err());
+        r = CliRun.of("train", "--data", data.toString(), "--size", "75", "--batch", "13");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("12 images, fewer than one batch of 13"), r.err());
+    }
+}
