@@ -15,24 +15,10 @@ import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Structure facts from the spec (shared/spec/inception-v3.md §2, §3, §10, §13). */
-class InceptionV3Test {
-    static Backend backend;
-
-    @BeforeAll
-    static void start() {
-        backend = Backends.load("cpu");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-    }
-
+class InceptionV3Test extends CpuBackendTest {
     @Test
     void parameterCountsMatchTorchvision() {
         try (InceptionV3 withAux = new InceptionV3(backend, InceptionV3.Config.torchvision(), 1);

@@ -6,31 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.Backends;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
 import org.inceptionj.api.autograd.Tape;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** One real training step through the whole network: every parameter gets a gradient, nothing leaks. */
-class InceptionV3TrainingTest {
-    static Backend backend;
-
-    @BeforeAll
-    static void start() {
-        backend = Backends.load("cpu");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-    }
-
+class InceptionV3TrainingTest extends CpuBackendTest {
     @Test
     void aTrainingStepReachesEveryParameterAndFreesItsActivations() {
         InceptionV3.Config noAux = new InceptionV3.Config(10, false, true, 0.5f);

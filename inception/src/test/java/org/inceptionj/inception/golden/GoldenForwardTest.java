@@ -11,8 +11,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.Backends;
 import org.inceptionj.api.Conv2dSpec;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
@@ -20,10 +18,9 @@ import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
 import org.inceptionj.conformance.reference.Conv2dReference;
 import org.inceptionj.conformance.reference.DTensor;
+import org.inceptionj.inception.CpuBackendTest;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.Presets;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,21 +32,9 @@ import org.junit.jupiter.api.Test;
  * would make a swapped or dropped BN tensor invisible. Here every BN tensor is random in a range
  * of its own, and the convolutions are He-scaled so that activations stay of order one.
  */
-class GoldenForwardTest {
+class GoldenForwardTest extends CpuBackendTest {
     /** float32 against double through ~20 layers; measured errors are near 1e-7 (printed by each case). */
     static final double TOL = 1e-5;
-
-    static Backend backend;
-
-    @BeforeAll
-    static void start() {
-        backend = Backends.load("cpu");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-    }
 
     @Test
     void torchvisionPresetMatchesTheReferenceAtTheSmallestInput() {

@@ -8,30 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.Backends;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.inceptionj.inception.CpuBackendTest;
 import org.junit.jupiter.api.Test;
 
 /** tf.train.ExponentialMovingAverage semantics: warm-up decay, the update, and evaluation swaps. */
-class ExponentialMovingAverageTest {
-    static Backend backend;
-
-    @BeforeAll
-    static void start() {
-        backend = Backends.load("cpu");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-    }
-
+class ExponentialMovingAverageTest extends CpuBackendTest {
     @Test
     void warmUpDecayIsMinOfDecayAndOnePlusNOverTenPlusN() {
         try (Tensor v = Ops.zeros(backend, Shape.of(1));

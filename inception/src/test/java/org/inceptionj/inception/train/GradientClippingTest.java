@@ -8,30 +8,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.Backends;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.inceptionj.inception.CpuBackendTest;
 import org.junit.jupiter.api.Test;
 
 /** Global-norm (Pascanu) and per-tensor (TF-slim) clipping at the paper's threshold 2.0. */
-class GradientClippingTest {
-    static Backend backend;
-
-    @BeforeAll
-    static void start() {
-        backend = Backends.load("cpu");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-    }
-
+class GradientClippingTest extends CpuBackendTest {
     @Test
     void globalNormFourIsScaledByExactlyOneHalf() {
         try (TensorScope s = TensorScope.open()) {

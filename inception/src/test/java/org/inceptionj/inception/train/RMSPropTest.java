@@ -9,29 +9,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.Backends;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.inceptionj.inception.CpuBackendTest;
 import org.junit.jupiter.api.Test;
 
 /** RMSProp against TF1's ApplyRMSProp formulas evaluated by hand, in double. */
-class RMSPropTest {
-    static Backend backend;
-
-    @BeforeAll
-    static void start() {
-        backend = Backends.load("cpu");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-    }
-
+class RMSPropTest extends CpuBackendTest {
     static final double[] THETA0 = {0.5, -1.0, 2.0, 0.0, 0.25};
     static final double[][] GRADS = {
             {1.0, -2.0, 0.5, 0.0, 3.0},

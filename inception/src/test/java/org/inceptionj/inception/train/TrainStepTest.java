@@ -9,30 +9,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.Backends;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
+import org.inceptionj.inception.CpuBackendTest;
 import org.inceptionj.inception.InceptionV3;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The whole step on a small Inception-v3: it learns a fixed batch, and memory stays flat. */
-class TrainStepTest {
-    static Backend backend;
-
-    @BeforeAll
-    static void start() {
-        backend = Backends.load("cpu");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-    }
-
+class TrainStepTest extends CpuBackendTest {
     /** Width 0.25 at 75×75, 10 classes, no aux head (it needs ≥ 299 input). */
     static final InceptionV3.Config SMALL = new InceptionV3.Config(10, false, true, 0.5f).withWidthMultiplier(0.25);
     static final int[] LABELS = {3, 7, 1, 3};

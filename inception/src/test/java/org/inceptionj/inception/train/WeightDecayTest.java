@@ -7,31 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.Backends;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.inception.CpuBackendTest;
 import org.inceptionj.inception.InceptionV3;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** L2 on conv and fc weights only: loss wd·Σw²/2, gradient wd·w. */
-class WeightDecayTest {
-    static Backend backend;
-
-    @BeforeAll
-    static void start() {
-        backend = Backends.load("cpu");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-    }
-
+class WeightDecayTest extends CpuBackendTest {
     @Test
     void lossAndGradientByHand() {
         try (TensorScope s = TensorScope.open()) {
