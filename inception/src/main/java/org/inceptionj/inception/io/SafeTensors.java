@@ -430,6 +430,7 @@ public final class SafeTensors {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
+            syncDirectory(target.toAbsolutePath().getParent());
         } catch (IOException e) {
             throw new UncheckedIOException("safetensors.write: cannot write " + file + ": " + e.getMessage(), e);
         } finally {
@@ -460,6 +461,21 @@ public final class SafeTensors {
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             ch.write(b);
+        }
+    }
+
+    /**
+     * Makes the rename itself durable: after a power loss the directory entry could otherwise still name
+     * the old file. Best effort: some platforms and file systems cannot open a directory for syncing.
+     */
+    private static void syncDirectory(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (FileChannel d = FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // the file is complete either way; only the rename's durability is not guaranteed here
         }
     }
 }
