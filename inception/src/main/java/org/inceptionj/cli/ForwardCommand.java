@@ -78,6 +78,10 @@ final class ForwardCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--input " + input + ": tensor 'input' is " + x.dtype() + ", not F32");
         }
         SafeTensors w = SafeTensors.read(weights);
+        if (!transformInput) {
+            spec.commandLine().getErr().println("note: transform_input is off, as in torchvision's Inception3 constructor;"
+                    + " a PyTorch model built with inception_v3(weights=...) has it on: add --transform-input");
+        }
         // The heads follow the file (eval never runs the aux head; K is whatever fc was trained for).
         InceptionV3.Config config = WeightsLoader.fitHeads(base, w);
         if (config.auxLogits() != base.auxLogits() || config.numClasses() != base.numClasses()) {
