@@ -47,6 +47,9 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--capture", description = "Also write each top-level module's output (Conv2d_1a_3x3 ... Mixed_7c, avgpool).")
     boolean capture;
 
+    @Option(names = {"-w", "--width"}, defaultValue = "1.0", description = "Width multiplier the weights were trained with (default: ${DEFAULT-VALUE}).")
+    double width;
+
     @Option(names = "--transform-input", description = "Apply torchvision's transform_input first (ImageNet-normalized"
             + " input back to [-1,1]). torchvision's Inception3 constructor leaves it off; inception_v3(weights=...) turns it on,"
             + " so pass this when the PyTorch model was built that way.")
@@ -62,7 +65,7 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        InceptionV3.Config base = Presets.named(preset).withTransformInput(transformInput);
+        InceptionV3.Config base = Presets.named(preset).withWidthMultiplier(width).withTransformInput(transformInput);
         for (Path p : new Path[] {weights, input}) {
             if (!java.nio.file.Files.isRegularFile(p)) {
                 throw new IllegalArgumentException((p == weights ? "--weights " : "--input ") + p + ": no such file");

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.Presets;
 import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.predict.Images;
@@ -32,8 +33,9 @@ final class PredictCommand implements Callable<Integer> {
     List<Path> images;
 
     @Option(names = "--weights", paramLabel = "FILE",
-            description = "Weights (safetensors with torchvision state-dict names, loaded strictly). Without it the weights are random.")
-    Path weights;
+            description = "Weights (safetensors with torchvision state-dict names, loaded strictly). Repeat it for an ensemble:"
+                    + " the softmax outputs of the models are averaged (the paper's Table 5). Without it the weights are random.")
+    List<Path> weights;
 
     @Option(names = "--preprocess", defaultValue = "torchvision",
             description = "torchvision (resize 342, crop 299, ImageNet mean/std) or tf (central 87.5% crop, resize, [-1,1]). Default: ${DEFAULT-VALUE}.")
@@ -57,6 +59,13 @@ final class PredictCommand implements Callable<Integer> {
                     + " weights were ported from TF and expect [-1,1]), off with tf.")
     Boolean transformInput;
 
+    @Option(names = "--preset", defaultValue = "inception-v3", completionCandidates = ForwardCommand.PresetNames.class,
+            description = "Architecture of the weights: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    String preset;
+
+    @Option(names = {"-w", "--width"}, defaultValue = "1.0", description = "Width multiplier the weights were trained with (default: ${DEFAULT-VALUE}).")
+    double width;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the random weights when --weights is absent.")
     long seed;
 
@@ -67,9 +76,9 @@ final class PredictCommand implements Callable<Integer> {
             case "tf" -> Preprocessing.TF_INCEPTION;
             default -> throw new IllegalArgumentException("--preprocess " + preprocess + " is not one of: torchvision, tf");
         };
-        if (size < InceptionV3.MIN_EVAL_INPUT) {
-            throw new IllegalArgumentException("--size " + size + " is too small: Inception-v3 needs at least "
-                    + InceptionV3.MIN_EVAL_INPUT);
+        int minSize = Presets.named(preset).minInput(false);
+        if (size < minSize) {
+            throw new IllegalArgumentException("--size " + size + " is too small: " + preset + " needs at least " + minSize);
         }
         if (top < 1 || batch < 1) {
             throw new IllegalArgumentException((top < 1 ? "--top " + top : "--batch " + batch) + " must be >= 1");
@@ -82,35 +91,32 @@ final class PredictCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
         boolean transform = transformInput != null ? transformInput : pre == Preprocessing.TORCHVISION;
-        InceptionV3.Config config = InceptionV3.Config.torchvision().withTransformInput(transform);
-        SafeTensors w = null;
-        if (weights != null) {
-            w = SafeTensors.read(weights);
-            config = WeightsLoader.fitHeads(config, w); // 1000, 1001 (TF, background first) or K unnamed classes
-        }
-        try (Backend backend = Backends.load();
-             InceptionV3 model = new InceptionV3(backend, config, seed)) {
-            if (w == null) {
-                err.println("warning: no --weights given: random weights (seed " + seed + "), the classes are meaningless");
-            } else {
-                WeightsLoader.Report report = WeightsLoader.load(model, w, true);
-                err.println("loaded " + report.loaded().size() + " tensors from " + weights
-                        + (report.ignored().isEmpty() ? "" : " (ignored " + report.ignored().size() + ")"));
+        InceptionV3.Config base = Presets.named(preset).withWidthMultiplier(width).withTransformInput(transform);
+        List<Path> sources = weights == null ? java.util.Collections.singletonList(null) : weights;
+        try (Backend backend = Backends.load()) {
+            // One model at a time: an ensemble of M models needs the memory of one, not M.
+            List<List<float[]>> perModel = new ArrayList<>();
+            int classes = -1;
+            for (Path source : sources) {
+                List<float[]> probabilities = predictWith(backend, base, source, pre, decoded);
+                int k = probabilities.get(0).length;
+                if (classes >= 0 && k != classes) {
+                    throw new IllegalArgumentException("--weights " + source + " has " + k + " classes, the previous ones "
+                            + classes + ": an ensemble needs one label space");
+                }
+                classes = k;
+                perModel.add(probabilities);
             }
-            List<float[]> probabilities;
-            if (tenCrop) {
-                probabilities = new ArrayList<>();
-                for (int i = 0; i < decoded.size(); i++) {
-                    probabilities.add(Predictor.multiCrop(model, pre.tenCrop(decoded.get(i), size), size, batch));
-                    err.printf(Locale.ROOT, "\r%d/%d images", i + 1, decoded.size());
+            List<float[]> probabilities = new ArrayList<>();
+            for (int i = 0; i < decoded.size(); i++) {
+                List<float[]> members = new ArrayList<>();
+                for (List<float[]> m : perModel) {
+                    members.add(m.get(i));
                 }
-                err.println();
-            } else {
-                List<float[]> views = new ArrayList<>();
-                for (BufferedImage img : decoded) {
-                    views.add(pre.apply(img, size));
-                }
-                probabilities = Predictor.probabilities(model, views, size, batch);
+                probabilities.add(members.size() == 1 ? members.get(0) : Predictor.average(members));
+            }
+            if (perModel.size() > 1) {
+                err.println("ensemble of " + perModel.size() + " models: softmax outputs averaged");
             }
             for (int i = 0; i < images.size(); i++) {
                 out.println(images.get(i));
@@ -120,5 +126,36 @@ final class PredictCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The softmax of every image (averaged over its 10 crops with --ten-crop) under the weights in {@code source}. */
+    private List<float[]> predictWith(Backend backend, InceptionV3.Config base, Path source, Preprocessing pre,
+                                      List<BufferedImage> decoded) {
+        var err = spec.commandLine().getErr();
+        SafeTensors w = source == null ? null : SafeTensors.read(source);
+        InceptionV3.Config config = w == null ? base : WeightsLoader.fitHeads(base, w); // 1000, 1001 (TF) or K classes
+        try (InceptionV3 model = new InceptionV3(backend, config, seed)) {
+            if (w == null) {
+                err.println("warning: no --weights given: random weights (seed " + seed + "), the classes are meaningless");
+            } else {
+                WeightsLoader.Report report = WeightsLoader.load(model, w, true);
+                err.println("loaded " + report.loaded().size() + " tensors from " + source
+                        + (report.ignored().isEmpty() ? "" : " (ignored " + report.ignored().size() + ")"));
+            }
+            if (!tenCrop) {
+                List<float[]> views = new ArrayList<>();
+                for (BufferedImage img : decoded) {
+                    views.add(pre.apply(img, size));
+                }
+                return Predictor.probabilities(model, views, size, batch);
+            }
+            List<float[]> probabilities = new ArrayList<>();
+            for (int i = 0; i < decoded.size(); i++) {
+                probabilities.add(Predictor.multiCrop(model, pre.tenCrop(decoded.get(i), size), size, batch));
+                err.printf(Locale.ROOT, "\r%d/%d images", i + 1, decoded.size());
+            }
+            err.println();
+            return probabilities;
+        }
     }
 }

@@ -59,6 +59,19 @@ class TrainCommandTest {
             WeightsLoader.Report report = WeightsLoader.load(m, weights, true);
             assertTrue(report.complete(), report.toString());
         }
+        // The exported weights serve predict, also as a (trivial) ensemble of two members.
+        Path image;
+        try (var files = Files.list(data.resolve("class_1"))) {
+            image = files.sorted().findFirst().orElseThrow();
+        }
+        CliRun p = CliRun.of("predict", "--width", "0.25", "--size", "75", "--top", "3", "--preprocess", "tf",
+                "--weights", weights.toString(), "--weights", weights.toString(), image.toString());
+        assertEquals(0, p.code(), p.err());
+        assertTrue(p.err().contains("ensemble of 2 models"), p.err());
+        assertEquals(3, p.out().lines().filter(l -> l.matches("\\s+\\d+\\.\\d+%\\s+\\d+\\s+class \\d")).count(), p.out());
+        CliRun wrongWidth = CliRun.of("predict", "--size", "75", "--weights", weights.toString(), image.toString());
+        assertEquals(2, wrongWidth.code());
+        assertTrue(wrongWidth.err().contains("mismatched"), wrongWidth.err());
     }
 
     /** Two epochs straight and one epoch, stop, resume for the second end in the same bits. */
