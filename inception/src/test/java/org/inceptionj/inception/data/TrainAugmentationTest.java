@@ -130,7 +130,9 @@ class TrainAugmentationTest {
     void theViewShowsTheSampledCropOfTheImage() {
         int w = 200, h = 150, s = 16;
         BufferedImage img = gradient(w, h);
-        TrainAugmentation aug = TrainAugmentation.tfSlim(s, 9);
+        // torchvision's sampler with [−1, 1] output: the geometry alone, no colour distortion.
+        TrainAugmentation aug = new TrainAugmentation(Preprocessing.TF_INCEPTION, s, 0.05, 1.0,
+                TrainAugmentation.MIN_RATIO, TrainAugmentation.MAX_RATIO, 9);
         for (int i = 0; i < 20; i++) {
             TrainAugmentation.View view = aug.view(w, h, 1, i);
             TrainAugmentation.Crop c = view.crop();
