@@ -1,8 +1,9 @@
 /**
  * Training and evaluation data: an {@link org.inceptionj.inception.data.ImageFolder} dataset
  * (torchvision's root/&lt;class&gt;/&lt;image&gt; layout), the
- * {@link org.inceptionj.inception.data.TrainAugmentation} training view (random resized crop,
- * horizontal flip, normalization; no colour distortion), the evaluation view
+ * {@link org.inceptionj.inception.data.TrainAugmentation} training view (TF-slim: distorted
+ * bounding box, flip, {@link org.inceptionj.inception.data.ColorDistortion colour distortion};
+ * torchvision: random resized crop, flip, normalization), the evaluation view
  * ({@link org.inceptionj.inception.data.Transform#eval}), and a seeded, multi-threaded
  * {@link org.inceptionj.inception.data.DataLoader} whose batches do not depend on the number of
  * threads. A training loop reads:

@@ -130,7 +130,9 @@ class TrainAugmentationTest {
     void theViewShowsTheSampledCropOfTheImage() {
         int w = 200, h = 150, s = 16;
         BufferedImage img = gradient(w, h);
-        TrainAugmentation aug = TrainAugmentation.tfSlim(s, 9);
+        // torchvision's sampler with [−1, 1] output: the geometry alone, no colour distortion.
+        TrainAugmentation aug = new TrainAugmentation(Preprocessing.TF_INCEPTION, s, 0.05, 1.0,
+                TrainAugmentation.MIN_RATIO, TrainAugmentation.MAX_RATIO, 9);
         for (int i = 0; i < 20; i++) {
             TrainAugmentation.View view = aug.view(w, h, 1, i);
             TrainAugmentation.Crop c = view.crop();
@@ -164,5 +166,103 @@ class TrainAugmentationTest {
         assertEquals((1 - 0.485) / 0.229, v[0], 1e-5);
         assertEquals((1 - 0.456) / 0.224, v[100], 1e-5);
         assertEquals((1 - 0.406) / 0.225, v[299], 1e-5);
+    }
+
+    @Property(tries = 200)
+    void distortedBoxesRespectAreaAspectAndCoverageOrAreTheWholeImage(
+            @ForAll @IntRange(min = 1, max = 2000) int width, @ForAll @IntRange(min = 1, max = 2000) int height,
+            @ForAll long seed) {
+        TrainAugmentation.Crop c = TrainAugmentation.sampleDistortedBoundingBox(width, height, 0.1f, 0.75f, 1.33f,
+                0.05f, 1f, 100, new SplittableRandom(seed));
+        if (c.fallback()) {
+            assertEquals(new TrainAugmentation.Crop(0, 0, width, height, true), c);
+            return;
+        }
+        long w = c.width(), h = c.height(), area = (long) width * height;
+        assertTrue(w >= 1 && h >= 1 && c.x() >= 0 && c.y() >= 0 && c.x() + w <= width && c.y() + h <= height,
+                c + " in " + width + "x" + height);
+        // TF's offsets are Uniform(W − w), in [0, W − w): a narrower crop never touches the right edge.
+        assertTrue(w == width ? c.x() == 0 : c.x() + w < width, c.toString());
+        assertTrue(h == height ? c.y() == 0 : c.y() + h < height, c.toString());
+        // Coverage of the whole-image object ≥ 0.1 (above the area range's 0.05); at most the image.
+        assertTrue(w * h >= 0.1 * area * (1 - 1e-6) && w * h <= area, c + ": area fraction " + (double) w * h / area);
+        // w = round(h·r) for some r in [0.75, 1.33].
+        assertTrue(w - 0.5 <= 1.33 * h + 1e-3 && w + 0.5 >= 0.75 * h - 1e-3, c + ": aspect " + (double) w / h);
+    }
+
+    @Test
+    void distortedBoxFallsBackToTheWholeImageWhenNoBoxFits() {
+        // 100x1: h = 1 forces w = round(r) = 1, area 1 < 0.1·100; 1000x10: w·h ≤ 13·10 < 0.1·10000.
+        for (int[] wh : new int[][] {{100, 1}, {1, 100}, {1000, 10}}) {
+            TrainAugmentation.Crop c = TrainAugmentation.sampleDistortedBoundingBox(wh[0], wh[1], 0.1f, 0.75f, 1.33f,
+                    0.05f, 1f, 100, new SplittableRandom(4));
+            assertEquals(new TrainAugmentation.Crop(0, 0, wh[0], wh[1], true), c);
+        }
+        TrainAugmentation aug = TrainAugmentation.tfSlim(8, 1);
+        assertEquals(new TrainAugmentation.Crop(0, 0, 1000, 10, true), aug.view(1000, 10, 0, 0).crop());
+    }
+
+    @Test
+    void distortedBoxAspectRatioIsUniformNotLogUniform() {
+        // Area ≤ 0.3 of 1000x1000 and no coverage bound: no attempt is rejected, so w/h follows r.
+        // Uniform on [0.75, 1.33] puts (1.33−1)/(1.33−0.75) ≈ 0.569 of the mass above 1; log-uniform ≈ 0.498.
+        SplittableRandom rng = new SplittableRandom(17);
+        double wide = 0;
+        int n = 20_000;
+        for (int i = 0; i < n; i++) {
+            TrainAugmentation.Crop c = TrainAugmentation.sampleDistortedBoundingBox(1000, 1000, 0f, 0.75f, 1.33f,
+                    0.05f, 0.3f, 1, rng);
+            assertFalse(c.fallback());
+            wide += c.width() > c.height() ? 1 : c.width() == c.height() ? 0.5 : 0;
+        }
+        assertEquals(0.33 / 0.58, wide / n, 0.015, "fraction of crops wider than tall"); // sd ≈ 0.0035
+    }
+
+    @Test
+    void tfSlimCoversAllFourColourOrderingsAndUsesTheBoxSampler() {
+        TrainAugmentation aug = TrainAugmentation.tfSlim(16, 7);
+        assertTrue(aug.isTfSlim() && aug.fastMode());
+        assertFalse(TrainAugmentation.tfSlim(16, 7, false).fastMode());
+        int[] counts = new int[4];
+        double minFraction = 1;
+        for (int i = 0; i < 2000; i++) {
+            TrainAugmentation.View v = aug.view(400, 300, 0, i);
+            counts[v.color().ordering()]++;
+            if (!v.crop().fallback()) {
+                minFraction = Math.min(minFraction, (double) v.crop().width() * v.crop().height() / (400 * 300));
+            }
+        }
+        for (int c : counts) {
+            assertEquals(500, c, 90, Arrays.toString(counts)); // binomial sd ≈ 19
+        }
+        // The coverage bound 0.1, not the area range's 0.05, is the smallest crop, and it is reached.
+        assertTrue(minFraction >= 0.1 && minFraction < 0.12, "smallest crop fraction " + minFraction);
+        TrainAugmentation tv = TrainAugmentation.torchvision(16, 7);
+        assertEquals(null, tv.view(400, 300, 0, 0).color());
+    }
+
+    @Test
+    void tfSlimShiftsAGrayImageByTheBrightnessDeltaAndClipsBeforeScaling() {
+        // On a uniform gray, crop, resize and flip change nothing, saturation and hue keep a gray and
+        // contrast keeps a constant: the output is (clip(v/255 + δ, 0, 1) − 0.5)·2 in every ordering.
+        for (int v : new int[] {128, 250}) {
+            BufferedImage img = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 30; y++) {
+                for (int x = 0; x < 40; x++) {
+                    img.setRGB(x, y, (v << 16) | (v << 8) | v);
+                }
+            }
+            for (boolean fast : new boolean[] {true, false}) {
+                TrainAugmentation aug = TrainAugmentation.tfSlim(6, 3, fast);
+                for (int i = 0; i < 20; i++) {
+                    float delta = aug.view(40, 30, 0, i).color().brightnessDelta();
+                    double expected = (Math.min(1, Math.max(0, v / 255.0 + delta)) - 0.5) * 2;
+                    float[] out = aug.apply(img, 0, i);
+                    for (float o : out) {
+                        assertEquals(expected, o, 1e-5, "v " + v + " δ " + delta);
+                    }
+                }
+            }
+        }
     }
 }
