@@ -101,7 +101,9 @@ final class TrainCommand implements Callable<Integer> {
     float ema;
 
     @Option(names = "--augment", defaultValue = "tf",
-            description = "Training crops and scaling: tf (random crop of 5-100%% of the area, [-1,1]) or torchvision (8-100%%, ImageNet mean/std). Default: ${DEFAULT-VALUE}.")
+            description = "Training view: tf (TF-slim's preprocess_for_train: its box sampler, flip, brightness and saturation"
+                    + " in random order, [-1,1]), tf-full (also hue and contrast, slim's fast_mode=False) or torchvision"
+                    + " (RandomResizedCrop 8-100%% of the area, flip, ImageNet mean/std). Default: ${DEFAULT-VALUE}.")
     String augment;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial weights, the shuffling, the crops and dropout (default: ${DEFAULT-VALUE}).")
@@ -167,7 +169,11 @@ final class TrainCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         var out = spec.commandLine().getOut();
         int threads = workers != null ? workers : Math.min(4, Runtime.getRuntime().availableProcessors());
-        Transform trainView = aug == Augment.TF ? TrainAugmentation.tfSlim(side, seed) : TrainAugmentation.torchvision(side, seed);
+        Transform trainView = switch (aug) {
+            case TF -> TrainAugmentation.tfSlim(side, seed);
+            case TF_FULL -> TrainAugmentation.tfSlim(side, seed, false);
+            case TORCHVISION -> TrainAugmentation.torchvision(side, seed);
+        };
         try (Backend backend = Backends.load();
              InceptionV3 net = new InceptionV3(backend, model, seed);
              DataLoader loader = DataLoader.builder(train, trainView, side).batchSize(batch).seed(seed).workers(threads).build();
@@ -375,7 +381,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The two training recipes: crop range and scaling. */
     enum Augment {
-        TF(Preprocessing.TF_INCEPTION), TORCHVISION(Preprocessing.TORCHVISION);
+        TF(Preprocessing.TF_INCEPTION), TF_FULL(Preprocessing.TF_INCEPTION), TORCHVISION(Preprocessing.TORCHVISION);
 
         final Preprocessing preprocessing;
 
@@ -386,8 +392,9 @@ final class TrainCommand implements Callable<Integer> {
         static Augment parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
                 case "tf" -> TF;
+                case "tf-full" -> TF_FULL;
                 case "torchvision" -> TORCHVISION;
-                default -> throw new IllegalArgumentException("--augment " + s + " is not one of: tf, torchvision");
+                default -> throw new IllegalArgumentException("--augment " + s + " is not one of: tf, tf-full, torchvision");
             };
         }
     }
