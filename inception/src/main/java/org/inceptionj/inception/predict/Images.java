@@ -108,4 +108,100 @@ public final class Images {
         }
         return out;
     }
+
+    /** Pillow's fixed-point precision for 8-bit resampling: 32 − 8 − 2 bits. */
+    private static final int PRECISION_BITS = 22;
+
+    /**
+     * Bilinear resize as Pillow's {@code Image.resize(size, BILINEAR)} computes it, and so as
+     * torchvision's {@code Resize} does on PIL images: a triangle filter whose support widens with the
+     * reduction factor (antialiasing when shrinking), coefficients in 22-bit fixed point, a horizontal
+     * pass then a vertical pass, each rounded and clipped to 8 bits (Pillow's {@code Resample.c}).
+     * Checked against Pillow's own output in the tests.
+     */
+    public static BufferedImage resizeLikePillow(BufferedImage img, int width, int height) {
+        if (width < 1 || height < 1) {
+            throw new IllegalArgumentException("resize: target " + width + "x" + height + " is empty");
+        }
+        BufferedImage rgb = toRgb(img);
+        int inW = rgb.getWidth(), inH = rgb.getHeight();
+        int[] px = rgb.getRGB(0, 0, inW, inH, null, 0, inW);
+        Coefficients horizontal = Coefficients.of(inW, width);
+        Coefficients vertical = Coefficients.of(inH, height);
+        int[] tmp = px;
+        int tmpW = inW;
+        if (width != inW) {
+            tmp = new int[width * inH];
+            for (int y = 0; y < inH; y++) {
+                for (int x = 0; x < width; x++) {
+                    tmp[y * width + x] = horizontal.apply(px, y * inW, 1, x);
+                }
+            }
+            tmpW = width;
+        }
+        int[] out = tmp;
+        if (height != inH) {
+            out = new int[width * height];
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    out[y * width + x] = vertical.apply(tmp, x, tmpW, y);
+                }
+            }
+        }
+        BufferedImage result = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        result.setRGB(0, 0, width, height, out, 0, width);
+        return result;
+    }
+
+    /** Pillow's {@code precompute_coeffs} and {@code normalize_coeffs_8bpc} for the bilinear filter along one axis. */
+    private record Coefficients(int[] first, int[] count, int[][] k) {
+        static Coefficients of(int inSize, int outSize) {
+            double scale = (double) inSize / outSize;
+            double filterScale = Math.max(scale, 1.0);
+            double support = 1.0 * filterScale; // the bilinear (triangle) filter has support 1
+            int[] first = new int[outSize], count = new int[outSize];
+            int[][] k = new int[outSize][];
+            for (int o = 0; o < outSize; o++) {
+                double center = (o + 0.5) * scale;
+                int min = Math.max((int) (center - support + 0.5), 0);
+                int max = Math.min((int) (center + support + 0.5), inSize) - min;
+                double[] w = new double[max];
+                double sum = 0;
+                for (int i = 0; i < max; i++) {
+                    double t = Math.abs((i + min - center + 0.5) / filterScale);
+                    w[i] = t < 1.0 ? 1.0 - t : 0.0;
+                    sum += w[i];
+                }
+                k[o] = new int[max];
+                for (int i = 0; i < max; i++) {
+                    double v = sum != 0.0 ? w[i] / sum : w[i];
+                    k[o][i] = v < 0 ? (int) (-0.5 + v * (1 << PRECISION_BITS)) : (int) (0.5 + v * (1 << PRECISION_BITS));
+                }
+                first[o] = min;
+                count[o] = max;
+            }
+            return new Coefficients(first, count, k);
+        }
+
+        /** Output sample o from src[base + (first[o] + i)·stride], i < count[o], per RGB channel. */
+        int apply(int[] src, int base, int stride, int o) {
+            int r = 1 << (PRECISION_BITS - 1), g = r, b = r;
+            int[] w = k[o];
+            int at = base + first[o] * stride;
+            for (int i = 0; i < count[o]; i++, at += stride) {
+                int p = src[at];
+                r += ((p >> 16) & 0xFF) * w[i];
+                g += ((p >> 8) & 0xFF) * w[i];
+                b += (p & 0xFF) * w[i];
+            }
+            return clip8(r) << 16 | clip8(g) << 8 | clip8(b);
+        }
+
+        private static int clip8(int v) {
+            if (v >= (1 << PRECISION_BITS << 8)) {
+                return 255;
+            }
+            return v <= 0 ? 0 : v >> PRECISION_BITS;
+        }
+    }
 }

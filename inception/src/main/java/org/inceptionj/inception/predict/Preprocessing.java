@@ -14,7 +14,9 @@ import java.util.List;
  *   <li>{@link #TF_INCEPTION}: central crop of 87.5% of each side, resize to size×size, scale to
  *       [−1, 1] as x/127.5 − 1 — TF-slim's {@code inception_preprocessing} for evaluation.</li>
  * </ul>
- * Resizing is bilinear (Java2D), so pixels can differ slightly from PIL's or TF's resizers.
+ * The torchvision recipe resizes exactly as Pillow's bilinear filter does and crops as torchvision
+ * does; the TF recipe resizes with Java2D's bilinear filter, so its pixels can differ slightly from
+ * TensorFlow's {@code resize_bilinear}.
  */
 public enum Preprocessing {
     TORCHVISION(new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f}),
@@ -81,22 +83,30 @@ public enum Preprocessing {
         return out;
     }
 
-    /** Resizes so that the shorter side becomes {@code shorter}, keeping the aspect ratio. */
+    /**
+     * torchvision's {@code Resize(shorter)}: the shorter side becomes {@code shorter}, the longer
+     * ⌊shorter·long/short⌋, resampled as Pillow's bilinear filter ({@link Images#resizeLikePillow}).
+     */
     public static BufferedImage resizeShorterSide(BufferedImage img, int shorter) {
         int w = img.getWidth(), h = img.getHeight();
         if (w <= h) {
-            return Images.resize(img, shorter, Math.max(shorter, (int) ((long) h * shorter / w)));
+            return Images.resizeLikePillow(img, shorter, Math.max(shorter, (int) ((long) h * shorter / w)));
         }
-        return Images.resize(img, Math.max(shorter, (int) ((long) w * shorter / h)), shorter);
+        return Images.resizeLikePillow(img, Math.max(shorter, (int) ((long) w * shorter / h)), shorter);
     }
 
-    /** The centered cw×ch window (the image is first resized up if it is smaller). */
+    /**
+     * The centered cw×ch window, placed as torchvision's {@code center_crop}:
+     * top = round((H − ch)/2) with Python's round-half-to-even (so 342 → 299 starts at 22, not 21).
+     * An image smaller than the window is first resized up.
+     */
     public static BufferedImage centerCrop(BufferedImage img, int cw, int ch) {
         BufferedImage im = img;
         if (im.getWidth() < cw || im.getHeight() < ch) {
             im = Images.resize(im, Math.max(cw, im.getWidth()), Math.max(ch, im.getHeight()));
         }
-        return crop(im, (im.getWidth() - cw) / 2, (im.getHeight() - ch) / 2, cw, ch);
+        int left = (int) Math.rint((im.getWidth() - cw) / 2.0), top = (int) Math.rint((im.getHeight() - ch) / 2.0);
+        return crop(im, left, top, cw, ch);
     }
 
     static BufferedImage crop(BufferedImage img, int x, int y, int w, int h) {
