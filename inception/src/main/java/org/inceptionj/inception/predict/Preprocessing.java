@@ -15,8 +15,8 @@ import java.util.List;
  *       [−1, 1] as x/127.5 − 1 — TF-slim's {@code inception_preprocessing} for evaluation.</li>
  * </ul>
  * The torchvision recipe resizes exactly as Pillow's bilinear filter does and crops as torchvision
- * does; the TF recipe resizes with Java2D's bilinear filter, so its pixels can differ slightly from
- * TensorFlow's {@code resize_bilinear}.
+ * does; the TF recipe ({@link #apply}) runs in float with TF's central crop and TF1's
+ * {@code resize_bilinear} arithmetic.
  */
 public enum Preprocessing {
     TORCHVISION(new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f}),
@@ -33,20 +33,75 @@ public enum Preprocessing {
         this.std = std;
     }
 
-    /** The single center view of {@code img} at {@code size}×{@code size}, as CHW floats. */
+    /**
+     * The single center view of {@code img} at {@code size}×{@code size}, as CHW floats. The TF recipe
+     * runs in float as TF-slim's {@code preprocess_for_eval} does ({@link #tfEval}); the torchvision
+     * recipe in 8-bit pixels as PIL does, then normalizes.
+     */
     public float[] apply(BufferedImage img, int size) {
         checkSize(size);
-        return toChw(centerView(Images.toRgb(img), size));
+        BufferedImage rgb = Images.toRgb(img);
+        return this == TF_INCEPTION ? tfEval(rgb, size) : toChw(centerView(rgb, size));
     }
 
-    /** Step 1–2 of the recipe: the center size×size view. */
+    /**
+     * Step 1–2 of the recipe as an 8-bit image: the center size×size view. (For the TF recipe this
+     * rounds to 8 bits what {@link #apply} keeps in float.)
+     */
     public BufferedImage centerView(BufferedImage img, int size) {
         return switch (this) {
             case TORCHVISION -> centerCrop(resizeShorterSide(img, (int) Math.floor(size / CROP_FRACTION)), size, size);
-            case TF_INCEPTION -> Images.resize(centerCrop(img,
-                    Math.max(1, (int) Math.round(img.getWidth() * CROP_FRACTION)),
-                    Math.max(1, (int) Math.round(img.getHeight() * CROP_FRACTION))), size, size);
+            case TF_INCEPTION -> {
+                int[] box = tfCentralCrop(img.getWidth(), img.getHeight());
+                yield Images.resize(crop(img, box[0], box[1], box[2], box[3]), size, size);
+            }
         };
+    }
+
+    /**
+     * TF's {@code central_crop(image, 0.875)}: with offset divisor ⌊1 / ((1 − 0.875)/2)⌋ = 16, the
+     * window starts at ⌊W/16⌋, ⌊H/16⌋ and keeps W − 2⌊W/16⌋ × H − 2⌊H/16⌋. Returns {x, y, w, h}.
+     */
+    static int[] tfCentralCrop(int w, int h) {
+        int divisor = (int) (1 / ((1 - CROP_FRACTION) / 2.0));
+        int x = w / divisor, y = h / divisor;
+        return new int[] {x, y, w - 2 * x, h - 2 * y};
+    }
+
+    /**
+     * TF-slim's {@code preprocess_for_eval}, in float32 as TensorFlow runs it: pixels to [0,1]
+     * ({@code convert_image_dtype}: v · (1/255)), {@link #tfCentralCrop}, TF1's
+     * {@code resize_bilinear(align_corners=False)} (no half-pixel centers: source = dest · in/out,
+     * interpolating toward the next row and column, clamped at the last), then (x − 0.5)·2.
+     */
+    static float[] tfEval(BufferedImage rgb, int size) {
+        int[] box = tfCentralCrop(rgb.getWidth(), rgb.getHeight());
+        int cw = box[2], ch = box[3];
+        int[] px = rgb.getRGB(box[0], box[1], cw, ch, null, 0, cw);
+        float toUnit = 1f / 255f;
+        float scaleY = (float) ch / size, scaleX = (float) cw / size;
+        int plane = size * size;
+        float[] out = new float[3 * plane];
+        for (int y = 0; y < size; y++) {
+            float inY = y * scaleY;
+            int y0 = (int) Math.floor(inY), y1 = Math.min(y0 + 1, ch - 1);
+            float ly = inY - y0;
+            for (int x = 0; x < size; x++) {
+                float inX = x * scaleX;
+                int x0 = (int) Math.floor(inX), x1 = Math.min(x0 + 1, cw - 1);
+                float lx = inX - x0;
+                int tl = px[y0 * cw + x0], tr = px[y0 * cw + x1], bl = px[y1 * cw + x0], br = px[y1 * cw + x1];
+                for (int c = 0, shift = 16; c < 3; c++, shift -= 8) {
+                    float a = ((tl >> shift) & 0xFF) * toUnit, b = ((tr >> shift) & 0xFF) * toUnit;
+                    float d = ((bl >> shift) & 0xFF) * toUnit, e = ((br >> shift) & 0xFF) * toUnit;
+                    float top = a + (b - a) * lx;
+                    float bottom = d + (e - d) * lx;
+                    float v = top + (bottom - top) * ly;
+                    out[c * plane + y * size + x] = (v - 0.5f) * 2f;
+                }
+            }
+        }
+        return out;
     }
 
     /**

@@ -93,6 +93,51 @@ class PredictTest {
         assertEquals((1f - 0.406f) / 0.225f, tv[2 * 64], 1e-5f);         // blue channel
     }
 
+    /** TF's central_crop(0.875): start ⌊side/16⌋, keep side − 2⌊side/16⌋ (375 → 23..351, 500 → 31..468). */
+    @Test
+    void tfCentralCropFollowsTensorFlow() {
+        assertArrayEquals(new int[] {31, 23, 438, 329}, Preprocessing.tfCentralCrop(500, 375));
+        assertArrayEquals(new int[] {0, 0, 15, 15}, Preprocessing.tfCentralCrop(15, 15));
+        assertArrayEquals(new int[] {1, 2, 14, 28}, Preprocessing.tfCentralCrop(16, 32));
+    }
+
+    /**
+     * TF1's resize_bilinear(align_corners=False), worked by hand: source = dest·in/out without
+     * half-pixel centers. Halving a 4×4 image (no crop below 16 px) picks the even pixels exactly;
+     * doubling a 2×2 image interpolates at 0, 0.5, 1, 1.5 → the last row/column is clamped.
+     */
+    @Test
+    void tfEvalInterpolatesAsTensorFlow1() {
+        BufferedImage g = new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 4; y++) {
+            for (int x = 0; x < 4; x++) {
+                int v = 16 * (4 * y + x);
+                g.setRGB(x, y, v << 16 | v << 8 | v);
+            }
+        }
+        float[] half = Preprocessing.TF_INCEPTION.apply(g, 2);
+        float[] expectedHalf = {0, 32, 128, 160};                       // pixels (0,0), (2,0), (0,2), (2,2)
+        for (int i = 0; i < 4; i++) {
+            assertEquals((expectedHalf[i] / 255f - 0.5f) * 2f, half[i], 1e-6f, "halved, pixel " + i);
+        }
+        BufferedImage two = new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB);
+        two.setRGB(0, 0, 0x000000);
+        two.setRGB(1, 0, 0x640000);                                      // red 100
+        two.setRGB(0, 1, 0xC80000);                                      // red 200
+        two.setRGB(1, 1, 0xFF0000);                                      // red 255
+        float[] up = Preprocessing.TF_INCEPTION.apply(two, 4);
+        double[][] red = {                                               // rows y = 0, 0.5, 1, 1 (clamped)
+                {0, 50, 100, 100},
+                {100, 138.75, 177.5, 177.5},
+                {200, 227.5, 255, 255},
+                {200, 227.5, 255, 255}};
+        for (int y = 0; y < 4; y++) {
+            for (int x = 0; x < 4; x++) {
+                assertEquals((red[y][x] / 255 - 0.5) * 2, up[y * 4 + x], 1e-5, "doubled, red at " + x + "," + y);
+            }
+        }
+    }
+
     @Test
     void tenCropIsFourCornersAndTheCenterOfTheImageAndOfItsMirror() {
         // A horizontal ramp: after mirroring, the left-top crop of the mirror is the right-top crop reversed.
