@@ -126,6 +126,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "Continue the run saved in FILE exactly: its architecture and recipe are used; --data, --batch, --seed, --size and --augment must be those of the saved run.")
     Path resume;
 
+    @Option(names = "--max-steps", paramLabel = "N",
+            description = "Stop after step N of the run (counting resumed steps), saving the checkpoint: a run in slices."
+                    + " Ctrl-C does the same at the end of the current step.")
+    Long maxSteps;
+
     @Option(names = "--export", paramLabel = "FILE",
             description = "At the end, write the weights (the parameter average when --ema > 0) as safetensors with torchvision names, for predict and forward.")
     Path export;
@@ -140,6 +145,9 @@ final class TrainCommand implements Callable<Integer> {
         if (epochs < 1 || batch < 1 || saveEvery < 0) {
             throw new IllegalArgumentException((epochs < 1 ? "--epochs " + epochs : batch < 1 ? "--batch " + batch
                     : "--save-every " + saveEvery) + (saveEvery < 0 ? " must be >= 0" : " must be >= 1"));
+        }
+        if (maxSteps != null && maxSteps < 1) {
+            throw new IllegalArgumentException("--max-steps " + maxSteps + " must be >= 1");
         }
         if (resume != null && !Files.isRegularFile(resume)) {
             throw new IllegalArgumentException("--resume " + resume + ": no such file");
@@ -187,21 +195,38 @@ final class TrainCommand implements Callable<Integer> {
                 err.println("resumed " + resume + " at step " + step.steps());
             }
             err.printf(Locale.ROOT, "training %s (%d classes, %dx%d, width %s%s) on %d images, %d batches of %d per epoch%n",
-                    preset, model.numClasses(), side, side, width, model.auxLogits() ? ", aux head" : "", train.size(),
-                    loader.batchesPerEpoch(), batch);
+                    preset, model.numClasses(), side, side, model.widthMultiplier(), model.auxLogits() ? ", aux head" : "",
+                    train.size(), loader.batchesPerEpoch(), batch);
             long perEpoch = (long) loader.batchesPerEpoch() * batch;
             int first = (int) (step.examplesSeen() / perEpoch);
             int fromBatch = (int) (step.examplesSeen() % perEpoch / batch);
             if (first >= epochs) {
                 err.println("the run already has " + first + " epoch(s); nothing to do for --epochs " + epochs);
             }
-            for (int epoch = first; epoch < epochs; epoch++) {
-                runEpoch(step, loader, backend, epoch, epoch == first ? fromBatch : 0, csv, run);
-                save(step, run);
-                if (valLoader != null) {
-                    Evaluation.Result r = evaluate(step, net, valLoader, backend);
-                    out.printf(Locale.ROOT, "epoch %d: validation top-1 %.2f%%, top-5 %.2f%% on %d images%s%n", epoch + 1,
-                            100 * r.top1(), 100 * r.top5(), r.examples(), step.ema() != null ? " (parameter average)" : "");
+            Thread onInterrupt = new Thread(this::requestStop, "inceptionj-train-stop");
+            Runtime.getRuntime().addShutdownHook(onInterrupt);
+            try {
+                for (int epoch = first; epoch < epochs; epoch++) {
+                    boolean complete = runEpoch(step, loader, backend, epoch, epoch == first ? fromBatch : 0, csv, run);
+                    save(step, run);
+                    if (!complete) {
+                        err.println("stopped after step " + step.steps() + (checkpoint != null ? "; the state is saved in "
+                                + checkpoint + ": continue with --resume " + checkpoint : "; no --checkpoint: nothing saved"));
+                        return 0;
+                    }
+                    if (valLoader != null) {
+                        Evaluation.Result r = evaluate(step, net, valLoader, backend);
+                        out.printf(Locale.ROOT, "epoch %d: validation top-1 %.2f%%, top-5 %.2f%% on %d images%s%n",
+                                epoch + 1, 100 * r.top1(), 100 * r.top5(), r.examples(),
+                                step.ema() != null ? " (parameter average)" : "");
+                    }
+                }
+            } finally {
+                stopped.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running: it is waiting for the countDown above
                 }
             }
             if (export != null) {
@@ -213,8 +238,24 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void runEpoch(TrainStep step, DataLoader loader, Backend backend, int epoch, int fromBatch, PrintWriter csv,
-                          Map<String, String> run) {
+    /** Set by Ctrl-C (the shutdown hook) or --max-steps; the loop stops at the end of the current step. */
+    private final java.util.concurrent.atomic.AtomicBoolean stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Released once the loop has saved and left, so that the JVM exits only after the checkpoint is written. */
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+
+    /** The shutdown hook: ask the loop to stop, then wait (bounded) until it has saved. */
+    private void requestStop() {
+        stopRequested.set(true);
+        try {
+            stopped.await(10, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Trains one epoch (from batch {@code fromBatch}); false when a stop was requested before its end. */
+    private boolean runEpoch(TrainStep step, DataLoader loader, Backend backend, int epoch, int fromBatch, PrintWriter csv,
+                             Map<String, String> run) {
         try (DataLoader.Epoch batches = loader.epoch(epoch, fromBatch);
              ProgressBar bar = progress("epoch " + (epoch + 1) + "/" + epochs, batches.batches())) {
             bar.stepTo(fromBatch);
@@ -240,8 +281,15 @@ final class TrainCommand implements Callable<Integer> {
                 if (saveEvery > 0 && step.steps() % saveEvery == 0) {
                     save(step, run);
                 }
+                if (maxSteps != null && step.steps() >= maxSteps) {
+                    stopRequested.set(true);
+                }
+                if (stopRequested.get() && batches.hasNext()) {
+                    return false;
+                }
             }
         }
+        return !stopRequested.get() || epoch == epochs - 1;
     }
 
     private void save(TrainStep step, Map<String, String> run) {

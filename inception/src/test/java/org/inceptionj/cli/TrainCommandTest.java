@@ -92,6 +92,27 @@ class TrainCommandTest {
         assertEquals(a.metadata().get("step"), b.metadata().get("step"));
     }
 
+    /** A run in slices (--max-steps, the path Ctrl-C takes too) ends in the same bits as one straight run. */
+    @Test
+    void aRunStoppedMidEpochAndResumedTwiceEndsBitIdentical() {
+        Path straight = tmp.resolve("s.ckpt"), sliced = tmp.resolve("m.ckpt");
+        assertEquals(0, CliRun.of(args(straight, 2)).code());
+        CliRun a = CliRun.of(args(sliced, 2, "--max-steps", "2"));
+        assertEquals(0, a.code(), a.err());
+        assertTrue(a.err().contains("stopped after step 2") && a.err().contains("--resume"), a.err());
+        assertEquals("2", SafeTensors.read(sliced).metadata().get("step"));
+        CliRun b = CliRun.of(args(sliced, 2, "--resume", sliced.toString(), "--max-steps", "4"));
+        assertEquals(0, b.code(), b.err());
+        assertTrue(b.err().contains("stopped after step 4"), b.err());
+        CliRun c = CliRun.of(args(sliced, 2, "--resume", sliced.toString()));
+        assertEquals(0, c.code(), c.err());
+        SafeTensors x = SafeTensors.read(straight), y = SafeTensors.read(sliced);
+        assertEquals("6", y.metadata().get("step"));
+        for (String name : x.entries().keySet()) {
+            assertArrayEquals(x.entries().get(name).floats(), y.entries().get(name).floats(), name);
+        }
+    }
+
     @Test
     void aResumeThatCannotBeExactIsRefusedNamingWhy() {
         Path ckpt = tmp.resolve("c.ckpt");
