@@ -112,6 +112,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--workers", description = "Image decoding threads (default: min(4, processors)).")
     Integer workers;
 
+    @Option(names = "--skip-corrupt", description = "Skip images that cannot be decoded, naming each on stderr"
+            + " (default: stop at the first, naming it; the state up to the last step is saved first).")
+    boolean skipCorrupt;
+
     @Option(names = "--log", paramLabel = "FILE", description = "Append one CSV line per step (step, epoch, lr, losses, gradient norm, images/s).")
     Path log;
 
@@ -184,7 +188,8 @@ final class TrainCommand implements Callable<Integer> {
         };
         try (Backend backend = Backends.load();
              InceptionV3 net = new InceptionV3(backend, model, seed);
-             DataLoader loader = DataLoader.builder(train, trainView, side).batchSize(batch).seed(seed).workers(threads).build();
+             DataLoader loader = DataLoader.builder(train, trainView, side).batchSize(batch).seed(seed).workers(threads)
+                     .skipCorrupt(skipCorrupt, what -> spec.commandLine().getErr().println("\nskipped " + what)).build();
              DataLoader valLoader = validation == null ? null : DataLoader.builder(validation,
                      Transform.eval(aug.preprocessing, side), side).batchSize(batch).shuffle(false).dropLast(false)
                      .workers(threads).build();
@@ -197,9 +202,9 @@ final class TrainCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "training %s (%d classes, %dx%d, width %s%s) on %d images, %d batches of %d per epoch%n",
                     preset, model.numClasses(), side, side, model.widthMultiplier(), model.auxLogits() ? ", aux head" : "",
                     train.size(), loader.batchesPerEpoch(), batch);
-            long perEpoch = (long) loader.batchesPerEpoch() * batch;
-            int first = (int) (step.examplesSeen() / perEpoch);
-            int fromBatch = (int) (step.examplesSeen() % perEpoch / batch);
+            // One step per batch: the step count places a resumed run (short batches from --skip-corrupt included).
+            int first = (int) (step.steps() / loader.batchesPerEpoch());
+            int fromBatch = (int) (step.steps() % loader.batchesPerEpoch());
             if (first >= epochs) {
                 err.println("the run already has " + first + " epoch(s); nothing to do for --epochs " + epochs);
             }
@@ -259,7 +264,22 @@ final class TrainCommand implements Callable<Integer> {
         try (DataLoader.Epoch batches = loader.epoch(epoch, fromBatch);
              ProgressBar bar = progress("epoch " + (epoch + 1) + "/" + epochs, batches.batches())) {
             bar.stepTo(fromBatch);
-            for (DataLoader.Batch b : batches) {
+            while (batches.hasNext()) {
+                DataLoader.Batch b;
+                try {
+                    b = batches.next();
+                } catch (RuntimeException e) {
+                    // Between steps the state is whole: keep what was trained before reporting the bad input.
+                    save(step, run);
+                    if (checkpoint != null) {
+                        spec.commandLine().getErr().println("saved the state after step " + step.steps() + " in "
+                                + checkpoint + " before stopping");
+                    }
+                    throw e;
+                }
+                if (b.size() == 0) {
+                    continue; // every image of the batch was skipped with --skip-corrupt
+                }
                 long t0 = System.nanoTime();
                 TrainStep.Result r;
                 try (Tensor x = b.toTensor(backend)) {

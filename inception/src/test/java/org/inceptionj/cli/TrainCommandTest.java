@@ -124,6 +124,25 @@ class TrainCommandTest {
         assertTrue(r.err().contains("batch is 6 now, 4 in the checkpoint"), r.err());
     }
 
+    /** A corrupt image stops the run naming the file, after saving what was trained; --skip-corrupt goes on. */
+    @Test
+    void aCorruptImageIsNamedAndTheStateKeptOrItIsSkipped() throws IOException {
+        Path root = SyntheticData.write(tmp.resolve("bad"), 3, 4, 60, 110, 7).root();
+        Path bad = root.resolve("class_2").resolve("zz_corrupt.png");
+        Files.writeString(bad, "not a png");
+        Path ckpt = tmp.resolve("bad.ckpt");
+        CliRun r = CliRun.of("train", "--data", root.toString(), "--size", "75", "--width", "0.25", "--batch", "4",
+                "--epochs", "3", "--lr", "0.01", "--clip", "none", "--seed", "3", "--checkpoint", ckpt.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("zz_corrupt.png"), r.err());
+        assertTrue(r.err().contains("saved the state after step"), r.err());
+        assertTrue(Files.isRegularFile(ckpt));
+        CliRun skip = CliRun.of("train", "--data", root.toString(), "--size", "75", "--width", "0.25", "--batch", "4",
+                "--epochs", "1", "--lr", "0.01", "--clip", "none", "--seed", "3", "--skip-corrupt");
+        assertEquals(0, skip.code(), skip.err());
+        assertTrue(skip.err().contains("skipped") && skip.err().contains("zz_corrupt.png"), skip.err());
+    }
+
     @Test
     void badOptionsAreOneLineErrors() {
         CliRun r = CliRun.of("train", "--data", tmp.resolve("nowhere").toString());
