@@ -106,9 +106,8 @@ final class ForwardCommand implements Callable<Integer> {
                     }
                     : null);
             try {
-                Map<String, Tensor> all = new LinkedHashMap<>();
+                Map<String, Tensor> all = new LinkedHashMap<>(out); // network order, so compare's first mismatch is the earliest
                 all.put("logits", y.logits());
-                all.putAll(out);
                 SafeTensors.write(output, all, Map.of("preset", preset, "weights", weights.getFileName().toString(),
                         "transform_input", String.valueOf(transformInput)));
                 spec.commandLine().getOut().println("wrote " + all.size() + " tensor(s) to " + output + ": logits "

@@ -98,6 +98,43 @@ class ForwardCommandTest {
         assertTrue(!java.util.Arrays.equals(plain, transformed), "the transform changes the logits");
     }
 
+    /** compare finds the first module where two captures part: a changed Mixed_6b weight shows at Mixed_6b. */
+    @Test
+    void compareNamesTheFirstModuleWhereTwoCapturesPart() {
+        Path w1 = tmp.resolve("w1.safetensors"), w2 = tmp.resolve("w2.safetensors"), input = tmp.resolve("x.safetensors");
+        InceptionV3.Config c = Presets.named("inception-v3").withAuxLogits(false).withNumClasses(10);
+        try (Backend backend = Backends.load("cpu");
+             InceptionV3 m = new InceptionV3(backend, c, 4);
+             TensorScope s = TensorScope.open()) {
+            WeightsLoader.save(m, w1);
+            Tensor w = m.parameters().asMap().get("Mixed_6b.branch1x1.conv.weight");
+            float[] v = w.toArray();
+            for (int i = 0; i < v.length; i += 7) {
+                v[i] = -v[i];
+            }
+            backend.write(w, v, 0);
+            WeightsLoader.save(m, w2);
+            SafeTensors.write(input, Map.of("input", Ops.uniform(backend, Shape.of(1, 3, 75, 75), 2, -1f, 1f)), Map.of());
+        }
+        Path y1 = tmp.resolve("y1.safetensors"), y2 = tmp.resolve("y2.safetensors"), y3 = tmp.resolve("y3.safetensors");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        for (Path[] run : new Path[][] {{w1, y1}, {w2, y2}, {w1, y3}}) {
+            assertEquals(0, run(err, "forward", "--weights", run[0].toString(), "--input", input.toString(),
+                    "--output", run[1].toString(), "--capture"), err.toString(StandardCharsets.UTF_8));
+        }
+        CliRun same = CliRun.of("compare", y1.toString(), y3.toString());
+        assertEquals(0, same.code(), same.out() + same.err());
+        assertTrue(same.out().contains("all 20 shared tensors within"), same.out());
+        CliRun differ = CliRun.of("compare", y2.toString(), y1.toString());
+        assertEquals(1, differ.code(), differ.out() + differ.err());
+        assertTrue(differ.out().contains("first tensor above 1.0E-4: Mixed_6b"), differ.out());
+        String mixed6a = differ.out().lines().filter(l -> l.startsWith("Mixed_6a ")).findFirst().orElseThrow();
+        assertTrue(mixed6a.contains("0.000e+00") && !mixed6a.contains("<-"), mixed6a);
+        CliRun nothing = CliRun.of("compare", y1.toString(), input.toString());
+        assertEquals(2, nothing.code());
+        assertTrue(nothing.err().contains("share no F32 tensor"), nothing.err());
+    }
+
     @Test
     void badPresetsAndInputsAreOneLineErrors() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
