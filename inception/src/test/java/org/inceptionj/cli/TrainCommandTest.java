@@ -69,6 +69,18 @@ class TrainCommandTest {
         assertEquals(0, p.code(), p.err());
         assertTrue(p.err().contains("ensemble of 2 models"), p.err());
         assertEquals(3, p.out().lines().filter(l -> l.matches("\\s+\\d+\\.\\d+%\\s+\\d+\\s+class \\d")).count(), p.out());
+        // evaluate, an independent path, scores the exported (averaged) weights as the last validation did.
+        java.util.regex.Matcher val = java.util.regex.Pattern.compile("epoch 2: validation top-1 (\\d+\\.\\d+)%").matcher(r.out());
+        assertTrue(val.find(), r.out());
+        CliRun e = CliRun.of("evaluate", "--data", data.toString(), "--weights", weights.toString(), "--width", "0.25",
+                "--size", "75", "--preprocess", "tf");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("1 model, 1 crop, 12 image(s), 3 class(es)"), e.out());
+        assertTrue(e.out().contains("(accuracy " + val.group(1) + "%), top-5 error 0.00%"), e.out() + " vs " + val.group());
+        CliRun e10 = CliRun.of("evaluate", "--data", data.toString(), "--weights", weights.toString(), "--weights",
+                weights.toString(), "--width", "0.25", "--size", "75", "--preprocess", "tf", "--ten-crop");
+        assertEquals(0, e10.code(), e10.err());
+        assertTrue(e10.out().contains("ensemble of 2 models, 10 crops, 12 image(s)"), e10.out());
         CliRun wrongWidth = CliRun.of("predict", "--size", "75", "--weights", weights.toString(), image.toString());
         assertEquals(2, wrongWidth.code());
         assertTrue(wrongWidth.err().contains("mismatched"), wrongWidth.err());
