@@ -45,19 +45,8 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Weights (safetensors, torchvision names); repeat for an ensemble (softmax outputs averaged).")
     List<Path> weights;
 
-    @Option(names = "--preset", defaultValue = "inception-v3", completionCandidates = ForwardCommand.PresetNames.class,
-            description = "Architecture of the weights: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    String preset;
-
-    @Option(names = {"-w", "--width"}, defaultValue = "1.0", description = "Width multiplier of the weights (default: ${DEFAULT-VALUE}).")
-    double width;
-
-    @Option(names = "--preprocess", defaultValue = "torchvision", description = "torchvision or tf, as for predict (default: ${DEFAULT-VALUE}).")
-    String preprocess;
-
-    @Option(names = "--transform-input", negatable = true,
-            description = "torchvision's transform_input; default: on with --preprocess torchvision, off with tf (as predict).")
-    Boolean transformInput;
+    @CommandLine.Mixin
+    ImageModelOptions model;
 
     @Option(names = "--size", description = "Crop size (default: the preset's, 299 for inception-v3).")
     Integer size;
@@ -70,21 +59,13 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Preprocessing pre = switch (preprocess.toLowerCase(Locale.ROOT)) {
-            case "torchvision" -> Preprocessing.TORCHVISION;
-            case "tf" -> Preprocessing.TF_INCEPTION;
-            default -> throw new IllegalArgumentException("--preprocess " + preprocess + " is not one of: torchvision, tf");
-        };
+        Preprocessing pre = model.preprocessing();
         if (batch < 1) {
             throw new IllegalArgumentException("--batch " + batch + " must be >= 1");
         }
-        int side = size != null ? size : Presets.inputSize(preset);
-        boolean transform = transformInput != null ? transformInput : pre == Preprocessing.TORCHVISION;
-        InceptionV3.Config base = Presets.named(preset).withWidthMultiplier(width).withTransformInput(transform);
-        if (side < base.minInput(false)) {
-            throw new IllegalArgumentException("--size " + side + " is too small: " + preset + " needs at least "
-                    + base.minInput(false));
-        }
+        int side = size != null ? size : Presets.inputSize(model.preset);
+        model.checkSize(side);
+        InceptionV3.Config base = model.config();
         ImageFolder folder = ImageFolder.open(data);
         int n = folder.size();
         var err = spec.commandLine().getErr();
@@ -98,12 +79,12 @@ final class EvaluateCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--weights " + source + " has " + config.numClasses()
                             + " classes, --data " + data + " has " + folder.classes().size());
                 }
-                try (InceptionV3 model = new InceptionV3(backend, config, 0);
+                try (InceptionV3 net = new InceptionV3(backend, config, 0);
                      ProgressBar bar = new ProgressBarBuilder().setTaskName(source.getFileName().toString())
                              .setInitialMax(n).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
                              .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
-                    WeightsLoader.load(model, w, true);
-                    score(model, folder, pre, side, offset, sum, bar);
+                    WeightsLoader.load(net, w, true);
+                    score(net, folder, pre, side, offset, sum, bar);
                 }
             }
         }

@@ -10,7 +10,6 @@ import java.util.concurrent.Callable;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
 import org.inceptionj.inception.InceptionV3;
-import org.inceptionj.inception.Presets;
 import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.predict.Images;
@@ -37,10 +36,6 @@ final class PredictCommand implements Callable<Integer> {
                     + " the softmax outputs of the models are averaged (the paper's Table 5). Without it the weights are random.")
     List<Path> weights;
 
-    @Option(names = "--preprocess", defaultValue = "torchvision",
-            description = "torchvision (resize 342, crop 299, ImageNet mean/std) or tf (central 87.5% crop, resize, [-1,1]). Default: ${DEFAULT-VALUE}.")
-    String preprocess;
-
     @Option(names = "--size", defaultValue = "299", description = "Crop size (default: ${DEFAULT-VALUE}).")
     int size;
 
@@ -53,33 +48,16 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = {"-b", "--batch"}, defaultValue = "8", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--transform-input", negatable = true,
-            description = "Apply torchvision's transform_input (ImageNet-normalized input back to [-1,1]) inside the model, as"
-                    + " torchvision's pretrained inception_v3 does. Default: on with --preprocess torchvision (its pretrained"
-                    + " weights were ported from TF and expect [-1,1]), off with tf.")
-    Boolean transformInput;
-
-    @Option(names = "--preset", defaultValue = "inception-v3", completionCandidates = ForwardCommand.PresetNames.class,
-            description = "Architecture of the weights: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    String preset;
-
-    @Option(names = {"-w", "--width"}, defaultValue = "1.0", description = "Width multiplier the weights were trained with (default: ${DEFAULT-VALUE}).")
-    double width;
+    @CommandLine.Mixin
+    ImageModelOptions model;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the random weights when --weights is absent.")
     long seed;
 
     @Override
     public Integer call() {
-        Preprocessing pre = switch (preprocess.toLowerCase(Locale.ROOT)) {
-            case "torchvision" -> Preprocessing.TORCHVISION;
-            case "tf" -> Preprocessing.TF_INCEPTION;
-            default -> throw new IllegalArgumentException("--preprocess " + preprocess + " is not one of: torchvision, tf");
-        };
-        int minSize = Presets.named(preset).minInput(false);
-        if (size < minSize) {
-            throw new IllegalArgumentException("--size " + size + " is too small: " + preset + " needs at least " + minSize);
-        }
+        Preprocessing pre = model.preprocessing();
+        model.checkSize(size);
         if (top < 1 || batch < 1) {
             throw new IllegalArgumentException((top < 1 ? "--top " + top : "--batch " + batch) + " must be >= 1");
         }
@@ -90,8 +68,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        boolean transform = transformInput != null ? transformInput : pre == Preprocessing.TORCHVISION;
-        InceptionV3.Config base = Presets.named(preset).withWidthMultiplier(width).withTransformInput(transform);
+        InceptionV3.Config base = model.config();
         List<Path> sources = weights == null ? java.util.Collections.singletonList(null) : weights;
         try (Backend backend = Backends.load()) {
             // One model at a time: an ensemble of M models needs the memory of one, not M.
@@ -134,11 +111,11 @@ final class PredictCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         SafeTensors w = source == null ? null : SafeTensors.read(source);
         InceptionV3.Config config = w == null ? base : WeightsLoader.fitHeads(base, w); // 1000, 1001 (TF) or K classes
-        try (InceptionV3 model = new InceptionV3(backend, config, seed)) {
+        try (InceptionV3 net = new InceptionV3(backend, config, seed)) {
             if (w == null) {
                 err.println("warning: no --weights given: random weights (seed " + seed + "), the classes are meaningless");
             } else {
-                WeightsLoader.Report report = WeightsLoader.load(model, w, true);
+                WeightsLoader.Report report = WeightsLoader.load(net, w, true);
                 err.println("loaded " + report.loaded().size() + " tensors from " + source
                         + (report.ignored().isEmpty() ? "" : " (ignored " + report.ignored().size() + ")"));
             }
@@ -147,11 +124,11 @@ final class PredictCommand implements Callable<Integer> {
                 for (BufferedImage img : decoded) {
                     views.add(pre.apply(img, size));
                 }
-                return Predictor.probabilities(model, views, size, batch);
+                return Predictor.probabilities(net, views, size, batch);
             }
             List<float[]> probabilities = new ArrayList<>();
             for (int i = 0; i < decoded.size(); i++) {
-                probabilities.add(Predictor.multiCrop(model, pre.tenCrop(decoded.get(i), size), size, batch));
+                probabilities.add(Predictor.multiCrop(net, pre.tenCrop(decoded.get(i), size), size, batch));
                 err.printf(Locale.ROOT, "\r%d/%d images", i + 1, decoded.size());
             }
             err.println();
