@@ -40,9 +40,10 @@ import org.inceptionj.inception.predict.Preprocessing;
  * <ul>
  *   <li>the random numbers are not TF's or PyTorch's (Philox / torch generators): the
  *       distributions are the same, the draws are not;</li>
- *   <li>the crop is resized with Java2D bilinear into 8-bit pixels, so the resized image is
- *       quantized to 1/255 before the colour ops (TF resizes in float), and Java2D does not
- *       antialias when shrinking, unlike PIL / torchvision's {@code antialias=True};</li>
+ *   <li>none in the resizing: the TF recipe resizes the crop in float with TF1's
+ *       {@code resize_bilinear} arithmetic ({@link Preprocessing#tfResizeUnit}), the torchvision
+ *       recipe in 8-bit pixels exactly as Pillow's antialiased bilinear filter
+ *       ({@link Images#resizeLikePillow});</li>
  *   <li>slim's full (non-fast) mode also draws the resize method among bilinear, nearest,
  *       bicubic and area; here it is always bilinear.</li>
  * </ul>
@@ -336,16 +337,17 @@ public final class TrainAugmentation implements Transform {
         BufferedImage rgb = Images.toRgb(image);
         View v = view(rgb.getWidth(), rgb.getHeight(), epoch, index);
         Crop c = v.crop();
-        BufferedImage resized = Images.resize(rgb.getSubimage(c.x(), c.y(), c.width(), c.height()), size, size);
         if (!tfSlim) {
+            BufferedImage resized = Images.resizeLikePillow(rgb.getSubimage(c.x(), c.y(), c.width(), c.height()), size, size);
             float[] chw = normalization.toChw(resized);
             if (v.flip()) {
                 flipRows(chw, 3 * size, size);
             }
             return chw;
         }
-        // slim's order: resize, flip, distort_color on [0, 1] (clipped), then (x − 0.5)·2.
-        float[] chw = unitChw(resized);
+        // slim's order, all in float as TensorFlow: resize, flip, distort_color on [0, 1] (clipped), then (x − 0.5)·2.
+        float[] chw = Preprocessing.tfResizeUnit(rgb.getRGB(c.x(), c.y(), c.width(), c.height(), null, 0, c.width()),
+                c.width(), c.height(), size);
         if (v.flip()) {
             flipRows(chw, 3 * size, size);
         }
@@ -354,20 +356,6 @@ public final class TrainAugmentation implements Transform {
             chw[i] = (chw[i] - 0.5f) * 2f;
         }
         return chw;
-    }
-
-    /** Pixels to CHW floats v/255 in [0, 1] ({@code convert_image_dtype} of uint8). */
-    static float[] unitChw(BufferedImage img) {
-        int w = img.getWidth(), h = img.getHeight(), plane = h * w;
-        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
-        float[] out = new float[3 * plane];
-        for (int i = 0; i < plane; i++) {
-            int rgb = argb[i];
-            out[i] = ((rgb >> 16) & 0xFF) / 255f;
-            out[plane + i] = ((rgb >> 8) & 0xFF) / 255f;
-            out[2 * plane + i] = (rgb & 0xFF) / 255f;
-        }
-        return out;
     }
 
     /** Reverses each of {@code rows} rows of length {@code width} in place (a horizontal mirror of CHW). */

@@ -76,8 +76,25 @@ public enum Preprocessing {
      */
     static float[] tfEval(BufferedImage rgb, int size) {
         int[] box = tfCentralCrop(rgb.getWidth(), rgb.getHeight());
-        int cw = box[2], ch = box[3];
-        int[] px = rgb.getRGB(box[0], box[1], cw, ch, null, 0, cw);
+        float[] out = tfResizeUnit(rgb.getRGB(box[0], box[1], box[2], box[3], null, 0, box[2]), box[2], box[3], size);
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (out[i] - 0.5f) * 2f;
+        }
+        return out;
+    }
+
+    /**
+     * TensorFlow's float path for 8-bit pixels {@code px} (cw×ch, packed RGB, row-major): to [0,1] as
+     * {@code convert_image_dtype} (v · (1/255)), then TF1's {@code resize_bilinear(align_corners=False)}
+     * to size×size — source = dest · in/out without half-pixel centers, interpolating toward the next
+     * row and column, clamped at the last. CHW floats in [0,1]; TF-slim's eval and training views
+     * both resize this way.
+     */
+    public static float[] tfResizeUnit(int[] px, int cw, int ch, int size) {
+        if (cw < 1 || ch < 1 || size < 1 || px.length < cw * ch) {
+            throw new IllegalArgumentException("tfResizeUnit: " + cw + "x" + ch + " pixels (" + px.length
+                    + " given) to " + size + "x" + size);
+        }
         float toUnit = 1f / 255f;
         float scaleY = (float) ch / size, scaleX = (float) cw / size;
         int plane = size * size;
@@ -96,8 +113,7 @@ public enum Preprocessing {
                     float d = ((bl >> shift) & 0xFF) * toUnit, e = ((br >> shift) & 0xFF) * toUnit;
                     float top = a + (b - a) * lx;
                     float bottom = d + (e - d) * lx;
-                    float v = top + (bottom - top) * ly;
-                    out[c * plane + y * size + x] = (v - 0.5f) * 2f;
+                    out[c * plane + y * size + x] = top + (bottom - top) * ly;
                 }
             }
         }
