@@ -34,6 +34,10 @@ public final class Evaluation {
      * examples done so far, for progress.
      */
     public static Result run(InceptionV3 model, DataLoader loader, Backend backend, IntConsumer afterBatch) {
+        if (model == null || loader == null || backend == null) {
+            throw new IllegalArgumentException("Evaluation.run: model, loader and backend must not be null (got "
+                    + (model == null ? "no model" : loader == null ? "no loader" : "no backend") + ")");
+        }
         long n = 0, top1 = 0, top5 = 0;
         try (DataLoader.Epoch batches = loader.epoch(0)) {
             for (DataLoader.Batch b : batches) {

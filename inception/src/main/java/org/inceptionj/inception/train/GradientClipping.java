@@ -97,6 +97,10 @@ public final class GradientClipping {
      * {@link Mode#NONE} and {@link Mode#PER_TENSOR}, so a trainer logs one number in every mode).
      */
     public static double clip(Mode mode, Map<String, Tensor> grads, double clipNorm) {
+        if (mode == null || grads == null) {
+            throw new IllegalArgumentException("GradientClipping.clip: " + (mode == null ? "mode" : "gradients")
+                    + " must not be null (use Mode.NONE for no clipping)");
+        }
         return switch (mode) {
             case NONE -> globalNorm(grads.values());
             case GLOBAL_NORM -> clipByGlobalNorm(grads.values(), clipNorm);
