@@ -19,7 +19,7 @@ import org.inceptionj.inception.data.ImageFolder;
 import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.predict.Predictor;
-import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.image.Preprocessing;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

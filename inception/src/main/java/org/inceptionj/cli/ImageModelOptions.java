@@ -4,7 +4,7 @@ import java.util.Locale;
 
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.Presets;
-import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.image.Preprocessing;
 
 import picocli.CommandLine.Option;
 

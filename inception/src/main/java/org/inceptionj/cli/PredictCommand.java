@@ -12,9 +12,9 @@ import org.inceptionj.api.Backends;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
-import org.inceptionj.inception.predict.Images;
+import org.inceptionj.inception.image.Images;
 import org.inceptionj.inception.predict.Predictor;
-import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.image.Preprocessing;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -28,7 +28,7 @@ import org.inceptionj.inception.data.ImageFolder;
 import org.inceptionj.inception.data.TrainAugmentation;
 import org.inceptionj.inception.data.Transform;
 import org.inceptionj.inception.io.WeightsLoader;
-import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.image.Preprocessing;
 import org.inceptionj.inception.train.Checkpoint;
 import org.inceptionj.inception.train.Evaluation;
 import org.inceptionj.inception.train.GradientClipping;

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
-import org.inceptionj.inception.predict.Images;
+import org.inceptionj.inception.image.Images;
 
 /**
  * A labelled image dataset in torchvision's {@code ImageFolder} layout:

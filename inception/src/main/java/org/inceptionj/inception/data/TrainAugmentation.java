@@ -4,8 +4,8 @@ import java.awt.image.BufferedImage;
 import java.util.SplittableRandom;
 
 import org.inceptionj.api.RandomStream;
-import org.inceptionj.inception.predict.Images;
-import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.image.Images;
+import org.inceptionj.inception.image.Preprocessing;
 
 /**
  * The Inception training view of an image, in one of two recipes.

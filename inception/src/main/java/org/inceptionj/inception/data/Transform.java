@@ -2,7 +2,7 @@ package org.inceptionj.inception.data;
 
 import java.awt.image.BufferedImage;
 
-import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.image.Preprocessing;
 
 /**
  * What the {@link DataLoader} does to each decoded image: an RGB image in, one CHW float view of

@@ -16,7 +16,7 @@ import java.util.List;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
 import org.inceptionj.api.Tensor;
-import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.image.Preprocessing;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -14,7 +14,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 
-import org.inceptionj.inception.predict.Preprocessing;
+import org.inceptionj.inception.image.Preprocessing;
 import org.junit.jupiter.api.Test;
 
 class TrainAugmentationTest {

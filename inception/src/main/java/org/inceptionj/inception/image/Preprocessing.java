@@ -1,4 +1,4 @@
-package org.inceptionj.inception.predict;
+package org.inceptionj.inception.image;
 
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package org.inceptionj.inception.predict;
+package org.inceptionj.inception.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
