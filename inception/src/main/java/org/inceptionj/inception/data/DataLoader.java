@@ -25,7 +25,7 @@ import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 
 /**
- * Batches of an {@link ImageFolder} for training or evaluation (torchvision {@code DataLoader}
+ * Batches of a {@link Dataset} (an {@link ImageFolder}, IDX or CIFAR-10 files) for training or evaluation (torchvision {@code DataLoader}
  * with a seeded sampler):
  * <ul>
  *   <li>epoch e visits the examples in the order of a Fisher–Yates permutation drawn from a
@@ -48,7 +48,7 @@ public final class DataLoader implements AutoCloseable {
     private static final long SHUFFLE_SALT = 0x53485546464C45L;
     private static final AtomicInteger LOADERS = new AtomicInteger();
 
-    private final ImageFolder dataset;
+    private final Dataset dataset;
     private final Transform transform;
     private final int imageSize;
     private final int batchSize;
@@ -92,13 +92,13 @@ public final class DataLoader implements AutoCloseable {
      * A loader over {@code dataset} producing {@code imageSize}×{@code imageSize} views through
      * {@code transform} (e.g. {@link TrainAugmentation} or {@link Transform#eval}).
      */
-    public static Builder builder(ImageFolder dataset, Transform transform, int imageSize) {
+    public static Builder builder(Dataset dataset, Transform transform, int imageSize) {
         return new Builder(dataset, transform, imageSize);
     }
 
     /** Options; defaults: batch 32, seed 0, shuffle, dropLast, min(4, cores) workers, prefetch 2, fail on corrupt files. */
     public static final class Builder {
-        private final ImageFolder dataset;
+        private final Dataset dataset;
         private final Transform transform;
         private final int imageSize;
         private int batchSize = 32;
@@ -110,7 +110,7 @@ public final class DataLoader implements AutoCloseable {
         private boolean skipCorrupt;
         private Consumer<String> onSkip = m -> System.err.println("DataLoader: skipped " + m);
 
-        private Builder(ImageFolder dataset, Transform transform, int imageSize) {
+        private Builder(Dataset dataset, Transform transform, int imageSize) {
             if (dataset == null || transform == null) {
                 throw new IllegalArgumentException("DataLoader: dataset and transform must not be null");
             }
@@ -206,7 +206,7 @@ public final class DataLoader implements AutoCloseable {
         }
     }
 
-    public ImageFolder dataset() {
+    public Dataset dataset() {
         return dataset;
     }
 
@@ -377,7 +377,7 @@ public final class DataLoader implements AutoCloseable {
                 int expected = 3 * imageSize * imageSize;
                 if (v == null || v.length != expected) {
                     return new Example(null, new IllegalStateException("DataLoader: transform returned "
-                            + (v == null ? "null" : v.length + " floats") + " for " + dataset.path(index)
+                            + (v == null ? "null" : v.length + " floats") + " for " + dataset.describe(index)
                             + ", expected 3*" + imageSize + "*" + imageSize + " = " + expected));
                 }
                 return new Example(v, null);
@@ -417,7 +417,7 @@ public final class DataLoader implements AutoCloseable {
                 int index = p.indices[i];
                 Example ex = await(p.views.get(i), index);
                 if (ex.error() != null) {
-                    String what = dataset.path(index) + " (example " + index + ", class "
+                    String what = dataset.describe(index) + " (example " + index + ", class "
                             + dataset.classes().get(dataset.label(index)) + "): " + ex.error().getMessage();
                     if (!skipCorrupt || !(ex.error() instanceof IllegalArgumentException)) {
                         close();
@@ -446,13 +446,13 @@ public final class DataLoader implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 close();
-                throw new IllegalStateException("DataLoader: interrupted while waiting for " + dataset.path(index), e);
+                throw new IllegalStateException("DataLoader: interrupted while waiting for " + dataset.describe(index), e);
             } catch (CancellationException e) {
                 throw new IllegalStateException("DataLoader: epoch " + epoch + " was closed while waiting for "
-                        + dataset.path(index), e);
+                        + dataset.describe(index), e);
             } catch (ExecutionException e) {
                 close();
-                throw new IllegalStateException("DataLoader: loading " + dataset.path(index) + " failed", e);
+                throw new IllegalStateException("DataLoader: loading " + dataset.describe(index) + " failed", e);
             }
         }
 

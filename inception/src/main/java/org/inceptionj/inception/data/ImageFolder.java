@@ -31,7 +31,7 @@ import org.inceptionj.inception.image.Images;
  * </ul>
  * Only the listing happens here; images are decoded when {@link #image(int)} asks for one.
  */
-public final class ImageFolder {
+public final class ImageFolder implements Dataset {
     private final Path root;
     private final List<String> classes;
     private final Path[] paths;
@@ -129,17 +129,30 @@ public final class ImageFolder {
         return root;
     }
 
+    @Override
+    public String source() {
+        return root.toString();
+    }
+
+    @Override
+    public String describe(int i) {
+        return path(i).toString();
+    }
+
     /** Number of examples (images over all classes). */
+    @Override
     public int size() {
         return paths.length;
     }
 
     /** Class names; the label of {@code classes().get(k)} is k. */
+    @Override
     public List<String> classes() {
         return classes;
     }
 
     /** The class index 0..K−1 of example {@code i}. */
+    @Override
     public int label(int i) {
         check(i);
         return labels[i];
@@ -152,6 +165,7 @@ public final class ImageFolder {
     }
 
     /** Decodes example {@code i} as 8-bit RGB ({@link Images#readRgb}); errors name the file. */
+    @Override
     public BufferedImage image(int i) {
         return Images.readRgb(path(i));
     }
