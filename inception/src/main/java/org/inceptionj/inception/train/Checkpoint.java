@@ -55,8 +55,11 @@ public final class Checkpoint {
 
     /** The metadata key marking a training checkpoint; its value is the format version. */
     public static final String VERSION_KEY = "inceptionj.checkpoint";
-    /** The format version this code writes and reads. */
-    public static final int VERSION = 1;
+    /**
+     * The format version this code writes and reads. 2: the TrainConfig names its optimizer (RMSProp
+     * or momentum) and the learning rate its decay shape, warm-up and end; version 1 files are refused.
+     */
+    public static final int VERSION = 2;
 
     static final String OPTIMIZER = "optimizer.";
     static final String EMA = "ema.";

@@ -38,7 +38,7 @@ import org.inceptionj.api.UnaryOp;
  * <p>Slots are owned by the optimizer (freed by {@link #close()}) and named after their parameter,
  * {@code <param>.rms} and {@code <param>.momentum}, so a checkpoint can store them by name.
  */
-public final class RMSProp implements AutoCloseable {
+public final class RMSProp implements Optimizer {
     /** Paper §8 / TF-slim {@code rmsprop_decay}. */
     public static final float DEFAULT_DECAY = 0.9f;
     /** TF-slim {@code rmsprop_momentum} and inception_train.py {@code RMSPROP_MOMENTUM}. */
@@ -117,6 +117,7 @@ public final class RMSProp implements AutoCloseable {
      *
      * @param learningRate lr ≥ 0, finite
      */
+    @Override
     public void step(Map<String, Tensor> grads, float learningRate) {
         checkOpen("step");
         if (!(learningRate >= 0f && Float.isFinite(learningRate))) {
@@ -165,6 +166,7 @@ public final class RMSProp implements AutoCloseable {
      * The slots by name, {@code <param>.rms} and {@code <param>.momentum}, in parameter order
      * (read-only view of tensors the optimizer owns: read or overwrite them, do not close them).
      */
+    @Override
     public Map<String, Tensor> slots() {
         checkOpen("slots");
         Map<String, Tensor> out = new LinkedHashMap<>();

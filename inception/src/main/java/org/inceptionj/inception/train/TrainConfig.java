@@ -15,10 +15,14 @@ package org.inceptionj.inception.train;
  * @param labelSmoothing   ε of label smoothing, uniform prior (paper §7: 0.1)
  * @param auxWeight        weight of the aux head's loss (reference scripts 0.4)
  * @param emaDecay         decay of the parameter average (inception_train.py 0.9999); 0 = no average
+ * @param optimizer        RMSPROP (the paper's) or MOMENTUM (SGD with momentum, Table 3's baseline; uses
+ *                         {@code momentum}; {@code rmsDecay} and {@code epsilon} are then unused)
+ * @param nesterov         MOMENTUM only: Nesterov's form
  */
 public record TrainConfig(LearningRate learningRate, long examplesPerEpoch, float rmsDecay, float momentum,
                           float epsilon, GradientClipping.Mode clipping, float clipNorm, float weightDecay,
-                          float labelSmoothing, float auxWeight, float emaDecay) {
+                          float labelSmoothing, float auxWeight, float emaDecay, Optimizer.Kind optimizer,
+                          boolean nesterov) {
 
     public TrainConfig {
         if (learningRate == null) {
@@ -51,6 +55,12 @@ public record TrainConfig(LearningRate learningRate, long examplesPerEpoch, floa
         if (!(auxWeight >= 0f && Float.isFinite(auxWeight))) {
             throw new IllegalArgumentException("TrainConfig: aux weight must be >= 0 and finite, got " + auxWeight);
         }
+        if (optimizer == null) {
+            throw new IllegalArgumentException("TrainConfig: optimizer is null (RMSPROP or MOMENTUM)");
+        }
+        if (nesterov && optimizer != Optimizer.Kind.MOMENTUM) {
+            throw new IllegalArgumentException("TrainConfig: Nesterov's form is for the MOMENTUM optimizer, not " + optimizer);
+        }
         if (!(emaDecay == 0f || (emaDecay > 0f && emaDecay < 1f))) {
             throw new IllegalArgumentException("TrainConfig: EMA decay must be 0 (off) or in (0, 1), got " + emaDecay);
         }
@@ -61,46 +71,60 @@ public record TrainConfig(LearningRate learningRate, long examplesPerEpoch, floa
         return new TrainConfig(LearningRate.paper(), LearningRate.IMAGENET_TRAIN_EXAMPLES,
                 RMSProp.DEFAULT_DECAY, RMSProp.DEFAULT_MOMENTUM, RMSProp.DEFAULT_EPSILON,
                 GradientClipping.Mode.GLOBAL_NORM, GradientClipping.PAPER_THRESHOLD, WeightDecay.PAPER,
-                0.1f, 0.4f, ExponentialMovingAverage.DEFAULT_DECAY);
+                0.1f, 0.4f, ExponentialMovingAverage.DEFAULT_DECAY, Optimizer.Kind.RMSPROP, false);
     }
 
     public TrainConfig withLearningRate(LearningRate lr) {
         return new TrainConfig(lr, examplesPerEpoch, rmsDecay, momentum, epsilon, clipping, clipNorm, weightDecay,
-                labelSmoothing, auxWeight, emaDecay);
+                labelSmoothing, auxWeight, emaDecay, optimizer, nesterov);
     }
 
     public TrainConfig withExamplesPerEpoch(long n) {
         return new TrainConfig(learningRate, n, rmsDecay, momentum, epsilon, clipping, clipNorm, weightDecay,
-                labelSmoothing, auxWeight, emaDecay);
+                labelSmoothing, auxWeight, emaDecay, optimizer, nesterov);
     }
 
     public TrainConfig withRmsProp(float decay, float mu, float eps) {
         return new TrainConfig(learningRate, examplesPerEpoch, decay, mu, eps, clipping, clipNorm, weightDecay,
-                labelSmoothing, auxWeight, emaDecay);
+                labelSmoothing, auxWeight, emaDecay, optimizer, nesterov);
     }
 
     public TrainConfig withClipping(GradientClipping.Mode mode, float threshold) {
         return new TrainConfig(learningRate, examplesPerEpoch, rmsDecay, momentum, epsilon, mode, threshold, weightDecay,
-                labelSmoothing, auxWeight, emaDecay);
+                labelSmoothing, auxWeight, emaDecay, optimizer, nesterov);
     }
 
     public TrainConfig withWeightDecay(float wd) {
         return new TrainConfig(learningRate, examplesPerEpoch, rmsDecay, momentum, epsilon, clipping, clipNorm, wd,
-                labelSmoothing, auxWeight, emaDecay);
+                labelSmoothing, auxWeight, emaDecay, optimizer, nesterov);
     }
 
     public TrainConfig withLabelSmoothing(float eps) {
         return new TrainConfig(learningRate, examplesPerEpoch, rmsDecay, momentum, epsilon, clipping, clipNorm, weightDecay,
-                eps, auxWeight, emaDecay);
+                eps, auxWeight, emaDecay, optimizer, nesterov);
     }
 
     public TrainConfig withAuxWeight(float w) {
         return new TrainConfig(learningRate, examplesPerEpoch, rmsDecay, momentum, epsilon, clipping, clipNorm, weightDecay,
-                labelSmoothing, w, emaDecay);
+                labelSmoothing, w, emaDecay, optimizer, nesterov);
     }
 
     public TrainConfig withEmaDecay(float d) {
         return new TrainConfig(learningRate, examplesPerEpoch, rmsDecay, momentum, epsilon, clipping, clipNorm, weightDecay,
-                labelSmoothing, auxWeight, d);
+                labelSmoothing, auxWeight, d, optimizer, nesterov);
+    }
+
+    /** The optimizer: RMSPROP, or MOMENTUM (plain or Nesterov) with the config's {@code momentum}. */
+    public TrainConfig withOptimizer(Optimizer.Kind kind, float mu, boolean nesterov) {
+        return new TrainConfig(learningRate, examplesPerEpoch, rmsDecay, mu, epsilon, clipping, clipNorm, weightDecay,
+                labelSmoothing, auxWeight, emaDecay, kind, nesterov);
+    }
+
+    /** Builds the optimizer this config names over {@code params}. */
+    Optimizer newOptimizer(java.util.Map<String, org.inceptionj.api.Tensor> params) {
+        return switch (optimizer) {
+            case RMSPROP -> new RMSProp(params, rmsDecay, momentum, epsilon);
+            case MOMENTUM -> new Momentum(params, momentum, nesterov);
+        };
     }
 }

@@ -18,13 +18,19 @@ import org.inceptionj.inception.InceptionV3;
  *           + wd · Σ_w Σ w² / 2                            (conv and fc weights)
  *   g     = ∂L/∂θ                                          (tape backward; wd·w added in closed form)
  *   g     ← clip(g, 2.0)                                   (global or per-tensor norm)
- *   θ     ← RMSProp(θ, g, lr)                              (TF1 semantics)
+ *   θ     ← RMSProp(θ, g, lr)  or  Momentum(θ, g, lr)       (TF1 semantics)
  *   θ_ema ← EMA(θ_ema, θ; num_updates = steps before this one)
  * </pre>
  *
  * CE_ε is label-smoothed softmax cross-entropy, uniform prior, ε = 0.1, mean over the batch. The
  * forward runs in {@link InceptionV3.Mode#TRAIN} (batch statistics, running statistics updated,
  * dropout). Mutates the model's parameters and BN statistics, the optimizer slots and the shadows.
+ *
+ * <p>A step whose loss or gradient norm is not finite changes no parameter, slot or shadow (the
+ * update is refused before it is applied) and throws {@link NonFiniteLossException} naming the step;
+ * the BN running statistics of that forward pass may already hold the bad batch's values (they are
+ * updated during the forward, as in PyTorch), which is why a run that stops there should be resumed
+ * from its last checkpoint, not from the model in memory.
  *
  * <p>Memory: everything a step allocates (activations, tape, gradients) is freed before
  * {@link #run} returns; what persists is the model, the RMSProp slots (2× trainable) and the EMA
@@ -44,15 +50,32 @@ public final class TrainStep implements AutoCloseable {
      * @param weightDecayLoss wd · Σ w² / 2 at the start of the step
      * @param totalLoss       loss + w_aux·auxLoss + weightDecayLoss
      * @param gradientNorm    global ‖g‖₂ of all gradients (weight decay included) before clipping
+     * @param examples        the batch size N
+     * @param correct         examples of the batch whose main-head top-1 class (training mode) is the label
      */
     public record Result(long step, double epoch, float learningRate, float loss, float auxLoss,
-                         double weightDecayLoss, double totalLoss, double gradientNorm) {
+                         double weightDecayLoss, double totalLoss, double gradientNorm, int examples, int correct) {
+    }
+
+    /** A step that would have applied a NaN or infinite loss or gradient; nothing was updated. */
+    public static final class NonFiniteLossException extends IllegalStateException {
+        private final long step;
+
+        NonFiniteLossException(long step, String what) {
+            super("training diverged at step " + step + ": " + what + "; nothing was updated by this step");
+            this.step = step;
+        }
+
+        /** The step that was refused. */
+        public long step() {
+            return step;
+        }
     }
 
     private final InceptionV3 model;
     private final TrainConfig config;
     private final Map<String, Tensor> trainable;
-    private final RMSProp optimizer;
+    private final Optimizer optimizer;
     private final WeightDecay weightDecay;
     private final ExponentialMovingAverage ema;
     private long step;
@@ -67,7 +90,7 @@ public final class TrainStep implements AutoCloseable {
         this.config = config;
         this.trainable = model.parameters().trainable();
         this.weightDecay = new WeightDecay(config.weightDecay(), trainable);
-        this.optimizer = new RMSProp(trainable, config.rmsDecay(), config.momentum(), config.epsilon());
+        this.optimizer = config.newOptimizer(trainable);
         try {
             this.ema = config.emaDecay() > 0f ? ExponentialMovingAverage.of(model, config.emaDecay()) : null;
         } catch (RuntimeException e) {
@@ -80,7 +103,7 @@ public final class TrainStep implements AutoCloseable {
         return config;
     }
 
-    public RMSProp optimizer() {
+    public Optimizer optimizer() {
         return optimizer;
     }
 
@@ -131,6 +154,7 @@ public final class TrainStep implements AutoCloseable {
         float eps = config.labelSmoothing();
         float loss;
         float auxLoss = Float.NaN;
+        int correct;
         double wdLoss = weightDecay.loss();
         double gradNorm;
         try (Tape tape = Tape.recording(); TensorScope s = TensorScope.open()) {
@@ -139,16 +163,24 @@ public final class TrainStep implements AutoCloseable {
             Tensor main = tape.crossEntropy(out.logits(), labels, eps, null);
             Tensor total = main;
             loss = main.item();
+            correct = correct(out.logits().toArray(), labels);
             if (out.auxLogits() != null) {
                 Tensor aux = tape.crossEntropy(out.auxLogits(), labels, eps, null);
                 auxLoss = aux.item();
                 total = tape.add(main, tape.affine(aux, config.auxWeight(), 0f));
+            }
+            if (!Float.isFinite(loss) || (out.auxLogits() != null && !Float.isFinite(auxLoss)) || !Double.isFinite(wdLoss)) {
+                throw new NonFiniteLossException(step, "loss " + loss + (out.auxLogits() != null ? ", aux loss " + auxLoss : "")
+                        + ", weight-decay loss " + wdLoss + " at learning rate " + lr);
             }
             tape.backward(total);
             // Gradients live on the tape until it closes; they are modified in place below.
             Map<String, Tensor> grads = tape.gradients(trainable);
             weightDecay.addGradient(grads);
             gradNorm = GradientClipping.clip(config.clipping(), grads, config.clipNorm());
+            if (!Double.isFinite(gradNorm)) {
+                throw new NonFiniteLossException(step, "gradient norm " + gradNorm + " (loss " + loss + ") at learning rate " + lr);
+            }
             optimizer.step(grads, lr);
         }
         if (ema != null) {
@@ -157,7 +189,22 @@ public final class TrainStep implements AutoCloseable {
         }
         examplesSeen += n;
         double totalLoss = loss + (Float.isNaN(auxLoss) ? 0 : (double) config.auxWeight() * auxLoss) + wdLoss;
-        return new Result(step++, epoch, lr, loss, auxLoss, wdLoss, totalLoss, gradNorm);
+        return new Result(step++, epoch, lr, loss, auxLoss, wdLoss, totalLoss, gradNorm, n, correct);
+    }
+
+    /** How many rows of {@code logits} [N,K] have their largest value (first on ties) at the label. */
+    static int correct(float[] logits, int[] labels) {
+        int n = labels.length, k = logits.length / n, hits = 0;
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int c = 1; c < k; c++) {
+                if (logits[i * k + c] > logits[i * k + best]) {
+                    best = c;
+                }
+            }
+            hits += best == labels[i] ? 1 : 0;
+        }
+        return hits;
     }
 
     /** Frees the optimizer slots and the EMA shadows (restoring the model if a swap is open); the model stays. */
