@@ -333,6 +333,15 @@ public final class IdxDataset implements RasterDataset {
         return String.format("0x%08X", v);
     }
 
+    /** The same images and labels under other class names (as many as the labels need). */
+    public IdxDataset withClasses(List<String> classNames) {
+        if (classNames == null || classNames.isEmpty()) {
+            throw new IllegalArgumentException("IDX dataset " + source + ": no class names given");
+        }
+        checkLabels(labels, classNames, source);
+        return new IdxDataset(source, List.copyOf(classNames), rows, cols, pixels, labels);
+    }
+
     @Override
     public String source() {
         return source;
