@@ -33,7 +33,9 @@ import org.inceptionj.api.Tensor;
  *   <li>the order is cut into batches of {@code batchSize}; the last, shorter batch is dropped
  *       when {@code dropLast} (the training default), kept otherwise;</li>
  *   <li>each batch holds N·3·S·S floats in NCHW order and N labels; example k of the batch is
- *       {@code transform.apply(image, e, index)} of the k-th index of the batch;</li>
+ *       {@code transform.apply(image, e, index)} of the k-th index of the batch — or, when the
+ *       dataset is a {@link RasterDataset} and the transform a {@link RasterTransform}, the
+ *       transform of the dataset's bytes, which must be the same floats without a BufferedImage;</li>
  *   <li>decoding and transforming run on {@code workers} daemon threads, one task per example,
  *       with at most {@code prefetch} batches computed ahead of the consumer; since every
  *       example depends only on (seed, epoch, index), batches are identical for any number of
@@ -59,6 +61,8 @@ public final class DataLoader implements AutoCloseable {
     private final int prefetch;
     private final boolean skipCorrupt;
     private final Consumer<String> onSkip;
+    /** Whether examples go from the dataset's bytes straight to the transform (no BufferedImage). */
+    private final boolean rasterPath;
     private final ExecutorService pool;
     private final String threadPrefix;
     private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -77,6 +81,7 @@ public final class DataLoader implements AutoCloseable {
         this.prefetch = b.prefetch;
         this.skipCorrupt = b.skipCorrupt;
         this.onSkip = b.onSkip;
+        this.rasterPath = dataset instanceof RasterDataset && transform instanceof RasterTransform;
         this.threadPrefix = "inceptionj-data-" + LOADERS.incrementAndGet() + "-";
         AtomicInteger n = new AtomicInteger();
         ThreadFactory factory = r -> {
@@ -373,7 +378,14 @@ public final class DataLoader implements AutoCloseable {
 
         private Example load(int index) {
             try {
-                float[] v = transform.apply(dataset.image(index), epoch, index);
+                float[] v;
+                if (rasterPath) {
+                    RasterDataset r = (RasterDataset) dataset;
+                    v = ((RasterTransform) transform).apply(r.pixels(index), r.channels(), r.height(), r.width(),
+                            epoch, index);
+                } else {
+                    v = transform.apply(dataset.image(index), epoch, index);
+                }
                 int expected = 3 * imageSize * imageSize;
                 if (v == null || v.length != expected) {
                     return new Example(null, new IllegalStateException("DataLoader: transform returned "
