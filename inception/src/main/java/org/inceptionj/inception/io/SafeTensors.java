@@ -357,8 +357,10 @@ public final class SafeTensors {
      * Writes {@code tensors} as F32 entries in map order, with {@code metadata} (may be null) as
      * {@code __metadata__}. The header is padded with spaces so the data buffer starts at a
      * multiple of 8 bytes, as the reference writer does. Atomic: the bytes go to a temporary file
-     * in the same directory which then replaces {@code file}; on failure {@code file} is untouched
-     * and the temporary file removed.
+     * {@code <name>.<pid>.<nanos>.tmp} in the same directory which then replaces {@code file}; on
+     * failure {@code file} is untouched and the temporary file removed. A process killed while writing
+     * cannot remove its temporary file, so each write first removes those of dead writers, see
+     * {@link #deleteStaleTemporaries}.
      *
      * @throws IllegalArgumentException for an empty or reserved name or a null or closed tensor
      * @throws UncheckedIOException     if writing fails
@@ -411,6 +413,7 @@ public final class SafeTensors {
         header.flip();
 
         Path target = file.toAbsolutePath();
+        deleteStaleTemporaries(target);
         Path tmp = null;
         try {
             // A fresh name beside the target (same file system, so the move can be atomic); CREATE_NEW
@@ -442,6 +445,59 @@ public final class SafeTensors {
                 }
             }
         }
+    }
+
+    /** {@code <pid>.<nanos>}: the part of a temporary file's name between the target's name and ".tmp". */
+    private static final java.util.regex.Pattern TEMPORARY_SUFFIX = java.util.regex.Pattern.compile("(\\d+)\\.-?\\d+");
+
+    /**
+     * Deletes the temporary files that {@link #write} left beside {@code file} in processes that are
+     * gone: the files named {@code <file name>.<pid>.<nanos>.tmp} whose pid is not a live process
+     * ({@link ProcessHandle#of} is empty). A process killed while writing (SIGKILL, power cut, OOM
+     * killer) leaves one such file, as large as the checkpoint; without this they pile up, one per
+     * crash. A live process's file is never touched, the caller's own included, so concurrent writers
+     * are safe; a recycled pid only delays the cleanup. Pids are those of this machine: writers to
+     * one directory from several machines (a shared network file system) are not supported. Best
+     * effort: a file that cannot be deleted is left for the next write.
+     *
+     * @return how many files were deleted
+     */
+    public static int deleteStaleTemporaries(Path file) {
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        String prefix = target.getFileName() + ".";
+        int deleted = 0;
+        try (var entries = Files.newDirectoryStream(dir, p -> {
+            String name = p.getFileName().toString();
+            return name.startsWith(prefix) && name.endsWith(".tmp") && name.length() > prefix.length() + 4;
+        })) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                var m = TEMPORARY_SUFFIX.matcher(name.substring(prefix.length(), name.length() - ".tmp".length()));
+                if (!m.matches()) {
+                    continue; // not one of ours
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(m.group(1));
+                } catch (NumberFormatException tooLong) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).isPresent()) {
+                    continue; // a live writer (or a recycled pid: then the file waits for a later write)
+                }
+                try {
+                    if (Files.deleteIfExists(p)) {
+                        deleted++;
+                    }
+                } catch (IOException e) {
+                    // left for the next write; the checkpoint itself does not depend on it
+                }
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+            // the directory cannot be listed: the write that follows reports the real problem, if any
+        }
+        return deleted;
     }
 
     private static void writeData(FileChannel ch, Tensor t) throws IOException {

@@ -42,7 +42,10 @@ import org.inceptionj.inception.io.WeightsLoader;
  * the data pipeline's position is the caller's to keep, e.g. from {@code examplesSeen}).
  *
  * <p>Safety: {@link #save} is atomic (written to a temporary file beside the target, forced to disk,
- * then moved over it): a process dying while saving leaves the previous checkpoint whole.
+ * then moved over it): a process dying while saving leaves the previous checkpoint whole, and the
+ * temporary file it leaves is deleted by the next save to the same file (see
+ * {@link SafeTensors#deleteStaleTemporaries}); {@code CheckpointKillTest} kills training runs mid-save
+ * to check both.
  * {@link #load} validates everything first (file format, version, both configs field by field, every
  * tensor's presence, dtype and shape, the counters), reports every problem in one message, and changes
  * nothing unless all of it fits. A checkpoint only loads into a TrainStep built with the same TrainConfig

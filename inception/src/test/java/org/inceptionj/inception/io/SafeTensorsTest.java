@@ -170,6 +170,45 @@ class SafeTensorsTest {
         }
     }
 
+    /** A pid that no process has now: that of a child that has exited. */
+    private static long deadPid() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-version")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        p.waitFor();
+        assertTrue(ProcessHandle.of(p.pid()).isEmpty(), "pid " + p.pid() + " is gone");
+        return p.pid();
+    }
+
+    @Test
+    void aWriteDeletesTheTemporaryFilesOfDeadWritersOnly() throws IOException, InterruptedException {
+        Path f = dir.resolve("run.ckpt");
+        long dead = deadPid(), live = ProcessHandle.current().pid();
+        List<String> stale = List.of("run.ckpt." + dead + ".123456789.tmp", "run.ckpt." + dead + ".-42.tmp");
+        List<String> kept = List.of(
+                "run.ckpt." + live + ".987654321.tmp",   // a live writer's (this process)
+                "other.ckpt." + dead + ".1.tmp",         // another target's
+                "run.ckpt.notes.tmp",                    // not of the form <pid>.<nanos>
+                "run.ckpt." + dead + ".1.tmp.bak",       // not ending in .tmp
+                "run.ckpt." + dead + ".1");              // no .tmp at all
+        for (String name : concat(stale, kept)) {
+            Files.writeString(dir.resolve(name), "x");
+        }
+        try (TensorScope s = TensorScope.open()) {
+            SafeTensors.write(f, Map.of("w", Ops.fromArray(backend, Shape.of(2), 1f, 2f)), null);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(concat(kept, List.of("run.ckpt")).stream().sorted().toList(),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertEquals(0, SafeTensors.deleteStaleTemporaries(f), "nothing stale is left");
+        Files.writeString(dir.resolve(stale.get(0)), "x");
+        assertEquals(1, SafeTensors.deleteStaleTemporaries(f));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        return Stream.concat(a.stream(), b.stream()).toList();
+    }
+
     // ------------------------------------------------------------------------- malformed files
 
     /** A valid 3-float F32 entry at the given offsets, as JSON. */
