@@ -1,112 +1,201 @@
 package org.inceptionj.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
-import org.inceptionj.api.Tensor;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.Presets;
-import org.inceptionj.inception.data.DataLoader;
-import org.inceptionj.inception.data.ImageFolder;
+import org.inceptionj.inception.data.DataSource;
+import org.inceptionj.inception.data.RasterDataset;
+import org.inceptionj.inception.data.SmallImageAugmentation;
 import org.inceptionj.inception.data.TrainAugmentation;
 import org.inceptionj.inception.data.Transform;
-import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.image.Preprocessing;
+import org.inceptionj.inception.io.ModelCard;
+import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.train.Checkpoint;
+import org.inceptionj.inception.train.ConsoleProgress;
+import org.inceptionj.inception.train.CsvLog;
 import org.inceptionj.inception.train.Evaluation;
 import org.inceptionj.inception.train.GradientClipping;
 import org.inceptionj.inception.train.LearningRate;
+import org.inceptionj.inception.train.Optimizer;
+import org.inceptionj.inception.train.PlotListener;
+import org.inceptionj.inception.train.Recipe;
 import org.inceptionj.inception.train.TrainConfig;
-import org.inceptionj.inception.train.TrainStep;
+import org.inceptionj.inception.train.Trainer;
+import org.inceptionj.inception.train.TrainingListener;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Trains Inception-v3 on an image folder with the paper's recipe (label smoothing, RMSProp, the
- * 0.94-every-2-epochs schedule, clipping, parameter averaging), showing progress, logging every step
- * to CSV, checkpointing so that a stopped run resumes exactly, and evaluating the averaged parameters.
+ * {@code train}: the command-line shell of {@link Trainer}. It turns options into a data source, a
+ * model, a recipe and a run folder, checks all of it before the first step, and prints the final test
+ * line. With no arguments it is the default run: a compact Inception-v3 on the Fashion-MNIST subset
+ * shipped in the jar with the {@code small} recipe.
  */
-@Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train Inception-v3 on a folder of images (root/<class>/<image>) with the paper's recipe.")
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train Inception-v3. With no options: the default run, a compact Inception-v3 (75x75, width 0.25)"
+                + " on the Fashion-MNIST images shipped in the jar with the 'small' recipe, into a new folder under runs/."})
 final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Training images: DIR/<class>/<image>.jpg|png.")
-    Path data;
+    // ------------------------------------------------------------------ data
+    @Option(names = "--data", defaultValue = "fashion-mnist", paramLabel = "SOURCE",
+            description = "Training and test data: " + DataSource.FORMS + ". Default: ${DEFAULT-VALUE}.")
+    String data;
 
-    @Option(names = "--val", paramLabel = "DIR", description = "Validation images, same layout and classes; evaluated after every epoch.")
+    @Option(names = "--val", paramLabel = "DIR", description = "Test images for a plain --data DIR (same classes).")
     Path val;
 
+    @Option(names = "--augment", paramLabel = "VIEW",
+            description = "Training view: none (the whole image resized), light (small shifts and scales, one resample),"
+                    + " tf (TF-slim's crops, flip and colour), tf-full (also hue and contrast) or torchvision"
+                    + " (RandomResizedCrop and flip). Default: " + DEFAULT_SMALL_AUGMENT + " for in-memory small images"
+                    + " (fashion-mnist, idx:, cifar10:), tf for image folders.")
+    String augment;
+
+    @Option(names = "--flip", negatable = true,
+            description = "With --augment light: mirror half the views. Default: on for fashion-mnist and cifar10, off for idx:"
+                    + " (a mirrored digit is not a digit).")
+    Boolean flip;
+
+    // ------------------------------------------------------------------ model
     @Option(names = "--preset", defaultValue = "inception-v3", completionCandidates = ForwardCommand.PresetNames.class,
-            description = "Architecture: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); the classes come from --data.")
+            description = "Architecture: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); the classes come from the data.")
     String preset;
 
-    @Option(names = {"-w", "--width"}, defaultValue = "1.0", description = "Width multiplier (default: ${DEFAULT-VALUE}).")
-    double width;
+    @Option(names = {"-w", "--width"}, description = "Width multiplier (default: " + SMALL_WIDTH
+            + " for small images, 1.0 for folders).")
+    Double width;
 
-    @Option(names = {"-s", "--size"}, description = "Input side (default: the preset's, 299 for inception-v3).")
+    @Option(names = {"-s", "--size"}, description = "Input side (default: " + SMALL_SIZE
+            + " for small images, the preset's for folders, 299 for inception-v3).")
     Integer size;
 
     @Option(names = "--no-aux", description = "Leave out the auxiliary head (it is left out anyway below its minimum input of 299).")
     boolean noAux;
 
-    @Option(names = "--epochs", defaultValue = "1", description = "Epochs to train (default: ${DEFAULT-VALUE}); a resumed run counts the ones already done.")
-    int epochs;
+    // ------------------------------------------------------------------ recipe
+    @Option(names = "--recipe", defaultValue = "small",
+            description = "Named recipe: small (SGD + Nesterov, warm-up, cosine to 0, for short runs on small data) or paper"
+                    + " (RMSProp, 0.045 x 0.94 every 2 epochs, clipping, parameter average; ImageNet). Default: ${DEFAULT-VALUE}."
+                    + " The options below override single settings of it.")
+    String recipe;
 
-    @Option(names = {"-b", "--batch"}, defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}, the paper's per replica).")
-    int batch;
+    @Option(names = "--epochs", description = "Epochs to train (default: the recipe's, " + Recipe.SMALL_EPOCHS
+            + " for small); a resumed run counts the ones already done.")
+    Integer epochs;
 
-    @Option(names = "--lr", defaultValue = "0.045", description = "Initial learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = {"-b", "--batch"}, description = "Batch size (default: the recipe's: " + Recipe.SMALL_BATCH
+            + " for small, 32 for paper).")
+    Integer batch;
 
-    @Option(names = "--lr-decay", defaultValue = "0.94", description = "Learning-rate factor (default: ${DEFAULT-VALUE}) ...")
-    double lrDecay;
+    @Option(names = "--optimizer", description = "rmsprop or sgd (with momentum; Table 3's baseline).")
+    String optimizer;
 
-    @Option(names = "--epochs-per-decay", defaultValue = "2", description = "... applied every this many epochs (default: ${DEFAULT-VALUE}).")
-    double epochsPerDecay;
+    @Option(names = "--lr", description = "Peak learning rate (after the warm-up).")
+    Double lr;
 
-    @Option(names = "--clip", defaultValue = "global", description = "Gradient clipping: global, per-tensor or none (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--schedule", description = "exponential (the paper's), cosine or linear (both to 0 at the last epoch).")
+    String schedule;
+
+    @Option(names = "--warmup", paramLabel = "EPOCHS", description = "Linear warm-up from 0, in epochs.")
+    Double warmup;
+
+    @Option(names = "--lr-decay", description = "Exponential schedule: factor per decay (paper 0.94).")
+    Double lrDecay;
+
+    @Option(names = "--epochs-per-decay", description = "Exponential schedule: epochs between decays (paper 2).")
+    Double epochsPerDecay;
+
+    @Option(names = "--momentum", description = "Momentum of either optimizer (0.9 in both recipes).")
+    Float momentum;
+
+    @Option(names = "--nesterov", negatable = true, description = "sgd: Nesterov's momentum (on in the small recipe).")
+    Boolean nesterov;
+
+    @Option(names = "--rms-decay", description = "rmsprop: decay of the mean square (paper 0.9).")
+    Float rmsDecay;
+
+    @Option(names = "--rms-epsilon", description = "rmsprop: epsilon inside the root (paper 1.0).")
+    Float rmsEpsilon;
+
+    @Option(names = "--clip", description = "Gradient clipping: global, per-tensor or none.")
     String clip;
 
-    @Option(names = "--clip-norm", defaultValue = "2.0", description = "Clipping threshold (default: ${DEFAULT-VALUE}).")
-    float clipNorm;
+    @Option(names = "--clip-norm", description = "Clipping threshold (paper 2.0).")
+    Float clipNorm;
 
-    @Option(names = "--label-smoothing", defaultValue = "0.1", description = "Label smoothing epsilon (default: ${DEFAULT-VALUE}).")
-    float labelSmoothing;
+    @Option(names = "--label-smoothing", description = "Label smoothing epsilon (paper 0.1; 0 = off, Table 3's ablation).")
+    Float labelSmoothing;
 
-    @Option(names = "--weight-decay", defaultValue = "4e-5", description = "L2 weight decay on conv and fc weights (default: ${DEFAULT-VALUE}).")
-    float weightDecay;
+    @Option(names = "--weight-decay", description = "L2 rate on conv and fc weights.")
+    Float weightDecay;
 
-    @Option(names = "--ema", defaultValue = "0.9999", description = "Decay of the parameter average used for evaluation; 0 = none (default: ${DEFAULT-VALUE}).")
-    float ema;
+    @Option(names = "--ema", description = "Decay of the parameter average used for evaluation and export; 0 = none.")
+    Float ema;
 
-    @Option(names = "--augment", defaultValue = "tf",
-            description = "Training view: tf (TF-slim's preprocess_for_train: its box sampler, flip, brightness and saturation"
-                    + " in random order, [-1,1]), tf-full (also hue and contrast, slim's fast_mode=False) or torchvision"
-                    + " (RandomResizedCrop 8-100%% of the area, flip, ImageNet mean/std). Default: ${DEFAULT-VALUE}.")
-    String augment;
+    // ------------------------------------------------------------------ run
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Run folder for the checkpoint, log, plot and weights (default: runs/<data>-<date>-<time>; when"
+                    + " resuming, the checkpoint's folder).")
+    Path out;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial weights, the shuffling, the crops and dropout (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Checkpoint file (default: OUT/checkpoint.safetensors).")
+    Path checkpoint;
+
+    @Option(names = "--log", paramLabel = "FILE", description = "CSV log, one line per step and evaluation (default: OUT/log.csv).")
+    Path log;
+
+    @Option(names = "--plot", paramLabel = "FILE", description = "PNG of the curves, rewritten after every evaluation (default: OUT/curves.png).")
+    Path plot;
+
+    @Option(names = "--export", paramLabel = "FILE",
+            description = "Weights for predict, evaluate and forward, with the class names and architecture in their metadata"
+                    + " (default: OUT/weights.safetensors).")
+    Path export;
+
+    @Option(names = "--save-every", defaultValue = "0", description = "Also checkpoint every N steps; 0 = per epoch only (default).")
+    int saveEvery;
+
+    @Option(names = "--eval-every", defaultValue = "1", paramLabel = "EPOCHS",
+            description = "Evaluate the test set every N epochs, 0 = only at the end (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
+
+    @Option(names = "--eval-subset", defaultValue = "2000", paramLabel = "N",
+            description = "Intermediate evaluations use the first N test images, 0 = all; the final one always uses all"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int evalSubset;
+
+    @Option(names = "--resume", paramLabel = "FILE",
+            description = "Continue the run saved in FILE exactly: its architecture and recipe are used; --data, --batch,"
+                    + " --seed, --size and --augment must be those of the saved run.")
+    Path resume;
+
+    @Option(names = "--max-steps", paramLabel = "N",
+            description = "Stop after step N of the run (counting resumed steps), saving: a run in slices. Ctrl-C does the same"
+                    + " at the end of the current step.")
+    Long maxSteps;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial weights, the shuffling, the views and dropout (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--workers", description = "Image decoding threads (default: min(4, processors)).")
@@ -116,39 +205,30 @@ final class TrainCommand implements Callable<Integer> {
             + " (default: stop at the first, naming it; the state up to the last step is saved first).")
     boolean skipCorrupt;
 
-    @Option(names = "--log", paramLabel = "FILE", description = "Append one CSV line per step (step, epoch, lr, losses, gradient norm, images/s).")
-    Path log;
-
-    @Option(names = "--checkpoint", paramLabel = "FILE",
-            description = "Save the whole training state here (atomically) after every epoch, every --save-every steps and at the end.")
-    Path checkpoint;
-
-    @Option(names = "--save-every", defaultValue = "0", description = "Also checkpoint every N steps; 0 = only per epoch (default: ${DEFAULT-VALUE}).")
-    int saveEvery;
-
-    @Option(names = "--resume", paramLabel = "FILE",
-            description = "Continue the run saved in FILE exactly: its architecture and recipe are used; --data, --batch, --seed, --size and --augment must be those of the saved run.")
-    Path resume;
-
-    @Option(names = "--max-steps", paramLabel = "N",
-            description = "Stop after step N of the run (counting resumed steps), saving the checkpoint: a run in slices."
-                    + " Ctrl-C does the same at the end of the current step.")
-    Long maxSteps;
-
-    @Option(names = "--export", paramLabel = "FILE",
-            description = "At the end, write the weights (the parameter average when --ema > 0) as safetensors with torchvision names, for predict and forward.")
-    Path export;
+    static final String DEFAULT_SMALL_AUGMENT = "light";
+    static final double SMALL_WIDTH = 0.25;
+    static final int SMALL_SIZE = 75;
 
     /** Options that define the architecture or the recipe: the checkpoint's values hold when resuming. */
-    private static final List<String> FIXED_ON_RESUME = List.of("--preset", "--width", "--no-aux", "--lr", "--lr-decay",
-            "--epochs-per-decay", "--clip", "--clip-norm", "--label-smoothing", "--weight-decay", "--ema");
+    private static final List<String> FIXED_ON_RESUME = List.of("--preset", "--width", "--no-aux", "--recipe", "--optimizer",
+            "--lr", "--schedule", "--warmup", "--lr-decay", "--epochs-per-decay", "--momentum", "--nesterov", "--rms-decay",
+            "--rms-epsilon", "--clip", "--clip-norm", "--label-smoothing", "--weight-decay", "--ema");
+
+    /** Released once the loop has saved and left, so that the JVM exits only after the checkpoint is written. */
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile Trainer running;
 
     @Override
     public Integer call() {
-        Augment aug = Augment.parse(augment);
-        if (epochs < 1 || batch < 1 || saveEvery < 0) {
-            throw new IllegalArgumentException((epochs < 1 ? "--epochs " + epochs : batch < 1 ? "--batch " + batch
-                    : "--save-every " + saveEvery) + (saveEvery < 0 ? " must be >= 0" : " must be >= 1"));
+        var err = spec.commandLine().getErr();
+        var stdout = spec.commandLine().getOut();
+        // Everything is checked before the data is read and before anything is written.
+        Recipe named = Recipe.named(recipe);
+        int runEpochs = positive("--epochs", epochs != null ? epochs : named.epochs());
+        int runBatch = positive("--batch", batch != null ? batch : named.batchSize());
+        if (saveEvery < 0 || evalEvery < 0 || evalSubset < 0) {
+            throw new IllegalArgumentException(saveEvery < 0 ? "--save-every " + saveEvery + " must be >= 0"
+                    : evalEvery < 0 ? "--eval-every " + evalEvery + " must be >= 0" : "--eval-subset " + evalSubset + " must be >= 0");
         }
         if (maxSteps != null && maxSteps < 1) {
             throw new IllegalArgumentException("--max-steps " + maxSteps + " must be >= 1");
@@ -156,177 +236,290 @@ final class TrainCommand implements Callable<Integer> {
         if (resume != null && !Files.isRegularFile(resume)) {
             throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
-        ImageFolder train = ImageFolder.open(data);
-        ImageFolder validation = val == null ? null : ImageFolder.open(val);
-        if (validation != null && !validation.classes().equals(train.classes())) {
-            throw new IllegalArgumentException("--val " + val + " has classes " + validation.classes()
-                    + ", --data " + data + " has " + train.classes());
+        TrainConfig recipeConfig = applyOverrides(named.config(runEpochs), runEpochs);
+        DataSource source = DataSource.open(data, val);
+        boolean small = source.kind().smallImages();
+        String view = (augment != null ? augment : small ? DEFAULT_SMALL_AUGMENT : "tf").toLowerCase(Locale.ROOT);
+        boolean mirror = flip != null ? flip : source.kind() != DataSource.Kind.IDX;
+        if (flip != null && !view.equals("light")) {
+            throw new IllegalArgumentException("--flip goes with --augment light (the other views decide their own flips), not "
+                    + view);
         }
-        int side = size != null ? size : Presets.inputSize(preset);
-        Map<String, String> run = runInfo(train, side, aug);
+        int side = size != null ? size : small ? SMALL_SIZE : Presets.inputSize(preset);
+        Transform trainView = trainView(view, side, mirror, small);
+        Preprocessing photos = view.equals("torchvision") ? Preprocessing.TORCHVISION : Preprocessing.TF_INCEPTION;
+        Transform testView = source.evalTransform(side, photos);
+        if (source.test() == null) {
+            err.println("note: no test set (--data DIR without --val): nothing will be evaluated");
+        }
+        Map<String, String> run = runInfo(source, side, view, mirror, runBatch);
         InceptionV3.Config model;
         TrainConfig config;
         if (resume == null) {
-            model = modelConfig(train.classes().size(), side);
-            config = trainConfig();
+            model = modelConfig(source.train().classes().size(), side, small);
+            config = recipeConfig;
         } else {
             model = Checkpoint.modelConfig(resume);
             config = Checkpoint.trainConfig(resume);
-            checkResumable(run, model, config, train.classes().size(), side);
+            checkResumable(run, model, config, source.train().classes().size(), side, small, recipeConfig);
         }
-        if (train.size() < batch) {
-            throw new IllegalArgumentException("--data " + data + " has " + train.size() + " images, fewer than one batch of "
-                    + batch);
-        }
-        var err = spec.commandLine().getErr();
-        var out = spec.commandLine().getOut();
+        Outputs files = outputs(source);
+        String preprocessing = small ? "resize" : photos == Preprocessing.TORCHVISION ? "torchvision" : "tf";
+        boolean gray = source.train() instanceof RasterDataset r && r.channels() == 1;
+        ModelCard card = new ModelCard(model, source.train().classes(), side, preprocessing, gray);
         int threads = workers != null ? workers : Math.min(4, Runtime.getRuntime().availableProcessors());
-        Transform trainView = switch (aug) {
-            case TF -> TrainAugmentation.tfSlim(side, seed);
-            case TF_FULL -> TrainAugmentation.tfSlim(side, seed, false);
-            case TORCHVISION -> TrainAugmentation.torchvision(side, seed);
-        };
+        if (threads < 1) {
+            throw new IllegalArgumentException("--workers " + threads + " must be >= 1");
+        }
+        err.printf(Locale.ROOT, "run folder %s%n", files.folder);
         try (Backend backend = Backends.load();
              InceptionV3 net = new InceptionV3(backend, model, seed);
-             DataLoader loader = DataLoader.builder(train, trainView, side).batchSize(batch).seed(seed).workers(threads)
-                     .skipCorrupt(skipCorrupt, what -> spec.commandLine().getErr().println("\nskipped " + what)).build();
-             DataLoader valLoader = validation == null ? null : DataLoader.builder(validation,
-                     Transform.eval(aug.preprocessing, side), side).batchSize(batch).shuffle(false).dropLast(false)
-                     .workers(threads).build();
-             TrainStep step = new TrainStep(net, config.withExamplesPerEpoch((long) loader.batchesPerEpoch() * batch));
-             PrintWriter csv = openLog()) {
+             CsvLog csv = new CsvLog(files.log)) {
+            PlotListener plotter = new PlotListener(files.plot, "Inception-v3 on " + source.spec());
+            Trainer.Builder builder = Trainer.builder(net, source.train()).test(source.test()).config(config)
+                    .epochs(runEpochs).batchSize(runBatch).imageSize(side).transforms(trainView, testView).seed(seed)
+                    .workers(threads).checkpoint(files.checkpoint, saveEvery).evaluation(evalEvery, evalSubset)
+                    .skipCorrupt(skipCorrupt, what -> err.println("\nskipped " + what)).runInfo(run)
+                    .listener(new ConsoleProgress(System.err)).listener(csv).listener(plotter);
+            if (maxSteps != null) {
+                builder.maxSteps(maxSteps);
+            }
             if (resume != null) {
-                Checkpoint.load(step, resume);
-                err.println("resumed " + resume + " at step " + step.steps());
+                builder.resume(resume);
             }
-            err.printf(Locale.ROOT, "training %s (%d classes, %dx%d, width %s%s) on %d images, %d batches of %d per epoch%n",
-                    preset, model.numClasses(), side, side, model.widthMultiplier(), model.auxLogits() ? ", aux head" : "",
-                    train.size(), loader.batchesPerEpoch(), batch);
-            // One step per batch: the step count places a resumed run (short batches from --skip-corrupt included).
-            int first = (int) (step.steps() / loader.batchesPerEpoch());
-            int fromBatch = (int) (step.steps() % loader.batchesPerEpoch());
-            if (first >= epochs) {
-                err.println("the run already has " + first + " epoch(s); nothing to do for --epochs " + epochs);
-            }
-            Thread onInterrupt = new Thread(this::requestStop, "inceptionj-train-stop");
-            Runtime.getRuntime().addShutdownHook(onInterrupt);
-            try {
-                for (int epoch = first; epoch < epochs; epoch++) {
-                    boolean complete = runEpoch(step, loader, backend, epoch, epoch == first ? fromBatch : 0, csv, run);
-                    save(step, run);
-                    if (!complete) {
-                        err.println("stopped after step " + step.steps() + (checkpoint != null ? "; the state is saved in "
-                                + checkpoint + ": continue with --resume " + checkpoint : "; no --checkpoint: nothing saved"));
-                        return 0;
-                    }
-                    if (valLoader != null) {
-                        Evaluation.Result r = evaluate(step, net, valLoader, backend);
-                        out.printf(Locale.ROOT, "epoch %d: validation top-1 %.2f%%, top-5 %.2f%% on %d images%s%n",
-                                epoch + 1, 100 * r.top1(), 100 * r.top5(), r.examples(),
-                                step.ema() != null ? " (parameter average)" : "");
-                    }
+            try (Trainer trainer = builder.build()) {
+                if (resume != null) {
+                    err.println("resumed " + resume + " at step " + trainer.step().steps());
                 }
-            } finally {
-                stopped.countDown();
+                err.printf(Locale.ROOT, "training %s (%d classes, %dx%d, width %s%s) on %d images of %s, %d batches of %d per"
+                                + " epoch, %d epoch(s), recipe %s%n", preset, model.numClasses(), side, side,
+                        model.widthMultiplier(), model.auxLogits() ? ", aux head" : "", source.train().size(), source.spec(),
+                        trainer.batchesPerEpoch(), runBatch, runEpochs, describe(config));
+                Thread onInterrupt = new Thread(this::requestStop, "inceptionj-train-stop");
+                running = trainer;
+                Runtime.getRuntime().addShutdownHook(onInterrupt);
+                Trainer.Outcome outcome;
                 try {
-                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is running: it is waiting for the countDown above
+                    outcome = trainer.fit();
+                    exportWeights(trainer, net, card, files.export);
+                    err.println((trainer.step().ema() != null ? "wrote the averaged weights to " : "wrote the weights to ")
+                            + files.export);
+                } finally {
+                    stopped.countDown();
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running: it is waiting for the countDown above
+                    }
                 }
+                if (outcome.stopped()) {
+                    err.println("stopped after step " + outcome.steps() + "; the state is saved in " + files.checkpoint
+                            + ": continue with --resume " + files.checkpoint);
+                    return 0;
+                }
+                Trainer.Evaluated last = outcome.last();
+                if (last != null) {
+                    if (last.raw() != null) {
+                        stdout.printf(Locale.ROOT, "without the parameter average: top-1 %.2f%% top-5 %.2f%% on %d images%n",
+                                100 * last.raw().top1(), 100 * last.raw().top5(), last.raw().examples());
+                    }
+                    Evaluation.Result r = last.result();
+                    stdout.printf(Locale.ROOT, "test top-1 %.2f%% top-5 %.2f%% on %d images%n", 100 * r.top1(), 100 * r.top5(),
+                            r.examples());
+                }
+                stdout.flush();
             }
-            if (export != null) {
-                exportWeights(step, net);
-                out.println("wrote the " + (step.ema() != null ? "averaged " : "") + "weights to " + export);
-            }
-            out.flush();
         }
         return 0;
     }
 
-    /** Set by Ctrl-C (the shutdown hook) or --max-steps; the loop stops at the end of the current step. */
-    private final java.util.concurrent.atomic.AtomicBoolean stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Released once the loop has saved and left, so that the JVM exits only after the checkpoint is written. */
-    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
-
-    /** The shutdown hook: ask the loop to stop, then wait (bounded) until it has saved. */
+    /** The shutdown hook (Ctrl-C, SIGTERM): ask the loop to stop, then wait (bounded) until it has saved. */
     private void requestStop() {
-        stopRequested.set(true);
+        Trainer t = running;
+        if (t != null) {
+            t.requestStop();
+        }
         try {
-            stopped.await(10, java.util.concurrent.TimeUnit.MINUTES);
+            stopped.await(10, TimeUnit.MINUTES);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    /** Trains one epoch (from batch {@code fromBatch}); false when a stop was requested before its end. */
-    private boolean runEpoch(TrainStep step, DataLoader loader, Backend backend, int epoch, int fromBatch, PrintWriter csv,
-                             Map<String, String> run) {
-        try (DataLoader.Epoch batches = loader.epoch(epoch, fromBatch);
-             ProgressBar bar = progress("epoch " + (epoch + 1) + "/" + epochs, batches.batches())) {
-            bar.stepTo(fromBatch);
-            while (batches.hasNext()) {
-                DataLoader.Batch b;
-                try {
-                    b = batches.next();
-                } catch (RuntimeException e) {
-                    // Between steps the state is whole: keep what was trained before reporting the bad input.
-                    save(step, run);
-                    if (checkpoint != null) {
-                        spec.commandLine().getErr().println("saved the state after step " + step.steps() + " in "
-                                + checkpoint + " before stopping");
-                    }
-                    throw e;
-                }
-                if (b.size() == 0) {
-                    continue; // every image of the batch was skipped with --skip-corrupt
-                }
-                long t0 = System.nanoTime();
-                TrainStep.Result r;
-                try (Tensor x = b.toTensor(backend)) {
-                    r = step.run(x, b.labels());
-                }
-                double imagesPerSecond = b.size() / ((System.nanoTime() - t0) / 1e9);
-                if (!Double.isFinite(r.totalLoss())) {
-                    throw new IllegalStateException("training diverged at step " + r.step() + " (loss " + r.totalLoss()
-                            + "); lower --lr or keep --clip");
-                }
-                bar.step();
-                bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f lr %.4g", r.totalLoss(), r.learningRate()));
-                if (csv != null) {
-                    csv.printf(Locale.ROOT, "%d,%.6f,%.6g,%.6f,%.6f,%.6g,%.6f,%.6g,%.2f%n", r.step(), r.epoch(),
-                            r.learningRate(), r.loss(), r.auxLoss(), r.weightDecayLoss(), r.totalLoss(), r.gradientNorm(),
-                            imagesPerSecond);
-                    csv.flush(); // a killed run keeps every step it finished
-                }
-                if (saveEvery > 0 && step.steps() % saveEvery == 0) {
-                    save(step, run);
-                }
-                if (maxSteps != null && step.steps() >= maxSteps) {
-                    stopRequested.set(true);
-                }
-                if (stopRequested.get() && batches.hasNext()) {
-                    return false;
-                }
-            }
+    private static int positive(String option, int v) {
+        if (v < 1) {
+            throw new IllegalArgumentException(option + " " + v + " must be >= 1");
         }
-        return !stopRequested.get() || epoch == epochs - 1;
+        return v;
     }
 
-    private void save(TrainStep step, Map<String, String> run) {
-        if (checkpoint != null) {
-            Checkpoint.save(step, checkpoint, run);
+    private Transform trainView(String view, int side, boolean mirror, boolean small) {
+        return switch (view) {
+            case "none" -> small ? SmallImageAugmentation.none(side) : Transform.eval(Preprocessing.TF_INCEPTION, side);
+            case "light" -> {
+                if (!small) {
+                    throw new IllegalArgumentException("--augment light is for small in-memory images (fashion-mnist, idx:,"
+                            + " cifar10:); for image folders use tf, tf-full, torchvision or none");
+                }
+                yield SmallImageAugmentation.light(side, seed, mirror);
+            }
+            case "tf" -> TrainAugmentation.tfSlim(side, seed);
+            case "tf-full" -> TrainAugmentation.tfSlim(side, seed, false);
+            case "torchvision" -> TrainAugmentation.torchvision(side, seed);
+            default -> throw new IllegalArgumentException("--augment " + augment
+                    + " is not one of: none, light, tf, tf-full, torchvision");
+        };
+    }
+
+    /** The recipe's settings with every given option applied; options that the result would ignore are errors. */
+    private TrainConfig applyOverrides(TrainConfig c, int runEpochs) {
+        List<String> problems = new ArrayList<>();
+        Optimizer.Kind kind = c.optimizer();
+        if (optimizer != null) {
+            kind = switch (optimizer.toLowerCase(Locale.ROOT)) {
+                case "rmsprop" -> Optimizer.Kind.RMSPROP;
+                case "sgd", "momentum" -> Optimizer.Kind.MOMENTUM;
+                default -> throw new IllegalArgumentException("--optimizer " + optimizer + " is not one of: rmsprop, sgd");
+            };
         }
+        boolean nest = nesterov != null ? nesterov : kind == Optimizer.Kind.MOMENTUM && c.nesterov();
+        if (kind != Optimizer.Kind.MOMENTUM && Boolean.TRUE.equals(nesterov)) {
+            problems.add("--nesterov needs --optimizer sgd (the optimizer is rmsprop)");
+        }
+        if (kind != Optimizer.Kind.RMSPROP && (rmsDecay != null || rmsEpsilon != null)) {
+            problems.add((rmsDecay != null ? "--rms-decay" : "--rms-epsilon") + " needs --optimizer rmsprop (the optimizer is sgd)");
+        }
+        c = c.withOptimizer(kind, momentum != null ? momentum : c.momentum(), nest)
+                .withRmsProp(rmsDecay != null ? rmsDecay : c.rmsDecay(), momentum != null ? momentum : c.momentum(),
+                        rmsEpsilon != null ? rmsEpsilon : c.epsilon());
+
+        LearningRate l = c.learningRate();
+        LearningRate.Decay decay = l.decay();
+        if (schedule != null) {
+            decay = switch (schedule.toLowerCase(Locale.ROOT)) {
+                case "exponential" -> LearningRate.Decay.EXPONENTIAL;
+                case "cosine" -> LearningRate.Decay.COSINE;
+                case "linear" -> LearningRate.Decay.LINEAR;
+                default -> throw new IllegalArgumentException("--schedule " + schedule + " is not one of: exponential, cosine, linear");
+            };
+        }
+        double peak = lr != null ? lr : l.initial();
+        double warm = warmup != null ? warmup : l.warmupEpochs();
+        if (decay == LearningRate.Decay.EXPONENTIAL) {
+            boolean wasExp = l.decay() == LearningRate.Decay.EXPONENTIAL;
+            double rate = lrDecay != null ? lrDecay : wasExp ? l.decayRate() : 0.94;
+            double every = epochsPerDecay != null ? epochsPerDecay : wasExp ? l.epochsPerDecay() : 2;
+            l = new LearningRate(LearningRate.Decay.EXPONENTIAL, peak, rate, every, true, warm, 0);
+        } else {
+            if (lrDecay != null || epochsPerDecay != null) {
+                problems.add((lrDecay != null ? "--lr-decay" : "--epochs-per-decay") + " belongs to the exponential schedule,"
+                        + " the schedule is " + decay.name().toLowerCase(Locale.ROOT));
+            }
+            if (warm >= runEpochs) {
+                problems.add("--warmup " + warm + " must be shorter than the run (--epochs " + runEpochs + ")");
+                warm = 0;
+            }
+            l = new LearningRate(decay, peak, 1, 1, false, warm, runEpochs);
+        }
+        c = c.withLearningRate(l);
+
+        GradientClipping.Mode mode = c.clipping();
+        if (clip != null) {
+            mode = switch (clip.toLowerCase(Locale.ROOT)) {
+                case "global" -> GradientClipping.Mode.GLOBAL_NORM;
+                case "per-tensor" -> GradientClipping.Mode.PER_TENSOR;
+                case "none" -> GradientClipping.Mode.NONE;
+                default -> throw new IllegalArgumentException("--clip " + clip + " is not one of: global, per-tensor, none");
+            };
+        }
+        if (mode == GradientClipping.Mode.NONE && clipNorm != null) {
+            problems.add("--clip-norm " + clipNorm + " has no effect without clipping (the recipe or --clip says none)");
+        }
+        c = c.withClipping(mode, clipNorm != null ? clipNorm : c.clipNorm());
+        if (labelSmoothing != null) {
+            c = c.withLabelSmoothing(labelSmoothing);
+        }
+        if (weightDecay != null) {
+            c = c.withWeightDecay(weightDecay);
+        }
+        if (ema != null) {
+            c = c.withEmaDecay(ema);
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("contradictory options: " + String.join("; ", problems));
+        }
+        return c;
+    }
+
+    private static String describe(TrainConfig c) {
+        LearningRate l = c.learningRate();
+        String opt = c.optimizer() == Optimizer.Kind.MOMENTUM ? (c.nesterov() ? "SGD+Nesterov " : "SGD+momentum ") + c.momentum()
+                : "RMSProp rho " + c.rmsDecay() + " mu " + c.momentum() + " eps " + c.epsilon();
+        String sched = switch (l.decay()) {
+            case EXPONENTIAL -> "lr " + l.initial() + " x" + l.decayRate() + " every " + l.epochsPerDecay() + " epochs";
+            case COSINE -> "lr " + l.initial() + " cosine to 0";
+            case LINEAR -> "lr " + l.initial() + " linear to 0";
+        } + (l.warmupEpochs() > 0 ? " after " + l.warmupEpochs() + " warm-up epochs" : "");
+        return opt + ", " + sched + ", label smoothing " + c.labelSmoothing() + ", weight decay " + c.weightDecay()
+                + ", clipping " + c.clipping().name().toLowerCase(Locale.ROOT).replace('_', '-')
+                + (c.clipping() != GradientClipping.Mode.NONE ? " " + c.clipNorm() : "")
+                + (c.emaDecay() > 0 ? ", parameter average " + c.emaDecay() : "");
+    }
+
+    /** Where the run writes; the folder is made and every file's folder checked before training starts. */
+    private record Outputs(Path folder, Path checkpoint, Path log, Path plot, Path export) {
+    }
+
+    private Outputs outputs(DataSource source) {
+        Path folder = out;
+        if (folder == null && resume != null) {
+            folder = resume.toAbsolutePath().getParent();
+        }
+        if (folder == null) {
+            String name = source.kind() == DataSource.Kind.FASHION_MNIST ? "fashion-mnist"
+                    : source.spec().replaceAll("[^A-Za-z0-9._-]+", "_").replaceAll("^_+|_+$", "");
+            folder = Path.of("runs", name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException(new IOException("--out " + folder + ": cannot create the run folder: " + e.getMessage(), e));
+        }
+        Outputs o = new Outputs(folder, or(checkpoint, resume != null ? resume : folder.resolve("checkpoint.safetensors")),
+                or(log, folder.resolve("log.csv")), or(plot, folder.resolve("curves.png")),
+                or(export, folder.resolve("weights.safetensors")));
+        Map<String, Path> given = new LinkedHashMap<>();
+        given.put("--checkpoint", o.checkpoint);
+        given.put("--log", o.log);
+        given.put("--plot", o.plot);
+        given.put("--export", o.export);
+        for (var e : given.entrySet()) {
+            Path parent = e.getValue().toAbsolutePath().getParent();
+            if (!Files.isDirectory(parent) || !Files.isWritable(parent)) {
+                throw new IllegalArgumentException(e.getKey() + " " + e.getValue() + ": the folder " + parent
+                        + (Files.isDirectory(parent) ? " is not writable" : " does not exist"));
+            }
+            if (Files.isDirectory(e.getValue())) {
+                throw new IllegalArgumentException(e.getKey() + " " + e.getValue() + " is a folder, not a file");
+            }
+        }
+        return o;
+    }
+
+    private static Path or(Path given, Path fallback) {
+        return given != null ? given : fallback;
     }
 
     /** What, beyond the checkpoint's own state, must be the same for a resumed run to continue exactly. */
-    private Map<String, String> runInfo(ImageFolder train, int side, Augment aug) {
+    private Map<String, String> runInfo(DataSource source, int side, String view, boolean mirror, int runBatch) {
         Map<String, String> run = new LinkedHashMap<>();
+        run.put("data", source.spec());
         run.put("seed", Long.toString(seed));
-        run.put("batch", Integer.toString(batch));
+        run.put("batch", Integer.toString(runBatch));
         run.put("size", Integer.toString(side));
-        run.put("augment", aug.name().toLowerCase(Locale.ROOT));
-        run.put("images", Integer.toString(train.size()));
-        run.put("classes", String.join("/", train.classes()));
+        run.put("augment", view + (view.equals("light") ? (mirror ? "+flip" : "") : ""));
+        run.put("images", Integer.toString(source.train().size()));
+        run.put("classes", String.join("/", source.train().classes()));
         return run;
     }
 
@@ -336,12 +529,12 @@ final class TrainCommand implements Callable<Integer> {
      * {@code --resume} added works).
      */
     private void checkResumable(Map<String, String> run, InceptionV3.Config savedModel, TrainConfig savedTrain,
-                                int classes, int side) {
+                                int classes, int side, boolean small, TrainConfig given) {
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         List<String> problems = new ArrayList<>();
         if (FIXED_ON_RESUME.stream().anyMatch(parsed::hasMatchedOption)) {
-            differences("", modelConfig(classes, side), savedModel, problems);
-            differences("", trainConfig().withExamplesPerEpoch(savedTrain.examplesPerEpoch()), savedTrain, problems);
+            differences(modelConfig(classes, side, small), savedModel, problems);
+            differences(given.withExamplesPerEpoch(savedTrain.examplesPerEpoch()), savedTrain, problems);
         }
         Map<String, String> saved = Checkpoint.runInfo(resume);
         for (var e : run.entrySet()) {
@@ -352,18 +545,17 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("--resume " + resume + " cannot continue exactly: "
-                    + String.join("; ", problems));
+            throw new IllegalArgumentException("--resume " + resume + " cannot continue exactly: " + String.join("; ", problems));
         }
     }
 
     /** Adds "field: X given, Y in the checkpoint" for each record component that differs. */
-    private static void differences(String prefix, Record given, Record saved, List<String> out) {
+    private static void differences(Record given, Record saved, List<String> out) {
         for (java.lang.reflect.RecordComponent c : given.getClass().getRecordComponents()) {
             try {
                 Object a = c.getAccessor().invoke(given), b = c.getAccessor().invoke(saved);
                 if (!java.util.Objects.equals(a, b)) {
-                    out.add(prefix + c.getName() + " is " + a + " on this command line, " + b + " in the checkpoint");
+                    out.add(c.getName() + " is " + a + " on this command line, " + b + " in the checkpoint");
                 }
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
@@ -375,95 +567,31 @@ final class TrainCommand implements Callable<Integer> {
         return s.length() <= 60 ? s : s.substring(0, 57) + "...";
     }
 
-    private static Evaluation.Result evaluate(TrainStep step, InceptionV3 net, DataLoader valLoader, Backend backend) {
-        if (step.ema() == null) {
-            return Evaluation.run(net, valLoader, backend, null);
-        }
-        try (var averaged = step.ema().swapIn()) {
-            return Evaluation.run(net, valLoader, backend, null);
-        }
-    }
-
-    private void exportWeights(TrainStep step, InceptionV3 net) {
-        if (step.ema() == null) {
-            WeightsLoader.save(net, export);
+    /** The exported weights: the parameter average when there is one, with the model card. */
+    private static void exportWeights(Trainer trainer, InceptionV3 net, ModelCard card, Path file) {
+        var ema = trainer.step().ema();
+        if (ema == null) {
+            WeightsLoader.save(net, file, card);
             return;
         }
-        try (var averaged = step.ema().swapIn()) {
-            WeightsLoader.save(net, export);
+        try (var averaged = ema.swapIn()) {
+            WeightsLoader.save(net, file, card);
         }
     }
 
-    private ProgressBar progress(String task, int total) {
-        return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err))
-                .setUpdateIntervalMillis(500).continuousUpdate().build();
-    }
-
-    private PrintWriter openLog() {
-        if (log == null) {
-            return null;
-        }
-        try {
-            boolean fresh = !Files.exists(log) || Files.size(log) == 0;
-            PrintWriter w = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND));
-            if (fresh) {
-                w.println("step,epoch,lr,loss,aux_loss,weight_decay_loss,total_loss,gradient_norm,images_per_second");
-            }
-            return w;
-        } catch (IOException e) {
-            throw new UncheckedIOException(new IOException("--log " + log + ": " + e.getMessage(), e));
-        }
-    }
-
-    private TrainConfig trainConfig() {
-        GradientClipping.Mode mode = switch (clip.toLowerCase(Locale.ROOT)) {
-            case "global" -> GradientClipping.Mode.GLOBAL_NORM;
-            case "per-tensor" -> GradientClipping.Mode.PER_TENSOR;
-            case "none" -> GradientClipping.Mode.NONE;
-            default -> throw new IllegalArgumentException("--clip " + clip + " is not one of: global, per-tensor, none");
-        };
-        return TrainConfig.paper()
-                .withLearningRate(new LearningRate(lr, lrDecay, epochsPerDecay, true))
-                .withClipping(mode, clipNorm)
-                .withLabelSmoothing(labelSmoothing)
-                .withWeightDecay(weightDecay)
-                .withEmaDecay(ema);
-    }
-
-    private InceptionV3.Config modelConfig(int classes, int side) {
-        InceptionV3.Config base = Presets.named(preset).withNumClasses(classes).withWidthMultiplier(width);
+    private InceptionV3.Config modelConfig(int classes, int side, boolean small) {
+        double w = width != null ? width : small ? SMALL_WIDTH : 1.0;
+        InceptionV3.Config base = Presets.named(preset).withNumClasses(classes).withWidthMultiplier(w);
         int minEval = base.minInput(false);
         if (side < minEval) {
             throw new IllegalArgumentException("--size " + side + " is too small: " + preset + " needs at least "
                     + minEval + "x" + minEval);
         }
         boolean aux = base.auxLogits() && !noAux && side >= base.minInput(true);
-        if (base.auxLogits() && !noAux && !aux) {
+        if (base.auxLogits() && !noAux && !aux && size != null) {
             spec.commandLine().getErr().println("note: the auxiliary head needs inputs of at least " + base.minInput(true)
                     + "; training without it at " + side);
         }
         return base.withAuxLogits(aux);
-    }
-
-    /** The two training recipes: crop range and scaling. */
-    enum Augment {
-        TF(Preprocessing.TF_INCEPTION), TF_FULL(Preprocessing.TF_INCEPTION), TORCHVISION(Preprocessing.TORCHVISION);
-
-        final Preprocessing preprocessing;
-
-        Augment(Preprocessing p) {
-            this.preprocessing = p;
-        }
-
-        static Augment parse(String s) {
-            return switch (s.toLowerCase(Locale.ROOT)) {
-                case "tf" -> TF;
-                case "tf-full" -> TF_FULL;
-                case "torchvision" -> TORCHVISION;
-                default -> throw new IllegalArgumentException("--augment " + s + " is not one of: tf, tf-full, torchvision");
-            };
-        }
     }
 }

@@ -172,6 +172,17 @@ public final class WeightsLoader {
         SafeTensors.write(file, model.parameters().asMap(), Map.of("format", "pt"));
     }
 
+    /** {@link #save(InceptionV3, Path)} with {@code card}'s metadata (architecture, class names, input) beside the tensors. */
+    public static void save(InceptionV3 model, Path file, ModelCard card) {
+        if (card == null || !card.config().equals(model.config())) {
+            throw new IllegalArgumentException("WeightsLoader.save: the card " + (card == null ? "is null"
+                    : "describes " + card.config() + ", the model is " + model.config()));
+        }
+        Map<String, String> meta = new java.util.LinkedHashMap<>(card.toMetadata());
+        meta.put("format", "pt");
+        SafeTensors.write(file, model.parameters().asMap(), meta);
+    }
+
     /** True for a checkpoint's optimizer slot or parameter average ({@link #TRAINING_STATE_PREFIXES}). */
     public static boolean isTrainingState(String name) {
         for (String prefix : TRAINING_STATE_PREFIXES) {

@@ -1,8 +1,5 @@
 package org.inceptionj.inception.train;
 
-import java.lang.reflect.Constructor;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +9,7 @@ import java.util.Map;
 
 import org.inceptionj.api.Tensor;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.io.RecordText;
 import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
 
@@ -107,8 +105,8 @@ public final class Checkpoint {
         meta.put(EXAMPLES_SEEN, Long.toString(step.examplesSeen()));
         meta.put(DROPOUT_SEED, Long.toString(model.dropoutSeedBase()));
         meta.put(DROPOUT_STEP, Long.toString(model.dropoutStep()));
-        flatten(TRAIN, step.config(), meta);
-        flatten(MODEL, model.config(), meta);
+        RecordText.flatten(TRAIN, step.config(), meta);
+        RecordText.flatten(MODEL, model.config(), meta);
         run.forEach((k, v) -> meta.put(RUN + k, v));
         SafeTensors.write(file, state(step), meta);
     }
@@ -199,12 +197,12 @@ public final class Checkpoint {
 
     /** The TrainConfig a checkpoint was saved with (to build the TrainStep to {@link #load} it into). */
     public static TrainConfig trainConfig(Path file) {
-        return unflatten(TRAIN, TrainConfig.class, read(file, "trainConfig").metadata(), file);
+        return RecordText.unflatten(TRAIN, TrainConfig.class, read(file, "trainConfig").metadata(), file);
     }
 
     /** The model config a checkpoint was saved with (to build the model to {@link #load} it into). */
     public static InceptionV3.Config modelConfig(Path file) {
-        return unflatten(MODEL, InceptionV3.Config.class, read(file, "modelConfig").metadata(), file);
+        return RecordText.unflatten(MODEL, InceptionV3.Config.class, read(file, "modelConfig").metadata(), file);
     }
 
     /** The step count stored in a checkpoint. */
@@ -289,18 +287,6 @@ public final class Checkpoint {
         }
     }
 
-    /** A record's fields as {@code prefix + name → text}, nested records flattened with dotted names. */
-    static void flatten(String prefix, Record r, Map<String, String> out) {
-        for (RecordComponent c : r.getClass().getRecordComponents()) {
-            Object v = get(c, r);
-            if (v instanceof Record nested) {
-                flatten(prefix + c.getName() + ".", nested, out);
-            } else {
-                out.put(prefix + c.getName(), v instanceof Enum<?> e ? e.name() : String.valueOf(v));
-            }
-        }
-    }
-
     /**
      * Lists each field of {@code expected} whose text differs from the checkpoint's, and each field the
      * checkpoint has under {@code prefix} that {@code expected} has not. Texts are the shortest round-trip
@@ -308,7 +294,7 @@ public final class Checkpoint {
      */
     private static void compare(String prefix, Record expected, Map<String, String> meta, List<String> out) {
         Map<String, String> here = new LinkedHashMap<>();
-        flatten(prefix, expected, here);
+        RecordText.flatten(prefix, expected, here);
         for (var e : here.entrySet()) {
             String saved = meta.get(e.getKey());
             if (saved == null) {
@@ -321,70 +307,6 @@ public final class Checkpoint {
             if (key.startsWith(prefix) && !here.containsKey(key)) {
                 out.add(key + ": " + meta.get(key) + " in the checkpoint, no such field here");
             }
-        }
-    }
-
-    /** The inverse of {@link #flatten}: builds the record through its canonical constructor (so it validates). */
-    private static <R extends Record> R unflatten(String prefix, Class<R> type, Map<String, String> meta, Path file) {
-        RecordComponent[] cs = type.getRecordComponents();
-        Class<?>[] types = new Class<?>[cs.length];
-        Object[] args = new Object[cs.length];
-        for (int i = 0; i < cs.length; i++) {
-            Class<?> t = cs[i].getType();
-            types[i] = t;
-            String key = prefix + cs[i].getName();
-            if (t.isRecord()) {
-                args[i] = unflatten(key + ".", t.asSubclass(Record.class), meta, file);
-                continue;
-            }
-            String v = meta.get(key);
-            if (v == null) {
-                throw new IllegalArgumentException("Checkpoint: " + file + " has no '" + key + "' metadata");
-            }
-            try {
-                args[i] = parse(t, v);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("Checkpoint: " + file + ": '" + key + "' = '" + v + "' is not a "
-                        + t.getSimpleName(), e);
-            }
-        }
-        try {
-            Constructor<R> ctor = type.getDeclaredConstructor(types);
-            return ctor.newInstance(args);
-        } catch (InvocationTargetException e) {
-            throw new IllegalArgumentException("Checkpoint: " + file + ": the saved " + type.getSimpleName()
-                    + " is invalid: " + e.getCause().getMessage(), e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("Checkpoint: cannot build " + type.getName(), e);
-        }
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static Object parse(Class<?> t, String v) {
-        if (t == float.class) {
-            return Float.parseFloat(v);
-        } else if (t == double.class) {
-            return Double.parseDouble(v);
-        } else if (t == int.class) {
-            return Integer.parseInt(v);
-        } else if (t == long.class) {
-            return Long.parseLong(v);
-        } else if (t == boolean.class) {
-            if (!v.equals("true") && !v.equals("false")) {
-                throw new IllegalArgumentException(v);
-            }
-            return Boolean.parseBoolean(v);
-        } else if (t.isEnum()) {
-            return Enum.valueOf((Class) t, v);
-        }
-        throw new IllegalStateException("Checkpoint: no text form for field type " + t.getName());
-    }
-
-    private static Object get(RecordComponent c, Record r) {
-        try {
-            return c.getAccessor().invoke(r);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("Checkpoint: cannot read " + r.getClass().getName() + "." + c.getName(), e);
         }
     }
 }

@@ -58,8 +58,8 @@ public final class ConsoleProgress implements TrainingListener {
         steps++;
         double seconds = (System.nanoTime() - epochStartNanos) / 1e9;
         bar.step();
-        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f acc %.1f%% %.0f img/s lr %.3g",
-                lossSum / steps, 100.0 * correct / images, images / seconds, r.learningRate()));
+        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f acc %.1f%% %.0f img/s",
+                lossSum / steps, 100.0 * correct / images, images / seconds));
     }
 
     @Override
