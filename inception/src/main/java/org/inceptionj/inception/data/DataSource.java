@@ -40,19 +40,30 @@ public record DataSource(String spec, Kind kind, Dataset train, Dataset test, In
             + "or DIR (one folder per class, training images only; test images from --val DIR)";
 
     public enum Kind {
-        FASHION_MNIST("fashion-mnist", true),
-        IDX("idx", true),
-        CIFAR10("cifar10", true),
-        FOLDER("folder", false),
+        FASHION_MNIST("fashion-mnist", true, true),
+        /** Flipping is off: IDX files are often digits or letters, which a mirror changes. */
+        IDX("idx", true, false),
+        CIFAR10("cifar10", true, true),
+        FOLDER("folder", false, true),
         /** A plain DIR: training images only. */
-        TRAIN_FOLDER("", false);
+        TRAIN_FOLDER("", false, true);
 
         private final String prefix;
         private final boolean small;
+        private final boolean flips;
 
-        Kind(String prefix, boolean small) {
+        Kind(String prefix, boolean small, boolean flips) {
             this.prefix = prefix;
             this.small = small;
+            this.flips = flips;
+        }
+
+        /**
+         * Whether the default training view mirrors images: yes for clothing, CIFAR's objects and
+         * photographs; no for {@code idx:DIR}, which may hold digits.
+         */
+        public boolean flips() {
+            return flips;
         }
 
         /**
@@ -182,6 +193,23 @@ public record DataSource(String spec, Kind kind, Dataset train, Dataset test, In
                     + test.source() + ") differ: only in training " + onlyTrain + ", only in test " + onlyTest
                     + (onlyTrain.isEmpty() && onlyTest.isEmpty() ? " (same names, different order)" : ""));
         }
+    }
+
+    /**
+     * The default training transform for this source at {@code size}: for small images
+     * {@link SmallImageAugmentation#light} (flipping as {@link Kind#flips()} says), for
+     * photographs {@code photos}' recipe ({@link TrainAugmentation#tfSlim} for
+     * {@link Preprocessing#TF_INCEPTION}, {@link TrainAugmentation#torchvision} for
+     * {@link Preprocessing#TORCHVISION}).
+     */
+    public Transform trainTransform(int size, long seed, Preprocessing photos) {
+        if (kind.smallImages()) {
+            return SmallImageAugmentation.light(size, seed, kind.flips());
+        }
+        return switch (Objects.requireNonNull(photos, "photos")) {
+            case TF_INCEPTION -> TrainAugmentation.tfSlim(size, seed);
+            case TORCHVISION -> TrainAugmentation.torchvision(size, seed);
+        };
     }
 
     /**

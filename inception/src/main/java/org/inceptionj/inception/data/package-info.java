@@ -1,6 +1,15 @@
 /**
- * Training and evaluation data: an {@link org.inceptionj.inception.data.ImageFolder} dataset
- * (torchvision's root/&lt;class&gt;/&lt;image&gt; layout), the
+ * Training and evaluation data. Sources ({@link org.inceptionj.inception.data.Dataset}): an
+ * {@link org.inceptionj.inception.data.ImageFolder} (torchvision's root/&lt;class&gt;/&lt;image&gt;
+ * layout), decoded per image; and the in-memory
+ * {@link org.inceptionj.inception.data.RasterDataset rasters} {@link org.inceptionj.inception.data.IdxDataset}
+ * (MNIST-style IDX; {@link org.inceptionj.inception.data.FashionMnist#shipped} is the subset
+ * shipped in the jar) and {@link org.inceptionj.inception.data.Cifar10Dataset}.
+ * {@link org.inceptionj.inception.data.DataSource} turns a {@code --data} value into a training
+ * and a test set. Small rasters are viewed through
+ * {@link org.inceptionj.inception.data.SmallImageAugmentation} (a
+ * {@link org.inceptionj.inception.data.RasterTransform}, fed the bytes without a BufferedImage);
+ * photographs through the
  * {@link org.inceptionj.inception.data.TrainAugmentation} training view (TF-slim: distorted
  * bounding box, flip, {@link org.inceptionj.inception.data.ColorDistortion colour distortion};
  * torchvision: random resized crop, flip, normalization), the evaluation view

@@ -76,6 +76,8 @@ class DataSourceTest {
         assertEquals(FashionMnist.CLASSES, d.train().classes());
         assertInstanceOf(SmallImageAugmentation.class, d.evalTransform(75, Preprocessing.TF_INCEPTION));
         assertFalse(((SmallImageAugmentation) d.evalTransform(75, Preprocessing.TF_INCEPTION)).isRandom());
+        SmallImageAugmentation train = (SmallImageAugmentation) d.trainTransform(75, 1, Preprocessing.TF_INCEPTION);
+        assertTrue(train.isRandom() && train.flips() && train.size() == 75);
     }
 
     @Test
@@ -87,6 +89,7 @@ class DataSourceTest {
         assertEquals(5, m.nativeSize());
         assertEquals(4, m.train().size());
         assertEquals(2, m.test().size());
+        assertFalse(((SmallImageAugmentation) m.trainTransform(30, 1, Preprocessing.TF_INCEPTION)).flips()); // maybe digits
 
         idxPair(tmp.resolve("r"), "train", 4, 5, 6);
         idxPair(tmp.resolve("r"), "test", 2, 5, 7);
@@ -120,6 +123,9 @@ class DataSourceTest {
         assertNull(d.nativeSize());
         assertEquals(List.of("cat", "dog"), d.test().classes());
         assertEquals(2, d.test().size());
+        assertInstanceOf(TrainAugmentation.class, d.trainTransform(299, 1, Preprocessing.TORCHVISION));
+        assertFalse(((TrainAugmentation) d.trainTransform(299, 1, Preprocessing.TORCHVISION)).isTfSlim());
+        assertTrue(((TrainAugmentation) d.trainTransform(299, 1, Preprocessing.TF_INCEPTION)).isTfSlim());
 
         png(tmp.resolve("f/test/cat/e.png"));
         m = error(() -> DataSource.open("folder:" + tmp.resolve("f")));
