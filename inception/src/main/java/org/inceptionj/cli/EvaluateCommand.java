@@ -1,6 +1,7 @@
 package org.inceptionj.cli;
 
 import java.awt.image.BufferedImage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,11 +16,12 @@ import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.Presets;
-import org.inceptionj.inception.data.ImageFolder;
+import org.inceptionj.inception.data.DataSource;
+import org.inceptionj.inception.data.Dataset;
+import org.inceptionj.inception.io.ModelCard;
 import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.predict.Predictor;
-import org.inceptionj.inception.image.Preprocessing;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,8 +40,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Labelled images: DIR/<class>/<image>, classes in sorted order.")
-    Path data;
+    @Option(names = "--data", required = true, paramLabel = "SOURCE",
+            description = "Labelled images: the test split of " + DataSource.FORMS + "; a plain DIR is evaluated whole"
+                    + " (DIR/<class>/<image>, classes in sorted order).")
+    String data;
 
     @Option(names = "--weights", required = true, paramLabel = "FILE",
             description = "Weights (safetensors, torchvision names); repeat for an ensemble (softmax outputs averaged).")
@@ -48,7 +52,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ImageModelOptions model;
 
-    @Option(names = "--size", description = "Crop size (default: the preset's, 299 for inception-v3).")
+    @Option(names = "--size", description = "Input side (default: the weights' own when train wrote them, else the preset's, 299).")
     Integer size;
 
     @Option(names = "--ten-crop", description = "Average the softmax over 10 crops per image (corners, center, mirrored).")
@@ -59,14 +63,23 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Preprocessing pre = model.preprocessing();
         if (batch < 1) {
             throw new IllegalArgumentException("--batch " + batch + " must be >= 1");
         }
-        int side = size != null ? size : Presets.inputSize(model.preset);
-        model.checkSize(side);
-        InceptionV3.Config base = model.config();
-        ImageFolder folder = ImageFolder.open(data);
+        for (Path w : weights) {
+            if (!Files.isRegularFile(w)) {
+                throw new IllegalArgumentException("--weights " + w + ": no such file");
+            }
+        }
+        // Weights written by train carry their architecture, input, preprocessing and class names.
+        ModelCard card = ModelCard.read(SafeTensors.read(weights.get(0)), weights.get(0));
+        int side = model.size(size, card);
+        InceptionV3.Config base = model.config(card);
+        if (tenCrop) {
+            model.tenCrop(new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB), side, card); // fails early for resize
+        }
+        DataSource labelled = DataSource.open(data);
+        Dataset folder = labelled.test() != null ? labelled.test() : labelled.train();
         int n = folder.size();
         var err = spec.commandLine().getErr();
         float[][] sum = new float[n][];
@@ -79,12 +92,17 @@ final class EvaluateCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--weights " + source + " has " + config.numClasses()
                             + " classes, --data " + data + " has " + folder.classes().size());
                 }
+                ModelCard own = ModelCard.read(w, source);
+                if (own != null && !own.classes().equals(folder.classes())) {
+                    err.println("note: --weights " + source + " names its classes " + abbreviate(own.classes()) + ", --data "
+                            + data + " " + abbreviate(folder.classes()) + "; scoring by index");
+                }
                 try (InceptionV3 net = new InceptionV3(backend, config, 0);
                      ProgressBar bar = new ProgressBarBuilder().setTaskName(source.getFileName().toString())
                              .setInitialMax(n).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
                              .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
                     WeightsLoader.load(net, w, true);
-                    score(net, folder, pre, side, offset, sum, bar);
+                    score(net, folder, card, side, offset, sum, bar);
                 }
             }
         }
@@ -100,12 +118,18 @@ final class EvaluateCommand implements Callable<Integer> {
                 : "ensemble of " + weights.size() + " models", tenCrop ? "10 crops" : "1 crop", n, folder.classes().size());
         out.printf(Locale.ROOT, "top-1 error %.2f%% (accuracy %.2f%%), top-5 error %.2f%% (accuracy %.2f%%)%n",
                 100.0 * (n - top1) / n, 100.0 * top1 / n, 100.0 * (n - top5) / n, 100.0 * top5 / n);
+        out.printf(Locale.ROOT, "test top-1 %.2f%% top-5 %.2f%% on %d images%n", 100.0 * top1 / n, 100.0 * top5 / n, n);
         out.flush();
         return 0;
     }
 
+    private static String abbreviate(List<String> names) {
+        String s = names.toString();
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+
     /** Adds each image's softmax (over its crops; outputs from {@code offset} on) to {@code sum[i]}. */
-    private void score(InceptionV3 model, ImageFolder folder, Preprocessing pre, int side, int offset, float[][] sum,
+    private void score(InceptionV3 net, Dataset folder, ModelCard card, int side, int offset, float[][] sum,
                        ProgressBar bar) {
         int perImage = tenCrop ? 10 : 1;
         int imagesPerPass = Math.max(1, batch / perImage);
@@ -115,12 +139,12 @@ final class EvaluateCommand implements Callable<Integer> {
             for (int i = from; i < to; i++) {
                 BufferedImage img = folder.image(i);
                 if (tenCrop) {
-                    views.addAll(pre.tenCrop(img, side));
+                    views.addAll(model.tenCrop(img, side, card));
                 } else {
-                    views.add(pre.apply(img, side));
+                    views.add(model.view(img, side, card));
                 }
             }
-            List<float[]> p = Predictor.probabilities(model, views, side, batch);
+            List<float[]> p = Predictor.probabilities(net, views, side, batch);
             for (int i = from; i < to; i++) {
                 float[] acc = sum[i] == null ? (sum[i] = new float[folder.classes().size()]) : sum[i];
                 for (int v = 0; v < perImage; v++) {

@@ -10,11 +10,11 @@ import java.util.concurrent.Callable;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.io.ModelCard;
 import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.image.Images;
 import org.inceptionj.inception.predict.Predictor;
-import org.inceptionj.inception.image.Preprocessing;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
 
 /** Classifies JPEG/PNG images: preprocessing, batch inference, optional 10-crop, top-k with class names. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Classify JPEG or PNG images with Inception-v3 and print the top-k ImageNet classes.")
+        description = "Classify JPEG or PNG images with Inception-v3 and print the top-k classes (the weights' own class names"
+                + " when train wrote them, else ImageNet's).")
 final class PredictCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -36,8 +37,8 @@ final class PredictCommand implements Callable<Integer> {
                     + " the softmax outputs of the models are averaged (the paper's Table 5). Without it the weights are random.")
     List<Path> weights;
 
-    @Option(names = "--size", defaultValue = "299", description = "Crop size (default: ${DEFAULT-VALUE}).")
-    int size;
+    @Option(names = "--size", description = "Input side (default: the weights' own when train wrote them, else the preset's, 299).")
+    Integer size;
 
     @Option(names = {"-k", "--top"}, defaultValue = "5", description = "How many classes to print (default: ${DEFAULT-VALUE}).")
     int top;
@@ -56,8 +57,9 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Preprocessing pre = model.preprocessing();
-        model.checkSize(size);
+        // Weights written by train carry their architecture, input, preprocessing and class names.
+        ModelCard card = weights == null ? null : ModelCard.read(SafeTensors.read(weights.get(0)), weights.get(0));
+        int side = model.size(size, card);
         if (top < 1 || batch < 1) {
             throw new IllegalArgumentException((top < 1 ? "--top " + top : "--batch " + batch) + " must be >= 1");
         }
@@ -68,14 +70,14 @@ final class PredictCommand implements Callable<Integer> {
         }
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        InceptionV3.Config base = model.config();
+        InceptionV3.Config base = model.config(card);
         List<Path> sources = weights == null ? java.util.Collections.singletonList(null) : weights;
         try (Backend backend = Backends.load()) {
             // One model at a time: an ensemble of M models needs the memory of one, not M.
             List<List<float[]>> perModel = new ArrayList<>();
             int classes = -1;
             for (Path source : sources) {
-                List<float[]> probabilities = predictWith(backend, base, source, pre, decoded);
+                List<float[]> probabilities = predictWith(backend, base, source, card, side, decoded);
                 int k = probabilities.get(0).length;
                 if (classes >= 0 && k != classes) {
                     throw new IllegalArgumentException("--weights " + source + " has " + k + " classes, the previous ones "
@@ -97,7 +99,8 @@ final class PredictCommand implements Callable<Integer> {
             }
             for (int i = 0; i < images.size(); i++) {
                 out.println(images.get(i));
-                for (Predictor.Prediction p : Predictor.topK(probabilities.get(i), top)) {
+                List<String> names = card != null && card.classes().size() == classes ? card.classes() : null;
+                for (Predictor.Prediction p : Predictor.topK(probabilities.get(i), top, names)) {
                     out.printf(Locale.ROOT, "  %6.2f%%  %4d  %s%n", 100 * p.probability(), p.index(), p.label());
                 }
             }
@@ -106,7 +109,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     /** The softmax of every image (averaged over its 10 crops with --ten-crop) under the weights in {@code source}. */
-    private List<float[]> predictWith(Backend backend, InceptionV3.Config base, Path source, Preprocessing pre,
+    private List<float[]> predictWith(Backend backend, InceptionV3.Config base, Path source, ModelCard card, int size,
                                       List<BufferedImage> decoded) {
         var err = spec.commandLine().getErr();
         SafeTensors w = source == null ? null : SafeTensors.read(source);
@@ -122,13 +125,13 @@ final class PredictCommand implements Callable<Integer> {
             if (!tenCrop) {
                 List<float[]> views = new ArrayList<>();
                 for (BufferedImage img : decoded) {
-                    views.add(pre.apply(img, size));
+                    views.add(model.view(img, size, card));
                 }
                 return Predictor.probabilities(net, views, size, batch);
             }
             List<float[]> probabilities = new ArrayList<>();
             for (int i = 0; i < decoded.size(); i++) {
-                probabilities.add(Predictor.multiCrop(net, pre.tenCrop(decoded.get(i), size), size, batch));
+                probabilities.add(Predictor.multiCrop(net, model.tenCrop(decoded.get(i), size, card), size, batch));
                 err.printf(Locale.ROOT, "\r%d/%d images", i + 1, decoded.size());
             }
             err.println();

@@ -263,6 +263,10 @@ final class TrainCommand implements Callable<Integer> {
             config = Checkpoint.trainConfig(resume);
             checkResumable(run, model, config, source.train().classes().size(), side, small, recipeConfig);
         }
+        if (source.train().size() < runBatch) {
+            throw new IllegalArgumentException("--data " + data + " has " + source.train().size()
+                    + " training examples, fewer than one batch of " + runBatch + " (--batch)");
+        }
         Outputs files = outputs(source);
         String preprocessing = small ? "resize" : photos == Preprocessing.TORCHVISION ? "torchvision" : "tf";
         boolean gray = source.train() instanceof RasterDataset r && r.channels() == 1;
@@ -280,7 +284,7 @@ final class TrainCommand implements Callable<Integer> {
                     .epochs(runEpochs).batchSize(runBatch).imageSize(side).transforms(trainView, testView).seed(seed)
                     .workers(threads).checkpoint(files.checkpoint, saveEvery).evaluation(evalEvery, evalSubset)
                     .skipCorrupt(skipCorrupt, what -> err.println("\nskipped " + what)).runInfo(run)
-                    .listener(new ConsoleProgress(System.err)).listener(csv).listener(plotter);
+                    .listener(new ConsoleProgress(System.err, err)).listener(csv).listener(plotter);
             if (maxSteps != null) {
                 builder.maxSteps(maxSteps);
             }
@@ -478,7 +482,11 @@ final class TrainCommand implements Callable<Integer> {
         if (folder == null) {
             String name = source.kind() == DataSource.Kind.FASHION_MNIST ? "fashion-mnist"
                     : source.spec().replaceAll("[^A-Za-z0-9._-]+", "_").replaceAll("^_+|_+$", "");
-            folder = Path.of("runs", name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            String stem = name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            folder = Path.of("runs", stem);
+            for (int k = 2; Files.exists(folder); k++) {
+                folder = Path.of("runs", stem + "-" + k); // two runs started in the same second
+            }
         }
         try {
             Files.createDirectories(folder);
@@ -545,6 +553,11 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         if (!problems.isEmpty()) {
+            LearningRate was = savedTrain.learningRate();
+            if (was.decay() != LearningRate.Decay.EXPONENTIAL && given.learningRate().totalEpochs() != was.totalEpochs()) {
+                problems.add("a " + was.decay().name().toLowerCase(Locale.ROOT) + " schedule ends at the run's last epoch: resume"
+                        + " with the --epochs of the saved run (" + (long) was.totalEpochs() + ")");
+            }
             throw new IllegalArgumentException("--resume " + resume + " cannot continue exactly: " + String.join("; ", problems));
         }
     }

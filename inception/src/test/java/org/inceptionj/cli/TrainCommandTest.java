@@ -35,8 +35,9 @@ class TrainCommandTest {
 
     private static String[] args(Path checkpoint, int epochs, String... more) {
         List<String> a = new java.util.ArrayList<>(List.of("train", "--data", data.toString(), "--size", "75",
-                "--width", "0.25", "--batch", "4", "--epochs", Integer.toString(epochs), "--lr", "0.01", "--clip", "none",
-                "--ema", "0.9", "--seed", "3", "--workers", "2", "--checkpoint", checkpoint.toString()));
+                "--width", "0.25", "--batch", "4", "--epochs", Integer.toString(epochs), "--recipe", "paper", "--lr", "0.01", "--clip", "none",
+                "--ema", "0.9", "--seed", "3", "--workers", "2", "--checkpoint", checkpoint.toString(),
+                "--out", checkpoint.resolveSibling(checkpoint.getFileName() + ".run").toString()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -48,11 +49,17 @@ class TrainCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("training inception-v3 (3 classes, 75x75, width 0.25)"), r.err());
         assertTrue(r.err().contains("auxiliary head needs inputs of at least 299"), r.err());
-        assertTrue(r.out().contains("epoch 1: validation top-1") && r.out().contains("epoch 2: validation top-1"), r.out());
+        assertTrue(r.err().contains("epoch 1: test top-1") && r.err().contains("epoch 2: test top-1"), r.err());
+        String[] outLines = r.out().strip().split("\\R");
+        assertTrue(outLines[outLines.length - 1].matches("test top-1 \\d+\\.\\d\\d% top-5 \\d+\\.\\d\\d% on 12 images"), r.out());
+        assertTrue(r.out().contains("without the parameter average: top-1"), r.out());
         List<String> lines = Files.readAllLines(log);
-        assertEquals(1 + 6, lines.size(), "header and one line per step (2 epochs x 3 batches): " + lines);
+        List<String> steps = lines.stream().filter(l -> l.endsWith(",,")).toList();
+        assertEquals(6, steps.size(), "one line per step (2 epochs x 3 batches): " + lines);
+        assertEquals(1 + 6 + 2, lines.size(), "header, steps and two evaluations: " + lines);
         assertTrue(lines.get(0).startsWith("step,epoch,lr,loss"), lines.get(0));
-        assertTrue(lines.get(6).startsWith("5,1.666667,"), lines.get(6));
+        assertTrue(steps.get(5).startsWith("5,1.666667,"), steps.get(5));
+        assertTrue(Files.size(ckpt.resolveSibling("run.ckpt.run").resolve("curves.png")) > 1000, "the plot is written");
         assertTrue(Files.isRegularFile(ckpt));
         InceptionV3.Config config = new InceptionV3.Config(3, false, true, 0.5f).withWidthMultiplier(0.25);
         try (Backend backend = Backends.load("cpu"); InceptionV3 m = new InceptionV3(backend, config, 1)) {
@@ -68,9 +75,9 @@ class TrainCommandTest {
                 "--weights", weights.toString(), "--weights", weights.toString(), image.toString());
         assertEquals(0, p.code(), p.err());
         assertTrue(p.err().contains("ensemble of 2 models"), p.err());
-        assertEquals(3, p.out().lines().filter(l -> l.matches("\\s+\\d+\\.\\d+%\\s+\\d+\\s+class \\d")).count(), p.out());
+        assertEquals(3, p.out().lines().filter(l -> l.matches("\\s+\\d+\\.\\d+%\\s+\\d+\\s+class_\\d")).count(), p.out());
         // evaluate, an independent path, scores the exported (averaged) weights as the last validation did.
-        java.util.regex.Matcher val = java.util.regex.Pattern.compile("epoch 2: validation top-1 (\\d+\\.\\d+)%").matcher(r.out());
+        java.util.regex.Matcher val = java.util.regex.Pattern.compile("test top-1 (\\d+\\.\\d+)%").matcher(r.out());
         assertTrue(val.find(), r.out());
         CliRun e = CliRun.of("evaluate", "--data", data.toString(), "--weights", weights.toString(), "--width", "0.25",
                 "--size", "75", "--preprocess", "tf");
@@ -81,7 +88,11 @@ class TrainCommandTest {
                 weights.toString(), "--width", "0.25", "--size", "75", "--preprocess", "tf", "--ten-crop");
         assertEquals(0, e10.code(), e10.err());
         assertTrue(e10.out().contains("ensemble of 2 models, 10 crops, 12 image(s)"), e10.out());
-        CliRun wrongWidth = CliRun.of("predict", "--size", "75", "--weights", weights.toString(), image.toString());
+        // The weights carry their architecture: predict needs no flags, and a contradicting one fails naming the tensors.
+        CliRun plain = CliRun.of("predict", "--weights", weights.toString(), image.toString());
+        assertEquals(0, plain.code(), plain.err());
+        assertTrue(plain.out().contains("class_"), plain.out());
+        CliRun wrongWidth = CliRun.of("predict", "--width", "0.5", "--weights", weights.toString(), image.toString());
         assertEquals(2, wrongWidth.code());
         assertTrue(wrongWidth.err().contains("mismatched"), wrongWidth.err());
     }
@@ -132,7 +143,8 @@ class TrainCommandTest {
         CliRun r = CliRun.of("train", "--data", data.toString(), "--size", "75", "--batch", "6", "--epochs", "2",
                 "--seed", "3", "--lr", "0.1", "--resume", ckpt.toString());
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("learningRate is LearningRate[initial=0.1") && r.err().contains("initial=0.01"), r.err());
+        assertTrue(r.err().contains("learningRate is LearningRate[") && r.err().contains("initial=0.1,")
+                && r.err().contains("initial=0.01,"), r.err());
         assertTrue(r.err().contains("batch is 6 now, 4 in the checkpoint"), r.err());
     }
 
@@ -144,13 +156,14 @@ class TrainCommandTest {
         Files.writeString(bad, "not a png");
         Path ckpt = tmp.resolve("bad.ckpt");
         CliRun r = CliRun.of("train", "--data", root.toString(), "--size", "75", "--width", "0.25", "--batch", "4",
-                "--epochs", "3", "--lr", "0.01", "--clip", "none", "--seed", "3", "--checkpoint", ckpt.toString());
+                "--epochs", "3", "--lr", "0.01", "--clip", "none", "--seed", "3", "--checkpoint", ckpt.toString(),
+                "--out", tmp.resolve("bad.run").toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("zz_corrupt.png"), r.err());
         assertTrue(r.err().contains("saved the state after step"), r.err());
         assertTrue(Files.isRegularFile(ckpt));
         CliRun skip = CliRun.of("train", "--data", root.toString(), "--size", "75", "--width", "0.25", "--batch", "4",
-                "--epochs", "1", "--lr", "0.01", "--clip", "none", "--seed", "3", "--skip-corrupt");
+                "--epochs", "1", "--lr", "0.01", "--clip", "none", "--seed", "3", "--skip-corrupt", "--out", tmp.resolve("skip.run").toString());
         assertEquals(0, skip.code(), skip.err());
         assertTrue(skip.err().contains("skipped") && skip.err().contains("zz_corrupt.png"), skip.err());
     }
@@ -168,6 +181,6 @@ class TrainCommandTest {
         assertTrue(r.err().contains("--size 60 is too small") && r.err().contains("75"), r.err());
         r = CliRun.of("train", "--data", data.toString(), "--size", "75", "--batch", "13");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("12 images, fewer than one batch of 13"), r.err());
+        assertTrue(r.err().contains("12 training examples, fewer than one batch of 13"), r.err());
     }
 }

@@ -89,6 +89,25 @@ public final class Images {
         return rgb;
     }
 
+    /**
+     * The luminance of {@code img} in all three channels, as Pillow's {@code convert("L")} computes it:
+     * L = (R·299 + G·587 + B·114) / 1000, rounded ((… + 500) / 1000 in integers). For models trained on
+     * grayscale images (Fashion-MNIST, MNIST), which then see a colour picture the way their data looked.
+     */
+    public static BufferedImage luminance(BufferedImage img) {
+        BufferedImage rgb = toRgb(img);
+        int w = rgb.getWidth(), h = rgb.getHeight();
+        int[] px = rgb.getRGB(0, 0, w, h, null, 0, w);
+        for (int i = 0; i < px.length; i++) {
+            int r = (px[i] >> 16) & 0xFF, g = (px[i] >> 8) & 0xFF, b = px[i] & 0xFF;
+            int l = (r * 299 + g * 587 + b * 114 + 500) / 1000;
+            px[i] = l << 16 | l << 8 | l;
+        }
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        out.setRGB(0, 0, w, h, px, 0, w);
+        return out;
+    }
+
     /** Bilinear resize to exactly width × height. */
     public static BufferedImage resize(BufferedImage img, int width, int height) {
         if (width < 1 || height < 1) {

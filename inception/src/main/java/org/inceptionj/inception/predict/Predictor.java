@@ -100,6 +100,18 @@ public final class Predictor {
      * {@link ImageNetClasses} when the classifier has 1000 (or 1001, background first) outputs.
      */
     public static List<Prediction> topK(float[] probabilities, int k) {
+        return topK(probabilities, k, null);
+    }
+
+    /**
+     * The k most probable classes with the labels {@code names} (index → name; the weights' own class
+     * names), or as {@link #topK(float[], int)} names them when {@code names} is null.
+     */
+    public static List<Prediction> topK(float[] probabilities, int k, List<String> names) {
+        if (names != null && names.size() != probabilities.length) {
+            throw new IllegalArgumentException("top-k: " + names.size() + " class names for " + probabilities.length
+                    + " outputs");
+        }
         if (k < 1) {
             throw new IllegalArgumentException("top-k: k must be >= 1, got " + k);
         }
@@ -115,7 +127,8 @@ public final class Predictor {
         List<Prediction> top = new ArrayList<>();
         for (int i = 0; i < Math.min(k, n); i++) {
             int c = order[i];
-            top.add(new Prediction(c, named ? ImageNetClasses.name(c, offset) : "class " + c, probabilities[c]));
+            String label = names != null ? names.get(c) : named ? ImageNetClasses.name(c, offset) : "class " + c;
+            top.add(new Prediction(c, label, probabilities[c]));
         }
         return top;
     }

@@ -16,6 +16,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 public final class ConsoleProgress implements TrainingListener {
     private final PrintStream out;
+    private final java.io.PrintWriter lines;
     private ProgressBar bar;
     private int epochs;
     private long epochStartNanos;
@@ -24,12 +25,18 @@ public final class ConsoleProgress implements TrainingListener {
     private double lossSum;
     private int steps;
 
-    /** Writes to {@code out} (usually System.err, so that stdout keeps only results). */
+    /** Draws the bars on {@code out} and writes the evaluation lines there too (usually System.err, so that stdout keeps only results). */
     public ConsoleProgress(PrintStream out) {
-        if (out == null) {
+        this(out, new java.io.PrintWriter(out, true));
+    }
+
+    /** Draws the bars on {@code bars} and writes the evaluation lines to {@code lines}. */
+    public ConsoleProgress(PrintStream bars, java.io.PrintWriter lines) {
+        if (bars == null || lines == null) {
             throw new IllegalArgumentException("ConsoleProgress: stream is null");
         }
-        this.out = out;
+        this.out = bars;
+        this.lines = lines;
     }
 
     @Override
@@ -70,9 +77,10 @@ public final class ConsoleProgress implements TrainingListener {
     @Override
     public void onEvaluation(Trainer.Evaluated e) {
         closeBar();
-        out.printf(Locale.ROOT, "epoch %d: test top-1 %.2f%% top-5 %.2f%% on %d images%s%n", e.epoch() + 1,
+        lines.printf(Locale.ROOT, "epoch %d: test top-1 %.2f%% top-5 %.2f%% on %d images%s%n", e.epoch() + 1,
                 100 * e.result().top1(), 100 * e.result().top5(), e.result().examples(),
                 (e.averaged() ? " (parameter average)" : "") + (e.complete() ? "" : " (the first of the test set)"));
+        lines.flush();
     }
 
     @Override

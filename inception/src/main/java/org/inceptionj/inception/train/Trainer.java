@@ -199,7 +199,8 @@ public final class Trainer implements AutoCloseable {
                 } catch (RuntimeException e) {
                     // Between steps the state is whole: keep what was trained before reporting the bad input.
                     save();
-                    throw e;
+                    throw new IllegalStateException(e.getMessage() + (b.checkpoint == null ? ""
+                            : "; saved the state after step " + step.steps() + " in " + b.checkpoint + " before stopping"), e);
                 }
                 if (batch.size() == 0) {
                     continue; // every image of the batch was skipped (skipCorrupt)
