@@ -146,7 +146,9 @@ class CheckpointKillTest {
                 "-cp", System.getProperty("java.class.path"), "org.inceptionj.cli.Main",
                 "train", "--data", data.toString(), "--size", "75", "--width", "0.125", "--batch", "2",
                 "--epochs", "1000", "--seed", "5", "--workers", "1", "--ema", "0",
-                "--checkpoint", checkpoint.toString(), "--save-every", "1"));
+                "--checkpoint", checkpoint.toString(), "--save-every", "1",
+                // the log, plot and exported weights in a folder of their own: the temporaries counted are the checkpoint's
+                "--out", checkpoint.resolveSibling("run").toString()));
         if (resume) {
             cmd.addAll(List.of("--resume", checkpoint.toString()));
         }
