@@ -93,6 +93,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-aux", description = "Leave out the auxiliary head (it is left out anyway below its minimum input of 299).")
     boolean noAux;
 
+    @Option(names = "--dropout", description = "Dropout probability before the classifier (default: the recipe's: "
+            + Recipe.SMALL_DROPOUT + " for small, the preset's 0.5 for paper).")
+    Float dropout;
+
     // ------------------------------------------------------------------ recipe
     @Option(names = "--recipe", defaultValue = "small",
             description = "Named recipe: small (SGD + Nesterov, warm-up, cosine to 0, for short runs on small data) or paper"
@@ -210,7 +214,7 @@ final class TrainCommand implements Callable<Integer> {
     static final int SMALL_SIZE = 75;
 
     /** Options that define the architecture or the recipe: the checkpoint's values hold when resuming. */
-    private static final List<String> FIXED_ON_RESUME = List.of("--preset", "--width", "--no-aux", "--recipe", "--optimizer",
+    private static final List<String> FIXED_ON_RESUME = List.of("--preset", "--width", "--no-aux", "--dropout", "--recipe", "--optimizer",
             "--lr", "--schedule", "--warmup", "--lr-decay", "--epochs-per-decay", "--momentum", "--nesterov", "--rms-decay",
             "--rms-epsilon", "--clip", "--clip-norm", "--label-smoothing", "--weight-decay", "--ema");
 
@@ -488,11 +492,6 @@ final class TrainCommand implements Callable<Integer> {
                 folder = Path.of("runs", stem + "-" + k); // two runs started in the same second
             }
         }
-        try {
-            Files.createDirectories(folder);
-        } catch (IOException e) {
-            throw new UncheckedIOException(new IOException("--out " + folder + ": cannot create the run folder: " + e.getMessage(), e));
-        }
         Outputs o = new Outputs(folder, or(checkpoint, resume != null ? resume : folder.resolve("checkpoint.safetensors")),
                 or(log, folder.resolve("log.csv")), or(plot, folder.resolve("curves.png")),
                 or(export, folder.resolve("weights.safetensors")));
@@ -501,8 +500,12 @@ final class TrainCommand implements Callable<Integer> {
         given.put("--log", o.log);
         given.put("--plot", o.plot);
         given.put("--export", o.export);
+        Path made = folder.toAbsolutePath().normalize();
         for (var e : given.entrySet()) {
-            Path parent = e.getValue().toAbsolutePath().getParent();
+            Path parent = e.getValue().toAbsolutePath().normalize().getParent();
+            if (parent.equals(made) && !Files.exists(made)) {
+                continue; // the run folder, made below once everything is checked
+            }
             if (!Files.isDirectory(parent) || !Files.isWritable(parent)) {
                 throw new IllegalArgumentException(e.getKey() + " " + e.getValue() + ": the folder " + parent
                         + (Files.isDirectory(parent) ? " is not writable" : " does not exist"));
@@ -510,6 +513,11 @@ final class TrainCommand implements Callable<Integer> {
             if (Files.isDirectory(e.getValue())) {
                 throw new IllegalArgumentException(e.getKey() + " " + e.getValue() + " is a folder, not a file");
             }
+        }
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException(new IOException("--out " + folder + ": cannot create the run folder: " + e.getMessage(), e));
         }
         return o;
     }
@@ -595,6 +603,10 @@ final class TrainCommand implements Callable<Integer> {
     private InceptionV3.Config modelConfig(int classes, int side, boolean small) {
         double w = width != null ? width : small ? SMALL_WIDTH : 1.0;
         InceptionV3.Config base = Presets.named(preset).withNumClasses(classes).withWidthMultiplier(w);
+        Float p = dropout != null ? dropout : Recipe.named(recipe).dropout();
+        if (p != null) {
+            base = base.withDropout(p);
+        }
         int minEval = base.minInput(false);
         if (side < minEval) {
             throw new IllegalArgumentException("--size " + side + " is too small: " + preset + " needs at least "

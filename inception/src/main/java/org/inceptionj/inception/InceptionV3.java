@@ -164,6 +164,12 @@ public final class InceptionV3 implements AutoCloseable {
                     factorizedStem, transformInput, multiplier);
         }
 
+        /** The same architecture with dropout probability {@code p} before the classifier (training mode only). */
+        public Config withDropout(float p) {
+            return new Config(numClasses, auxLogits, countIncludePad, p, auxBatchNorm, firstStride, firstMaxPool,
+                    factorizedStem, transformInput, widthMultiplier);
+        }
+
         /**
          * The smallest square side this stem carries: in evaluation, the side whose 17-grid is at least
          * 3 (Mixed_7a's 3×3/2 then gives a 1×1 last grid); with {@code auxHead}, the side whose 17-grid is

@@ -183,4 +183,111 @@ class TrainCommandTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("12 training examples, fewer than one batch of 13"), r.err());
     }
+
+    /** Writes an IDX pair (gzipped images, plain labels) of n 28×28 images, two classes told apart by brightness. */
+    static void writeIdx(Path dir, String prefix, int n, int imagesMagic) throws IOException {
+        Files.createDirectories(dir);
+        java.io.ByteArrayOutputStream img = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream d = new java.io.DataOutputStream(img);
+        d.writeInt(imagesMagic);
+        d.writeInt(n);
+        d.writeInt(28);
+        d.writeInt(28);
+        for (int i = 0; i < n; i++) {
+            for (int p = 0; p < 28 * 28; p++) {
+                d.writeByte(i % 2 == 0 ? 30 + p % 7 : 220 - p % 7);
+            }
+        }
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(dir.resolve(prefix + "-images-idx3-ubyte.gz")))) {
+            out.write(img.toByteArray());
+        }
+        java.io.ByteArrayOutputStream lab = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream l = new java.io.DataOutputStream(lab);
+        l.writeInt(0x801);
+        l.writeInt(n);
+        for (int i = 0; i < n; i++) {
+            l.writeByte(i % 2);
+        }
+        Files.write(dir.resolve(prefix + "-labels-idx1-ubyte"), lab.toByteArray());
+    }
+
+    @Test
+    void trainsOnIdxFilesIntoARunFolderAndTheWeightsCarryTheClassNames() throws IOException {
+        Path dir = tmp.resolve("idx");
+        writeIdx(dir, "train", 16, 0x803);
+        writeIdx(dir, "t10k", 6, 0x803);
+        Files.writeString(dir.resolve("classes.txt"), "dark\nbright\n");
+        Path out = tmp.resolve("idx-run");
+        CliRun r = CliRun.of("train", "--data", "idx:" + dir, "--batch", "8", "--epochs", "2", "--width", "0.125",
+                "--out", out.toString(), "--eval-subset", "4");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("run folder " + out), r.err());
+        assertTrue(r.err().contains("on 16 images of idx:"), r.err());
+        assertTrue(r.err().contains("epoch 1: test top-1") && r.err().contains("(the first of the test set)"), r.err());
+        assertTrue(r.out().strip().lines().reduce((a, b) -> b).orElseThrow()
+                .matches("test top-1 \\d+\\.\\d\\d% top-5 100\\.00% on 6 images"), r.out());
+        for (String f : List.of("checkpoint.safetensors", "log.csv", "curves.png", "weights.safetensors")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        // evaluate and predict need nothing but the weights: architecture, size and names travel with them.
+        CliRun e = CliRun.of("evaluate", "--data", "idx:" + dir, "--weights", out.resolve("weights.safetensors").toString());
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("on 6 images"), e.out());
+        java.awt.image.BufferedImage bright = new java.awt.image.BufferedImage(28, 28, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        Path png = tmp.resolve("bright.png");
+        javax.imageio.ImageIO.write(bright, "png", png.toFile());
+        CliRun p = CliRun.of("predict", "--top", "2", "--weights", out.resolve("weights.safetensors").toString(), png.toString());
+        assertEquals(0, p.code(), p.err());
+        assertTrue(p.out().contains("dark") && p.out().contains("bright"), p.out());
+    }
+
+    @Test
+    void badDataAndContradictoryOptionsFailBeforeAnythingIsWritten() throws IOException {
+        Path dir = tmp.resolve("badidx");
+        writeIdx(dir, "train", 8, 0x802);
+        writeIdx(dir, "test", 4, 0x803);
+        Path out = tmp.resolve("never");
+        CliRun r = CliRun.of("train", "--data", "idx:" + dir, "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("train-images-idx3-ubyte.gz") && r.err().contains("magic"), r.err());
+        r = CliRun.of("train", "--data", "cifar:" + dir, "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown source type 'cifar'"), r.err());
+        r = CliRun.of("train", "--lr-decay", "0.9", "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--lr-decay belongs to the exponential schedule, the schedule is cosine"), r.err());
+        r = CliRun.of("train", "--optimizer", "sgd", "--rms-epsilon", "1", "--clip", "none", "--clip-norm", "3",
+                "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--rms-epsilon needs --optimizer rmsprop")
+                && r.err().contains("--clip-norm 3.0 has no effect without clipping"), r.err());
+        r = CliRun.of("train", "--augment", "none", "--flip", "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--flip goes with --augment light"), r.err());
+        r = CliRun.of("train", "--data", data.toString(), "--augment", "light", "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--augment light is for small in-memory images"), r.err());
+        r = CliRun.of("train", "--data", "folder:" + data, "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no training folder"), r.err());
+        r = CliRun.of("train", "--data", data.toString(), "--val", data.toString(), "--batch", "4", "--export",
+                tmp.resolve("nowhere").resolve("w.safetensors").toString(), "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--export") && r.err().contains("does not exist"), r.err());
+        assertTrue(!Files.exists(out), "nothing written for a run that never started");
+    }
+
+    @Test
+    void aResumeWithAnotherDataSourceIsRefused() throws IOException {
+        Path dir = tmp.resolve("idx2");
+        writeIdx(dir, "train", 12, 0x803);
+        writeIdx(dir, "test", 4, 0x803);
+        Path ckpt = tmp.resolve("r.ckpt");
+        assertEquals(0, CliRun.of(args(ckpt, 1)).code());
+        CliRun r = CliRun.of("train", "--data", "idx:" + dir, "--size", "75", "--width", "0.25", "--batch", "4",
+                "--epochs", "1", "--recipe", "paper", "--lr", "0.01", "--clip", "none", "--ema", "0.9", "--seed", "3",
+                "--resume", ckpt.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("data is idx:" + dir + " now"), r.err());
+    }
 }

@@ -25,8 +25,10 @@ import java.util.Locale;
  * @param config      the step settings; its learning-rate schedule's total epochs is set by {@link #config(int)}
  * @param batchSize   the batch size the rates were chosen for
  * @param epochs      the run length the recipe was chosen for (the CLI's default)
+ * @param dropout     the dropout before the classifier the recipe was chosen with, or null to keep the
+ *                    preset's (a model setting, applied by whoever builds the model)
  */
-public record Recipe(String name, TrainConfig config, int batchSize, int epochs) {
+public record Recipe(String name, TrainConfig config, int batchSize, int epochs, Float dropout) {
     /** The small recipe's peak learning rate (for batch {@value #SMALL_BATCH}). */
     public static final double SMALL_LR = 0.1;
     /** The small recipe's warm-up, in epochs. */
@@ -37,6 +39,8 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs)
     public static final int SMALL_BATCH = 64;
     /** The small recipe's run length (the default run). */
     public static final int SMALL_EPOCHS = 4;
+    /** The small recipe's dropout before the classifier. */
+    public static final float SMALL_DROPOUT = 0.5f;
 
     /** Every recipe {@link #named} knows, in the order the help lists them. */
     public static final List<String> NAMES = List.of("small", "paper");
@@ -44,6 +48,9 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs)
     public Recipe {
         if (name == null || name.isBlank() || config == null) {
             throw new IllegalArgumentException("Recipe: name and config must be given, got " + name + ", " + config);
+        }
+        if (dropout != null && !(dropout >= 0f && dropout < 1f)) {
+            throw new IllegalArgumentException("Recipe " + name + ": dropout must be in [0, 1), got " + dropout);
         }
         if (batchSize < 1 || epochs < 1) {
             throw new IllegalArgumentException("Recipe " + name + ": batch size and epochs must be >= 1, got "
@@ -53,7 +60,7 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs)
 
     /** The paper's ImageNet recipe (§8). */
     public static Recipe paper() {
-        return new Recipe("paper", TrainConfig.paper(), 32, 100);
+        return new Recipe("paper", TrainConfig.paper(), 32, 100, null);
     }
 
     /** The small-data recipe of the default run. */
@@ -64,7 +71,7 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs)
                 .withClipping(GradientClipping.Mode.NONE, GradientClipping.PAPER_THRESHOLD)
                 .withWeightDecay(SMALL_WEIGHT_DECAY)
                 .withEmaDecay(0f);
-        return new Recipe("small", c, SMALL_BATCH, SMALL_EPOCHS);
+        return new Recipe("small", c, SMALL_BATCH, SMALL_EPOCHS, SMALL_DROPOUT);
     }
 
     /** The recipe called {@code name} ({@link #NAMES}); fails naming the value and the choices. */
