@@ -31,7 +31,7 @@ final class ImageModelOptions {
 
     @Option(names = "--preprocess",
             description = "torchvision (resize 342, crop 299, ImageNet mean/std), tf (central 87.5% crop, resize, [-1,1]) or"
-                    + " resize (the whole image resized, [-1,1]: small images such as Fashion-MNIST). Default: the weights'"
+                    + " resize (the whole image resized, [0,1]: small images such as Fashion-MNIST). Default: the weights'"
                     + " own, else torchvision.")
     String preprocess;
 

@@ -31,13 +31,9 @@ class SmallImageAugmentationTest {
         return rgb;
     }
 
-    /** The reference: Preprocessing.tfResizeUnit, then (x − 0.5)·2. */
+    /** The reference: Preprocessing.tfResizeUnit (TF1's resize of v/255). */
     static float[] reference(byte[] px, int channels, int h, int w, int size) {
-        float[] out = Preprocessing.tfResizeUnit(packed(px, channels, h, w), w, h, size);
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (out[i] - 0.5f) * 2f;
-        }
-        return out;
+        return Preprocessing.tfResizeUnit(packed(px, channels, h, w), w, h, size);
     }
 
     @Property(tries = 60)
@@ -57,10 +53,10 @@ class SmallImageAugmentationTest {
             px[1] = (byte) 255;
             float[] got = SmallImageAugmentation.none(75).apply(px, hwc[2], hwc[0], hwc[1], 0, 0);
             assertArrayEquals(reference(px, hwc[2], hwc[0], hwc[1], 75), got);
-            assertEquals(-1f, got[0]);               // output (0,0) reads source (0,0): 0 → −1
+            assertEquals(0f, got[0]);                // output (0,0) reads source (0,0): 0 → 0
             float max = Float.NEGATIVE_INFINITY;
             for (float v : got) {
-                assertTrue(v >= -1f && v <= 1f, "value " + v);
+                assertTrue(v >= 0f && v <= 1f, "value " + v);
                 max = Math.max(max, v);
             }
             assertTrue(max > 0.9f, "max " + max);
@@ -100,7 +96,7 @@ class SmallImageAugmentationTest {
         for (int y = 0; y < n; y++) {
             for (int x = 0; x < n; x++) {
                 int sx = Math.max(0, x - 2), sy = Math.min(n - 1, y + 3);
-                float expected = ((px[sy * n + sx] & 0xFF) * (1f / 255f) - 0.5f) * 2f;
+                float expected = (px[sy * n + sx] & 0xFF) * (1f / 255f);
                 assertEquals(expected, moved[y * n + x], "pixel " + x + "," + y);
             }
         }
@@ -113,8 +109,8 @@ class SmallImageAugmentationTest {
         px[4 * n + 4] = (byte) 255; // one bright pixel at the center
         float[] zoomed = SmallImageAugmentation.render(px, 1, n, n, n, new SmallImageAugmentation.View(0, 0, 2, false));
         assertEquals(1f, zoomed[4 * n + 4]);          // the center stays put
-        assertEquals(0f, zoomed[4 * n + 5], 1e-6f);   // half way to the next source pixel
-        assertEquals(-1f, zoomed[4 * n + 6]);         // one source pixel away: background
+        assertEquals(0.5f, zoomed[4 * n + 5], 1e-6f); // half way to the next source pixel
+        assertEquals(0f, zoomed[4 * n + 6]);          // one source pixel away: background
     }
 
     @Test
