@@ -407,7 +407,9 @@ class Conv2dBackwardTest {
                 new Case("every block crossed (Cout 133)", 2, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 16),
                 new Case("pointwise with K > KC", 1, 300, 9, 9, 5, 1, 1, Conv2dSpec.of(1, 0), 17),
                 new Case("pointwise with Cout > KC", 2, 6, 9, 9, 300, 1, 1, Conv2dSpec.of(1, 0), 18),
-                new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19)
+                new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19),
+                // dw: the reduction 4·1225 is long enough to be cut into parts, summed apart.
+                new Case("stem 3x3 pad 1 at 35x35, long reduction", 4, 5, 35, 35, 6, 3, 3, Conv2dSpec.of(1, 1), 20)
         ).map(Arguments::of);
     }
 
@@ -419,13 +421,21 @@ class Conv2dBackwardTest {
 
     // ---------------------------------------------------------------- determinism and overwrite
 
+    static Stream<Arguments> determinismShapes() {
+        return Stream.of(
+                new Case("determinism", 3, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 21),
+                // dw's reduction 5·1225 is cut into parts (Conv2dBackward.REDUCTION_SPLIT).
+                new Case("determinism, long reduction", 5, 6, 35, 35, 16, 3, 3, Conv2dSpec.of(1, 1), 22)
+        ).map(Arguments::of);
+    }
+
     /**
      * Same bits from two runs and from any thread count, vectorized and plain: each output element
      * is summed in one fixed order whichever thread computes it. Exact equality, not a tolerance.
      */
-    @Test
-    void resultsAreBitIdenticalAcrossRunsAndThreadCounts() {
-        Case c = new Case("determinism", 3, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 21);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("determinismShapes")
+    void resultsAreBitIdenticalAcrossRunsAndThreadCounts(Case c) {
         float[] x = c.x(), w = c.weight(), dy = c.dy();
         float[] data1 = runData(c, 1, true, dy, w), weight1 = runWeight(c, 1, true, dy, x);
         assertArrayEquals(data1, runData(c, 1, true, dy, w), "dx vectorized, two runs on 1 thread");
