@@ -136,6 +136,11 @@ final class Conv2dBackward {
      * whatever the grouping, so results are identical for any thread count.
      */
     private static void dataVector(CpuBackend cpu, float[] dx, float[] dy, float[] w, Conv2d.Geometry g) {
+        if (Conv2dBatched.applies(g)) {
+            // Small images: one product across the batch (see Conv2dBatched for why).
+            Conv2dBatched.data(cpu, dx, dy, w, g);
+            return;
+        }
         int k = g.depth(), cout = g.cout(), p = g.positions(), khw = g.kh() * g.kw();
         // Wᵀ [Cin·kh·kw, Cout]: Wᵀ[(ci,i,j), co] = w[co·K + (ci,i,j)]; packed once, shared.
         float[] packedWt = Gemm.packA(cpu.parallel(), w, 0, 1, k, k, cout);

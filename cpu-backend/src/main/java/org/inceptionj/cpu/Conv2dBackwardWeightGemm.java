@@ -238,7 +238,7 @@ final class Conv2dBackwardWeightGemm {
      * rows[at + kk] = col_n[c, (oh,ow)] for r0 + kk = n·P + oh·outW + ow, kk &lt; kc: one row of the
      * im2col matrix across images, c = (ci,i,j). May write up to L − 1 floats past at + kc.
      */
-    private static void im2colRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
+    static void im2colRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
         int khw = g.kh() * g.kw(), sW = g.strideW(), outW = g.outW(), outH = g.outH(), p = g.positions();
         int h = g.h(), w = g.w(), sH = g.strideH();
         int ci = c / khw, i = c % khw / g.kw(), j = c % g.kw();

@@ -409,7 +409,12 @@ class Conv2dBackwardTest {
                 new Case("pointwise with Cout > KC", 2, 6, 9, 9, 300, 1, 1, Conv2dSpec.of(1, 0), 18),
                 new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19),
                 // dw: the reduction 4·1225 is long enough to be cut into parts, summed apart.
-                new Case("stem 3x3 pad 1 at 35x35, long reduction", 4, 5, 35, 35, 6, 3, 3, Conv2dSpec.of(1, 1), 20)
+                new Case("stem 3x3 pad 1 at 35x35, long reduction", 4, 5, 35, 35, 6, 3, 3, Conv2dSpec.of(1, 1), 20),
+                // dx over small images, one product across the batch (Conv2dBatched): columns cross
+                // images and NC blocks (33·9 > 256); 1×1 images; channel groups of MR channels.
+                new Case("7x1 pad (3,0) at 3x3, 33 images", 33, 10, 3, 3, 13, 7, 1, Conv2dSpec.of(1, 3, 0), 23),
+                new Case("3x3 pad 1 at 1x1, 5 images", 5, 19, 1, 1, 21, 3, 3, Conv2dSpec.of(1, 1), 24),
+                new Case("1x1 at 1x1, Cout > KC", 3, 9, 1, 1, 300, 1, 1, Conv2dSpec.of(1, 0), 25)
         ).map(Arguments::of);
     }
 
@@ -425,7 +430,8 @@ class Conv2dBackwardTest {
         return Stream.of(
                 new Case("determinism", 3, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 21),
                 // dw's reduction 5·1225 is cut into parts (Conv2dBackward.REDUCTION_SPLIT).
-                new Case("determinism, long reduction", 5, 6, 35, 35, 16, 3, 3, Conv2dSpec.of(1, 1), 22)
+                new Case("determinism, long reduction", 5, 6, 35, 35, 16, 3, 3, Conv2dSpec.of(1, 1), 22),
+                new Case("determinism, small images", 9, 41, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), 26)
         ).map(Arguments::of);
     }
 
