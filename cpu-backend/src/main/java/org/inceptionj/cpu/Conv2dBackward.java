@@ -192,11 +192,18 @@ final class Conv2dBackward {
         if (reduction >= REDUCTION_SPLIT) {
             int parts = REDUCTION_PARTS, size = cout * k;
             float[] partial = new float[(parts - 1) * size];
+            // Few weights (the stem's): dot products along r need no transposition (see Conv2dBackwardWeightDot).
+            boolean dot = Conv2dBackwardWeightDot.applies(g);
             cpu.parallel().forRange(parts, 1, (lo, hi) -> {
                 for (int part = lo; part < hi; part++) {
                     int r0 = (int) ((long) reduction * part / parts), r1 = (int) ((long) reduction * (part + 1) / parts);
-                    Conv2dBackwardWeightGemm.multiply(part == 0 ? dw : partial, part == 0 ? 0 : (part - 1) * size,
-                            dy, x, g, 0, cout, 0, k, r0, r1);
+                    float[] to = part == 0 ? dw : partial;
+                    int at = part == 0 ? 0 : (part - 1) * size;
+                    if (dot) {
+                        Conv2dBackwardWeightDot.multiply(to, at, dy, x, g, r0, r1);
+                    } else {
+                        Conv2dBackwardWeightGemm.multiply(to, at, dy, x, g, 0, cout, 0, k, r0, r1);
+                    }
                 }
             });
             for (int part = 1; part < parts; part++) {

@@ -410,6 +410,8 @@ class Conv2dBackwardTest {
                 new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19),
                 // dw: the reduction 4·1225 is long enough to be cut into parts, summed apart.
                 new Case("stem 3x3 pad 1 at 35x35, long reduction", 4, 5, 35, 35, 6, 3, 3, Conv2dSpec.of(1, 1), 20),
+                // The same with K = 540 > Conv2dBackwardWeightDot.MAX_DEPTH: the parts go through the GEMM.
+                new Case("long reduction, K too long for dot products", 4, 60, 35, 35, 5, 3, 3, Conv2dSpec.of(1, 1), 27),
                 // dx over small images, one product across the batch (Conv2dBatched): columns cross
                 // images and NC blocks (33·9 > 256); 1×1 images; channel groups of MR channels.
                 new Case("7x1 pad (3,0) at 3x3, 33 images", 33, 10, 3, 3, 13, 7, 1, Conv2dSpec.of(1, 3, 0), 23),
