@@ -189,11 +189,12 @@ final class Conv2dBackward {
      */
     private static void weightVector(CpuBackend cpu, float[] dw, float[] dy, float[] x, Conv2d.Geometry g) {
         int k = g.depth(), cout = g.cout(), reduction = g.batch() * g.positions();
-        if (reduction >= REDUCTION_SPLIT) {
+        // Few weights (the stem's, and most at 7×7 and 3×3): dot products along r need no
+        // transposition (see Conv2dBackwardWeightDot); they run in parts of the reduction.
+        boolean dot = Conv2dBackwardWeightDot.applies(g);
+        if (reduction >= REDUCTION_SPLIT || dot) {
             int parts = REDUCTION_PARTS, size = cout * k;
             float[] partial = new float[(parts - 1) * size];
-            // Few weights (the stem's): dot products along r need no transposition (see Conv2dBackwardWeightDot).
-            boolean dot = Conv2dBackwardWeightDot.applies(g);
             cpu.parallel().forRange(parts, 1, (lo, hi) -> {
                 for (int part = lo; part < hi; part++) {
                     int r0 = (int) ((long) reduction * part / parts), r1 = (int) ((long) reduction * (part + 1) / parts);

@@ -49,6 +49,48 @@ final class Conv2dBatched {
     }
 
     /**
+     * Where each window cell reads its input: table[(i·kw + j)·P + oh·outW + ow] = ih·W + iw, the
+     * offset in an input plane, or −1 where (ih, iw) falls in the padding. Why a table: at 3×3 or
+     * 1×1 an output row is 1 to 3 positions, too short for the run-by-run copies of the per-image
+     * im2col and col2im, whose bookkeeping per run then cost more than the values moved.
+     */
+    static int[] windowOffsets(Conv2d.Geometry g) {
+        int p = g.positions();
+        int[] table = new int[g.kh() * g.kw() * p];
+        for (int i = 0; i < g.kh(); i++) {
+            for (int j = 0; j < g.kw(); j++) {
+                for (int oh = 0; oh < g.outH(); oh++) {
+                    for (int ow = 0; ow < g.outW(); ow++) {
+                        int ih = oh * g.strideH() - g.padTop() + i * g.dilationH();
+                        int iw = ow * g.strideW() - g.padLeft() + j * g.dilationW();
+                        boolean inside = ih >= 0 && ih < g.h() && iw >= 0 && iw < g.w();
+                        table[(i * g.kw() + j) * p + oh * g.outW() + ow] = inside ? ih * g.w() + iw : -1;
+                    }
+                }
+            }
+        }
+        return table;
+    }
+
+    /**
+     * row[at + t] = col[c, r0 + t] for t &lt; len, across images (r = n·P + oh·outW + ow), c = (ci,i,j),
+     * read through {@link #windowOffsets}.
+     */
+    static void gatherRow(float[] row, int at, float[] x, Conv2d.Geometry g, int[] window, int c, int r0, int len) {
+        int p = g.positions(), khw = g.kh() * g.kw(), plane = g.h() * g.w();
+        int ci = c / khw, cell = c % khw * p;
+        for (int r = r0; r < r0 + len; ) {
+            int n = r / p, first = r % p, run = Math.min(p - first, r0 + len - r);
+            int xPlane = (n * g.cin() + ci) * plane, d = at + r - r0 - first;
+            for (int pos = first; pos < first + run; pos++) {
+                int off = window[cell + pos];
+                row[d + pos] = off < 0 ? 0f : x[xPlane + off];
+            }
+            r += run;
+        }
+    }
+
+    /**
      * out = bias + W · col over all images at once, in pieces of (output channels × columns);
      * each piece copies its part of the product into out.
      */
@@ -63,11 +105,12 @@ final class Conv2dBatched {
         int colPieces = Math.max(1, Math.min(2 * threads, strips / 2));
         int rowPieces = colPieces >= threads ? 1
                 : Math.min((cout + Gemm.MR - 1) / Gemm.MR, (threads + colPieces - 1) / colPieces);
-        // B = col [Cin·kh·kw, N·P]: each row gathered across images, then cut into strips.
+        int[] window = windowOffsets(g);
+        // B = col [Cin·kh·kw, N·P]: each row gathered across images through the window table, then cut into strips.
         Gemm.PanelB colPanel = (dst, k0, kc, q0, nc) -> {
-            float[] row = scratch(ROW, nc + Vectors.F.length());
+            float[] row = scratch(ROW, nc);
             for (int kk = 0; kk < kc; kk++) {
-                Conv2dBackwardWeightGemm.im2colRow(row, 0, x, g, k0 + kk, q0, nc);
+                gatherRow(row, 0, x, g, window, k0 + kk, q0, nc);
                 Gemm.packRow(row, 0, nc, dst, kk * Gemm.NR, kc * Gemm.NR);
             }
         };
@@ -102,6 +145,7 @@ final class Conv2dBatched {
         int plane = g.h() * g.w();
         // Wᵀ [Cin·kh·kw, Cout]: Wᵀ[(ci,i,j), co] = w[co·K + (ci,i,j)]; packed once, shared.
         float[] packedWt = Gemm.packA(cpu.parallel(), w, 0, 1, k, k, cout);
+        int[] window = windowOffsets(g);
         int threads = cpu.parallel().threads(), quads = (g.cin() + Gemm.MR - 1) / Gemm.MR;
         int chunks = Math.max(1, Math.min(Math.min(threads, batch), batch * p / (4 * Gemm.NR)));
         int groups = Math.max(1, Math.min(threads / chunks, quads));
@@ -137,7 +181,20 @@ final class Conv2dBatched {
                         m0, m1, n0 * p, n1 * p);
                 for (int n = n0; n < n1; n++) {
                     java.util.Arrays.fill(dx, (n * g.cin() + ci0) * plane, (n * g.cin() + ci1) * plane, 0f);
-                    Conv2dBackwardCol2im.scatterAdd(dx, block, (n - n0) * p, cols, n, ci0, ci1, 0, p, g);
+                    // col2im through the window table: per channel, (i, j), then positions, the
+                    // order of Conv2dBackwardCol2im.scatterAdd.
+                    for (int ci = ci0; ci < ci1; ci++) {
+                        int dxPlane = (n * g.cin() + ci) * plane;
+                        for (int ij = 0; ij < khw; ij++) {
+                            int src = ((ci - ci0) * khw + ij) * cols + (n - n0) * p, cell = ij * p;
+                            for (int pos = 0; pos < p; pos++) {
+                                int off = window[cell + pos];
+                                if (off >= 0) {
+                                    dx[dxPlane + off] += block[src + pos];
+                                }
+                            }
+                        }
+                    }
                 }
             }
         });

@@ -416,7 +416,9 @@ class Conv2dBackwardTest {
                 // images and NC blocks (33·9 > 256); 1×1 images; channel groups of MR channels.
                 new Case("7x1 pad (3,0) at 3x3, 33 images", 33, 10, 3, 3, 13, 7, 1, Conv2dSpec.of(1, 3, 0), 23),
                 new Case("3x3 pad 1 at 1x1, 5 images", 5, 19, 1, 1, 21, 3, 3, Conv2dSpec.of(1, 1), 24),
-                new Case("1x1 at 1x1, Cout > KC", 3, 9, 1, 1, 300, 1, 1, Conv2dSpec.of(1, 0), 25)
+                new Case("1x1 at 1x1, Cout > KC", 3, 9, 1, 1, 300, 1, 1, Conv2dSpec.of(1, 0), 25),
+                // dw by dot products over small images, gathered through the window table.
+                new Case("5x5 pad 2 at 7x7, 33 images", 33, 6, 7, 7, 13, 5, 5, Conv2dSpec.of(1, 2), 28)
         ).map(Arguments::of);
     }
 
@@ -433,7 +435,8 @@ class Conv2dBackwardTest {
                 new Case("determinism", 3, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 21),
                 // dw's reduction 5·1225 is cut into parts (Conv2dBackward.REDUCTION_SPLIT).
                 new Case("determinism, long reduction", 5, 6, 35, 35, 16, 3, 3, Conv2dSpec.of(1, 1), 22),
-                new Case("determinism, small images", 9, 41, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), 26)
+                new Case("determinism, small images", 9, 41, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), 26),
+                new Case("determinism, small images, long reduction", 30, 9, 7, 7, 21, 3, 3, Conv2dSpec.of(1, 1), 29)
         ).map(Arguments::of);
     }
 
