@@ -103,6 +103,11 @@ final class Conv2d {
      * whatever the split, so results are identical for any thread count.
      */
     private static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g) {
+        if (Conv2dBatched.applies(g)) {
+            // Small images: one product across the batch (see Conv2dBatched for why).
+            Conv2dBatched.forward(cpu, out, x, w, bias, g);
+            return;
+        }
         int k = g.depth(), p = g.positions(), cout = g.cout();
         float[] packedW = Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
         float[] paddedBias = Gemm.padBias(bias, cout);

@@ -136,6 +136,11 @@ final class Conv2dBackward {
      * whatever the grouping, so results are identical for any thread count.
      */
     private static void dataVector(CpuBackend cpu, float[] dx, float[] dy, float[] w, Conv2d.Geometry g) {
+        if (Conv2dBatched.applies(g)) {
+            // Small images: one product across the batch (see Conv2dBatched for why).
+            Conv2dBatched.data(cpu, dx, dy, w, g);
+            return;
+        }
         int k = g.depth(), cout = g.cout(), p = g.positions(), khw = g.kh() * g.kw();
         // Wᵀ [Cin·kh·kw, Cout]: Wᵀ[(ci,i,j), co] = w[co·K + (ci,i,j)]; packed once, shared.
         float[] packedWt = Gemm.packA(cpu.parallel(), w, 0, 1, k, k, cout);
@@ -166,12 +171,49 @@ final class Conv2dBackward {
     }
 
     /**
+     * Reductions r = (n, oh, ow) at least this long are cut into {@link #REDUCTION_PARTS} parts.
+     * Why: in a small-channel, large-image layer (Inception's stem at 35×35 with 16 channels: dw is
+     * 16 × 144, the reduction 32·1225) dw has too few blocks to share out without every piece
+     * transposing all of x again, which was most of the time; parts of the reduction share nothing.
+     */
+    static final int REDUCTION_SPLIT = 4096;
+    /** Parts of a long reduction: a fixed number, not the thread count, so the sums stay the same bits for any. */
+    static final int REDUCTION_PARTS = 4;
+
+    /**
      * Work pieces are blocks of dw (output-channel ranges × (ci,i,j) ranges); each sums its block
      * over the whole batch, so the batch sum never crosses pieces, and every element is summed in
-     * one fixed order whatever the split.
+     * one fixed order whatever the split. A long reduction is instead cut into
+     * {@link #REDUCTION_PARTS} contiguous parts, each summed whole into its own copy of dw; the copies
+     * are then added in part order, again one fixed order whatever the thread count.
      */
     private static void weightVector(CpuBackend cpu, float[] dw, float[] dy, float[] x, Conv2d.Geometry g) {
-        int k = g.depth(), cout = g.cout();
+        int k = g.depth(), cout = g.cout(), reduction = g.batch() * g.positions();
+        // Few weights (the stem's, and most at 7×7 and 3×3): dot products along r need no
+        // transposition (see Conv2dBackwardWeightDot); they run in parts of the reduction.
+        boolean dot = Conv2dBackwardWeightDot.applies(g);
+        if (reduction >= REDUCTION_SPLIT || dot) {
+            int parts = REDUCTION_PARTS, size = cout * k;
+            float[] partial = new float[(parts - 1) * size];
+            cpu.parallel().forRange(parts, 1, (lo, hi) -> {
+                for (int part = lo; part < hi; part++) {
+                    int r0 = (int) ((long) reduction * part / parts), r1 = (int) ((long) reduction * (part + 1) / parts);
+                    float[] to = part == 0 ? dw : partial;
+                    int at = part == 0 ? 0 : (part - 1) * size;
+                    if (dot) {
+                        Conv2dBackwardWeightDot.multiply(to, at, dy, x, g, r0, r1);
+                    } else {
+                        Conv2dBackwardWeightGemm.multiply(to, at, dy, x, g, 0, cout, 0, k, r0, r1);
+                    }
+                }
+            });
+            for (int part = 1; part < parts; part++) {
+                for (int e = 0, off = (part - 1) * size; e < size; e++) {
+                    dw[e] += partial[off + e];
+                }
+            }
+            return;
+        }
         int[] pieces = Conv2dBackwardWeightGemm.split(cpu.parallel().threads(), cout, k);
         int rowPieces = pieces[0], colPieces = pieces[1];
         cpu.parallel().forRange(rowPieces * colPieces, 1, (lo, hi) -> {

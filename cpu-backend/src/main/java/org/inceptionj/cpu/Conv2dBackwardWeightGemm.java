@@ -74,7 +74,16 @@ final class Conv2dBackwardWeightGemm {
      * batch. m0 must be a multiple of MR.
      */
     static void multiply(float[] dw, float[] dy, float[] x, Conv2d.Geometry g, int m0, int m1, int n0, int n1) {
-        int k = g.depth(), reduction = g.batch() * g.positions();
+        multiply(dw, 0, dy, x, g, m0, m1, n0, n1, 0, g.batch() * g.positions());
+    }
+
+    /**
+     * Overwrites dw[dwOff + co·K + c] for co in [m0, m1), c in [n0, n1) with the sum over the part
+     * [r0, r1) of the reduction r = (n, oh, ow) only. m0 must be a multiple of MR.
+     */
+    static void multiply(float[] dw, int dwOff, float[] dy, float[] x, Conv2d.Geometry g, int m0, int m1,
+                         int n0, int n1, int r0, int r1) {
+        int k = g.depth(), reduction = r1 - r0;
         Scratch scratch = SCRATCH.get();
         int rows = Math.min(MC, Gemm.paddedRows(m1 - m0));
         if (scratch.a.length < rows * Math.min(KC, reduction)) {
@@ -86,9 +95,9 @@ final class Conv2dBackwardWeightGemm {
             if (scratch.b.length < need) {
                 scratch.b = new float[need];
             }
-            for (int pc = 0; pc < reduction; pc += KC) {
-                int kc = Math.min(KC, reduction - pc);
-                boolean accumulate = pc > 0;
+            for (int pc = r0; pc < r1; pc += KC) {
+                int kc = Math.min(KC, r1 - pc);
+                boolean accumulate = pc > r0;
                 packColumns(scratch, x, g, pc, kc, jc, nc);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int icEnd = Math.min(m1, ic + MC);
@@ -97,7 +106,7 @@ final class Conv2dBackwardWeightGemm {
                         int nr = Math.min(NR, nc - s * NR), bOff = s * kc * NR;
                         for (int ir = ic; ir < icEnd; ir += MR) {
                             int mr = Math.min(MR, icEnd - ir), aOff = (ir - ic) * kc;
-                            int cAt = ir * k + jc + s * NR;
+                            int cAt = dwOff + ir * k + jc + s * NR;
                             if (mr == MR && nr == NR) {
                                 Gemm.kernel(kc, scratch.a, aOff, scratch.b, bOff, dw, cAt, k, accumulate, null, 0);
                             } else {
@@ -229,7 +238,7 @@ final class Conv2dBackwardWeightGemm {
      * rows[at + kk] = col_n[c, (oh,ow)] for r0 + kk = n·P + oh·outW + ow, kk &lt; kc: one row of the
      * im2col matrix across images, c = (ci,i,j). May write up to L − 1 floats past at + kc.
      */
-    private static void im2colRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
+    static void im2colRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
         int khw = g.kh() * g.kw(), sW = g.strideW(), outW = g.outW(), outH = g.outH(), p = g.positions();
         int h = g.h(), w = g.w(), sH = g.strideH();
         int ci = c / khw, i = c % khw / g.kw(), j = c % g.kw();

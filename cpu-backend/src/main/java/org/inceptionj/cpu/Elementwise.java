@@ -206,9 +206,62 @@ final class Elementwise {
     /** out[o + j] = f(a[ao + j], b[bo + j]) over the whole vectors in [from, to); returns where it stopped. */
     private static int rowBothVector(BinaryOp op, float[] out, int o, float[] a, int ao, float[] b, int bo,
                                      int from, int to) {
+        // The optimizer's and the tape's updates (ADD, SUB, MUL, DIV on equal shapes) take this
+        // loop. C2 does not fold apply(op, ·, ·) into it for a varying op (profile: the generic
+        // lanewise fallback, not the intrinsic), so each of those ops has its own loop, where the
+        // lane operation is a constant.
+        switch (op) {
+            case ADD -> {
+                return rowAdd(out, o, a, ao, b, bo, from, to);
+            }
+            case SUB -> {
+                return rowSub(out, o, a, ao, b, bo, from, to);
+            }
+            case MUL -> {
+                return rowMul(out, o, a, ao, b, bo, from, to);
+            }
+            case DIV -> {
+                return rowDiv(out, o, a, ao, b, bo, from, to);
+            }
+            default -> {
+                int j = from;
+                for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
+                    apply(op, FloatVector.fromArray(F, a, ao + j), FloatVector.fromArray(F, b, bo + j))
+                            .intoArray(out, o + j);
+                }
+                return j;
+            }
+        }
+    }
+
+    private static int rowAdd(float[] out, int o, float[] a, int ao, float[] b, int bo, int from, int to) {
         int j = from;
         for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
-            apply(op, FloatVector.fromArray(F, a, ao + j), FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+            FloatVector.fromArray(F, a, ao + j).add(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+        }
+        return j;
+    }
+
+    private static int rowSub(float[] out, int o, float[] a, int ao, float[] b, int bo, int from, int to) {
+        int j = from;
+        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
+            FloatVector.fromArray(F, a, ao + j).sub(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+        }
+        return j;
+    }
+
+    private static int rowMul(float[] out, int o, float[] a, int ao, float[] b, int bo, int from, int to) {
+        int j = from;
+        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
+            FloatVector.fromArray(F, a, ao + j).mul(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+        }
+        return j;
+    }
+
+    private static int rowDiv(float[] out, int o, float[] a, int ao, float[] b, int bo, int from, int to) {
+        int j = from;
+        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
+            FloatVector.fromArray(F, a, ao + j).div(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
         }
         return j;
     }

@@ -407,7 +407,18 @@ class Conv2dBackwardTest {
                 new Case("every block crossed (Cout 133)", 2, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 16),
                 new Case("pointwise with K > KC", 1, 300, 9, 9, 5, 1, 1, Conv2dSpec.of(1, 0), 17),
                 new Case("pointwise with Cout > KC", 2, 6, 9, 9, 300, 1, 1, Conv2dSpec.of(1, 0), 18),
-                new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19)
+                new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19),
+                // dw: the reduction 4·1225 is long enough to be cut into parts, summed apart.
+                new Case("stem 3x3 pad 1 at 35x35, long reduction", 4, 5, 35, 35, 6, 3, 3, Conv2dSpec.of(1, 1), 20),
+                // The same with K = 540 > Conv2dBackwardWeightDot.MAX_DEPTH: the parts go through the GEMM.
+                new Case("long reduction, K too long for dot products", 4, 60, 35, 35, 5, 3, 3, Conv2dSpec.of(1, 1), 27),
+                // dx over small images, one product across the batch (Conv2dBatched): columns cross
+                // images and NC blocks (33·9 > 256); 1×1 images; channel groups of MR channels.
+                new Case("7x1 pad (3,0) at 3x3, 33 images", 33, 10, 3, 3, 13, 7, 1, Conv2dSpec.of(1, 3, 0), 23),
+                new Case("3x3 pad 1 at 1x1, 5 images", 5, 19, 1, 1, 21, 3, 3, Conv2dSpec.of(1, 1), 24),
+                new Case("1x1 at 1x1, Cout > KC", 3, 9, 1, 1, 300, 1, 1, Conv2dSpec.of(1, 0), 25),
+                // dw by dot products over small images, gathered through the window table.
+                new Case("5x5 pad 2 at 7x7, 33 images", 33, 6, 7, 7, 13, 5, 5, Conv2dSpec.of(1, 2), 28)
         ).map(Arguments::of);
     }
 
@@ -419,13 +430,23 @@ class Conv2dBackwardTest {
 
     // ---------------------------------------------------------------- determinism and overwrite
 
+    static Stream<Arguments> determinismShapes() {
+        return Stream.of(
+                new Case("determinism", 3, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 21),
+                // dw's reduction 5·1225 is cut into parts (Conv2dBackward.REDUCTION_SPLIT).
+                new Case("determinism, long reduction", 5, 6, 35, 35, 16, 3, 3, Conv2dSpec.of(1, 1), 22),
+                new Case("determinism, small images", 9, 41, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), 26),
+                new Case("determinism, small images, long reduction", 30, 9, 7, 7, 21, 3, 3, Conv2dSpec.of(1, 1), 29)
+        ).map(Arguments::of);
+    }
+
     /**
      * Same bits from two runs and from any thread count, vectorized and plain: each output element
      * is summed in one fixed order whichever thread computes it. Exact equality, not a tolerance.
      */
-    @Test
-    void resultsAreBitIdenticalAcrossRunsAndThreadCounts() {
-        Case c = new Case("determinism", 3, 41, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), 21);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("determinismShapes")
+    void resultsAreBitIdenticalAcrossRunsAndThreadCounts(Case c) {
         float[] x = c.x(), w = c.weight(), dy = c.dy();
         float[] data1 = runData(c, 1, true, dy, w), weight1 = runWeight(c, 1, true, dy, x);
         assertArrayEquals(data1, runData(c, 1, true, dy, w), "dx vectorized, two runs on 1 thread");

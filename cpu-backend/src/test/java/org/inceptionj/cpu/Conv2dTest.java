@@ -207,7 +207,12 @@ class Conv2dTest {
                 // and not a multiple of the 4-row tile.
                 new Case("all GEMM blocks crossed", 2, 40, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), true, 15),
                 new Case("pointwise with K > KC", 1, 300, 9, 9, 5, 1, 1, Conv2dSpec.of(1, 0), true, 16),
-                new Case("empty reduction (Cin = 0): out = bias", 1, 0, 4, 4, 3, 3, 3, Conv2dSpec.of(1, 1), true, 17)
+                new Case("empty reduction (Cin = 0): out = bias", 1, 0, 4, 4, 3, 3, 3, Conv2dSpec.of(1, 1), true, 17),
+                // Small images, one product across the batch (Conv2dBatched): columns cross images,
+                // and blocks of NC columns (33·9 > 256); 1×1 images; Cout not a multiple of the tile.
+                new Case("1x7 pad (0,3) at 3x3, 33 images", 33, 10, 3, 3, 13, 1, 7, Conv2dSpec.of(1, 0, 3), true, 22),
+                new Case("3x3 pad 1 at 1x1, 5 images", 5, 19, 1, 1, 21, 3, 3, Conv2dSpec.of(1, 1), false, 23),
+                new Case("1x1 at 1x1, K > KC", 7, 300, 1, 1, 6, 1, 1, Conv2dSpec.of(1, 0), true, 24)
         ).map(Arguments::of);
     }
 
@@ -223,9 +228,17 @@ class Conv2dTest {
      * Same bits from two runs and from any thread count, vectorized and plain: each output element
      * is summed in one fixed order whichever thread computes it. Exact equality, not a tolerance.
      */
-    @Test
-    void resultsAreBitIdenticalAcrossRunsAndThreadCounts() {
-        Case c = new Case("determinism", 3, 40, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), true, 21);
+    static Stream<Arguments> determinismShapes() {
+        return Stream.of(
+                new Case("determinism", 3, 40, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), true, 21),
+                // Small images: one product across the batch (Conv2dBatched).
+                new Case("determinism, small images", 9, 40, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), true, 25)
+        ).map(Arguments::of);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("determinismShapes")
+    void resultsAreBitIdenticalAcrossRunsAndThreadCounts(Case c) {
         float[] x = c.x(), w = c.weight(), b = c.biasValues();
         float[] vector1 = run(c, 1, true, x, w, b);
         assertArrayEquals(vector1, run(c, 1, true, x, w, b), "vectorized, two runs on 1 thread");

@@ -1,0 +1,202 @@
+package org.inceptionj.cpu;
+
+/**
+ * The vectorized {@link Conv2d} forward and {@link Conv2dBackward} data gradient for small images
+ * (Inception's later blocks at a 75×75 input run at 7×7, 3×3 and 1×1): one matrix product whose
+ * columns run over r = (n, oh, ow) across the batch, instead of one product per image.
+ * <pre>
+ *   forward:  out [Cout, N·P] = W · col,            col[(ci,i,j), (n,oh,ow)] = x[n, ci, ih, iw]
+ *   data:     colGrad [Cin·kh·kw, N·P] = Wᵀ · dy,   dy read as [Cout, (n,oh,ow)]; then col2im per image
+ * </pre>
+ * Part of the fast path; the plain loops in {@link Conv2d} and {@link Conv2dBackward} define the
+ * results.
+ *
+ * <p>Why: {@link Gemm}'s micro-kernel works on {@link Gemm#NR} columns at a time (32 with
+ * AVX-512), so a per-image product over 9 positions does the work of 32 columns for 9 useful ones,
+ * and over a single position the work of 32 for 1; per-image products that small are also too
+ * small to share out over threads. Across the batch there are N·P columns. The price is a copy:
+ * the forward product is laid out [Cout, N·P] where out is [N, Cout, P], so it is written to
+ * scratch and copied out, and the columns of both products are gathered across images.
+ *
+ * <p>Results are the same bits as the per-image path, for any thread count: Gemm sums every
+ * element in one fixed order whatever columns its call covers, and col2im adds an image's terms in
+ * the same order as {@link Conv2dBackwardCol2im} does (channel, i, j, then positions), because
+ * with fewer than {@link #POSITIONS_BELOW} positions an image falls in one block there too.
+ */
+final class Conv2dBatched {
+    private Conv2dBatched() {
+    }
+
+    /** Convolutions with fewer output positions per image than this take this path (at most {@link Conv2dBackwardCol2im#POSITIONS}). */
+    static final int POSITIONS_BELOW = 128;
+
+    static boolean applies(Conv2d.Geometry g) {
+        return g.positions() < POSITIONS_BELOW;
+    }
+
+    /** Per-thread scratch, grown on demand: the forward product (calling thread), a row being gathered, a colGrad block. */
+    private static final ThreadLocal<float[]> PRODUCT = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] scratch(ThreadLocal<float[]> holder, int size) {
+        float[] a = holder.get();
+        if (a.length < size) {
+            a = new float[size];
+            holder.set(a);
+        }
+        return a;
+    }
+
+    /**
+     * Where each window cell reads its input: table[(i·kw + j)·P + oh·outW + ow] = ih·W + iw, the
+     * offset in an input plane, or −1 where (ih, iw) falls in the padding. Why a table: at 3×3 or
+     * 1×1 an output row is 1 to 3 positions, too short for the run-by-run copies of the per-image
+     * im2col and col2im, whose bookkeeping per run then cost more than the values moved.
+     */
+    static int[] windowOffsets(Conv2d.Geometry g) {
+        int p = g.positions();
+        int[] table = new int[g.kh() * g.kw() * p];
+        for (int i = 0; i < g.kh(); i++) {
+            for (int j = 0; j < g.kw(); j++) {
+                for (int oh = 0; oh < g.outH(); oh++) {
+                    for (int ow = 0; ow < g.outW(); ow++) {
+                        int ih = oh * g.strideH() - g.padTop() + i * g.dilationH();
+                        int iw = ow * g.strideW() - g.padLeft() + j * g.dilationW();
+                        boolean inside = ih >= 0 && ih < g.h() && iw >= 0 && iw < g.w();
+                        table[(i * g.kw() + j) * p + oh * g.outW() + ow] = inside ? ih * g.w() + iw : -1;
+                    }
+                }
+            }
+        }
+        return table;
+    }
+
+    /**
+     * row[at + t] = col[c, r0 + t] for t &lt; len, across images (r = n·P + oh·outW + ow), c = (ci,i,j),
+     * read through {@link #windowOffsets}.
+     */
+    static void gatherRow(float[] row, int at, float[] x, Conv2d.Geometry g, int[] window, int c, int r0, int len) {
+        int p = g.positions(), khw = g.kh() * g.kw(), plane = g.h() * g.w();
+        int ci = c / khw, cell = c % khw * p;
+        for (int r = r0; r < r0 + len; ) {
+            int n = r / p, first = r % p, run = Math.min(p - first, r0 + len - r);
+            int xPlane = (n * g.cin() + ci) * plane, d = at + r - r0 - first;
+            for (int pos = first; pos < first + run; pos++) {
+                int off = window[cell + pos];
+                row[d + pos] = off < 0 ? 0f : x[xPlane + off];
+            }
+            r += run;
+        }
+    }
+
+    /**
+     * out = bias + W · col over all images at once, in pieces of (output channels × columns);
+     * each piece copies its part of the product into out.
+     */
+    static void forward(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Conv2d.Geometry g) {
+        int k = g.depth(), cout = g.cout(), p = g.positions(), columns = g.batch() * p;
+        float[] packedW = Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
+        float[] paddedBias = Gemm.padBias(bias, cout);
+        float[] product = scratch(PRODUCT, cout * columns);
+        // Pieces over columns first (a cut over rows would gather the same columns again), at
+        // least two strips each; over rows only when there are too few columns for every thread.
+        int threads = cpu.parallel().threads(), strips = (columns + Gemm.NR - 1) / Gemm.NR;
+        int colPieces = Math.max(1, Math.min(2 * threads, strips / 2));
+        int rowPieces = colPieces >= threads ? 1
+                : Math.min((cout + Gemm.MR - 1) / Gemm.MR, (threads + colPieces - 1) / colPieces);
+        int[] window = windowOffsets(g);
+        // B = col [Cin·kh·kw, N·P]: each row gathered across images through the window table, then cut into strips.
+        Gemm.PanelB colPanel = (dst, k0, kc, q0, nc) -> {
+            float[] row = scratch(ROW, nc);
+            for (int kk = 0; kk < kc; kk++) {
+                gatherRow(row, 0, x, g, window, k0 + kk, q0, nc);
+                Gemm.packRow(row, 0, nc, dst, kk * Gemm.NR, kc * Gemm.NR);
+            }
+        };
+        cpu.parallel().forRange(rowPieces * colPieces, 1, (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int r = t / colPieces, c = t % colPieces;
+                int m0 = Gemm.rowStart(r, rowPieces, cout), m1 = Gemm.rowStart(r + 1, rowPieces, cout);
+                int q0 = Gemm.columnStart(c, colPieces, columns), q1 = Gemm.columnStart(c + 1, colPieces, columns);
+                if (m0 >= m1 || q0 >= q1) {
+                    continue;
+                }
+                Gemm.multiply(cout, k, packedW, paddedBias, colPanel, product, 0, columns, m0, m1, q0, q1);
+                // product[co, n·P + q] is out[n, co, q]: copy each image's run.
+                for (int co = m0; co < m1; co++) {
+                    for (int q = q0; q < q1; ) {
+                        int n = q / p, at = q % p, len = Math.min(p - at, q1 - q);
+                        System.arraycopy(product, co * columns + q, out, (n * cout + co) * p + at, len);
+                        q += len;
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * dx from colGrad = Wᵀ · dy over all images of a piece at once. Pieces are (image range ×
+     * channel group): a piece owns the dx planes of its images and channels, so no two write the
+     * same element. Image ranges are only as many as keep at least four strips of columns each.
+     */
+    static void data(CpuBackend cpu, float[] dx, float[] dy, float[] w, Conv2d.Geometry g) {
+        int k = g.depth(), cout = g.cout(), p = g.positions(), batch = g.batch(), khw = g.kh() * g.kw();
+        int plane = g.h() * g.w();
+        // Wᵀ [Cin·kh·kw, Cout]: Wᵀ[(ci,i,j), co] = w[co·K + (ci,i,j)]; packed once, shared.
+        float[] packedWt = Gemm.packA(cpu.parallel(), w, 0, 1, k, k, cout);
+        int[] window = windowOffsets(g);
+        int threads = cpu.parallel().threads(), quads = (g.cin() + Gemm.MR - 1) / Gemm.MR;
+        int chunks = Math.max(1, Math.min(Math.min(threads, batch), batch * p / (4 * Gemm.NR)));
+        int groups = Math.max(1, Math.min(threads / chunks, quads));
+        // B = dy [Cout, N·P]: row co gathered across images, then cut into strips.
+        Gemm.PanelB dyPanel = (dst, k0, kc, q0, nc) -> {
+            float[] row = scratch(ROW, nc);
+            for (int kk = 0; kk < kc; kk++) {
+                int co = k0 + kk;
+                for (int q = q0; q < q0 + nc; ) {
+                    int n = q / p, at = q % p, len = Math.min(p - at, q0 + nc - q);
+                    int src = (n * cout + co) * p + at, d = q - q0;
+                    for (int t = 0; t < len; t++) {
+                        row[d + t] = dy[src + t];
+                    }
+                    q += len;
+                }
+                Gemm.packRow(row, 0, nc, dst, kk * Gemm.NR, kc * Gemm.NR);
+            }
+        };
+        cpu.parallel().forRange(chunks * groups, 1, (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int chunk = t / groups, group = t % groups;
+                int n0 = (int) ((long) batch * chunk / chunks), n1 = (int) ((long) batch * (chunk + 1) / chunks);
+                int ci0 = Conv2dBackwardCol2im.groupStart(group, groups, g.cin());
+                int ci1 = Conv2dBackwardCol2im.groupStart(group + 1, groups, g.cin());
+                if (n0 >= n1 || ci0 >= ci1) {
+                    continue;
+                }
+                int m0 = ci0 * khw, m1 = ci1 * khw, cols = (n1 - n0) * p;
+                float[] block = scratch(BLOCK, (m1 - m0) * cols);
+                // colGrad[m, q] lands at block[(m − m0)·cols + q − n0·P].
+                Gemm.multiply(k, cout, packedWt, null, dyPanel, block, -m0 * cols - n0 * p, cols,
+                        m0, m1, n0 * p, n1 * p);
+                for (int n = n0; n < n1; n++) {
+                    java.util.Arrays.fill(dx, (n * g.cin() + ci0) * plane, (n * g.cin() + ci1) * plane, 0f);
+                    // col2im through the window table: per channel, (i, j), then positions, the
+                    // order of Conv2dBackwardCol2im.scatterAdd.
+                    for (int ci = ci0; ci < ci1; ci++) {
+                        int dxPlane = (n * g.cin() + ci) * plane;
+                        for (int ij = 0; ij < khw; ij++) {
+                            int src = ((ci - ci0) * khw + ij) * cols + (n - n0) * p, cell = ij * p;
+                            for (int pos = 0; pos < p; pos++) {
+                                int off = window[cell + pos];
+                                if (off >= 0) {
+                                    dx[dxPlane + off] += block[src + pos];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
