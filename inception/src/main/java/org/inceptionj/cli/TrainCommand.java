@@ -27,6 +27,7 @@ import org.inceptionj.inception.data.Transform;
 import org.inceptionj.inception.image.Preprocessing;
 import org.inceptionj.inception.io.ModelCard;
 import org.inceptionj.inception.io.WeightsLoader;
+import org.inceptionj.inception.train.Adam;
 import org.inceptionj.inception.train.Checkpoint;
 import org.inceptionj.inception.train.ConsoleProgress;
 import org.inceptionj.inception.train.CsvLog;
@@ -93,6 +94,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-aux", description = "Leave out the auxiliary head (it is left out anyway below its minimum input of 299).")
     boolean noAux;
 
+    @Option(names = "--init", description = "Initial weights of a new model: torchvision (std 0.1 everywhere) or he"
+            + " (std sqrt(2/fan-in)). Default: the recipe's.")
+    String init;
+
     @Option(names = "--dropout", description = "Dropout probability before the classifier (default: the recipe's: "
             + Recipe.SMALL_DROPOUT + " for small, the preset's 0.5 for paper).")
     Float dropout;
@@ -112,7 +117,8 @@ final class TrainCommand implements Callable<Integer> {
             + " for small, 32 for paper).")
     Integer batch;
 
-    @Option(names = "--optimizer", description = "rmsprop or sgd (with momentum; Table 3's baseline).")
+    @Option(names = "--optimizer", description = "rmsprop, sgd (with momentum; Table 3's baseline) or adam (not in the"
+            + " paper; --momentum is its beta1, --rms-decay its beta2, --rms-epsilon its epsilon).")
     String optimizer;
 
     @Option(names = "--lr", description = "Peak learning rate (after the warm-up).")
@@ -241,6 +247,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
         TrainConfig recipeConfig = applyOverrides(named.config(runEpochs), runEpochs);
+        InceptionV3.Init initial = initRule(named);
         DataSource source = DataSource.open(data, val);
         boolean small = source.kind().smallImages();
         String view = (augment != null ? augment : small ? DEFAULT_SMALL_AUGMENT : "tf").toLowerCase(Locale.ROOT);
@@ -281,7 +288,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         err.printf(Locale.ROOT, "run folder %s%n", files.folder);
         try (Backend backend = Backends.load();
-             InceptionV3 net = new InceptionV3(backend, model, seed);
+             InceptionV3 net = new InceptionV3(backend, model, seed, initial);
              CsvLog csv = new CsvLog(files.log)) {
             PlotListener plotter = new PlotListener(files.plot, "Inception-v3 on " + source.spec());
             Trainer.Builder builder = Trainer.builder(net, source.train()).test(source.test()).config(config)
@@ -354,6 +361,17 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    private InceptionV3.Init initRule(Recipe named) {
+        if (init == null) {
+            return named.init();
+        }
+        return switch (init.toLowerCase(Locale.ROOT)) {
+            case "torchvision" -> InceptionV3.Init.TORCHVISION;
+            case "he" -> InceptionV3.Init.HE;
+            default -> throw new IllegalArgumentException("--init " + init + " is not one of: torchvision, he");
+        };
+    }
+
     private static int positive(String option, int v) {
         if (v < 1) {
             throw new IllegalArgumentException(option + " " + v + " must be >= 1");
@@ -387,19 +405,24 @@ final class TrainCommand implements Callable<Integer> {
             kind = switch (optimizer.toLowerCase(Locale.ROOT)) {
                 case "rmsprop" -> Optimizer.Kind.RMSPROP;
                 case "sgd", "momentum" -> Optimizer.Kind.MOMENTUM;
-                default -> throw new IllegalArgumentException("--optimizer " + optimizer + " is not one of: rmsprop, sgd");
+                case "adam" -> Optimizer.Kind.ADAM;
+                default -> throw new IllegalArgumentException("--optimizer " + optimizer + " is not one of: rmsprop, sgd, adam");
             };
         }
         boolean nest = nesterov != null ? nesterov : kind == Optimizer.Kind.MOMENTUM && c.nesterov();
         if (kind != Optimizer.Kind.MOMENTUM && Boolean.TRUE.equals(nesterov)) {
             problems.add("--nesterov needs --optimizer sgd (the optimizer is rmsprop)");
         }
-        if (kind != Optimizer.Kind.RMSPROP && (rmsDecay != null || rmsEpsilon != null)) {
-            problems.add((rmsDecay != null ? "--rms-decay" : "--rms-epsilon") + " needs --optimizer rmsprop (the optimizer is sgd)");
+        if (kind == Optimizer.Kind.MOMENTUM && (rmsDecay != null || rmsEpsilon != null)) {
+            problems.add((rmsDecay != null ? "--rms-decay" : "--rms-epsilon") + " needs --optimizer rmsprop or adam (the optimizer"
+                    + " is sgd)");
         }
-        c = c.withOptimizer(kind, momentum != null ? momentum : c.momentum(), nest)
-                .withRmsProp(rmsDecay != null ? rmsDecay : c.rmsDecay(), momentum != null ? momentum : c.momentum(),
-                        rmsEpsilon != null ? rmsEpsilon : c.epsilon());
+        // Switching to Adam takes its own defaults for the settings it shares with RMSProp.
+        boolean toAdam = kind == Optimizer.Kind.ADAM && c.optimizer() != Optimizer.Kind.ADAM;
+        float mu = momentum != null ? momentum : toAdam ? Adam.DEFAULT_BETA1 : c.momentum();
+        float rho = rmsDecay != null ? rmsDecay : toAdam ? Adam.DEFAULT_BETA2 : c.rmsDecay();
+        float eps = rmsEpsilon != null ? rmsEpsilon : toAdam ? Adam.DEFAULT_EPSILON : c.epsilon();
+        c = c.withOptimizer(kind, mu, nest).withRmsProp(rho, mu, eps);
 
         LearningRate l = c.learningRate();
         LearningRate.Decay decay = l.decay();
@@ -461,8 +484,11 @@ final class TrainCommand implements Callable<Integer> {
 
     private static String describe(TrainConfig c) {
         LearningRate l = c.learningRate();
-        String opt = c.optimizer() == Optimizer.Kind.MOMENTUM ? (c.nesterov() ? "SGD+Nesterov " : "SGD+momentum ") + c.momentum()
-                : "RMSProp rho " + c.rmsDecay() + " mu " + c.momentum() + " eps " + c.epsilon();
+        String opt = switch (c.optimizer()) {
+            case MOMENTUM -> (c.nesterov() ? "SGD+Nesterov " : "SGD+momentum ") + c.momentum();
+            case RMSPROP -> "RMSProp rho " + c.rmsDecay() + " mu " + c.momentum() + " eps " + c.epsilon();
+            case ADAM -> "Adam beta1 " + c.momentum() + " beta2 " + c.rmsDecay() + " eps " + c.epsilon();
+        };
         String sched = switch (l.decay()) {
             case EXPONENTIAL -> "lr " + l.initial() + " x" + l.decayRate() + " every " + l.epochsPerDecay() + " epochs";
             case COSINE -> "lr " + l.initial() + " cosine to 0";

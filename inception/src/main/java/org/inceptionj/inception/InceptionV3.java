@@ -33,6 +33,21 @@ public final class InceptionV3 implements AutoCloseable {
     public enum Mode { TRAIN, EVAL }
 
     /**
+     * How a new model's weights are drawn (BN's γ = 1, β = 0 and biases 0 in both).
+     * <ul>
+     *   <li>{@code TORCHVISION}: torchvision's {@code Inception3} rule, a normal of std 0.1 for every
+     *       convolution and the classifier (0.01 and 0.001 in the aux head), whatever its fan-in;</li>
+     *   <li>{@code HE}: He et al. 2015, std √(2/fan-in) for convolutions, √(1/fan-in) for the classifier.
+     *       Every convolution is followed by batch norm, which makes the loss blind to a weight's scale,
+     *       so plain SGD moves a weight's direction at a rate ∝ lr / ‖w‖²: with std 0.1 a 1×1 convolution
+     *       over 512 channels starts at ‖w‖² ≈ 5.1 per output channel and the 3×3 over 16 channels of the
+     *       stem at 1.4, i.e. layers learn at rates 4× apart; with He's rule every layer starts at ≈ 2.
+     *       The small recipe uses it (README, "Choosing the recipe").</li>
+     * </ul>
+     */
+    public enum Init { TORCHVISION, HE }
+
+    /**
      * What varies between the presets.
      *
      * @param numClasses      K, the classifier's width (1000 for ImageNet)
@@ -251,9 +266,14 @@ public final class InceptionV3 implements AutoCloseable {
 
     /** A model with seeded random weights (torchvision's initialization) on {@code backend}. */
     public InceptionV3(Backend backend, Config config, long seed) {
+        this(backend, config, seed, Init.TORCHVISION);
+    }
+
+    /** A model with seeded random weights drawn by {@code init} on {@code backend}. */
+    public InceptionV3(Backend backend, Config config, long seed, Init init) {
         this.config = config;
         this.dropoutBase = seed;
-        this.params = new Parameters(backend, seed);
+        this.params = new Parameters(backend, seed, init);
         boolean cip = config.countIncludePad();
         Width w = new Width(config.widthMultiplier());
         Parameters p = params;

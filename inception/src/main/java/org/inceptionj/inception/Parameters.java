@@ -19,11 +19,21 @@ import org.inceptionj.api.TensorScope;
 public final class Parameters implements AutoCloseable {
     private final Backend backend;
     private final long seed;
+    private final InceptionV3.Init init;
     private final Map<String, Tensor> byName = new LinkedHashMap<>();
 
     public Parameters(Backend backend, long seed) {
+        this(backend, seed, InceptionV3.Init.TORCHVISION);
+    }
+
+    /** Parameters drawn with {@code init}'s rule ({@link InceptionV3.Init}). */
+    public Parameters(Backend backend, long seed, InceptionV3.Init init) {
+        if (init == null) {
+            throw new IllegalArgumentException("Parameters: init is null (TORCHVISION or HE)");
+        }
         this.backend = backend;
         this.seed = seed;
+        this.init = init;
     }
 
     public Backend backend() {
@@ -37,7 +47,20 @@ public final class Parameters implements AutoCloseable {
      * ever cut. The per-tensor seed is derived from the model seed and the creation index.
      */
     Tensor normal(String name, Shape shape, float stddev) {
-        return add(name, Ops.normal(backend, shape, seed * 1_000_003L + byName.size(), 0f, stddev));
+        float std = init == InceptionV3.Init.TORCHVISION ? stddev : heStd(shape);
+        return add(name, Ops.normal(backend, shape, seed * 1_000_003L + byName.size(), 0f, std));
+    }
+
+    /**
+     * He et al. (2015) for a weight of {@code shape}: √(2 / fan-in) for a convolution [Cout, Cin, kh, kw]
+     * (fan-in Cin·kh·kw; the gain 2 of a ReLU), √(1 / fan-in) for the classifier [K, C], which no ReLU follows.
+     */
+    static float heStd(Shape shape) {
+        int fanIn = 1;
+        for (int d = 1; d < shape.rank(); d++) {
+            fanIn *= shape.dim(d);
+        }
+        return (float) Math.sqrt((shape.rank() == 4 ? 2.0 : 1.0) / fanIn);
     }
 
     /** A new parameter filled with {@code value}. */

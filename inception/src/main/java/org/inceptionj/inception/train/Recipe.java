@@ -3,6 +3,8 @@ package org.inceptionj.inception.train;
 import java.util.List;
 import java.util.Locale;
 
+import org.inceptionj.inception.InceptionV3;
+
 /**
  * A named training recipe: the optimizer, schedule and regularization of a {@link TrainConfig} and
  * the batch size and length of run they were chosen for.
@@ -27,8 +29,10 @@ import java.util.Locale;
  * @param epochs      the run length the recipe was chosen for (the CLI's default)
  * @param dropout     the dropout before the classifier the recipe was chosen with, or null to keep the
  *                    preset's (a model setting, applied by whoever builds the model)
+ * @param init        how the recipe draws a new model's weights ({@link InceptionV3.Init}; applied by whoever
+ *                    builds the model)
  */
-public record Recipe(String name, TrainConfig config, int batchSize, int epochs, Float dropout) {
+public record Recipe(String name, TrainConfig config, int batchSize, int epochs, Float dropout, InceptionV3.Init init) {
     /** The small recipe's peak learning rate (for batch {@value #SMALL_BATCH}). */
     public static final double SMALL_LR = 0.1;
     /** The small recipe's warm-up, in epochs. */
@@ -41,13 +45,16 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs,
     public static final int SMALL_EPOCHS = 4;
     /** The small recipe's dropout before the classifier. */
     public static final float SMALL_DROPOUT = 0.5f;
+    /** The small recipe's initialization. */
+    public static final InceptionV3.Init SMALL_INIT = InceptionV3.Init.TORCHVISION;
 
     /** Every recipe {@link #named} knows, in the order the help lists them. */
     public static final List<String> NAMES = List.of("small", "paper");
 
     public Recipe {
-        if (name == null || name.isBlank() || config == null) {
-            throw new IllegalArgumentException("Recipe: name and config must be given, got " + name + ", " + config);
+        if (name == null || name.isBlank() || config == null || init == null) {
+            throw new IllegalArgumentException("Recipe: name, config and init must be given, got " + name + ", " + config
+                    + ", " + init);
         }
         if (dropout != null && !(dropout >= 0f && dropout < 1f)) {
             throw new IllegalArgumentException("Recipe " + name + ": dropout must be in [0, 1), got " + dropout);
@@ -60,7 +67,7 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs,
 
     /** The paper's ImageNet recipe (§8). */
     public static Recipe paper() {
-        return new Recipe("paper", TrainConfig.paper(), 32, 100, null);
+        return new Recipe("paper", TrainConfig.paper(), 32, 100, null, InceptionV3.Init.TORCHVISION);
     }
 
     /** The small-data recipe of the default run. */
@@ -71,7 +78,7 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs,
                 .withClipping(GradientClipping.Mode.NONE, GradientClipping.PAPER_THRESHOLD)
                 .withWeightDecay(SMALL_WEIGHT_DECAY)
                 .withEmaDecay(0f);
-        return new Recipe("small", c, SMALL_BATCH, SMALL_EPOCHS, SMALL_DROPOUT);
+        return new Recipe("small", c, SMALL_BATCH, SMALL_EPOCHS, SMALL_DROPOUT, SMALL_INIT);
     }
 
     /** The recipe called {@code name} ({@link #NAMES}); fails naming the value and the choices. */

@@ -15,8 +15,9 @@ package org.inceptionj.inception.train;
  * @param labelSmoothing   ε of label smoothing, uniform prior (paper §7: 0.1)
  * @param auxWeight        weight of the aux head's loss (reference scripts 0.4)
  * @param emaDecay         decay of the parameter average (inception_train.py 0.9999); 0 = no average
- * @param optimizer        RMSPROP (the paper's) or MOMENTUM (SGD with momentum, Table 3's baseline; uses
- *                         {@code momentum}; {@code rmsDecay} and {@code epsilon} are then unused)
+ * @param optimizer        RMSPROP (the paper's), MOMENTUM (SGD with momentum, Table 3's baseline; uses
+ *                         {@code momentum}; {@code rmsDecay} and {@code epsilon} are then unused) or ADAM
+ *                         (β₁ = {@code momentum}, β₂ = {@code rmsDecay}, ε̂ = {@code epsilon})
  * @param nesterov         MOMENTUM only: Nesterov's form
  */
 public record TrainConfig(LearningRate learningRate, long examplesPerEpoch, float rmsDecay, float momentum,
@@ -125,6 +126,7 @@ public record TrainConfig(LearningRate learningRate, long examplesPerEpoch, floa
         return switch (optimizer) {
             case RMSPROP -> new RMSProp(params, rmsDecay, momentum, epsilon);
             case MOMENTUM -> new Momentum(params, momentum, nesterov);
+            case ADAM -> new Adam(params, momentum, rmsDecay, epsilon);
         };
     }
 }

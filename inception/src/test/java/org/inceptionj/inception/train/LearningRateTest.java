@@ -97,7 +97,8 @@ class LearningRateTest {
         TrainConfig ten = Recipe.small().config(10);
         assertEquals(10, ten.learningRate().totalEpochs());
         assertEquals(Recipe.SMALL_WARMUP, ten.learningRate().warmupEpochs());
-        Recipe longWarmup = new Recipe("w", Recipe.small().config().withLearningRate(LearningRate.cosine(0.1, 2, 8)), 64, 8, null);
+        Recipe longWarmup = new Recipe("w", Recipe.small().config().withLearningRate(LearningRate.cosine(0.1, 2, 8)), 64, 8, null,
+                org.inceptionj.inception.InceptionV3.Init.TORCHVISION);
         assertEquals(0.5, longWarmup.config(1).learningRate().warmupEpochs(), 1e-15); // capped at half the run
         assertEquals(2, longWarmup.config(5).learningRate().warmupEpochs(), 1e-15);
         assertEquals(LearningRate.paper(), Recipe.paper().config(3).learningRate());
