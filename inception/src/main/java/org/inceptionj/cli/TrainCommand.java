@@ -215,7 +215,7 @@ final class TrainCommand implements Callable<Integer> {
             + " (default: stop at the first, naming it; the state up to the last step is saved first).")
     boolean skipCorrupt;
 
-    static final String DEFAULT_SMALL_AUGMENT = "light";
+    static final String DEFAULT_SMALL_AUGMENT = "none";
     static final double SMALL_WIDTH = 0.25;
     static final int SMALL_SIZE = 75;
 

@@ -26,12 +26,12 @@ class ReadmeExampleTest {
     static Trainer.Outcome example(DataSource data) {
         // README example begin
         InceptionV3.Config config = Presets.named("inception-v3").withNumClasses(data.train().classes().size())
-                .withWidthMultiplier(0.25).withAuxLogits(false);
+                .withWidthMultiplier(0.25).withAuxLogits(false).withDropout(Recipe.small().dropout());
         try (Backend backend = Backends.load();
-             InceptionV3 model = new InceptionV3(backend, config, 0);
+             InceptionV3 model = new InceptionV3(backend, config, 0, Recipe.small().init());
              Trainer trainer = Trainer.builder(model, data.train()).test(data.test())
                      .recipe(Recipe.small(), 4).imageSize(75)
-                     .transforms(SmallImageAugmentation.light(75, 0, true), SmallImageAugmentation.none(75))
+                     .transforms(SmallImageAugmentation.none(75), SmallImageAugmentation.none(75))
                      .listener(new ConsoleProgress(System.err)).build()) {
             Trainer.Outcome outcome = trainer.fit();
             System.out.printf("test top-1 %.2f%%%n", 100 * outcome.last().result().top1());
