@@ -42,7 +42,8 @@ public final class InceptionV3 implements AutoCloseable {
      *       so plain SGD moves a weight's direction at a rate ∝ lr / ‖w‖²: with std 0.1 a 1×1 convolution
      *       over 512 channels starts at ‖w‖² ≈ 5.1 per output channel and the 3×3 over 16 channels of the
      *       stem at 1.4, i.e. layers learn at rates 4× apart; with He's rule every layer starts at ≈ 2.
-     *       The small recipe uses it (README, "Choosing the recipe").</li>
+     *       The small recipe uses it: on Fashion-MNIST its 2-epoch run reached 84.83% against 84.27% with
+     *       torchvision's rule, with a lower training loss all along (README, "Choosing the recipe").</li>
      * </ul>
      */
     public enum Init { TORCHVISION, HE }

@@ -20,7 +20,7 @@ import org.inceptionj.inception.InceptionV3;
  *       half-cosine decay to 0 at the last epoch (all of the decay happens inside a short run), label
  *       smoothing 0.1, weight decay {@value #SMALL_WEIGHT_DECAY}, no clipping (BN keeps the gradients
  *       tame once the warm-up is over), no parameter average (with the rate annealed to 0, the last
- *       weights are the averaged ones), no dropout before the classifier (a run of a few epochs
+ *       weights are the averaged ones), He's initialization ({@link InceptionV3.Init#HE}), no dropout before the classifier (a run of a few epochs
  *       underfits: training and test accuracy stay within a point of each other). Batch
  *       {@value #SMALL_BATCH}.</li>
  * </ul>
@@ -48,7 +48,7 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs,
     /** The small recipe's dropout before the classifier. */
     public static final float SMALL_DROPOUT = 0f;
     /** The small recipe's initialization. */
-    public static final InceptionV3.Init SMALL_INIT = InceptionV3.Init.TORCHVISION;
+    public static final InceptionV3.Init SMALL_INIT = InceptionV3.Init.HE;
 
     /** Every recipe {@link #named} knows, in the order the help lists them. */
     public static final List<String> NAMES = List.of("small", "paper");
