@@ -65,9 +65,12 @@ final class Pooling {
             for (int c = 0; c < counted.length; c++) {
                 counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
             }
+            float[] flat = vector && max && flatMax(spec, h, w, oh, ow) ? new float[h * w] : null;
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
-                if (vector) {
+                if (flat != null) {
+                    planeMaxFlatVector(o, at, xs, in, w, oh, ow, spec, flat, rows);
+                } else if (vector) {
                     planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns, windows, rows, counted);
                 } else {
                     for (int r = 0; r < oh; r++) {
@@ -297,6 +300,88 @@ final class Pooling {
         return max ? acc : acc / divisor;
     }
 
+    // ================================================================ max, vector: the whole plane at once
+
+    /*
+     * Inception's max pools (3×3, stride 2, no padding) run on planes of 35, 15 and 7 columns. Below
+     * two vectors a row, the row kernels above and below spend most of their time in scalar tails,
+     * so on such planes the window starts are taken along the flattened plane instead: start
+     * p = ih·W + iw covers cells p + i·dH·W + j·dW, and one vector holds starts from several rows.
+     * Starts whose window would wrap past the row end are computed too and never read. This needs
+     * every window wholly inside the input (no padding, no ceil-mode overhang), so every load stays
+     * in the plane.
+     */
+
+    /** Whether the max pool takes the flat-plane kernels: all windows inside, rows under two vectors of starts. */
+    private static boolean flatMax(Pool2dSpec s, int h, int w, int oh, int ow) {
+        boolean inside = s.padTop() == 0 && s.padLeft() == 0
+                && (oh - 1) * s.strideH() + s.dilationH() * (s.kernelH() - 1) < h
+                && (ow - 1) * s.strideW() + s.dilationW() * (s.kernelW() - 1) < w;
+        return inside && flatStarts(s, w, oh, ow) >= F.length()
+                && w - s.dilationW() * (s.kernelW() - 1) < 2 * F.length();
+    }
+
+    /** Flat window starts from the first output's to the last output's, inclusive. */
+    private static int flatStarts(Pool2dSpec s, int w, int oh, int ow) {
+        return (oh - 1) * s.strideH() * w + (ow - 1) * s.strideW() + 1;
+    }
+
+    /** rows[i] = the offset of window row i from the window's start: i·dH·W. */
+    private static void flatRows(int[] rows, int w, Pool2dSpec s) {
+        for (int i = 0; i < s.kernelH(); i++) {
+            rows[i] = i * s.dilationH() * w;
+        }
+    }
+
+    /** Max pool of the plane x[in...] into out[at...]: the max of every flat start, then the outputs' starts. */
+    private static void planeMaxFlatVector(float[] out, int at, float[] x, int in, int w, int oh, int ow,
+                                           Pool2dSpec s, float[] windows, int[] rows) {
+        int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), count = flatStarts(s, w, oh, ow);
+        flatRows(rows, w, s);
+        int p = 0;
+        for (int bound = F.loopBound(count); p < bound; p += F.length()) {
+            flatMaxOfVector(windows, x, in, p, rows, kh, kw, dw);
+        }
+        if (p < count) {
+            flatMaxOfVector(windows, x, in, count - F.length(), rows, kh, kw, dw); // overlaps: same values
+        }
+        for (int r = 0; r < oh; r++) {
+            int row = r * s.strideH() * w, o = at + r * ow;
+            for (int c = 0; c < ow; c++) {
+                out[o + c] = windows[row + c * s.strideW()];
+            }
+        }
+    }
+
+    private static void flatMaxOfVector(float[] windows, float[] x, int in, int p, int[] rows, int kh, int kw,
+                                        int dw) {
+        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < kh; i++) {
+            for (int j = 0; j < kw; j++) {
+                acc = acc.max(FloatVector.fromArray(F, x, in + p + rows[i] + j * dw));
+            }
+        }
+        acc.intoArray(windows, p);
+    }
+
+    /**
+     * Max pool gradient of the plane dy[at...] into dx[in...] (cleared): the first maximum of every flat
+     * start, as {@link #winnersOfVector} finds it (rows in order, then columns), then dy to each output's
+     * winner in output order, as in the plain loop.
+     */
+    private static void planeMaxBackwardFlatVector(float[] dx, float[] dy, int at, float[] x, int in, int w,
+                                                   int oh, int ow, Pool2dSpec s, int[] winners, int[] rows) {
+        flatRows(rows, w, s);
+        winnersVector(winners, x, in, rows, s.kernelH(), flatStarts(s, w, oh, ow), s.kernelW(), s.dilationW());
+        for (int r = 0; r < oh; r++) {
+            int row = r * s.strideH() * w, o = at + r * ow;
+            for (int c = 0; c < ow; c++) {
+                int q = row + c * s.strideW();
+                dx[in + q + winners[q]] += dy[o + c];
+            }
+        }
+    }
+
     // ================================================================ backward
 
     /**
@@ -336,7 +421,6 @@ final class Pooling {
         long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW() + (long) h * w);
         cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
             int extent = spec.dilationW() * (spec.kernelW() - 1);
-            int[] winners = vector && max ? new int[w] : null;
             float[] shares = vector && !max ? new float[w + extent] : null;
             int[] rows = new int[spec.kernelH()];
             // The divisor's column factor, per output column: the same for every row and plane.
@@ -344,10 +428,14 @@ final class Pooling {
             for (int c = 0; c < counted.length; c++) {
                 counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
             }
+            boolean flat = vector && max && flatMax(spec, h, w, oh, ow);
+            int[] winners = vector && max ? new int[flat ? h * w : w] : null;
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 Arrays.fill(d, in, in + h * w, 0f);
-                if (vector && max) {
+                if (flat) {
+                    planeMaxBackwardFlatVector(d, g, at, xs, in, w, oh, ow, spec, winners, rows);
+                } else if (vector && max) {
                     planeMaxBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, winners, rows);
                 } else if (vector) {
                     planeAverageBackwardVector(d, g, at, in, h, w, oh, ow, spec, shares, rows, counted);
