@@ -66,10 +66,13 @@ final class Pooling {
                 counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
             }
             float[] flat = vector && max && flatMax(spec, h, w, oh, ow) ? new float[h * w] : null;
+            FlatAverage average = vector && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 if (flat != null) {
                     planeMaxFlatVector(o, at, xs, in, w, oh, ow, spec, flat, rows);
+                } else if (average != null) {
+                    average.forward(o, at, xs, in);
                 } else if (vector) {
                     planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns, windows, rows, counted);
                 } else {
@@ -382,6 +385,149 @@ final class Pooling {
         }
     }
 
+    // ================================================================ average, vector: the whole padded plane at once
+
+    /**
+     * The average pool of small planes (Inception's branch pools, 3×3 stride 1 pad 1, at 7×7 and
+     * 3×3): the plane is copied into a zero-bordered one, W' = padLeft + W + right margin columns
+     * wide, in which every window lies, and window starts are taken along the flattened padded
+     * plane as for the max ({@link #flatMax}). The padding's zeros add +0, which changes no sum
+     * (each starts at +0, so never holds −0): the same bits as the plain loop, which leaves them out.
+     * <ul>
+     *   <li>forward: column sums Σ_i, then window sums Σ_j of them, then each output's start over
+     *       its divisor: the plain order;</li>
+     *   <li>backward: each output's share at its start (zero elsewhere, and in a front margin);
+     *       cell q takes Σ shares[q − i·dH·W' − j·dW] over i, then j, both descending, which is
+     *       its windows in output order, as the plain loop adds them.</li>
+     * </ul>
+     * One per parallel chunk: it holds that chunk's scratch.
+     */
+    private static final class FlatAverage {
+        final Pool2dSpec s;
+        final int h, w, oh, ow, wide, high, count, margin;
+        final float[] divisors, padded, columns, windows, shares;
+
+        private FlatAverage(Pool2dSpec s, int h, int w, int oh, int ow, int wide, int high) {
+            this.s = s;
+            this.h = h;
+            this.w = w;
+            this.oh = oh;
+            this.ow = ow;
+            this.wide = wide;
+            this.high = high;
+            this.count = (oh - 1) * s.strideH() * wide + (ow - 1) * s.strideW() + 1;
+            this.margin = s.dilationH() * (s.kernelH() - 1) * wide + s.dilationW() * (s.kernelW() - 1);
+            this.divisors = new float[oh * ow];
+            for (int r = 0; r < oh; r++) {
+                for (int c = 0; c < ow; c++) {
+                    divisors[r * ow + c] = divisor(s, h, w, r * s.strideH() - s.padTop(), c * s.strideW() - s.padLeft());
+                }
+            }
+            this.padded = new float[high * wide];
+            this.columns = new float[high * wide];
+            this.windows = new float[high * wide];
+            this.shares = new float[margin + high * wide];
+        }
+
+        /** The kernel for this geometry, or null where the row kernels serve better or it does not fit. */
+        static FlatAverage of(Pool2dSpec s, int h, int w, int oh, int ow) {
+            if (oh == 0 || ow == 0) {
+                return null;
+            }
+            int wide = Math.max(s.padLeft() + w, (ow - 1) * s.strideW() + s.dilationW() * (s.kernelW() - 1) + 1);
+            int high = Math.max(s.padTop() + h, (oh - 1) * s.strideH() + s.dilationH() * (s.kernelH() - 1) + 1);
+            int count = (oh - 1) * s.strideH() * wide + (ow - 1) * s.strideW() + 1;
+            if (wide >= 2 * F.length() || count < F.length() || h * wide < F.length()) {
+                return null;
+            }
+            return new FlatAverage(s, h, w, oh, ow, wide, high);
+        }
+
+        /** The plane x[in...] into the interior of padded; the border stays zero. */
+        private void pad(float[] x, int in) {
+            for (int ih = 0; ih < h; ih++) {
+                System.arraycopy(x, in + ih * w, padded, (ih + s.padTop()) * wide + s.padLeft(), w);
+            }
+        }
+
+        void forward(float[] out, int at, float[] x, int in) {
+            pad(x, in);
+            int kh = s.kernelH(), kw = s.kernelW(), rowStep = s.dilationH() * wide, dw = s.dilationW();
+            int extent = count + dw * (kw - 1); // column sums the windows read
+            int q = 0;
+            for (int bound = F.loopBound(extent); q < bound; q += F.length()) {
+                columnOfVector(q, kh, rowStep);
+            }
+            if (q < extent) {
+                columnOfVector(extent - F.length(), kh, rowStep); // overlaps: same values
+            }
+            for (q = 0; q < F.loopBound(count); q += F.length()) {
+                windowOfVector(q, kw, dw);
+            }
+            if (q < count) {
+                windowOfVector(count - F.length(), kw, dw);
+            }
+            for (int r = 0; r < oh; r++) {
+                int row = r * s.strideH() * wide;
+                for (int c = 0; c < ow; c++) {
+                    out[at + r * ow + c] = windows[row + c * s.strideW()] / divisors[r * ow + c];
+                }
+            }
+        }
+
+        private void columnOfVector(int q, int kh, int rowStep) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < kh; i++) {
+                acc = acc.add(FloatVector.fromArray(F, padded, q + i * rowStep));
+            }
+            acc.intoArray(columns, q);
+        }
+
+        private void windowOfVector(int q, int kw, int dw) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int j = 0; j < kw; j++) {
+                acc = acc.add(FloatVector.fromArray(F, columns, q + j * dw));
+            }
+            acc.intoArray(windows, q);
+        }
+
+        /** dx[in...] (cleared) from dy[at...]. */
+        void backward(float[] dx, int in, float[] dy, int at) {
+            // Shares at their windows' starts; all else, margin included, zero.
+            Arrays.fill(shares, 0f);
+            for (int r = 0; r < oh; r++) {
+                int row = margin + r * s.strideH() * wide;
+                for (int c = 0; c < ow; c++) {
+                    shares[row + c * s.strideW()] = dy[at + r * ow + c] / divisors[r * ow + c];
+                }
+            }
+            int kh = s.kernelH(), kw = s.kernelW(), rowStep = s.dilationH() * wide, dw = s.dilationW();
+            // Cells of the input only: padded rows [padTop, padTop + H), whole rows of W' at a time.
+            int first = s.padTop() * wide, cells = h * wide;
+            int q = first;
+            for (int bound = first + F.loopBound(cells); q < bound; q += F.length()) {
+                gatheredOfVector(q, kh, kw, rowStep, dw);
+            }
+            if (q < first + cells) {
+                gatheredOfVector(first + cells - F.length(), kh, kw, rowStep, dw);
+            }
+            for (int ih = 0; ih < h; ih++) {
+                System.arraycopy(windows, (ih + s.padTop()) * wide + s.padLeft(), dx, in + ih * w, w);
+            }
+        }
+
+        /** windows[q + lane] = Σ, i then j descending, shares[margin + q + lane − i·rowStep − j·dw]. */
+        private void gatheredOfVector(int q, int kh, int kw, int rowStep, int dw) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = kh - 1; i >= 0; i--) {
+                for (int j = kw - 1; j >= 0; j--) {
+                    acc = acc.add(FloatVector.fromArray(F, shares, margin + q - i * rowStep - j * dw));
+                }
+            }
+            acc.intoArray(windows, q);
+        }
+    }
+
     // ================================================================ backward
 
     /**
@@ -429,12 +575,15 @@ final class Pooling {
                 counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
             }
             boolean flat = vector && max && flatMax(spec, h, w, oh, ow);
+            FlatAverage average = cpu.vectorized() && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
             int[] winners = vector && max ? new int[flat ? h * w : w] : null;
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 Arrays.fill(d, in, in + h * w, 0f);
                 if (flat) {
                     planeMaxBackwardFlatVector(d, g, at, xs, in, w, oh, ow, spec, winners, rows);
+                } else if (average != null) {
+                    average.backward(d, in, g, at);
                 } else if (vector && max) {
                     planeMaxBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, winners, rows);
                 } else if (vector) {

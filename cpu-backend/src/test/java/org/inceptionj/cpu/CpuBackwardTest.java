@@ -691,6 +691,8 @@ class CpuBackwardTest {
                 {new int[] {2, 3, 35, 35}, Pool2dSpec.of(3, 2, 0)},                          // Inception reduction max pool
                 {new int[] {2, 3, 15, 15}, Pool2dSpec.of(3, 2, 0)},                          // the same on small planes
                 {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 2, 0)},
+                {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 1, 1)},                            // branch avg pool, small plane
+                {new int[] {1, 2, 7, 7}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1)},                          // Inception branch avg pool
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(5, 3, 0)},                          // auxiliary head
