@@ -95,12 +95,6 @@ final class Conv2dBackwardCol2im {
      */
     static void scatterAdd(float[] dx, float[] block, int ld, int n, int ci0, int ci1, int p0, int p1,
                            Conv2d.Geometry g) {
-        scatterAdd(dx, block, 0, ld, n, ci0, ci1, p0, p1, g);
-    }
-
-    /** As above, with the block starting at block[blockOff]: dx[n, ci, ih, iw] += block[blockOff + r·ld + q − p0]. */
-    static void scatterAdd(float[] dx, float[] block, int blockOff, int ld, int n, int ci0, int ci1, int p0, int p1,
-                           Conv2d.Geometry g) {
         int sW = g.strideW(), outW = g.outW();
         for (int ci = ci0; ci < ci1; ci++) {
             int dxPlane = (n * g.cin() + ci) * g.h() * g.w();
@@ -117,7 +111,7 @@ final class Conv2dBackwardCol2im {
                         int ih = oh * g.strideH() - g.padTop() + i * g.dilationH();
                         int a = Math.max(ow, owLo), b = Math.min(end, owHi);
                         if (ih >= 0 && ih < g.h() && a < b) {
-                            int src = blockOff + row * ld + (q - p0) + (a - ow);
+                            int src = row * ld + (q - p0) + (a - ow);
                             int dst = dxPlane + ih * g.w() + a * sW + offW;
                             if (sW == 1) {
                                 addTo(dx, dst, block, src, b - a);

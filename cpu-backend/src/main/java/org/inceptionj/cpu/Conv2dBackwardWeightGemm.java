@@ -44,6 +44,8 @@ final class Conv2dBackwardWeightGemm {
         /** NR rows of the im2col matrix, before they are transposed into a strip of b. */
         float[] rows = new float[0];
         final float[] tile = new float[MR * NR];
+        /** Per strip column jj, for the small-image gather: ci·H·W and (i·kw + j)·P. */
+        final int[] plane = new int[NR], cell = new int[NR];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -85,6 +87,7 @@ final class Conv2dBackwardWeightGemm {
                          int n0, int n1, int r0, int r1) {
         int k = g.depth(), reduction = r1 - r0;
         Scratch scratch = SCRATCH.get();
+        int[] window = Conv2dBatched.applies(g) ? Conv2dBatched.windowOffsets(g) : null;
         int rows = Math.min(MC, Gemm.paddedRows(m1 - m0));
         if (scratch.a.length < rows * Math.min(KC, reduction)) {
             scratch.a = new float[rows * Math.min(KC, reduction)];
@@ -98,7 +101,7 @@ final class Conv2dBackwardWeightGemm {
             for (int pc = r0; pc < r1; pc += KC) {
                 int kc = Math.min(KC, r1 - pc);
                 boolean accumulate = pc > r0;
-                packColumns(scratch, x, g, pc, kc, jc, nc);
+                packColumns(scratch, x, g, window, pc, kc, jc, nc);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int icEnd = Math.min(m1, ic + MC);
                     packGradient(scratch.a, dy, g, ic, icEnd, pc, kc);
@@ -172,8 +175,10 @@ final class Conv2dBackwardWeightGemm {
      * at or past nc. Per strip, the NR rows of col are written out as rows first (runs of vector
      * copies of x), then transposed into the strip eight at a time. For a 1×1, stride-1, unpadded
      * convolution the rows of col are x's planes, and full strips are transposed straight from x.
+     * Small images (window table given) are gathered straight into the strip: see {@link #gatherStrip}.
      */
-    private static void packColumns(Scratch scratch, float[] x, Conv2d.Geometry g, int r0, int kc, int c0, int nc) {
+    private static void packColumns(Scratch scratch, float[] x, Conv2d.Geometry g, int[] window, int r0, int kc,
+                                    int c0, int nc) {
         float[] dst = scratch.b;
         int strips = (nc + NR - 1) / NR, ld = kc + L, p = g.positions();
         if (scratch.rows.length < NR * ld) {
@@ -182,6 +187,10 @@ final class Conv2dBackwardWeightGemm {
         float[] rows = scratch.rows;
         for (int s = 0; s < strips; s++) {
             int width = Math.min(NR, nc - s * NR), d = s * kc * NR, c = c0 + s * NR;
+            if (window != null) {
+                gatherStrip(scratch, dst, d, x, g, window, c, width, r0, kc);
+                continue;
+            }
             if (g.pointwise() && width == NR && NR % 8 == 0) {
                 // One image's run of positions at a time: rows r0+kk of B from planes c.. of x[n].
                 for (int kk = 0, r = r0; kk < kc; ) {
@@ -210,6 +219,34 @@ final class Conv2dBackwardWeightGemm {
                 for (int kk = 0; kk < kc; kk++) {
                     dst[d + kk * NR + jj] = rows[jj * ld + kk];
                 }
+            }
+        }
+    }
+
+    /**
+     * One strip of B for small images: dst[d + kk·NR + jj] = col_n[c + jj, (oh,ow)] for r0 + kk =
+     * n·P + oh·outW + ow, read through {@link Conv2dBatched#windowOffsets}; zero for jj ≥ width.
+     * Why: at 3×3 or 1×1 an output row is 1 to 3 positions, so im2col row by row runs one short run
+     * after another, and the transposition after it moves every value a second time; here each
+     * value is one table lookup and one store, in the strip's order. The same values as the
+     * im2col-and-transpose path, so the same dw bits.
+     */
+    private static void gatherStrip(Scratch scratch, float[] dst, int d, float[] x, Conv2d.Geometry g, int[] window,
+                                    int c, int width, int r0, int kc) {
+        int p = g.positions(), khw = g.kh() * g.kw(), hw = g.h() * g.w(), image = g.cin() * hw;
+        int[] plane = scratch.plane, cell = scratch.cell;
+        for (int jj = 0; jj < width; jj++) {
+            plane[jj] = (c + jj) / khw * hw;
+            cell[jj] = (c + jj) % khw * p;
+        }
+        for (int kk = 0, r = r0; kk < kc; kk++, r++) {
+            int n = r / p, pos = r % p, xImage = n * image, o = d + kk * NR;
+            for (int jj = 0; jj < width; jj++) {
+                int off = window[cell[jj] + pos];
+                dst[o + jj] = off < 0 ? 0f : x[xImage + plane[jj] + off];
+            }
+            for (int jj = width; jj < NR; jj++) {
+                dst[o + jj] = 0f;
             }
         }
     }

@@ -65,9 +65,15 @@ final class Pooling {
             for (int c = 0; c < counted.length; c++) {
                 counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
             }
+            float[] flat = vector && max && flatMax(spec, h, w, oh, ow) ? new float[h * w] : null;
+            FlatAverage average = vector && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
-                if (vector) {
+                if (flat != null) {
+                    planeMaxFlatVector(o, at, xs, in, w, oh, ow, spec, flat, rows);
+                } else if (average != null) {
+                    average.forward(o, at, xs, in);
+                } else if (vector) {
                     planeVector(o, at, xs, in, h, w, oh, ow, spec, max, columns, windows, rows, counted);
                 } else {
                     for (int r = 0; r < oh; r++) {
@@ -297,6 +303,231 @@ final class Pooling {
         return max ? acc : acc / divisor;
     }
 
+    // ================================================================ max, vector: the whole plane at once
+
+    /*
+     * Inception's max pools (3×3, stride 2, no padding) run on planes of 35, 15 and 7 columns. Below
+     * two vectors a row, the row kernels above and below spend most of their time in scalar tails,
+     * so on such planes the window starts are taken along the flattened plane instead: start
+     * p = ih·W + iw covers cells p + i·dH·W + j·dW, and one vector holds starts from several rows.
+     * Starts whose window would wrap past the row end are computed too and never read. This needs
+     * every window wholly inside the input (no padding, no ceil-mode overhang), so every load stays
+     * in the plane.
+     */
+
+    /** Whether the max pool takes the flat-plane kernels: all windows inside, rows under two vectors of starts. */
+    private static boolean flatMax(Pool2dSpec s, int h, int w, int oh, int ow) {
+        boolean inside = s.padTop() == 0 && s.padLeft() == 0
+                && (oh - 1) * s.strideH() + s.dilationH() * (s.kernelH() - 1) < h
+                && (ow - 1) * s.strideW() + s.dilationW() * (s.kernelW() - 1) < w;
+        return inside && flatStarts(s, w, oh, ow) >= F.length()
+                && w - s.dilationW() * (s.kernelW() - 1) < 2 * F.length();
+    }
+
+    /** Flat window starts from the first output's to the last output's, inclusive. */
+    private static int flatStarts(Pool2dSpec s, int w, int oh, int ow) {
+        return (oh - 1) * s.strideH() * w + (ow - 1) * s.strideW() + 1;
+    }
+
+    /** rows[i] = the offset of window row i from the window's start: i·dH·W. */
+    private static void flatRows(int[] rows, int w, Pool2dSpec s) {
+        for (int i = 0; i < s.kernelH(); i++) {
+            rows[i] = i * s.dilationH() * w;
+        }
+    }
+
+    /** Max pool of the plane x[in...] into out[at...]: the max of every flat start, then the outputs' starts. */
+    private static void planeMaxFlatVector(float[] out, int at, float[] x, int in, int w, int oh, int ow,
+                                           Pool2dSpec s, float[] windows, int[] rows) {
+        int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), count = flatStarts(s, w, oh, ow);
+        flatRows(rows, w, s);
+        int p = 0;
+        for (int bound = F.loopBound(count); p < bound; p += F.length()) {
+            flatMaxOfVector(windows, x, in, p, rows, kh, kw, dw);
+        }
+        if (p < count) {
+            flatMaxOfVector(windows, x, in, count - F.length(), rows, kh, kw, dw); // overlaps: same values
+        }
+        for (int r = 0; r < oh; r++) {
+            int row = r * s.strideH() * w, o = at + r * ow;
+            for (int c = 0; c < ow; c++) {
+                out[o + c] = windows[row + c * s.strideW()];
+            }
+        }
+    }
+
+    private static void flatMaxOfVector(float[] windows, float[] x, int in, int p, int[] rows, int kh, int kw,
+                                        int dw) {
+        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < kh; i++) {
+            for (int j = 0; j < kw; j++) {
+                acc = acc.max(FloatVector.fromArray(F, x, in + p + rows[i] + j * dw));
+            }
+        }
+        acc.intoArray(windows, p);
+    }
+
+    /**
+     * Max pool gradient of the plane dy[at...] into dx[in...] (cleared): the first maximum of every flat
+     * start, as {@link #winnersOfVector} finds it (rows in order, then columns), then dy to each output's
+     * winner in output order, as in the plain loop.
+     */
+    private static void planeMaxBackwardFlatVector(float[] dx, float[] dy, int at, float[] x, int in, int w,
+                                                   int oh, int ow, Pool2dSpec s, int[] winners, int[] rows) {
+        flatRows(rows, w, s);
+        winnersVector(winners, x, in, rows, s.kernelH(), flatStarts(s, w, oh, ow), s.kernelW(), s.dilationW());
+        for (int r = 0; r < oh; r++) {
+            int row = r * s.strideH() * w, o = at + r * ow;
+            for (int c = 0; c < ow; c++) {
+                int q = row + c * s.strideW();
+                dx[in + q + winners[q]] += dy[o + c];
+            }
+        }
+    }
+
+    // ================================================================ average, vector: the whole padded plane at once
+
+    /**
+     * The average pool of small planes (Inception's branch pools, 3×3 stride 1 pad 1, at 7×7 and
+     * 3×3): the plane is copied into a zero-bordered one, W' = padLeft + W + right margin columns
+     * wide, in which every window lies, and window starts are taken along the flattened padded
+     * plane as for the max ({@link #flatMax}). The padding's zeros add +0, which changes no sum
+     * (each starts at +0, so never holds −0): the same bits as the plain loop, which leaves them out.
+     * <ul>
+     *   <li>forward: column sums Σ_i, then window sums Σ_j of them, then each output's start over
+     *       its divisor: the plain order;</li>
+     *   <li>backward: each output's share at its start (zero elsewhere, and in a front margin);
+     *       cell q takes Σ shares[q − i·dH·W' − j·dW] over i, then j, both descending, which is
+     *       its windows in output order, as the plain loop adds them.</li>
+     * </ul>
+     * One per parallel chunk: it holds that chunk's scratch.
+     */
+    private static final class FlatAverage {
+        final Pool2dSpec s;
+        final int h, w, oh, ow, wide, high, count, margin;
+        final float[] divisors, padded, columns, windows, shares;
+
+        private FlatAverage(Pool2dSpec s, int h, int w, int oh, int ow, int wide, int high) {
+            this.s = s;
+            this.h = h;
+            this.w = w;
+            this.oh = oh;
+            this.ow = ow;
+            this.wide = wide;
+            this.high = high;
+            this.count = (oh - 1) * s.strideH() * wide + (ow - 1) * s.strideW() + 1;
+            this.margin = s.dilationH() * (s.kernelH() - 1) * wide + s.dilationW() * (s.kernelW() - 1);
+            this.divisors = new float[oh * ow];
+            for (int r = 0; r < oh; r++) {
+                for (int c = 0; c < ow; c++) {
+                    divisors[r * ow + c] = divisor(s, h, w, r * s.strideH() - s.padTop(), c * s.strideW() - s.padLeft());
+                }
+            }
+            this.padded = new float[high * wide];
+            this.columns = new float[high * wide];
+            this.windows = new float[high * wide];
+            this.shares = new float[margin + high * wide];
+        }
+
+        /** The kernel for this geometry, or null where the row kernels serve better or it does not fit. */
+        static FlatAverage of(Pool2dSpec s, int h, int w, int oh, int ow) {
+            if (oh == 0 || ow == 0) {
+                return null;
+            }
+            int wide = Math.max(s.padLeft() + w, (ow - 1) * s.strideW() + s.dilationW() * (s.kernelW() - 1) + 1);
+            int high = Math.max(s.padTop() + h, (oh - 1) * s.strideH() + s.dilationH() * (s.kernelH() - 1) + 1);
+            int count = (oh - 1) * s.strideH() * wide + (ow - 1) * s.strideW() + 1;
+            if (wide >= 2 * F.length() || count < F.length() || h * wide < F.length()) {
+                return null;
+            }
+            return new FlatAverage(s, h, w, oh, ow, wide, high);
+        }
+
+        /** The plane x[in...] into the interior of padded; the border stays zero. */
+        private void pad(float[] x, int in) {
+            for (int ih = 0; ih < h; ih++) {
+                System.arraycopy(x, in + ih * w, padded, (ih + s.padTop()) * wide + s.padLeft(), w);
+            }
+        }
+
+        void forward(float[] out, int at, float[] x, int in) {
+            pad(x, in);
+            int kh = s.kernelH(), kw = s.kernelW(), rowStep = s.dilationH() * wide, dw = s.dilationW();
+            int extent = count + dw * (kw - 1); // column sums the windows read
+            int q = 0;
+            for (int bound = F.loopBound(extent); q < bound; q += F.length()) {
+                columnOfVector(q, kh, rowStep);
+            }
+            if (q < extent) {
+                columnOfVector(extent - F.length(), kh, rowStep); // overlaps: same values
+            }
+            for (q = 0; q < F.loopBound(count); q += F.length()) {
+                windowOfVector(q, kw, dw);
+            }
+            if (q < count) {
+                windowOfVector(count - F.length(), kw, dw);
+            }
+            for (int r = 0; r < oh; r++) {
+                int row = r * s.strideH() * wide;
+                for (int c = 0; c < ow; c++) {
+                    out[at + r * ow + c] = windows[row + c * s.strideW()] / divisors[r * ow + c];
+                }
+            }
+        }
+
+        private void columnOfVector(int q, int kh, int rowStep) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < kh; i++) {
+                acc = acc.add(FloatVector.fromArray(F, padded, q + i * rowStep));
+            }
+            acc.intoArray(columns, q);
+        }
+
+        private void windowOfVector(int q, int kw, int dw) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int j = 0; j < kw; j++) {
+                acc = acc.add(FloatVector.fromArray(F, columns, q + j * dw));
+            }
+            acc.intoArray(windows, q);
+        }
+
+        /** dx[in...] (cleared) from dy[at...]. */
+        void backward(float[] dx, int in, float[] dy, int at) {
+            // Shares at their windows' starts; all else, margin included, zero.
+            Arrays.fill(shares, 0f);
+            for (int r = 0; r < oh; r++) {
+                int row = margin + r * s.strideH() * wide;
+                for (int c = 0; c < ow; c++) {
+                    shares[row + c * s.strideW()] = dy[at + r * ow + c] / divisors[r * ow + c];
+                }
+            }
+            int kh = s.kernelH(), kw = s.kernelW(), rowStep = s.dilationH() * wide, dw = s.dilationW();
+            // Cells of the input only: padded rows [padTop, padTop + H), whole rows of W' at a time.
+            int first = s.padTop() * wide, cells = h * wide;
+            int q = first;
+            for (int bound = first + F.loopBound(cells); q < bound; q += F.length()) {
+                gatheredOfVector(q, kh, kw, rowStep, dw);
+            }
+            if (q < first + cells) {
+                gatheredOfVector(first + cells - F.length(), kh, kw, rowStep, dw);
+            }
+            for (int ih = 0; ih < h; ih++) {
+                System.arraycopy(windows, (ih + s.padTop()) * wide + s.padLeft(), dx, in + ih * w, w);
+            }
+        }
+
+        /** windows[q + lane] = Σ, i then j descending, shares[margin + q + lane − i·rowStep − j·dw]. */
+        private void gatheredOfVector(int q, int kh, int kw, int rowStep, int dw) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = kh - 1; i >= 0; i--) {
+                for (int j = kw - 1; j >= 0; j--) {
+                    acc = acc.add(FloatVector.fromArray(F, shares, margin + q - i * rowStep - j * dw));
+                }
+            }
+            acc.intoArray(windows, q);
+        }
+    }
+
     // ================================================================ backward
 
     /**
@@ -336,7 +567,6 @@ final class Pooling {
         long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW() + (long) h * w);
         cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
             int extent = spec.dilationW() * (spec.kernelW() - 1);
-            int[] winners = vector && max ? new int[w] : null;
             float[] shares = vector && !max ? new float[w + extent] : null;
             int[] rows = new int[spec.kernelH()];
             // The divisor's column factor, per output column: the same for every row and plane.
@@ -344,10 +574,17 @@ final class Pooling {
             for (int c = 0; c < counted.length; c++) {
                 counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
             }
+            boolean flat = vector && max && flatMax(spec, h, w, oh, ow);
+            FlatAverage average = cpu.vectorized() && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
+            int[] winners = vector && max ? new int[flat ? h * w : w] : null;
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 Arrays.fill(d, in, in + h * w, 0f);
-                if (vector && max) {
+                if (flat) {
+                    planeMaxBackwardFlatVector(d, g, at, xs, in, w, oh, ow, spec, winners, rows);
+                } else if (average != null) {
+                    average.backward(d, in, g, at);
+                } else if (vector && max) {
                     planeMaxBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, winners, rows);
                 } else if (vector) {
                     planeAverageBackwardVector(d, g, at, in, h, w, oh, ow, spec, shares, rows, counted);

@@ -568,6 +568,19 @@ class CpuBackwardTest {
         for (int i = 0; i < 2 * w; i++) {
             assertEquals(i < w && i % 2 == 0 ? i / 2 + 1 : 0, firsts[i], "cell " + i);
         }
+        // The same on a small plane, whose windows the flat-plane kernel takes: 15x15, 3x3 stride 2.
+        float[] plane = new float[15 * 15], dy7 = new float[49];
+        Arrays.fill(plane, 1f);
+        for (int o = 0; o < 49; o++) {
+            dy7[o] = o + 1;
+        }
+        float[] small = samePaths("max all equal, small plane", true, 0,
+                maxBackward(dy7, plane, new int[] {1, 1, 15, 15}, Pool2dSpec.of(3, 2, 0)))[0];
+        for (int i = 0; i < 15 * 15; i++) {
+            int r = i / 15, c = i % 15;
+            boolean first = r % 2 == 0 && c % 2 == 0 && r < 13 && c < 13;
+            assertEquals(first ? (r / 2) * 7 + c / 2 + 1 : 0, small[i], "cell " + i);
+        }
         // Windows of −∞ only: still the first real cell, never a padded one. 2x2 input, 2x2 windows,
         // stride 1, pad 1: window (r, c) covers rows r−1..r and columns c−1..c; dy = 1..9. Cell (0,0)
         // is first in windows 0, 1, 3, 4; (0,1) in 2, 5; (1,0) in 6, 7; (1,1) in 8.
@@ -676,6 +689,10 @@ class CpuBackwardTest {
     void poolBackwardOnInceptionAndOddShapes() {
         Object[][] cases = {
                 {new int[] {2, 3, 35, 35}, Pool2dSpec.of(3, 2, 0)},                          // Inception reduction max pool
+                {new int[] {2, 3, 15, 15}, Pool2dSpec.of(3, 2, 0)},                          // the same on small planes
+                {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 2, 0)},
+                {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 1, 1)},                            // branch avg pool, small plane
+                {new int[] {1, 2, 7, 7}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1)},                          // Inception branch avg pool
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(5, 3, 0)},                          // auxiliary head

@@ -680,6 +680,10 @@ class CpuOpsTest {
     void poolingMatchesTheReferenceOnInceptionAndOddShapes() {
         Object[][] cases = {
                 {new int[] {2, 3, 35, 35}, Pool2dSpec.of(3, 2, 0)},                          // Inception reduction max pool
+                {new int[] {2, 3, 15, 15}, Pool2dSpec.of(3, 2, 0)},                          // the same on small planes
+                {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 2, 0)},
+                {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 1, 1)},                            // branch avg pool, small plane
+                {new int[] {1, 2, 7, 7}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1)},                          // Inception branch avg pool
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
                 {new int[] {1, 2, 8, 8}, Pool2dSpec.of(8, 1, 0)},                            // a global pool
