@@ -44,7 +44,7 @@ public record Recipe(String name, TrainConfig config, int batchSize, int epochs,
     /** The small recipe's batch size. */
     public static final int SMALL_BATCH = 64;
     /** The small recipe's run length (the default run). */
-    public static final int SMALL_EPOCHS = 6;
+    public static final int SMALL_EPOCHS = 7;
     /** The small recipe's dropout before the classifier. */
     public static final float SMALL_DROPOUT = 0f;
     /** The small recipe's initialization. */

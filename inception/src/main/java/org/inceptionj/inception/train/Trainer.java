@@ -23,7 +23,7 @@ import org.inceptionj.inception.data.Transform;
  * <pre>{@code
  * try (Backend backend = Backends.load();
  *      InceptionV3 model = new InceptionV3(backend, config, seed);
- *      Trainer trainer = Trainer.builder(model, train).test(test).recipe(Recipe.small(), 6)
+ *      Trainer trainer = Trainer.builder(model, train).test(test).recipe(Recipe.small(), 7)
  *              .imageSize(75).transforms(trainView, testView).build()) {
  *     Trainer.Outcome outcome = trainer.fit();
  * }

@@ -30,7 +30,7 @@ class ReadmeExampleTest {
         try (Backend backend = Backends.load();
              InceptionV3 model = new InceptionV3(backend, config, 0, Recipe.small().init());
              Trainer trainer = Trainer.builder(model, data.train()).test(data.test())
-                     .recipe(Recipe.small(), 6).imageSize(75)
+                     .recipe(Recipe.small(), 7).imageSize(75)
                      .transforms(SmallImageAugmentation.none(75), SmallImageAugmentation.none(75))
                      .listener(new ConsoleProgress(System.err)).build()) {
             Trainer.Outcome outcome = trainer.fit();
@@ -59,7 +59,7 @@ class ReadmeExampleTest {
         DataSource small = new DataSource("fashion-mnist (slice)", full.kind(), Trainer.head(full.train(), 128),
                 Trainer.head(full.test(), 50), full.nativeSize());
         Trainer.Outcome o = example(small);
-        assertEquals(12, o.steps(), "6 epochs of 2 batches of 64");
+        assertEquals(14, o.steps(), "7 epochs of 2 batches of 64");
         assertNotNull(o.last());
         assertEquals(50, o.last().result().examples());
         assertTrue(o.last().complete());
