@@ -6,32 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
-import javax.imageio.ImageIO;
-
-import org.inceptionj.inception.image.Preprocessing;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.image.Preprocessing;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class PredictTest {
-    @TempDir
-    Path tmp;
-
-    private Path write(String name, BufferedImage img, String format) throws Exception {
-        Path p = tmp.resolve(name);
-        assertTrue(ImageIO.write(img, format, p.toFile()), "writer for " + format);
-        return p;
-    }
-
-
     @Test
     void topKAverageAndClassNames() {
         float[] p = new float[1000];
