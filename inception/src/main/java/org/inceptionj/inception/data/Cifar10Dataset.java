@@ -27,7 +27,7 @@ import java.util.Objects;
  * {@link IllegalArgumentException} naming the file: every batch must exist and be a positive
  * multiple of {@value #RECORD_BYTES} bytes long; every label must be below the number of classes.
  */
-public final class Cifar10Dataset implements RasterDataset {
+public final class Cifar10Dataset extends ByteRaster {
     public static final int SIDE = 32;
     public static final int IMAGE_BYTES = 3 * SIDE * SIDE;
     public static final int RECORD_BYTES = 1 + IMAGE_BYTES;
@@ -37,16 +37,8 @@ public final class Cifar10Dataset implements RasterDataset {
     public static final List<String> CLASSES = List.of("airplane", "automobile", "bird", "cat", "deer", "dog",
             "frog", "horse", "ship", "truck");
 
-    private final String source;
-    private final List<String> classes;
-    private final byte[] pixels; // N·3072, CHW per image
-    private final byte[] labels;
-
     private Cifar10Dataset(String source, List<String> classes, byte[] pixels, byte[] labels) {
-        this.source = source;
-        this.classes = classes;
-        this.pixels = pixels;
-        this.labels = labels;
+        super("CIFAR-10", source, classes, 3, SIDE, SIDE, pixels, labels); // N·3072 bytes, CHW per image
     }
 
     /** The batch file names of {@code split}, in reading order. */
@@ -138,57 +130,7 @@ public final class Cifar10Dataset implements RasterDataset {
     }
 
     @Override
-    public String source() {
-        return source;
-    }
-
-    @Override
-    public int size() {
-        return labels.length;
-    }
-
-    @Override
-    public List<String> classes() {
-        return classes;
-    }
-
-    @Override
-    public int label(int i) {
-        check(i);
-        return labels[i] & 0xFF;
-    }
-
-    @Override
     public String describe(int i) {
-        return "CIFAR-10 " + source + " image " + i;
-    }
-
-    /** 3: R, G, B planes. */
-    @Override
-    public int channels() {
-        return 3;
-    }
-
-    @Override
-    public int height() {
-        return SIDE;
-    }
-
-    @Override
-    public int width() {
-        return SIDE;
-    }
-
-    @Override
-    public void pixels(int i, byte[] dst) {
-        check(i);
-        System.arraycopy(pixels, i * IMAGE_BYTES, dst, 0, IMAGE_BYTES);
-    }
-
-    private void check(int i) {
-        if (i < 0 || i >= labels.length) {
-            throw new IndexOutOfBoundsException("CIFAR-10 " + source + ": example " + i
-                    + " out of range [0, " + labels.length + ")");
-        }
+        return "CIFAR-10 " + super.describe(i);
     }
 }

@@ -35,7 +35,7 @@ import java.util.zip.GZIPInputStream;
  * <p>Images are {@link RasterDataset rasters} of one gray channel; {@link #image} replicates it
  * to RGB.
  */
-public final class IdxDataset implements RasterDataset {
+public final class IdxDataset extends ByteRaster {
     /** The images file's magic: unsigned bytes (0x08), rank 3. */
     public static final int IMAGES_MAGIC = 0x00000803;
     /** The labels file's magic: unsigned bytes (0x08), rank 1. */
@@ -48,20 +48,8 @@ public final class IdxDataset implements RasterDataset {
     /** Class names when a folder has no {@code classes.txt}: the MNIST digits. */
     public static final List<String> DIGITS = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
 
-    private final String source;
-    private final List<String> classes;
-    private final int rows;
-    private final int cols;
-    private final byte[] pixels; // N·rows·cols, image-major
-    private final byte[] labels; // N
-
     private IdxDataset(String source, List<String> classes, int rows, int cols, byte[] pixels, byte[] labels) {
-        this.source = source;
-        this.classes = classes;
-        this.rows = rows;
-        this.cols = cols;
-        this.pixels = pixels;
-        this.labels = labels;
+        super("IDX dataset", source, classes, 1, rows, cols, pixels, labels); // N·rows·cols gray bytes, N labels
     }
 
     /**
@@ -339,62 +327,6 @@ public final class IdxDataset implements RasterDataset {
             throw new IllegalArgumentException("IDX dataset " + source + ": no class names given");
         }
         checkLabels(labels, classNames, source);
-        return new IdxDataset(source, List.copyOf(classNames), rows, cols, pixels, labels);
-    }
-
-    @Override
-    public String source() {
-        return source;
-    }
-
-    @Override
-    public int size() {
-        return labels.length;
-    }
-
-    @Override
-    public List<String> classes() {
-        return classes;
-    }
-
-    @Override
-    public int label(int i) {
-        check(i);
-        return labels[i] & 0xFF;
-    }
-
-    @Override
-    public String describe(int i) {
-        return source + " image " + i;
-    }
-
-    /** 1: IDX images are grayscale. */
-    @Override
-    public int channels() {
-        return 1;
-    }
-
-    @Override
-    public int height() {
-        return rows;
-    }
-
-    @Override
-    public int width() {
-        return cols;
-    }
-
-    @Override
-    public void pixels(int i, byte[] dst) {
-        check(i);
-        int n = rows * cols;
-        System.arraycopy(pixels, i * n, dst, 0, n);
-    }
-
-    private void check(int i) {
-        if (i < 0 || i >= labels.length) {
-            throw new IndexOutOfBoundsException("IDX dataset " + source + ": example " + i
-                    + " out of range [0, " + labels.length + ")");
-        }
+        return new IdxDataset(source, List.copyOf(classNames), height, width, pixels, labels);
     }
 }
