@@ -211,22 +211,20 @@ final class BatchNorm {
         DoubleVector mu = DoubleVector.broadcast(D, mean);
         int i = 0;
         for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
-            DoubleVector g = widen(dy, from + i);
+            // widened in place, not through a helper of ours (see Vectors)
+            DoubleVector g = (DoubleVector) FloatVector.fromArray(F_HALF, dy, from + i).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector xi = (DoubleVector) FloatVector.fromArray(F_HALF, x, from + i).convertShape(VectorOperators.F2D, D, 0);
             sumDy = sumDy.add(g);
-            sumDyCentered = g.fma(widen(x, from + i).sub(mu), sumDyCentered);
+            sumDyCentered = g.fma(xi.sub(mu), sumDyCentered);
         }
         gradientSumsPlain(sums, dy, x, from + i, from + length, mean);
         // reduceLanes(ADD) leaves the order open, which would cost determinism: add the lanes in order.
-        double[] a = sumDy.toArray(), b = sumDyCentered.toArray();
-        for (int lane = 0; lane < a.length; lane++) {
-            sums[0] += a[lane];
-            sums[1] += b[lane];
+        for (int lane = 0; lane < D.length(); lane++) {
+            sums[0] += sumDy.lane(lane); // lane(i), not toArray(): no array per call
+            sums[1] += sumDyCentered.lane(lane);
         }
     }
 
-    private static DoubleVector widen(float[] x, int at) {
-        return (DoubleVector) FloatVector.fromArray(F_HALF, x, at).convertShape(VectorOperators.F2D, D, 0);
-    }
 
     /** dx[at + i] = ((dy − shift) − (x − mean)·slope)·scale at at + i, for i in [lo, hi). */
     private static void inputGradientPlain(float[] dx, float[] dy, float[] x, int at, int lo, int hi, float mean,

@@ -143,17 +143,17 @@ final class Conv2dBackwardWeightDot {
         for (int t = 0; t < span; t += L) {
             FloatVector b0 = FloatVector.fromArray(F, col, c0 + t), b1 = FloatVector.fromArray(F, col, c1 + t);
             FloatVector g = FloatVector.fromArray(F, dy, d0 + t);
-            a00 = Vectors.fma(g, b0, a00);
-            a01 = Vectors.fma(g, b1, a01);
+            a00 = g.fma(b0, a00);
+            a01 = g.fma(b1, a01);
             g = FloatVector.fromArray(F, dy, d1 + t);
-            a10 = Vectors.fma(g, b0, a10);
-            a11 = Vectors.fma(g, b1, a11);
+            a10 = g.fma(b0, a10);
+            a11 = g.fma(b1, a11);
             g = FloatVector.fromArray(F, dy, d2 + t);
-            a20 = Vectors.fma(g, b0, a20);
-            a21 = Vectors.fma(g, b1, a21);
+            a20 = g.fma(b0, a20);
+            a21 = g.fma(b1, a21);
             g = FloatVector.fromArray(F, dy, d3 + t);
-            a30 = Vectors.fma(g, b0, a30);
-            a31 = Vectors.fma(g, b1, a31);
+            a30 = g.fma(b0, a30);
+            a31 = g.fma(b1, a31);
         }
         a00.intoArray(sums, s00);
         a01.intoArray(sums, s01);
@@ -169,7 +169,7 @@ final class Conv2dBackwardWeightDot {
         int at = (co * k + c) * L, d = co * ld, b = c * ld;
         FloatVector a = FloatVector.fromArray(F, sums, at);
         for (int t = 0; t < span; t += L) {
-            a = Vectors.fma(FloatVector.fromArray(F, dy, d + t), FloatVector.fromArray(F, col, b + t), a);
+            a = FloatVector.fromArray(F, dy, d + t).fma(FloatVector.fromArray(F, col, b + t), a);
         }
         a.intoArray(sums, at);
     }

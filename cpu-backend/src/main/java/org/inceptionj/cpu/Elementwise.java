@@ -61,22 +61,43 @@ final class Elementwise {
         }
     }
 
-    private static FloatVector apply(UnaryOp op, FloatVector x) {
-        return switch (op) {
-            case NEG -> x.neg();
-            case ABS -> x.abs();
-            case SQRT -> x.sqrt();
-            case RELU -> x.max(0f);
-            case SQUARE -> x.mul(x);
-            case RECIPROCAL -> FloatVector.broadcast(F, 1f).div(x);
-            case EXP, LOG -> throw new IllegalStateException("cpu unary: " + op + " has no vector kernel");
-        };
-    }
-
+    /** One loop per op, each with a constant lane operation (see {@link Vectors} on why no helper takes vectors). */
     private static void unaryVector(UnaryOp op, float[] out, float[] x, int lo, int hi) {
-        int i = lo;
-        for (int bound = lo + F.loopBound(hi - lo); i < bound; i += F.length()) {
-            apply(op, FloatVector.fromArray(F, x, i)).intoArray(out, i);
+        int i = lo, step = F.length(), bound = lo + F.loopBound(hi - lo);
+        switch (op) {
+            case NEG -> {
+                for (; i < bound; i += step) {
+                    FloatVector.fromArray(F, x, i).neg().intoArray(out, i);
+                }
+            }
+            case ABS -> {
+                for (; i < bound; i += step) {
+                    FloatVector.fromArray(F, x, i).abs().intoArray(out, i);
+                }
+            }
+            case SQRT -> {
+                for (; i < bound; i += step) {
+                    FloatVector.fromArray(F, x, i).sqrt().intoArray(out, i);
+                }
+            }
+            case RELU -> {
+                for (; i < bound; i += step) {
+                    FloatVector.fromArray(F, x, i).max(0f).intoArray(out, i);
+                }
+            }
+            case SQUARE -> {
+                for (; i < bound; i += step) {
+                    FloatVector v = FloatVector.fromArray(F, x, i);
+                    v.mul(v).intoArray(out, i);
+                }
+            }
+            case RECIPROCAL -> {
+                FloatVector one = FloatVector.broadcast(F, 1f);
+                for (; i < bound; i += step) {
+                    one.div(FloatVector.fromArray(F, x, i)).intoArray(out, i);
+                }
+            }
+            case EXP, LOG -> throw new IllegalStateException("cpu unary: " + op + " has no vector kernel");
         }
         unaryPlain(op, out, x, i, hi);
     }
@@ -130,17 +151,6 @@ final class Elementwise {
         };
     }
 
-    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
-        return switch (op) {
-            case ADD -> a.add(b);
-            case SUB -> a.sub(b);
-            case MUL -> a.mul(b);
-            case DIV -> a.div(b);
-            case MAX -> a.max(b);
-            case MIN -> a.min(b);
-        };
-    }
-
     /**
      * out[idx] = f(a[idx mod a's shape], b[idx mod b's shape]) for every multi-index idx of out:
      * NumPy broadcasting, shapes aligned at the right, a dimension of 1 repeated.
@@ -184,9 +194,9 @@ final class Elementwise {
     }
 
     /**
-     * The vector row kernels, one loop per method: apply(op, ·, ·) takes and returns vectors, so it
-     * must be inlined into its loop to avoid boxing, which the JIT reliably does only for a call
-     * site that is hot in its own small method.
+     * The vector row kernels: one loop per op, each with a constant lane operation. A helper of
+     * ours taking and returning vectors would box them whenever C2 declines to inline it, and the
+     * lane operation would then run the Vector API's Java fallback (see {@link Vectors}).
      */
     private static void binaryRowVector(BinaryOp op, float[] out, int o, float[] a, int ao, int aStep,
                                         float[] b, int bo, int bStep, int from, int to) {
@@ -223,15 +233,22 @@ final class Elementwise {
             case DIV -> {
                 return rowDiv(out, o, a, ao, b, bo, from, to);
             }
-            default -> {
+            case MAX -> {
                 int j = from;
                 for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
-                    apply(op, FloatVector.fromArray(F, a, ao + j), FloatVector.fromArray(F, b, bo + j))
-                            .intoArray(out, o + j);
+                    FloatVector.fromArray(F, a, ao + j).max(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+                }
+                return j;
+            }
+            case MIN -> {
+                int j = from;
+                for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
+                    FloatVector.fromArray(F, a, ao + j).min(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
                 }
                 return j;
             }
         }
+        throw new IllegalStateException("cpu binary: " + op);
     }
 
     private static int rowAdd(float[] out, int o, float[] a, int ao, float[] b, int bo, int from, int to) {
@@ -266,24 +283,81 @@ final class Elementwise {
         return j;
     }
 
-    /** out[o + j] = f(a[ao + j], b) likewise. */
+    /** out[o + j] = f(a[ao + j], b) likewise: a scalar b, as in a per-channel scale or shift. */
     private static int rowRepeatedBVector(BinaryOp op, float[] out, int o, float[] a, int ao, float b,
                                           int from, int to) {
-        FloatVector bv = FloatVector.broadcast(F, b);
-        int j = from;
-        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
-            apply(op, FloatVector.fromArray(F, a, ao + j), bv).intoArray(out, o + j);
+        int j = from, step = F.length(), bound = from + F.loopBound(to - from);
+        switch (op) {
+            case ADD -> {
+                for (; j < bound; j += step) {
+                    FloatVector.fromArray(F, a, ao + j).add(b).intoArray(out, o + j);
+                }
+            }
+            case SUB -> {
+                for (; j < bound; j += step) {
+                    FloatVector.fromArray(F, a, ao + j).sub(b).intoArray(out, o + j);
+                }
+            }
+            case MUL -> {
+                for (; j < bound; j += step) {
+                    FloatVector.fromArray(F, a, ao + j).mul(b).intoArray(out, o + j);
+                }
+            }
+            case DIV -> {
+                for (; j < bound; j += step) {
+                    FloatVector.fromArray(F, a, ao + j).div(b).intoArray(out, o + j);
+                }
+            }
+            case MAX -> {
+                for (; j < bound; j += step) {
+                    FloatVector.fromArray(F, a, ao + j).max(b).intoArray(out, o + j);
+                }
+            }
+            case MIN -> {
+                for (; j < bound; j += step) {
+                    FloatVector.fromArray(F, a, ao + j).min(b).intoArray(out, o + j);
+                }
+            }
         }
         return j;
     }
 
-    /** out[o + j] = f(a, b[bo + j]) likewise. */
+    /** out[o + j] = f(a, b[bo + j]) likewise: a scalar a. */
     private static int rowRepeatedAVector(BinaryOp op, float[] out, int o, float a, float[] b, int bo,
                                           int from, int to) {
         FloatVector av = FloatVector.broadcast(F, a);
-        int j = from;
-        for (int bound = from + F.loopBound(to - from); j < bound; j += F.length()) {
-            apply(op, av, FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+        int j = from, step = F.length(), bound = from + F.loopBound(to - from);
+        switch (op) {
+            case ADD -> {
+                for (; j < bound; j += step) {
+                    av.add(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+                }
+            }
+            case SUB -> {
+                for (; j < bound; j += step) {
+                    av.sub(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+                }
+            }
+            case MUL -> {
+                for (; j < bound; j += step) {
+                    av.mul(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+                }
+            }
+            case DIV -> {
+                for (; j < bound; j += step) {
+                    av.div(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+                }
+            }
+            case MAX -> {
+                for (; j < bound; j += step) {
+                    av.max(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+                }
+            }
+            case MIN -> {
+                for (; j < bound; j += step) {
+                    av.min(FloatVector.fromArray(F, b, bo + j)).intoArray(out, o + j);
+                }
+            }
         }
         return j;
     }

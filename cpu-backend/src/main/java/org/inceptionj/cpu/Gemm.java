@@ -247,17 +247,17 @@ final class Gemm {
             FloatVector b0 = FloatVector.fromArray(F, b, bk);
             FloatVector b1 = FloatVector.fromArray(F, b, bk + L);
             FloatVector ar = FloatVector.broadcast(F, a[ak]);
-            acc00 = Vectors.fma(ar, b0, acc00);
-            acc01 = Vectors.fma(ar, b1, acc01);
+            acc00 = ar.fma(b0, acc00);
+            acc01 = ar.fma(b1, acc01);
             ar = FloatVector.broadcast(F, a[ak + 1]);
-            acc10 = Vectors.fma(ar, b0, acc10);
-            acc11 = Vectors.fma(ar, b1, acc11);
+            acc10 = ar.fma(b0, acc10);
+            acc11 = ar.fma(b1, acc11);
             ar = FloatVector.broadcast(F, a[ak + 2]);
-            acc20 = Vectors.fma(ar, b0, acc20);
-            acc21 = Vectors.fma(ar, b1, acc21);
+            acc20 = ar.fma(b0, acc20);
+            acc21 = ar.fma(b1, acc21);
             ar = FloatVector.broadcast(F, a[ak + 3]);
-            acc30 = Vectors.fma(ar, b0, acc30);
-            acc31 = Vectors.fma(ar, b1, acc31);
+            acc30 = ar.fma(b0, acc30);
+            acc31 = ar.fma(b1, acc31);
         }
         acc00.intoArray(c, c0);
         acc01.intoArray(c, c0 + L);

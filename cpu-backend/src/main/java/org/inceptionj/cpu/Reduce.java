@@ -139,9 +139,10 @@ final class Reduce {
         DoubleVector acc = DoubleVector.zero(D);
         int i = 0;
         for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
-            acc = acc.add(widen(x, from + i));
+            // widened in place, not through a helper of ours (see Vectors)
+            acc = acc.add((DoubleVector) FloatVector.fromArray(F_HALF, x, from + i).convertShape(VectorOperators.F2D, D, 0));
         }
-        return sumLanes(acc.toArray()) + sumPlain(x, from + i, from + length);
+        return sumLanes(acc) + sumPlain(x, from + i, from + length);
     }
 
     /** Σ (x[i] − mean)² for i in [from, to), in double, in order. */
@@ -160,10 +161,11 @@ final class Reduce {
         DoubleVector m = DoubleVector.broadcast(D, mean);
         int i = 0;
         for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
-            DoubleVector d = widen(x, from + i).sub(m);
+            DoubleVector xi = (DoubleVector) FloatVector.fromArray(F_HALF, x, from + i).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector d = xi.sub(m);
             acc = d.fma(d, acc);
         }
-        return sumLanes(acc.toArray()) + sumSquaredDeviationsPlain(x, from + i, from + length, mean);
+        return sumLanes(acc) + sumSquaredDeviationsPlain(x, from + i, from + length, mean);
     }
 
     /** max x[i] for i in [from, to); −∞ when empty. */
@@ -185,15 +187,12 @@ final class Reduce {
         return Math.max(acc.reduceLanes(VectorOperators.MAX), maxPlain(x, from + i, from + length));
     }
 
-    private static DoubleVector widen(float[] x, int at) {
-        return (DoubleVector) FloatVector.fromArray(F_HALF, x, at).convertShape(VectorOperators.F2D, D, 0);
-    }
 
     /** The lanes added first to last: reduceLanes(ADD) leaves the order open, which would cost determinism. */
-    private static double sumLanes(double[] lanes) {
+    static double sumLanes(DoubleVector v) {
         double s = 0;
-        for (double lane : lanes) {
-            s += lane;
+        for (int lane = 0; lane < v.length(); lane++) {
+            s += v.lane(lane); // lane(i), not toArray(): no array per call (called per image and channel)
         }
         return s;
     }
@@ -210,7 +209,8 @@ final class Reduce {
     private static void addIntoVector(double[] acc, float[] x, int from, int length) {
         int j = 0;
         for (int bound = F_HALF.loopBound(length); j < bound; j += F_HALF.length()) {
-            DoubleVector.fromArray(D, acc, j).add(widen(x, from + j)).intoArray(acc, j);
+            DoubleVector xj = (DoubleVector) FloatVector.fromArray(F_HALF, x, from + j).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector.fromArray(D, acc, j).add(xj).intoArray(acc, j);
         }
         addIntoPlain(acc, x, from, j, length);
     }
