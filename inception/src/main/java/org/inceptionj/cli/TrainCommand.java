@@ -52,8 +52,9 @@ import picocli.CommandLine.Option;
  * before the data is even read — and prints the final test line. No work is lost: every way a run
  * ends with trained weights (its last epoch, {@code --max-steps}, Ctrl-C, SIGTERM) saves the
  * checkpoint and exports the weights; a new run never replaces an earlier run's checkpoint or
- * weights; temporary files of interrupted writes are removed when the next run starts. With no arguments it is the default run: a compact Inception-v3 on the Fashion-MNIST subset
- * shipped in the jar with the {@code small} recipe.
+ * weights; temporary files of interrupted writes are removed when the next run starts. With no
+ * arguments it is the default run: a compact Inception-v3 on the Fashion-MNIST subset shipped in the
+ * jar with the {@code small} recipe.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train Inception-v3. With no options: the default run, a compact Inception-v3 (75x75, width 0.25)"
