@@ -41,7 +41,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "safetensors file with an F32 tensor 'input' [N,3,H,W].")
     Path input;
 
-    @Option(names = "--output", required = true, paramLabel = "FILE", description = "safetensors file to write (replaced atomically).")
+    @Option(names = "--output", required = true, paramLabel = "FILE", description = "safetensors file to write (an existing one is replaced atomically; its folder must exist).")
     Path output;
 
     @Option(names = "--capture", description = "Also write each top-level module's output (Conv2d_1a_3x3 ... Mixed_7c, avgpool).")
@@ -70,6 +70,14 @@ final class ForwardCommand implements Callable<Integer> {
             if (!java.nio.file.Files.isRegularFile(p)) {
                 throw new IllegalArgumentException((p == weights ? "--weights " : "--input ") + p + ": no such file");
             }
+        }
+        // The output is checked before the model runs: a bad path fails now, not after the forward pass.
+        OutputFiles.checkWritable("--output", output, null);
+        for (Map.Entry<String, Path> read : Map.of("--weights", weights, "--input", input).entrySet()) {
+            Map<String, Path> files = new LinkedHashMap<>();
+            files.put(read.getKey(), read.getValue());
+            files.put("--output", output);
+            OutputFiles.checkDistinct(files, null, null);
         }
         SafeTensors in = SafeTensors.read(input);
         SafeTensors.Entry x = in.entries().get("input");

@@ -15,7 +15,8 @@ import java.util.Map;
  * on the PATH. InceptionJ itself needs Java 25 with the incubating Vector API module; when this
  * JVM is older, or was started without {@code --add-modules jdk.incubator.vector}, the launcher
  * finds a JDK 25 (INCEPTIONJ_JAVA_HOME, JAVA_HOME, JAVA25_HOME..., /usr/lib/jvm, SDKMAN) and runs
- * the same command there, passing on the JVM options (-D..., -Xmx...). Otherwise it says what
+ * the same command there, passing on the JVM options (-D..., -Xmx...) and, when this launcher is
+ * stopped by a signal, the stop (as SIGTERM, waiting for the child to save). Otherwise it says what
  * to install.
  */
 public final class Launcher {
@@ -56,8 +57,29 @@ public final class Launcher {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("org.inceptionj.cli.Main");
         cmd.addAll(Arrays.asList(args));
-        Process p = new ProcessBuilder(cmd).inheritIO().start();
-        System.exit(p.waitFor());
+        final Process child = new ProcessBuilder(cmd).inheritIO().start();
+        // A signal that stops this launcher (SIGTERM from kill, a service manager, docker stop) is passed
+        // on to the JVM doing the work, and the launcher waits for it: left alone, that JVM would train on
+        // without anyone waiting for it, or be cut off without saving. Ctrl-C reaches both from the terminal.
+        Thread passOn = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                child.destroy(); // SIGTERM: the child's own shutdown hook saves and exports
+                try {
+                    child.waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "inceptionj-launcher-stop");
+        Runtime.getRuntime().addShutdownHook(passOn);
+        int code = child.waitFor();
+        try {
+            Runtime.getRuntime().removeShutdownHook(passOn);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running and waits for the child, which has just ended
+        }
+        System.exit(code);
     }
 
     private static boolean vectorModuleLoaded() {

@@ -26,6 +26,7 @@ import org.inceptionj.inception.data.TrainAugmentation;
 import org.inceptionj.inception.data.Transform;
 import org.inceptionj.inception.image.Preprocessing;
 import org.inceptionj.inception.io.ModelCard;
+import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
 import org.inceptionj.inception.train.Adam;
 import org.inceptionj.inception.train.Checkpoint;
@@ -47,9 +48,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code train}: the command-line shell of {@link Trainer}. It turns options into a data source, a
- * model, a recipe and a run folder, checks all of it before the first step, and prints the final test
- * line. With no arguments it is the default run: a compact Inception-v3 on the Fashion-MNIST subset
- * shipped in the jar with the {@code small} recipe.
+ * model, a recipe and a run folder, checks all of it before the first step — the output files
+ * before the data is even read — and prints the final test line. No work is lost: every way a run
+ * ends with trained weights (its last epoch, {@code --max-steps}, Ctrl-C, SIGTERM) saves the
+ * checkpoint and exports the weights; a new run never replaces an earlier run's checkpoint or
+ * weights; temporary files of interrupted writes are removed when the next run starts. With no
+ * arguments it is the default run: a compact Inception-v3 on the Fashion-MNIST subset shipped in the
+ * jar with the {@code small} recipe.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train Inception-v3. With no options: the default run, a compact Inception-v3 (75x75, width 0.25)"
@@ -169,10 +174,13 @@ final class TrainCommand implements Callable<Integer> {
                     + " resuming, the checkpoint's folder).")
     Path out;
 
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Checkpoint file (default: OUT/checkpoint.safetensors).")
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Checkpoint file (default: OUT/checkpoint.safetensors;"
+            + " when resuming, the --resume file). A new run refuses an existing one: continue it with --resume.")
     Path checkpoint;
 
-    @Option(names = "--log", paramLabel = "FILE", description = "CSV log, one line per step and evaluation (default: OUT/log.csv).")
+    @Option(names = "--log", paramLabel = "FILE", description = "CSV log, one line per step and evaluation (default: OUT/log.csv),"
+            + " appended to: each run's lines follow a header line; a resumed run first removes the lines logged after"
+            + " its checkpoint, so every step appears once.")
     Path log;
 
     @Option(names = "--plot", paramLabel = "FILE", description = "PNG of the curves, rewritten after every evaluation (default: OUT/curves.png).")
@@ -180,7 +188,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--export", paramLabel = "FILE",
             description = "Weights for predict, evaluate and forward, with the class names and architecture in their metadata"
-                    + " (default: OUT/weights.safetensors).")
+                    + " (default: OUT/weights.safetensors); written when the run ends, by its last epoch, --max-steps, Ctrl-C"
+                    + " or SIGTERM. A new run refuses an existing file.")
     Path export;
 
     @Option(names = "--save-every", defaultValue = "0", description = "Also checkpoint every N steps; 0 = per epoch only (default).")
@@ -246,6 +255,8 @@ final class TrainCommand implements Callable<Integer> {
         if (resume != null && !Files.isRegularFile(resume)) {
             throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
+        // Where the run writes, checked before the data is read (that can take minutes) or anything written.
+        Outputs files = plannedOutputs();
         TrainConfig recipeConfig = applyOverrides(named.config(runEpochs), runEpochs);
         InceptionV3.Init initial = initRule(named);
         DataSource source = DataSource.open(data, val);
@@ -278,7 +289,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--data " + data + " has " + source.train().size()
                     + " training examples, fewer than one batch of " + runBatch + " (--batch)");
         }
-        Outputs files = outputs(source);
+        makeRunFolder(files, err);
         String preprocessing = small ? "resize" : photos == Preprocessing.TORCHVISION ? "torchvision" : "tf";
         boolean gray = source.train() instanceof RasterDataset r && r.channels() == 1;
         ModelCard card = new ModelCard(model, source.train().classes(), side, preprocessing, gray);
@@ -287,10 +298,11 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--workers " + threads + " must be >= 1");
         }
         err.printf(Locale.ROOT, "run folder %s%n", files.folder);
+        PlotListener plotter = new PlotListener(files.plot, "Inception-v3 on " + source.spec());
         try (Backend backend = Backends.load();
              InceptionV3 net = new InceptionV3(backend, model, seed, initial);
-             CsvLog csv = new CsvLog(files.log)) {
-            PlotListener plotter = new PlotListener(files.plot, "Inception-v3 on " + source.spec());
+             // A resumed run redoes the steps after its last save: their lines go, and the plot gets the rest back.
+             CsvLog csv = resume != null ? CsvLog.resuming(files.log, plotter::replay) : new CsvLog(files.log)) {
             Trainer.Builder builder = Trainer.builder(net, source.train()).test(source.test()).config(config)
                     .epochs(runEpochs).batchSize(runBatch).imageSize(side).transforms(trainView, testView).seed(seed)
                     .workers(threads).checkpoint(files.checkpoint, saveEvery).evaluation(evalEvery, evalSubset)
@@ -319,6 +331,11 @@ final class TrainCommand implements Callable<Integer> {
                     exportWeights(trainer, net, card, files.export);
                     err.println((trainer.step().ema() != null ? "wrote the averaged weights to " : "wrote the weights to ")
                             + files.export);
+                    if (outcome.stopped()) {
+                        err.println("stopped after step " + outcome.steps() + "; the state is saved in " + files.checkpoint
+                                + ": continue with --resume " + files.checkpoint);
+                    }
+                    err.flush(); // before the countDown: on SIGTERM the JVM ends as soon as the hook returns
                 } finally {
                     stopped.countDown();
                     try {
@@ -328,8 +345,6 @@ final class TrainCommand implements Callable<Integer> {
                     }
                 }
                 if (outcome.stopped()) {
-                    err.println("stopped after step " + outcome.steps() + "; the state is saved in " + files.checkpoint
-                            + ": continue with --resume " + files.checkpoint);
                     return 0;
                 }
                 Trainer.Evaluated last = outcome.last();
@@ -500,18 +515,26 @@ final class TrainCommand implements Callable<Integer> {
                 + (c.emaDecay() > 0 ? ", parameter average " + c.emaDecay() : "");
     }
 
-    /** Where the run writes; the folder is made and every file's folder checked before training starts. */
+    /** Where the run writes. */
     private record Outputs(Path folder, Path checkpoint, Path log, Path plot, Path export) {
     }
 
-    private Outputs outputs(DataSource source) {
+    /**
+     * The run folder and files, checked before anything is read or written: each file's folder exists
+     * and is writable (or is the run folder, which can be made), no file is a folder, no two outputs
+     * share a file (nor an output and --resume, except the checkpoint that continues it), an existing
+     * log can be appended to, and a new run (no --resume) does not replace the checkpoint or the
+     * exported weights of an earlier run. Errors name the option and the path.
+     */
+    private Outputs plannedOutputs() {
         Path folder = out;
         if (folder == null && resume != null) {
             folder = resume.toAbsolutePath().getParent();
         }
         if (folder == null) {
-            String name = source.kind() == DataSource.Kind.FASHION_MNIST ? "fashion-mnist"
-                    : source.spec().replaceAll("[^A-Za-z0-9._-]+", "_").replaceAll("^_+|_+$", "");
+            DataSource.Spec parsed = DataSource.parse(data);
+            String name = parsed.kind() == DataSource.Kind.FASHION_MNIST ? "fashion-mnist"
+                    : data.replaceAll("[^A-Za-z0-9._-]+", "_").replaceAll("^_+|_+$", "");
             String stem = name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
             folder = Path.of("runs", stem);
             for (int k = 2; Files.exists(folder); k++) {
@@ -521,31 +544,51 @@ final class TrainCommand implements Callable<Integer> {
         Outputs o = new Outputs(folder, or(checkpoint, resume != null ? resume : folder.resolve("checkpoint.safetensors")),
                 or(log, folder.resolve("log.csv")), or(plot, folder.resolve("curves.png")),
                 or(export, folder.resolve("weights.safetensors")));
+        OutputFiles.checkCreatable("--out", folder, folder);
         Map<String, Path> given = new LinkedHashMap<>();
+        given.put("--resume", resume);
         given.put("--checkpoint", o.checkpoint);
         given.put("--log", o.log);
         given.put("--plot", o.plot);
         given.put("--export", o.export);
-        Path made = folder.toAbsolutePath().normalize();
+        OutputFiles.checkDistinct(given, "--resume", "--checkpoint");
+        given.remove("--resume");
         for (var e : given.entrySet()) {
-            Path parent = e.getValue().toAbsolutePath().normalize().getParent();
-            if (parent.equals(made) && !Files.exists(made)) {
-                continue; // the run folder, made below once everything is checked
-            }
-            if (!Files.isDirectory(parent) || !Files.isWritable(parent)) {
-                throw new IllegalArgumentException(e.getKey() + " " + e.getValue() + ": the folder " + parent
-                        + (Files.isDirectory(parent) ? " is not writable" : " does not exist"));
-            }
-            if (Files.isDirectory(e.getValue())) {
-                throw new IllegalArgumentException(e.getKey() + " " + e.getValue() + " is a folder, not a file");
-            }
+            OutputFiles.checkWritable(e.getKey(), e.getValue(), folder);
         }
-        try {
-            Files.createDirectories(folder);
-        } catch (IOException e) {
-            throw new UncheckedIOException(new IOException("--out " + folder + ": cannot create the run folder: " + e.getMessage(), e));
+        if (Files.exists(o.log) && !Files.isWritable(o.log)) {
+            throw new IllegalArgumentException("--log " + o.log + ": the file exists and is not writable (the log is appended to)");
+        }
+        if (resume == null && Files.exists(o.checkpoint)) {
+            throw new IllegalArgumentException("--checkpoint " + o.checkpoint + " already exists (an earlier run's state?):"
+                    + " a new run does not overwrite it; continue that run with --resume " + o.checkpoint
+                    + ", or give another --checkpoint or --out");
+        }
+        if (resume == null && Files.exists(o.export)) {
+            throw new IllegalArgumentException("--export " + o.export + " already exists (an earlier run's weights?):"
+                    + " a new run does not overwrite it; move it, or give another --export or --out");
         }
         return o;
+    }
+
+    /**
+     * Makes the run folder (everything has been checked) and removes the temporary files that
+     * interrupted writes of these outputs left ({@code <name>.<pid>.<nanos>.tmp} of processes that are
+     * gone; see {@link SafeTensors#deleteStaleTemporaries}); other files are left alone.
+     */
+    private static void makeRunFolder(Outputs o, java.io.PrintWriter err) {
+        try {
+            Files.createDirectories(o.folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException(new IOException("--out " + o.folder + ": cannot create the run folder: " + e.getMessage(), e));
+        }
+        int removed = 0;
+        for (Path p : List.of(o.checkpoint, o.log, o.plot, o.export)) {
+            removed += SafeTensors.deleteStaleTemporaries(p);
+        }
+        if (removed > 0) {
+            err.println("removed " + removed + " temporary file(s) that interrupted writes left beside the outputs");
+        }
     }
 
     private static Path or(Path given, Path fallback) {

@@ -150,4 +150,28 @@ class ForwardCommandTest {
         assertEquals(2, code);
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("missing.safetensors"), err.toString(StandardCharsets.UTF_8));
     }
+
+    /**
+     * --output is checked before anything is read or run (the inputs here are not even safetensors, so
+     * a later check would report them instead): a missing folder, a folder given as the file, and the
+     * input file itself are errors naming --output and the path.
+     */
+    @Test
+    void theOutputIsCheckedBeforeTheModelRuns() throws java.io.IOException {
+        Path weights = java.nio.file.Files.writeString(tmp.resolve("w.safetensors"), "not read");
+        Path input = java.nio.file.Files.writeString(tmp.resolve("x.safetensors"), "not read");
+        Path missing = tmp.resolve("no-such-folder").resolve("y.safetensors");
+        for (String[] c : new String[][] {
+            {missing.toString(), "--output " + missing + ": the folder " + missing.getParent() + " does not exist"},
+            {tmp.toString(), "--output " + tmp + " is a folder, not a file"},
+            {input.toString(), "--output " + input + " is the file of --input too"},
+            {weights.toString(), "--output " + weights + " is the file of --weights too"}}) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = run(err, "forward", "--weights", weights.toString(), "--input", input.toString(), "--output", c[0]);
+            String m = err.toString(StandardCharsets.UTF_8);
+            assertEquals(2, code, m);
+            assertTrue(m.contains(c[1]), m);
+        }
+        assertEquals("not read", java.nio.file.Files.readString(input));
+    }
 }

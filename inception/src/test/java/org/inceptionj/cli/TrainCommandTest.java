@@ -290,4 +290,149 @@ class TrainCommandTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("data is idx:" + dir + " now"), r.err());
     }
+
+    /** A short run on the synthetic folder (3 steps per epoch, tested after each epoch) into {@code out}. */
+    private static String[] small(Path out, String... more) {
+        List<String> a = new java.util.ArrayList<>(List.of("train", "--data", data.toString(), "--val", data.toString(),
+                "--size", "75", "--width", "0.25", "--batch", "4", "--epochs", "2", "--seed", "3", "--workers", "1",
+                "--out", out.toString()));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    /** The exported weights load strictly into the model their card describes. */
+    private static void assertLoadableWeights(Path file) {
+        SafeTensors st = SafeTensors.read(file);
+        org.inceptionj.inception.io.ModelCard card = org.inceptionj.inception.io.ModelCard.read(st, file);
+        try (Backend backend = Backends.load("cpu"); InceptionV3 m = new InceptionV3(backend, card.config(), 0)) {
+            WeightsLoader.Report report = WeightsLoader.load(m, st, true);
+            assertTrue(report.complete(), file + ": " + report);
+        }
+    }
+
+    /**
+     * Every output is checked before the data is read (here the data folder does not even exist, so a
+     * check made later would report the data instead); each error names the option and the path, and
+     * nothing is created.
+     */
+    @Test
+    void everyOutputIsCheckedBeforeTheDataIsReadNamingTheOption() throws IOException {
+        String noData = tmp.resolve("no-data").toString();
+        Path out = tmp.resolve("out"), nowhere = tmp.resolve("no-such-folder");
+        for (String option : List.of("--checkpoint", "--log", "--plot", "--export")) {
+            Path file = nowhere.resolve("f");
+            CliRun r = CliRun.of("train", "--data", noData, "--out", out.toString(), option, file.toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains(option + " " + file + ": the folder " + nowhere + " does not exist"), r.err());
+            r = CliRun.of("train", "--data", noData, "--out", out.toString(), option, tmp.toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains(option + " " + tmp + " is a folder, not a file"), r.err());
+        }
+        Path aFile = Files.writeString(tmp.resolve("a-file"), "x");
+        CliRun r = CliRun.of("train", "--data", noData, "--out", aFile.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--out " + aFile) && r.err().contains("is a file, not a folder"), r.err());
+        r = CliRun.of("train", "--data", noData, "--out", aFile.resolve("run").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--out " + aFile.resolve("run") + ": cannot create the folder"), r.err());
+        // Two outputs in one file: the export would overwrite the checkpoint.
+        Path ckpt = out.resolve("checkpoint.safetensors");
+        r = CliRun.of("train", "--data", noData, "--out", out.toString(), "--export", ckpt.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--export " + ckpt + " is the file of --checkpoint too"), r.err());
+        assertTrue(!Files.exists(out), "nothing written");
+    }
+
+    /**
+     * A new run (no --resume) does not replace an earlier run's checkpoint or exported weights, and
+     * no output may overwrite the checkpoint being resumed; --max-steps exports loadable weights.
+     */
+    @Test
+    void aNewRunDoesNotReplaceAnEarlierRunsStateOrWeights() throws IOException {
+        Path out = tmp.resolve("first"), ckpt = out.resolve("checkpoint.safetensors"), weights = out.resolve("weights.safetensors");
+        CliRun a = CliRun.of(small(out, "--max-steps", "1"));
+        assertEquals(0, a.code(), a.err());
+        assertLoadableWeights(weights); // a run stopped by --max-steps exports too
+        byte[] state = Files.readAllBytes(ckpt), exported = Files.readAllBytes(weights);
+
+        CliRun again = CliRun.of(small(out));
+        assertEquals(2, again.code(), again.err());
+        assertTrue(again.err().contains("--checkpoint " + ckpt + " already exists") && again.err().contains("--resume " + ckpt),
+                again.err());
+        CliRun other = CliRun.of(small(tmp.resolve("second"), "--export", weights.toString()));
+        assertEquals(2, other.code(), other.err());
+        assertTrue(other.err().contains("--export " + weights + " already exists"), other.err());
+        CliRun onto = CliRun.of(small(out, "--resume", ckpt.toString(), "--export", ckpt.toString()));
+        assertEquals(2, onto.code(), onto.err());
+        assertTrue(onto.err().contains("--export " + ckpt + " is the file of --resume too"), onto.err());
+        assertArrayEquals(state, Files.readAllBytes(ckpt));
+        assertArrayEquals(exported, Files.readAllBytes(weights));
+        assertTrue(!Files.exists(tmp.resolve("second")));
+    }
+
+    /** A pid no process has (pids on Linux stay below 2^22): what a killed writer's temporary file carries. */
+    static long deadPid() {
+        for (long p = 4_000_000_000L; ; p++) {
+            if (ProcessHandle.of(p).isEmpty()) {
+                return p;
+            }
+        }
+    }
+
+    /**
+     * The temporary files interrupted writes of the checkpoint, log, plot and weights left
+     * ({@code <name>.<pid>.<nanos>.tmp}, pid gone) are removed when the next run starts; files that are
+     * not ours by that pattern, and those of live processes, stay.
+     */
+    @Test
+    void staleTemporaryFilesAreRemovedAndOthersLeftAlone() throws IOException {
+        Path out = Files.createDirectories(tmp.resolve("stale"));
+        long dead = deadPid(), live = ProcessHandle.current().pid();
+        List<String> ours = List.of("checkpoint.safetensors", "log.csv", "curves.png", "weights.safetensors").stream()
+                .map(n -> n + "." + dead + ".123456789.tmp").toList();
+        List<String> foreign = List.of("curves.png." + live + ".1.tmp", "log.csv.bak.tmp", "weights.safetensors.tmp",
+                "notes." + dead + ".1.tmp", "checkpoint.safetensors." + dead + ".x.tmp", "log.csv." + dead + ".1.tmp.keep");
+        for (String n : ours) {
+            Files.writeString(out.resolve(n), "half a file");
+        }
+        for (String n : foreign) {
+            Files.writeString(out.resolve(n), "not ours");
+        }
+        CliRun r = CliRun.of(small(out, "--max-steps", "1"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("removed 4 temporary file(s)"), r.err());
+        for (String n : ours) {
+            assertTrue(!Files.exists(out.resolve(n)), n + " is left");
+        }
+        for (String n : foreign) {
+            assertTrue(Files.exists(out.resolve(n)), n + " was removed");
+        }
+    }
+
+    /**
+     * A run resumed from a checkpoint older than its log (killed after step 4, last saved at step 2)
+     * redoes steps 2-4; the log keeps every step and evaluation exactly once, under one header.
+     */
+    @Test
+    void aResumedRunLogsEveryStepExactlyOnce() throws IOException {
+        Path out = tmp.resolve("once"), ckpt = out.resolve("checkpoint.safetensors"), log = out.resolve("log.csv");
+        assertEquals(0, CliRun.of(small(out, "--max-steps", "2")).code());
+        Path savedAt2 = Files.copy(ckpt, tmp.resolve("at-step-2.ckpt"));
+        CliRun b = CliRun.of(small(out, "--resume", ckpt.toString(), "--max-steps", "5"));
+        assertEquals(0, b.code(), b.err());
+        // What a kill after step 4 leaves when the last save was at step 2: the log runs ahead of the state.
+        Files.copy(savedAt2, ckpt, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        CliRun c = CliRun.of(small(out, "--resume", ckpt.toString()));
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.err().contains("at step 2"), c.err());
+        List<String> lines = Files.readAllLines(log);
+        assertEquals(1, lines.stream().filter(l -> l.startsWith("step,")).count(), "one header: " + lines);
+        List<Long> steps = lines.stream().filter(l -> l.endsWith(",,")).map(l -> Long.parseLong(l.split(",")[0])).toList();
+        List<Long> evaluations = lines.stream().filter(l -> l.contains(",,,,,,,,,"))
+                .map(l -> Long.parseLong(l.split(",")[0])).toList();
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), steps, String.join("\n", lines));
+        assertEquals(List.of(3L, 6L), evaluations, String.join("\n", lines));
+        assertTrue(Files.size(out.resolve("curves.png")) > 1000);
+        assertLoadableWeights(out.resolve("weights.safetensors"));
+    }
 }

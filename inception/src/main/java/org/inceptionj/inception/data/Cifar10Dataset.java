@@ -2,6 +2,7 @@ package org.inceptionj.inception.data;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -10,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+
+import org.inceptionj.inception.io.InvalidFileException;
 
 /**
  * CIFAR-10 in its binary distribution ({@code cifar-10-binary.tar.gz}, unpacked), decoded once
@@ -23,9 +26,11 @@ import java.util.Objects;
  * name the archive unpacks to). Class names are the lines of {@code batches.meta.txt} next to the
  * batches when present, else {@link #CLASSES}.
  *
- * <p>Validated before anything large is allocated, each failure an
- * {@link IllegalArgumentException} naming the file: every batch must exist and be a positive
- * multiple of {@value #RECORD_BYTES} bytes long; every label must be below the number of classes.
+ * <p>Validated before anything large is allocated, each failure an {@link InvalidFileException}
+ * naming the file: every batch must exist and be a positive multiple of {@value #RECORD_BYTES}
+ * bytes long (a truncated batch fails from its size alone), all batches together at most
+ * {@link IdxDataset#MAX_BYTES} pixel bytes (one array), and every label below the number of
+ * classes; the class names file is read as {@link IdxDataset#readClassNames} reads it.
  */
 public final class Cifar10Dataset extends ByteRaster {
     public static final int SIDE = 32;
@@ -52,7 +57,7 @@ public final class Cifar10Dataset extends ByteRaster {
     public static Cifar10Dataset open(Path dir, Split split) {
         Objects.requireNonNull(split, "split");
         if (dir == null || !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("CIFAR-10 " + dir + ": no such directory");
+            throw new InvalidFileException("CIFAR-10", dir, "no such directory");
         }
         List<String> names = batchNames(split);
         Path folder = dir;
@@ -70,7 +75,7 @@ public final class Cifar10Dataset extends ByteRaster {
             }
         }
         if (!missing.isEmpty()) {
-            throw new IllegalArgumentException("CIFAR-10 " + dir + ": " + split.label() + " split needs "
+            throw new InvalidFileException("CIFAR-10", dir, split.label() + " split needs "
                     + String.join(", ", names) + "; missing from " + folder + ": " + String.join(", ", missing)
                     + (folder.equals(dir) ? " (nor is there a " + SUBFOLDER + "/ subfolder holding them)" : ""));
         }
@@ -96,16 +101,17 @@ public final class Cifar10Dataset extends ByteRaster {
                 throw new UncheckedIOException("CIFAR-10 batch " + f + ": cannot read its size (" + e.getMessage() + ")", e);
             }
             if (size == 0 || size % RECORD_BYTES != 0) {
-                throw new IllegalArgumentException("CIFAR-10 batch " + f + ": " + size + " bytes is not a positive multiple of the "
+                throw new InvalidFileException("CIFAR-10 batch", f, size + " bytes is not a positive multiple of the "
                         + RECORD_BYTES + "-byte record (1 label + 3·32·32 pixels)"
                         + (size > RECORD_BYTES ? "; " + size / RECORD_BYTES + " whole records and " + size % RECORD_BYTES
                         + " bytes left over: truncated or not a CIFAR-10 binary batch" : ""));
             }
             counts[k] = size / RECORD_BYTES;
             records += counts[k];
-        }
-        if (records * IMAGE_BYTES > IdxDataset.MAX_BYTES) {
-            throw new IllegalArgumentException("CIFAR-10 " + source + ": " + records + " records do not fit one array");
+            if (records > IdxDataset.MAX_BYTES / IMAGE_BYTES) {
+                throw new InvalidFileException("CIFAR-10 batch", f, "brings " + source + " to " + records
+                        + " records, more than the " + IdxDataset.MAX_BYTES / IMAGE_BYTES + " one array of pixels can hold");
+            }
         }
         int n = (int) records;
         byte[] pixels = new byte[n * IMAGE_BYTES], labels = new byte[n];
@@ -117,11 +123,14 @@ public final class Cifar10Dataset extends ByteRaster {
                 for (long r = 0; r < counts[k]; r++, i++) {
                     labels[i] = in.readByte();
                     if ((labels[i] & 0xFF) >= classNames.size()) {
-                        throw new IllegalArgumentException("CIFAR-10 batch " + f + ": record " + r + " has label "
+                        throw new InvalidFileException("CIFAR-10 batch", f, "record " + r + " has label "
                                 + (labels[i] & 0xFF) + ", out of range for " + classNames.size() + " classes " + classNames);
                     }
                     in.readFully(pixels, i * IMAGE_BYTES, IMAGE_BYTES);
                 }
+            } catch (EOFException e) {
+                throw new InvalidFileException("CIFAR-10 batch", f, "ended before its " + counts[k]
+                        + " records were read (did it shrink while being read?)", e);
             } catch (IOException e) {
                 throw new UncheckedIOException("CIFAR-10 batch " + f + ": cannot read (" + e.getMessage() + ")", e);
             }

@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 import org.inceptionj.inception.image.Images;
+import org.inceptionj.inception.io.InvalidFileException;
 
 /**
  * A labelled image dataset in torchvision's {@code ImageFolder} layout:
@@ -44,13 +45,17 @@ public final class ImageFolder implements Dataset {
         this.labels = labels;
     }
 
-    /** Lists {@code root}; fails naming the root or the class when a folder or a class is empty. */
+    /**
+     * Lists {@code root}; a missing root, a root without class folders or a class without images is
+     * an {@link InvalidFileException} naming the root (and the classes). Images are not opened
+     * here, so their sizes may differ: every view resizes (a corrupt image fails when it is read).
+     */
     public static ImageFolder open(Path root) {
         if (root == null) {
             throw new IllegalArgumentException("ImageFolder: root is null");
         }
         if (!Files.isDirectory(root)) {
-            throw new IllegalArgumentException("ImageFolder " + root + ": no such directory");
+            throw new InvalidFileException("ImageFolder", root, "no such directory");
         }
         List<String> classes = new ArrayList<>();
         try (Stream<Path> children = Files.list(root)) {
@@ -63,8 +68,7 @@ public final class ImageFolder implements Dataset {
             throw new UncheckedIOException("ImageFolder " + root + ": cannot list (" + e.getMessage() + ")", e);
         }
         if (classes.isEmpty()) {
-            throw new IllegalArgumentException("ImageFolder " + root
-                    + ": no class folders (expected root/<class name>/<image files>)");
+            throw new InvalidFileException("ImageFolder", root, "no class folders (expected root/<class name>/<image files>)");
         }
         List<Path> paths = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
@@ -80,7 +84,7 @@ public final class ImageFolder implements Dataset {
             }
         }
         if (!empty.isEmpty()) {
-            throw new IllegalArgumentException("ImageFolder " + root + ": class folder(s) " + empty
+            throw new InvalidFileException("ImageFolder", root, "class folder(s) " + empty
                     + " contain no .jpg/.jpeg/.png image");
         }
         return new ImageFolder(root, List.copyOf(classes), paths.toArray(Path[]::new),

@@ -19,6 +19,23 @@ public final class PlotListener implements TrainingListener {
         this.plot = new TrainingPlot(title);
     }
 
+    /**
+     * Puts a row of the log back into the plot (a resumed run's earlier steps and evaluations, see
+     * {@link CsvLog#resumed}), so that the image shows the whole run and not only its last slice.
+     * A row the plot refuses (an edited log: a value out of range, a step out of order) is skipped.
+     */
+    public void replay(CsvLog.Row row) {
+        try {
+            if (row.evaluation()) {
+                plot.addEvaluation(row.step(), row.epoch(), row.top1(), row.top5());
+            } else {
+                plot.addStep(row.step(), row.epoch(), row.loss(), row.trainAccuracy(), row.learningRate());
+            }
+        } catch (IllegalArgumentException skipped) {
+            // not a row this run could have written; the plot goes on without it
+        }
+    }
+
     @Override
     public void onStep(TrainStep.Result r, double imagesPerSecond) {
         plot.addStep(r.step(), r.epoch(), r.loss(), (double) r.correct() / r.examples(), r.learningRate());

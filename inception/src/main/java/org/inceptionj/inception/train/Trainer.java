@@ -93,6 +93,7 @@ public final class Trainer implements AutoCloseable {
             TrainConfig cfg = b.config.withExamplesPerEpoch((long) trainLoader.batchesPerEpoch() * b.batchSize);
             step = track(made, new TrainStep(model, cfg));
             if (b.resume != null) {
+                checkRunInfo(b.resume, b.runInfo);
                 Checkpoint.load(step, b.resume);
             }
         } catch (RuntimeException e) {
@@ -104,6 +105,28 @@ public final class Trainer implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /**
+     * A resumed run continues exactly or not at all: every fact in {@code runInfo} (the data, its
+     * size and classes, the seed, ...: {@link Builder#runInfo}) must be what the checkpoint recorded.
+     * The model and the step settings are compared by {@link Checkpoint#load} itself.
+     */
+    private static void checkRunInfo(Path resume, Map<String, String> runInfo) {
+        if (runInfo.isEmpty()) {
+            return;
+        }
+        Map<String, String> saved = Checkpoint.runInfo(resume);
+        List<String> problems = new ArrayList<>();
+        runInfo.forEach((k, v) -> {
+            if (!v.equals(saved.get(k))) {
+                problems.add(k + " is " + v + " here, " + (saved.containsKey(k) ? saved.get(k) : "not recorded")
+                        + " in the checkpoint");
+            }
+        });
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("Trainer: " + resume + " cannot be resumed exactly: " + String.join("; ", problems));
         }
     }
 
@@ -433,7 +456,10 @@ public final class Trainer implements AutoCloseable {
             return this;
         }
 
-        /** Facts a resumed run must share, stored in the checkpoint ({@link Checkpoint#runInfo}). */
+        /**
+         * Facts a resumed run must share, stored in the checkpoint ({@link Checkpoint#runInfo}); a
+         * {@link #resume} whose checkpoint recorded other values is refused, naming each.
+         */
         public Builder runInfo(Map<String, String> info) {
             this.runInfo = info == null ? Map.of() : new LinkedHashMap<>(info);
             return this;

@@ -20,6 +20,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
+import org.inceptionj.inception.io.SafeTensors;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
@@ -160,8 +161,10 @@ public final class TrainingPlot {
     /**
      * Draws the plot and writes it to {@code png}, atomically: the image goes to a temporary file in
      * the same directory which then replaces {@code png}, so a viewer (or a crash) never sees half an
-     * image; on failure {@code png} is untouched and the temporary file is removed. Not forced to disk:
-     * a plot lost to a power cut is redrawn at the next evaluation.
+     * image; on failure {@code png} is untouched and the temporary file is removed. The temporary
+     * file is named {@code <name>.<pid>.<nanos>.tmp}, as {@link SafeTensors#write} names its own, and
+     * those that killed writers left behind are removed first ({@link SafeTensors#deleteStaleTemporaries}).
+     * Not forced to disk: a plot lost to a power cut is redrawn at the next evaluation.
      *
      * @throws UncheckedIOException if the file cannot be written (the message names it)
      */
@@ -171,6 +174,7 @@ public final class TrainingPlot {
         }
         BufferedImage image = render();
         Path target = png.toAbsolutePath();
+        SafeTensors.deleteStaleTemporaries(target);
         Path tmp = target.resolveSibling(target.getFileName() + "." + ProcessHandle.current().pid() + "."
                 + System.nanoTime() + ".tmp");
         try {

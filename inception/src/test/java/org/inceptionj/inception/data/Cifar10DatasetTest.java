@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
+import org.inceptionj.inception.io.InvalidFileException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,11 +82,11 @@ class Cifar10DatasetTest {
         byte[] b3 = batch(3, 3, 3);
         Path f = tmp.resolve("data_batch_3.bin");
         Files.write(f, Arrays.copyOf(b3, b3.length - 100));
-        String m = assertThrows(IllegalArgumentException.class, () -> Cifar10Dataset.open(tmp, Split.TRAIN)).getMessage();
+        String m = assertThrows(InvalidFileException.class, () -> Cifar10Dataset.open(tmp, Split.TRAIN)).getMessage();
         assertTrue(m.contains(f.toString()) && m.contains((3 * 3073 - 100) + " bytes") && m.contains("3073-byte record")
                 && m.contains("2 whole records and 2973 bytes left over"), m);
         Files.write(f, new byte[0]);
-        m = assertThrows(IllegalArgumentException.class, () -> Cifar10Dataset.open(tmp, Split.TRAIN)).getMessage();
+        m = assertThrows(InvalidFileException.class, () -> Cifar10Dataset.open(tmp, Split.TRAIN)).getMessage();
         assertTrue(m.contains(f.toString()) && m.contains("0 bytes is not a positive multiple"), m);
     }
 
@@ -95,15 +96,33 @@ class Cifar10DatasetTest {
         b[2 * Cifar10Dataset.RECORD_BYTES] = 10;
         Path f = tmp.resolve("test_batch.bin");
         Files.write(f, b);
-        String m = assertThrows(IllegalArgumentException.class, () -> Cifar10Dataset.open(tmp, Split.TEST)).getMessage();
+        String m = assertThrows(InvalidFileException.class, () -> Cifar10Dataset.open(tmp, Split.TEST)).getMessage();
         assertTrue(m.contains(f.toString()) && m.contains("record 2 has label 10") && m.contains("10 classes"), m);
 
         writeTrain(tmp);
         Files.delete(tmp.resolve("data_batch_4.bin"));
-        m = assertThrows(IllegalArgumentException.class, () -> Cifar10Dataset.open(tmp, Split.TRAIN)).getMessage();
+        m = assertThrows(InvalidFileException.class, () -> Cifar10Dataset.open(tmp, Split.TRAIN)).getMessage();
         assertTrue(m.contains("missing from " + tmp + ": data_batch_4.bin") && m.contains("train split needs data_batch_1.bin"), m);
-        m = assertThrows(IllegalArgumentException.class, () -> Cifar10Dataset.open(tmp.resolve("none"), Split.TRAIN)).getMessage();
+        m = assertThrows(InvalidFileException.class, () -> Cifar10Dataset.open(tmp.resolve("none"), Split.TRAIN)).getMessage();
         assertTrue(m.contains("none") && m.contains("no such directory"), m);
+    }
+
+    @Test
+    void classNamesFileDecidesTheLabelRangeAndIsValidated() throws Exception {
+        Files.write(tmp.resolve("test_batch.bin"), batch(4, 0, 9)); // labels 0..3
+        Path meta = tmp.resolve("batches.meta.txt");
+        Files.writeString(meta, "a\nb\nc\n");
+        InvalidFileException e = assertThrows(InvalidFileException.class, () -> Cifar10Dataset.open(tmp, Split.TEST));
+        assertEquals(tmp.resolve("test_batch.bin"), e.file());
+        assertTrue(e.getMessage().contains("record 3 has label 3, out of range for 3 classes [a, b, c]"), e.getMessage());
+        Files.write(meta, new byte[] {'a', '\n', (byte) 0xC3, (byte) 0x28, '\n'}); // not UTF-8
+        e = assertThrows(InvalidFileException.class, () -> Cifar10Dataset.open(tmp, Split.TEST));
+        assertEquals(meta, e.file());
+        assertTrue(e.getMessage().contains("not UTF-8"), e.getMessage());
+        Files.write(meta, new byte[IdxDataset.MAX_CLASS_NAMES_BYTES + 1]);
+        e = assertThrows(InvalidFileException.class, () -> Cifar10Dataset.open(tmp, Split.TEST));
+        assertTrue(e.getMessage().contains(meta + ": " + (IdxDataset.MAX_CLASS_NAMES_BYTES + 1) + " bytes, more than"),
+                e.getMessage());
     }
 
     @Test

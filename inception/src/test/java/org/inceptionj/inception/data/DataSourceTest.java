@@ -148,6 +148,18 @@ class DataSourceTest {
         Files.createDirectories(tmp.resolve("empty"));
         m = error(() -> DataSource.open(tmp.resolve("empty").toString()));
         assertTrue(m.contains(tmp.resolve("empty").toString()) && m.contains("no class folders"), m);
+        // IDX files whose classes.txt names one class (all labels 0): refused the same way, before any training.
+        Path one = tmp.resolve("idx1");
+        Files.createDirectories(one);
+        for (String prefix : new String[] {"train", "t10k"}) {
+            Files.write(one.resolve(prefix + "-images-idx3-ubyte"),
+                    IdxDatasetTest.idx(IdxDataset.IMAGES_MAGIC, new int[] {3, 2, 2}, new byte[12]));
+            Files.write(one.resolve(prefix + "-labels-idx1-ubyte"),
+                    IdxDatasetTest.idx(IdxDataset.LABELS_MAGIC, new int[] {3}, new byte[3]));
+        }
+        Files.writeString(one.resolve("classes.txt"), "shoe\n");
+        m = error(() -> DataSource.open("idx:" + one));
+        assertTrue(m.contains("has 1 class [shoe]") && m.contains("needs at least 2 classes"), m);
     }
 
     @Test

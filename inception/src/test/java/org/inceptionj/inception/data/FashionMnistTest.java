@@ -56,7 +56,7 @@ class FashionMnistTest {
     void shippedClassNamesFileAgrees() throws IOException {
         try (InputStream in = FashionMnist.class.getResourceAsStream(FashionMnist.RESOURCES + "classes.txt")) {
             assertEquals(FashionMnist.CLASSES,
-                    IdxDataset.parseClassNames(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList(), "classes.txt"));
+                    IdxDataset.parseClassNames(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList(), Path.of("classes.txt")));
         }
     }
 

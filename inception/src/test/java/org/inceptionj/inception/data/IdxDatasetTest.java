@@ -21,6 +21,7 @@ import java.util.zip.GZIPOutputStream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import org.inceptionj.inception.io.InvalidFileException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,8 +78,9 @@ class IdxDatasetTest {
         return new byte[][] {px, lb};
     }
 
+    /** The message of the {@link InvalidFileException} {@code r} throws (a format problem is never another type). */
     private String error(Runnable r) {
-        return assertThrows(IllegalArgumentException.class, r::run).getMessage();
+        return assertThrows(InvalidFileException.class, r::run).getMessage();
     }
 
     @Test
@@ -208,6 +210,50 @@ class IdxDatasetTest {
         assertTrue(m.contains(gzLong.toString()) && m.contains("trailing bytes") && m.contains("found 17"), m);
     }
 
+    /**
+     * A small gzip whose payload inflates to far more than its header promises: rejected after at
+     * most {@link IdxDataset#TRAILING_PROBE} extra bytes, not after inflating all of it.
+     */
+    @Test
+    void gzipBombIsRejectedWithoutInflatingItAll() throws Exception {
+        Path labels = write("l", idx(IdxDataset.LABELS_MAGIC, new int[] {2}, new byte[2]));
+        byte[] header = idx(IdxDataset.IMAGES_MAGIC, new int[] {2, 3, 3}, new byte[18]);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(header);
+            byte[] zeros = new byte[1 << 20];
+            for (int k = 0; k < 64; k++) { // 64 MiB of zeros after the 18 promised bytes: about 64 KB compressed
+                gz.write(zeros);
+            }
+        }
+        Path bomb = write("bomb.gz", out.toByteArray());
+        assertTrue(Files.size(bomb) < 2_000_000, "a small file: " + Files.size(bomb));
+        long t0 = System.nanoTime();
+        String m = error(() -> IdxDataset.read(bomb, labels, IdxDataset.DIGITS, "t"));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(m.contains(bomb.toString()) && m.contains("trailing bytes") && m.contains("found more than")
+                && m.contains("inflates to far more"), m);
+        assertTrue(ms < 2000, "read " + ms + " ms");
+    }
+
+    /** Damaged deflate data inside the header or the payload is a format error, not an I/O error. */
+    @Test
+    void damagedGzipIsAFormatError() throws Exception {
+        Path labels = write("l", idx(IdxDataset.LABELS_MAGIC, new int[] {50}, new byte[50]));
+        byte[] gz = gzip(idx(IdxDataset.IMAGES_MAGIC, new int[] {50, 20, 20}, randomBytes(20_000, 3, 256)));
+        for (int at : new int[] {10, 11, 12, gz.length / 2}) { // the first deflate bytes hold the IDX header
+            byte[] bad = gz.clone();
+            bad[at] ^= (byte) 0xFF;
+            bad[at + 1] ^= (byte) 0x5A;
+            Path f = write("damaged-" + at + ".gz", bad);
+            String m = error(() -> IdxDataset.read(f, labels, IdxDataset.DIGITS, "t"));
+            assertTrue(m.contains(f.toString()), m);
+        }
+        Path header = write("badheader.gz", new byte[] {0x1f, (byte) 0x8b, 9, 0, 0, 0});
+        String m = error(() -> IdxDataset.read(header, labels, IdxDataset.DIGITS, "t"));
+        assertTrue(m.contains(header.toString()) && m.contains("gzip header is invalid"), m);
+    }
+
     @Test
     void truncatedGzipIsNamed() throws Exception {
         Path labels = write("l", idx(IdxDataset.LABELS_MAGIC, new int[] {50}, new byte[50]));
@@ -224,7 +270,7 @@ class IdxDatasetTest {
         Path images = tmp.resolve("train-images-idx3-ubyte");
         Path two = write("two", idx(IdxDataset.LABELS_MAGIC, new int[] {2}, new byte[2]));
         String m = error(() -> IdxDataset.read(images, two, IdxDataset.DIGITS, "t"));
-        assertTrue(m.contains("holds 3 images") && m.contains(two + " holds 2 labels"), m);
+        assertTrue(m.contains("holds 3 images") && m.contains(two + ": holds 2 labels"), m);
 
         Path bad = write("bad", idx(IdxDataset.LABELS_MAGIC, new int[] {3}, new byte[] {1, 10, (byte) 200}));
         m = error(() -> IdxDataset.read(images, bad, IdxDataset.DIGITS, "t"));
@@ -259,5 +305,8 @@ class IdxDatasetTest {
         Files.writeString(tmp.resolve("classes.txt"), "a\nb\na\n");
         m = error(() -> IdxDataset.open(tmp, Split.TRAIN));
         assertTrue(m.contains("classes.txt") && m.contains("line 3 repeats \"a\""), m);
+        Files.write(tmp.resolve("classes.txt"), new byte[] {'a', '\n', (byte) 0xFF, '\n'});
+        m = error(() -> IdxDataset.open(tmp, Split.TRAIN));
+        assertTrue(m.contains(tmp.resolve("classes.txt").toString()) && m.contains("not UTF-8"), m);
     }
 }

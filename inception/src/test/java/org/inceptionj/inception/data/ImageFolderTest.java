@@ -12,6 +12,7 @@ import java.util.List;
 
 import javax.imageio.ImageIO;
 
+import org.inceptionj.inception.io.InvalidFileException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,19 +59,19 @@ class ImageFolderTest {
     @Test
     void missingOrEmptyRootAndEmptyClassAreNamed() throws Exception {
         Path missing = tmp.resolve("nothing-here");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ImageFolder.open(missing));
+        InvalidFileException e = assertThrows(InvalidFileException.class, () -> ImageFolder.open(missing));
         assertTrue(e.getMessage().contains("nothing-here"), e.getMessage());
 
         Path flat = Files.createDirectories(tmp.resolve("flat"));
         png(flat.resolve("only-file.png"));
-        e = assertThrows(IllegalArgumentException.class, () -> ImageFolder.open(flat));
+        e = assertThrows(InvalidFileException.class, () -> ImageFolder.open(flat));
         assertTrue(e.getMessage().contains("no class folders"), e.getMessage());
 
         Path r = tmp.resolve("r");
         png(r.resolve("cat/1.png"));
         Files.createDirectories(r.resolve("dog"));
         Files.writeString(r.resolve("dog/readme.txt"), "x");
-        e = assertThrows(IllegalArgumentException.class, () -> ImageFolder.open(r));
+        e = assertThrows(InvalidFileException.class, () -> ImageFolder.open(r));
         assertTrue(e.getMessage().contains("dog") && !e.getMessage().contains("cat"), e.getMessage());
     }
 

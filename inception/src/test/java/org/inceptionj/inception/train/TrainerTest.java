@@ -188,4 +188,26 @@ class TrainerTest extends CpuBackendTest {
             assertTrue(e.getMessage().contains("none.ckpt does not exist"), e.getMessage());
         }
     }
+
+    /** A resume whose data facts differ from those the checkpoint recorded is refused before anything is restored. */
+    @Test
+    void aResumeOnOtherDataIsRefusedNamingTheFacts() {
+        Path ckpt = tmp.resolve("facts.ckpt");
+        Dataset data = flat(2, 4);
+        try (InceptionV3 net = model(2);
+             Trainer t = Trainer.builder(net, data).config(sgd()).epochs(1).batchSize(4).imageSize(SIZE)
+                     .transforms(view(-1, -1), view(-1, -1)).workers(1).checkpoint(ckpt, 0)
+                     .runInfo(java.util.Map.of("data", "a", "seed", "1")).build()) {
+            t.fit();
+        }
+        try (InceptionV3 net = model(2)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.builder(net, data)
+                    .config(sgd()).epochs(2).batchSize(4).imageSize(SIZE).transforms(view(-1, -1), view(-1, -1))
+                    .workers(1).resume(ckpt).runInfo(java.util.Map.of("data", "b", "seed", "1", "size", "75")).build());
+            assertTrue(e.getMessage().contains(ckpt + " cannot be resumed exactly: ")
+                    && e.getMessage().contains("data is b here, a in the checkpoint")
+                    && e.getMessage().contains("size is 75 here, not recorded in the checkpoint")
+                    && !e.getMessage().contains("seed"), e.getMessage());
+        }
+    }
 }
