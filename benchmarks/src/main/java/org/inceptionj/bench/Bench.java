@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.State;
  * seeded inputs, the self-check every benchmark runs once in its setup, and the FLOP counter.
  *
  * <p>Every benchmark class carries
- * {@code @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})}: the forked
+ * {@code @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:Tier3DelayOn=100000"})}: the forked
  * JVM that runs the measurement needs the incubating Vector API module, whatever {@code java}
  * command started the harness.
  */
