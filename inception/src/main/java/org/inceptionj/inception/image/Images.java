@@ -3,6 +3,11 @@ package org.inceptionj.inception.image;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
+import java.awt.image.DirectColorModel;
+import java.awt.image.Raster;
+import java.awt.image.SinglePixelPackedSampleModel;
+import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -128,6 +133,14 @@ public final class Images {
         return out;
     }
 
+    /** A {@link BufferedImage#TYPE_INT_RGB} image over packed 0xRRGGBB pixels (no copy). */
+    static BufferedImage wrap(int[] px, int width, int height) {
+        int[] masks = {0xFF0000, 0x00FF00, 0x0000FF};
+        WritableRaster raster = Raster.createPackedRaster(new DataBufferInt(px, px.length), width, height, width, masks,
+                null);
+        return new BufferedImage(new DirectColorModel(24, masks[0], masks[1], masks[2]), raster, false, null);
+    }
+
     /** Pillow's fixed-point precision for 8-bit resampling: 32 − 8 − 2 bits. */
     private static final int PRECISION_BITS = 22;
 
@@ -139,75 +152,134 @@ public final class Images {
      * Checked against Pillow's own output in the tests.
      */
     public static BufferedImage resizeLikePillow(BufferedImage img, int width, int height) {
+        return resizeLikePillow(img, width, height, 0, 0, width, height);
+    }
+
+    /**
+     * The {@code cw}×{@code ch} window at ({@code left}, {@code top}) of
+     * {@link #resizeLikePillow(BufferedImage, int, int) resizeLikePillow(img, width, height)}, pixel for
+     * pixel, computing only the window: each output pixel of Pillow's resampling depends on its own
+     * coefficients alone, so the horizontal pass runs for the window's columns over the input rows
+     * the window's rows need, then the vertical pass for the window's rows. Time and memory are those
+     * of the input and the window, whatever {@code width}×{@code height} is (which may exceed what
+     * an array holds: torchvision's resize-then-crop of a long image).
+     */
+    public static BufferedImage resizeLikePillow(BufferedImage img, int width, int height, int left, int top, int cw,
+                                                 int ch) {
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("resize: target " + width + "x" + height + " is empty");
         }
+        if (cw < 1 || ch < 1 || left < 0 || top < 0 || left > width - cw || top > height - ch) {
+            throw new IllegalArgumentException("resize: window " + cw + "x" + ch + " at (" + left + ", " + top
+                    + ") is not inside the " + width + "x" + height + " target");
+        }
         BufferedImage rgb = toRgb(img);
         int inW = rgb.getWidth(), inH = rgb.getHeight();
-        int[] px = rgb.getRGB(0, 0, inW, inH, null, 0, inW);
-        Coefficients horizontal = Coefficients.of(inW, width);
-        Coefficients vertical = Coefficients.of(inH, height);
-        int[] tmp = px;
-        int tmpW = inW;
-        if (width != inW) {
-            tmp = new int[width * inH];
-            for (int y = 0; y < inH; y++) {
-                for (int x = 0; x < width; x++) {
-                    tmp[y * width + x] = horizontal.apply(px, y * inW, 1, x);
-                }
-            }
-            tmpW = width;
-        }
-        int[] out = tmp;
-        if (height != inH) {
-            out = new int[width * height];
-            for (int y = 0; y < height; y++) {
-                for (int x = 0; x < width; x++) {
-                    out[y * width + x] = vertical.apply(tmp, x, tmpW, y);
-                }
+        Packed in = Packed.of(rgb);
+        // Pillow skips a pass whose size does not change (its coefficients would be the identity anyway).
+        boolean horizontal = width != inW, vertical = height != inH;
+        Coefficients cols = horizontal ? Coefficients.of(inW, width, left, cw) : null;
+        Coefficients rows = vertical ? Coefficients.of(inH, height, top, ch) : null;
+        // The input rows the vertical pass reads (or the window's rows when there is none).
+        int firstRow = vertical ? rows.firstInput() : top;
+        int lastRow = vertical ? rows.endInput() : top + ch;
+        int tmpH = lastRow - firstRow;
+        int[] tmp = new int[Math.multiplyExact(cw, tmpH)];
+        for (int y = 0; y < tmpH; y++) {
+            int base = in.offset() + (firstRow + y) * in.stride();
+            for (int x = 0; x < cw; x++) {
+                tmp[y * cw + x] = horizontal ? cols.apply(in.data(), base, 1, x) : in.data()[base + left + x];
             }
         }
-        BufferedImage result = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        result.setRGB(0, 0, width, height, out, 0, width);
-        return result;
+        if (!vertical) {
+            return wrap(tmp, cw, ch);
+        }
+        int[] out = new int[Math.multiplyExact(cw, ch)];
+        for (int y = 0; y < ch; y++) {
+            for (int x = 0; x < cw; x++) {
+                out[y * cw + x] = rows.apply(tmp, x - firstRow * cw, cw, y);
+            }
+        }
+        return wrap(out, cw, ch);
     }
 
-    /** Pillow's {@code precompute_coeffs} and {@code normalize_coeffs_8bpc} for the bilinear filter along one axis. */
-    private record Coefficients(int[] first, int[] count, int[][] k) {
-        static Coefficients of(int inSize, int outSize) {
+    /** Packed 0xRRGGBB pixels of a TYPE_INT_RGB image: pixel (x, y) is {@code data[offset + y·stride + x]}. */
+    private record Packed(int[] data, int offset, int stride) {
+        static Packed of(BufferedImage rgb) {
+            Raster r = rgb.getRaster();
+            if (r.getDataBuffer() instanceof DataBufferInt buf && buf.getNumBanks() == 1
+                    && r.getSampleModel() instanceof SinglePixelPackedSampleModel sm) {
+                int offset = buf.getOffset() - r.getSampleModelTranslateY() * sm.getScanlineStride()
+                        - r.getSampleModelTranslateX();
+                return new Packed(buf.getData(), offset, sm.getScanlineStride());
+            }
+            int w = rgb.getWidth();
+            return new Packed(rgb.getRGB(0, 0, w, rgb.getHeight(), null, 0, w), 0, w);
+        }
+    }
+
+    /**
+     * Pillow's {@code precompute_coeffs} and {@code normalize_coeffs_8bpc} for the bilinear filter
+     * along one axis, for the outputs {@code from} … {@code from + count − 1} of {@code outSize}:
+     * scale = in/out, filter scale fs = max(scale, 1), support = fs; output o centers at
+     * (o + 0.5)·scale and reads inputs ⌊center − support + 0.5⌋ … ⌊center + support + 0.5⌋ − 1
+     * (clamped), weighted by max(0, 1 − |(i − center + 0.5)/fs|), normalized, then rounded to
+     * 22-bit fixed point.
+     */
+    private record Coefficients(int from, int[] first, int[] count, int[][] k) {
+        static Coefficients of(int inSize, long outSize, int from, int n) {
             double scale = (double) inSize / outSize;
             double filterScale = Math.max(scale, 1.0);
             double support = 1.0 * filterScale; // the bilinear (triangle) filter has support 1
-            int[] first = new int[outSize], count = new int[outSize];
-            int[][] k = new int[outSize][];
-            for (int o = 0; o < outSize; o++) {
-                double center = (o + 0.5) * scale;
+            double ss = 1.0 / filterScale;
+            int[] first = new int[n], count = new int[n];
+            int[][] k = new int[n][];
+            for (int j = 0; j < n; j++) {
+                double center = (from + j + 0.5) * scale;
                 int min = Math.max((int) (center - support + 0.5), 0);
                 int max = Math.min((int) (center + support + 0.5), inSize) - min;
                 double[] w = new double[max];
                 double sum = 0;
                 for (int i = 0; i < max; i++) {
-                    double t = Math.abs((i + min - center + 0.5) / filterScale);
+                    double t = Math.abs((i + min - center + 0.5) * ss);
                     w[i] = t < 1.0 ? 1.0 - t : 0.0;
                     sum += w[i];
                 }
-                k[o] = new int[max];
+                k[j] = new int[max];
                 for (int i = 0; i < max; i++) {
                     double v = sum != 0.0 ? w[i] / sum : w[i];
-                    k[o][i] = v < 0 ? (int) (-0.5 + v * (1 << PRECISION_BITS)) : (int) (0.5 + v * (1 << PRECISION_BITS));
+                    k[j][i] = v < 0 ? (int) (-0.5 + v * (1 << PRECISION_BITS)) : (int) (0.5 + v * (1 << PRECISION_BITS));
                 }
-                first[o] = min;
-                count[o] = max;
+                first[j] = min;
+                count[j] = max;
             }
-            return new Coefficients(first, count, k);
+            return new Coefficients(from, first, count, k);
         }
 
-        /** Output sample o from src[base + (first[o] + i)·stride], i < count[o], per RGB channel. */
-        int apply(int[] src, int base, int stride, int o) {
+        /** The first input any of these outputs reads. */
+        int firstInput() {
+            int m = Integer.MAX_VALUE;
+            for (int f : first) {
+                m = Math.min(m, f);
+            }
+            return m;
+        }
+
+        /** One past the last input any of these outputs reads. */
+        int endInput() {
+            int m = 0;
+            for (int i = 0; i < first.length; i++) {
+                m = Math.max(m, first[i] + count[i]);
+            }
+            return m;
+        }
+
+        /** Output sample {@code from + j} from src[base + (first[j] + i)·stride], i < count[j], per RGB channel. */
+        int apply(int[] src, int base, int stride, int j) {
             int r = 1 << (PRECISION_BITS - 1), g = r, b = r;
-            int[] w = k[o];
-            int at = base + first[o] * stride;
-            for (int i = 0; i < count[o]; i++, at += stride) {
+            int[] w = k[j];
+            int at = base + first[j] * stride;
+            for (int i = 0; i < count[j]; i++, at += stride) {
                 int p = src[at];
                 r += ((p >> 16) & 0xFF) * w[i];
                 g += ((p >> 8) & 0xFF) * w[i];
