@@ -23,6 +23,9 @@ import org.inceptionj.inception.io.InvalidFileException;
  * alone, but an image 100 times longer than it is wide is not a photograph and every recipe would
  * see a sliver of it; within both limits every size is resized without integer overflow.
  *
+ * <p>Memory: a decoded image takes 4 bytes a pixel (358 MB at the default limit); while a JPEG
+ * decodes, its components take up to 4 more.
+ *
  * @param maxPixels      largest width × height accepted (≥ 1)
  * @param maxAspectRatio largest ratio of the longer side to the shorter one accepted (≥ 1)
  */
