@@ -35,7 +35,7 @@ import org.inceptionj.inception.io.InvalidFileException;
  *       image data cut before the last row ("truncated");</li>
  *   <li>unlike Pillow, which accepts them: a zlib stream that ends before the last row (Pillow
  *       leaves the missing rows as they were allocated), IHDR not the first chunk, a nonzero
- *       compression method, a PLTE whose length is not a multiple of 3;</li>
+ *       compression method, a palette image's PLTE whose length is not a multiple of 3;</li>
  *   <li>accepted, as Pillow: no IEND, bad CRCs on IDAT and later chunks (Pillow does not check
  *       them; the zlib stream has its own integrity checks), extra image data, bytes after IEND.</li>
  * </ul>
@@ -175,7 +175,10 @@ final class Png {
                     height = (int) h;
                     interlaced = interlace == 1;
                 }
-                case "PLTE" -> {
+                case "PLTE" -> { // a suggested palette in other colour types, which Pillow ignores
+                    if (colorType != 3) {
+                        break;
+                    }
                     if (n % 3 != 0 || n == 0 || n > 768) {
                         throw invalid(file, "corrupt PNG: PLTE of " + n + " bytes (3 per colour, 1 to 256 colours)");
                     }
