@@ -50,7 +50,12 @@ public enum Preprocessing {
      */
     public BufferedImage centerView(BufferedImage img, int size) {
         return switch (this) {
-            case TORCHVISION -> centerCrop(resizeShorterSide(img, (int) Math.floor(size / CROP_FRACTION)), size, size);
+            case TORCHVISION -> {
+                // Resize(⌊size/0.875⌋) then CenterCrop(size), computing only the crop's pixels.
+                int[] target = shorterSideTarget(img.getWidth(), img.getHeight(), (int) Math.floor(size / CROP_FRACTION));
+                int left = centerOffset(target[0], size), top = centerOffset(target[1], size);
+                yield Images.resizeLikePillow(img, target[0], target[1], left, top, size, size);
+            }
             case TF_INCEPTION -> {
                 int[] box = tfCentralCrop(img.getWidth(), img.getHeight());
                 yield Images.resize(crop(img, box[0], box[1], box[2], box[3]), size, size);
@@ -127,15 +132,17 @@ public enum Preprocessing {
      */
     public List<float[]> tenCrop(BufferedImage img, int size) {
         checkSize(size);
-        BufferedImage r = resizeShorterSide(Images.toRgb(img), (int) Math.floor(size / CROP_FRACTION));
+        int[] target = shorterSideTarget(img.getWidth(), img.getHeight(), (int) Math.floor(size / CROP_FRACTION));
+        int w = target[0], h = target[1];
+        // The crops of the resized image, computed alone: left-top, right-top, left-bottom, right-bottom, center.
+        int[][] at = {{0, 0}, {w - size, 0}, {0, h - size}, {w - size, h - size}, {centerOffset(w, size), centerOffset(h, size)}};
         List<float[]> views = new ArrayList<>(10);
-        for (BufferedImage im : new BufferedImage[] {r, flipHorizontal(r)}) {
-            int w = im.getWidth(), h = im.getHeight();
-            views.add(toChw(crop(im, 0, 0, size, size)));
-            views.add(toChw(crop(im, w - size, 0, size, size)));
-            views.add(toChw(crop(im, 0, h - size, size, size)));
-            views.add(toChw(crop(im, w - size, h - size, size, size)));
-            views.add(toChw(centerCrop(im, size, size)));
+        for (int[] xy : at) {
+            views.add(toChw(Images.resizeLikePillow(img, w, h, xy[0], xy[1], size, size)));
+        }
+        // The same five of the mirrored image: the mirror of the crop at column w − x − size.
+        for (int[] xy : at) {
+            views.add(toChw(flipHorizontal(Images.resizeLikePillow(img, w, h, w - xy[0] - size, xy[1], size, size))));
         }
         return views;
     }
@@ -157,13 +164,41 @@ public enum Preprocessing {
     /**
      * torchvision's {@code Resize(shorter)}: the shorter side becomes {@code shorter}, the longer
      * ⌊shorter·long/short⌋, resampled as Pillow's bilinear filter ({@link Images#resizeLikePillow}).
+     * Materializes the whole resized image; {@link #centerView} and {@link #tenCrop} compute only
+     * their crops.
      */
     public static BufferedImage resizeShorterSide(BufferedImage img, int shorter) {
-        int w = img.getWidth(), h = img.getHeight();
-        if (w <= h) {
-            return Images.resizeLikePillow(img, shorter, Math.max(shorter, (int) ((long) h * shorter / w)));
+        int[] target = shorterSideTarget(img.getWidth(), img.getHeight(), shorter);
+        if ((long) target[0] * target[1] > Integer.MAX_VALUE - 8) { // the most elements an array holds
+            throw new IllegalArgumentException("resize: " + img.getWidth() + "x" + img.getHeight() + " with its shorter"
+                    + " side at " + shorter + " would be " + target[0] + "x" + target[1] + ", more pixels than an image holds");
         }
-        return Images.resizeLikePillow(img, Math.max(shorter, (int) ((long) w * shorter / h)), shorter);
+        return Images.resizeLikePillow(img, target[0], target[1]);
+    }
+
+    /**
+     * The size torchvision's {@code Resize(shorter)} gives a w×h image: {shorter, ⌊shorter·h/w⌋} when
+     * w ≤ h, else {⌊shorter·w/h⌋, shorter}, in exact integer arithmetic (torchvision's
+     * {@code int(shorter * long / short)} in double agrees while shorter·long < 2^52: a quotient that
+     * is not an integer is then further than an ulp from one). Rejects a longer side beyond
+     * 2^31 − 1, which the decoder's aspect-ratio limit keeps decoded images far from.
+     */
+    static int[] shorterSideTarget(int w, int h, int shorter) {
+        if (w < 1 || h < 1 || shorter < 1) {
+            throw new IllegalArgumentException("resize: " + w + "x" + h + " to shorter side " + shorter);
+        }
+        long longer = (long) shorter * Math.max(w, h) / Math.min(w, h);
+        if (longer > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("resize: " + w + "x" + h + " with its shorter side at " + shorter
+                    + " would have a longer side of " + longer + " pixels (aspect ratio over " + Integer.MAX_VALUE / shorter
+                    + ":1)");
+        }
+        return w <= h ? new int[] {shorter, (int) longer} : new int[] {(int) longer, shorter};
+    }
+
+    /** torchvision's {@code center_crop} offset: round((size − crop)/2), Python's round-half-to-even. */
+    static int centerOffset(int size, int crop) {
+        return (int) Math.rint((size - crop) / 2.0);
     }
 
     /**
@@ -176,7 +211,7 @@ public enum Preprocessing {
         if (im.getWidth() < cw || im.getHeight() < ch) {
             im = Images.resize(im, Math.max(cw, im.getWidth()), Math.max(ch, im.getHeight()));
         }
-        int left = (int) Math.rint((im.getWidth() - cw) / 2.0), top = (int) Math.rint((im.getHeight() - ch) / 2.0);
+        int left = centerOffset(im.getWidth(), cw), top = centerOffset(im.getHeight(), ch);
         return crop(im, left, top, cw, ch);
     }
 

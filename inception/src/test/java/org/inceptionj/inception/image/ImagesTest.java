@@ -14,6 +14,8 @@ import java.util.List;
 
 import javax.imageio.ImageIO;
 
+import org.inceptionj.inception.io.InvalidFileException;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,6 +75,69 @@ class ImagesTest {
         Path missing = tmp.resolve("nope.jpg");
         e = assertThrows(IllegalArgumentException.class, () -> Images.readRgb(missing));
         assertTrue(e.getMessage().contains("nope.jpg") && e.getMessage().contains("no such file"), e.getMessage());
+    }
+
+    @Test
+    void foreignAndEmptyFilesAreNamed() throws Exception {
+        BufferedImage img = new BufferedImage(3, 3, BufferedImage.TYPE_INT_RGB);
+        Path gif = write("anim.png", img, "gif"); // a GIF whatever its name says
+        InvalidFileException e = assertThrows(InvalidFileException.class, () -> Images.readRgb(gif));
+        assertTrue(e.getMessage().contains("anim.png: GIF is not supported"), e.getMessage());
+        Path empty = Files.write(tmp.resolve("empty.jpg"), new byte[0]);
+        e = assertThrows(InvalidFileException.class, () -> Images.readRgb(empty));
+        assertTrue(e.getMessage().contains("empty.jpg: empty file"), e.getMessage());
+    }
+
+    /** The header check reads structure, not pixels: corrupt compressed data passes it and fails the decode. */
+    @Test
+    void readHeaderChecksEverythingButThePixels() throws Exception {
+        ImageLimits limits = ImageLimits.fromSystemProperties();
+        BufferedImage img = new BufferedImage(5, 4, BufferedImage.TYPE_INT_RGB);
+        assertEquals(new Images.Header("JPEG", 5, 4), Images.readHeader(write("a.jpg", img, "jpg"), limits));
+        assertEquals(new Images.Header("PNG", 5, 4), Images.readHeader(write("a.png", img, "png"), limits));
+        byte[] raw = new byte[4 * (1 + 5)];
+        byte[] zlib = PngWriter.zlib(raw);
+        zlib[zlib.length - 6] ^= 0x7F; // inside the deflate data
+        zlib[2] = (byte) 0xFF;         // an invalid deflate block type
+        Path bad = Files.write(tmp.resolve("bad-data.png"), PngWriter.png(PngWriter.ihdr(5, 4, 8, 0, 0),
+                PngWriter.chunk("IDAT", zlib), PngWriter.chunk("IEND", new byte[0])));
+        assertEquals(new Images.Header("PNG", 5, 4), Images.readHeader(bad, limits));
+        InvalidFileException e = assertThrows(InvalidFileException.class, () -> Images.readRgb(bad));
+        assertTrue(e.getMessage().contains("bad-data.png: corrupt PNG: bad zlib data"), e.getMessage());
+        e = assertThrows(InvalidFileException.class, () -> Images.readHeader(write("b.png", img, "png"), new ImageLimits(19, 100)));
+        assertTrue(e.getMessage().contains("5x4 = 20 pixels, more than the limit of 19"), e.getMessage());
+    }
+
+    @Test
+    void limitsAreValidated() {
+        assertThrows(IllegalArgumentException.class, () -> new ImageLimits(0, 100));
+        assertThrows(IllegalArgumentException.class, () -> new ImageLimits(ImageLimits.MAX_ARRAY + 1, 100));
+        assertThrows(IllegalArgumentException.class, () -> new ImageLimits(100, 0));
+        try {
+            System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "lots");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ImageLimits::fromSystemProperties);
+            assertTrue(e.getMessage().contains("-Dinceptionj.image.maxPixels=lots"), e.getMessage());
+            System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "1_000_000");
+            assertEquals(new ImageLimits(1_000_000, 100), ImageLimits.fromSystemProperties());
+        } finally {
+            System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
+        }
+        assertEquals(new ImageLimits(89_478_485, 100), ImageLimits.fromSystemProperties());
+    }
+
+    /** In-memory images become RGB as Pillow's convert("RGB") does: alpha dropped, gray without a gamma change. */
+    @Test
+    void toRgbDropsAlphaAndKeepsGray() {
+        BufferedImage argb = new BufferedImage(2, 1, BufferedImage.TYPE_INT_ARGB);
+        argb.setRGB(0, 0, 0x00FF8040);
+        argb.setRGB(1, 0, 0x80102030);
+        BufferedImage rgb = Images.toRgb(argb);
+        assertEquals(BufferedImage.TYPE_INT_RGB, rgb.getType());
+        assertEquals(0xFF8040, rgb.getRGB(0, 0) & 0xFFFFFF, "transparent: colour kept, not blended to black");
+        assertEquals(0x102030, rgb.getRGB(1, 0) & 0xFFFFFF);
+        BufferedImage gray = new BufferedImage(1, 1, BufferedImage.TYPE_BYTE_GRAY);
+        gray.getRaster().setSample(0, 0, 0, 128);
+        assertEquals(0x808080, Images.toRgb(gray).getRGB(0, 0) & 0xFFFFFF);
     }
 
     @Test
