@@ -273,43 +273,60 @@ public final class SafeTensors {
         return sorted;
     }
 
-    /** Bytes per positional read while decoding: large enough to be fast, small enough not to matter. */
+    /** Bytes per read of the data buffer: large enough to be fast, small enough not to matter. */
     private static final int CHUNK = 1 << 20;
 
     /**
-     * Reads the data buffer front to back, tensor by tensor in offset order (which, the tiling being
-     * exact, is the buffer itself): decodes F32 and I64 and, when {@code expected >= 0}, runs every byte
-     * through CRC32C and compares. Without a recorded checksum the other dtypes' bytes are not read.
+     * Reads the data buffer front to back through one block of {@link #CHUNK} bytes, tensor by tensor in
+     * offset order (which, the tiling being exact, is the buffer itself), so a checkpoint of thousands of
+     * small tensors costs a few reads, not one per tensor. Decodes F32 and I64 and, when
+     * {@code expected >= 0}, runs every byte through CRC32C and compares at the end. Without a recorded
+     * checksum the other dtypes' bytes are skipped unread.
      */
     private static Map<String, Entry> loadData(FileChannel ch, long bufferStart, List<Slot> byOffset, Path file,
                                                long expected) throws IOException {
         CRC32C crc = expected >= 0 ? new CRC32C() : null;
         long total = byOffset.isEmpty() ? 0 : byOffset.getLast().end();
-        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(8, total))).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer block = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(8, total))).order(ByteOrder.LITTLE_ENDIAN);
+        block.flip(); // empty: nothing read yet
+        long next = bufferStart; // the file position of the first byte not yet in the block
+        long end = bufferStart + total;
         Map<String, Entry> out = new HashMap<>();
         for (Slot s : byOffset) {
             DType dtype = s.dtype();
+            long left = s.end() - s.begin();
+            if (!dtype.decoded() && crc == null) {
+                // Not needed: drop what the block holds of it and move the read position past the rest.
+                long inBlock = Math.min(left, block.remaining());
+                block.position(block.position() + (int) inBlock);
+                next += left - inBlock;
+                out.put(s.name(), new Entry(s.name(), dtype, s.shape(), null, null));
+                continue;
+            }
             float[] floats = dtype == DType.F32 ? new float[(int) s.count()] : null;
             long[] longs = dtype == DType.I64 ? new long[(int) s.count()] : null;
-            if (dtype.decoded() || crc != null) {
-                int perChunk = chunk.capacity() / dtype.bytes; // whole elements per read
-                long pos = bufferStart + s.begin();
-                for (long done = 0; done < s.count(); ) {
-                    int n = (int) Math.min(perChunk, s.count() - done);
-                    chunk.clear().limit(n * dtype.bytes);
-                    readFully(ch, pos, chunk);
-                    chunk.flip();
-                    if (crc != null) {
-                        crc.update(chunk.duplicate());
-                    }
-                    if (floats != null) {
-                        chunk.asFloatBuffer().get(floats, (int) done, n);
-                    } else if (longs != null) {
-                        chunk.asLongBuffer().get(longs, (int) done, n);
-                    }
-                    done += n;
-                    pos += (long) n * dtype.bytes;
+            int done = 0; // elements decoded
+            while (left > 0) {
+                if (block.remaining() < Math.min(left, dtype.bytes)) {
+                    next = refill(ch, block, next, end);
                 }
+                // Whole elements only: an element split across two blocks waits for the refill to join it.
+                int n = (int) Math.min(left, block.remaining()) / dtype.bytes;
+                if (n == 0) {
+                    throw new IOException("the data buffer ends inside tensor '" + s.name() + "'"); // the file shrank
+                }
+                ByteBuffer part = block.slice(block.position(), n * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+                if (crc != null) {
+                    crc.update(part.duplicate());
+                }
+                if (floats != null) {
+                    part.asFloatBuffer().get(floats, done, n);
+                } else if (longs != null) {
+                    part.asLongBuffer().get(longs, done, n);
+                }
+                block.position(block.position() + n * dtype.bytes);
+                left -= (long) n * dtype.bytes;
+                done += n;
             }
             out.put(s.name(), new Entry(s.name(), dtype, s.shape(), floats, longs));
         }
@@ -318,6 +335,16 @@ public final class SafeTensors {
                     + " region has %08x; the file is corrupt", CHECKSUM_KEY, expected, total, crc.getValue()));
         }
         return out;
+    }
+
+    /** Keeps the block's unread bytes, fills the rest from {@code next} (not past {@code end}); returns the new {@code next}. */
+    private static long refill(FileChannel ch, ByteBuffer block, long next, long end) throws IOException {
+        block.compact();
+        int want = (int) Math.min(block.remaining(), end - next);
+        block.limit(block.position() + want);
+        readFully(ch, next, block);
+        block.flip();
+        return next + want;
     }
 
     private static void readFully(FileChannel ch, long position, ByteBuffer b) throws IOException {

@@ -94,4 +94,64 @@ class SafeTensorsChecksumTest {
         assertTrue(header.startsWith(String.format("{\"__metadata__\":{\"inceptionj.data_crc32c\":\"%08x\",\"format\":\"pt\"}",
                 crc.getValue())), header);
     }
+
+    @Test
+    void ourFilesAreVerifiedFilesFromElsewhereLoadWithoutAndSaySo() throws IOException {
+        SafeTensors ours = SafeTensors.read(written("ours.safetensors"));
+        assertEquals(SafeTensors.Checksum.VERIFIED, ours.checksum());
+        assertEquals(Map.of("format", "pt"), ours.metadata(), "the key is the reader's own, not the caller's metadata");
+
+        Path elsewhere = dir.resolve("elsewhere.safetensors");
+        Files.write(elsewhere, new RawFile().f32(1f, 2f).build(
+                "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"));
+        assertEquals(SafeTensors.Checksum.ABSENT, SafeTensors.read(elsewhere).checksum());
+    }
+
+    @Test
+    void aMalformedChecksumIsRefusedAndAGivenOneIsReplaced() throws IOException {
+        for (String value : new String[] {"1234567", "123456789", "1234567g", "", " 1234567", "-1234567"}) {
+            Path f = dir.resolve("malformed.safetensors");
+            Files.write(f, new RawFile().f32(1f).build("{\"__metadata__\":{\"" + SafeTensors.CHECKSUM_KEY + "\":\"" + value
+                    + "\"},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"));
+            var e = assertThrows(InvalidFileException.class, () -> SafeTensors.read(f), value);
+            assertTrue(e.getMessage().contains("not 8 hex digits"), e.getMessage());
+        }
+        Path f = dir.resolve("given.safetensors");
+        try (TensorScope s = TensorScope.open()) {
+            SafeTensors.write(f, Map.of("w", Ops.fromArray(backend, Shape.of(1), 1f)),
+                    Map.of(SafeTensors.CHECKSUM_KEY, "00000000", "format", "pt"));
+        }
+        assertEquals(SafeTensors.Checksum.VERIFIED, SafeTensors.read(f).checksum());
+    }
+
+    @Test
+    void theChecksumCoversEveryDtypeAndElementsSplitAcrossReadBlocks() throws IOException {
+        // 3 bytes of U8 first, so every F32 after it straddles the 1 MiB read blocks at some point.
+        float[] big = new float[300_001];
+        for (int k = 0; k < big.length; k++) {
+            big[k] = k * 0.5f - 7f;
+        }
+        RawFile raw = new RawFile().bytes(1, 2, 3).f32(big).i64(-9L, 1L << 50);
+        int size = raw.dataSize();
+        String entries = "\"u\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]},"
+                + "\"f\":{\"dtype\":\"F32\",\"shape\":[300001],\"data_offsets\":[3," + (3 + 4 * 300_001) + "]},"
+                + "\"l\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[" + (3 + 4 * 300_001) + "," + size + "]}}";
+        byte[] withoutChecksum = raw.build("{" + entries);
+        Path plain = dir.resolve("straddle.safetensors");
+        Files.write(plain, withoutChecksum);
+        SafeTensors st = SafeTensors.read(plain);
+        assertTrue(java.util.Arrays.equals(big, st.entries().get("f").floats()));
+        assertTrue(java.util.Arrays.equals(new long[] {-9L, 1L << 50}, st.entries().get("l").longs()));
+
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(withoutChecksum, withoutChecksum.length - size, size);
+        String meta = "{\"__metadata__\":{\"" + SafeTensors.CHECKSUM_KEY + "\":\"" + String.format("%08x", crc.getValue()) + "\"},";
+        Path checked = dir.resolve("straddle-checked.safetensors");
+        Files.write(checked, raw.build(meta + entries));
+        assertEquals(SafeTensors.Checksum.VERIFIED, SafeTensors.read(checked).checksum());
+        byte[] flipped = raw.build(meta + entries);
+        flipped[flipped.length - size + 1] ^= 1; // inside the U8 tensor, whose values are never decoded
+        Files.write(checked, flipped);
+        assertThrows(InvalidFileException.class, () -> SafeTensors.read(checked));
+    }
 }
