@@ -46,8 +46,9 @@ import org.inceptionj.inception.io.SafeTensorsHeader.Slot;
  * it takes is proportional to the tensors it declares, and every count a hostile header could inflate
  * has a limit: {@link #MAX_TENSORS} tensors, names of {@link #MAX_NAME_BYTES} bytes, shapes of rank
  * {@link #MAX_RANK}, {@link #MAX_METADATA_ENTRIES} metadata entries holding {@link #MAX_METADATA_BYTES}
- * bytes of text. Each is far above what Inception-v3 files need (about 2,000 tensors for a checkpoint,
- * names under 70 bytes, rank 4, 60 metadata entries, class names of ImageNet-21k under 1 MB).
+ * bytes of text. Each is far above what Inception-v3 files need (under 2,000 tensors for a checkpoint,
+ * names under 70 bytes, rank 4, about 60 metadata entries; 16 MiB leaves 768 bytes for each of
+ * ImageNet-21k's 21,841 class names in a model card).
  *
  * <p>Integrity: {@link #write} records a CRC32C (Castagnoli, as {@link CRC32C} computes it) of the
  * whole data buffer, as written, in the metadata under {@value #CHECKSUM_KEY}: 8 lowercase hex digits.

@@ -200,8 +200,11 @@ public final class Checkpoint {
                 mismatched.add(e.name() + ": dtype " + e.dtype() + " in the checkpoint, F32 here");
             } else if (!e.tensorShape().equals(t.shape())) {
                 mismatched.add(e.name() + ": shape " + e.tensorShape() + " in the checkpoint, " + t.shape() + " here");
-            } else if (e.nonFinite() != null) {
-                nonFinite.add(e.name() + ": " + e.nonFinite());
+            } else {
+                String where = e.nonFinite();
+                if (where != null) {
+                    nonFinite.add(e.name() + ": " + where);
+                }
             }
         }
         List<String> missing = new ArrayList<>();
