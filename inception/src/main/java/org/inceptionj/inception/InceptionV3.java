@@ -86,13 +86,25 @@ public final class InceptionV3 implements AutoCloseable {
      *                        with d output channels gets max(⌊d·widthMultiplier⌋, 16); 1 is the published
      *                        network, and the only width whose state dict torchvision can load. In
      *                        (0, {@value #MAX_WIDTH_MULTIPLIER}]
+     *
+     * <p>Limits. A configuration may come from a file (a checkpoint's run record, a weights file's model
+     * card, the rows of its {@code fc.weight}), so the constructor holds every field to a documented range
+     * and no Config outside it can exist, whoever builds it: {@code numClasses} in
+     * [{@value #MIN_NUM_CLASSES}, {@value #MAX_NUM_CLASSES}] (ImageNet-21k has 21,841; at the limit the
+     * classifier alone is 205 million values, 819 MB), {@code firstStride} in [1, {@value #MAX_FIRST_STRIDE}]
+     * (the paper uses 1 and 2; the search for the smallest input grows with it), {@code widthMultiplier} in
+     * (0, {@value #MAX_WIDTH_MULTIPLIER}], {@code dropout} in [0, 1). Input sides are held to
+     * [{@link #minInput}, {@value #MAX_INPUT_SIDE}] where a file names one (the model card). These bound
+     * each number, not the model's size against a file: a file that claims a configuration larger than
+     * the tensors it holds is refused where it is read ({@code WeightsLoader.checkHolds}).
      */
     public record Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout,
                          boolean auxBatchNorm, int firstStride, boolean firstMaxPool, boolean factorizedStem,
                          boolean transformInput, double widthMultiplier) {
         public Config {
-            if (numClasses < 1) {
-                throw new IllegalArgumentException("InceptionV3: numClasses must be >= 1, got " + numClasses);
+            if (numClasses < MIN_NUM_CLASSES || numClasses > MAX_NUM_CLASSES) {
+                throw new IllegalArgumentException("InceptionV3: numClasses must be in [" + MIN_NUM_CLASSES + ", "
+                        + MAX_NUM_CLASSES + "], got " + numClasses);
             }
             if (!(dropout >= 0f && dropout < 1f)) {
                 throw new IllegalArgumentException("InceptionV3: dropout must be in [0, 1), got " + dropout);
@@ -101,8 +113,9 @@ public final class InceptionV3 implements AutoCloseable {
                 throw new IllegalArgumentException("InceptionV3: auxBatchNorm normalizes the aux head's logits,"
                         + " so it needs auxLogits = true");
             }
-            if (firstStride < 1) {
-                throw new IllegalArgumentException("InceptionV3: firstStride must be >= 1, got " + firstStride);
+            if (firstStride < 1 || firstStride > MAX_FIRST_STRIDE) {
+                throw new IllegalArgumentException("InceptionV3: firstStride must be in [1, " + MAX_FIRST_STRIDE
+                        + "], got " + firstStride);
             }
             if (!(widthMultiplier > 0.0 && widthMultiplier <= MAX_WIDTH_MULTIPLIER)) {
                 throw new IllegalArgumentException("InceptionV3: widthMultiplier must be in (0, " + MAX_WIDTH_MULTIPLIER
@@ -112,6 +125,18 @@ public final class InceptionV3 implements AutoCloseable {
 
         /** The largest width multiplier accepted: 4× the published width is already 16 times its size. */
         public static final double MAX_WIDTH_MULTIPLIER = 4.0;
+
+        /** The fewest classes: one builds (a classifier that always answers it), zero does not. */
+        public static final int MIN_NUM_CLASSES = 1;
+
+        /** The most classes: above ImageNet-21k's 21,841 with room to spare; the classifier is then 819 MB at the published width. */
+        public static final int MAX_NUM_CLASSES = 100_000;
+
+        /** The largest stride of the first convolution: the paper uses 2, and 1 for its low-resolution networks. */
+        public static final int MAX_FIRST_STRIDE = 8;
+
+        /** The largest square input side a file may name: 2048² is 47 times the pixels of 299², and activations grow with it. */
+        public static final int MAX_INPUT_SIDE = 2048;
 
         /** These settings with no input transform and the published width. */
         public Config(int numClasses, boolean auxLogits, boolean countIncludePad, float dropout,

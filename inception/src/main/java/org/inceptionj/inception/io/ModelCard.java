@@ -41,8 +41,9 @@ public record ModelCard(InceptionV3.Config config, List<String> classes, int inp
                 throw new IllegalArgumentException("ModelCard: class name '" + c + "' is empty or has a line break");
             }
         }
-        if (inputSize < 1) {
-            throw new IllegalArgumentException("ModelCard: input size must be >= 1, got " + inputSize);
+        if (inputSize < 1 || inputSize > InceptionV3.Config.MAX_INPUT_SIDE) {
+            throw new IllegalArgumentException("ModelCard: input size must be in [1, " + InceptionV3.Config.MAX_INPUT_SIDE
+                    + "], got " + inputSize);
         }
         classes = List.copyOf(classes);
     }
@@ -58,7 +59,14 @@ public record ModelCard(InceptionV3.Config config, List<String> classes, int inp
         return m;
     }
 
-    /** The card in {@code st}'s metadata, or null when the file has none (weights from elsewhere); errors name {@code file}. */
+    /**
+     * The card in {@code st}'s metadata, or null when the file has none (weights from elsewhere). Checked
+     * before anything is built from it: every field within its limits ({@link InceptionV3.Config}, the input
+     * side at most {@value InceptionV3.Config#MAX_INPUT_SIDE}) and the model it describes no larger than the
+     * tensors the file holds ({@link WeightsLoader#checkHolds}).
+     *
+     * @throws InvalidFileException naming {@code file} and the offending key
+     */
     public static ModelCard read(SafeTensors st, Path file) {
         Map<String, String> m = st.metadata();
         if (!m.containsKey(CLASSES)) {
@@ -66,13 +74,22 @@ public record ModelCard(InceptionV3.Config config, List<String> classes, int inp
         }
         InceptionV3.Config config = RecordText.unflatten(MODEL, InceptionV3.Config.class, m, file);
         String size = m.getOrDefault(INPUT_SIZE, "");
+        ModelCard card;
         try {
-            return new ModelCard(config, List.of(m.get(CLASSES).split("\n", -1)), Integer.parseInt(size),
+            card = new ModelCard(config, List.of(m.get(CLASSES).split("\n", -1)), Integer.parseInt(size),
                     m.getOrDefault(PREPROCESSING, "tf"), Boolean.parseBoolean(m.get(GRAYSCALE)));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(file + ": '" + INPUT_SIZE + "' = '" + size + "' is not an integer", e);
+            throw new InvalidFileException(WHAT, file, "'" + INPUT_SIZE + "' = '" + abbreviate(size) + "' is not an integer", e);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            throw new InvalidFileException(WHAT, file, e.getMessage(), e);
         }
+        WeightsLoader.checkHolds(st, config, WHAT);
+        return card;
+    }
+
+    private static final String WHAT = "weights";
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
     }
 }

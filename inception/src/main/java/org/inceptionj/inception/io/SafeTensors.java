@@ -2,13 +2,9 @@ package org.inceptionj.inception.io;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -19,12 +15,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
+import org.inceptionj.inception.io.SafeTensorsHeader.Slot;
 
 /**
  * A safetensors file (the format of Hugging Face's {@code safetensors} library) read into memory:
@@ -38,17 +37,63 @@ import org.inceptionj.api.Tensor;
  * file and under {@link #MAX_HEADER_BYTES}; every entry has a known dtype, non-negative dims and
  * {@code end - begin = elements × dtype size}; and, as the format requires, the tensors tile the
  * buffer exactly (sorted by offset, each starts where the previous one ends, the last ends at the
- * end of the file), so there are no overlaps, gaps or trailing bytes. F32 and I64 data are
- * decoded; the other dtypes of the format are validated, listed by {@link #unsupported()} and
- * carry no data. Problems are {@link IllegalArgumentException}s naming the file and the key.
+ * end of the file), so there are no overlaps, gaps or trailing bytes. The data allocated is then
+ * exactly the data the file holds: a shape such as [1000000, 0] is legal and costs nothing (what a
+ * caller makes of its dims is the caller's to check). F32 and I64 data are decoded; the other dtypes
+ * of the format are validated, listed by {@link #unsupported()} and carry no data.
+ *
+ * <p>The header is parsed as a stream ({@link SafeTensorsHeader}), never as a JSON tree, so the heap
+ * it takes is proportional to the tensors it declares, and every count a hostile header could inflate
+ * has a limit: {@link #MAX_TENSORS} tensors, names of {@link #MAX_NAME_BYTES} bytes, shapes of rank
+ * {@link #MAX_RANK}, {@link #MAX_METADATA_ENTRIES} metadata entries holding {@link #MAX_METADATA_BYTES}
+ * bytes of text. Each is far above what Inception-v3 files need (under 2,000 tensors for a checkpoint,
+ * names under 70 bytes, rank 4, about 60 metadata entries; 16 MiB leaves 768 bytes for each of
+ * ImageNet-21k's 21,841 class names in a model card).
+ *
+ * <p>Integrity: {@link #write} records a CRC32C (Castagnoli, as {@link CRC32C} computes it) of the
+ * whole data buffer, as written, in the metadata under {@value #CHECKSUM_KEY}: 8 lowercase hex digits.
+ * Reading a file that has the key recomputes it and refuses a mismatch ("data checksum mismatch ...;
+ * the file is corrupt"), so a flipped bit anywhere in the data of a file this code wrote is caught.
+ * Files from elsewhere have no such key and load as before; {@link #checksum()} says which case a file
+ * was. The key is the reader's and writer's own: {@link #metadata()} does not list it, and a value given
+ * to {@link #write} for it is replaced. The header itself is not covered: its structure is validated.
+ *
+ * <p>Every problem with a file is an {@link InvalidFileException} naming the file (and the tensor where
+ * there is one); failing to read it at all is an {@link UncheckedIOException}.
  */
 public final class SafeTensors {
 
     /** The header length limit: the reference implementation's 100 MB. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
 
+    /** The most tensors a header may declare. */
+    public static final int MAX_TENSORS = 100_000;
+
+    /** The longest tensor name, in UTF-8 bytes. */
+    public static final int MAX_NAME_BYTES = 1024;
+
+    /** The highest rank of a shape. */
+    public static final int MAX_RANK = 8;
+
+    /** The most {@code __metadata__} entries. */
+    public static final int MAX_METADATA_ENTRIES = 10_000;
+
+    /** The most {@code __metadata__} text, keys and values together, in UTF-8 bytes (16 MiB). */
+    public static final int MAX_METADATA_BYTES = 16 << 20;
+
     /** The metadata entry's reserved key. */
     public static final String METADATA_KEY = "__metadata__";
+
+    /** The metadata key of the data buffer's CRC32C, 8 lowercase hex digits (see the class comment). */
+    public static final String CHECKSUM_KEY = "inceptionj.data_crc32c";
+
+    /** Whether a file's data was checked against a recorded checksum. */
+    public enum Checksum {
+        /** The file records {@value #CHECKSUM_KEY} and its data matches it. */
+        VERIFIED,
+        /** The file records no checksum (written elsewhere): its data could not be checked. */
+        ABSENT
+    }
 
     /** The format's dtypes with their sizes in bytes; only F32 and I64 are decoded. */
     public enum DType {
@@ -76,6 +121,27 @@ public final class SafeTensors {
             return Shape.of(shape);
         }
 
+        /**
+         * Where the first NaN or infinity of an F32 tensor is ("NaN at index 17 (3 of 1,000 values not
+         * finite)"), or null when every value is finite or the dtype is not F32. The format allows them;
+         * a model's weights must not hold them, which is for the loader to decide.
+         */
+        public String nonFinite() {
+            if (floats == null) {
+                return null;
+            }
+            int first = -1;
+            int count = 0;
+            for (int i = 0; i < floats.length; i++) {
+                if (!Float.isFinite(floats[i])) {
+                    first = first < 0 ? i : first;
+                    count++;
+                }
+            }
+            return first < 0 ? null : String.format(java.util.Locale.ROOT, "%s at index %d (%,d of %,d values not finite)",
+                    floats[first], first, count, floats.length);
+        }
+
         @Override
         public String toString() {
             return name + " " + dtype + " " + Arrays.toString(shape);
@@ -85,11 +151,13 @@ public final class SafeTensors {
     private final Path file;
     private final Map<String, Entry> entries;
     private final Map<String, String> metadata;
+    private final Checksum checksum;
 
-    private SafeTensors(Path file, Map<String, Entry> entries, Map<String, String> metadata) {
+    private SafeTensors(Path file, Map<String, Entry> entries, Map<String, String> metadata, Checksum checksum) {
         this.file = file;
         this.entries = Collections.unmodifiableMap(entries);
         this.metadata = Collections.unmodifiableMap(metadata);
+        this.checksum = checksum;
     }
 
     public Path file() {
@@ -101,9 +169,14 @@ public final class SafeTensors {
         return entries;
     }
 
-    /** The {@code __metadata__} strings (empty when the file has none). */
+    /** The {@code __metadata__} strings but {@value #CHECKSUM_KEY} (empty when the file has none). */
     public Map<String, String> metadata() {
         return metadata;
+    }
+
+    /** VERIFIED when the file recorded a data checksum (and, having been read, matched it); ABSENT when it recorded none. */
+    public Checksum checksum() {
+        return checksum;
     }
 
     /** The entries whose dtype is valid but not decoded (no data), in header order. */
@@ -119,15 +192,12 @@ public final class SafeTensors {
 
     // ------------------------------------------------------------------------------- reading
 
-    /** One header entry after validation, before its data is read. */
-    private record Slot(String name, DType dtype, int[] shape, long count, long begin, long end) {
-    }
-
     /**
      * Reads and validates {@code file}; see the class comment for what is checked.
      *
-     * @throws IllegalArgumentException if the file is not a valid safetensors file (names file and key)
-     * @throws UncheckedIOException     if it cannot be read
+     * @throws InvalidFileException if the file is not a valid safetensors file, exceeds a limit or fails its
+     *                              checksum (names the file, and the tensor where there is one)
+     * @throws UncheckedIOException if it cannot be read
      */
     public static SafeTensors read(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -135,7 +205,8 @@ public final class SafeTensors {
             if (fileSize < 8) {
                 throw bad(file, "file is " + fileSize + " bytes, shorter than the 8-byte header length");
             }
-            ByteBuffer lenBuf = readFully(ch, 0, 8);
+            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, 0, lenBuf);
             long n = lenBuf.getLong(0); // unsigned: a negative value is a length beyond 2^63
             if (n < 0 || n > MAX_HEADER_BYTES) {
                 throw bad(file, "header length " + Long.toUnsignedString(n) + " exceeds the limit of "
@@ -144,121 +215,38 @@ public final class SafeTensors {
             if (8 + n > fileSize) {
                 throw bad(file, "header length " + n + " runs past the end of the file (" + fileSize + " bytes)");
             }
-            String json;
-            try {
-                CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(readFully(ch, 8, (int) n));
-                json = chars.toString();
-            } catch (CharacterCodingException e) {
-                throw bad(file, "header is not valid UTF-8");
-            }
-            if (!json.startsWith("{")) {
-                throw bad(file, "header does not start with '{'");
-            }
-            Object root;
-            try {
-                root = Json.parse(json);
-            } catch (Json.ParseException e) {
-                throw bad(file, "header is not valid JSON: " + e.getMessage());
-            }
-            if (!(root instanceof Map<?, ?> top)) {
-                throw bad(file, "header is not a JSON object");
-            }
+            SafeTensorsHeader.Parsed header = SafeTensorsHeader.read(file, ch, n);
+            Map<String, String> metadata = header.metadata();
+            String recorded = metadata.remove(CHECKSUM_KEY);
+            long expected = recorded == null ? -1 : parseChecksum(file, recorded);
             long bufferStart = 8 + n;
-            long bufferSize = fileSize - bufferStart;
-            Map<String, String> metadata = new LinkedHashMap<>();
-            List<Slot> slots = new ArrayList<>();
-            for (var e : top.entrySet()) {
-                String key = (String) e.getKey();
-                if (key.equals(METADATA_KEY)) {
-                    readMetadata(file, e.getValue(), metadata);
-                } else {
-                    slots.add(slot(file, key, e.getValue()));
-                }
-            }
-            checkTiling(file, slots, bufferSize);
+            List<Slot> byOffset = checkTiling(file, header.slots(), fileSize - bufferStart);
+            Map<String, Entry> loaded = loadData(ch, bufferStart, byOffset, file, expected);
             Map<String, Entry> entries = new LinkedHashMap<>();
-            for (Slot s : slots) {
-                entries.put(s.name(), load(ch, bufferStart, s));
+            for (Slot s : header.slots()) {
+                entries.put(s.name(), loaded.get(s.name()));
             }
-            return new SafeTensors(file, entries, metadata);
-        } catch (IOException e) {
-            throw new UncheckedIOException("safetensors: cannot read " + file + ": " + e.getMessage(), e);
+            return new SafeTensors(file, entries, metadata, recorded == null ? Checksum.ABSENT : Checksum.VERIFIED);
+        } catch (IOException | UncheckedIOException e) {
+            IOException cause = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            throw new UncheckedIOException("safetensors: cannot read " + file + ": " + cause.getMessage(), cause);
         }
     }
 
-    private static void readMetadata(Path file, Object v, Map<String, String> out) {
-        if (!(v instanceof Map<?, ?> m)) {
-            throw bad(file, "'" + METADATA_KEY + "' is not an object of strings");
+    /** The recorded CRC32C: exactly 8 hex digits, as {@link #write} puts it. */
+    private static long parseChecksum(Path file, String text) {
+        if (!text.matches("[0-9a-fA-F]{8}")) {
+            throw bad(file, "metadata '" + CHECKSUM_KEY + "' is '" + abbreviate(text) + "', not 8 hex digits");
         }
-        for (var e : m.entrySet()) {
-            if (!(e.getValue() instanceof String s)) {
-                throw bad(file, "'" + METADATA_KEY + "' key '" + e.getKey() + "' is not a string");
-            }
-            out.put((String) e.getKey(), s);
-        }
-    }
-
-    /** Checks one header entry on its own: fields present and typed, byte length consistent. */
-    private static Slot slot(Path file, String name, Object v) {
-        if (!(v instanceof Map<?, ?> m)) {
-            throw bad(file, name, "entry is not an object");
-        }
-        for (String field : new String[] {"dtype", "shape", "data_offsets"}) {
-            if (!m.containsKey(field)) {
-                throw bad(file, name, "entry has no '" + field + "'");
-            }
-        }
-        if (!(m.get("dtype") instanceof String dtypeName)) {
-            throw bad(file, name, "'dtype' is not a string");
-        }
-        DType dtype;
-        try {
-            dtype = DType.valueOf(dtypeName);
-        } catch (IllegalArgumentException e) {
-            throw bad(file, name, "unknown dtype '" + dtypeName + "' (known: " + Arrays.toString(DType.values()) + ")");
-        }
-        if (!(m.get("shape") instanceof List<?> dimList)) {
-            throw bad(file, name, "'shape' is not an array");
-        }
-        int[] shape = new int[dimList.size()];
-        long count = 1;
-        for (int k = 0; k < shape.length; k++) {
-            long d = nonNegative(file, name, "shape", dimList.get(k));
-            if (d > Integer.MAX_VALUE) {
-                throw bad(file, name, "dimension " + d + " of 'shape' is too large");
-            }
-            shape[k] = (int) d;
-            count = multiply(file, name, count, d);
-        }
-        long bytes = multiply(file, name, count, dtype.bytes);
-        if (dtype.decoded() && count > Integer.MAX_VALUE - 8) {
-            throw bad(file, name, "shape " + Arrays.toString(shape) + " has " + count
-                    + " elements, more than one Java array holds");
-        }
-        if (!(m.get("data_offsets") instanceof List<?> offsets) || offsets.size() != 2) {
-            throw bad(file, name, "'data_offsets' is not an array [begin, end]");
-        }
-        long begin = nonNegative(file, name, "data_offsets", offsets.get(0));
-        long end = nonNegative(file, name, "data_offsets", offsets.get(1));
-        if (begin > end) {
-            throw bad(file, name, "data_offsets [" + begin + ", " + end + "] begin after end");
-        }
-        if (end - begin != bytes) {
-            throw bad(file, name, "data_offsets [" + begin + ", " + end + "] span " + (end - begin) + " bytes but "
-                    + dtype + " " + Arrays.toString(shape) + " needs " + bytes);
-        }
-        return new Slot(name, dtype, shape, count, begin, end);
+        return Long.parseLong(text, 16);
     }
 
     /**
      * The format's rule: sorted by offset, the tensors cover [0, bufferSize) exactly. A tensor
      * starting before the previous end overlaps it, one starting after leaves a gap, and the last
-     * must end at the end of the file.
+     * must end at the end of the file. Returns the slots in that order.
      */
-    private static void checkTiling(Path file, List<Slot> slots, long bufferSize) {
+    private static List<Slot> checkTiling(Path file, List<Slot> slots, long bufferSize) {
         List<Slot> sorted = new ArrayList<>(slots);
         sorted.sort(Comparator.comparingLong(Slot::begin).thenComparingLong(Slot::end));
         long at = 0;
@@ -283,119 +271,174 @@ public final class SafeTensors {
             throw bad(file, "the tensors end at offset " + at + " but the data buffer holds " + bufferSize
                     + " bytes (trailing bytes are not allowed)");
         }
+        return sorted;
     }
 
-    /** Bytes per positional read while decoding: large enough to be fast, small enough not to matter. */
+    /** Bytes per read of the data buffer: large enough to be fast, small enough not to matter. */
     private static final int CHUNK = 1 << 20;
 
-    private static Entry load(FileChannel ch, long bufferStart, Slot s) throws IOException {
-        if (!s.dtype().decoded()) {
-            return new Entry(s.name(), s.dtype(), s.shape(), null, null);
-        }
-        int count = (int) s.count();
-        float[] floats = s.dtype() == DType.F32 ? new float[count] : null;
-        long[] longs = s.dtype() == DType.I64 ? new long[count] : null;
-        int size = s.dtype().bytes;
-        int perChunk = CHUNK / size;
-        long pos = bufferStart + s.begin();
-        for (int done = 0; done < count; ) {
-            int n = Math.min(perChunk, count - done);
-            ByteBuffer b = readFully(ch, pos, n * size);
-            if (floats != null) {
-                b.asFloatBuffer().get(floats, done, n);
-            } else {
-                b.asLongBuffer().get(longs, done, n);
+    /**
+     * Reads the data buffer front to back through one block of {@link #CHUNK} bytes, tensor by tensor in
+     * offset order (which, the tiling being exact, is the buffer itself), so a checkpoint of thousands of
+     * small tensors costs a few reads, not one per tensor. Decodes F32 and I64 and, when
+     * {@code expected >= 0}, runs every byte through CRC32C and compares at the end. Without a recorded
+     * checksum the other dtypes' bytes are skipped unread.
+     */
+    private static Map<String, Entry> loadData(FileChannel ch, long bufferStart, List<Slot> byOffset, Path file,
+                                               long expected) throws IOException {
+        CRC32C crc = expected >= 0 ? new CRC32C() : null;
+        long total = byOffset.isEmpty() ? 0 : byOffset.getLast().end();
+        ByteBuffer block = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(8, total))).order(ByteOrder.LITTLE_ENDIAN);
+        block.flip(); // empty: nothing read yet
+        long next = bufferStart; // the file position of the first byte not yet in the block
+        long end = bufferStart + total;
+        Map<String, Entry> out = new HashMap<>();
+        for (Slot s : byOffset) {
+            DType dtype = s.dtype();
+            long left = s.end() - s.begin();
+            if (!dtype.decoded() && crc == null) {
+                // Not needed: drop what the block holds of it and move the read position past the rest.
+                long inBlock = Math.min(left, block.remaining());
+                block.position(block.position() + (int) inBlock);
+                next += left - inBlock;
+                out.put(s.name(), new Entry(s.name(), dtype, s.shape(), null, null));
+                continue;
             }
-            done += n;
-            pos += (long) n * size;
+            float[] floats = dtype == DType.F32 ? new float[(int) s.count()] : null;
+            long[] longs = dtype == DType.I64 ? new long[(int) s.count()] : null;
+            int done = 0; // elements decoded
+            while (left > 0) {
+                if (block.remaining() < Math.min(left, dtype.bytes)) {
+                    next = refill(ch, block, next, end);
+                }
+                // Whole elements only: an element split across two blocks waits for the refill to join it.
+                int n = (int) Math.min(left, block.remaining()) / dtype.bytes;
+                if (n == 0) {
+                    throw new IOException("the data buffer ends inside tensor '" + s.name() + "'"); // the file shrank
+                }
+                ByteBuffer part = block.slice(block.position(), n * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+                if (crc != null) {
+                    crc.update(part.duplicate());
+                }
+                if (floats != null) {
+                    part.asFloatBuffer().get(floats, done, n);
+                } else if (longs != null) {
+                    part.asLongBuffer().get(longs, done, n);
+                }
+                block.position(block.position() + n * dtype.bytes);
+                left -= (long) n * dtype.bytes;
+                done += n;
+            }
+            out.put(s.name(), new Entry(s.name(), dtype, s.shape(), floats, longs));
         }
-        return new Entry(s.name(), s.dtype(), s.shape(), floats, longs);
+        if (crc != null && crc.getValue() != expected) {
+            throw bad(file, String.format("data checksum mismatch: the header records %s %08x, the %d-byte data"
+                    + " region has %08x; the file is corrupt", CHECKSUM_KEY, expected, total, crc.getValue()));
+        }
+        return out;
     }
 
-    private static ByteBuffer readFully(FileChannel ch, long position, int length) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+    /** Keeps the block's unread bytes, fills the rest from {@code next} (not past {@code end}); returns the new {@code next}. */
+    private static long refill(FileChannel ch, ByteBuffer block, long next, long end) throws IOException {
+        block.compact();
+        int want = (int) Math.min(block.remaining(), end - next);
+        block.limit(block.position() + want);
+        readFully(ch, next, block);
+        block.flip();
+        return next + want;
+    }
+
+    private static void readFully(FileChannel ch, long position, ByteBuffer b) throws IOException {
+        int from = b.position();
         while (b.hasRemaining()) {
-            if (ch.read(b, position + b.position()) < 0) {
-                throw new IOException("unexpected end of file at byte " + (position + b.position()));
+            if (ch.read(b, position + b.position() - from) < 0) {
+                throw new IOException("unexpected end of file at byte " + (position + b.position() - from));
             }
         }
-        return b.flip();
-    }
-
-    private static long nonNegative(Path file, String name, String field, Object v) {
-        if (!(v instanceof BigInteger b) || b.signum() < 0 || b.bitLength() > 63) {
-            throw bad(file, name, "'" + field + "' holds " + abbreviate(v) + ", not a non-negative 64-bit integer");
-        }
-        return b.longValue();
     }
 
     /** A header value for a message, cut short: a hostile header may hold megabytes in one value. */
-    private static String abbreviate(Object v) {
-        String s = String.valueOf(v);
+    private static String abbreviate(String s) {
         return s.length() <= 40 ? s : s.substring(0, 40) + "...";
     }
 
-    private static long multiply(Path file, String name, long a, long b) {
-        try {
-            return Math.multiplyExact(a, b);
-        } catch (ArithmeticException e) {
-            throw bad(file, name, "element or byte count overflows 64 bits");
-        }
+    static InvalidFileException bad(Path file, String problem) {
+        return new InvalidFileException("safetensors", file, problem);
     }
 
-    private static IllegalArgumentException bad(Path file, String message) {
-        return new IllegalArgumentException("safetensors: " + file + ": " + message);
-    }
-
-    private static IllegalArgumentException bad(Path file, String key, String message) {
-        return new IllegalArgumentException("safetensors: " + file + ": tensor '" + key + "': " + message);
+    static InvalidFileException bad(Path file, String key, String problem) {
+        return new InvalidFileException("safetensors", file, "tensor '" + key + "': " + problem);
     }
 
     // ------------------------------------------------------------------------------- writing
 
     /**
      * Writes {@code tensors} as F32 entries in map order, with {@code metadata} (may be null) as
-     * {@code __metadata__}. The header is padded with spaces so the data buffer starts at a
-     * multiple of 8 bytes, as the reference writer does. Atomic: the bytes go to a temporary file
+     * {@code __metadata__}, led by the data buffer's CRC32C under {@value #CHECKSUM_KEY} (any value
+     * given for that key is replaced). The header is padded with spaces so the data buffer starts at a
+     * multiple of 8 bytes, as the reference writer does. The checksum is computed over the bytes as they
+     * are written and put into its fixed place in the header afterwards (8 hex digits, so the header
+     * length does not depend on it). Atomic: the bytes go to a temporary file
      * {@code <name>.<pid>.<nanos>.tmp} in the same directory which then replaces {@code file}; on
      * failure {@code file} is untouched and the temporary file removed. A process killed while writing
      * cannot remove its temporary file, so each write first removes those of dead writers, see
      * {@link #deleteStaleTemporaries}.
      *
-     * @throws IllegalArgumentException for an empty or reserved name or a null or closed tensor
+     * @throws IllegalArgumentException for an empty, reserved or too long name, a null or closed tensor, or
+     *                                  more than the reader's limits allow (so that every file written reads back)
      * @throws UncheckedIOException     if writing fails
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
-        StringBuilder h = new StringBuilder("{");
-        if (metadata != null && !metadata.isEmpty()) {
-            h.append(Json.quote(METADATA_KEY)).append(":{");
-            String sep = "";
+        if (tensors.size() > MAX_TENSORS) {
+            throw new IllegalArgumentException("safetensors.write: " + file + ": " + tensors.size()
+                    + " tensors, more than the limit of " + MAX_TENSORS);
+        }
+        // {"__metadata__":{"inceptionj.data_crc32c":"00000000" ...: the digits' place is known before the header is.
+        StringBuilder h = new StringBuilder("{").append(Json.quote(METADATA_KEY)).append(":{")
+                .append(Json.quote(CHECKSUM_KEY)).append(":\"");
+        int checksumAt = h.length(); // ASCII so far: characters are bytes
+        h.append("00000000\"");
+        int entries = 1;
+        long text = CHECKSUM_KEY.length() + 8;
+        if (metadata != null) {
             for (var e : metadata.entrySet()) {
                 if (e.getKey() == null || e.getValue() == null) {
                     throw new IllegalArgumentException("safetensors.write: " + file + ": null metadata key or value");
                 }
-                h.append(sep).append(Json.quote(e.getKey())).append(':').append(Json.quote(e.getValue()));
-                sep = ",";
+                if (e.getKey().equals(CHECKSUM_KEY)) {
+                    continue; // the writer's own
+                }
+                entries++;
+                text += e.getKey().getBytes(StandardCharsets.UTF_8).length + e.getValue().getBytes(StandardCharsets.UTF_8).length;
+                h.append(',').append(Json.quote(e.getKey())).append(':').append(Json.quote(e.getValue()));
             }
-            h.append('}');
         }
+        if (entries > MAX_METADATA_ENTRIES || text > MAX_METADATA_BYTES) {
+            throw new IllegalArgumentException("safetensors.write: " + file + ": metadata of " + entries + " entries, "
+                    + text + " bytes is more than the limit of " + MAX_METADATA_ENTRIES + " entries, "
+                    + MAX_METADATA_BYTES + " bytes");
+        }
+        h.append('}');
         long offset = 0;
         for (var e : tensors.entrySet()) {
             String name = e.getKey();
             Tensor t = e.getValue();
-            if (name == null || name.isEmpty() || name.equals(METADATA_KEY)) {
-                throw new IllegalArgumentException("safetensors.write: " + file + ": bad tensor name '" + name + "'");
+            if (name == null || name.isEmpty() || name.equals(METADATA_KEY)
+                    || name.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+                throw new IllegalArgumentException("safetensors.write: " + file + ": bad tensor name '" + name + "'"
+                        + (name != null && name.length() > 40 ? " (empty, reserved or over " + MAX_NAME_BYTES + " bytes)" : ""));
             }
             if (t == null || t.isClosed()) {
                 throw new IllegalArgumentException("safetensors.write: " + file + ": tensor '" + name + "' is "
                         + (t == null ? "null" : "closed"));
             }
-            long bytes = 4L * t.size();
-            if (h.length() > 1) {
-                h.append(',');
-            }
-            h.append(Json.quote(name)).append(":{\"dtype\":\"F32\",\"shape\":[");
             int[] dims = t.shape().dims();
+            if (dims.length > MAX_RANK) {
+                throw new IllegalArgumentException("safetensors.write: " + file + ": tensor '" + name + "' has rank "
+                        + dims.length + ", more than the limit of " + MAX_RANK);
+            }
+            long bytes = 4L * t.size();
+            h.append(',').append(Json.quote(name)).append(":{\"dtype\":\"F32\",\"shape\":[");
             for (int k = 0; k < dims.length; k++) {
                 h.append(k == 0 ? "" : ",").append(dims[k]);
             }
@@ -422,8 +465,13 @@ public final class SafeTensors {
                     + System.nanoTime() + ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
                 writeFully(ch, header);
+                CRC32C crc = new CRC32C();
                 for (Tensor t : tensors.values()) {
-                    writeData(ch, t);
+                    writeData(ch, t, crc);
+                }
+                ByteBuffer digits = ByteBuffer.wrap(String.format("%08x", crc.getValue()).getBytes(StandardCharsets.US_ASCII));
+                while (digits.hasRemaining()) {
+                    ch.write(digits, 8 + checksumAt + digits.position());
                 }
                 ch.force(true);
             }
@@ -500,7 +548,8 @@ public final class SafeTensors {
         return deleted;
     }
 
-    private static void writeData(FileChannel ch, Tensor t) throws IOException {
+    /** Appends {@code t}'s values as little-endian F32, running the bytes through {@code crc}. */
+    private static void writeData(FileChannel ch, Tensor t, CRC32C crc) throws IOException {
         float[] values = t.toArray();
         ByteBuffer b = ByteBuffer.allocate(Math.min(CHUNK, Math.max(4, values.length * 4)))
                 .order(ByteOrder.LITTLE_ENDIAN);
@@ -509,6 +558,7 @@ public final class SafeTensors {
             b.clear();
             b.asFloatBuffer().put(values, done, n);
             b.limit(n * 4);
+            crc.update(b.duplicate());
             writeFully(ch, b);
             done += n;
         }

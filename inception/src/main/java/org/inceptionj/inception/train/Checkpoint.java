@@ -9,6 +9,7 @@ import java.util.Map;
 
 import org.inceptionj.api.Tensor;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.io.InvalidFileException;
 import org.inceptionj.inception.io.RecordText;
 import org.inceptionj.inception.io.SafeTensors;
 import org.inceptionj.inception.io.WeightsLoader;
@@ -49,6 +50,25 @@ import org.inceptionj.inception.io.WeightsLoader;
  * nothing unless all of it fits. A checkpoint only loads into a TrainStep built with the same TrainConfig
  * and model config: resuming is exact or refused. {@link #trainConfig} and {@link #modelConfig} read the
  * configs back to build that TrainStep.
+ *
+ * <p>Trust: a checkpoint is a file, so everything in it is checked before it is used, and every problem is
+ * an {@link InvalidFileException} naming the file.
+ * <ul>
+ *   <li>Integrity: {@link SafeTensors#write} records a CRC32C of the data region and {@link SafeTensors#read}
+ *       verifies it, so a corrupted byte of any tensor is refused ("data checksum mismatch"). {@link #load}
+ *       returns whether the file had the checksum (files of this code always do).</li>
+ *   <li>Configuration: {@link #modelConfig} holds every field to {@link InceptionV3.Config}'s limits and
+ *       refuses a configuration whose model is larger than the tensors the file holds
+ *       ({@link WeightsLoader#checkHolds}), so no tampered class count or width makes the caller build a
+ *       model the file does not back.</li>
+ *   <li>Values: parameters, BN statistics, optimizer slots and averages must all be finite; a NaN would
+ *       make every later step NaN, or evaluation a silent constant.</li>
+ *   <li>Counters: {@code step} in [0, {@value #MAX_STEPS}] (the trainer counts epochs and batches in
+ *       {@code int}); {@code examplesSeen} in [{@code step}, {@code step × examplesPerEpoch}], since every
+ *       step sees at least one example and at most an epoch's worth (a batch is never larger than an epoch);
+ *       so the epoch the schedule sees, examplesSeen / examplesPerEpoch, is at most {@code step};
+ *       {@code dropout.step} ≥ 0; {@code dropout.seedBase} any 64-bit integer.</li>
+ * </ul>
  */
 public final class Checkpoint {
     private Checkpoint() {
@@ -74,6 +94,12 @@ public final class Checkpoint {
 
     /** How many names a section of an error message lists before "...". */
     private static final int EXAMPLES = 10;
+
+    /** The largest step count a checkpoint may hold: the trainer's epoch and batch numbers are {@code int}s. */
+    public static final long MAX_STEPS = Integer.MAX_VALUE;
+
+    /** How messages name the file. */
+    private static final String WHAT = "checkpoint";
 
     /**
      * Writes {@code step}'s model, optimizer slots, EMA shadows, counters and configs to {@code file},
@@ -114,7 +140,7 @@ public final class Checkpoint {
     /** The run facts given to {@link #save(TrainStep, Path, Map)}, without their {@code run.} prefix. */
     public static Map<String, String> runInfo(Path file) {
         Map<String, String> out = new LinkedHashMap<>();
-        read(file, "runInfo").metadata().forEach((k, v) -> {
+        read(file).metadata().forEach((k, v) -> {
             if (k.startsWith(RUN)) {
                 out.put(k.substring(RUN.length()), v);
             }
@@ -132,18 +158,20 @@ public final class Checkpoint {
     /**
      * Restores {@code step} (its model's parameters, BN statistics and dropout stream, the optimizer
      * slots, the EMA shadows, the step and example counters) from {@code file}. Validates everything
-     * first; on any problem throws with all of them listed and leaves {@code step} unchanged. Must not
-     * be called while the EMA is swapped in (closing the swap would put the old weights back).
+     * first (see the class comment); on any problem throws with all of them listed and leaves {@code step}
+     * unchanged. Must not be called while the EMA is swapped in (closing the swap would put the old weights
+     * back).
      *
-     * @throws IllegalArgumentException if the file is missing, not a valid safetensors file, not a training
-     *                                  checkpoint, of another version, or does not fit {@code step}
+     * @return VERIFIED when the file carried a data checksum and it matched, ABSENT when it carried none
+     * @throws InvalidFileException if the file is missing, not a valid safetensors file, not a training
+     *                              checkpoint, of another version, or does not fit {@code step}
      */
-    public static void load(TrainStep step, Path file) {
+    public static SafeTensors.Checksum load(TrainStep step, Path file) {
         if (step == null || file == null) {
             throw new IllegalArgumentException("Checkpoint.load: step and file must not be null");
         }
         checkNotSwapped(step, "load");
-        SafeTensors st = read(file, "load");
+        SafeTensors st = read(file);
         Map<String, String> meta = st.metadata();
         InceptionV3 model = step.model();
 
@@ -152,14 +180,18 @@ public final class Checkpoint {
         compare(MODEL, model.config(), meta, config);
 
         List<String> counters = new ArrayList<>();
-        long steps = counter(meta, STEP, false, counters);
-        long examples = counter(meta, EXAMPLES_SEEN, false, counters);
-        long dropoutSeed = counter(meta, DROPOUT_SEED, true, counters);
-        long dropoutStep = counter(meta, DROPOUT_STEP, false, counters);
+        long steps = counter(meta, STEP, 0, MAX_STEPS, counters);
+        long examples = counter(meta, EXAMPLES_SEEN, 0, Long.MAX_VALUE, counters);
+        long dropoutSeed = counter(meta, DROPOUT_SEED, Long.MIN_VALUE, Long.MAX_VALUE, counters);
+        long dropoutStep = counter(meta, DROPOUT_STEP, 0, Long.MAX_VALUE, counters);
+        if (counters.isEmpty()) {
+            checkProgress(steps, examples, step.config().examplesPerEpoch(), counters);
+        }
 
         Map<String, Tensor> targets = state(step);
         List<String> unexpected = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
+        List<String> nonFinite = new ArrayList<>();
         for (SafeTensors.Entry e : st.entries().values()) {
             Tensor t = targets.get(e.name());
             if (t == null) {
@@ -168,6 +200,11 @@ public final class Checkpoint {
                 mismatched.add(e.name() + ": dtype " + e.dtype() + " in the checkpoint, F32 here");
             } else if (!e.tensorShape().equals(t.shape())) {
                 mismatched.add(e.name() + ": shape " + e.tensorShape() + " in the checkpoint, " + t.shape() + " here");
+            } else {
+                String where = e.nonFinite();
+                if (where != null) {
+                    nonFinite.add(e.name() + ": " + where);
+                }
             }
         }
         List<String> missing = new ArrayList<>();
@@ -177,15 +214,15 @@ public final class Checkpoint {
             }
         }
         if (!(config.isEmpty() && counters.isEmpty() && unexpected.isEmpty() && mismatched.isEmpty()
-                && missing.isEmpty())) {
-            StringBuilder m = new StringBuilder("Checkpoint.load: ").append(file)
-                    .append(" does not fit this TrainStep (nothing restored):");
+                && missing.isEmpty() && nonFinite.isEmpty())) {
+            StringBuilder m = new StringBuilder("does not fit this TrainStep (nothing restored):");
             section(m, "config differs", config);
             section(m, "bad counters", counters);
             section(m, "missing", missing);
             section(m, "unexpected", unexpected);
             section(m, "mismatched", mismatched);
-            throw new IllegalArgumentException(m.toString());
+            section(m, "non-finite values", nonFinite);
+            throw new InvalidFileException(WHAT, file, m.toString());
         }
         for (SafeTensors.Entry e : st.entries().values()) {
             Tensor t = targets.get(e.name());
@@ -193,24 +230,34 @@ public final class Checkpoint {
         }
         step.restoreCounters(steps, examples);
         model.restoreDropoutStream(dropoutSeed, dropoutStep);
+        return st.checksum();
     }
 
     /** The TrainConfig a checkpoint was saved with (to build the TrainStep to {@link #load} it into). */
     public static TrainConfig trainConfig(Path file) {
-        return RecordText.unflatten(TRAIN, TrainConfig.class, read(file, "trainConfig").metadata(), file);
+        return RecordText.unflatten(TRAIN, TrainConfig.class, read(file).metadata(), file);
     }
 
-    /** The model config a checkpoint was saved with (to build the model to {@link #load} it into). */
+    /**
+     * The model config a checkpoint was saved with (to build the model to {@link #load} it into), checked
+     * before anything is built from it: within {@link InceptionV3.Config}'s limits, and no larger than the
+     * tensors the file holds.
+     *
+     * @throws InvalidFileException naming the file and the offending field
+     */
     public static InceptionV3.Config modelConfig(Path file) {
-        return RecordText.unflatten(MODEL, InceptionV3.Config.class, read(file, "modelConfig").metadata(), file);
+        SafeTensors st = read(file);
+        InceptionV3.Config config = RecordText.unflatten(MODEL, InceptionV3.Config.class, st.metadata(), file);
+        WeightsLoader.checkHolds(st, config, WHAT);
+        return config;
     }
 
-    /** The step count stored in a checkpoint. */
+    /** The step count stored in a checkpoint, in [0, {@value #MAX_STEPS}]. */
     public static long steps(Path file) {
         List<String> problems = new ArrayList<>();
-        long s = counter(read(file, "steps").metadata(), STEP, false, problems);
+        long s = counter(read(file).metadata(), STEP, 0, MAX_STEPS, problems);
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("Checkpoint.steps: " + file + ": " + problems.get(0));
+            throw new InvalidFileException(WHAT, file, problems.get(0));
         }
         return s;
     }
@@ -232,33 +279,33 @@ public final class Checkpoint {
     }
 
     /** Reads and checks that the file is a training checkpoint of this version. */
-    private static SafeTensors read(Path file, String op) {
+    private static SafeTensors read(Path file) {
         if (file == null) {
-            throw new IllegalArgumentException("Checkpoint." + op + ": file must not be null");
+            throw new IllegalArgumentException("Checkpoint: file must not be null");
         }
         if (!Files.exists(file)) {
-            throw new IllegalArgumentException("Checkpoint." + op + ": " + file + " does not exist");
+            throw new InvalidFileException(WHAT, file, "the file does not exist");
         }
         SafeTensors st;
         try {
             st = SafeTensors.read(file);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("Checkpoint." + op + ": " + file + " is corrupt or truncated: "
-                    + e.getMessage(), e);
+        } catch (InvalidFileException e) {
+            throw new InvalidFileException(WHAT, file, "the file is corrupt or truncated: " + e.problem(), e);
         }
         String version = st.metadata().get(VERSION_KEY);
         if (version == null) {
-            throw new IllegalArgumentException("Checkpoint." + op + ": " + file + " is not a training checkpoint"
+            throw new InvalidFileException(WHAT, file, "this is not a training checkpoint"
                     + " (no '" + VERSION_KEY + "' metadata; plain weights load with WeightsLoader)");
         }
         if (!version.equals(Integer.toString(VERSION))) {
-            throw new IllegalArgumentException("Checkpoint." + op + ": " + file + " has checkpoint version '"
-                    + version + "', this code reads " + VERSION);
+            throw new InvalidFileException(WHAT, file, "the file has checkpoint version '" + abbreviate(version)
+                    + "', this code reads " + VERSION);
         }
         return st;
     }
 
-    private static long counter(Map<String, String> meta, String key, boolean anySign, List<String> problems) {
+    /** A counter: a decimal integer in [min, max]; problems are added to {@code problems}, naming key and value. */
+    private static long counter(Map<String, String> meta, String key, long min, long max, List<String> problems) {
         String v = meta.get(key);
         if (v == null) {
             problems.add("'" + key + "' is absent");
@@ -266,14 +313,35 @@ public final class Checkpoint {
         }
         try {
             long n = Long.parseLong(v);
-            if (n < 0 && !anySign) {
-                problems.add("'" + key + "' is " + n + ", must be >= 0");
+            if (n < min) {
+                problems.add("'" + key + "' is " + n + ", must be >= " + min);
+            } else if (n > max) {
+                problems.add("'" + key + "' is " + n + ", more than the limit of " + max);
             }
             return n;
         } catch (NumberFormatException e) {
-            problems.add("'" + key + "' is '" + v + "', not an integer");
+            problems.add("'" + key + "' is '" + abbreviate(v) + "', not a 64-bit integer");
             return 0;
         }
+    }
+
+    /**
+     * The counters against each other: each step saw at least one example and at most an epoch's worth,
+     * so steps ≤ examplesSeen ≤ steps × examplesPerEpoch (see the class comment).
+     */
+    private static void checkProgress(long steps, long examples, long examplesPerEpoch, List<String> problems) {
+        if (examples < steps) {
+            problems.add("'" + EXAMPLES_SEEN + "' is " + examples + ", fewer than the " + steps
+                    + " steps taken (each step sees at least one example)");
+        } else if (examples / examplesPerEpoch > steps
+                || (examples / examplesPerEpoch == steps && examples % examplesPerEpoch != 0)) {
+            problems.add("'" + EXAMPLES_SEEN + "' is " + examples + ", more than " + steps + " steps of at most one"
+                    + " epoch (" + examplesPerEpoch + " examples) each");
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
     }
 
     private static void section(StringBuilder m, String title, List<String> items) {
