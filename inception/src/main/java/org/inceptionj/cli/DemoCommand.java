@@ -48,6 +48,9 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--size " + size + " is too small: Inception-v3 needs at least "
                     + InceptionV3.MIN_EVAL_INPUT + "x" + InceptionV3.MIN_EVAL_INPUT + " in evaluation");
         }
+        if (size > InceptionV3.Config.MAX_INPUT_SIDE) {
+            throw new IllegalArgumentException("--size " + size + " is too large: at most " + InceptionV3.Config.MAX_INPUT_SIDE);
+        }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be >= 1, got " + repeat);
         }

@@ -101,7 +101,11 @@ final class EvaluateCommand implements Callable<Integer> {
                      ProgressBar bar = new ProgressBarBuilder().setTaskName(source.getFileName().toString())
                              .setInitialMax(n).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
                              .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
-                    WeightsLoader.load(net, w, true);
+                    if (WeightsLoader.load(net, w, true).checksum() == SafeTensors.Checksum.ABSENT) {
+                        err.println("note: " + source + " has no data checksum (written elsewhere), so corruption"
+                                + " cannot be detected");
+                        err.flush();
+                    }
                     score(net, folder, card, side, offset, sum, bar);
                 }
             }

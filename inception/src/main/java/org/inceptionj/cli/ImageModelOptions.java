@@ -81,6 +81,9 @@ final class ImageModelOptions {
             throw new IllegalArgumentException("--size " + side + " is too small: " + (preset != null ? preset : "inception-v3")
                     + " needs at least " + min);
         }
+        if (side > InceptionV3.Config.MAX_INPUT_SIDE) {
+            throw new IllegalArgumentException("--size " + side + " is too large: at most " + InceptionV3.Config.MAX_INPUT_SIDE);
+        }
         return side;
     }
 

@@ -162,7 +162,9 @@ final class PredictCommand implements Callable<Integer> {
             } else {
                 WeightsLoader.Report report = WeightsLoader.load(net, w, true);
                 err.println("loaded " + report.loaded().size() + " tensors from " + source
-                        + (report.ignored().isEmpty() ? "" : " (ignored " + report.ignored().size() + ")"));
+                        + (report.ignored().isEmpty() ? "" : " (ignored " + report.ignored().size() + ")")
+                        + (report.checksum() == SafeTensors.Checksum.ABSENT
+                        ? "; note: the file has no data checksum (written elsewhere), so corruption cannot be detected" : ""));
             }
             w = null; // the weights now live in the model
             int step = tenCrop ? 1 : batch;

@@ -681,6 +681,9 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--size " + side + " is too small: " + preset + " needs at least "
                     + minEval + "x" + minEval);
         }
+        if (side > InceptionV3.Config.MAX_INPUT_SIDE) {
+            throw new IllegalArgumentException("--size " + side + " is too large: at most " + InceptionV3.Config.MAX_INPUT_SIDE);
+        }
         boolean aux = base.auxLogits() && !noAux && side >= base.minInput(true);
         if (base.auxLogits() && !noAux && !aux && size != null) {
             spec.commandLine().getErr().println("note: the auxiliary head needs inputs of at least " + base.minInput(true)

@@ -179,6 +179,9 @@ class TrainCommandTest {
         r = CliRun.of("train", "--data", data.toString(), "--size", "60");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--size 60 is too small") && r.err().contains("75"), r.err());
+        r = CliRun.of("train", "--data", data.toString(), "--size", "100000");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--size 100000 is too large: at most 2048"), r.err());
         r = CliRun.of("train", "--data", data.toString(), "--size", "75", "--batch", "13");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("12 training examples, fewer than one batch of 13"), r.err());
