@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The cost table: every layer's output shape, trainable parameters and multiply-adds for one input
- * size, computed from the architecture (no backend, no weights).
+ * size, read off the model's own forward on a shape-only backend (no weights, no arithmetic; see {@link Summary}).
  */
 @Command(name = "summary", mixinStandardHelpOptions = true,
         description = "Print Inception-v3's layers with output shape, parameters and multiply-adds (no weights needed).")

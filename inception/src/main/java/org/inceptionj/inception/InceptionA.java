@@ -34,6 +34,11 @@ final class InceptionA {
         out = branch1x1.out + branch5x5_2.out + branch3x3dbl_3.out + branch_pool.out;
     }
 
+    /** The block's kind, for {@link Summary}. */
+    String describe() {
+        return "InceptionA";
+    }
+
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x in x 35 x 35
         try (TensorScope s = TensorScope.open()) {
             Tensor b1 = branch1x1.forward(t, x, training);                        // N x 64 x 35 x 35

@@ -38,6 +38,11 @@ final class InceptionAux {
         bnRunningVar = batchNorm ? p.constant(name + ".fc_bn.running_var", k, 1f) : null;
     }
 
+    /** The block's kind, for {@link Summary}. */
+    String describe() {
+        return "InceptionAux";
+    }
+
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 768 x 17 x 17
         try (TensorScope s = TensorScope.open()) {
             Tensor h = t.avgPool2d(x, AVG_5X5_S3);                                // N x 768 x 5 x 5

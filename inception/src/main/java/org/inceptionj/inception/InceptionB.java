@@ -28,6 +28,11 @@ final class InceptionB {
         out = branch3x3.out + branch3x3dbl_3.out + in;
     }
 
+    /** The block's kind, for {@link Summary}. */
+    String describe() {
+        return "InceptionB";
+    }
+
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 288 x 35 x 35
         try (TensorScope s = TensorScope.open()) {
             Tensor b3 = branch3x3.forward(t, x, training);                        // N x 384 x 17 x 17

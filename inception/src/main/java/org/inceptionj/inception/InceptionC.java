@@ -22,10 +22,13 @@ final class InceptionC {
     private final BasicConv2d branch7x7dbl_5;
     private final BasicConv2d branch_pool;
     private final Pool2dSpec avgPool;
+    /** c7 as written in the paper's table, before the width multiplier. */
+    private final int channels7x7;
     /** Output channels: 4 × 192 = 768 at full width. */
     final int out;
 
     InceptionC(Parameters p, String name, int in, int channels7x7, boolean countIncludePad, Width w) {
+        this.channels7x7 = channels7x7;
         int c7 = w.of(channels7x7);
         branch1x1 = BasicConv2d.square(p, name + ".branch1x1", in, w.of(192), 1, 1, 0);
         branch7x7_1 = BasicConv2d.square(p, name + ".branch7x7_1", in, c7, 1, 1, 0);
@@ -39,6 +42,11 @@ final class InceptionC {
         branch_pool = BasicConv2d.square(p, name + ".branch_pool", in, w.of(192), 1, 1, 0);
         avgPool = Pool2dSpec.of(3, 1, 1).withCountIncludePad(countIncludePad);
         out = branch1x1.out + branch7x7_3.out + branch7x7dbl_5.out + branch_pool.out;
+    }
+
+    /** The block's kind and its c7 at full width, for {@link Summary}. */
+    String describe() {
+        return "InceptionC c7=" + channels7x7;
     }
 
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 768 x 17 x 17

@@ -31,6 +31,11 @@ final class InceptionD {
         out = branch3x3_2.out + branch7x7x3_4.out + in;
     }
 
+    /** The block's kind, for {@link Summary}. */
+    String describe() {
+        return "InceptionD";
+    }
+
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x 768 x 17 x 17
         try (TensorScope s = TensorScope.open()) {
             Tensor b3 = branch3x3_1.forward(t, x, training);                      // N x 192 x 17 x 17

@@ -40,6 +40,11 @@ final class InceptionE {
                 + branch_pool.out;
     }
 
+    /** The block's kind, for {@link Summary}. */
+    String describe() {
+        return "InceptionE";
+    }
+
     Tensor forward(Tape t, Tensor x, boolean training) {                       // N x in x 8 x 8
         try (TensorScope s = TensorScope.open()) {
             Tensor b1 = branch1x1.forward(t, x, training);                        // N x 320 x 8 x 8

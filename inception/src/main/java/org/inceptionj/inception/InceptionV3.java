@@ -356,6 +356,28 @@ public final class InceptionV3 implements AutoCloseable {
         }
     }
 
+    /**
+     * What the top-level block {@code name} is, as {@link Summary} prints it ({@code InceptionC c7=128});
+     * null for a single layer (a convolution, a pool, fc) or a module this model does not have.
+     */
+    String describeBlock(String name) {
+        return switch (name) {
+            case "Mixed_5b" -> Mixed_5b.describe();
+            case "Mixed_5c" -> Mixed_5c.describe();
+            case "Mixed_5d" -> Mixed_5d.describe();
+            case "Mixed_6a" -> Mixed_6a.describe();
+            case "Mixed_6b" -> Mixed_6b.describe();
+            case "Mixed_6c" -> Mixed_6c.describe();
+            case "Mixed_6d" -> Mixed_6d.describe();
+            case "Mixed_6e" -> Mixed_6e.describe();
+            case "AuxLogits" -> AuxLogits == null ? null : AuxLogits.describe();
+            case "Mixed_7a" -> Mixed_7a.describe();
+            case "Mixed_7b" -> Mixed_7b.describe();
+            case "Mixed_7c" -> Mixed_7c.describe();
+            default -> null;
+        };
+    }
+
     /** Marks every trainable parameter (not the BN running statistics) as watched by {@code tape}. */
     public void watch(Tape tape) {
         for (Tensor p : params.trainable().values()) {
@@ -368,7 +390,8 @@ public final class InceptionV3 implements AutoCloseable {
      * record nothing). {@link Mode#TRAIN}: batch-norm batch statistics (running statistics updated),
      * dropout before fc, and the aux head's logits when the config has one; {@link Mode#EVAL}: running
      * statistics, no dropout, no aux logits. {@code observer} (may be null) sees the output of each
-     * top-level module under its torchvision name while it is alive; it must copy what it keeps.
+     * top-level module that runs, in order, under its torchvision name ({@code AuxLogits} and
+     * {@code dropout} only in training), while it is alive; it must copy what it keeps.
      * The returned tensors belong to the caller's current scope.
      */
     public Output forward(Tape tape, Tensor x, Mode mode, BiConsumer<String, Tensor> observer) {
@@ -378,8 +401,17 @@ public final class InceptionV3 implements AutoCloseable {
         if (tape == null) {
             throw new IllegalArgumentException("InceptionV3.forward: tape is null; pass Tape.inference() to record nothing");
         }
+        checkInput(x, config, mode == Mode.TRAIN && AuxLogits != null);
+        return forwardUnchecked(tape, x, mode, observer);
+    }
+
+    /**
+     * The forward itself, without the input-size check: on an input the network cannot carry it fails
+     * at the first layer whose output would be empty. {@link Summary} runs it on a shape-only backend
+     * to find that layer.
+     */
+    Output forwardUnchecked(Tape tape, Tensor x, Mode mode, BiConsumer<String, Tensor> observer) {
         boolean train = mode == Mode.TRAIN;
-        checkInput(x, config, train && AuxLogits != null);
         BiConsumer<String, Tensor> see = observer == null ? (n, t) -> { } : observer;
         Tape t = tape;
         try (TensorScope s = TensorScope.open()) {
@@ -405,14 +437,16 @@ public final class InceptionV3 implements AutoCloseable {
             h = Mixed_6c.forward(t, h, train);                   see.accept("Mixed_6c", h);      // N x 768 x 17 x 17
             h = Mixed_6d.forward(t, h, train);                   see.accept("Mixed_6d", h);      // N x 768 x 17 x 17
             h = Mixed_6e.forward(t, h, train);                   see.accept("Mixed_6e", h);      // N x 768 x 17 x 17
-            Tensor aux = train && AuxLogits != null
-                    ? AuxLogits.forward(t, h, true) : null;      // N x num_classes (training only)
+            Tensor aux = null;
+            if (train && AuxLogits != null) {
+                aux = AuxLogits.forward(t, h, true);             see.accept("AuxLogits", aux);   // N x num_classes
+            }
             h = Mixed_7a.forward(t, h, train);                   see.accept("Mixed_7a", h);      // N x 1280 x 8 x 8
             h = Mixed_7b.forward(t, h, train);                   see.accept("Mixed_7b", h);      // N x 2048 x 8 x 8
             h = Mixed_7c.forward(t, h, train);                   see.accept("Mixed_7c", h);      // N x 2048 x 8 x 8
             h = t.globalAvgPool(h);                              see.accept("avgpool", h);       // N x 2048 x 1 x 1
             if (train && config.dropout() > 0f) {
-                h = t.dropout(h, config.dropout(), dropoutSeed());                               // N x 2048 x 1 x 1
+                h = t.dropout(h, config.dropout(), dropoutSeed()); see.accept("dropout", h);     // N x 2048 x 1 x 1
             }
             h = t.flatten(h, 1);                                                                 // N x 2048
             Tensor logits = t.linear(h, fcWeight, fcBias);       see.accept("fc", logits);       // N x num_classes

@@ -1,17 +1,37 @@
 package org.inceptionj.inception;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import org.inceptionj.api.Conv2dSpec;
+import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.ReduceOp;
 import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.inceptionj.api.autograd.Tape;
+import org.inceptionj.inception.cost.ShapeBackend;
 
 /**
  * The cost table of Inception-v3 for one input size: every layer's output shape, trainable
  * parameters and multiply-adds, block by block, with torchvision's names (spec §3, §7.1, §8).
- * Computed by walking the architecture arithmetically; nothing is allocated and no backend is needed.
+ *
+ * <p>Derived from the model itself, so that the architecture is written down once, in the block
+ * classes: an {@link InceptionV3} is built on a {@link ShapeBackend}, which holds no values, and its
+ * forward runs once on a 1×3×H×W input. Every call the backend records belongs to the top-level
+ * module whose output the forward reports next, and, inside a block, to the layer whose parameter it
+ * reads ({@code Mixed_5b.branch5x5_2.conv.weight} → {@code Mixed_5b.branch5x5_2}). Output shapes come
+ * from the forward, multiply-adds from the recorded calls, parameters from the model's named tensors,
+ * op texts from the calls' geometry, block texts from the blocks ({@code InceptionC c7=128}).
  *
  * <p>Counting convention (spec §8):
  * <ul>
@@ -23,8 +43,6 @@ import org.inceptionj.api.Shape;
  *   <li>the auxiliary head's parameters exist whenever the model is built with it, but it only runs
  *       (and so only costs multiply-adds) in training.</li>
  * </ul>
- * The walk mirrors the block classes line by line; {@code SummaryTest} checks it against the
- * parameters and forward shapes of a real {@link InceptionV3}.
  */
 public final class Summary {
 
@@ -81,52 +99,21 @@ public final class Summary {
     }
 
     /**
-     * The walk itself, without the up-front size checks: fails with an {@link IllegalArgumentException}
-     * at the first layer whose output would be empty. Tests use it to confirm that the minimum sizes
-     * above are exactly where the geometry stops working.
+     * The table without the up-front size checks: the model's forward runs unchecked and an
+     * {@link IllegalArgumentException} names the first top-level module that cannot carry its input.
+     * Tests use it to confirm that the minimum sizes above are exactly where the geometry stops working.
      */
     static Summary walk(InceptionV3.Config config, int height, int width, InceptionV3.Mode mode) {
-        boolean train = mode == InceptionV3.Mode.TRAIN;
-        boolean cip = config.countIncludePad();
-        Width w = new Width(config.widthMultiplier());
-        Pool2dSpec max3s2 = Pool2dSpec.of(3, 2, 0);
-        List<Row> rows = new ArrayList<>();
-
-        Act x = new Act(3, height, width);
-        if (config.factorizedStem()) {
-            x = stem(rows, "Conv2d_1a_3x3", x, w.of(32), 3, config.firstStride(), 0);
-            x = stem(rows, "Conv2d_2a_3x3", x, w.of(32), 3, 1, 0);
-            x = stem(rows, "Conv2d_2b_3x3", x, w.of(64), 3, 1, 1);
-        } else {
-            x = stem(rows, "Conv2d_1a_7x7", x, w.of(64), 7, config.firstStride(), 0);
+        ShapeBackend backend = new ShapeBackend();
+        try (InceptionV3 model = new InceptionV3(backend, config, 0)) {
+            List<Module> ran = new ArrayList<>();
+            try {
+                run(model, backend, height, width, mode, ran);
+            } catch (IllegalArgumentException e) {
+                throw notCarried(model, backend, mode, height, width, ran, e);
+            }
+            return new Summary(config, height, width, mode, rows(model, mode, ran));
         }
-        if (config.firstMaxPool()) {
-            x = pool(rows, "maxpool1", "max pool 3x3 /2", x, max3s2);
-        }
-        x = stem(rows, "Conv2d_3b_1x1", x, w.of(80), 1, 1, 0);
-        x = stem(rows, "Conv2d_4a_3x3", x, w.of(192), 3, 1, 0);
-        x = pool(rows, "maxpool2", "max pool 3x3 /2", x, max3s2);
-        x = inceptionA(rows, "Mixed_5b", x, 32, cip, w);
-        x = inceptionA(rows, "Mixed_5c", x, 64, cip, w);
-        x = inceptionA(rows, "Mixed_5d", x, 64, cip, w);
-        x = inceptionB(rows, "Mixed_6a", x, w);
-        x = inceptionC(rows, "Mixed_6b", x, 128, cip, w);
-        x = inceptionC(rows, "Mixed_6c", x, 160, cip, w);
-        x = inceptionC(rows, "Mixed_6d", x, 160, cip, w);
-        x = inceptionC(rows, "Mixed_6e", x, 192, cip, w);
-        if (config.auxLogits()) {
-            inceptionAux(rows, "AuxLogits", x, config.numClasses(), config.auxBatchNorm(), train, w);
-        }
-        x = inceptionD(rows, "Mixed_7a", x, w);
-        x = inceptionE(rows, "Mixed_7b", x, cip, w);
-        x = inceptionE(rows, "Mixed_7c", x, cip, w);
-        x = new Act(x.c, 1, 1);
-        rows.add(new Row("avgpool", 0, "global avg pool", x.shape(), 0, 0));
-        if (train && config.dropout() > 0f) {
-            rows.add(new Row("dropout", 0, "dropout p=" + config.dropout(), x.shape(), 0, 0));
-        }
-        rows.add(linear("fc", 0, x.c, config.numClasses()));
-        return new Summary(config, height, width, mode, rows);
     }
 
     public InceptionV3.Config config() {
@@ -178,192 +165,191 @@ public final class Summary {
         return n;
     }
 
-    // ---- the architecture, one method per block class ----
+    // ---- the run ----
 
-    /** InceptionA: 1x1 | 1x1 → 5x5 | 1x1 → 3x3 → 3x3 | avg pool → 1x1. */
-    private static Act inceptionA(List<Row> rows, String name, Act x, int poolFeatures, boolean cip, Width w) {
-        Block b = new Block(name, w);
-        Act b1 = b.conv("branch1x1", x, 64, 1, 1, 1, 0, 0);
-        Act b5 = b.conv("branch5x5_1", x, 48, 1, 1, 1, 0, 0);
-        b5 = b.conv("branch5x5_2", b5, 64, 5, 5, 1, 2, 2);
-        Act b3 = b.conv("branch3x3dbl_1", x, 64, 1, 1, 1, 0, 0);
-        b3 = b.conv("branch3x3dbl_2", b3, 96, 3, 3, 1, 1, 1);
-        b3 = b.conv("branch3x3dbl_3", b3, 96, 3, 3, 1, 1, 1);
-        Act bp = b.conv("branch_pool", b.pool(x, Pool2dSpec.of(3, 1, 1).withCountIncludePad(cip)), poolFeatures, 1, 1, 1, 0, 0);
-        return b.close(rows, "InceptionA", concat(name, b1, b5, b3, bp));
-    }
-
-    /** InceptionB (grid reduction): 3x3/2 | 1x1 → 3x3 → 3x3/2 | max pool 3x3/2. */
-    private static Act inceptionB(List<Row> rows, String name, Act x, Width w) {
-        Block b = new Block(name, w);
-        Act b3 = b.conv("branch3x3", x, 384, 3, 3, 2, 0, 0);
-        Act bd = b.conv("branch3x3dbl_1", x, 64, 1, 1, 1, 0, 0);
-        bd = b.conv("branch3x3dbl_2", bd, 96, 3, 3, 1, 1, 1);
-        bd = b.conv("branch3x3dbl_3", bd, 96, 3, 3, 2, 0, 0);
-        Act bp = b.pool(x, Pool2dSpec.of(3, 2, 0));
-        return b.close(rows, "InceptionB", concat(name, b3, bd, bp));
-    }
-
-    /** InceptionC: 1x1 | 1x1 → 1x7 → 7x1 | 1x1 → 7x1 → 1x7 → 7x1 → 1x7 | avg pool → 1x1. */
-    private static Act inceptionC(List<Row> rows, String name, Act x, int c7, boolean cip, Width w) {
-        Block b = new Block(name, w);
-        Act b1 = b.conv("branch1x1", x, 192, 1, 1, 1, 0, 0);
-        Act b7 = b.conv("branch7x7_1", x, c7, 1, 1, 1, 0, 0);
-        b7 = b.conv("branch7x7_2", b7, c7, 1, 7, 1, 0, 3);
-        b7 = b.conv("branch7x7_3", b7, 192, 7, 1, 1, 3, 0);
-        Act bd = b.conv("branch7x7dbl_1", x, c7, 1, 1, 1, 0, 0);
-        bd = b.conv("branch7x7dbl_2", bd, c7, 7, 1, 1, 3, 0);
-        bd = b.conv("branch7x7dbl_3", bd, c7, 1, 7, 1, 0, 3);
-        bd = b.conv("branch7x7dbl_4", bd, c7, 7, 1, 1, 3, 0);
-        bd = b.conv("branch7x7dbl_5", bd, 192, 1, 7, 1, 0, 3);
-        Act bp = b.conv("branch_pool", b.pool(x, Pool2dSpec.of(3, 1, 1).withCountIncludePad(cip)), 192, 1, 1, 1, 0, 0);
-        return b.close(rows, "InceptionC c7=" + c7, concat(name, b1, b7, bd, bp));
-    }
-
-    /** InceptionD (grid reduction): 1x1 → 3x3/2 | 1x1 → 1x7 → 7x1 → 3x3/2 | max pool 3x3/2. */
-    private static Act inceptionD(List<Row> rows, String name, Act x, Width w) {
-        Block b = new Block(name, w);
-        Act b3 = b.conv("branch3x3_1", x, 192, 1, 1, 1, 0, 0);
-        b3 = b.conv("branch3x3_2", b3, 320, 3, 3, 2, 0, 0);
-        Act b7 = b.conv("branch7x7x3_1", x, 192, 1, 1, 1, 0, 0);
-        b7 = b.conv("branch7x7x3_2", b7, 192, 1, 7, 1, 0, 3);
-        b7 = b.conv("branch7x7x3_3", b7, 192, 7, 1, 1, 3, 0);
-        b7 = b.conv("branch7x7x3_4", b7, 192, 3, 3, 2, 0, 0);
-        Act bp = b.pool(x, Pool2dSpec.of(3, 2, 0));
-        return b.close(rows, "InceptionD", concat(name, b3, b7, bp));
-    }
-
-    /** InceptionE: 1x1 | 1x1 → (1x3 ‖ 3x1) | 1x1 → 3x3 → (1x3 ‖ 3x1) | avg pool → 1x1. */
-    private static Act inceptionE(List<Row> rows, String name, Act x, boolean cip, Width w) {
-        Block b = new Block(name, w);
-        Act b1 = b.conv("branch1x1", x, 320, 1, 1, 1, 0, 0);
-        Act b3 = b.conv("branch3x3_1", x, 384, 1, 1, 1, 0, 0);
-        b3 = concat(name, b.conv("branch3x3_2a", b3, 384, 1, 3, 1, 0, 1), b.conv("branch3x3_2b", b3, 384, 3, 1, 1, 1, 0));
-        Act bd = b.conv("branch3x3dbl_1", x, 448, 1, 1, 1, 0, 0);
-        bd = b.conv("branch3x3dbl_2", bd, 384, 3, 3, 1, 1, 1);
-        bd = concat(name, b.conv("branch3x3dbl_3a", bd, 384, 1, 3, 1, 0, 1), b.conv("branch3x3dbl_3b", bd, 384, 3, 1, 1, 1, 0));
-        Act bp = b.conv("branch_pool", b.pool(x, Pool2dSpec.of(3, 1, 1).withCountIncludePad(cip)), 192, 1, 1, 1, 0, 0);
-        return b.close(rows, "InceptionE", concat(name, b1, b3, bd, bp));
+    /** A top-level module as the forward reported it: its output [1, ...] and the backend calls it made. */
+    private record Module(String name, Shape output, List<ShapeBackend.Call> calls) {
     }
 
     /**
-     * InceptionAux on Mixed_6e's output: avg pool 5x5/3 → 1x1 → 5x5 → global avg → fc (→ batch norm over
-     * the K logits with {@code batchNorm}: 2·K parameters, no multiply-adds). In evaluation it does not
-     * run: one row with its parameters and no shape or multiply-adds.
+     * Runs the model's forward once on a 1×3×height×width input, appending to {@code ran} each module it
+     * reports, with the calls made since the previous report.
      */
-    private static void inceptionAux(List<Row> rows, String name, Act x, int numClasses, boolean batchNorm,
-                                     boolean train, Width w) {
-        long params = BasicConv.params(x.c, w.of(128), 1, 1) + BasicConv.params(w.of(128), w.of(768), 5, 5)
-                + (long) w.of(768) * numClasses + numClasses + (batchNorm ? 2L * numClasses : 0);
-        if (!train) {
-            rows.add(new Row(name, 0, "InceptionAux (training only)", null, params, 0));
-            return;
-        }
-        Block b = new Block(name, w);
-        Act h = b.pool(x, Pool2dSpec.of(5, 3, 0));
-        h = b.conv("conv0", h, 128, 1, 1, 1, 0, 0);
-        h = b.conv("conv1", h, 768, 5, 5, 1, 0, 0);
-        b.children.add(linear(name + ".fc", 1, h.c, numClasses));
-        if (batchNorm) {
-            b.children.add(new Row(name + ".fc_bn", 1, "batch norm 1d", Shape.of(numClasses), 2L * numClasses, 0));
-        }
-        b.close(rows, "InceptionAux", new Act(numClasses, 0, 0));
-    }
-
-    // ---- geometry and cost of the pieces ----
-
-    /** An activation C×H×W (H = W = 0 for a vector of C values). */
-    private record Act(int c, int h, int w) {
-        Shape shape() {
-            return h == 0 ? Shape.of(c) : Shape.of(c, h, w);
+    private static void run(InceptionV3 model, ShapeBackend backend, int height, int width, InceptionV3.Mode mode,
+                            List<Module> ran) {
+        backend.clear();
+        int[] from = {0};
+        try (TensorScope scope = TensorScope.open(); Tape none = Tape.inference()) {
+            Tensor x = Ops.zeros(backend, Shape.of(1, 3, height, width));
+            model.forwardUnchecked(none, x, mode, (name, h) -> {
+                List<ShapeBackend.Call> calls = backend.calls();
+                ran.add(new Module(name, h.shape(), List.copyOf(calls.subList(from[0], calls.size()))));
+                from[0] = calls.size();
+            });
         }
     }
 
-    /** The cost of one BasicConv2d: conv (no bias), BN(Cout), ReLU. */
-    private static final class BasicConv {
-        static long params(int cin, int cout, int kh, int kw) {
-            return (long) cout * cin * kh * kw + 2L * cout;
+    /**
+     * The forward failed after the modules in {@code ran}: names the next one, found in a run at the
+     * smallest input the network carries, with the input it could not carry and the op's own message.
+     */
+    private static IllegalArgumentException notCarried(InceptionV3 model, ShapeBackend backend, InceptionV3.Mode mode,
+                                                       int height, int width, List<Module> ran,
+                                                       IllegalArgumentException e) {
+        String last = ran.isEmpty() ? null : ran.getLast().name();
+        Shape in = ran.isEmpty() ? Shape.of(1, 3, height, width) : ran.getLast().output();
+        String next = last == null ? "the first layer" : "the module after " + last;
+        int side = model.config().minInput(mode == InceptionV3.Mode.TRAIN && model.config().auxLogits());
+        List<Module> all = new ArrayList<>();
+        try {
+            run(model, backend, side, side, mode, all);
+        } catch (IllegalArgumentException notEvenThere) {
+            // Only the modules reached are known; the generic name above stands.
         }
-
-        static Row row(String name, int depth, Act x, int cout, int kh, int kw, int stride, int padH, int padW) {
-            Conv2dSpec spec = Conv2dSpec.of(stride, padH, padW);
-            Act y = checked(name, x, new Act(cout, spec.outH(x.h, kh), spec.outW(x.w, kw)));
-            long macs = (long) y.h * y.w * cout * x.c * kh * kw;
-            String op = "conv " + kh + "x" + kw + " /" + stride + (padH + padW > 0 ? " pad (" + padH + "," + padW + ")" : "");
-            return new Row(name, depth, op, y.shape(), params(x.c, cout, kh, kw), macs);
-        }
-    }
-
-    private static Act stem(List<Row> rows, String name, Act x, int cout, int k, int stride, int pad) {
-        Row r = BasicConv.row(name, 0, x, cout, k, k, stride, pad, pad);
-        rows.add(r);
-        return new Act(cout, r.output().dim(1), r.output().dim(2));
-    }
-
-    private static Act pool(List<Row> rows, String name, String op, Act x, Pool2dSpec p) {
-        Act y = checked(name, x, new Act(x.c, p.outH(x.h), p.outW(x.w)));
-        rows.add(new Row(name, 0, op, y.shape(), 0, 0));
-        return y;
-    }
-
-    private static Row linear(String name, int depth, int in, int out) {
-        return new Row(name, depth, "linear " + in + "->" + out, Shape.of(out), (long) in * out + out, (long) in * out);
-    }
-
-    private static Act concat(String name, Act... parts) {
-        int c = 0;
-        for (Act a : parts) {
-            if (a.h != parts[0].h || a.w != parts[0].w) {
-                throw new IllegalStateException("Summary: " + name + " concatenates branches of different grids "
-                        + parts[0] + " and " + a);
+        for (int i = 0; i < all.size(); i++) {
+            if (last == null || all.get(i).name().equals(last)) {
+                int k = last == null ? i : i + 1;
+                next = k < all.size() ? all.get(k).name() : next;
+                break;
             }
-            c += a.c;
         }
-        return new Act(c, parts[0].h, parts[0].w);
+        String grid = in.rank() == 4 ? in.dim(2) + "x" + in.dim(3) : withoutBatch(in).toString();
+        return new IllegalArgumentException("Summary: " + next + " gets a " + grid + " input, which it cannot carry ("
+                + e.getMessage() + ")", e);
     }
 
-    private static Act checked(String name, Act in, Act out) {
-        if (out.h < 1 || out.w < 1) {
-            throw new IllegalArgumentException("Summary: " + name + " gets a " + in.h + "x" + in.w
-                    + " input, too small for its window (output would be " + out.h + "x" + out.w + ")");
-        }
-        return out;
-    }
+    // ---- the table ----
 
-    /** Collects a block's layer rows, then emits the block's total row ahead of them. */
-    private static final class Block {
-        final String name;
-        final Width width;
-        final List<Row> children = new ArrayList<>();
+    private static List<Row> rows(InceptionV3 model, InceptionV3.Mode mode, List<Module> ran) {
+        Map<String, Tensor> trainable = model.parameters().trainable();
+        Map<Tensor, String> names = new IdentityHashMap<>();
+        model.parameters().asMap().forEach((name, t) -> names.put(t, name));
+        // Modules that hold parameters, in the order the model built them.
+        List<String> built = new ArrayList<>(new LinkedHashSet<>(
+                trainable.keySet().stream().map(n -> n.substring(0, n.indexOf('.'))).toList()));
+        Set<String> reported = new HashSet<>();
+        ran.forEach(m -> reported.add(m.name()));
 
-        Block(String name, Width width) {
-            this.name = name;
-            this.width = width;
-        }
-
-        /** A BasicConv2d written with {@code cout} channels at full width. */
-        Act conv(String layer, Act x, int cout, int kh, int kw, int stride, int padH, int padW) {
-            int c = width.of(cout);
-            Row r = BasicConv.row(name + "." + layer, 1, x, c, kh, kw, stride, padH, padW);
-            children.add(r);
-            return new Act(c, r.output().dim(1), r.output().dim(2));
-        }
-
-        Act pool(Act x, Pool2dSpec p) {
-            return checked(name + " pool " + p.kernelH() + "x" + p.kernelW() + " /" + p.strideH(), x,
-                    new Act(x.c, p.outH(x.h), p.outW(x.w)));
-        }
-
-        Act close(List<Row> rows, String op, Act out) {
-            long params = 0;
-            long macs = 0;
-            for (Row r : children) {
-                params += r.parameters();
-                macs += r.macs();
+        List<Row> rows = new ArrayList<>();
+        int placed = 0;
+        for (Module m : ran) {
+            // A module with parameters that did not run (the aux head in evaluation) keeps its place.
+            int at = built.indexOf(m.name());
+            for (; placed < at; placed++) {
+                String idle = built.get(placed);
+                if (!reported.contains(idle)) {
+                    rows.add(idleRow(model, mode, idle, trainable));
+                }
             }
-            rows.add(new Row(name, 0, op, out.shape(), params, macs));
-            rows.addAll(children);
-            return out;
+            placed = Math.max(placed, at + 1);
+
+            long macs = macs(m.calls());
+            String block = model.describeBlock(m.name());
+            Shape out = withoutBatch(m.output());
+            if (block == null) {
+                rows.add(new Row(m.name(), 0, op(m.calls()), out, parametersUnder(m.name(), trainable), macs));
+                continue;
+            }
+            rows.add(new Row(m.name(), 0, block, out, parametersUnder(m.name(), trainable), macs));
+            Map<String, List<ShapeBackend.Call>> layers = new LinkedHashMap<>();
+            for (ShapeBackend.Call c : m.calls()) {
+                String layer = layerOf(c, names);
+                if (layer != null) {
+                    layers.computeIfAbsent(layer, k -> new ArrayList<>()).add(c);
+                }
+            }
+            for (var e : layers.entrySet()) {
+                List<ShapeBackend.Call> calls = e.getValue();
+                rows.add(new Row(e.getKey(), 1, op(calls), withoutBatch(calls.getLast().output()),
+                        parametersUnder(e.getKey(), trainable), macs(calls)));
+            }
         }
+        for (; placed < built.size(); placed++) {
+            if (!reported.contains(built.get(placed))) {
+                rows.add(idleRow(model, mode, built.get(placed), trainable));
+            }
+        }
+        return rows;
+    }
+
+    /** A module that exists but did not run in this mode: its parameters, no shape, no multiply-adds. */
+    private static Row idleRow(InceptionV3 model, InceptionV3.Mode mode, String name, Map<String, Tensor> trainable) {
+        String block = model.describeBlock(name);
+        String op = (block == null ? name : block) + (mode == InceptionV3.Mode.EVAL ? " (training only)" : " (not run)");
+        return new Row(name, 0, op, null, parametersUnder(name, trainable), 0);
+    }
+
+    /** The layer inside a block that a call belongs to: block.layer of the first parameter it reads, or null. */
+    private static String layerOf(ShapeBackend.Call c, Map<Tensor, String> names) {
+        for (Tensor t : c.inputs()) {
+            String name = names.get(t);
+            int dot = name == null ? -1 : name.indexOf('.', name.indexOf('.') + 1);
+            if (dot > 0) {
+                return name.substring(0, dot);
+            }
+        }
+        return null;
+    }
+
+    private static long parametersUnder(String prefix, Map<String, Tensor> trainable) {
+        long n = 0;
+        for (var e : trainable.entrySet()) {
+            n += e.getKey().startsWith(prefix + ".") ? e.getValue().size() : 0;
+        }
+        return n;
+    }
+
+    private static long macs(List<ShapeBackend.Call> calls) {
+        long n = 0;
+        for (ShapeBackend.Call c : calls) {
+            n += c.macs();
+        }
+        return n;
+    }
+
+    /** What a layer does, from the first of its calls that says: its convolution, pool, classifier, .... */
+    private static String op(List<ShapeBackend.Call> calls) {
+        for (ShapeBackend.Call c : calls) {
+            String op = op(c);
+            if (op != null) {
+                return op;
+            }
+        }
+        return "";
+    }
+
+    /** {@code conv 1x7 /1 pad (0,3)}, {@code max pool 3x3 /2}, {@code global avg pool}, {@code linear 2048->1000}, ...; null for a call that only follows one of these (BN after a convolution, ReLU, copies). */
+    private static String op(ShapeBackend.Call c) {
+        Shape in = c.inputs().isEmpty() ? null : c.inputs().getFirst().shape();
+        return switch (c.op()) {
+            case "conv2d" -> {
+                Conv2dSpec s = (Conv2dSpec) c.spec();
+                Shape w = c.inputs().get(1).shape();
+                yield "conv " + w.dim(2) + "x" + w.dim(3) + " /" + s.strideH() + padding(s.padTop(), s.padLeft());
+            }
+            case "maxPool2d", "avgPool2d" -> {
+                Pool2dSpec p = (Pool2dSpec) c.spec();
+                yield (c.op().startsWith("max") ? "max" : "avg") + " pool " + p.kernelH() + "x" + p.kernelW() + " /"
+                        + p.strideH() + padding(p.padTop(), p.padLeft());
+            }
+            case "reduce" -> c.spec() == ReduceOp.MEAN && in.rank() == 4 && c.output().size() == in.sizeBetween(0, 2)
+                    ? "global avg pool" : "reduce " + c.spec().toString().toLowerCase();
+            case "matmul" -> {
+                ShapeBackend.Transposes t = (ShapeBackend.Transposes) c.spec();
+                yield "linear " + (t.a() ? in.dim(0) : in.dim(1)) + "->" + c.output().dim(1);
+            }
+            case "batchNormInference", "batchNormTraining" -> in.rank() == 2 ? "batch norm 1d" : "batch norm";
+            case "dropout" -> "dropout p=" + c.spec();
+            default -> null;
+        };
+    }
+
+    private static String padding(int h, int w) {
+        return h + w > 0 ? " pad (" + h + "," + w + ")" : "";
+    }
+
+    private static Shape withoutBatch(Shape s) {
+        int[] d = s.dims();
+        return Shape.of(Arrays.copyOfRange(d, 1, d.length));
     }
 }

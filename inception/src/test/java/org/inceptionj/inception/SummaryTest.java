@@ -1,11 +1,14 @@
 package org.inceptionj.inception;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -15,6 +18,7 @@ import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.inception.cost.ShapeBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -296,6 +300,47 @@ class SummaryTest {
             assertTrue(e.getMessage().contains("widthMultiplier") && e.getMessage().contains(String.valueOf(bad)),
                     e.getMessage());
         }
+    }
+
+    /**
+     * One source of truth: the table's top-level rows are the modules the model's own forward reports,
+     * in its order (the aux head and dropout only in training); in evaluation the idle aux head keeps
+     * its row where the model builds it.
+     */
+    @Test
+    void topLevelRowsAreTheModulesTheForwardReports() {
+        for (InceptionV3.Mode mode : InceptionV3.Mode.values()) {
+            ShapeBackend be = new ShapeBackend();
+            List<String> reported = new ArrayList<>();
+            try (InceptionV3 m = new InceptionV3(be, TV, 1); TensorScope s = TensorScope.open()) {
+                m.forward(Ops.zeros(be, Shape.of(1, 3, 299, 299)), mode, (name, t) -> reported.add(name));
+            }
+            List<String> topLevel = new ArrayList<>();
+            for (Summary.Row r : Summary.of(TV, 299, 299, mode).rows()) {
+                if (r.depth() == 0) {
+                    topLevel.add(r.name());
+                }
+            }
+            if (mode == EVAL) {
+                assertFalse(reported.contains("AuxLogits"));
+                reported.add(reported.indexOf("Mixed_6e") + 1, "AuxLogits");
+            } else {
+                assertEquals(List.of("Mixed_6e", "AuxLogits", "Mixed_7a"),
+                        reported.subList(reported.indexOf("Mixed_6e"), reported.indexOf("Mixed_6e") + 3));
+                assertEquals("dropout", reported.get(reported.indexOf("fc") - 1));
+            }
+            assertEquals(reported, topLevel, mode.toString());
+        }
+        assertEquals("InceptionAux (training only)", Summary.of(TV, 299, 299, EVAL).row("AuxLogits").op());
+        assertEquals("InceptionC c7=160", Summary.of(TV.withWidthMultiplier(0.5), 299, 299, EVAL).row("Mixed_6c").op(),
+                "c7 as the paper writes it, before the multiplier");
+    }
+
+    /** torchvision's input transform (slices, affine maps, a concatenation) costs nothing and changes no row. */
+    @Test
+    void theInputTransformChangesNoRow() {
+        assertEquals(Summary.of(TV, 299, 299, TRAIN).rows(),
+                Summary.of(TV.withTransformInput(true), 299, 299, TRAIN).rows());
     }
 
     private static Shape shape(String s) {
