@@ -33,13 +33,28 @@ final class CudaDriver {
     private CudaDriver() {
     }
 
+    private static volatile boolean bound;
+
     /** Runs JCudaDriver's class initializer (its native library is loaded by {@link CudaLibraries}). */
     static void initializeBinding() {
         JCudaDriver.setExceptionsEnabled(false);   // statuses are checked here
+        bound = true;
+    }
+
+    /**
+     * Makes sure JCudaDriver was initialized by {@link CudaLibraries#loadDriver()}, not by JCuda's own
+     * loader (which copies to the shared java.io.tmpdir and leaves the class broken for the JVM when
+     * the driver is missing). Every method that calls JCudaDriver calls this first.
+     */
+    private static void ready() {
+        if (!bound) {
+            CudaLibraries.loadDriver();
+        }
     }
 
     /** The installed driver's CUDA version (e.g. 12040 for 12.4). Needs the driver, not a GPU. */
     static int driverVersion() {
+        ready();
         int[] v = new int[1];
         check(JCudaDriver.cuDriverGetVersion(v), () -> "cuDriverGetVersion");
         return v[0];
@@ -61,6 +76,7 @@ final class CudaDriver {
      * @throws BackendUnavailableException when there is no CUDA-capable GPU
      */
     static Device open(int ordinal) {
+        ready();
         int status = JCudaDriver.cuInit(0);
         if (status == CUresult.CUDA_ERROR_NO_DEVICE) {
             throw new BackendUnavailableException("no CUDA-capable GPU: cuInit returned CUDA_ERROR_NO_DEVICE (the"
@@ -98,12 +114,14 @@ final class CudaDriver {
 
     /** Destroys the stream and releases the primary context. */
     static void close(Device d) {
+        ready();
         check(JCudaDriver.cuStreamDestroy(d.stream()), () -> "cuStreamDestroy");
         check(JCudaDriver.cuDevicePrimaryCtxRelease(d.device()), () -> "cuDevicePrimaryCtxRelease");
     }
 
     /** Waits for everything queued on the stream. */
     static void synchronize(CUstream stream) {
+        ready();
         check(JCudaDriver.cuStreamSynchronize(stream), () -> "cuStreamSynchronize");
     }
 
@@ -129,6 +147,7 @@ final class CudaDriver {
 
     /** {@code cuMemAlloc}: the address, or 0 when the device is out of memory (any other failure throws). */
     static long memAlloc(long bytes) {
+        ready();
         DevicePtr p = new DevicePtr();
         int status = JCudaDriver.cuMemAlloc(p, bytes);
         if (status == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
@@ -139,29 +158,34 @@ final class CudaDriver {
     }
 
     static void memFree(long address) {
+        ready();
         check(JCudaDriver.cuMemFree(DevicePtr.of(address)), () -> "cuMemFree(0x" + Long.toHexString(address) + ")");
     }
 
     /** Free and total device memory, {@code cuMemGetInfo}. */
     static long[] memInfo() {
+        ready();
         long[] free = new long[1], total = new long[1];
         check(JCudaDriver.cuMemGetInfo(free, total), () -> "cuMemGetInfo");
         return new long[] {free[0], total[0]};
     }
 
     static void copyToDevice(long dst, float[] src, int offset, int count, CUstream stream) {
+        ready();
         check(JCudaDriver.cuMemcpyHtoDAsync(DevicePtr.of(dst), Pointer.to(src).withByteOffset(4L * offset), 4L * count,
                 stream), () -> "cuMemcpyHtoDAsync(" + count + " floats)");
         synchronize(stream);   // the Java array must not move or be reused before the copy is done
     }
 
     static void copyToHost(float[] dst, int offset, long src, int count, CUstream stream) {
+        ready();
         check(JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(dst).withByteOffset(4L * offset), DevicePtr.of(src), 4L * count,
                 stream), () -> "cuMemcpyDtoHAsync(" + count + " floats)");
         synchronize(stream);
     }
 
     static void memsetD32(long dst, int value, long count, CUstream stream) {
+        ready();
         check(JCudaDriver.cuMemsetD32Async(DevicePtr.of(dst), value, count, stream),
                 () -> "cuMemsetD32Async(" + count + " words)");
     }
@@ -170,6 +194,7 @@ final class CudaDriver {
 
     /** {@code cuModuleLoadData} of NUL-terminated PTX; the message names the module when the driver rejects it. */
     static CUmodule loadModule(String name, byte[] ptxWithNul) {
+        ready();
         if (ptxWithNul.length == 0 || ptxWithNul[ptxWithNul.length - 1] != 0) {
             throw new IllegalArgumentException("PTX of " + name + " must end with a NUL byte");
         }
@@ -180,6 +205,7 @@ final class CudaDriver {
     }
 
     static CUfunction function(CUmodule module, String moduleName, String kernel) {
+        ready();
         CUfunction f = new CUfunction();
         check(JCudaDriver.cuModuleGetFunction(f, module, kernel), () -> "cuModuleGetFunction(" + moduleName + ", " + kernel + ")");
         return f;
@@ -188,6 +214,7 @@ final class CudaDriver {
     /** {@code cuLaunchKernel} with a 1-D grid on {@code stream}; {@code params} from {@code Pointer.to(Pointer.to(...), ...)}. */
     static void launch(CUfunction f, String kernel, int blocks, int threads, int sharedBytes, CUstream stream,
                        Pointer params) {
+        ready();
         check(JCudaDriver.cuLaunchKernel(f, blocks, 1, 1, threads, 1, 1, sharedBytes, stream, params, null),
                 () -> "cuLaunchKernel(" + kernel + ", grid " + blocks + ", block " + threads + ")");
     }

@@ -70,10 +70,25 @@ final class Cudnn {
 
     // ================================================================== binding and version
 
+    private static volatile boolean bound;
+
     /** Runs JCudnn's class initializer (its native library must already be loaded: {@link CudaLibraries}). */
     static void initializeBinding() {
         JCudnn.initialize();
         JCudnn.setExceptionsEnabled(false);   // statuses are checked here, with cuDNN's own texts
+        bound = true;
+    }
+
+    /**
+     * Makes sure JCudnn was initialized by {@link CudaLibraries#loadCudnn()}. Were JCudnn's class
+     * first touched anywhere else, JCuda's own loader would copy the unpatched library to the shared
+     * java.io.tmpdir (or reuse a stale copy there) and the class would stay broken for the JVM. Every
+     * entry point that does not take a handle or descriptor (which exist only afterwards) calls this.
+     */
+    private static void ready() {
+        if (!bound) {
+            CudaLibraries.loadCudnn();
+        }
     }
 
     static int majorVersion() {
@@ -89,6 +104,7 @@ final class Cudnn {
     }
 
     private static int property(int type, String name) {
+        ready();
         int[] v = new int[1];
         check(JCudnn.cudnnGetProperty(type, v), () -> "cudnnGetProperty(" + name + ")");
         return v[0];
@@ -96,6 +112,7 @@ final class Cudnn {
 
     /** cuDNN's text for a status (the native {@code cudnnGetErrorString}, right for cuDNN 8 and 9). */
     static String errorString(int status) {
+        ready();
         return JCudnn.cudnnGetErrorString(status);
     }
 
@@ -124,6 +141,7 @@ final class Cudnn {
 
         /** {@code cudnnCreate}; then {@code cudnnSetStream} to the backend's one stream. */
         Handle(CUstream stream) {
+            ready();
             check(JCudnn.cudnnCreate(h), () -> "cudnnCreate");
             check(JCudnn.cudnnSetStream(h, new cudaStream_t(stream)), () -> "cudnnSetStream");
         }
@@ -148,6 +166,7 @@ final class Cudnn {
         private boolean closed;
 
         private TensorDesc(String name, int n, int c, int h, int w, int ns, int cs, int hs, int ws) {
+            ready();
             this.name = name;
             this.n = n;
             this.c = c;
@@ -208,6 +227,7 @@ final class Cudnn {
         private boolean closed;
 
         FilterDesc(String name, int k, int c, int r, int s) {
+            ready();
             this.name = name;
             this.k = k;
             this.c = c;
@@ -252,6 +272,7 @@ final class Cudnn {
                 throw new IllegalArgumentException("cuDNN convolution: one pad per axis, got " + spec
                         + "; pad the input explicitly for asymmetric padding");
             }
+            ready();
             this.spec = spec;
             check(JCudnn.cudnnCreateConvolutionDescriptor(d), () -> "cudnnCreateConvolutionDescriptor(" + spec + ")");
             int status = JCudnn.cudnnSetConvolution2dDescriptor(d, spec.padTop(), spec.padLeft(), spec.strideH(),
@@ -287,6 +308,7 @@ final class Cudnn {
         private boolean closed;
 
         ActivationDesc() {
+            ready();
             check(JCudnn.cudnnCreateActivationDescriptor(d), () -> "cudnnCreateActivationDescriptor(relu)");
             int status = JCudnn.cudnnSetActivationDescriptor(d, cudnnActivationMode.CUDNN_ACTIVATION_RELU,
                     cudnnNanPropagation.CUDNN_NOT_PROPAGATE_NAN, 0.0);
@@ -330,6 +352,7 @@ final class Cudnn {
         private boolean closed;
 
         PoolDesc(PoolMode mode, int kh, int kw, int padH, int padW, int strideH, int strideW) {
+            ready();
             this.mode = mode;
             this.kh = kh;
             this.kw = kw;
@@ -379,6 +402,7 @@ final class Cudnn {
         private boolean closed;
 
         OpTensorDesc(TensorOp op) {
+            ready();
             this.op = op;
             check(JCudnn.cudnnCreateOpTensorDescriptor(d), () -> "cudnnCreateOpTensorDescriptor(" + op + ")");
             int status = JCudnn.cudnnSetOpTensorDescriptor(d, op.value, cudnnDataType.CUDNN_DATA_FLOAT,
@@ -417,6 +441,7 @@ final class Cudnn {
         private boolean closed;
 
         ReduceDesc(ReduceOp op) {
+            ready();
             this.op = op;
             check(JCudnn.cudnnCreateReduceTensorDescriptor(d), () -> "cudnnCreateReduceTensorDescriptor(" + op + ")");
             int status = JCudnn.cudnnSetReduceTensorDescriptor(d, op.value, cudnnDataType.CUDNN_DATA_FLOAT,

@@ -131,6 +131,36 @@ class CudaLibrariesTest {
     }
 
     @Test
+    void facadeCallsLoadThroughThePrivateDirectoryFirst() {
+        // Were JCudaDriver or JCudnn first touched by a plain call, JCuda's own loader would copy its
+        // library to the shared java.io.tmpdir. The facades load through CudaLibraries instead.
+        boolean driverInstalled = CudaLibraries.libraryDirs(System.getenv("LD_LIBRARY_PATH")).stream()
+                .anyMatch(d -> Files.exists(d.resolve("libcuda.so.1")));
+        if (!driverInstalled) {
+            BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> CudaDriver.memAlloc(16));
+            assertTrue(e.getMessage().startsWith("no NVIDIA driver (libcuda.so.1) found"), e.getMessage());
+        }
+        boolean cudnnFound;
+        try {
+            CudaLibraries.locateCudnn();
+            cudnnFound = true;
+        } catch (BackendUnavailableException e) {
+            cudnnFound = false;
+        }
+        if (cudnnFound) {
+            try (Cudnn.TensorDesc t = Cudnn.TensorDesc.nchw("t", 1, 2, 3, 4)) {
+                assertEquals("t [1,2,3,4]", t.toString());
+            }
+        } else {
+            BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
+                    () -> Cudnn.TensorDesc.nchw("t", 1, 2, 3, 4));
+            assertTrue(e.getMessage().startsWith("cuDNN was not found"), e.getMessage());
+        }
+        assertTrue(!Files.exists(Path.of(System.getProperty("java.io.tmpdir"), CudaLibraries.JCUDA_DRIVER_LIB))
+                || driverInstalled, "JCuda's loader copied a library to java.io.tmpdir");
+    }
+
+    @Test
     void withoutADriverLoadingSaysSo() {
         boolean driverInstalled = CudaLibraries.libraryDirs(System.getenv("LD_LIBRARY_PATH")).stream()
                 .anyMatch(d -> Files.exists(d.resolve("libcuda.so.1")));
