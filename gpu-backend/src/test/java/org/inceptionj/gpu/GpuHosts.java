@@ -17,14 +17,23 @@ final class GpuHosts {
     private GpuHosts() {
     }
 
+    private static String noCudnn;
+
     /** cuDNN loaded through the patched JCudnn, or the test is skipped saying how to provide it. */
-    static CudaLibraries.CudnnInfo cudnn() {
-        try {
-            CudaLibraries.locateCudnn();
-        } catch (BackendUnavailableException e) {
-            Assumptions.abort("needs cuDNN 8 or 9 (no GPU needed): set INCEPTIONJ_CUDNN_PATH=DIR or"
-                    + " -Dinceptionj.cudnn.path=DIR to the directory of libcudnn.so.9 (pip's nvidia-cudnn-cu13 wheel:"
-                    + " nvidia/cudnn/lib). " + e.getMessage());
+    static synchronized CudaLibraries.CudnnInfo cudnn() {
+        if (noCudnn == null) {
+            try {
+                CudaLibraries.locateCudnn();
+                noCudnn = "";
+            } catch (BackendUnavailableException e) {
+                System.out.println("cuDNN tests skipped: " + e.getMessage());
+                noCudnn = "needs cuDNN 8 or 9 (no GPU needed), none found in the standard places: set"
+                        + " INCEPTIONJ_CUDNN_PATH=DIR or -Dinceptionj.cudnn.path=DIR to the directory of libcudnn.so.9"
+                        + " (pip's nvidia-cudnn-cu12/13 wheel: site-packages/nvidia/cudnn/lib)";
+            }
+        }
+        if (!noCudnn.isEmpty()) {
+            Assumptions.abort(noCudnn);
         }
         return CudaLibraries.loadCudnn();
     }
@@ -40,16 +49,21 @@ final class GpuHosts {
     }
 
     private static CudaDriver.Device device;
+    private static String noGpu;
 
     /** GPU 0 with its context current, or the test is skipped naming what is missing. */
     static synchronized CudaDriver.Device gpu() {
-        if (device == null) {
+        if (device == null && noGpu == null) {
             try {
                 CudaLibraries.loadDriver();
                 device = CudaDriver.open(0);
             } catch (BackendUnavailableException e) {
-                Assumptions.abort("needs an NVIDIA GPU with its driver: " + e.getMessage());
+                String m = e.getMessage();
+                noGpu = "needs an NVIDIA GPU with its driver: " + (m.contains(". ") ? m.substring(0, m.indexOf(". ")) : m);
             }
+        }
+        if (device == null) {
+            Assumptions.abort(noGpu);
         }
         return device;
     }
