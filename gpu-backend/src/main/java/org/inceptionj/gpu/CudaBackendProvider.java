@@ -1,7 +1,7 @@
 package org.inceptionj.gpu;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.BackendProvider;
@@ -28,7 +28,7 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public Backend create() {
-        List<String> missing = new ArrayList<>();
+        Set<String> missing = new LinkedHashSet<>();   // one line per cause (both say 'Linux x86-64 only' elsewhere)
         try {
             CudaLibraries.loadDriver();
         } catch (BackendUnavailableException e) {
