@@ -1,17 +1,11 @@
 package org.inceptionj.gpu;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 
 import org.inceptionj.api.BackendUnavailableException;
 import org.inceptionj.api.Backends;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class CudaBackendProviderTest {
 
@@ -22,21 +16,15 @@ class CudaBackendProviderTest {
 
     @Test
     void cannotStartAndSaysWhatIsMissing() {
-        // Until the cuDNN kernels exist, the backend never starts; on a host without a driver
-        // the message names the driver, with one it names cuDNN or the missing kernels.
+        // Until the cuDNN ops exist, the backend never starts. Without a driver the message names
+        // libcuda.so.1; without cuDNN it names cuDNN and the property; with both, the GPU or the
+        // missing ops. CI hosts have no GPU and may lack cuDNN: all of these are fine here.
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.load("cuda"));
         String m = e.getMessage();
+        System.out.println(m);
         assertTrue(m.contains("backend 'cuda'"), m);
-        assertTrue(m.contains("libcuda.so.1") || m.contains("cuDNN"), m);
+        assertTrue(m.contains("no NVIDIA driver (libcuda.so.1) found") || m.contains("cuDNN")
+                || m.contains("no CUDA-capable GPU"), m);
         assertTrue(m.contains("Available backends: cpu"), m);
-    }
-
-    @Test
-    void findsALibraryInTheFirstDirectoryThatHasIt(@TempDir Path tmp) throws Exception {
-        Path a = Files.createDirectory(tmp.resolve("a"));
-        Path b = Files.createDirectory(tmp.resolve("b"));
-        Files.createFile(b.resolve("libcudnn.so.9"));
-        assertEquals(b.resolve("libcudnn.so.9"), CudaBackendProvider.find(List.of(a, b), "libcudnn.so.9").orElseThrow());
-        assertTrue(CudaBackendProvider.find(List.of(a), "libcudnn.so.9").isEmpty());
     }
 }
