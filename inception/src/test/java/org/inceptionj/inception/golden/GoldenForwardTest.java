@@ -24,7 +24,7 @@ import org.inceptionj.inception.Presets;
 import org.junit.jupiter.api.Test;
 
 /**
- * Golden test of the whole evaluation forward: the model (float32, on the CPU backend) against
+ * Golden test of the whole evaluation forward: the model (float32, on the configured backend) against
  * {@link TorchvisionReference} (double precision, geometry from the spec's convolution table) with
  * the same non-trivial weights, compared module by module by relative L2 error ‖a − b‖ / ‖b‖.
  *
