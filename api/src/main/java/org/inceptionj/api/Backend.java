@@ -1,5 +1,7 @@
 package org.inceptionj.api;
 
+import java.util.Set;
+
 /**
  * The contract of a compute backend: the complete, closed list of primitives that InceptionJ's
  * model, loss and optimizer are built from. A new backend implements these and nothing else;
@@ -19,6 +21,50 @@ package org.inceptionj.api;
  * </ul>
  * Tolerances that the conformance kit allows against double-precision references are documented
  * there, per op.
+ *
+ * <p><b>Tensors and storage of one's own.</b> {@link Ops} runs every op on the backend that owns
+ * its input ({@link Tensor#backend()}), so {@link #allocate} must return tensors that name this
+ * backend as their owner and hold memory of its own: a {@link Storage} that its kernels read back
+ * with {@link Tensor#storage(Class)}. A backend that handed out another backend's tensors (say, one
+ * that wraps {@code CpuBackend} and returns the CPU's tensors) would never be called by {@link Ops}
+ * at all; the conformance kit fails it on its first output. A backend built on top of another one
+ * wraps the other's tensors in a storage of its own.
+ * <pre>{@code
+ * public final class MyBackend implements Backend {
+ *     private final AtomicLong live = new AtomicLong();
+ *
+ *     // This backend's memory behind one tensor; Tensor.close() calls free() once.
+ *     final class Buffer implements Storage {
+ *         final float[] data;
+ *         Buffer(int n) { data = new float[n]; live.addAndGet(byteSize()); }
+ *         public long byteSize() { return 4L * data.length; }
+ *         public void free() { live.addAndGet(-byteSize()); }
+ *     }
+ *
+ *     public Tensor allocate(Shape shape) {
+ *         return new Tensor(this, shape, new Buffer(shape.size()));   // owned by this backend
+ *     }
+ *
+ *     public long liveBytes() { return live.get(); }
+ *
+ *     public void affine(Tensor out, Tensor x, float alpha, float beta) {
+ *         float[] o = out.storage(Buffer.class).data, v = x.storage(Buffer.class).data;
+ *         for (int i = 0; i < o.length; i++) {
+ *             o[i] = alpha * v[i] + beta;
+ *         }
+ *     }
+ *     // ... every other method of this interface
+ * }
+ * }</pre>
+ *
+ * <p><b>What a backend may leave out</b>: exactly the {@link OptionalFeature}s (asymmetric padding,
+ * pooling dilation, ceil mode), which Inception-v3 does not use and some libraries lack (cuDNN's
+ * convolution and pooling take one padding per axis, its pooling has neither dilation nor ceil
+ * mode). A backend declares them in {@link #unsupported()}; {@link Ops} then refuses a call that needs
+ * one with an {@link UnsupportedOperationException} naming the op, the feature and the backend, and
+ * the conformance kit reports each declared feature as a named skip (its properties draw no case
+ * that needs it, the ONNX node tests that need it are skipped with that reason) instead of a silent
+ * pass. Everything else in this interface is required, and checked.
  */
 public interface Backend extends AutoCloseable {
 
@@ -27,6 +73,14 @@ public interface Backend extends AutoCloseable {
 
     /** One line on how it is configured (threads, vector width, device), for logs and the CLI. */
     String describe();
+
+    /**
+     * The optional features this backend does not implement (see the class comment); none by default.
+     * {@link Ops} refuses calls that need one of them, before they reach the backend.
+     */
+    default Set<OptionalFeature> unsupported() {
+        return Set.of();
+    }
 
     // ---------------------------------------------------------------- memory
 

@@ -435,6 +435,7 @@ public final class Ops {
                         + "] for weight " + ws);
             }
         }
+        requireSupported("conv2d", x.backend(), OptionalFeature.neededBy(spec), spec);
         Tensor out = x.backend().allocate(Shape.of(xs.dim(0), ws.dim(0), oh, ow));
         x.backend().conv2d(out, x, w, bias, spec);
         return out;
@@ -504,14 +505,18 @@ public final class Ops {
 
     public static Tensor maxPool2d(Tensor x, Pool2dSpec spec) {
         checkOpen("maxPool2d", x);
-        Tensor out = x.backend().allocate(poolShape("maxPool2d", x, spec));
+        Shape ys = poolShape("maxPool2d", x, spec);
+        requireSupported("maxPool2d", x.backend(), OptionalFeature.neededBy(spec), spec);
+        Tensor out = x.backend().allocate(ys);
         x.backend().maxPool2d(out, x, spec);
         return out;
     }
 
     public static Tensor avgPool2d(Tensor x, Pool2dSpec spec) {
         checkOpen("avgPool2d", x);
-        Tensor out = x.backend().allocate(poolShape("avgPool2d", x, spec));
+        Shape ys = poolShape("avgPool2d", x, spec);
+        requireSupported("avgPool2d", x.backend(), OptionalFeature.neededBy(spec), spec);
+        Tensor out = x.backend().allocate(ys);
         x.backend().avgPool2d(out, x, spec);
         return out;
     }
@@ -626,6 +631,7 @@ public final class Ops {
     public static Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
         checkOpen("conv2dBackwardData", dy, w);
         checkConvGrad("conv2dBackwardData", dy, xShape, w.shape(), spec);
+        requireSupported("conv2dBackwardData", dy.backend(), OptionalFeature.neededBy(spec), spec);
         Tensor dx = dy.backend().allocate(xShape);
         dy.backend().conv2dBackwardData(dx, dy, w, spec);
         return dx;
@@ -635,6 +641,7 @@ public final class Ops {
     public static Tensor conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
         checkOpen("conv2dBackwardWeight", dy, x);
         checkConvGrad("conv2dBackwardWeight", dy, x.shape(), wShape, spec);
+        requireSupported("conv2dBackwardWeight", dy.backend(), OptionalFeature.neededBy(spec), spec);
         Tensor dw = dy.backend().allocate(wShape);
         dy.backend().conv2dBackwardWeight(dw, dy, x, spec);
         return dw;
@@ -692,6 +699,7 @@ public final class Ops {
             throw new IllegalArgumentException("maxPool2dBackward: upstream gradient " + dy.shape()
                     + " does not match the forward output " + ys + " of input " + x.shape() + " (" + spec + ")");
         }
+        requireSupported("maxPool2dBackward", x.backend(), OptionalFeature.neededBy(spec), spec);
         Tensor dx = x.backend().allocate(x.shape());
         x.backend().maxPool2dBackward(dx, dy, x, spec);
         return dx;
@@ -708,6 +716,7 @@ public final class Ops {
             throw new IllegalArgumentException("avgPool2dBackward: upstream gradient " + dy.shape()
                     + " does not match the forward output " + ys + " of input " + xShape + " (" + spec + ")");
         }
+        requireSupported("avgPool2dBackward", dy.backend(), OptionalFeature.neededBy(spec), spec);
         Tensor dx = dy.backend().allocate(xShape);
         dy.backend().avgPool2dBackward(dx, dy, spec);
         return dx;
@@ -806,7 +815,36 @@ public final class Ops {
             } else if (t.backend() != be) {
                 throw new IllegalArgumentException(op + ": tensor " + t.shape() + " (argument " + i
                         + ") belongs to backend '" + t.backend().name() + "' (" + t.backend().describe()
-                        + "), the others to '" + be.name() + "' (" + be.describe() + ")");
+                        + "), the others to '" + be.name() + "' (" + be.describe() + "); arguments: "
+                        + owners(ts));
+            }
+        }
+    }
+
+    /** "[2,3] on 'cpu', [3] on 'cuda'": each argument's shape and owner, for the message above. */
+    private static String owners(Tensor[] ts) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < ts.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(ts[i] == null ? "null"
+                    : ts[i].shape() + " on '" + ts[i].backend().name() + "'");
+        }
+        return b.toString();
+    }
+
+    /**
+     * Refuses a call that needs an {@link OptionalFeature} the backend leaves out
+     * ({@link Backend#unsupported()}), naming the op, the feature, the geometry and the backend.
+     */
+    private static void requireSupported(String op, Backend be, java.util.Set<OptionalFeature> needed, Object spec) {
+        if (needed.isEmpty()) {
+            return;
+        }
+        java.util.Set<OptionalFeature> left = be.unsupported();
+        for (OptionalFeature f : needed) {
+            if (left.contains(f)) {
+                throw new UnsupportedOperationException(op + ": backend '" + be.name() + "' does not support "
+                        + f.description() + ", which " + spec + " needs (it declares " + left
+                        + " unsupported; see Backend#unsupported)");
             }
         }
     }

@@ -1,5 +1,6 @@
 package org.inceptionj.api;
 
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -9,10 +10,19 @@ import java.util.concurrent.atomic.AtomicLong;
 final class HeapBackend implements Backend {
     final AtomicLong live = new AtomicLong();
     private final String name;
+    private final Set<OptionalFeature> unsupported;
 
     HeapBackend(String name) {
-        this.name = name;
+        this(name, Set.of());
     }
+
+    /** A heap backend that declares {@code unsupported} (see {@link Backend#unsupported()}). */
+    HeapBackend(String name, Set<OptionalFeature> unsupported) {
+        this.name = name;
+        this.unsupported = unsupported;
+    }
+
+    @Override public Set<OptionalFeature> unsupported() { return unsupported; }
 
     final class Mem implements Storage {
         final float[] data;

@@ -13,6 +13,7 @@ import net.jqwik.api.Provide;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.BinaryOp;
 import org.inceptionj.api.Ops;
+import org.inceptionj.api.OptionalFeature;
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.ReduceOp;
 import org.inceptionj.api.Shape;
@@ -49,9 +50,14 @@ import org.junit.jupiter.api.Test;
  * <p>Each property calls an op three ways where the contract allows: through {@link Ops} (fresh
  * zero-filled output), through the {@link Backend} primitive into a NaN-filled output (which must
  * give the same bits: deterministic, and overwritten rather than accumulated into), and in place
- * where the contract says the output may alias an input. Every try runs in a
- * {@link org.inceptionj.api.TensorScope} and checks that {@link Backend#liveBytes()} returns to
- * its start. The bad-input, memory and scope tests are in {@link RejectionConformance}.
+ * where the contract says the output may alias an input. Every tensor the kit makes (inputs
+ * through {@link Ops#fromArray}, NaN-filled outputs) and every output it checks must be owned by
+ * the backend under test ({@link Harness#assertOwned}): {@link Ops} runs each op on the backend
+ * that owns its input, so a backend that handed out another backend's tensors would be bypassed.
+ * Every try runs in a {@link org.inceptionj.api.TensorScope} and checks that
+ * {@link Backend#liveBytes()} returns to its start. The bad-input, ownership, memory and scope
+ * tests, and the report of the {@link org.inceptionj.api.OptionalFeature}s a backend leaves out,
+ * are in {@link RejectionConformance}.
  *
  * <p>Tries are modest (30–100 per property) and shapes small: the whole suite runs in well under
  * a minute on two cores for a CPU backend.
@@ -118,14 +124,15 @@ public abstract class BackendConformance extends RejectionConformance {
         return Generators.matmulCases();
     }
 
+    /** Cases that need an {@link OptionalFeature} the backend leaves out are not drawn (see {@link #optionalFeatures()}). */
     @Provide
     Arbitrary<Cases.Conv2d> conv2dCases() {
-        return Generators.conv2dCases();
+        return Generators.conv2dCases().filter(c -> supports(OptionalFeature.neededBy(c.spec())));
     }
 
     @Provide
     Arbitrary<Cases.Pool> poolCases() {
-        return Generators.poolCases();
+        return Generators.poolCases().filter(c -> supports(OptionalFeature.neededBy(c.spec())));
     }
 
     @Provide
@@ -339,7 +346,7 @@ public abstract class BackendConformance extends RejectionConformance {
         float[] back = new float[shape.size() + 3];
         back[0] = back[1] = back[2] = 42f;
         try (TensorScope scope = TensorScope.open()) {
-            Tensor t = Ops.zeros(backend(), shape);
+            Tensor t = Harness.assertOwned(backend(), "Ops.zeros", Ops.zeros(backend(), shape));
             backend().write(t, src, offset);
             backend().read(t, back, 3);
         }
@@ -454,7 +461,7 @@ public abstract class BackendConformance extends RejectionConformance {
     @Test
     public void avgPool2dBorderVectorOfInceptionV3() {
         inScope(be -> {
-            Tensor ones = Ops.full(be, Shape.of(1, 1, 4, 4), 1f);
+            Tensor ones = Harness.assertOwned(be, "Ops.full", Ops.full(be, Shape.of(1, 1, 4, 4), 1f));
             float[] counted = Ops.avgPool2d(ones, Pool2dSpec.of(3, 1, 1).withCountIncludePad(true)).toArray();
             float[] uncounted = Ops.avgPool2d(ones, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)).toArray();
             float c = 4f / 9, e = 6f / 9;

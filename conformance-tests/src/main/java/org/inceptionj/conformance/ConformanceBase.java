@@ -1,6 +1,7 @@
 package org.inceptionj.conformance;
 
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -8,6 +9,7 @@ import net.jqwik.api.lifecycle.AfterProperty;
 
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Ops;
+import org.inceptionj.api.OptionalFeature;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
@@ -58,6 +60,20 @@ public abstract class ConformanceBase {
         return oracle;
     }
 
+    /**
+     * Whether the backend under test implements everything {@code needed}: the properties draw only
+     * such cases, and {@link RejectionConformance#optionalFeatures()} reports each feature it leaves
+     * out as a named skip.
+     */
+    protected final boolean supports(Set<OptionalFeature> needed) {
+        for (OptionalFeature f : needed) {
+            if (backend().unsupported().contains(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A second, independent instance of the backend under test (the caller closes it). */
     protected final Backend anotherBackend() {
         return create(backendFactory, "second backend");
@@ -94,14 +110,14 @@ public abstract class ConformanceBase {
 
     // ---------------------------------------------------------------- helpers for properties
 
-    /** A tensor of {@code be} holding d's values (float32: they are float values already). */
+    /** A tensor of {@code be} holding d's values (float32: they are float values already); owned by {@code be}. */
     protected static Tensor upload(Backend be, DTensor d) {
-        return Ops.fromArray(be, d.shape(), d.toFloats());
+        return Harness.assertOwned(be, "Ops.fromArray (allocate, write)", Ops.fromArray(be, d.shape(), d.toFloats()));
     }
 
-    /** A tensor of {@code be} full of NaN: an output that a correct op overwrites completely. */
+    /** A tensor of {@code be} full of NaN: an output that a correct op overwrites completely; owned by {@code be}. */
     protected static Tensor nans(Backend be, Shape shape) {
-        return Ops.full(be, shape, Float.NaN);
+        return Harness.assertOwned(be, "Ops.full (allocate, fill)", Ops.full(be, shape, Float.NaN));
     }
 
     /** The expected results of {@link #verify}, in order. */
@@ -110,8 +126,9 @@ public abstract class ConformanceBase {
     }
 
     /**
-     * Runs {@code run} on the backend under test inside a {@link TensorScope}; checks each output
-     * against {@code expected[k]} with {@code tol[k]} (see {@link Harness#assertClose}), repeats
+     * Runs {@code run} on the backend under test inside a {@link TensorScope}; checks that it owns
+     * each output ({@link Harness#assertOwned}), each output against {@code expected[k]} with
+     * {@code tol[k]} (see {@link Harness#assertClose}), repeats
      * for identical bits, and that {@link Backend#liveBytes()} is back to its value before the
      * scope once it closes. With an oracle, runs the same on the oracle and checks each output
      * against the oracle's with the same tolerance.
@@ -156,6 +173,7 @@ public abstract class ConformanceBase {
             Shape[] shapes = new Shape[outs.size()];
             float[][] values = new float[outs.size()][];
             for (int k = 0; k < outs.size(); k++) {
+                Harness.assertOwned(be, op + " " + outs.get(k).name(), outs.get(k).tensor());
                 shapes[k] = outs.get(k).tensor().shape();
                 values[k] = outs.get(k).tensor().toArray();
             }

@@ -4,7 +4,9 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.inceptionj.api.Backend;
 import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
 import org.inceptionj.conformance.reference.DTensor;
 
 /**
@@ -72,6 +74,30 @@ public final class Harness {
                     actual[worst], expected.data()[worst], Math.abs(actual[worst] - expected.data()[worst]),
                     tol.data()[worst], worstRatio, actualShape, context));
         }
+    }
+
+    /**
+     * Asserts that {@code t} is owned by {@code be}, the backend under test. {@link org.inceptionj.api.Ops}
+     * runs every op on the backend that owns its input, so a tensor of another backend (one that a
+     * delegating backend handed out from {@code allocate}, say) sends every later call past the
+     * backend under test, and a check of its values would test the other backend. Returns t.
+     *
+     * @param what the op and output, or the call that made t, for the message
+     * @throws AssertionError naming both backends and what made the tensor
+     */
+    public static Tensor assertOwned(Backend be, String what, Tensor t) {
+        if (t == null) {
+            throw new AssertionError(what + ": the backend returned null instead of a tensor");
+        }
+        if (t.backend() != be) {
+            Backend owner = t.backend();
+            throw new AssertionError(what + ": " + t.shape() + " is owned by backend '" + owner.name() + "' ("
+                    + owner.getClass().getName() + ", " + owner.describe() + "), not by the backend under test '"
+                    + be.name() + "' (" + be.getClass().getName() + "). Ops runs each op on the backend that owns its"
+                    + " input, so every call on this tensor bypasses the backend under test: allocate must return"
+                    + " new Tensor(this, shape, storage) with a Storage of its own (see Backend)");
+        }
+        return t;
     }
 
     /** Asserts two results are the same bits (NaNs of any payload count as equal). */

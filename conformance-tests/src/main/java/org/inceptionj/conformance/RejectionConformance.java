@@ -6,14 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.BinaryOp;
 import org.inceptionj.api.Conv2dSpec;
 import org.inceptionj.api.Ops;
+import org.inceptionj.api.OptionalFeature;
 import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.RandomStream;
 import org.inceptionj.api.ReduceOp;
@@ -23,7 +27,10 @@ import org.inceptionj.api.TensorScope;
 import org.inceptionj.api.UnaryOp;
 import org.inceptionj.conformance.reference.DTensor;
 import org.inceptionj.conformance.reference.ElementwiseReference;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -69,7 +76,8 @@ public abstract class RejectionConformance extends ConformanceBase {
 
     private static Tensor t(Backend be, int... dims) {
         Shape s = Shape.of(dims);
-        return Ops.fromArray(be, s, Values.of(s, Values.Kind.UNIT, s.size()).toFloats());
+        return Harness.assertOwned(be, "Ops.fromArray (allocate, write)",
+                Ops.fromArray(be, s, Values.of(s, Values.Kind.UNIT, s.size()).toFloats()));
     }
 
     // ---------------------------------------------------------------- identity
@@ -79,6 +87,106 @@ public abstract class RejectionConformance extends ConformanceBase {
         Backend be = backend();
         assertFalse(be.name() == null || be.name().isBlank(), "name() must not be blank");
         assertFalse(be.describe() == null || be.describe().isBlank(), "describe() must not be blank");
+    }
+
+    // ---------------------------------------------------------------- ownership of what it returns
+
+    /**
+     * Every tensor the backend hands out, from {@link Backend#allocate} and through every kind of
+     * {@link Ops} call, is owned by it ({@link Tensor#backend()}): otherwise {@link Ops} would run the
+     * later calls on whichever backend owns it, and the kit would be checking that one instead.
+     */
+    @Test
+    public void everyTensorItReturnsIsItsOwn() {
+        inScope(be -> {
+            Harness.assertOwned(be, "allocate", be.allocate(Shape.of(3, 4)));
+            Harness.assertOwned(be, "allocate (empty)", be.allocate(Shape.of(0)));
+            Harness.assertOwned(be, "allocate (scalar)", be.allocate(Shape.scalar()));
+            List<Made> made = oneOfEach(be);
+            for (Made m : made) {
+                Harness.assertOwned(be, m.call(), m.tensor());
+            }
+        });
+    }
+
+    /** A tensor and the call that made it. */
+    private record Made(String call, Tensor tensor) {
+    }
+
+    /** One tensor from each kind of call: creation, elementwise, reductions, layout, linear algebra, conv, pools, BN, dropout. */
+    private static List<Made> oneOfEach(Backend be) {
+        List<Made> made = new ArrayList<>();
+        Tensor x = t(be, 2, 3, 9, 9);
+        made.add(new Made("Ops.fromArray", x));
+        made.add(new Made("Ops.zeros", Ops.zeros(be, Shape.of(17))));
+        made.add(new Made("Ops.full", Ops.full(be, Shape.of(5, 3), 2f)));
+        made.add(new Made("Ops.uniform", Ops.uniform(be, Shape.of(9), 7L, -1f, 1f)));
+        made.add(new Made("Ops.copy", Ops.copy(x)));
+        made.add(new Made("Ops.reshape", Ops.reshape(x, Shape.of(6, 81))));
+        made.add(new Made("Ops.relu", Ops.relu(x)));
+        made.add(new Made("Ops.add", Ops.add(x, t(be, 9))));
+        made.add(new Made("Ops.affine", Ops.affine(x, 2f, 1f)));
+        made.add(new Made("Ops.clip", Ops.clip(x, -0.5f, 0.5f)));
+        made.add(new Made("Ops.matmul", Ops.matmul(t(be, 4, 5), t(be, 5, 3))));
+        made.add(new Made("Ops.conv2d", Ops.conv2d(x, t(be, 4, 3, 3, 3), t(be, 4), Conv2dSpec.of(1, 1))));
+        made.add(new Made("Ops.maxPool2d", Ops.maxPool2d(x, Pool2dSpec.of(3, 2, 0))));
+        made.add(new Made("Ops.avgPool2d", Ops.avgPool2d(x, Pool2dSpec.of(3, 1, 1))));
+        made.add(new Made("Ops.softmax", Ops.softmax(x, 1)));
+        made.add(new Made("Ops.sum", Ops.sum(x, 2, 3)));
+        Ops.BatchNormResult bn = Ops.batchNormTraining(x, t(be, 3), t(be, 3), t(be, 3), Ops.full(be, Shape.of(3), 1f),
+                1e-3f, 0.1f);
+        made.add(new Made("Ops.batchNormTraining out", bn.out()));
+        made.add(new Made("Ops.batchNormTraining mean", bn.mean()));
+        made.add(new Made("Ops.batchNormTraining invStd", bn.invStd()));
+        Ops.DropoutResult d = Ops.dropout(x, 0.2f, 3L);
+        made.add(new Made("Ops.dropout out", d.out()));
+        made.add(new Made("Ops.dropout mask", d.mask()));
+        for (Tensor piece : Ops.split(x, 2, 4, 5)) {
+            made.add(new Made("Ops.split", piece));
+        }
+        made.add(new Made("Ops.concat", Ops.concat(1, x, x)));
+        return made;
+    }
+
+    // ---------------------------------------------------------------- what it leaves out
+
+    /**
+     * One test per {@link OptionalFeature}: a feature the backend implements passes (the properties
+     * check it with everything else); one it declares in {@link Backend#unsupported()} must be refused
+     * by {@link Ops} with an {@link UnsupportedOperationException} naming the op, the feature and the
+     * backend, and is then reported as skipped, with that reason, under its own name: the properties
+     * draw no case that needs it.
+     */
+    @TestFactory
+    public Stream<DynamicTest> optionalFeatures() {
+        Set<OptionalFeature> left = Set.copyOf(backend().unsupported());
+        return Arrays.stream(OptionalFeature.values()).map(f -> DynamicTest.dynamicTest(f.name(), () -> {
+            if (!left.contains(f)) {
+                // Implemented: the properties check it; here one call that needs it must reach the backend.
+                inScope(be -> {
+                    Tensor x = t(be, 1, 2, 6, 6);
+                    Tensor y = switch (f) {
+                        case ASYMMETRIC_PADDING -> Ops.conv2d(x, t(be, 3, 2, 3, 3), null, new Conv2dSpec(1, 1, 0, 1, 1, 1, 1, 1));
+                        case POOL_DILATION -> Ops.maxPool2d(x, new Pool2dSpec(2, 2, 1, 1, 0, 0, 0, 0, 2, 2, false, true));
+                        case CEIL_MODE -> Ops.avgPool2d(x, new Pool2dSpec(3, 3, 2, 2, 0, 0, 0, 0, 1, 1, true, true));
+                    };
+                    Harness.assertOwned(be, f + " (" + f.description() + ")", y);
+                });
+                return;
+            }
+            inScope(be -> {
+                Tensor x = t(be, 1, 2, 6, 6);
+                Executable call = switch (f) {
+                    case ASYMMETRIC_PADDING -> () -> Ops.conv2d(x, t(be, 3, 2, 3, 3), null,
+                            new Conv2dSpec(1, 1, 0, 1, 1, 1, 1, 1));
+                    case POOL_DILATION -> () -> Ops.maxPool2d(x, new Pool2dSpec(2, 2, 1, 1, 0, 0, 0, 0, 2, 2, false, true));
+                    case CEIL_MODE -> () -> Ops.avgPool2d(x, new Pool2dSpec(3, 3, 2, 2, 0, 0, 0, 0, 1, 1, true, true));
+                };
+                assertRejects(UnsupportedOperationException.class, call, f.description(), "'" + be.name() + "'");
+            });
+            Assumptions.abort("backend '" + backend().name() + "' declares " + f + " (" + f.description()
+                    + ") unsupported: Ops refuses it, and no case that needs it was checked");
+        }));
     }
 
     // ---------------------------------------------------------------- shapes and geometry
@@ -305,7 +413,7 @@ public abstract class RejectionConformance extends ConformanceBase {
             assertRejects(IllegalArgumentException.class, () -> Ops.linear(m, mo, null), "linear", name);
             assertRejects(IllegalArgumentException.class, () -> Ops.linear(m, m, co), "linear", name, "[3]");
             assertRejects(IllegalArgumentException.class, () -> Ops.conv2d(x, wo, null, Conv2dSpec.of(1, 1)),
-                    "conv2d", name, "[4,3,3,3]");
+                    "conv2d", name, "[4,3,3,3]", "[1,3,5,5]");
             assertRejects(IllegalArgumentException.class, () -> Ops.conv2d(x, w, bo, Conv2dSpec.of(1, 1)),
                     "conv2d", name, "[4]");
             assertRejects(IllegalArgumentException.class, () -> Ops.batchNorm(x, co, c, c, c, 1e-3f),
@@ -323,28 +431,7 @@ public abstract class RejectionConformance extends ConformanceBase {
         long live = be.liveBytes();
         List<Tensor> made = new ArrayList<>();
         try (TensorScope scope = TensorScope.open()) {
-            Tensor x = t(be, 2, 3, 9, 9);
-            made.add(x);
-            made.add(Ops.zeros(be, Shape.of(17)));
-            made.add(Ops.full(be, Shape.of(5, 3), 2f));
-            made.add(Ops.uniform(be, Shape.of(9), 7L, -1f, 1f));
-            made.add(Ops.copy(x));
-            made.add(Ops.reshape(x, Shape.of(6, 81)));
-            made.add(Ops.relu(x));
-            made.add(Ops.add(x, t(be, 9)));
-            made.add(Ops.matmul(t(be, 4, 5), t(be, 5, 3)));
-            made.add(Ops.conv2d(x, t(be, 4, 3, 3, 3), t(be, 4), Conv2dSpec.of(1, 1)));
-            made.add(Ops.maxPool2d(x, Pool2dSpec.of(3, 2, 0)));
-            made.add(Ops.avgPool2d(x, Pool2dSpec.of(3, 1, 1)));
-            made.add(Ops.softmax(x, 1));
-            made.add(Ops.sum(x, 2, 3));
-            Ops.BatchNormResult bn = Ops.batchNormTraining(x, t(be, 3), t(be, 3), t(be, 3), Ops.full(be, Shape.of(3), 1f),
-                    1e-3f, 0.1f);
-            made.addAll(List.of(bn.out(), bn.mean(), bn.invStd()));
-            Ops.DropoutResult d = Ops.dropout(x, 0.2f, 3L);
-            made.addAll(List.of(d.out(), d.mask()));
-            made.addAll(List.of(Ops.split(x, 2, 4, 5)));
-            made.add(Ops.concat(1, x, x));
+            oneOfEach(be).forEach(m -> made.add(m.tensor()));
             assertTrue(be.liveBytes() > live, "liveBytes() must count open tensors");
             assertTrue(scope.ownedCount() >= made.size(), "every tensor made in the scope belongs to it");
         }
@@ -383,8 +470,8 @@ public abstract class RejectionConformance extends ConformanceBase {
     public void liveBytesCountsOpenTensors() {
         Backend be = backend();
         long live = be.liveBytes();
-        Tensor a = be.allocate(Shape.of(1000));
-        Tensor b = be.allocate(Shape.of(3, 5));
+        Tensor a = Harness.assertOwned(be, "allocate", be.allocate(Shape.of(1000)));
+        Tensor b = Harness.assertOwned(be, "allocate", be.allocate(Shape.of(3, 5)));
         assertTrue(be.liveBytes() - live >= 4L * 1015, "liveBytes() grows by at least 4 bytes per float");
         float[] zeros = a.toArray();
         for (float z : zeros) {
@@ -437,7 +524,7 @@ public abstract class RejectionConformance extends ConformanceBase {
     public void emptyTensorsAreHandled() {
         inScope(be -> {
             for (Shape s : new Shape[] {Shape.of(0), Shape.of(2, 0, 3)}) {
-                Tensor e = Ops.zeros(be, s);
+                Tensor e = Harness.assertOwned(be, "Ops.zeros", Ops.zeros(be, s));
                 assertEquals(s, Ops.relu(e).shape());
                 assertEquals(s, Ops.add(e, e).shape());
                 assertEquals(s, Ops.affine(e, 2f, 1f).shape());

@@ -41,7 +41,7 @@ class ForwardCommandTest {
     void writesTheSameLogitsAsTheModelAndEveryModuleOutput() {
         Path weights = tmp.resolve("w.safetensors"), input = tmp.resolve("x.safetensors"), output = tmp.resolve("y.safetensors");
         float[] expected;
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 m = new InceptionV3(backend, Presets.named("inception-v3"), 9);
              TensorScope s = TensorScope.open()) {
             WeightsLoader.save(m, weights);
@@ -74,7 +74,7 @@ class ForwardCommandTest {
         InceptionV3.Config tenNoAux = Presets.named("inception-v3").withAuxLogits(false).withNumClasses(10);
         float[] plain;
         float[] transformed;
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 m = new InceptionV3(backend, tenNoAux, 3);
              InceptionV3 t = new InceptionV3(backend, tenNoAux.withTransformInput(true), 3);
              TensorScope s = TensorScope.open()) {
@@ -103,7 +103,7 @@ class ForwardCommandTest {
     void compareNamesTheFirstModuleWhereTwoCapturesPart() {
         Path w1 = tmp.resolve("w1.safetensors"), w2 = tmp.resolve("w2.safetensors"), input = tmp.resolve("x.safetensors");
         InceptionV3.Config c = Presets.named("inception-v3").withAuxLogits(false).withNumClasses(10);
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 m = new InceptionV3(backend, c, 4);
              TensorScope s = TensorScope.open()) {
             WeightsLoader.save(m, w1);

@@ -62,7 +62,7 @@ class TrainCommandTest {
         assertTrue(Files.size(ckpt.resolveSibling("run.ckpt.run").resolve("curves.png")) > 1000, "the plot is written");
         assertTrue(Files.isRegularFile(ckpt));
         InceptionV3.Config config = new InceptionV3.Config(3, false, true, 0.5f).withWidthMultiplier(0.25);
-        try (Backend backend = Backends.load("cpu"); InceptionV3 m = new InceptionV3(backend, config, 1)) {
+        try (Backend backend = Backends.load(); InceptionV3 m = new InceptionV3(backend, config, 1)) {
             WeightsLoader.Report report = WeightsLoader.load(m, weights, true);
             assertTrue(report.complete(), report.toString());
         }
@@ -307,7 +307,7 @@ class TrainCommandTest {
     private static void assertLoadableWeights(Path file) {
         SafeTensors st = SafeTensors.read(file);
         org.inceptionj.inception.io.ModelCard card = org.inceptionj.inception.io.ModelCard.read(st, file);
-        try (Backend backend = Backends.load("cpu"); InceptionV3 m = new InceptionV3(backend, card.config(), 0)) {
+        try (Backend backend = Backends.load(); InceptionV3 m = new InceptionV3(backend, card.config(), 0)) {
             WeightsLoader.Report report = WeightsLoader.load(m, st, true);
             assertTrue(report.complete(), file + ": " + report);
         }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
+import org.inceptionj.inception.BackendTest;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.data.SyntheticData;
 import org.inceptionj.inception.io.ModelCard;
@@ -110,7 +111,7 @@ class TrainSignalTest {
         Path ckpt = out.resolve("checkpoint.safetensors"), weights = out.resolve("weights.safetensors");
         assertTrue(Files.isRegularFile(ckpt) && Files.isRegularFile(weights), "checkpoint and weights" + tail());
         long saved;
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 net = new InceptionV3(backend, Checkpoint.modelConfig(ckpt), 0);
              var step = new org.inceptionj.inception.train.TrainStep(net, Checkpoint.trainConfig(ckpt))) {
             Checkpoint.load(step, ckpt);
@@ -120,7 +121,7 @@ class TrainSignalTest {
         assertEquals(range(saved), loggedSteps(), "every step before the stop logged once, none after it");
         SafeTensors st = SafeTensors.read(weights);
         ModelCard card = ModelCard.read(st, weights);
-        try (Backend backend = Backends.load("cpu"); InceptionV3 m = new InceptionV3(backend, card.config(), 0)) {
+        try (Backend backend = Backends.load(); InceptionV3 m = new InceptionV3(backend, card.config(), 0)) {
             WeightsLoader.Report report = WeightsLoader.load(m, st, true);
             assertTrue(report.complete(), report.toString());
         }
@@ -140,6 +141,7 @@ class TrainSignalTest {
         if (vectorModule) {
             cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
         }
+        cmd.addAll(BackendTest.childJvmOptions());   // the child trains on the backend these tests run on
         cmd.addAll(List.of("-Djava.awt.headless=true", "-XX:TieredStopAtLevel=1", "-Dinceptionj.cpu.vector=false",
                 "-XX:+UseSerialGC", "-Xmx512m", "-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(trainArgs());

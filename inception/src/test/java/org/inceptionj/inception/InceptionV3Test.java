@@ -18,7 +18,7 @@ import org.inceptionj.api.TensorScope;
 import org.junit.jupiter.api.Test;
 
 /** Structure facts from the spec (shared/spec/inception-v3.md §2, §3, §10, §13). */
-class InceptionV3Test extends CpuBackendTest {
+class InceptionV3Test extends BackendTest {
     @Test
     void parameterCountsMatchTorchvision() {
         try (InceptionV3 withAux = new InceptionV3(backend, InceptionV3.Config.torchvision(), 1);
@@ -126,7 +126,7 @@ class InceptionV3Test extends CpuBackendTest {
             signed[i] = 2 * p - 1;
         }
         InceptionV3.Config base = new InceptionV3.Config(1000, false, true, 0.5f);
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 off = new InceptionV3(backend, base, 5);
              InceptionV3 on = new InceptionV3(backend, base.withTransformInput(true), 5);
              TensorScope s = TensorScope.open()) {

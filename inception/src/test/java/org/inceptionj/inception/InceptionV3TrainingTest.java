@@ -14,7 +14,7 @@ import org.inceptionj.api.autograd.Tape;
 import org.junit.jupiter.api.Test;
 
 /** One real training step through the whole network: every parameter gets a gradient, nothing leaks. */
-class InceptionV3TrainingTest extends CpuBackendTest {
+class InceptionV3TrainingTest extends BackendTest {
     @Test
     void aTrainingStepReachesEveryParameterAndFreesItsActivations() {
         InceptionV3.Config noAux = new InceptionV3.Config(10, false, true, 0.5f);

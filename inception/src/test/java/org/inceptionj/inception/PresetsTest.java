@@ -106,7 +106,7 @@ class PresetsTest {
 
     @Test
     void paperPresetAddsTheAuxBatchNorm() {
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 tv = new InceptionV3(backend, Presets.named("inception-v3"), 1);
              InceptionV3 paper = new InceptionV3(backend, Presets.named("inception-v3-paper"), 1)) {
             assertEquals(tv.parameters().count() + 4 * 1000, paper.parameters().count(), "weight, bias, mean, var");
@@ -124,7 +124,7 @@ class PresetsTest {
     @Test
     void paperParametersMatchTheTableLayerByLayer() {
         InceptionV3.Config c = Presets.named("inception-v3-paper").withNumClasses(10);
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 m = new InceptionV3(backend, c, 1)) {
             Map<String, Long> byLayer = new TreeMap<>();
             for (var e : m.parameters().trainable().entrySet()) {
@@ -152,7 +152,7 @@ class PresetsTest {
     @Test
     void auxBatchNormNormalizesTheAuxLogitsInTraining() {
         InceptionV3.Config plainCfg = Presets.named("inception-v3").withNumClasses(4);
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 plain = new InceptionV3(backend, plainCfg, 3);
              InceptionV3 paper = new InceptionV3(backend, plainCfg.withAuxBatchNorm(true), 3);
              TensorScope s = TensorScope.open()) {
@@ -181,7 +181,7 @@ class PresetsTest {
         for (String name : List.of("inception-v3-151", "inception-v3-79")) {
             InceptionV3.Config c = Presets.named(name).withNumClasses(10).withAuxLogits(false);
             int size = Presets.inputSize(name);
-            try (Backend backend = Backends.load("cpu");
+            try (Backend backend = Backends.load();
                  InceptionV3 m = new InceptionV3(backend, c, 4);
                  TensorScope s = TensorScope.open()) {
                 Map<String, Shape> seen = new LinkedHashMap<>();
@@ -249,7 +249,7 @@ class PresetsTest {
     @Test
     void unfactorizedStemForwardMatchesTheTable() {
         InceptionV3.Config c = Presets.named("inception-v3-unfactorized-stem");
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 m = new InceptionV3(backend, c, 6);
              TensorScope s = TensorScope.open()) {
             Map<String, Tensor> p = m.parameters().asMap();

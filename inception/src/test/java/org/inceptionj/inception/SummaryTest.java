@@ -211,7 +211,7 @@ class SummaryTest {
     @ValueSource(doubles = {1.0, 0.5, 0.3})
     void parametersMatchARealModelLayerByLayer(double widthMultiplier) {
         InceptionV3.Config config = new InceptionV3.Config(10, true, true, 0.5f).withWidthMultiplier(widthMultiplier);
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 m = new InceptionV3(backend, config, 1)) {
             Map<String, Long> byLayer = new TreeMap<>();
             for (var e : m.parameters().trainable().entrySet()) {
@@ -248,7 +248,7 @@ class SummaryTest {
     @ValueSource(doubles = {1.0, 0.3})
     void shapesMatchARealForward(double widthMultiplier) {
         InceptionV3.Config config = new InceptionV3.Config(10, false, true, 0.5f).withWidthMultiplier(widthMultiplier);
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 m = new InceptionV3(backend, config, 2)) {
             for (int size : new int[] {75, 90}) {
                 Map<String, Shape> seen = new LinkedHashMap<>();

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.TensorScope;
+import org.inceptionj.conformance.Harness;
 
 /**
  * One ONNX backend node test: a folder holding {@code model.onnx} (a one-node graph) and one or
@@ -116,7 +117,8 @@ public final class OnnxNodeCase {
     /**
      * Runs every data set on {@code backend} and checks the outputs.
      *
-     * @throws AssertionError on an output of the wrong type, shape or values, or on a tensor leak
+     * @throws AssertionError on an output of the wrong type, shape or values, on an output that the
+     *         backend does not own (see {@link Harness#assertOwned}), or on a tensor leak
      * @throws OnnxUnsupportedException if the node cannot be run on the InceptionJ API (a skip)
      */
     public void run(Backend backend) {
@@ -163,7 +165,11 @@ public final class OnnxNodeCase {
                     if (slot < 0) {
                         throw new OnnxFormatException(name + ": graph output '" + out + "' is not an output of the node");
                     }
-                    check(name + "/" + set.name() + " output '" + out + "'", set.outputs().get(j), outs.get(slot));
+                    String what = name + "/" + set.name() + " output '" + out + "'";
+                    if (outs.get(slot) != null) {
+                        Harness.assertOwned(backend, what, outs.get(slot).value());
+                    }
+                    check(what, set.outputs().get(j), outs.get(slot));
                 }
             } finally {
                 scope.close();

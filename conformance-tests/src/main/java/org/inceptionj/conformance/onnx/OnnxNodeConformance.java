@@ -34,9 +34,11 @@ import org.junit.jupiter.api.TestInstance;
  * }</pre>
  *
  * Each test folder becomes one {@link DynamicTest} named after it ({@code test_conv_with_strides_padding}),
- * run by {@link OnnxNodeCase#run}. A node the API cannot express is reported as skipped (aborted)
- * with the reason; a wrong result fails. After the last test a summary table (passed / skipped
- * with reason / failed with message) is printed to standard output.
+ * run by {@link OnnxNodeCase#run}. A node the API cannot express, or one that needs an
+ * {@link org.inceptionj.api.OptionalFeature} the backend declares unsupported, is reported as
+ * skipped (aborted) with the reason; a wrong result, or an output the backend does not own, fails.
+ * After the last test a summary table (passed / skipped with reason / failed with message) is
+ * printed to standard output.
  *
  * <p>Where the tests are: the system property {@value #DIR_PROPERTY} (the root pom passes
  * {@code ../shared/conformance/onnx-node} relative to the checkout), else the first
@@ -107,6 +109,11 @@ public abstract class OnnxNodeConformance {
         } catch (OnnxUnsupportedException e) {
             results.add(new Result(name, Outcome.SKIPPED, e.getMessage()));
             Assumptions.abort(e.getMessage());
+        } catch (UnsupportedOperationException e) {
+            // Ops refused an optional feature the backend declares unsupported (Backend#unsupported).
+            String reason = "the backend leaves out what this node needs: " + e.getMessage();
+            results.add(new Result(name, Outcome.SKIPPED, reason));
+            Assumptions.abort(reason);
         } catch (AssertionError e) {
             results.add(new Result(name, Outcome.FAILED, e.getMessage()));
             throw e;

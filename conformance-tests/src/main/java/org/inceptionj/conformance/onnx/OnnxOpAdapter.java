@@ -13,6 +13,7 @@ import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.ReduceOp;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
+import org.inceptionj.conformance.Harness;
 
 /**
  * Runs one ONNX node on an InceptionJ {@link Backend} by mapping it onto {@link Ops} calls: each
@@ -558,7 +559,8 @@ public final class OnnxOpAdapter {
                 throw unsupported("input " + slot + " (" + t + ") has element type " + t.dataType().displayName()
                         + "; InceptionJ tensors are float32");
             }
-            return Ops.fromArray(backend, t.shape(), t.floats());
+            return Harness.assertOwned(backend, node.opType() + " input " + slot + " (Ops.fromArray)",
+                    Ops.fromArray(backend, t.shape(), t.floats()));
         }
 
         Tensor optionalTensor(int slot) {

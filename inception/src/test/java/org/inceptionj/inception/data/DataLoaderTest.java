@@ -240,7 +240,7 @@ class DataLoaderTest {
 
     @Test
     void aBatchBecomesATensorOfShapeNx3xSxS() {
-        try (Backend backend = Backends.load("cpu"); DataLoader loader = train(data, 4).workers(1).build()) {
+        try (Backend backend = Backends.load(); DataLoader loader = train(data, 4).workers(1).build()) {
             DataLoader.Batch b = loader.epoch(0).next();
             try (Tensor t = b.toTensor(backend)) {
                 assertEquals(b.shape(), t.shape());

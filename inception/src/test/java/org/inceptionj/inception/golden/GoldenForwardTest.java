@@ -18,13 +18,13 @@ import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
 import org.inceptionj.conformance.reference.Conv2dReference;
 import org.inceptionj.conformance.reference.DTensor;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.Presets;
 import org.junit.jupiter.api.Test;
 
 /**
- * Golden test of the whole evaluation forward: the model (float32, on the CPU backend) against
+ * Golden test of the whole evaluation forward: the model (float32, on the configured backend) against
  * {@link TorchvisionReference} (double precision, geometry from the spec's convolution table) with
  * the same non-trivial weights, compared module by module by relative L2 error ‖a − b‖ / ‖b‖.
  *
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * would make a swapped or dropped BN tensor invisible. Here every BN tensor is random in a range
  * of its own, and the convolutions are He-scaled so that activations stay of order one.
  */
-class GoldenForwardTest extends CpuBackendTest {
+class GoldenForwardTest extends BackendTest {
     /** float32 against double through ~20 layers; measured errors are near 1e-7 (printed by each case). */
     static final double TOL = 1e-5;
 

@@ -41,7 +41,7 @@ class SafeTensorsTest {
 
     @BeforeAll
     static void start() {
-        backend = Backends.load("cpu");
+        backend = Backends.load();
     }
 
     @AfterAll

@@ -42,7 +42,7 @@ class WeightsLoaderTest {
 
     @BeforeAll
     static void start() {
-        backend = Backends.load("cpu");
+        backend = Backends.load();
         source = new InceptionV3(backend, NO_AUX, 1);
         perturb(source, 99);
         sourceFile = dir.resolve("source.safetensors");

@@ -36,7 +36,7 @@ class PredictTest {
 
     @Test
     void multiCropAndEnsembleAverageSoftmaxOutputs() {
-        try (Backend backend = Backends.load("cpu");
+        try (Backend backend = Backends.load();
              InceptionV3 a = new InceptionV3(backend, new InceptionV3.Config(10, false, true, 0.5f), 1);
              InceptionV3 b = new InceptionV3(backend, new InceptionV3.Config(10, false, true, 0.5f), 2)) {
             BufferedImage img = new BufferedImage(90, 80, BufferedImage.TYPE_INT_RGB);

@@ -10,11 +10,11 @@ import java.util.Map;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.junit.jupiter.api.Test;
 
 /** Adam against TF1's ApplyAdam evaluated by hand, in double. */
-class AdamTest extends CpuBackendTest {
+class AdamTest extends BackendTest {
     static final double[] LR = {0.1, 0.05, 0.2};
 
     /** m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; θ ← θ − lr·√(1−β₂ᵗ)/(1−β₁ᵗ)·m/(√v + ε). */

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.Backends;
+import org.inceptionj.inception.BackendTest;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.data.SyntheticData;
 import org.junit.jupiter.api.Tag;
@@ -66,7 +67,7 @@ class CheckpointKillTest {
         Set<String> staleBefore = Set.of();
         int savesSeen = 0, killedInsideSave = 0;
         long t0 = System.nanoTime();
-        try (Backend backend = Backends.load("cpu")) {
+        try (Backend backend = Backends.load()) {
             for (int kill = 0; kill < KILLS; kill++) {
                 String mode = switch (kill % 3) {
                     case 0 -> "inside a save";
@@ -149,6 +150,7 @@ class CheckpointKillTest {
                 "--checkpoint", checkpoint.toString(), "--save-every", "1",
                 // the log, plot and exported weights in a folder of their own: the temporaries counted are the checkpoint's
                 "--out", checkpoint.resolveSibling("run").toString()));
+        cmd.addAll(1, BackendTest.childJvmOptions());   // the child trains on the backend these tests run on
         if (resume) {
             cmd.addAll(List.of("--resume", checkpoint.toString()));
         }

@@ -49,7 +49,7 @@ class CheckpointTest {
 
     @BeforeAll
     static void start() {
-        backend = Backends.load("cpu");
+        backend = Backends.load();
         for (int k = 0; k < LABELS.length; k++) {
             batches.add(TensorScope.detach(Ops.uniform(backend, Shape.of(BATCH, 3, 75, 75), 100 + k, -1f, 1f)));
         }

@@ -12,11 +12,11 @@ import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.junit.jupiter.api.Test;
 
 /** tf.train.ExponentialMovingAverage semantics: warm-up decay, the update, and evaluation swaps. */
-class ExponentialMovingAverageTest extends CpuBackendTest {
+class ExponentialMovingAverageTest extends BackendTest {
     @Test
     void warmUpDecayIsMinOfDecayAndOnePlusNOverTenPlusN() {
         try (Tensor v = Ops.zeros(backend, Shape.of(1));

@@ -24,7 +24,7 @@ class GradientClippingPropertiesTest {
 
     @BeforeContainer
     static void start() {
-        backend = Backends.load("cpu");
+        backend = Backends.load();
     }
 
     @AfterContainer

@@ -12,11 +12,11 @@ import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.junit.jupiter.api.Test;
 
 /** Global-norm (Pascanu) and per-tensor (TF-slim) clipping at the paper's threshold 2.0. */
-class GradientClippingTest extends CpuBackendTest {
+class GradientClippingTest extends BackendTest {
     @Test
     void globalNormFourIsScaledByExactlyOneHalf() {
         try (TensorScope s = TensorScope.open()) {

@@ -10,11 +10,11 @@ import java.util.Map;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.junit.jupiter.api.Test;
 
 /** SGD with momentum against TF1's ApplyMomentum (and PyTorch's SGD) evaluated by hand, in double. */
-class MomentumTest extends CpuBackendTest {
+class MomentumTest extends BackendTest {
     static final double[] LR = {0.1, 0.05, 0.2};
 
     /** acc ← μ acc + g; θ ← θ − lr·acc, or θ ← θ − lr·(g + μ acc) with Nesterov. */

@@ -12,11 +12,11 @@ import java.util.Map;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.junit.jupiter.api.Test;
 
 /** RMSProp against TF1's ApplyRMSProp formulas evaluated by hand, in double. */
-class RMSPropTest extends CpuBackendTest {
+class RMSPropTest extends BackendTest {
     static final double[] THETA0 = {0.5, -1.0, 2.0, 0.0, 0.25};
     static final double[][] GRADS = {
             {1.0, -2.0, 0.5, 0.0, 3.0},

@@ -12,12 +12,12 @@ import java.util.Map;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.inceptionj.inception.InceptionV3;
 import org.junit.jupiter.api.Test;
 
 /** The whole step on a small Inception-v3: it learns a fixed batch, and memory stays flat. */
-class TrainStepTest extends CpuBackendTest {
+class TrainStepTest extends BackendTest {
     /** Width 0.25 at 75×75, 10 classes, no aux head (it needs ≥ 299 input). */
     static final InceptionV3.Config SMALL = new InceptionV3.Config(10, false, true, 0.5f).withWidthMultiplier(0.25);
     static final int[] LABELS = {3, 7, 1, 3};

@@ -12,7 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.inceptionj.api.Tensor;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.Presets;
 import org.inceptionj.inception.data.Dataset;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The training loop: order of events, stops, a diverging step, option checks. */
-class TrainerTest extends CpuBackendTest {
+class TrainerTest extends BackendTest {
     static final int SIZE = 75;
 
     @TempDir

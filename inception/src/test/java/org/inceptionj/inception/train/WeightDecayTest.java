@@ -11,12 +11,12 @@ import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.inceptionj.inception.InceptionV3;
 import org.junit.jupiter.api.Test;
 
 /** L2 on conv and fc weights only: loss wd·Σw²/2, gradient wd·w. */
-class WeightDecayTest extends CpuBackendTest {
+class WeightDecayTest extends BackendTest {
     @Test
     void lossAndGradientByHand() {
         try (TensorScope s = TensorScope.open()) {
