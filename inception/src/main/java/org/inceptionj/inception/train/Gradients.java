@@ -6,7 +6,7 @@ import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 
-/** The optimizers' common check of their gradients. */
+/** What the optimizers share: the check of their gradients, and the gradient scale 1 when none is given. */
 final class Gradients {
     private Gradients() {
     }
