@@ -262,6 +262,96 @@ public interface Backend extends AutoCloseable {
      */
     void softmaxCrossEntropy(Tensor loss, Tensor dlogits, Tensor logits, int[] labels, float epsilon, Tensor prior);
 
+    // ================================================================ optimizer primitives
+    // One call updates every parameter: entry i of each list belongs to parameter i, and a training
+    // step's update is a handful of calls instead of a dozen per parameter (on a GPU each call is a
+    // kernel launch; a backend may run a whole list as one launch over a table of pointers, as
+    // apex's multi_tensor_apply does). Entry i has one shape in every list. Tensors that are written
+    // (parameters, slots) appear once in all the lists together and are never also read as a
+    // gradient or a scale; read-only tensors may repeat. Updates are elementwise: products and sums
+    // round to float32 one by one in the order written (the CPU backend uses no FMA, which keeps
+    // these results bit-identical to the same update composed of unary, binary and affine calls, but
+    // for the sign of a zero: affine's α·x + 0 turns −0 into +0).
+    //
+    // The gradient scale of the three optimizers: {@code scale} holds one multiplier s for every
+    // gradient (shape [1]) or one per entry (shape [T], T the list length), and each gradient is used
+    // as g = s_i·grad[i] (the clip factor; 1 for none). If any element of scale is NaN or ±∞ the call
+    // writes nothing at all: a step whose loss or gradient is not finite is skipped on the device,
+    // without the host reading anything first (PyTorch's fused optimizers take a found_inf tensor for
+    // the same reason).
+
+    /**
+     * Sums of squares, one per tensor: out[i] = Σ_j xs[i][j]², out of shape [T] for T = xs.length ≥ 1
+     * (Σ out is the squared global norm of gradient clipping; over the decayed weights, twice the
+     * weight-decay loss over wd). Any summation order; the CPU backend sums each tensor in double in
+     * fixed blocks, so the result does not depend on its thread count. Reads xs (a tensor may appear
+     * more than once); writes out.
+     */
+    void sumOfSquares(Tensor out, Tensor[] xs);
+
+    /**
+     * BLAS axpy on every pair, in place: y[i] ← y[i] + α·x[i] (the weight-decay gradient g ← g + wd·w).
+     * Writes y; reads x. y[i] may be x[i] (the same tensor: y ← y + α·y).
+     */
+    void axpy(Tensor[] y, float alpha, Tensor[] x);
+
+    /**
+     * SGD with momentum as TF1's ApplyMomentum (PyTorch's SGD with dampening 0 is the same), for each
+     * entry and element, with g = s·grad:
+     * <pre>
+     *   acc ← μ·acc + g
+     *   θ   ← θ − lr·acc                (heavy ball)
+     *   θ   ← θ − lr·(g + μ·acc)        (nesterov; acc already updated)
+     * </pre>
+     * Writes theta and acc; reads grad and scale; nothing when scale is not finite (see above).
+     */
+    void momentumUpdate(Tensor[] theta, Tensor[] acc, Tensor[] grad, Tensor scale, float lr, float mu,
+                        boolean nesterov);
+
+    /**
+     * RMSProp with momentum as TF1's ApplyRMSProp (ε inside the root), for each entry and element,
+     * with g = s·grad:
+     * <pre>
+     *   ms  ← ρ·ms + (1 − ρ)·g²
+     *   mom ← μ·mom + lr·g / √(ms + ε)
+     *   θ   ← θ − mom
+     * </pre>
+     * 1 − ρ is rounded to float32 before it multiplies. Writes theta, ms and mom; reads grad and
+     * scale; nothing when scale is not finite (see above).
+     */
+    void rmsPropUpdate(Tensor[] theta, Tensor[] ms, Tensor[] mom, Tensor[] grad, Tensor scale, float lr, float rho,
+                       float mu, float eps);
+
+    /**
+     * Adam as TF1's ApplyAdam (ε̂ after the bias correction), for each entry and element, with
+     * g = s·grad and the running powers p₁ = β₁ᵗ, p₂ = β₂ᵗ held in one-element tensors:
+     * <pre>
+     *   p₁ ← β₁·p₁,  p₂ ← β₂·p₂               (once per call, rounded to float32)
+     *   αₜ = lr·√(1 − p₂) / (1 − p₁)           (in double from the new p₁, p₂, then rounded to float32)
+     *   m  ← β₁·m + (1 − β₁)·g
+     *   v  ← β₂·v + (1 − β₂)·g²
+     *   θ  ← θ − αₜ·m / (√v + ε̂)
+     * </pre>
+     * Every entry uses the αₜ of the powers as they were on entry, updated once (a GPU backend reads
+     * the old powers in every block and writes the new ones after the last). 1 − β is rounded to
+     * float32 before it multiplies. Writes theta, m, v, beta1Power and beta2Power; reads grad and
+     * scale; nothing when scale is not finite (see above).
+     */
+    void adamUpdate(Tensor[] theta, Tensor[] m, Tensor[] v, Tensor[] grad, Tensor beta1Power, Tensor beta2Power,
+                    Tensor scale, float lr, float beta1, float beta2, float eps);
+
+    /**
+     * The exponential moving average of parameters as TF's ExponentialMovingAverage applies it
+     * (assign_sub), for each entry and element, with decay d:
+     * <pre>
+     *   shadow ← shadow − (1 − d)·(shadow − θ)
+     * </pre>
+     * 1 − d is rounded to float32 before it multiplies. {@code gate} has one element, whose value is
+     * not used: when it is NaN or ±∞ nothing is written (the optimizer step this average follows was
+     * skipped, see above). Writes shadow; reads theta and gate.
+     */
+    void emaUpdate(Tensor[] shadow, Tensor[] theta, Tensor gate, float decay);
+
     /** Releases pools, threads and device resources. Tensors still open become unusable. */
     @Override
     void close();

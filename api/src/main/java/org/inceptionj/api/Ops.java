@@ -8,7 +8,9 @@ import java.util.Arrays;
  * {@link IllegalStateException} with a message that names the op and the offending shapes or
  * values; then it allocates the output in the current {@link TensorScope} and calls the
  * {@link Backend} primitive of the same name. Inputs are never modified, except the running
- * statistics of {@link #batchNormTraining}.
+ * statistics of {@link #batchNormTraining} and what the optimizer primitives ({@link #axpy},
+ * {@link #momentumUpdate}, {@link #rmsPropUpdate}, {@link #adamUpdate}, {@link #emaUpdate}) update
+ * in place.
  */
 public final class Ops {
     private Ops() {
@@ -789,6 +791,199 @@ public final class Ops {
     private static void sameShape(String op, Tensor dy, Tensor y) {
         if (!dy.shape().equals(y.shape())) {
             throw new IllegalArgumentException(op + ": upstream gradient " + dy.shape() + " does not match " + y.shape());
+        }
+    }
+
+    // ================================================================ optimizer primitives (validated)
+
+    /** out[i] = Σ_j xs[i][j]², one per tensor: shape [T]; see {@link Backend#sumOfSquares}. */
+    public static Tensor sumOfSquares(Tensor... xs) {
+        checkLists("sumOfSquares", new String[] {"x"}, new Tensor[][] {xs}, 0, false);
+        Tensor out = xs[0].backend().allocate(Shape.of(xs.length));
+        xs[0].backend().sumOfSquares(out, xs.clone());
+        return out;
+    }
+
+    /** y[i] ← y[i] + α·x[i], <b>in place</b>; see {@link Backend#axpy}. */
+    public static void axpy(Tensor[] y, float alpha, Tensor[] x) {
+        checkLists("axpy", new String[] {"y", "x"}, new Tensor[][] {y, x}, 1, true);
+        requireFinite("axpy", "alpha", alpha);
+        y[0].backend().axpy(y.clone(), alpha, x.clone());
+    }
+
+    /**
+     * SGD with momentum on every entry, <b>updating theta and acc in place</b>; see
+     * {@link Backend#momentumUpdate}. lr ≥ 0, μ in [0, 1), both finite.
+     */
+    public static void momentumUpdate(Tensor[] theta, Tensor[] acc, Tensor[] grad, Tensor scale, float lr, float mu,
+                                      boolean nesterov) {
+        String op = "momentumUpdate";
+        checkLists(op, new String[] {"theta", "acc", "grad"}, new Tensor[][] {theta, acc, grad}, 2, false, scale);
+        checkScale(op, scale, theta.length);
+        requireRate(op, lr);
+        requireUnit(op, "mu", mu);
+        theta[0].backend().momentumUpdate(theta.clone(), acc.clone(), grad.clone(), scale, lr, mu, nesterov);
+    }
+
+    /**
+     * RMSProp on every entry, <b>updating theta, ms and mom in place</b>; see
+     * {@link Backend#rmsPropUpdate}. lr ≥ 0, ρ and μ in [0, 1), ε &gt; 0, all finite.
+     */
+    public static void rmsPropUpdate(Tensor[] theta, Tensor[] ms, Tensor[] mom, Tensor[] grad, Tensor scale, float lr,
+                                     float rho, float mu, float eps) {
+        String op = "rmsPropUpdate";
+        checkLists(op, new String[] {"theta", "ms", "mom", "grad"}, new Tensor[][] {theta, ms, mom, grad}, 3, false, scale);
+        checkScale(op, scale, theta.length);
+        requireRate(op, lr);
+        requireUnit(op, "rho", rho);
+        requireUnit(op, "mu", mu);
+        requirePositive(op, "eps", eps);
+        theta[0].backend().rmsPropUpdate(theta.clone(), ms.clone(), mom.clone(), grad.clone(), scale, lr, rho, mu, eps);
+    }
+
+    /**
+     * Adam on every entry, <b>updating theta, m, v and the two one-element powers in place</b>; see
+     * {@link Backend#adamUpdate}. lr ≥ 0, β₁ and β₂ in [0, 1), ε̂ &gt; 0, all finite.
+     */
+    public static void adamUpdate(Tensor[] theta, Tensor[] m, Tensor[] v, Tensor[] grad, Tensor beta1Power,
+                                  Tensor beta2Power, Tensor scale, float lr, float beta1, float beta2, float eps) {
+        String op = "adamUpdate";
+        checkLists(op, new String[] {"theta", "m", "v", "grad"}, new Tensor[][] {theta, m, v, grad}, 3, false,
+                scale, beta1Power, beta2Power);
+        checkScale(op, scale, theta.length);
+        for (Tensor p : new Tensor[] {beta1Power, beta2Power}) {
+            if (p.size() != 1) {
+                throw new IllegalArgumentException(op + ": the powers must have one element each, got "
+                        + beta1Power.shape() + " and " + beta2Power.shape());
+            }
+        }
+        if (beta1Power == beta2Power || beta1Power == scale || beta2Power == scale) {
+            throw new IllegalArgumentException(op + ": beta1Power, beta2Power and scale must be three different tensors"
+                    + " (the powers are written)");
+        }
+        for (int i = 0; i < grad.length; i++) {
+            if (grad[i] == beta1Power || grad[i] == beta2Power) {
+                throw new IllegalArgumentException(op + ": grad entry " + i + " " + grad[i].shape()
+                        + " is one of the powers, which are written");
+            }
+        }
+        requireRate(op, lr);
+        requireUnit(op, "beta1", beta1);
+        requireUnit(op, "beta2", beta2);
+        requirePositive(op, "eps", eps);
+        theta[0].backend().adamUpdate(theta.clone(), m.clone(), v.clone(), grad.clone(), beta1Power, beta2Power, scale,
+                lr, beta1, beta2, eps);
+    }
+
+    /**
+     * shadow ← shadow − (1 − d)·(shadow − θ) on every entry, <b>in place</b>, unless {@code gate} (one
+     * element) is not finite; see {@link Backend#emaUpdate}. d in [0, 1].
+     */
+    public static void emaUpdate(Tensor[] shadow, Tensor[] theta, Tensor gate, float decay) {
+        String op = "emaUpdate";
+        checkLists(op, new String[] {"shadow", "theta"}, new Tensor[][] {shadow, theta}, 1, false, gate);
+        if (gate.size() != 1) {
+            throw new IllegalArgumentException(op + ": gate " + gate.shape() + " must have one element");
+        }
+        if (!(decay >= 0f && decay <= 1f)) {
+            throw new IllegalArgumentException(op + ": decay must be in [0, 1], got " + decay);
+        }
+        shadow[0].backend().emaUpdate(shadow.clone(), theta.clone(), gate, decay);
+    }
+
+    /**
+     * The lists of a multi-tensor op: non-empty, all of one length; entry i of one shape in every
+     * list; every tensor (and each of {@code alsoRead}) open and of one backend. The first
+     * {@code written} lists are written: each of their tensors appears once among them all and is
+     * none of the tensors read (the later lists and {@code alsoRead}), except, with
+     * {@code ownEntryMayRepeat}, a read tensor that is the written tensor of its own entry (axpy's
+     * y[i] = x[i]: an elementwise update reads each element before it writes it).
+     */
+    private static void checkLists(String op, String[] names, Tensor[][] lists, int written, boolean ownEntryMayRepeat,
+                                   Tensor... alsoRead) {
+        for (int l = 0; l < lists.length; l++) {
+            if (lists[l] == null || lists[l].length == 0) {
+                throw new IllegalArgumentException(op + ": " + names[l] + " is " + (lists[l] == null ? "null" : "empty"));
+            }
+            if (lists[l].length != lists[0].length) {
+                throw new IllegalArgumentException(op + ": " + names[0] + " has " + lists[0].length + " tensors, "
+                        + names[l] + " " + lists[l].length);
+            }
+        }
+        int t = lists[0].length;
+        Tensor[] all = new Tensor[lists.length * t + alsoRead.length];
+        for (int l = 0; l < lists.length; l++) {
+            System.arraycopy(lists[l], 0, all, l * t, t);
+        }
+        System.arraycopy(alsoRead, 0, all, lists.length * t, alsoRead.length);
+        checkOpen(op, all);
+        for (int i = 0; i < t; i++) {
+            for (int l = 1; l < lists.length; l++) {
+                if (!lists[l][i].shape().equals(lists[0][i].shape())) {
+                    throw new IllegalArgumentException(op + ": entry " + i + " has " + names[0] + " "
+                            + lists[0][i].shape() + " but " + names[l] + " " + lists[l][i].shape());
+                }
+            }
+        }
+        java.util.Map<Tensor, String> writes = new java.util.IdentityHashMap<>();
+        for (int l = 0; l < written; l++) {
+            for (int i = 0; i < t; i++) {
+                String where = names[l] + " entry " + i + " " + lists[l][i].shape();
+                String before = writes.put(lists[l][i], where);
+                if (before != null) {
+                    throw new IllegalArgumentException(op + ": " + where + " is the same tensor as " + before
+                            + "; a tensor that is written must appear once");
+                }
+            }
+        }
+        for (int l = written; l < lists.length; l++) {
+            for (int i = 0; i < t; i++) {
+                String w = writes.get(lists[l][i]);
+                boolean ownEntry = ownEntryMayRepeat && lists[0][i] == lists[l][i];
+                if (w != null && !ownEntry) {
+                    throw new IllegalArgumentException(op + ": " + names[l] + " entry " + i + " " + lists[l][i].shape()
+                            + " is the same tensor as " + w + ", which is written");
+                }
+            }
+        }
+        for (Tensor r : alsoRead) {
+            String w = writes.get(r);
+            if (w != null) {
+                throw new IllegalArgumentException(op + ": the one-element tensor " + r.shape()
+                        + " is the same tensor as " + w + ", which is written");
+            }
+        }
+    }
+
+    /** scale: one element for every entry, or [T], one per entry. */
+    private static void checkScale(String op, Tensor scale, int entries) {
+        if (scale.size() != 1 && !scale.shape().equals(Shape.of(entries))) {
+            throw new IllegalArgumentException(op + ": scale " + scale.shape() + " must have one element or one per"
+                    + " entry ([" + entries + "])");
+        }
+    }
+
+    private static void requireFinite(String op, String name, float v) {
+        if (!Float.isFinite(v)) {
+            throw new IllegalArgumentException(op + ": " + name + " must be finite, got " + v);
+        }
+    }
+
+    private static void requireRate(String op, float lr) {
+        if (!(lr >= 0f && Float.isFinite(lr))) {
+            throw new IllegalArgumentException(op + ": learning rate must be >= 0 and finite, got " + lr);
+        }
+    }
+
+    private static void requireUnit(String op, String name, float v) {
+        if (!(v >= 0f && v < 1f)) {
+            throw new IllegalArgumentException(op + ": " + name + " must be in [0, 1), got " + v);
+        }
+    }
+
+    private static void requirePositive(String op, String name, float v) {
+        if (!(v > 0f && Float.isFinite(v))) {
+            throw new IllegalArgumentException(op + ": " + name + " must be > 0 and finite, got " + v);
         }
     }
 

@@ -83,6 +83,14 @@ final class HeapBackend implements Backend {
     @Override public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dSpec s) { throw no(); }
     @Override public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) { throw no(); }
     @Override public void softmaxCrossEntropy(Tensor l, Tensor d, Tensor x, int[] y, float e, Tensor p) { throw no(); }
+    @Override public void sumOfSquares(Tensor out, Tensor[] xs) { throw no(); }
+    @Override public void axpy(Tensor[] y, float alpha, Tensor[] x) { throw no(); }
+    @Override public void momentumUpdate(Tensor[] t, Tensor[] a, Tensor[] g, Tensor s, float lr, float mu, boolean n) { throw no(); }
+    @Override public void rmsPropUpdate(Tensor[] t, Tensor[] ms, Tensor[] mom, Tensor[] g, Tensor s, float lr, float rho,
+                                        float mu, float eps) { throw no(); }
+    @Override public void adamUpdate(Tensor[] t, Tensor[] m, Tensor[] v, Tensor[] g, Tensor p1, Tensor p2, Tensor s,
+                                     float lr, float b1, float b2, float eps) { throw no(); }
+    @Override public void emaUpdate(Tensor[] shadow, Tensor[] theta, Tensor gate, float decay) { throw no(); }
     @Override public void close() { }
 
     private static UnsupportedOperationException no() {

@@ -3,6 +3,7 @@ package org.inceptionj.conformance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Supplier;
 
 import net.jqwik.api.Arbitrary;
@@ -26,6 +27,7 @@ import org.inceptionj.conformance.reference.DTensor;
 import org.inceptionj.conformance.reference.ElementwiseReference;
 import org.inceptionj.conformance.reference.LayoutReference;
 import org.inceptionj.conformance.reference.MatMulReference;
+import org.inceptionj.conformance.reference.OptimizerReference;
 import org.inceptionj.conformance.reference.PoolingReference;
 import org.inceptionj.conformance.reference.RandomReference;
 import org.inceptionj.conformance.reference.ReduceReference;
@@ -165,6 +167,36 @@ public abstract class BackendConformance extends RejectionConformance {
         return Generators.shapes();
     }
 
+    @Provide
+    Arbitrary<Cases.SumOfSquares> sumOfSquaresCases() {
+        return Generators.sumOfSquaresCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.Axpy> axpyCases() {
+        return Generators.axpyCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.MomentumUpdate> momentumCases() {
+        return Generators.momentumCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.RmsPropUpdate> rmsPropCases() {
+        return Generators.rmsPropCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.AdamUpdate> adamCases() {
+        return Generators.adamCases();
+    }
+
+    @Provide
+    Arbitrary<Cases.EmaUpdate> emaCases() {
+        return Generators.emaCases();
+    }
+
     // ================================================================ elementwise
 
     /** unary: out = f(x) through Ops, into a NaN-filled output, and in place (out aliases x). */
@@ -188,7 +220,7 @@ public abstract class BackendConformance extends RejectionConformance {
 
     /**
      * binary: out = f(a, b) with broadcasting, through Ops, into a NaN-filled output, and in place
-     * (out aliases a) when a already has the output's shape.
+     * (out aliases a, or b) when a (or b) already has the output's shape.
      */
     @Property(tries = 100)
     public void binaryMatchesReference(@ForAll("binaryCases") Cases.Binary c) {
@@ -205,6 +237,11 @@ public abstract class BackendConformance extends RejectionConformance {
                 Tensor inPlace = upload(be, a);
                 be.binary(op, inPlace, inPlace, bt);
                 outs.add("out (in place, aliasing a)", inPlace, 0);
+            }
+            if (c.b().equals(ref.shape())) {
+                Tensor inPlace = upload(be, b);
+                be.binary(op, inPlace, at, inPlace);
+                outs.add("out (in place, aliasing b)", inPlace, 0);
             }
             return outs;
         }, expect(ref), expect(tolerances().binary(op, ref)));
@@ -573,5 +610,194 @@ public abstract class BackendConformance extends RejectionConformance {
             return new Outputs().add("out", r.out()).add("mask", r.mask())
                     .repeat("out (into NaNs)", out, 0).repeat("mask (into NaNs)", mask, 1);
         }, expect(ref.out(), ref.mask()), expect(tol.out(), tol.mask()));
+    }
+
+    // ================================================================ optimizer primitives
+    // Each update runs twice on fresh copies of its inputs: through Ops, and through the Backend
+    // primitive, which must give the same bits (deterministic). Every list entry is an output.
+
+    /** sumOfSquares over a list, a repeated tensor included; through Ops and into NaNs. */
+    @Property(tries = 60)
+    public void sumOfSquaresMatchesReference(@ForAll("sumOfSquaresCases") Cases.SumOfSquares c) {
+        DTensor[] x = listValues(c.shapes(), c.values(), c.seed(), false);
+        DTensor[] passed = c.repeat() ? append(x, x[0]) : x;
+        DTensor ref = OptimizerReference.sumOfSquares(passed);
+        verify("sumOfSquares", c, be -> {
+            Tensor[] xt = upload(be, x);
+            Tensor[] list = c.repeat() ? append(xt, xt[0]) : xt;
+            Tensor dirty = nans(be, Shape.of(list.length));
+            be.sumOfSquares(dirty, list.clone());
+            return new Outputs().add("out", Ops.sumOfSquares(list)).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().sumOfSquares(passed)));
+    }
+
+    /** axpy y ← y + α·x, also with x[i] being y[i]; through Ops and the primitive. */
+    @Property(tries = 60)
+    public void axpyMatchesReference(@ForAll("axpyCases") Cases.Axpy c) {
+        DTensor[] y = listValues(c.shapes(), c.values(), c.seed(), false);
+        DTensor[] x = c.inPlace() ? y : listValues(c.shapes(), c.values(), c.seed() + 1, false);
+        verify("axpy", c, be -> {
+            Tensor[] y1 = upload(be, y), x1 = c.inPlace() ? y1 : upload(be, x);
+            Tensor[] y2 = upload(be, y), x2 = c.inPlace() ? y2 : upload(be, x);
+            Ops.axpy(y1, c.alpha(), x1);
+            be.axpy(y2, c.alpha(), x2);
+            return updated(new String[] {"y"}, new Tensor[][] {y1}, new Tensor[][] {y2});
+        }, OptimizerReference.axpy(y, c.alpha(), x), tolerances().axpy(y, c.alpha(), x));
+    }
+
+    /** momentumUpdate, heavy ball and Nesterov, every kind of gradient scale (a skipped step included). */
+    @Property(tries = 60)
+    public void momentumUpdateMatchesReference(@ForAll("momentumCases") Cases.MomentumUpdate c) {
+        DTensor[] theta = listValues(c.shapes(), c.values(), c.seed(), false);
+        DTensor[] acc = listValues(c.shapes(), c.values(), c.seed() + 1, false);
+        DTensor[] grad = listValues(c.shapes(), c.values(), c.seed() + 2, false);
+        DTensor scale = gradScale(c.scale(), c.shapes().size(), c.seed());
+        OptimizerReference.Momentum ref = OptimizerReference.momentum(theta, acc, grad, scale, c.lr(), c.mu(),
+                c.nesterov());
+        OptimizerReference.Momentum tol = tolerances().momentum(theta, acc, grad, scale, c.lr(), c.mu(), c.nesterov());
+        verify("momentumUpdate", c, be -> {
+            Tensor[] th1 = upload(be, theta), a1 = upload(be, acc), th2 = upload(be, theta), a2 = upload(be, acc);
+            Tensor[] g = upload(be, grad);
+            Tensor s = upload(be, scale);
+            Ops.momentumUpdate(th1, a1, g, s, c.lr(), c.mu(), c.nesterov());
+            be.momentumUpdate(th2, a2, g.clone(), s, c.lr(), c.mu(), c.nesterov());
+            return updated(new String[] {"theta", "acc"}, new Tensor[][] {th1, a1}, new Tensor[][] {th2, a2});
+        }, append(ref.theta(), ref.acc()), append(tol.theta(), tol.acc()));
+    }
+
+    /** rmsPropUpdate (ε inside the root), every kind of gradient scale (a skipped step included). */
+    @Property(tries = 60)
+    public void rmsPropUpdateMatchesReference(@ForAll("rmsPropCases") Cases.RmsPropUpdate c) {
+        DTensor[] theta = listValues(c.shapes(), c.values(), c.seed(), false);
+        DTensor[] ms = listValues(c.shapes(), c.values(), c.seed() + 1, true);
+        DTensor[] mom = listValues(c.shapes(), c.values(), c.seed() + 2, false);
+        DTensor[] grad = listValues(c.shapes(), c.values(), c.seed() + 3, false);
+        DTensor scale = gradScale(c.scale(), c.shapes().size(), c.seed());
+        OptimizerReference.RmsProp ref = OptimizerReference.rmsProp(theta, ms, mom, grad, scale, c.lr(), c.rho(),
+                c.mu(), c.eps());
+        OptimizerReference.RmsProp tol = tolerances().rmsProp(theta, ms, mom, grad, scale, c.lr(), c.rho(), c.mu(),
+                c.eps());
+        verify("rmsPropUpdate", c, be -> {
+            Tensor[] th1 = upload(be, theta), ms1 = upload(be, ms), mom1 = upload(be, mom);
+            Tensor[] th2 = upload(be, theta), ms2 = upload(be, ms), mom2 = upload(be, mom);
+            Tensor[] g = upload(be, grad);
+            Tensor s = upload(be, scale);
+            Ops.rmsPropUpdate(th1, ms1, mom1, g, s, c.lr(), c.rho(), c.mu(), c.eps());
+            be.rmsPropUpdate(th2, ms2, mom2, g.clone(), s, c.lr(), c.rho(), c.mu(), c.eps());
+            return updated(new String[] {"theta", "ms", "mom"}, new Tensor[][] {th1, ms1, mom1},
+                    new Tensor[][] {th2, ms2, mom2});
+        }, append(append(ref.theta(), ref.ms()), ref.mom()), append(append(tol.theta(), tol.ms()), tol.mom()));
+    }
+
+    /** adamUpdate with its powers after t steps, every kind of gradient scale (a skipped step included). */
+    @Property(tries = 60)
+    public void adamUpdateMatchesReference(@ForAll("adamCases") Cases.AdamUpdate c) {
+        DTensor[] theta = listValues(c.shapes(), c.values(), c.seed(), false);
+        DTensor[] m = listValues(c.shapes(), c.values(), c.seed() + 1, false);
+        DTensor[] v = listValues(c.shapes(), c.values(), c.seed() + 2, true);
+        DTensor[] grad = listValues(c.shapes(), c.values(), c.seed() + 3, false);
+        DTensor scale = gradScale(c.scale(), c.shapes().size(), c.seed());
+        float p1 = (float) Math.pow(c.beta1(), c.t()), p2 = (float) Math.pow(c.beta2(), c.t());
+        OptimizerReference.Adam ref = OptimizerReference.adam(theta, m, v, grad, p1, p2, scale, c.lr(), c.beta1(),
+                c.beta2(), c.eps());
+        OptimizerReference.Adam tol = tolerances().adam(theta, m, v, grad, p1, p2, scale, c.lr(), c.beta1(), c.beta2(),
+                c.eps());
+        Shape one = Shape.of(1);
+        verify("adamUpdate", c, be -> {
+            Tensor[] th1 = upload(be, theta), m1 = upload(be, m), v1 = upload(be, v);
+            Tensor[] th2 = upload(be, theta), m2 = upload(be, m), v2 = upload(be, v);
+            Tensor[] g = upload(be, grad);
+            Tensor s = upload(be, scale);
+            Tensor[] powers1 = {Ops.full(be, one, p1), Ops.full(be, one, p2)};
+            Tensor[] powers2 = {Ops.full(be, one, p1), Ops.full(be, one, p2)};
+            Ops.adamUpdate(th1, m1, v1, g, powers1[0], powers1[1], s, c.lr(), c.beta1(), c.beta2(), c.eps());
+            be.adamUpdate(th2, m2, v2, g.clone(), powers2[0], powers2[1], s, c.lr(), c.beta1(), c.beta2(), c.eps());
+            return updated(new String[] {"theta", "m", "v", "beta power"}, new Tensor[][] {th1, m1, v1, powers1},
+                    new Tensor[][] {th2, m2, v2, powers2});
+        }, append(append(append(ref.theta(), ref.m()), ref.v()), new DTensor[] {DTensor.full(one, ref.beta1Power()),
+                DTensor.full(one, ref.beta2Power())}),
+                append(append(append(tol.theta(), tol.m()), tol.v()), new DTensor[] {DTensor.full(one,
+                        tol.beta1Power()), DTensor.full(one, tol.beta2Power())}));
+    }
+
+    /** emaUpdate, and with a NaN gate nothing changes. */
+    @Property(tries = 60)
+    public void emaUpdateMatchesReference(@ForAll("emaCases") Cases.EmaUpdate c) {
+        DTensor[] shadow = listValues(c.shapes(), c.values(), c.seed(), false);
+        DTensor[] theta = listValues(c.shapes(), c.values(), c.seed() + 1, false);
+        double gate = c.skip() ? Double.NaN : 0;
+        verify("emaUpdate", c, be -> {
+            Tensor[] sh1 = upload(be, shadow), sh2 = upload(be, shadow), th = upload(be, theta);
+            Tensor gt = Ops.full(be, Shape.of(1), (float) gate);
+            Ops.emaUpdate(sh1, th, gt, c.decay());
+            be.emaUpdate(sh2, th.clone(), gt, c.decay());
+            return updated(new String[] {"shadow"}, new Tensor[][] {sh1}, new Tensor[][] {sh2});
+        }, OptimizerReference.ema(shadow, theta, gate, c.decay()), tolerances().ema(shadow, theta, gate, c.decay()));
+    }
+
+    /** Values for each shape of a list (seeded per entry); non-negative ones for slots of squares. */
+    private static DTensor[] listValues(List<Shape> shapes, Values.Kind kind, long seed, boolean nonNegative) {
+        DTensor[] out = new DTensor[shapes.size()];
+        for (int i = 0; i < out.length; i++) {
+            DTensor d = Values.of(shapes.get(i), kind, seed * 31 + i);
+            out[i] = nonNegative ? d.abs() : d;
+        }
+        return out;
+    }
+
+    /**
+     * The gradient scale of a case: [1] 1; [1] in (0, 1]; [T] in (0, 1]; or [1] or [T] with one
+     * element NaN, +∞ or −∞ (the step is skipped).
+     */
+    private static DTensor gradScale(Cases.GradScale kind, int entries, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int n = kind == Cases.GradScale.PER_TENSOR || (kind == Cases.GradScale.NOT_FINITE && r.nextBoolean())
+                ? entries : 1;
+        DTensor s = DTensor.full(Shape.of(n), 1.0);
+        if (kind != Cases.GradScale.ONE) {
+            for (int i = 0; i < n; i++) {
+                s.data()[i] = (float) r.nextDouble(0.01, 1.0);
+            }
+        }
+        if (kind == Cases.GradScale.NOT_FINITE) {
+            s.data()[r.nextInt(n)] = new double[] {Double.NaN, Double.POSITIVE_INFINITY,
+                    Double.NEGATIVE_INFINITY}[r.nextInt(3)];
+        }
+        return s;
+    }
+
+    private static Tensor[] upload(Backend be, DTensor[] ds) {
+        Tensor[] out = new Tensor[ds.length];
+        for (int i = 0; i < ds.length; i++) {
+            out[i] = upload(be, ds[i]);
+        }
+        return out;
+    }
+
+    @SafeVarargs
+    private static <T> T[] append(T[] a, T... b) {
+        T[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /**
+     * The updated lists as outputs: list l's entry i checked against expected result l·T + i, and the
+     * same tensors of the second run ({@code again}) repeating them bit for bit.
+     */
+    private static Outputs updated(String[] names, Tensor[][] lists, Tensor[][] again) {
+        Outputs o = new Outputs();
+        int t = lists[0].length;
+        for (int l = 0; l < lists.length; l++) {
+            for (int i = 0; i < lists[l].length; i++) {
+                o.add(names[l] + "[" + i + "]", lists[l][i], l * t + i);
+            }
+        }
+        for (int l = 0; l < lists.length; l++) {
+            for (int i = 0; i < lists[l].length; i++) {
+                o.repeat(names[l] + "[" + i + "] (primitive)", again[l][i], l * t + i);
+            }
+        }
+        return o;
     }
 }

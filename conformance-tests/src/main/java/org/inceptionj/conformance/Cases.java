@@ -91,4 +91,43 @@ public final class Cases {
     /** Inverted dropout with drop probability p; {@code seed} seeds both x and the mask. */
     public record Dropout(Shape shape, float p, Values.Kind values, long seed) {
     }
+
+    /** How an optimizer primitive's gradient scale is drawn (see {@link org.inceptionj.api.Backend#momentumUpdate}). */
+    public enum GradScale {
+        /** [1] = 1: no clipping. */
+        ONE,
+        /** [1] in (0, 1]: a global-norm clip factor. */
+        GLOBAL,
+        /** [T] in (0, 1]: per-tensor clip factors. */
+        PER_TENSOR,
+        /** one element NaN or ±∞: the step is skipped and nothing is written. */
+        NOT_FINITE
+    }
+
+    /** out[i] = Σ x_i² over a list of tensors; with {@code repeat} the first tensor is passed again at the end. */
+    public record SumOfSquares(List<Shape> shapes, boolean repeat, Values.Kind values, long seed) {
+    }
+
+    /** y[i] ← y[i] + α·x[i]; with {@code inPlace} x[i] is y[i] itself. */
+    public record Axpy(List<Shape> shapes, float alpha, boolean inPlace, Values.Kind values, long seed) {
+    }
+
+    /** One SGD-with-momentum update of a list of parameters. */
+    public record MomentumUpdate(List<Shape> shapes, float lr, float mu, boolean nesterov, GradScale scale,
+                                 Values.Kind values, long seed) {
+    }
+
+    /** One RMSProp update of a list of parameters (ms drawn non-negative). */
+    public record RmsPropUpdate(List<Shape> shapes, float lr, float rho, float mu, float eps, GradScale scale,
+                                Values.Kind values, long seed) {
+    }
+
+    /** One Adam update of a list of parameters after {@code t} earlier steps (powers β^t; v drawn non-negative). */
+    public record AdamUpdate(List<Shape> shapes, float lr, float beta1, float beta2, float eps, int t, GradScale scale,
+                             Values.Kind values, long seed) {
+    }
+
+    /** One parameter-average update; with {@code skip} the gate is NaN and nothing may change. */
+    public record EmaUpdate(List<Shape> shapes, float decay, boolean skip, Values.Kind values, long seed) {
+    }
 }

@@ -422,4 +422,62 @@ public final class Generators {
                 Arbitraries.floats().between(0f, true, 1f, false));
         return Combinators.combine(shapes(), ps, valueKinds(), seeds()).as(Cases.Dropout::new);
     }
+
+    // ================================================================ optimizer primitives
+
+    /** One to four tensors of rank 0 to 4 (mostly small, one in eight large: several parallel chunks). */
+    public static Arbitrary<List<Shape>> shapeLists() {
+        return shapes(0).list().ofMinSize(1).ofMaxSize(4);
+    }
+
+    /** Learning rates: 0, the paper's 0.045, 1 and random ones in [0, 2]. */
+    public static Arbitrary<Float> learningRates() {
+        return Arbitraries.oneOf(Arbitraries.of(0f, 0.01f, 0.045f, 1f), Arbitraries.floats().between(0f, 2f));
+    }
+
+    /** Decays and momenta in [0, 1): 0, 0.5, 0.9, 0.999 and random ones. */
+    public static Arbitrary<Float> decays() {
+        return Arbitraries.oneOf(Arbitraries.of(0f, 0.5f, 0.9f, 0.999f),
+                Arbitraries.floats().between(0f, 0.999f).ofScale(4));
+    }
+
+    public static Arbitrary<Cases.SumOfSquares> sumOfSquaresCases() {
+        return Combinators.combine(shapeLists(), Arbitraries.of(true, false), valueKinds(), seeds())
+                .as(Cases.SumOfSquares::new);
+    }
+
+    public static Arbitrary<Cases.Axpy> axpyCases() {
+        return Combinators.combine(shapeLists(), coefficients(), Arbitraries.of(true, false), valueKinds(), seeds())
+                .as(Cases.Axpy::new);
+    }
+
+    public static Arbitrary<Cases.MomentumUpdate> momentumCases() {
+        return Combinators.combine(shapeLists(), learningRates(), decays(), Arbitraries.of(true, false),
+                Arbitraries.of(Cases.GradScale.class), valueKinds(), seeds()).as(Cases.MomentumUpdate::new);
+    }
+
+    /** ε of RMSProp from the paper's 1.0 down to 1e-8. */
+    public static Arbitrary<Cases.RmsPropUpdate> rmsPropCases() {
+        return Combinators.combine(shapeLists(), learningRates(), decays(), decays(),
+                Arbitraries.of(1f, 0.1f, 1e-3f, 1e-8f), Arbitraries.of(Cases.GradScale.class), valueKinds(), seeds())
+                .as(Cases.RmsPropUpdate::new);
+    }
+
+    /** β₁, β₂ from {@link #decays()}, ε̂ from 1e-8 to 1, and 0 to 30 earlier steps. */
+    public static Arbitrary<Cases.AdamUpdate> adamCases() {
+        return Combinators.combine(shapeLists(), learningRates(), Combinators.combine(decays(), decays()).as(Tuple::of),
+                        Arbitraries.of(1e-8f, 1e-3f, 1f), Arbitraries.integers().between(0, 30),
+                        Arbitraries.of(Cases.GradScale.class), valueKinds(), seeds())
+                .as((shapes, lr, betas, eps, t, scale, kind, seed) ->
+                        new Cases.AdamUpdate(shapes, lr, betas.get1(), betas.get2(), eps, t, scale, kind, seed));
+    }
+
+    /** Decays 0, 0.1, 0.9999, 1 and random ones in [0, 1]; one in eight skipped. */
+    public static Arbitrary<Cases.EmaUpdate> emaCases() {
+        Arbitrary<Float> d = Arbitraries.oneOf(Arbitraries.of(0f, 0.1f, 0.9999f, 1f),
+                Arbitraries.floats().between(0f, 1f).ofScale(4));
+        Arbitrary<Boolean> skip = Arbitraries.frequencyOf(Tuple.of(7, Arbitraries.just(false)),
+                Tuple.of(1, Arbitraries.just(true)));
+        return Combinators.combine(shapeLists(), d, skip, valueKinds(), seeds()).as(Cases.EmaUpdate::new);
+    }
 }

@@ -544,4 +544,70 @@ public abstract class RejectionConformance extends ConformanceBase {
             }
         });
     }
+
+    // ---------------------------------------------------------------- optimizer primitives
+
+    /**
+     * The multi-tensor primitives: lists of different lengths, an entry whose shapes differ, a
+     * written tensor passed twice or also read, a scale or power of the wrong size, bad
+     * hyperparameters, tensors of another backend and closed tensors; each message names the op and
+     * the shapes. And a one-element read of a tensor with more elements.
+     */
+    @Test
+    public void optimizerPrimitivesRejectBadInput() {
+        inScope(be -> {
+            Tensor a = t(be, 2, 3), b = t(be, 5), ga = t(be, 2, 3), gb = t(be, 5), aa = t(be, 2, 3), ab = t(be, 5);
+            Tensor ma = t(be, 2, 3), mb = t(be, 5), one = Ops.full(be, Shape.of(1), 1f);
+            Tensor[] theta = {a, b}, acc = {aa, ab}, grad = {ga, gb}, ms = {ma, mb};
+            Class<IllegalArgumentException> bad = IllegalArgumentException.class;
+            assertRejects(bad, () -> Ops.momentumUpdate(theta, acc, new Tensor[] {ga, t(be, 4)}, one, 0.1f, 0.9f, false),
+                    "momentumUpdate", "entry 1", "[5]", "[4]");
+            assertRejects(bad, () -> Ops.rmsPropUpdate(theta, acc, new Tensor[] {ma}, grad, one, 0.1f, 0.9f, 0.9f, 1f),
+                    "rmsPropUpdate", "2 tensors", "mom 1");
+            assertRejects(bad, () -> Ops.momentumUpdate(theta, new Tensor[] {a, ab}, grad, one, 0.1f, 0.9f, false),
+                    "momentumUpdate", "acc entry 0 [2,3]", "theta entry 0", "appear once");
+            assertRejects(bad, () -> Ops.momentumUpdate(theta, acc, new Tensor[] {ga, b}, one, 0.1f, 0.9f, false),
+                    "momentumUpdate", "grad entry 1 [5]", "theta entry 1", "written");
+            assertRejects(bad, () -> Ops.momentumUpdate(theta, acc, grad, t(be, 3), 0.1f, 0.9f, false),
+                    "momentumUpdate", "scale [3]", "[2]");
+            assertRejects(bad, () -> Ops.rmsPropUpdate(theta, acc, ms, grad, one, Float.NaN, 0.9f, 0.9f, 1f),
+                    "rmsPropUpdate", "learning rate", "NaN");
+            assertRejects(bad, () -> Ops.rmsPropUpdate(theta, acc, ms, grad, one, 0.1f, 1f, 0.9f, 1f),
+                    "rmsPropUpdate", "rho", "1.0");
+            assertRejects(bad, () -> Ops.adamUpdate(theta, acc, ms, grad, t(be, 2), one, Ops.full(be, Shape.of(1), 1f),
+                    0.1f, 0.9f, 0.999f, 1e-8f), "adamUpdate", "powers", "[2]");
+            assertRejects(bad, () -> Ops.adamUpdate(theta, acc, ms, grad, one, one, Ops.full(be, Shape.of(1), 1f),
+                    0.1f, 0.9f, 0.999f, 1e-8f), "adamUpdate", "different tensors");
+            assertRejects(bad, () -> Ops.adamUpdate(theta, acc, ms, grad, Ops.full(be, Shape.of(1), 1f),
+                    Ops.full(be, Shape.of(1), 1f), one, 0.1f, 0.9f, 0.999f, 0f), "adamUpdate", "eps", "0.0");
+            assertRejects(bad, () -> Ops.emaUpdate(theta, grad, t(be, 2), 0.9f), "emaUpdate", "gate [2]");
+            assertRejects(bad, () -> Ops.emaUpdate(theta, grad, one, 1.5f), "emaUpdate", "decay", "1.5");
+            assertRejects(bad, () -> Ops.emaUpdate(theta, new Tensor[] {a, gb}, one, 0.9f), "emaUpdate",
+                    "theta entry 0 [2,3]", "shadow entry 0", "written");
+            assertRejects(bad, Ops::sumOfSquares, "sumOfSquares", "empty");
+            assertRejects(bad, () -> Ops.axpy(new Tensor[] {a}, 1f, new Tensor[] {b}), "axpy", "[2,3]", "[5]");
+            assertRejects(bad, () -> Ops.axpy(new Tensor[] {a, a}, 1f, new Tensor[] {ga, ga}), "axpy", "appear once");
+            assertRejects(bad, () -> Ops.axpy(new Tensor[] {a, aa}, 1f, new Tensor[] {aa, ga}), "axpy",
+                    "x entry 0 [2,3]", "y entry 1", "written");
+            assertRejects(bad, () -> Ops.axpy(new Tensor[] {a}, Float.POSITIVE_INFINITY, new Tensor[] {ga}), "axpy",
+                    "alpha", "Infinity");
+            assertRejects(bad, () -> t(be, 2, 3).item(), "item", "[2,3]", "6 elements");
+            Tensor closed = t(be, 2, 3);
+            closed.close();
+            assertRejects(IllegalStateException.class, () -> Ops.sumOfSquares(b, closed), "sumOfSquares", "closed",
+                    "[2,3]");
+            assertRejects(IllegalStateException.class, () -> Ops.momentumUpdate(theta, acc, new Tensor[] {closed, gb},
+                    one, 0.1f, 0.9f, false), "momentumUpdate", "closed", "[2,3]");
+        });
+        Backend be = backend();
+        try (Backend other = anotherBackend(); TensorScope scope = TensorScope.open()) {
+            Tensor a = t(be, 2, 3), ao = t(other, 2, 3), acc = t(be, 2, 3), one = Ops.full(be, Shape.of(1), 1f);
+            String name = "belongs to backend";
+            assertRejects(IllegalArgumentException.class, () -> Ops.sumOfSquares(a, ao), "sumOfSquares", name, "[2,3]");
+            assertRejects(IllegalArgumentException.class, () -> Ops.momentumUpdate(new Tensor[] {a},
+                    new Tensor[] {acc}, new Tensor[] {ao}, one, 0.1f, 0.9f, true), "momentumUpdate", name, "[2,3]");
+            assertRejects(IllegalArgumentException.class, () -> Ops.emaUpdate(new Tensor[] {a}, new Tensor[] {acc},
+                    Ops.full(other, Shape.of(1), 0f), 0.9f), "emaUpdate", name, "[1]");
+        }
+    }
 }

@@ -11,6 +11,7 @@ import org.inceptionj.conformance.reference.BatchNormReference;
 import org.inceptionj.conformance.reference.Conv2dReference;
 import org.inceptionj.conformance.reference.DTensor;
 import org.inceptionj.conformance.reference.MatMulReference;
+import org.inceptionj.conformance.reference.OptimizerReference;
 import org.inceptionj.conformance.reference.PoolingReference;
 import org.inceptionj.conformance.reference.RandomReference;
 import org.inceptionj.conformance.reference.ReduceReference;
@@ -64,6 +65,11 @@ import org.inceptionj.conformance.reference.ReduceReference;
  *       product, the sum) or twice</td></tr>
  *   <tr><td>dropout</td><td>mask 2u·|ref|, out 3u·|ref|; zeros exact</td><td>1/(1 − p) rounds twice,
  *       x·mask once more; which elements drop is a float comparison and must match exactly</td></tr>
+ *   <tr><td>sumOfSquares</td><td>(K + 2)·u·Σx², K elements</td><td>a sum of K squares, any order</td></tr>
+ *   <tr><td>axpy</td><td>2u·(|y| + |α·x|)</td><td>a product and a sum, or one FMA</td></tr>
+ *   <tr><td>momentumUpdate, rmsPropUpdate, adamUpdate, emaUpdate</td><td>see {@link #momentum},
+ *       {@link #rmsProp}, {@link #adam}, {@link #ema}</td><td>a few roundings per element, bounded in
+ *       the magnitudes of the terms; a skipped step (a scale that is not finite) is exact</td></tr>
  * </table>
  *
  * <p>When the suite also compares a backend with an oracle backend (both float32), the same
@@ -354,5 +360,138 @@ public final class Tolerances {
     /** dropout: mask 2u·|ref| (0 exactly where dropped), out 3u·|ref|. */
     public RandomReference.Dropout dropout(RandomReference.Dropout ref) {
         return new RandomReference.Dropout(relative(ref.out(), 3), relative(ref.mask(), 2));
+    }
+
+    // ---------------------------------------------------------------- optimizer primitives
+
+    /** sumOfSquares: (K_i + 2)·u·Σ x_i² for output i, K_i the element count of tensor i. */
+    public DTensor sumOfSquares(DTensor[] xs) {
+        DTensor ref = OptimizerReference.sumOfSquares(xs);
+        DTensor t = DTensor.zeros(ref.shape());
+        for (int i = 0; i < xs.length; i++) {
+            t.data()[i] = tol((xs[i].size() + 2) * u * ref.data()[i]);
+        }
+        return t;
+    }
+
+    /** axpy: 2u·(|y| + |α·x|). */
+    public DTensor[] axpy(DTensor[] y, double alpha, DTensor[] x) {
+        DTensor[] t = new DTensor[y.length];
+        for (int i = 0; i < y.length; i++) {
+            t[i] = DTensor.zeros(y[i].shape());
+            for (int j = 0; j < t[i].size(); j++) {
+                t[i].data()[j] = tol(2 * u * (Math.abs(y[i].data()[j]) + Math.abs(alpha * x[i].data()[j])));
+            }
+        }
+        return t;
+    }
+
+    /**
+     * momentumUpdate, with G = |s·grad| and A = |μ·acc| + G: acc' 2u·A (g = s·grad, μ·acc and the sum
+     * each round); θ' heavy ball u·|θ| + 4u·lr·A; Nesterov u·|θ| + 6u·lr·(μ·A + G). Exact when skipped.
+     */
+    public OptimizerReference.Momentum momentum(DTensor[] theta, DTensor[] acc, DTensor[] grad, DTensor scale,
+                                                double lr, double mu, boolean nesterov) {
+        DTensor[] tTheta = zerosLike(theta), tAcc = zerosLike(acc);
+        double[] s = OptimizerReference.scales(scale, theta.length);
+        for (int i = 0; i < theta.length; i++) {
+            for (int j = 0; j < theta[i].size(); j++) {
+                if (s == null) {
+                    tTheta[i].data()[j] = tAcc[i].data()[j] = FLOOR;
+                    continue;
+                }
+                double g = Math.abs(s[i] * grad[i].data()[j]), a = Math.abs(mu * acc[i].data()[j]) + g;
+                double th = Math.abs(theta[i].data()[j]);
+                tAcc[i].data()[j] = tol(2 * u * a);
+                tTheta[i].data()[j] = tol(u * th + (nesterov ? 6 * u * lr * (mu * a + g) : 4 * u * lr * a));
+            }
+        }
+        return new OptimizerReference.Momentum(tTheta, tAcc);
+    }
+
+    /**
+     * rmsPropUpdate, with G = |s·grad|, M = ρ·ms + (1 − ρ)·G² (ms ≥ 0) and q = lr·G/√(M + ε):
+     * ms' 6u·M (g, g², 1 − ρ, the product, ρ·ms and the sum round); √(ms' + ε) is then within 4.5u
+     * relative, so q within 8u·q; mom' 2u·|μ·mom| + 9u·q; θ' u·|θ| + 3u·|μ·mom| + 10u·q. Exact when
+     * skipped.
+     */
+    public OptimizerReference.RmsProp rmsProp(DTensor[] theta, DTensor[] ms, DTensor[] mom, DTensor[] grad,
+                                              DTensor scale, double lr, double rho, double mu, double eps) {
+        DTensor[] tTheta = zerosLike(theta), tMs = zerosLike(ms), tMom = zerosLike(mom);
+        double[] s = OptimizerReference.scales(scale, theta.length);
+        for (int i = 0; i < theta.length; i++) {
+            for (int j = 0; j < theta[i].size(); j++) {
+                if (s == null) {
+                    tTheta[i].data()[j] = tMs[i].data()[j] = tMom[i].data()[j] = FLOOR;
+                    continue;
+                }
+                double g = Math.abs(s[i] * grad[i].data()[j]);
+                double m = rho * Math.abs(ms[i].data()[j]) + (1 - rho) * g * g;
+                double q = lr * g / Math.sqrt(m + eps), muMom = Math.abs(mu * mom[i].data()[j]);
+                tMs[i].data()[j] = tol(6 * u * m);
+                tMom[i].data()[j] = tol(2 * u * muMom + 9 * u * q);
+                tTheta[i].data()[j] = tol(u * Math.abs(theta[i].data()[j]) + 3 * u * muMom + 10 * u * q);
+            }
+        }
+        return new OptimizerReference.RmsProp(tTheta, tMs, tMom);
+    }
+
+    /**
+     * adamUpdate, with G = |s·grad|, p' = β·p the new powers, d = √V + ε̂:
+     * <ul>
+     *   <li>powers u·p' (one product each);</li>
+     *   <li>αₜ relative u·(4 + p₁'/(1 − p₁') + p₂'/(2(1 − p₂'))): the powers are float32, and 1 − p'
+     *       amplifies their rounding when p' is near 1;</li>
+     *   <li>m' 4u·Mm, Mm = |β₁·m| + (1 − β₁)·G; v' 6u·V, V = β₂·v + (1 − β₂)·G² (v ≥ 0);</li>
+     *   <li>θ' u·|θ| + αₜ·(Mm/d)·(12u + rel(αₜ)): m'/d within 10u·Mm/d, then the product and the
+     *       difference.</li>
+     * </ul>
+     * Exact when skipped.
+     */
+    public OptimizerReference.Adam adam(DTensor[] theta, DTensor[] m, DTensor[] v, DTensor[] grad, double beta1Power,
+                                        double beta2Power, DTensor scale, double lr, double beta1, double beta2,
+                                        double eps) {
+        DTensor[] tTheta = zerosLike(theta), tM = zerosLike(m), tV = zerosLike(v);
+        double[] s = OptimizerReference.scales(scale, theta.length);
+        double p1 = beta1 * beta1Power, p2 = beta2 * beta2Power;
+        double alpha = lr * Math.sqrt(1 - p2) / (1 - p1);
+        double relAlpha = u * (4 + p1 / (1 - p1) + p2 / (2 * (1 - p2)));
+        for (int i = 0; i < theta.length; i++) {
+            for (int j = 0; j < theta[i].size(); j++) {
+                if (s == null) {
+                    tTheta[i].data()[j] = tM[i].data()[j] = tV[i].data()[j] = FLOOR;
+                    continue;
+                }
+                double g = Math.abs(s[i] * grad[i].data()[j]);
+                double mm = Math.abs(beta1 * m[i].data()[j]) + (1 - beta1) * g;
+                double vv = beta2 * Math.abs(v[i].data()[j]) + (1 - beta2) * g * g;
+                double d = Math.sqrt(vv) + eps;
+                tM[i].data()[j] = tol(4 * u * mm);
+                tV[i].data()[j] = tol(6 * u * vv);
+                tTheta[i].data()[j] = tol(u * Math.abs(theta[i].data()[j]) + alpha * (mm / d) * (12 * u + relAlpha));
+            }
+        }
+        return s == null ? new OptimizerReference.Adam(tTheta, tM, tV, FLOOR, FLOOR)
+                : new OptimizerReference.Adam(tTheta, tM, tV, tol(u * p1), tol(u * p2));
+    }
+
+    /** emaUpdate: u·|shadow| + 4u·(1 − d)·(|shadow| + |θ|) (1 − d, the difference, the product, the difference). Exact when skipped. */
+    public DTensor[] ema(DTensor[] shadow, DTensor[] theta, double gate, double decay) {
+        DTensor[] t = zerosLike(shadow);
+        for (int i = 0; i < shadow.length; i++) {
+            for (int j = 0; j < t[i].size(); j++) {
+                double sh = Math.abs(shadow[i].data()[j]), th = Math.abs(theta[i].data()[j]);
+                t[i].data()[j] = Double.isFinite(gate) ? tol(u * sh + 4 * u * (1 - decay) * (sh + th)) : FLOOR;
+            }
+        }
+        return t;
+    }
+
+    private static DTensor[] zerosLike(DTensor[] ts) {
+        DTensor[] out = new DTensor[ts.length];
+        for (int i = 0; i < ts.length; i++) {
+            out[i] = DTensor.zeros(ts[i].shape());
+        }
+        return out;
     }
 }

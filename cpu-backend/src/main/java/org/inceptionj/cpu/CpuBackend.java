@@ -247,6 +247,41 @@ public final class CpuBackend implements Backend {
         CrossEntropy.forwardBackward(this, loss, dlogits, logits, labels, epsilon, prior);
     }
 
+    // ---------------------------------------------------------------- optimizer primitives
+
+    @Override
+    public void sumOfSquares(Tensor out, Tensor[] xs) {
+        SumOfSquares.sumOfSquares(this, out, xs);
+    }
+
+    @Override
+    public void axpy(Tensor[] y, float alpha, Tensor[] x) {
+        Axpy.axpy(this, y, alpha, x);
+    }
+
+    @Override
+    public void momentumUpdate(Tensor[] theta, Tensor[] acc, Tensor[] grad, Tensor scale, float lr, float mu,
+                               boolean nesterov) {
+        MomentumUpdate.update(this, theta, acc, grad, scale, lr, mu, nesterov);
+    }
+
+    @Override
+    public void rmsPropUpdate(Tensor[] theta, Tensor[] ms, Tensor[] mom, Tensor[] grad, Tensor scale, float lr,
+                              float rho, float mu, float eps) {
+        RmsPropUpdate.update(this, theta, ms, mom, grad, scale, lr, rho, mu, eps);
+    }
+
+    @Override
+    public void adamUpdate(Tensor[] theta, Tensor[] m, Tensor[] v, Tensor[] grad, Tensor beta1Power, Tensor beta2Power,
+                           Tensor scale, float lr, float beta1, float beta2, float eps) {
+        AdamUpdate.update(this, theta, m, v, grad, beta1Power, beta2Power, scale, lr, beta1, beta2, eps);
+    }
+
+    @Override
+    public void emaUpdate(Tensor[] shadow, Tensor[] theta, Tensor gate, float decay) {
+        EmaUpdate.update(this, shadow, theta, gate, decay);
+    }
+
     @Override
     public void close() {
         closed = true;

@@ -8,7 +8,8 @@ import org.inceptionj.api.TensorScope;
  * Label-smoothing regularization (paper §7). The target is q'(k) = (1 − ε)·δ(k, y) + ε·u(k) and the
  * loss the cross-entropy H(q', p) = −Σ_k q'(k)·log p(k), averaged over the batch. Its gradient with
  * respect to the logits is the famously simple p − q' (divided by N for the mean), which the
- * backend computes in the same pass as the loss; backward only scales it by dL/dloss.
+ * backend computes in the same pass as the loss; backward only scales it by dL/dloss, a broadcast
+ * multiply by the one-element upstream gradient (nothing is read back to the host).
  */
 final class CrossEntropyFn {
     private CrossEntropyFn() {
@@ -20,7 +21,7 @@ final class CrossEntropyFn {
         if (grad) {
             Tensor d = r.dlogits();
             tape.record("crossEntropy", new Tensor[] {logits}, r.loss(),
-                    dl -> new Tensor[] {Ops.scale(d, dl.item())}, d);
+                    dl -> new Tensor[] {Ops.mul(d, dl)}, d);
             TensorScope.detach(d).close(); // the tape holds it until backward
         }
         return r.loss();

@@ -3,6 +3,7 @@ package org.inceptionj.conformance.selftest;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.function.Consumer;
 
 import org.inceptionj.api.BinaryOp;
@@ -124,5 +125,32 @@ class KitCatchesBugsTest {
     void inaccurateExp() {
         caught(ReferenceBackend.Bug.EXP_INACCURATE, "exp", s -> s.unaryMatchesReference(
                 new Cases.Unary(UnaryOp.EXP, Shape.of(17), UNIT, 17)));
+    }
+
+    @Test
+    void rmsPropWithEpsilonOutsideTheRoot() {
+        caught(ReferenceBackend.Bug.RMSPROP_EPSILON_OUTSIDE_ROOT, "rmsPropUpdate", s -> s.rmsPropUpdateMatchesReference(
+                new Cases.RmsPropUpdate(List.of(Shape.of(17), Shape.of(2, 3)), 0.1f, 0.9f, 0.9f, 1f,
+                        Cases.GradScale.ONE, UNIT, 18)));
+    }
+
+    @Test
+    void momentumDroppingTheClipFactor() {
+        caught(ReferenceBackend.Bug.MOMENTUM_IGNORES_SCALE, "momentumUpdate", s -> s.momentumUpdateMatchesReference(
+                new Cases.MomentumUpdate(List.of(Shape.of(9), Shape.of(4)), 0.1f, 0.9f, true, Cases.GradScale.PER_TENSOR,
+                        UNIT, 19)));
+    }
+
+    @Test
+    void adamWithoutBiasCorrection() {
+        caught(ReferenceBackend.Bug.ADAM_WITHOUT_BIAS_CORRECTION, "adamUpdate", s -> s.adamUpdateMatchesReference(
+                new Cases.AdamUpdate(List.of(Shape.of(33)), 0.01f, 0.9f, 0.999f, 1e-8f, 2, Cases.GradScale.ONE, UNIT,
+                        20)));
+    }
+
+    @Test
+    void parameterAverageMovingOnASkippedStep() {
+        caught(ReferenceBackend.Bug.EMA_IGNORES_GATE, "emaUpdate", s -> s.emaUpdateMatchesReference(
+                new Cases.EmaUpdate(List.of(Shape.of(8), Shape.of(3, 5)), 0.9f, true, UNIT, 21)));
     }
 }

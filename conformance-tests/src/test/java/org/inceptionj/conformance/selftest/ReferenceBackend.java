@@ -24,6 +24,7 @@ import org.inceptionj.conformance.reference.ElementwiseBackwardReference;
 import org.inceptionj.conformance.reference.ElementwiseReference;
 import org.inceptionj.conformance.reference.LayoutReference;
 import org.inceptionj.conformance.reference.MatMulReference;
+import org.inceptionj.conformance.reference.OptimizerReference;
 import org.inceptionj.conformance.reference.PoolingBackwardReference;
 import org.inceptionj.conformance.reference.PoolingReference;
 import org.inceptionj.conformance.reference.RandomReference;
@@ -77,7 +78,15 @@ final class ReferenceBackend implements Backend {
         /** softmaxBackward adds into dx instead of overwriting it. */
         SOFTMAX_BACKWARD_ACCUMULATES,
         /** softmaxCrossEntropy's dlogits are not divided by the batch size. */
-        CROSS_ENTROPY_GRADIENT_NOT_AVERAGED
+        CROSS_ENTROPY_GRADIENT_NOT_AVERAGED,
+        /** rmsPropUpdate puts ε outside the root, lr·g/(√ms + ε) (PyTorch's form, not TF1's). */
+        RMSPROP_EPSILON_OUTSIDE_ROOT,
+        /** momentumUpdate uses the gradient without its scale (a clip factor dropped). */
+        MOMENTUM_IGNORES_SCALE,
+        /** adamUpdate without the bias correction: αₜ = lr. */
+        ADAM_WITHOUT_BIAS_CORRECTION,
+        /** emaUpdate ignores its gate: a skipped step still moves the average. */
+        EMA_IGNORES_GATE
     }
 
     private final Set<Bug> bugs;
@@ -443,6 +452,89 @@ final class ReferenceBackend implements Backend {
             }
             out(dlogits, d);
         }
+    }
+
+    // ---------------------------------------------------------------- optimizer primitives: the references rounded once
+
+    private static DTensor[] ins(Tensor[] ts) {
+        DTensor[] out = new DTensor[ts.length];
+        for (int i = 0; i < ts.length; i++) {
+            out[i] = in(ts[i]);
+        }
+        return out;
+    }
+
+    private static void outs(Tensor[] ts, DTensor[] ds) {
+        for (int i = 0; i < ts.length; i++) {
+            out(ts[i], ds[i]);
+        }
+    }
+
+    @Override
+    public void sumOfSquares(Tensor out, Tensor[] xs) {
+        out(out, OptimizerReference.sumOfSquares(ins(xs)));
+    }
+
+    @Override
+    public void axpy(Tensor[] y, float alpha, Tensor[] x) {
+        outs(y, OptimizerReference.axpy(ins(y), alpha, ins(x)));
+    }
+
+    @Override
+    public void momentumUpdate(Tensor[] theta, Tensor[] acc, Tensor[] grad, Tensor scale, float lr, float mu,
+                               boolean nesterov) {
+        DTensor s = in(scale);
+        if (bugs.contains(Bug.MOMENTUM_IGNORES_SCALE) && OptimizerReference.scales(s, theta.length) != null) {
+            s = DTensor.full(Shape.of(1), 1.0);
+        }
+        OptimizerReference.Momentum r = OptimizerReference.momentum(ins(theta), ins(acc), ins(grad), s, lr, mu, nesterov);
+        outs(theta, r.theta());
+        outs(acc, r.acc());
+    }
+
+    @Override
+    public void rmsPropUpdate(Tensor[] theta, Tensor[] ms, Tensor[] mom, Tensor[] grad, Tensor scale, float lr,
+                              float rho, float mu, float eps) {
+        OptimizerReference.RmsProp r = OptimizerReference.rmsProp(ins(theta), ins(ms), ins(mom), ins(grad), in(scale),
+                lr, rho, mu, eps);
+        double[] s = OptimizerReference.scales(in(scale), theta.length);
+        if (bugs.contains(Bug.RMSPROP_EPSILON_OUTSIDE_ROOT) && s != null) {
+            DTensor[] th = ins(theta), mo = ins(mom), g = ins(grad);
+            for (int i = 0; i < th.length; i++) {
+                for (int j = 0; j < th[i].size(); j++) {
+                    double gj = s[i] * g[i].data()[j];
+                    mo[i].data()[j] = mu * mo[i].data()[j] + lr * gj / (Math.sqrt(r.ms()[i].data()[j]) + eps);
+                    th[i].data()[j] -= mo[i].data()[j];
+                }
+            }
+            r = new OptimizerReference.RmsProp(th, r.ms(), mo);
+        }
+        outs(theta, r.theta());
+        outs(ms, r.ms());
+        outs(mom, r.mom());
+    }
+
+    @Override
+    public void adamUpdate(Tensor[] theta, Tensor[] m, Tensor[] v, Tensor[] grad, Tensor beta1Power, Tensor beta2Power,
+                           Tensor scale, float lr, float beta1, float beta2, float eps) {
+        double p1 = data(beta1Power)[0], p2 = data(beta2Power)[0], rate = lr;
+        if (bugs.contains(Bug.ADAM_WITHOUT_BIAS_CORRECTION)) {
+            // the rate that makes αₜ = lr
+            rate = lr * (1 - beta1 * p1) / Math.sqrt(1 - beta2 * p2);
+        }
+        OptimizerReference.Adam r = OptimizerReference.adam(ins(theta), ins(m), ins(v), ins(grad), p1, p2, in(scale),
+                rate, beta1, beta2, eps);
+        outs(theta, r.theta());
+        outs(m, r.m());
+        outs(v, r.v());
+        data(beta1Power)[0] = (float) r.beta1Power();
+        data(beta2Power)[0] = (float) r.beta2Power();
+    }
+
+    @Override
+    public void emaUpdate(Tensor[] shadow, Tensor[] theta, Tensor gate, float decay) {
+        double g = bugs.contains(Bug.EMA_IGNORES_GATE) ? 0 : data(gate)[0];
+        outs(shadow, OptimizerReference.ema(ins(shadow), ins(theta), g, decay));
     }
 
     @Override

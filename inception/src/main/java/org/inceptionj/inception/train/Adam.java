@@ -5,12 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.inceptionj.api.Backend;
-import org.inceptionj.api.BinaryOp;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.inceptionj.api.UnaryOp;
 
 /**
  * Adam (Kingma &amp; Ba, 2015) as TensorFlow 1 implements it ({@code tf.train.AdamOptimizer}, kernel
@@ -82,60 +80,25 @@ public final class Adam implements Optimizer {
         }
     }
 
+    /**
+     * One update of every parameter and of the running powers, in one backend call
+     * ({@link Ops#adamUpdate}: αₜ is computed there from the powers, so nothing is read back to the
+     * host); see {@link Optimizer}.
+     */
     @Override
-    public void step(Map<String, Tensor> grads, float learningRate) {
+    public void step(Map<String, Tensor> grads, float learningRate, Tensor gradScale) {
         if (closed) {
             throw new IllegalStateException("Adam.step: the optimizer is closed");
         }
         if (!(learningRate >= 0f && Float.isFinite(learningRate))) {
             throw new IllegalArgumentException("Adam.step: learning rate must be >= 0 and finite, got " + learningRate);
         }
-        if (grads == null) {
-            throw new IllegalArgumentException("Adam.step: gradients must not be null");
-        }
-        for (String name : params.keySet()) {
-            Tensor g = grads.get(name);
-            if (g == null) {
-                throw new IllegalArgumentException("Adam.step: no gradient for parameter '" + name + "'");
-            }
-            if (!g.shape().equals(params.get(name).shape())) {
-                throw new IllegalArgumentException("Adam.step: gradient of '" + name + "' has shape " + g.shape()
-                        + ", the parameter " + params.get(name).shape());
-            }
-            Ops.checkOpen("Adam.step '" + name + "'", params.get(name), g);
-        }
-        // The powers live in tensors so that a checkpoint carries them; the rate is computed on the host
-        // from two one-element reads per step.
-        Backend b = beta1Power.backend();
-        b.affine(beta1Power, beta1Power, beta1, 0f);
-        b.affine(beta2Power, beta2Power, beta2, 0f);
-        double p1 = beta1Power.item(), p2 = beta2Power.item();
-        float alpha = (float) (learningRate * Math.sqrt(1 - p2) / (1 - p1));
-        for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            update(e.getValue(), grads.get(e.getKey()), m.get(e.getKey()), v.get(e.getKey()), alpha);
-        }
-    }
-
-    /** The ApplyAdam update of one parameter, in place, with one scratch tensor. */
-    private void update(Tensor theta, Tensor g, Tensor mt, Tensor vt, float alpha) {
-        Backend b = theta.backend();
+        Tensor[] g = Gradients.inParameterOrder("Adam.step", params, grads);
         try (TensorScope s = TensorScope.open()) {
-            Tensor t = b.allocate(g.shape());
-            // m ← β₁·m + (1 − β₁)·g
-            b.affine(mt, mt, beta1, 0f);
-            b.affine(t, g, 1f - beta1, 0f);
-            b.binary(BinaryOp.ADD, mt, mt, t);
-            // v ← β₂·v + (1 − β₂)·g²
-            b.unary(UnaryOp.SQUARE, t, g);
-            b.affine(t, t, 1f - beta2, 0f);
-            b.affine(vt, vt, beta2, 0f);
-            b.binary(BinaryOp.ADD, vt, vt, t);
-            // θ ← θ − αₜ·m / (√v + ε̂)
-            b.unary(UnaryOp.SQRT, t, vt);
-            b.affine(t, t, 1f, epsilon);
-            b.binary(BinaryOp.DIV, t, mt, t);
-            b.affine(t, t, alpha, 0f);
-            b.binary(BinaryOp.SUB, theta, theta, t);
+            Tensor scale = Gradients.scaleOrOne(gradScale, g[0]);
+            Ops.adamUpdate(params.values().toArray(Tensor[]::new), m.values().toArray(Tensor[]::new),
+                    v.values().toArray(Tensor[]::new), g, beta1Power, beta2Power, scale, learningRate, beta1, beta2,
+                    epsilon);
         }
     }
 

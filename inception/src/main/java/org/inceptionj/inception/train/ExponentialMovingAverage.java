@@ -6,9 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.BinaryOp;
 import org.inceptionj.api.Ops;
+import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
 import org.inceptionj.inception.InceptionV3;
@@ -88,33 +87,40 @@ public final class ExponentialMovingAverage implements AutoCloseable {
 
     /** One update with the warm-up decay for {@code numUpdates} (TF passes global_step). Mutates the shadows. */
     public void update(long numUpdates) {
-        apply(effectiveDecay(numUpdates));
+        checkOpen("update");
+        try (TensorScope s = TensorScope.open()) {
+            update(numUpdates, Ops.zeros(shadows.values().iterator().next().backend(), Shape.of(1)));
+        }
+    }
+
+    /**
+     * {@link #update(long)} unless {@code gate} (one element) is NaN or ±∞, when nothing changes: the
+     * optimizer step it follows was skipped on the backend ({@link Optimizer#step(Map, float, Tensor)}),
+     * and the average must not move either. Nothing is read back to the host.
+     */
+    public void update(long numUpdates, Tensor gate) {
+        apply(effectiveDecay(numUpdates), gate);
     }
 
     /** One update with the constant decay (TF without num_updates). Mutates the shadows. */
     public void update() {
-        apply(decay);
+        checkOpen("update");
+        try (TensorScope s = TensorScope.open()) {
+            apply(decay, Ops.zeros(shadows.values().iterator().next().backend(), Shape.of(1)));
+        }
     }
 
-    private void apply(float d) {
+    /** TF's assign_sub form, shadow −= (1 − d)·(shadow − θ), for every variable in one backend call. */
+    private void apply(float d, Tensor gate) {
         checkOpen("update");
         if (active != null) {
             throw new IllegalStateException("ExponentialMovingAverage.update: the averages are swapped into the"
                     + " variables; close the swap first");
         }
-        for (Map.Entry<String, Tensor> e : shadows.entrySet()) {
-            Tensor shadow = e.getValue();
-            Tensor theta = variables.get(e.getKey());
-            Ops.checkOpen("ExponentialMovingAverage.update '" + e.getKey() + "'", theta);
-            Backend b = shadow.backend();
-            try (TensorScope s = TensorScope.open()) {
-                // TF's assign_sub form: shadow −= (1 − d)·(shadow − θ)
-                Tensor t = b.allocate(shadow.shape());
-                b.binary(BinaryOp.SUB, t, shadow, theta);
-                b.affine(t, t, 1f - d, 0f);
-                b.binary(BinaryOp.SUB, shadow, shadow, t);
-            }
+        for (Map.Entry<String, Tensor> e : variables.entrySet()) {
+            Ops.checkOpen("ExponentialMovingAverage.update '" + e.getKey() + "'", e.getValue());
         }
+        Ops.emaUpdate(shadows.values().toArray(Tensor[]::new), variables.values().toArray(Tensor[]::new), gate, d);
     }
 
     /** The shadows by variable name (read-only view; owned here: do not close them). */

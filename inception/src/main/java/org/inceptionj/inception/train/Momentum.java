@@ -4,8 +4,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.BinaryOp;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
@@ -73,50 +71,20 @@ public final class Momentum implements Optimizer {
         return nesterov;
     }
 
+    /** One update of every parameter, in one backend call ({@link Ops#momentumUpdate}); see {@link Optimizer}. */
     @Override
-    public void step(Map<String, Tensor> grads, float learningRate) {
+    public void step(Map<String, Tensor> grads, float learningRate, Tensor gradScale) {
         if (closed) {
             throw new IllegalStateException("Momentum.step: the optimizer is closed");
         }
         if (!(learningRate >= 0f && Float.isFinite(learningRate))) {
             throw new IllegalArgumentException("Momentum.step: learning rate must be >= 0 and finite, got " + learningRate);
         }
-        if (grads == null) {
-            throw new IllegalArgumentException("Momentum.step: gradients must not be null");
-        }
-        for (String name : params.keySet()) {
-            Tensor g = grads.get(name);
-            if (g == null) {
-                throw new IllegalArgumentException("Momentum.step: no gradient for parameter '" + name + "'");
-            }
-            if (!g.shape().equals(params.get(name).shape())) {
-                throw new IllegalArgumentException("Momentum.step: gradient of '" + name + "' has shape " + g.shape()
-                        + ", the parameter " + params.get(name).shape());
-            }
-            Ops.checkOpen("Momentum.step '" + name + "'", params.get(name), g);
-        }
-        for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            update(e.getValue(), grads.get(e.getKey()), acc.get(e.getKey()), learningRate);
-        }
-    }
-
-    /** The TF1 ApplyMomentum update of one parameter, in place. */
-    private void update(Tensor theta, Tensor g, Tensor a, float lr) {
-        Backend b = theta.backend();
-        // acc ← μ·acc + g
-        b.affine(a, a, momentum, 0f);
-        b.binary(BinaryOp.ADD, a, a, g);
+        Tensor[] g = Gradients.inParameterOrder("Momentum.step", params, grads);
         try (TensorScope s = TensorScope.open()) {
-            Tensor t = b.allocate(g.shape());
-            if (nesterov) {
-                // t ← lr·(g + μ·acc)
-                b.affine(t, a, momentum, 0f);
-                b.binary(BinaryOp.ADD, t, t, g);
-                b.affine(t, t, lr, 0f);
-            } else {
-                b.affine(t, a, lr, 0f);
-            }
-            b.binary(BinaryOp.SUB, theta, theta, t);
+            Tensor scale = Gradients.scaleOrOne(gradScale, g[0]);
+            Ops.momentumUpdate(params.values().toArray(Tensor[]::new), acc.values().toArray(Tensor[]::new), g, scale,
+                    learningRate, momentum, nesterov);
         }
     }
 

@@ -4,12 +4,9 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.inceptionj.api.Backend;
-import org.inceptionj.api.BinaryOp;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.inceptionj.api.UnaryOp;
 
 /**
  * RMSProp with momentum as TensorFlow 1 implements it ({@code tf.train.RMSPropOptimizer}, kernel
@@ -23,7 +20,7 @@ import org.inceptionj.api.UnaryOp;
  *   θ   ← θ − mom
  * </pre>
  *
- * Mutates θ and the two slots in place. Slot initialization is TF1's: {@code rms} (ms) starts at
+ * Mutates θ and the two slots in place, all parameters in one backend call. Slot initialization is TF1's: {@code rms} (ms) starts at
  * <b>ones</b> ({@code init_ops.ones_initializer} in {@code rmsprop.py}'s {@code _create_slots}),
  * {@code momentum} at zeros. With ones the first steps are damped (ms ≈ 0.9 + 0.1·g²), where a
  * zero start would divide the first gradient by √(0.1·g² + ε).
@@ -113,52 +110,23 @@ public final class RMSProp implements Optimizer {
 
     /**
      * One update of every parameter with its gradient ({@code grads}: parameter name → gradient of the
-     * same shape; every parameter must have one). Mutates the parameters and the slots.
+     * same shape; every parameter must have one), each gradient multiplied by {@code gradScale} first
+     * ({@link Optimizer#step(Map, float, Tensor)}). Mutates the parameters and the slots, in one
+     * backend call ({@link Ops#rmsPropUpdate}).
      *
      * @param learningRate lr ≥ 0, finite
      */
     @Override
-    public void step(Map<String, Tensor> grads, float learningRate) {
+    public void step(Map<String, Tensor> grads, float learningRate, Tensor gradScale) {
         checkOpen("step");
         if (!(learningRate >= 0f && Float.isFinite(learningRate))) {
             throw new IllegalArgumentException("RMSProp.step: learning rate must be >= 0 and finite, got " + learningRate);
         }
-        for (String name : params.keySet()) {
-            Tensor g = grads.get(name);
-            if (g == null) {
-                throw new IllegalArgumentException("RMSProp.step: no gradient for parameter '" + name + "'");
-            }
-            Tensor p = params.get(name);
-            if (!g.shape().equals(p.shape())) {
-                throw new IllegalArgumentException("RMSProp.step: gradient of '" + name + "' has shape " + g.shape()
-                        + ", the parameter " + p.shape());
-            }
-            Ops.checkOpen("RMSProp.step '" + name + "'", p, g);
-        }
-        for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            update(e.getValue(), grads.get(e.getKey()), rms.get(e.getKey()), mom.get(e.getKey()), learningRate);
-        }
-    }
-
-    /** The TF1 ApplyRMSProp update of one parameter, in place, with one scratch tensor. */
-    private void update(Tensor theta, Tensor g, Tensor ms, Tensor m, float lr) {
-        Backend b = theta.backend();
+        Tensor[] g = Gradients.inParameterOrder("RMSProp.step", params, grads);
         try (TensorScope s = TensorScope.open()) {
-            Tensor t = b.allocate(g.shape());
-            // ms ← ρ·ms + (1 − ρ)·g²
-            b.unary(UnaryOp.SQUARE, t, g);
-            b.affine(t, t, 1f - decay, 0f);
-            b.affine(ms, ms, decay, 0f);
-            b.binary(BinaryOp.ADD, ms, ms, t);
-            // t ← lr·g / √(ms + ε)   (ε inside the root: TF1, not PyTorch)
-            b.affine(t, ms, 1f, epsilon);
-            b.unary(UnaryOp.SQRT, t, t);
-            b.binary(BinaryOp.DIV, t, g, t);   // same shapes: out may alias b
-            b.affine(t, t, lr, 0f);
-            // mom ← μ·mom + t;  θ ← θ − mom
-            b.affine(m, m, momentum, 0f);
-            b.binary(BinaryOp.ADD, m, m, t);
-            b.binary(BinaryOp.SUB, theta, theta, m);
+            Tensor scale = Gradients.scaleOrOne(gradScale, g[0]);
+            Ops.rmsPropUpdate(params.values().toArray(Tensor[]::new), rms.values().toArray(Tensor[]::new),
+                    mom.values().toArray(Tensor[]::new), g, scale, learningRate, decay, momentum, epsilon);
         }
     }
 

@@ -3,6 +3,8 @@ package org.inceptionj.inception.train;
 import java.util.Map;
 
 import org.inceptionj.api.Ops;
+import org.inceptionj.api.ReduceOp;
+import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
 import org.inceptionj.api.autograd.Tape;
@@ -26,16 +28,24 @@ import org.inceptionj.inception.InceptionV3;
  * forward runs in {@link InceptionV3.Mode#TRAIN} (batch statistics, running statistics updated,
  * dropout). Mutates the model's parameters and BN statistics, the optimizer slots and the shadows.
  *
- * <p>A step whose loss or gradient norm is not finite changes no parameter, slot or shadow (the
- * update is refused before it is applied) and throws {@link NonFiniteLossException} naming the step;
- * the BN running statistics of that forward pass may already hold the bad batch's values (they are
- * updated during the forward, as in PyTorch), which is why a run that stops there should be resumed
- * from its last checkpoint, not from the model in memory.
+ * <p>Nothing is read back from the backend during the step: on a GPU each read would stall the
+ * pipeline. The norms, the clip factors and the weight-decay loss are computed on the backend; the
+ * update of all parameters is one call of the optimizer's fused primitive, the average another. The
+ * step's figures (the losses, the gradient norm, the logits for the accuracy) are gathered into one
+ * small tensor that is read once, when the caller asks: {@link #run} asks at once (one read per
+ * step), {@link #enqueue} leaves it to the caller.
+ *
+ * <p>A step whose loss or gradient norm is not finite changes no parameter, slot or shadow: the clip
+ * factors it hands to the optimizer are made NaN on the backend (0·x is NaN exactly when x is not
+ * finite), and the fused updates then write nothing. Its result throws {@link NonFiniteLossException}
+ * naming the step. The BN running statistics of that forward pass may already hold the bad batch's
+ * values (they are updated during the forward, as in PyTorch), which is why a run that stops there
+ * should be resumed from its last checkpoint, not from the model in memory.
  *
  * <p>Memory: everything a step allocates (activations, tape, gradients) is freed before
- * {@link #run} returns; what persists is the model, the RMSProp slots (2× trainable) and the EMA
- * shadows (1× all), all allocated when this object is built. {@link #close()} frees slots and shadows,
- * never the model.
+ * {@link #run} returns (or {@link #enqueue}, but for its figures); what persists is the model, the
+ * RMSProp slots (2× trainable) and the EMA shadows (1× all), all allocated when this object is
+ * built. {@link #close()} frees slots and shadows, never the model.
  */
 public final class TrainStep implements AutoCloseable {
 
@@ -141,8 +151,30 @@ public final class TrainStep implements AutoCloseable {
         this.examplesSeen = examplesSeen;
     }
 
-    /** One step on {@code images} [N,3,H,W] with integer {@code labels} (length N). */
+    /**
+     * One step on {@code images} [N,3,H,W] with integer {@code labels} (length N), and its figures:
+     * {@link #enqueue} and {@link Pending#result()}, so exactly one read from the backend. A step that
+     * is not finite throws {@link NonFiniteLossException} and leaves the counters as they were.
+     */
     public Result run(Tensor images, int[] labels) {
+        long stepBefore = step, seenBefore = examplesSeen;
+        try (Pending p = enqueue(images, labels)) {
+            return p.result();
+        } catch (NonFiniteLossException e) {
+            step = stepBefore;
+            examplesSeen = seenBefore;
+            throw e;
+        }
+    }
+
+    /**
+     * One step on {@code images} [N,3,H,W] with integer {@code labels} (length N), without reading
+     * anything from the backend: its figures stay in a small tensor until {@link Pending#result()}.
+     * A step whose loss or gradient norm is not finite is skipped on the backend (no parameter, slot
+     * or shadow changes, see {@link Optimizer#step(Map, float, Tensor)}); only its result tells, by
+     * throwing. The counters advance either way. The caller closes the returned {@link Pending}.
+     */
+    public Pending enqueue(Tensor images, int[] labels) {
         Ops.checkOpen("TrainStep.run", images);
         int n = images.shape().rank() == 4 ? images.shape().dim(0) : -1;
         if (labels == null || labels.length != n) {
@@ -152,44 +184,110 @@ public final class TrainStep implements AutoCloseable {
         double epoch = (double) examplesSeen / config.examplesPerEpoch();
         float lr = (float) config.learningRate().at(epoch);
         float eps = config.labelSmoothing();
-        float loss;
-        float auxLoss = Float.NaN;
-        int correct;
-        double wdLoss = weightDecay.loss();
-        double gradNorm;
+        boolean hasAux;
+        Tensor figures;
         try (Tape tape = Tape.recording(); TensorScope s = TensorScope.open()) {
+            Tensor wdLoss = weightDecay.lossOnBackend();                       // [1], before the update moves w
             model.watch(tape);
             InceptionV3.Output out = model.forward(tape, images, InceptionV3.Mode.TRAIN, null);
-            Tensor main = tape.crossEntropy(out.logits(), labels, eps, null);
+            Tensor main = tape.crossEntropy(out.logits(), labels, eps, null);  // []
             Tensor total = main;
-            loss = main.item();
-            correct = correct(out.logits().toArray(), labels);
-            if (out.auxLogits() != null) {
-                Tensor aux = tape.crossEntropy(out.auxLogits(), labels, eps, null);
-                auxLoss = aux.item();
+            Tensor aux = null;
+            hasAux = out.auxLogits() != null;
+            if (hasAux) {
+                aux = tape.crossEntropy(out.auxLogits(), labels, eps, null);
                 total = tape.add(main, tape.affine(aux, config.auxWeight(), 0f));
-            }
-            if (!Float.isFinite(loss) || (out.auxLogits() != null && !Float.isFinite(auxLoss)) || !Double.isFinite(wdLoss)) {
-                throw new NonFiniteLossException(step, "loss " + loss + (out.auxLogits() != null ? ", aux loss " + auxLoss : "")
-                        + ", weight-decay loss " + wdLoss + " at learning rate " + lr);
             }
             tape.backward(total);
             // Gradients live on the tape until it closes; they are modified in place below.
             Map<String, Tensor> grads = tape.gradients(trainable);
             weightDecay.addGradient(grads);
-            gradNorm = GradientClipping.clip(config.clipping(), grads, config.clipNorm());
-            if (!Double.isFinite(gradNorm)) {
-                throw new NonFiniteLossException(step, "gradient norm " + gradNorm + " (loss " + loss + ") at learning rate " + lr);
+            Tensor squaredNorms = GradientClipping.squaredNorms(grads.values());  // [T]
+            Tensor normSquared = Ops.reduce(ReduceOp.SUM, squaredNorms, true, 0);  // [1] ‖g‖² before clipping
+            // The step's scalars [loss, aux loss, wd loss, ‖g‖²], and the logits for the accuracy after them:
+            // one tensor, read once, when the caller asks.
+            Shape one = Shape.of(1);
+            Tensor scalars = Ops.concat(0, Ops.reshape(main, one),
+                    hasAux ? Ops.reshape(aux, one) : Ops.zeros(wdLoss.backend(), one), wdLoss, normSquared);
+            figures = Ops.concat(0, scalars, Ops.reshape(out.logits(), Shape.of(out.logits().size())));
+            // 0·x is 0 for a finite x and NaN for ±∞ and NaN: the gate is 0, or NaN when a scalar is not finite.
+            Tensor gate = Ops.reduce(ReduceOp.SUM, Ops.affine(scalars, 0f, 0f), true, 0);
+            // The clip factors, made NaN by the gate: the optimizer and the average then skip the step.
+            Tensor gradScale = Ops.add(GradientClipping.factors(config.clipping(), squaredNorms, config.clipNorm()), gate);
+            optimizer.step(grads, lr, gradScale);
+            if (ema != null) {
+                // num_updates = steps completed before this one: d = 0.1 on the first update.
+                ema.update(step, gate);
             }
-            optimizer.step(grads, lr);
-        }
-        if (ema != null) {
-            // num_updates = steps completed before this one: d = 0.1 on the first update.
-            ema.update(step);
+            TensorScope.detach(figures);
         }
         examplesSeen += n;
-        double totalLoss = loss + (Float.isNaN(auxLoss) ? 0 : (double) config.auxWeight() * auxLoss) + wdLoss;
-        return new Result(step++, epoch, lr, loss, auxLoss, wdLoss, totalLoss, gradNorm, n, correct);
+        return new Pending(figures, step++, epoch, lr, hasAux, labels.clone());
+    }
+
+    /**
+     * A step that has run on the backend and whose figures have not been read yet: one small tensor
+     * (four scalars and the logits). Owned by the caller; {@link #close()} frees it.
+     */
+    public final class Pending implements AutoCloseable {
+        private final Tensor figures;
+        private final long stepIndex;
+        private final double epoch;
+        private final float learningRate;
+        private final boolean hasAux;
+        private final int[] labels;
+        private Result result;
+        private NonFiniteLossException failure;
+
+        private Pending(Tensor figures, long stepIndex, double epoch, float learningRate, boolean hasAux, int[] labels) {
+            this.figures = figures;
+            this.stepIndex = stepIndex;
+            this.epoch = epoch;
+            this.learningRate = learningRate;
+            this.hasAux = hasAux;
+            this.labels = labels;
+        }
+
+        /**
+         * The step's figures: reads the tensor on the first call (the one read of the step), then
+         * returns the same result.
+         *
+         * @throws NonFiniteLossException when a loss or the gradient norm was not finite (the step
+         *                                changed no parameter, slot or shadow)
+         */
+        public Result result() {
+            if (result == null && failure == null) {
+                read();
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return result;
+        }
+
+        private void read() {
+            float[] v = figures.toArray();
+            float loss = v[0], auxLoss = hasAux ? v[1] : Float.NaN;
+            double wdLoss = v[2], gradNorm = Math.sqrt(v[3]);
+            if (!Float.isFinite(loss) || (hasAux && !Float.isFinite(auxLoss)) || !Double.isFinite(wdLoss)) {
+                failure = new NonFiniteLossException(stepIndex, "loss " + loss + (hasAux ? ", aux loss " + auxLoss : "")
+                        + ", weight-decay loss " + wdLoss + " at learning rate " + learningRate);
+            } else if (!Double.isFinite(gradNorm)) {
+                failure = new NonFiniteLossException(stepIndex, "gradient norm " + gradNorm + " (loss " + loss
+                        + ") at learning rate " + learningRate);
+            } else {
+                int correct = correct(java.util.Arrays.copyOfRange(v, 4, v.length), labels);
+                double totalLoss = loss + (hasAux ? (double) config.auxWeight() * auxLoss : 0) + wdLoss;
+                result = new Result(stepIndex, epoch, learningRate, loss, auxLoss, wdLoss, totalLoss, gradNorm,
+                        labels.length, correct);
+            }
+        }
+
+        /** Frees the figures (read or not). Idempotent. */
+        @Override
+        public void close() {
+            figures.close();
+        }
     }
 
     /** How many rows of {@code logits} [N,K] have their largest value (first on ties) at the label. */

@@ -4,11 +4,12 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.inceptionj.api.BinaryOp;
+import org.inceptionj.api.Backend;
 import org.inceptionj.api.Ops;
+import org.inceptionj.api.ReduceOp;
+import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.inceptionj.api.UnaryOp;
 
 /**
  * L2 weight decay as TF-slim's {@code inception_v3_arg_scope(weight_decay=0.00004)} applies it:
@@ -26,7 +27,8 @@ import org.inceptionj.api.UnaryOp;
  * so recording Σw² for ~95 weight tensors would only add tape nodes, saved tensors and a backward
  * pass over them for the same result. {@link #addGradient} does g ← g + wd·w in place <b>before</b>
  * clipping, which is where TF puts it (the regularization loss is part of the total loss whose
- * gradient is clipped); {@link #loss()} gives L_wd for the log, as TF-slim's total loss includes it.
+ * gradient is clipped); {@link #lossOnBackend()} gives L_wd for the log (TF-slim's total loss
+ * includes it) without reading it, so that a step reads all its scalars at once.
  */
 public final class WeightDecay {
     /** TF-slim / inception_train.py default. */
@@ -34,6 +36,8 @@ public final class WeightDecay {
 
     private final float rate;
     private final Map<String, Tensor> weights;
+    private final Tensor[] weightArray;
+    private final Backend backend;
 
     /**
      * @param rate      wd ≥ 0, finite (0 disables)
@@ -51,6 +55,8 @@ public final class WeightDecay {
             }
         }
         this.weights = Collections.unmodifiableMap(w);
+        this.weightArray = w.values().toArray(Tensor[]::new);
+        this.backend = trainable.isEmpty() ? null : trainable.values().iterator().next().backend();
     }
 
     /** Conv and fc weights: name ends in {@code .weight} and rank ≥ 2 (BN γ and all biases are rank 1). */
@@ -67,40 +73,52 @@ public final class WeightDecay {
         return weights;
     }
 
-    /** L_wd = wd · Σ w² / 2, in double from per-tensor float sums. */
+    /** L_wd = wd · Σ w² / 2, read from {@link #lossOnBackend()} (one read). */
     public double loss() {
-        if (rate == 0f) {
+        if (rate == 0f || weights.isEmpty()) {
             return 0;
         }
-        double s = 0;
-        for (Tensor w : weights.values()) {
-            try (TensorScope scope = TensorScope.open()) {
-                s += Ops.sum(Ops.unary(UnaryOp.SQUARE, w)).item();
-            }
+        try (TensorScope scope = TensorScope.open()) {
+            return lossOnBackend().item();
         }
-        return rate * s / 2;
     }
 
-    /** g ← g + wd·w for every decayed weight; {@code grads} by parameter name must hold each of them. Mutates grads. */
+    /**
+     * L_wd = wd · Σ w² / 2 as a one-element tensor [1], computed on the backend (a handful of calls,
+     * nothing read): what a training step logs, read with its other scalars. Zero when wd is 0 or
+     * nothing is decayed.
+     */
+    public Tensor lossOnBackend() {
+        if (rate == 0f || weights.isEmpty()) {
+            return Ops.zeros(backend, Shape.of(1));
+        }
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor sumOfSquares = Ops.reduce(ReduceOp.SUM, Ops.sumOfSquares(weightArray), true, 0);
+            return scope.keep(Ops.affine(sumOfSquares, rate / 2, 0f));
+        }
+    }
+
+    /**
+     * g ← g + wd·w for every decayed weight, in one backend call ({@link Ops#axpy}); {@code grads} by
+     * parameter name must hold each of them. Mutates grads.
+     */
     public void addGradient(Map<String, Tensor> grads) {
-        if (rate == 0f) {
+        if (rate == 0f || weights.isEmpty()) {
             return;
         }
+        Tensor[] g = new Tensor[weightArray.length];
+        int i = 0;
         for (Map.Entry<String, Tensor> e : weights.entrySet()) {
-            Tensor g = grads.get(e.getKey());
-            if (g == null) {
+            Tensor gi = grads.get(e.getKey());
+            if (gi == null) {
                 throw new IllegalArgumentException("WeightDecay.addGradient: no gradient for '" + e.getKey() + "'");
             }
-            Tensor w = e.getValue();
-            if (!g.shape().equals(w.shape())) {
+            if (!gi.shape().equals(e.getValue().shape())) {
                 throw new IllegalArgumentException("WeightDecay.addGradient: gradient of '" + e.getKey() + "' is "
-                        + g.shape() + ", the weight " + w.shape());
+                        + gi.shape() + ", the weight " + e.getValue().shape());
             }
-            try (TensorScope s = TensorScope.open()) {
-                Tensor t = w.backend().allocate(w.shape());
-                w.backend().affine(t, w, rate, 0f);
-                g.backend().binary(BinaryOp.ADD, g, g, t);
-            }
+            g[i++] = gi;
         }
+        Ops.axpy(g, rate, weightArray);
     }
 }
