@@ -339,6 +339,54 @@ public final class ShapeBackend implements Backend {
         record("softmaxCrossEntropy", of(loss, dlogits), of(logits, prior), null, 0);
     }
 
+    // ------------------------------------------------------------------ fused updates (one call per list)
+
+    @Override
+    public void sumOfSquares(Tensor out, Tensor[] xs) {
+        record("sumOfSquares", of(out), all(xs), null, 0);
+    }
+
+    @Override
+    public void axpy(Tensor[] y, float alpha, Tensor[] x) {
+        record("axpy", all(y), all(x), alpha, 0);
+    }
+
+    @Override
+    public void momentumUpdate(Tensor[] theta, Tensor[] acc, Tensor[] grad, Tensor scale, float lr, float mu,
+                               boolean nesterov) {
+        record("momentumUpdate", all(theta, acc), all(grad, new Tensor[] {scale}), null, 0);
+    }
+
+    @Override
+    public void rmsPropUpdate(Tensor[] theta, Tensor[] ms, Tensor[] mom, Tensor[] grad, Tensor scale, float lr,
+                              float rho, float mu, float eps) {
+        record("rmsPropUpdate", all(theta, ms, mom), all(grad, new Tensor[] {scale}), null, 0);
+    }
+
+    @Override
+    public void adamUpdate(Tensor[] theta, Tensor[] m, Tensor[] v, Tensor[] grad, Tensor beta1Power, Tensor beta2Power,
+                           Tensor scale, float lr, float beta1, float beta2, float eps) {
+        record("adamUpdate", all(theta, m, v), all(grad, new Tensor[] {beta1Power, beta2Power, scale}), null, 0);
+    }
+
+    @Override
+    public void emaUpdate(Tensor[] shadow, Tensor[] theta, Tensor gate, float decay) {
+        record("emaUpdate", all(shadow), all(theta, new Tensor[] {gate}), decay, 0);
+    }
+
+    /** The non-null tensors of the lists, in order. */
+    private static List<Tensor> all(Tensor[]... lists) {
+        List<Tensor> l = new ArrayList<>();
+        for (Tensor[] list : lists) {
+            for (Tensor t : list) {
+                if (t != null) {
+                    l.add(t);
+                }
+            }
+        }
+        return Collections.unmodifiableList(l);
+    }
+
     /** Nothing to release; the record stays readable. */
     @Override
     public void close() {

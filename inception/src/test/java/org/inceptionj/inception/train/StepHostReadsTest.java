@@ -14,7 +14,7 @@ import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
-import org.inceptionj.inception.CpuBackendTest;
+import org.inceptionj.inception.BackendTest;
 import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.Presets;
 import org.junit.jupiter.api.Test;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * handful of backend calls: on a GPU every read is a pipeline stall and every call a launch.
  * Counted with {@link CountingBackend} around the CPU backend.
  */
-class StepHostReadsTest extends CpuBackendTest {
+class StepHostReadsTest extends BackendTest {
     /** The default run's model (small recipe: width 0.25, no aux head, no dropout) at 75×75. */
     static final InceptionV3.Config SMALL = Presets.named("inception-v3").withNumClasses(10).withWidthMultiplier(0.25)
             .withAuxLogits(false).withDropout(0f);
