@@ -90,8 +90,21 @@ public interface Backend extends AutoCloseable {
     /** dst[i] = src[srcOffset + i] for i in [0, dst.size()). */
     void write(Tensor dst, float[] src, int srcOffset);
 
-    /** dst[dstOffset + i] = src[i] for i in [0, src.size()). */
+    /**
+     * dst[dstOffset + i] = src[i] for i in [0, src.size()). A read is a synchronization point: it
+     * returns only after every op issued before it has completed, so its values are final (a
+     * backend that queues work, as a GPU stream does, waits here).
+     */
     void read(Tensor src, float[] dst, int dstOffset);
+
+    /**
+     * Waits until every op issued so far has completed. Ops may run asynchronously (a GPU backend
+     * queues them on a stream and returns at once), so code that measures time calls this before it
+     * stops the clock; {@link #read} synchronizes by itself. The CPU backend runs every op to
+     * completion before returning, so the default does nothing.
+     */
+    default void synchronize() {
+    }
 
     /** out[i] = x[i]; same element count, shapes may differ (a reshape). */
     void copy(Tensor out, Tensor x);

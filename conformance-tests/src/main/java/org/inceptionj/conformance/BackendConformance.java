@@ -490,6 +490,21 @@ public abstract class BackendConformance extends RejectionConformance {
         }, expect(ref), expect(tolerances().avgPool2d(x, c.spec())));
     }
 
+    /** synchronize() waits for the ops issued before it: their results are there, and it may be called again. */
+    @Test
+    public void synchronizeCompletesTheWorkIssuedBeforeIt() {
+        inScope(be -> {
+            Tensor x = Harness.assertOwned(be, "Ops.full", Ops.full(be, Shape.of(3, 5), 1.5f));
+            Tensor y = Ops.affine(x, 2f, 1f);
+            be.synchronize();
+            be.synchronize();
+            float[] v = y.toArray();
+            for (int i = 0; i < v.length; i++) {
+                assertEquals(4f, v[i], 0f, "after synchronize, element " + i);
+            }
+        });
+    }
+
     /**
      * The border test vector of Inception-v3's 3×3/1/pad 1 average pools, as torchvision and TensorFlow
      * compute it: a 4×4 plane of ones gives, counting padding (torchvision), 4/9 at the corners, 6/9 on

@@ -68,11 +68,13 @@ final class DemoCommand implements Callable<Integer> {
                     long start = System.nanoTime();
                     long[] last = {start};
                     InceptionV3.Output y = model.forward(x, InceptionV3.Mode.EVAL, (name, t) -> {
+                        backend.synchronize(); // an asynchronous backend's module time is only known once it is done
                         long now = System.nanoTime();
                         out.printf(Locale.ROOT, "  %-14s %-20s %9.1f ms%n", name, t.shape(), (now - last[0]) / 1e6);
                         out.flush();
                         last[0] = now;
                     });
+                    backend.synchronize();
                     double total = (System.nanoTime() - start) / 1e6;
                     float[] logits = y.logits().toArray();
                     int best = 0;

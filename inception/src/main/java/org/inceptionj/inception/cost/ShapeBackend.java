@@ -339,6 +339,12 @@ public final class ShapeBackend implements Backend {
         record("softmaxCrossEntropy", of(loss, dlogits), of(logits, prior), null, 0);
     }
 
+    /** Nothing runs, so nothing to wait for; recorded, as a GPU backend would spend a wait on it. */
+    @Override
+    public void synchronize() {
+        record("synchronize", of(), of(), null, 0);
+    }
+
     // ------------------------------------------------------------------ fused updates (one call per list)
 
     @Override
