@@ -36,6 +36,10 @@ import org.inceptionj.api.Tensor;
  *       {@code transform.apply(image, e, index)} of the k-th index of the batch — or, when the
  *       dataset is a {@link RasterDataset} and the transform a {@link RasterTransform}, the
  *       transform of the dataset's bytes, which must be the same floats without a BufferedImage;</li>
+ *   <li>a shard (rank r of R replicas, for data-parallel training) cuts the same order into global
+ *       batches of R·batchSize and takes the r-th slice of batchSize of each: the R shards of an
+ *       epoch are disjoint, together they are the global batches (⌊n/(R·B)⌋ of them), and rank r's
+ *       batch b is exactly part r of what one process with batch R·B would see as its batch b;</li>
  *   <li>decoding and transforming run on {@code workers} daemon threads, one task per example,
  *       with at most {@code prefetch} batches computed ahead of the consumer; since every
  *       example depends only on (seed, epoch, index), batches are identical for any number of
@@ -58,6 +62,8 @@ public final class DataLoader implements AutoCloseable {
     private final boolean shuffle;
     private final boolean dropLast;
     private final int workers;
+    private final int rank;
+    private final int ranks;
     private final int prefetch;
     private final boolean skipCorrupt;
     private final Consumer<String> onSkip;
@@ -78,6 +84,8 @@ public final class DataLoader implements AutoCloseable {
         this.shuffle = b.shuffle;
         this.dropLast = b.dropLast;
         this.workers = b.workers;
+        this.rank = b.rank;
+        this.ranks = b.ranks;
         this.prefetch = b.prefetch;
         this.skipCorrupt = b.skipCorrupt;
         this.onSkip = b.onSkip;
@@ -112,6 +120,8 @@ public final class DataLoader implements AutoCloseable {
         private boolean dropLast = true;
         private int workers = Math.min(4, Runtime.getRuntime().availableProcessors());
         private int prefetch = 2;
+        private int rank = 0;
+        private int ranks = 1;
         private boolean skipCorrupt;
         private Consumer<String> onSkip = m -> System.err.println("DataLoader: skipped " + m);
 
@@ -185,7 +195,29 @@ public final class DataLoader implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Rank {@code rank}'s shard of {@code ranks} replicas (see the class comment); (0, 1), the
+         * default, is the whole data. Sharding needs dropLast, so that every rank takes as many steps.
+         */
+        public Builder shard(int rank, int ranks) {
+            if (ranks < 1 || rank < 0 || rank >= ranks) {
+                throw new IllegalArgumentException("DataLoader: shard " + rank + " of " + ranks + " is not a rank of 0.."
+                        + (ranks - 1) + " (ranks >= 1)");
+            }
+            this.rank = rank;
+            this.ranks = ranks;
+            return this;
+        }
+
         public DataLoader build() {
+            if (ranks > 1 && !dropLast) {
+                throw new IllegalArgumentException("DataLoader: a shard (rank " + rank + " of " + ranks
+                        + ") needs dropLast, so that every rank takes the same number of batches");
+            }
+            if (ranks > 1 && dataset.size() < (long) ranks * batchSize) {
+                throw new IllegalArgumentException("DataLoader: " + dataset.source() + " has " + dataset.size()
+                        + " examples, fewer than one global batch of " + ranks + " x " + batchSize);
+            }
             return new DataLoader(this);
         }
     }
@@ -223,10 +255,10 @@ public final class DataLoader implements AutoCloseable {
         return workers;
     }
 
-    /** Batches per epoch: ⌊n/B⌋ with dropLast, ⌈n/B⌉ without. */
+    /** Batches per epoch: ⌊n/B⌋ with dropLast, ⌈n/B⌉ without; ⌊n/(R·B)⌋ for a shard of R ranks. */
     public int batchesPerEpoch() {
         int n = dataset.size();
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        return ranks > 1 ? n / (ranks * batchSize) : dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
     }
 
     /** The visiting order of epoch {@code epoch}: a permutation of 0..n−1 (identity without shuffle). */
@@ -362,7 +394,8 @@ public final class DataLoader implements AutoCloseable {
 
         private void submitNext() {
             int b = submitted++;
-            int from = b * batchSize, to = Math.min(order.length, from + batchSize);
+            // Part `rank` of global batch b (rank 0 of 1: batch b itself).
+            int from = (b * ranks + rank) * batchSize, to = Math.min(order.length, from + batchSize);
             int[] indices = Arrays.copyOfRange(order, from, to);
             List<Future<Example>> views = new ArrayList<>(indices.length);
             try {

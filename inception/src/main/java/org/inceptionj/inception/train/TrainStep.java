@@ -1,5 +1,6 @@
 package org.inceptionj.inception.train;
 
+import java.util.List;
 import java.util.Map;
 
 import org.inceptionj.api.Ops;
@@ -9,6 +10,8 @@ import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
 import org.inceptionj.api.autograd.Tape;
 import org.inceptionj.inception.InceptionV3;
+import org.inceptionj.inception.distributed.Collective;
+import org.inceptionj.inception.distributed.SingleProcess;
 
 /**
  * One training step of the paper's recipe (§7, §8) on a batch, with the reference scripts' choices
@@ -41,6 +44,15 @@ import org.inceptionj.inception.InceptionV3;
  * naming the step. The BN running statistics of that forward pass may already hold the bad batch's
  * values (they are updated during the forward, as in PyTorch), which is why a run that stops there
  * should be resumed from its last checkpoint, not from the model in memory.
+ *
+ * <p>Data parallelism ({@link #enqueue(List, List)}): a step may take several micro-batches, and
+ * with a {@link Collective} of N ranks it runs on every rank at once, each on its own part of the
+ * global batch. Then g above is the average of the micro-batches' and ranks' gradients
+ * ({@link AveragedGradients}: one all-reduce per step, through the host), and everything after it
+ * (weight decay, clipping by the global norm of the averaged gradient, the update, the average) is
+ * the single-process step on that g: the ranks' parameters stay identical without being exchanged.
+ * Batch normalization uses each micro-batch's own statistics (per replica, as in the paper's
+ * training), and each rank's running statistics follow its own batches.
  *
  * <p>Memory: everything a step allocates (activations, tape, gradients) is freed before
  * {@link #run} returns (or {@link #enqueue}, but for its figures); what persists is the model, the
@@ -88,14 +100,27 @@ public final class TrainStep implements AutoCloseable {
     private final Optimizer optimizer;
     private final WeightDecay weightDecay;
     private final ExponentialMovingAverage ema;
+    private final Collective collective;
+    /** The host buffer of the averaged path; made on its first use (never, for one process and one batch). */
+    private AveragedGradients averaged;
     private long step;
     private long examplesSeen;
 
     /** Allocates the optimizer slots and (if {@code config.emaDecay() > 0}) the EMA shadows for {@code model}. */
     public TrainStep(InceptionV3 model, TrainConfig config) {
-        if (model == null || config == null) {
-            throw new IllegalArgumentException("TrainStep: model and config must not be null");
+        this(model, config, SingleProcess.INSTANCE);
+    }
+
+    /**
+     * A step of one replica among {@code collective.size()}: every rank builds one, with the same
+     * model, config and (after a broadcast) parameters, and calls {@link #enqueue} as often.
+     */
+    public TrainStep(InceptionV3 model, TrainConfig config, Collective collective) {
+        if (model == null || config == null || collective == null) {
+            throw new IllegalArgumentException("TrainStep: model, config and collective must not be null, got "
+                    + (model == null ? "no model" : config == null ? "no config" : "no collective"));
         }
+        this.collective = collective;
         this.model = model;
         this.config = config;
         this.trainable = model.parameters().trainable();
@@ -132,6 +157,11 @@ public final class TrainStep implements AutoCloseable {
         return examplesSeen;
     }
 
+    /** The ranks this step averages its gradients over (a single process by default). */
+    public Collective collective() {
+        return collective;
+    }
+
     /** The model this step trains (not owned). */
     public InceptionV3 model() {
         return model;
@@ -157,6 +187,15 @@ public final class TrainStep implements AutoCloseable {
      * is not finite throws {@link NonFiniteLossException} and leaves the counters as they were.
      */
     public Result run(Tensor images, int[] labels) {
+        return run(List.of(images), List.of(labels));
+    }
+
+    /**
+     * One step on the micro-batches {@code images} (each [N_m,3,H,W]) with their {@code labels},
+     * whose gradients are averaged with each other and those of the other ranks: {@link #enqueue(List, List)}
+     * and its result.
+     */
+    public Result run(List<Tensor> images, List<int[]> labels) {
         long stepBefore = step, seenBefore = examplesSeen;
         try (Pending p = enqueue(images, labels)) {
             return p.result();
@@ -175,54 +214,120 @@ public final class TrainStep implements AutoCloseable {
      * throwing. The counters advance either way. The caller closes the returned {@link Pending}.
      */
     public Pending enqueue(Tensor images, int[] labels) {
-        Ops.checkOpen("TrainStep.run", images);
-        int n = images.shape().rank() == 4 ? images.shape().dim(0) : -1;
-        if (labels == null || labels.length != n) {
-            throw new IllegalArgumentException("TrainStep.run: images " + images.shape() + " need " + n
-                    + " labels, got " + (labels == null ? "null" : labels.length));
+        return enqueue(List.of(images), List.of(labels));
+    }
+
+    /**
+     * One step on the global batch whose part on this rank is the micro-batches {@code images}
+     * (each [N_m,3,H,W], with integer {@code labels} of length N_m): g is the mean of the gradients
+     * of all micro-batches of all ranks (see the class comment), and the reported losses are the
+     * mean over them; the accuracy figures are this rank's. One micro-batch on a single process is
+     * {@link #enqueue(Tensor, int[])}'s step exactly, with nothing read from the backend; otherwise
+     * the gradients go through the host, and every rank must call this once per step.
+     */
+    public Pending enqueue(List<Tensor> images, List<int[]> labels) {
+        if (images == null || labels == null || images.isEmpty() || images.size() != labels.size()) {
+            throw new IllegalArgumentException("TrainStep.run: needs as many label arrays as micro-batches (at least one), got "
+                    + (images == null ? "null" : images.size()) + " micro-batches and "
+                    + (labels == null ? "null" : labels.size()) + " label arrays");
+        }
+        int n = 0;
+        for (int m = 0; m < images.size(); m++) {
+            Tensor x = images.get(m);
+            int[] y = labels.get(m);
+            Ops.checkOpen("TrainStep.run", x);
+            int nm = x.shape().rank() == 4 ? x.shape().dim(0) : -1;
+            if (y == null || y.length != nm) {
+                throw new IllegalArgumentException("TrainStep.run: images " + x.shape() + (images.size() > 1 ? " (micro-batch "
+                        + m + ")" : "") + " need " + nm + " labels, got " + (y == null ? "null" : y.length));
+            }
+            n += nm;
+        }
+        int[] allLabels = new int[n];
+        for (int m = 0, at = 0; m < labels.size(); at += labels.get(m).length, m++) {
+            System.arraycopy(labels.get(m), 0, allLabels, at, labels.get(m).length);
         }
         double epoch = (double) examplesSeen / config.examplesPerEpoch();
         float lr = (float) config.learningRate().at(epoch);
         float eps = config.labelSmoothing();
-        boolean hasAux;
+        boolean hasAux = model.config().auxLogits();
         Tensor figures;
-        try (Tape tape = Tape.recording(); TensorScope s = TensorScope.open()) {
+        try (TensorScope s = TensorScope.open()) {
             Tensor wdLoss = weightDecay.lossOnBackend();                       // [1], before the update moves w
-            model.watch(tape);
-            InceptionV3.Output out = model.forward(tape, images, InceptionV3.Mode.TRAIN, null);
-            Tensor main = tape.crossEntropy(out.logits(), labels, eps, null);  // []
-            Tensor total = main;
-            Tensor aux = null;
-            hasAux = out.auxLogits() != null;
-            if (hasAux) {
-                aux = tape.crossEntropy(out.auxLogits(), labels, eps, null);
-                total = tape.add(main, tape.affine(aux, config.auxWeight(), 0f));
-            }
-            tape.backward(total);
-            // Gradients live on the tape until it closes; they are modified in place below.
-            Map<String, Tensor> grads = tape.gradients(trainable);
-            weightDecay.addGradient(grads);
-            Tensor squaredNorms = GradientClipping.squaredNorms(grads.values());  // [T]
-            Tensor normSquared = Ops.reduce(ReduceOp.SUM, squaredNorms, true, 0);  // [1] ‖g‖² before clipping
-            // The step's scalars [loss, aux loss, wd loss, ‖g‖²], and the logits for the accuracy after them:
-            // one tensor, read once, when the caller asks.
-            Shape one = Shape.of(1);
-            Tensor scalars = Ops.concat(0, Ops.reshape(main, one),
-                    hasAux ? Ops.reshape(aux, one) : Ops.zeros(wdLoss.backend(), one), wdLoss, normSquared);
-            figures = Ops.concat(0, scalars, Ops.reshape(out.logits(), Shape.of(out.logits().size())));
-            // 0·x is 0 for a finite x and NaN for ±∞ and NaN: the gate is 0, or NaN when a scalar is not finite.
-            Tensor gate = Ops.reduce(ReduceOp.SUM, Ops.affine(scalars, 0f, 0f), true, 0);
-            // The clip factors, made NaN by the gate: the optimizer and the average then skip the step.
-            Tensor gradScale = Ops.add(GradientClipping.factors(config.clipping(), squaredNorms, config.clipNorm()), gate);
-            optimizer.step(grads, lr, gradScale);
-            if (ema != null) {
-                // num_updates = steps completed before this one: d = 0.1 on the first update.
-                ema.update(step, gate);
+            if (images.size() == 1 && collective.size() == 1) {
+                // Gradients live on the tape until it closes; they are modified in place in update().
+                try (Tape tape = Tape.recording()) {
+                    Backward b = forwardBackward(tape, images.get(0), labels.get(0), eps);
+                    figures = update(b.grads(), b.loss(), b.auxLoss(), b.logits(), wdLoss, lr);
+                }
+            } else {
+                if (averaged == null) {
+                    averaged = new AveragedGradients(trainable, collective);
+                }
+                float[] logits = new float[n * model.config().numClasses()];
+                for (int m = 0, at = 0; m < images.size(); m++) {
+                    try (Tape tape = Tape.recording(); TensorScope micro = TensorScope.open()) {
+                        Backward b = forwardBackward(tape, images.get(m), labels.get(m), eps);
+                        averaged.add(m, b.grads(), b.loss(), b.auxLoss());
+                        b.logits().backend().read(b.logits(), logits, at);
+                        at += b.logits().size();
+                    }
+                }
+                AveragedGradients.Averaged g = averaged.reduce(images.size(), wdLoss.backend());
+                Tensor logitsTensor = Ops.fromArray(wdLoss.backend(), Shape.of(n, model.config().numClasses()), logits);
+                figures = update(g.gradients(), g.loss(), hasAux ? g.auxLoss() : null, logitsTensor, wdLoss, lr);
             }
             TensorScope.detach(figures);
         }
-        examplesSeen += n;
-        return new Pending(figures, step++, epoch, lr, hasAux, labels.clone());
+        // Every rank's part of the global batch is as large as this one (the loader shards evenly).
+        examplesSeen += (long) n * collective.size();
+        return new Pending(figures, step++, epoch, lr, hasAux, allLabels);
+    }
+
+    /** One micro-batch's gradients (by parameter name, living on its tape), mean losses and logits. */
+    private record Backward(Map<String, Tensor> grads, Tensor loss, Tensor auxLoss, Tensor logits) {
+    }
+
+    /** Forward in training mode, the label-smoothed losses, and backward on {@code tape}. */
+    private Backward forwardBackward(Tape tape, Tensor images, int[] labels, float eps) {
+        model.watch(tape);
+        InceptionV3.Output out = model.forward(tape, images, InceptionV3.Mode.TRAIN, null);
+        Tensor main = tape.crossEntropy(out.logits(), labels, eps, null);  // []
+        Tensor total = main;
+        Tensor aux = null;
+        if (out.auxLogits() != null) {
+            aux = tape.crossEntropy(out.auxLogits(), labels, eps, null);
+            total = tape.add(main, tape.affine(aux, config.auxWeight(), 0f));
+        }
+        tape.backward(total);
+        return new Backward(tape.gradients(trainable), main, aux, out.logits());
+    }
+
+    /**
+     * Weight decay, clipping, the optimizer's update and the average, from the gradients
+     * {@code grads} (modified in place) of the mean losses {@code main} and {@code aux} (null
+     * without the aux head); returns the step's figures [loss, aux loss, wd loss, ‖g‖², logits…].
+     */
+    private Tensor update(Map<String, Tensor> grads, Tensor main, Tensor aux, Tensor logits, Tensor wdLoss, float lr) {
+        weightDecay.addGradient(grads);
+        Tensor squaredNorms = GradientClipping.squaredNorms(grads.values());  // [T]
+        Tensor normSquared = Ops.reduce(ReduceOp.SUM, squaredNorms, true, 0);  // [1] ‖g‖² before clipping
+        // The step's scalars [loss, aux loss, wd loss, ‖g‖²], and the logits for the accuracy after them:
+        // one tensor, read once, when the caller asks.
+        Shape one = Shape.of(1);
+        Tensor scalars = Ops.concat(0, Ops.reshape(main, one),
+                aux != null ? Ops.reshape(aux, one) : Ops.zeros(wdLoss.backend(), one), wdLoss, normSquared);
+        Tensor figures = Ops.concat(0, scalars, Ops.reshape(logits, Shape.of(logits.size())));
+        // 0·x is 0 for a finite x and NaN for ±∞ and NaN: the gate is 0, or NaN when a scalar is not finite.
+        Tensor gate = Ops.reduce(ReduceOp.SUM, Ops.affine(scalars, 0f, 0f), true, 0);
+        // The clip factors, made NaN by the gate: the optimizer and the average then skip the step.
+        Tensor gradScale = Ops.add(GradientClipping.factors(config.clipping(), squaredNorms, config.clipNorm()), gate);
+        optimizer.step(grads, lr, gradScale);
+        if (ema != null) {
+            // num_updates = steps completed before this one: d = 0.1 on the first update.
+            ema.update(step, gate);
+        }
+        return figures;
     }
 
     /**
@@ -311,8 +416,14 @@ public final class TrainStep implements AutoCloseable {
         try {
             optimizer.close();
         } finally {
-            if (ema != null) {
-                ema.close();
+            try {
+                if (ema != null) {
+                    ema.close();
+                }
+            } finally {
+                if (averaged != null) {
+                    averaged.close();
+                }
             }
         }
     }
