@@ -14,6 +14,8 @@ import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.data.DataLoader;
 import org.inceptionj.inception.data.Dataset;
 import org.inceptionj.inception.data.Transform;
+import org.inceptionj.inception.distributed.Collective;
+import org.inceptionj.inception.distributed.SingleProcess;
 
 /**
  * The training loop: epochs of {@link TrainStep}s over a {@link DataLoader}, evaluation of the test
@@ -40,6 +42,16 @@ import org.inceptionj.inception.data.Transform;
  * nothing is saved after it, so the checkpoint on disk holds the last good state. A stop requested by
  * {@link #requestStop()} (Ctrl-C) or {@code maxSteps} takes effect at the end of the current step and
  * saves. {@link #close()} frees the loaders and the optimizer state, never the model.
+ *
+ * <p>Synchronous data parallelism ({@link Builder#collective}): every rank of a {@link Collective}
+ * builds the same trainer. At the start the ranks check that they agree on the options and the
+ * data (naming what differs) and take rank 0's parameters, optimizer state and counters (rank 0
+ * alone reads a checkpoint to resume). Each rank then reads its own shard of every epoch
+ * ({@link DataLoader.Builder#shard}: part r of each global batch of N·batchSize) and a step averages
+ * the gradients of all ranks ({@link TrainStep}). The learning-rate schedule counts global
+ * examples: an epoch is ⌊n/(N·B)⌋ global batches. Only rank 0 reports to the listeners, evaluates
+ * and writes checkpoints; the others wait at a barrier meanwhile. A stop requested on any rank
+ * stops all of them after the same step.
  */
 public final class Trainer implements AutoCloseable {
 
@@ -77,24 +89,40 @@ public final class Trainer implements AutoCloseable {
     private final DataLoader testLoader;
     private final DataLoader subsetLoader;
     private final TrainStep step;
+    private final Collective collective;
+    /** The listeners on rank 0; none on the other ranks. */
+    private final List<TrainingListener> listeners;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
 
     private Trainer(Builder b) {
         this.b = b;
         this.model = b.model;
         this.backend = b.model.parameters().trainable().values().iterator().next().backend();
+        this.collective = b.collective;
+        boolean root = collective.rank() == 0;
+        this.listeners = root ? b.listeners : List.of();
         List<AutoCloseable> made = new ArrayList<>();
         try {
+            if (collective.size() > 1) {
+                Replicas.checkAgreement(collective, facts(b));
+            }
             trainLoader = track(made, DataLoader.builder(b.train, b.trainTransform, b.imageSize).batchSize(b.batchSize)
-                    .seed(b.seed).workers(b.workers).skipCorrupt(b.skipCorrupt, b.onSkip).build());
-            testLoader = b.test == null ? null : track(made, evalLoader(b.test));
-            subsetLoader = b.test == null || b.evaluationSubset <= 0 || b.evaluationSubset >= b.test.size() ? testLoader
+                    .seed(b.seed).workers(b.workers).skipCorrupt(b.skipCorrupt, b.onSkip)
+                    .shard(collective.rank(), collective.size()).build());
+            // Only rank 0 evaluates.
+            testLoader = b.test == null || !root ? null : track(made, evalLoader(b.test));
+            subsetLoader = testLoader == null || b.evaluationSubset <= 0 || b.evaluationSubset >= b.test.size() ? testLoader
                     : track(made, evalLoader(head(b.test, b.evaluationSubset)));
-            TrainConfig cfg = b.config.withExamplesPerEpoch((long) trainLoader.batchesPerEpoch() * b.batchSize);
-            step = track(made, new TrainStep(model, cfg));
-            if (b.resume != null) {
+            // An epoch is the global batches of all ranks: the schedule counts global examples.
+            TrainConfig cfg = b.config.withExamplesPerEpoch((long) trainLoader.batchesPerEpoch() * b.batchSize
+                    * collective.size());
+            step = track(made, new TrainStep(model, cfg, collective));
+            if (b.resume != null && root) {
                 checkRunInfo(b.resume, b.runInfo);
                 Checkpoint.load(step, b.resume);
+            }
+            if (collective.size() > 1) {
+                Replicas.broadcastState(collective, step);
             }
         } catch (RuntimeException e) {
             for (AutoCloseable c : made.reversed()) {
@@ -128,6 +156,26 @@ public final class Trainer implements AutoCloseable {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("Trainer: " + resume + " cannot be resumed exactly: " + String.join("; ", problems));
         }
+    }
+
+    /** What every rank must share for the ranks to train one model: the options and the data's fingerprint. */
+    private static Map<String, String> facts(Builder b) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("model", b.model.config().toString());
+        f.put("train config", b.config.toString());
+        f.put("epochs", Integer.toString(b.epochs));
+        f.put("batch", Integer.toString(b.batchSize));
+        f.put("image size", Integer.toString(b.imageSize));
+        f.put("seed", Long.toString(b.seed));
+        f.put("training view", b.trainTransform.getClass().getName()); // its settings are in the run info
+        f.put("max steps", Long.toString(b.maxSteps));
+        f.put("resume", String.valueOf(b.resume != null));
+        f.put("test set", String.valueOf(b.test != null));
+        f.put("evaluation", b.evaluateEvery + "/" + b.evaluationSubset);
+        f.put("ranks", Integer.toString(b.collective.size()));
+        b.runInfo.forEach((k, v) -> f.put("run " + k, v));
+        f.put("training data", Replicas.fingerprint(b.train));
+        return f;
     }
 
     private static <T extends AutoCloseable> T track(List<AutoCloseable> made, T t) {
@@ -167,27 +215,32 @@ public final class Trainer implements AutoCloseable {
         int fromBatch = (int) (step.steps() % perEpoch);
         Run run = new Run(model.config(), b.train, b.test, b.imageSize, b.batchSize, b.epochs, perEpoch, step.steps(),
                 step.config());
-        b.listeners.forEach(l -> l.onStart(run));
+        listeners.forEach(l -> l.onStart(run));
         Evaluated last = null;
         for (int epoch = first; epoch < b.epochs; epoch++) {
             boolean complete = runEpoch(epoch, epoch == first ? fromBatch : 0);
             save();
             if (!complete) {
+                collective.barrier(); // while rank 0 saves
                 Outcome o = new Outcome(step.steps(), true, last);
-                b.listeners.forEach(l -> l.onEnd(o));
+                listeners.forEach(l -> l.onEnd(o));
                 return o;
             }
             int epochNo = epoch;
-            b.listeners.forEach(l -> l.onEpochEnd(epochNo));
+            listeners.forEach(l -> l.onEpochEnd(epochNo));
             boolean isLast = epoch == b.epochs - 1;
-            if (testLoader != null && (isLast || (b.evaluateEvery > 0 && (epoch + 1) % b.evaluateEvery == 0))) {
-                Evaluated ev = evaluate(epoch, isLast);
-                last = ev;
-                b.listeners.forEach(l -> l.onEvaluation(ev));
+            if (b.test != null && (isLast || (b.evaluateEvery > 0 && (epoch + 1) % b.evaluateEvery == 0))) {
+                if (testLoader != null) {
+                    Evaluated ev = evaluate(epoch, isLast);
+                    last = ev;
+                    listeners.forEach(l -> l.onEvaluation(ev));
+                }
+                // The other ranks wait (without a time bound) while rank 0 evaluates.
+                collective.barrier();
             }
         }
         Outcome o = new Outcome(step.steps(), false, last);
-        b.listeners.forEach(l -> l.onEnd(o));
+        listeners.forEach(l -> l.onEnd(o));
         return o;
     }
 
@@ -214,7 +267,7 @@ public final class Trainer implements AutoCloseable {
     private boolean runEpoch(int epoch, int fromBatch) {
         try (DataLoader.Epoch batches = trainLoader.epoch(epoch, fromBatch)) {
             int total = batches.batches();
-            b.listeners.forEach(l -> l.onEpochStart(epoch, total, fromBatch));
+            listeners.forEach(l -> l.onEpochStart(epoch, total, fromBatch));
             while (batches.hasNext()) {
                 DataLoader.Batch batch;
                 try {
@@ -237,12 +290,15 @@ public final class Trainer implements AutoCloseable {
                             : "; " + b.checkpoint + " keeps the state after step " + lastSaved + " (the last one saved)"), e);
                 }
                 double imagesPerSecond = batch.size() / ((System.nanoTime() - t0) / 1e9);
-                b.listeners.forEach(l -> l.onStep(r, imagesPerSecond));
+                listeners.forEach(l -> l.onStep(r, imagesPerSecond));
                 if (b.saveEvery > 0 && step.steps() % b.saveEvery == 0) {
                     save();
                 }
                 if (b.maxSteps > 0 && step.steps() >= b.maxSteps) {
                     stopRequested.set(true);
+                }
+                if (collective.size() > 1 && Replicas.anyRank(collective, stopRequested.get())) {
+                    stopRequested.set(true); // a signal reached some ranks: all stop after this step
                 }
                 if (stopRequested.get() && batches.hasNext()) {
                     return false;
@@ -254,11 +310,12 @@ public final class Trainer implements AutoCloseable {
 
     private long lastSaved = -1;
 
+    /** Writes the checkpoint (rank 0 only; atomically, see {@link Checkpoint#save}). */
     private void save() {
-        if (b.checkpoint != null && lastSaved != step.steps()) {
+        if (b.checkpoint != null && lastSaved != step.steps() && collective.rank() == 0) {
             Checkpoint.save(step, b.checkpoint, b.runInfo);
             lastSaved = step.steps();
-            b.listeners.forEach(l -> l.onCheckpoint(b.checkpoint, step.steps()));
+            listeners.forEach(l -> l.onCheckpoint(b.checkpoint, step.steps()));
         }
     }
 
@@ -349,6 +406,7 @@ public final class Trainer implements AutoCloseable {
         private boolean skipCorrupt;
         private Consumer<String> onSkip = m -> System.err.println("skipped " + m);
         private Map<String, String> runInfo = Map.of();
+        private Collective collective = SingleProcess.INSTANCE;
         private final List<TrainingListener> listeners = new ArrayList<>();
 
         private Builder(InceptionV3 model, Dataset train) {
@@ -465,6 +523,18 @@ public final class Trainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Train as one of {@code collective.size()} replicas (see the class comment); {@code batchSize}
+         * is then each rank's part of the global batch. Default: a single process.
+         */
+        public Builder collective(Collective collective) {
+            if (collective == null) {
+                throw new IllegalArgumentException("Trainer: collective is null (a single process is SingleProcess.INSTANCE)");
+            }
+            this.collective = collective;
+            return this;
+        }
+
         public Builder listener(TrainingListener listener) {
             if (listener == null) {
                 throw new IllegalArgumentException("Trainer: listener is null");
@@ -501,9 +571,13 @@ public final class Trainer implements AutoCloseable {
                 problems.add("save-every, max steps, evaluation interval and subset must be >= 0, got " + saveEvery
                         + ", " + maxSteps + ", " + evaluateEvery + ", " + evaluationSubset);
             }
-            if (train.size() < batchSize) {
+            if (train.size() < (long) batchSize * collective.size()) {
                 problems.add("training data " + train.source() + " has " + train.size() + " examples, fewer than one batch of "
-                        + batchSize);
+                        + batchSize + (collective.size() > 1 ? " on each of " + collective.size() + " ranks" : ""));
+            }
+            if (skipCorrupt && collective.size() > 1) {
+                problems.add("skipping corrupt images is not supported with " + collective.size() + " ranks (a rank would"
+                        + " take a shorter or no step; every rank must take the same steps)");
             }
             if (train.classes().size() < 2) {
                 problems.add("training data " + train.source() + " has " + train.classes().size()
@@ -517,7 +591,7 @@ public final class Trainer implements AutoCloseable {
                 problems.add("test data " + test.source() + " has classes " + abbreviate(test.classes()) + ", training data "
                         + abbreviate(train.classes()));
             }
-            if (resume != null && !java.nio.file.Files.isRegularFile(resume)) {
+            if (resume != null && collective.rank() == 0 && !java.nio.file.Files.isRegularFile(resume)) {
                 problems.add("checkpoint to resume " + resume + " does not exist");
             }
             if (!problems.isEmpty()) {
