@@ -167,7 +167,9 @@ public final class Trainer implements AutoCloseable {
         f.put("batch", Integer.toString(b.batchSize));
         f.put("image size", Integer.toString(b.imageSize));
         f.put("seed", Long.toString(b.seed));
-        f.put("training view", b.trainTransform.getClass().getName()); // its settings are in the run info
+        // Its class (a lambda's hidden class is named by where it was written: its name carries an address).
+        Class<?> view = b.trainTransform.getClass();
+        f.put("training view", view.isHidden() ? "a lambda in " + view.getNestHost().getName() : view.getName());
         f.put("max steps", Long.toString(b.maxSteps));
         f.put("resume", String.valueOf(b.resume != null));
         f.put("test set", String.valueOf(b.test != null));
