@@ -24,6 +24,9 @@ import org.inceptionj.inception.data.RasterDataset;
 import org.inceptionj.inception.data.SmallImageAugmentation;
 import org.inceptionj.inception.data.TrainAugmentation;
 import org.inceptionj.inception.data.Transform;
+import org.inceptionj.inception.distributed.Collective;
+import org.inceptionj.inception.distributed.OpenMpi;
+import org.inceptionj.inception.distributed.SingleProcess;
 import org.inceptionj.inception.image.Preprocessing;
 import org.inceptionj.inception.io.ModelCard;
 import org.inceptionj.inception.io.SafeTensors;
@@ -220,6 +223,23 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--workers", description = "Image decoding threads (default: min(4, processors)).")
     Integer workers;
 
+    // ------------------------------------------------------------------ several processes
+    @Option(names = "--distributed", defaultValue = "none", paramLabel = "ENGINE",
+            description = "none (default) or mpi: synchronous data-parallel training over the processes that"
+                    + " 'mpirun -np N' started (Open MPI 4, libmpi.so.40). --batch is then each process's part of the global"
+                    + " batch of N x batch; see --lr-scaling.")
+    String distributed;
+
+    @Option(names = "--lr-scaling", defaultValue = "linear", paramLabel = "RULE",
+            description = "With --distributed: linear (default: the learning rate, the recipe's or --lr, is multiplied by the"
+                    + " number of processes N, as the global batch is; Goyal et al. 2017) or none (used as given).")
+    String lrScaling;
+
+    @Option(names = "--distributed-timeout", defaultValue = "300", paramLabel = "SECONDS",
+            description = "With --distributed: a process that waits longer than this for the others in one step (one has"
+                    + " died or hangs) stops with an error (default: ${DEFAULT-VALUE}).")
+    int distributedTimeout;
+
     @Option(names = "--skip-corrupt", description = "Skip images that cannot be decoded, naming each on stderr"
             + " (default: stop at the first, naming it; the state up to the last step is saved first).")
     boolean skipCorrupt;
@@ -239,7 +259,60 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Collective collective = startDistributed();
+        try {
+            return train(collective);
+        } catch (RuntimeException e) {
+            if (collective.size() > 1) {
+                // The others would wait for this rank at the next collective call: stop the whole job now.
+                var err = spec.commandLine().getErr();
+                err.println("inceptionj train: rank " + collective.rank() + " of " + collective.size() + ": " + e.getMessage());
+                err.println("inceptionj train: stopping all " + collective.size() + " ranks");
+                err.flush();
+                collective.abort(2);
+            }
+            throw e;
+        } finally {
+            collective.close();
+        }
+    }
+
+    /** The collective that --distributed names, started (MPI_Init), checked before anything else is. */
+    private Collective startDistributed() {
+        if (distributedTimeout < 1) {
+            throw new IllegalArgumentException("--distributed-timeout " + distributedTimeout + " must be >= 1 (seconds)");
+        }
+        if (!List.of("linear", "none").contains(lrScaling.toLowerCase(Locale.ROOT))) {
+            throw new IllegalArgumentException("--lr-scaling " + lrScaling + " is not one of: linear, none");
+        }
+        return switch (distributed.toLowerCase(Locale.ROOT)) {
+            case "none" -> {
+                if (OpenMpi.startedByMpirun()) {
+                    spec.commandLine().getErr().println("note: started by mpirun without --distributed mpi: every process"
+                            + " trains alone; add --distributed mpi to train one model on all of them");
+                }
+                yield SingleProcess.INSTANCE;
+            }
+            case "mpi" -> {
+                if (!OpenMpi.startedByMpirun()) {
+                    throw new IllegalArgumentException("--distributed mpi: this process was not started by Open MPI's mpirun"
+                            + " (OMPI_COMM_WORLD_SIZE is not set). Start N processes with: mpirun -np N java -jar"
+                            + " inceptionj.jar train --distributed mpi ... (install Open MPI with: apt-get install openmpi-bin"
+                            + " libopenmpi-dev; as root add --allow-run-as-root)");
+                }
+                yield OpenMpi.start(java.time.Duration.ofSeconds(distributedTimeout));
+            }
+            default -> throw new IllegalArgumentException("--distributed " + distributed + " is not one of: none, mpi");
+        };
+    }
+
+    private Integer train(Collective collective) {
         var err = spec.commandLine().getErr();
+        boolean root = collective.rank() == 0;
+        if (!root) {
+            // Only rank 0 reports; the others' errors still reach stderr (see call()).
+            err = new java.io.PrintWriter(java.io.Writer.nullWriter());
+        }
         var stdout = spec.commandLine().getOut();
         // Everything is checked before the data is read and before anything is written.
         Recipe named = Recipe.named(recipe);
@@ -252,12 +325,12 @@ final class TrainCommand implements Callable<Integer> {
         if (maxSteps != null && maxSteps < 1) {
             throw new IllegalArgumentException("--max-steps " + maxSteps + " must be >= 1");
         }
-        if (resume != null && !Files.isRegularFile(resume)) {
+        if (resume != null && !Files.isRegularFile(resume)) { // rank 0 reads the state; every rank the architecture
             throw new IllegalArgumentException("--resume " + resume + ": no such file");
         }
         // Where the run writes, checked before the data is read (that can take minutes) or anything written.
-        Outputs files = plannedOutputs();
-        TrainConfig recipeConfig = applyOverrides(named.config(runEpochs), runEpochs);
+        Outputs files = root ? plannedOutputs() : null;
+        TrainConfig recipeConfig = scaled(applyOverrides(named.config(runEpochs), runEpochs), collective, err);
         InceptionV3.Init initial = initRule(named);
         DataSource source = DataSource.open(data, val);
         boolean small = source.kind().smallImages();
@@ -275,6 +348,9 @@ final class TrainCommand implements Callable<Integer> {
             err.println("note: no test set (--data DIR without --val): nothing will be evaluated");
         }
         Map<String, String> run = runInfo(source, side, view, mirror, runBatch);
+        if (collective.size() > 1) {
+            run.put("ranks", Integer.toString(collective.size())); // the shards and the scaled rate depend on it
+        }
         InceptionV3.Config model;
         TrainConfig config;
         if (resume == null) {
@@ -285,11 +361,14 @@ final class TrainCommand implements Callable<Integer> {
             config = Checkpoint.trainConfig(resume);
             checkResumable(run, model, config, source.train().classes().size(), side, small, recipeConfig);
         }
-        if (source.train().size() < runBatch) {
+        if (source.train().size() < (long) runBatch * collective.size()) {
             throw new IllegalArgumentException("--data " + data + " has " + source.train().size()
-                    + " training examples, fewer than one batch of " + runBatch + " (--batch)");
+                    + " training examples, fewer than one batch of " + runBatch + " (--batch)"
+                    + (collective.size() > 1 ? " on each of " + collective.size() + " ranks" : ""));
         }
-        makeRunFolder(files, err);
+        if (root) {
+            makeRunFolder(files, err);
+        }
         String preprocessing = small ? "resize" : photos == Preprocessing.TORCHVISION ? "torchvision" : "tf";
         boolean gray = source.train() instanceof RasterDataset r && r.channels() == 1;
         ModelCard card = new ModelCard(model, source.train().classes(), side, preprocessing, gray);
@@ -297,17 +376,27 @@ final class TrainCommand implements Callable<Integer> {
         if (threads < 1) {
             throw new IllegalArgumentException("--workers " + threads + " must be >= 1");
         }
-        err.printf(Locale.ROOT, "run folder %s%n", files.folder);
-        PlotListener plotter = new PlotListener(files.plot, "Inception-v3 on " + source.spec());
+        if (root) {
+            err.printf(Locale.ROOT, "run folder %s%n", files.folder);
+        }
+        if (collective.size() > 1) {
+            err.printf(Locale.ROOT, "distributed: %s, %d ranks x batch %d = global batch %d; only rank 0 logs, evaluates and"
+                    + " writes%n", collective.describe(), collective.size(), runBatch, collective.size() * runBatch);
+        }
+        PlotListener plotter = root ? new PlotListener(files.plot, "Inception-v3 on " + source.spec()) : null;
+        var errors = err;
         try (Backend backend = Backends.load();
              InceptionV3 net = new InceptionV3(backend, model, seed, initial);
              // A resumed run redoes the steps after its last save: their lines go, and the plot gets the rest back.
-             CsvLog csv = resume != null ? CsvLog.resuming(files.log, plotter::replay) : new CsvLog(files.log)) {
+             CsvLog csv = !root ? null : resume != null ? CsvLog.resuming(files.log, plotter::replay) : new CsvLog(files.log)) {
             Trainer.Builder builder = Trainer.builder(net, source.train()).test(source.test()).config(config)
                     .epochs(runEpochs).batchSize(runBatch).imageSize(side).transforms(trainView, testView).seed(seed)
-                    .workers(threads).checkpoint(files.checkpoint, saveEvery).evaluation(evalEvery, evalSubset)
-                    .skipCorrupt(skipCorrupt, what -> err.println("\nskipped " + what)).runInfo(run)
-                    .listener(new ConsoleProgress(System.err, err)).listener(csv).listener(plotter);
+                    .workers(threads).evaluation(evalEvery, evalSubset)
+                    .skipCorrupt(skipCorrupt, what -> errors.println("\nskipped " + what)).runInfo(run).collective(collective);
+            if (root) {
+                builder.checkpoint(files.checkpoint, saveEvery).listener(new ConsoleProgress(System.err, err)).listener(csv)
+                        .listener(plotter);
+            }
             if (maxSteps != null) {
                 builder.maxSteps(maxSteps);
             }
@@ -328,6 +417,9 @@ final class TrainCommand implements Callable<Integer> {
                 Trainer.Outcome outcome;
                 try {
                     outcome = trainer.fit();
+                    if (!root) {
+                        return 0;
+                    }
                     exportWeights(trainer, net, card, files.export);
                     err.println((trainer.step().ema() != null ? "wrote the averaged weights to " : "wrote the weights to ")
                             + files.export);
@@ -361,6 +453,25 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The learning rate for the global batch: with N ranks and --lr-scaling linear, the peak rate is
+     * multiplied by N (the linear scaling rule of Goyal et al. 2017, "Accurate, Large Minibatch SGD":
+     * N times the examples per step, N times the step; the warm-up of the recipe, or --warmup, eases
+     * the start). A resumed run keeps the rate its checkpoint holds.
+     */
+    private TrainConfig scaled(TrainConfig c, Collective collective, java.io.PrintWriter err) {
+        int n = collective.size();
+        if (n == 1 || lrScaling.equalsIgnoreCase("none")) {
+            return c;
+        }
+        LearningRate l = c.learningRate();
+        if (resume == null) {
+            err.printf(Locale.ROOT, "learning rate %s x %d ranks = %s (--lr-scaling linear)%n", l.initial(), n, l.initial() * n);
+        }
+        return c.withLearningRate(new LearningRate(l.decay(), l.initial() * n, l.decayRate(), l.epochsPerDecay(), l.staircase(),
+                l.warmupEpochs(), l.totalEpochs()));
     }
 
     /** The shutdown hook (Ctrl-C, SIGTERM): ask the loop to stop, then wait (bounded) until it has saved. */

@@ -291,7 +291,8 @@ public final class Trainer implements AutoCloseable {
                     throw new IllegalStateException(e.getMessage() + (b.checkpoint == null ? ""
                             : "; " + b.checkpoint + " keeps the state after step " + lastSaved + " (the last one saved)"), e);
                 }
-                double imagesPerSecond = batch.size() / ((System.nanoTime() - t0) / 1e9);
+                // Of all ranks together (each takes as long, the all-reduce waits for the slowest).
+                double imagesPerSecond = (double) batch.size() * collective.size() / ((System.nanoTime() - t0) / 1e9);
                 listeners.forEach(l -> l.onStep(r, imagesPerSecond));
                 if (b.saveEvery > 0 && step.steps() % b.saveEvery == 0) {
                     save();
