@@ -42,6 +42,7 @@ import org.inceptionj.inception.train.Optimizer;
 import org.inceptionj.inception.train.PlotListener;
 import org.inceptionj.inception.train.Recipe;
 import org.inceptionj.inception.train.TrainConfig;
+import org.inceptionj.inception.train.TrainStep;
 import org.inceptionj.inception.train.Trainer;
 import org.inceptionj.inception.train.TrainingListener;
 
@@ -419,6 +420,13 @@ final class TrainCommand implements Callable<Integer> {
                     outcome = trainer.fit();
                     if (!root) {
                         return 0;
+                    }
+                    TrainStep.AveragingTime at = trainer.step().averagingTime();
+                    if (at != null && at.steps() > 0) {
+                        err.printf(Locale.ROOT, "gradient averaging: %d steps, one all-reduce of %d floats (%.1f MB) each:"
+                                        + " %.1f ms per step in the all-reduce, %.1f ms copying to and from the host%n", at.steps(),
+                                at.floatsPerStep(), at.floatsPerStep() * 4e-6, 1e3 * at.allReduceSeconds() / at.steps(),
+                                1e3 * at.hostCopySeconds() / at.steps());
                     }
                     exportWeights(trainer, net, card, files.export);
                     err.println((trainer.step().ema() != null ? "wrote the averaged weights to " : "wrote the weights to ")

@@ -45,6 +45,8 @@ final class AveragedGradients implements AutoCloseable {
     private final long elements;
     /** One parameter's gradient on the host, read from the backend. */
     private final float[] staging;
+    /** Time spent so far: in the all-reduce, and copying between the backend and the buffer. */
+    private long reduceNanos, copyNanos, reductions;
 
     AveragedGradients(Map<String, Tensor> params, Collective collective) {
         if (params == null || params.isEmpty() || collective == null) {
@@ -75,6 +77,7 @@ final class AveragedGradients implements AutoCloseable {
      * without the aux head.
      */
     void add(int micro, Map<String, Tensor> grads, Tensor loss, Tensor aux) {
+        long t0 = System.nanoTime();
         long at = 0;
         for (Map.Entry<String, Tensor> e : params.entrySet()) {
             Tensor g = grads.get(e.getKey());
@@ -85,6 +88,7 @@ final class AveragedGradients implements AutoCloseable {
         }
         float[] losses = {loss.toArray()[0], aux == null ? 0f : aux.toArray()[0]};
         accumulate(micro, at, losses, 2);
+        copyNanos += System.nanoTime() - t0;
     }
 
     private void accumulate(int micro, long at, float[] v, int n) {
@@ -107,7 +111,11 @@ final class AveragedGradients implements AutoCloseable {
      * tensors on {@code backend} in the current scope. Every rank must call it once per step.
      */
     Averaged reduce(int microBatches, Backend backend) {
+        long t0 = System.nanoTime();
         collective.allReduceSum(sum);
+        long t1 = System.nanoTime();
+        reduceNanos += t1 - t0;
+        reductions++;
         float scale = 1f / ((float) microBatches * collective.size());
         Map<String, Tensor> out = new LinkedHashMap<>();
         long at = 0;
@@ -123,9 +131,15 @@ final class AveragedGradients implements AutoCloseable {
             out.put(e.getKey(), g);
             at += n;
         }
+        copyNanos += System.nanoTime() - t1;
         float loss = sum.getAtIndex(ValueLayout.JAVA_FLOAT, at) * scale;
         float aux = sum.getAtIndex(ValueLayout.JAVA_FLOAT, at + 1) * scale;
         return new Averaged(out, Ops.fromArray(backend, Shape.scalar(), loss), Ops.fromArray(backend, Shape.scalar(), aux));
+    }
+
+    /** The time the averaging took so far, for the log. */
+    TrainStep.AveragingTime time() {
+        return new TrainStep.AveragingTime(reductions, floats(), reduceNanos / 1e9, copyNanos / 1e9);
     }
 
     @Override

@@ -162,6 +162,22 @@ public final class TrainStep implements AutoCloseable {
         return collective;
     }
 
+    /**
+     * What averaging gradients over micro-batches and ranks cost so far.
+     *
+     * @param steps              steps that averaged (one all-reduce each)
+     * @param floatsPerStep      floats each all-reduce carried (the parameters' gradients and two losses)
+     * @param allReduceSeconds   time in the all-reduce (waiting for the slowest rank included)
+     * @param hostCopySeconds    time copying gradients from the backend into the buffer and back
+     */
+    public record AveragingTime(long steps, long floatsPerStep, double allReduceSeconds, double hostCopySeconds) {
+    }
+
+    /** The cost of averaging so far, or null when no step averaged (one process, one micro-batch). */
+    public AveragingTime averagingTime() {
+        return averaged == null ? null : averaged.time();
+    }
+
     /** The model this step trains (not owned). */
     public InceptionV3 model() {
         return model;
