@@ -46,7 +46,8 @@ class DistributedEquivalenceTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String main = DistributedEquivalence.class.getName();
         List<String> jvm = List.of(
-                // -cp first: mpirun rewrites a java command line's class path and expects it before other options.
+                // -cp first: for a `java` command, mpirun takes the first argument containing "cp" for the class-path
+                // option and prefixes the next argument with the working folder (-Dinceptionj.cpu... would match).
                 "-cp", System.getProperty("java.class.path"),
                 "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss4m",
                 "-Dinceptionj.backend=cpu", "-Dinceptionj.cpu.threads=1");
