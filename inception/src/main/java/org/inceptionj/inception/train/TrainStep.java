@@ -1,5 +1,6 @@
 package org.inceptionj.inception.train;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -203,7 +204,7 @@ public final class TrainStep implements AutoCloseable {
      * is not finite throws {@link NonFiniteLossException} and leaves the counters as they were.
      */
     public Result run(Tensor images, int[] labels) {
-        return run(List.of(images), List.of(labels));
+        return run(Collections.singletonList(images), Collections.singletonList(labels));
     }
 
     /**
@@ -230,7 +231,7 @@ public final class TrainStep implements AutoCloseable {
      * throwing. The counters advance either way. The caller closes the returned {@link Pending}.
      */
     public Pending enqueue(Tensor images, int[] labels) {
-        return enqueue(List.of(images), List.of(labels));
+        return enqueue(Collections.singletonList(images), Collections.singletonList(labels));
     }
 
     /**

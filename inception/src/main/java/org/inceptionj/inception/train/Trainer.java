@@ -93,6 +93,8 @@ public final class Trainer implements AutoCloseable {
     /** The listeners on rank 0; none on the other ranks. */
     private final List<TrainingListener> listeners;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
+    /** Whether the run stops after the current step: stopRequested as the ranks agreed on it after the last step. */
+    private boolean stopping;
 
     private Trainer(Builder b) {
         this.b = b;
@@ -300,15 +302,17 @@ public final class Trainer implements AutoCloseable {
                 if (b.maxSteps > 0 && step.steps() >= b.maxSteps) {
                     stopRequested.set(true);
                 }
-                if (collective.size() > 1 && Replicas.anyRank(collective, stopRequested.get())) {
-                    stopRequested.set(true); // a signal reached some ranks: all stop after this step
+                // Decided once per step, and by all ranks together: a signal may reach one rank at any moment.
+                stopping = stopRequested.get();
+                if (collective.size() > 1) {
+                    stopping = Replicas.anyRank(collective, stopping); // a signal reached some rank: all stop after this step
                 }
-                if (stopRequested.get() && batches.hasNext()) {
+                if (stopping && batches.hasNext()) {
                     return false;
                 }
             }
         }
-        return !stopRequested.get() || epoch == b.epochs - 1;
+        return !stopping || epoch == b.epochs - 1;
     }
 
     private long lastSaved = -1;
