@@ -236,6 +236,12 @@ final class TrainCommand implements Callable<Integer> {
                     + " number of processes N, as the global batch is; Goyal et al. 2017) or none (used as given).")
     String lrScaling;
 
+    @Option(names = "--reduction", defaultValue = "mpi", paramLabel = "ORDER",
+            description = "With --distributed: mpi (default: MPI_Allreduce, Open MPI's order of additions) or rank-order"
+                    + " (rank 0 adds the ranks' gradients in rank order: bit-identical to one process averaging N micro-batches,"
+                    + " slower at scale).")
+    String reduction;
+
     @Option(names = "--distributed-timeout", defaultValue = "300", paramLabel = "SECONDS",
             description = "With --distributed: a process that waits longer than this for the others in one step (one has"
                     + " died or hangs) stops with an error (default: ${DEFAULT-VALUE}).")
@@ -301,7 +307,12 @@ final class TrainCommand implements Callable<Integer> {
                             + " inceptionj.jar train --distributed mpi ... (install Open MPI with: apt-get install openmpi-bin"
                             + " libopenmpi-dev; as root add --allow-run-as-root)");
                 }
-                yield OpenMpi.start(java.time.Duration.ofSeconds(distributedTimeout));
+                OpenMpi.Reduction order = switch (reduction.toLowerCase(Locale.ROOT)) {
+                    case "mpi" -> OpenMpi.Reduction.MPI;
+                    case "rank-order" -> OpenMpi.Reduction.RANK_ORDER;
+                    default -> throw new IllegalArgumentException("--reduction " + reduction + " is not one of: mpi, rank-order");
+                };
+                yield OpenMpi.start(java.time.Duration.ofSeconds(distributedTimeout), order);
             }
             default -> throw new IllegalArgumentException("--distributed " + distributed + " is not one of: none, mpi");
         };
@@ -351,6 +362,7 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, String> run = runInfo(source, side, view, mirror, runBatch);
         if (collective.size() > 1) {
             run.put("ranks", Integer.toString(collective.size())); // the shards and the scaled rate depend on it
+            run.put("reduction", reduction.toLowerCase(Locale.ROOT)); // the order of the sums: the bits of every step
         }
         InceptionV3.Config model;
         TrainConfig config;

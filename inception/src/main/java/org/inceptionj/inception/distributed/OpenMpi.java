@@ -8,6 +8,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.Locale;
@@ -32,6 +33,15 @@ import java.util.Locale;
  *       that names the call and {@code MPI_Error_string}'s text.</li>
  * </ul>
  *
+ * <p>Two reductions. {@link Reduction#MPI} is {@code MPI_Allreduce}: Open MPI picks its algorithm
+ * (and so the order of the additions) by message size and rank count; for two ranks the sum is
+ * a + b whatever it picks, for more it may differ from a sum in rank order in the last bits.
+ * {@link Reduction#RANK_ORDER} is deterministic for any N: rank 0 gathers each chunk of every rank
+ * ({@code MPI_Gather}), sums it in rank order, ((x₀ + x₁) + x₂) + …, and broadcasts it
+ * ({@code MPI_Bcast}): the order in which one process sums N micro-batches (see
+ * {@code AveragedGradients}), so N ranks reproduce it bit for bit, at the cost of rank 0 receiving
+ * and adding everything (N times the traffic of a ring at the root).
+ *
  * <p>Bounded waits: a daemon thread watches the {@link #allReduceSum} and {@link #broadcast} calls;
  * one that has waited longer than {@code waitLimit} for the other ranks (one has died, or hangs)
  * prints which call and for how long, and halts this process with exit code 3, after which
@@ -47,9 +57,18 @@ public final class OpenMpi implements Collective {
     /** MPI's element count is a C int: larger buffers go in chunks of this many elements. */
     private static final long MAX_COUNT = 1L << 30;
     private static final MemorySegment MPI_IN_PLACE = MemorySegment.ofAddress(1);
+    /** Floats per gathered chunk of {@link Reduction#RANK_ORDER}: rank 0 holds N of them at a time. */
+    private static final int ORDERED_CHUNK = 1 << 20;
+
+    /** How {@link #allReduceSum} adds the ranks' buffers (see the class comment). */
+    public enum Reduction { MPI, RANK_ORDER }
 
     private final MemorySegment commWorld, mpiFloat, mpiByte, mpiSum;
-    private final MethodHandle allreduce, bcast, barrier, abort, finalize, errorString;
+    private final MethodHandle allreduce, gather, bcast, barrier, abort, finalize, errorString;
+    private final Reduction reduction;
+    /** RANK_ORDER on rank 0: where the ranks' chunks are gathered; made on first use. */
+    private Arena gatherArena;
+    private MemorySegment gathered;
     private final int rank, size;
     private final String version;
     private final Thread owner = Thread.currentThread();
@@ -59,8 +78,9 @@ public final class OpenMpi implements Collective {
     private volatile long waitingSince;
     private boolean closed;
 
-    private OpenMpi(Duration waitLimit) {
+    private OpenMpi(Duration waitLimit, Reduction reduction) {
         this.waitLimit = waitLimit;
+        this.reduction = reduction;
         Linker linker = Linker.nativeLinker();
         SymbolLookup mpi = openGlobal(linker);
         commWorld = symbol(mpi, "ompi_mpi_comm_world");
@@ -78,6 +98,8 @@ public final class OpenMpi implements Collective {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         allreduce = function(linker, mpi, "MPI_Allreduce",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        gather = function(linker, mpi, "MPI_Gather",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
         bcast = function(linker, mpi, "MPI_Bcast", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
         barrier = function(linker, mpi, "MPI_Barrier", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         abort = function(linker, mpi, "MPI_Abort", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -117,8 +139,14 @@ public final class OpenMpi implements Collective {
      *                  process stops (positive)
      */
     public static OpenMpi start(Duration waitLimit) {
-        if (waitLimit == null || waitLimit.isNegative() || waitLimit.isZero()) {
-            throw new IllegalArgumentException("OpenMpi: the wait limit must be positive, got " + waitLimit);
+        return start(waitLimit, Reduction.MPI);
+    }
+
+    /** {@link #start(Duration)} with the given reduction (see the class comment). */
+    public static OpenMpi start(Duration waitLimit, Reduction reduction) {
+        if (waitLimit == null || waitLimit.isNegative() || waitLimit.isZero() || reduction == null) {
+            throw new IllegalArgumentException("OpenMpi: the wait limit must be positive and a reduction given, got "
+                    + waitLimit + " and " + reduction);
         }
         String worldSize = System.getenv("OMPI_COMM_WORLD_SIZE");
         if (worldSize == null) {
@@ -126,7 +154,7 @@ public final class OpenMpi implements Collective {
                     + " (OMPI_COMM_WORLD_SIZE is not set: this process was started directly): run, for N processes,"
                     + " mpirun -np N java -jar inceptionj.jar train --distributed mpi ...");
         }
-        return new OpenMpi(waitLimit);
+        return new OpenMpi(waitLimit, reduction);
     }
 
     /** Whether this process was started by Open MPI's mpirun (it set OMPI_COMM_WORLD_SIZE). */
@@ -146,7 +174,8 @@ public final class OpenMpi implements Collective {
 
     @Override
     public String describe() {
-        return version + ", rank " + rank + " of " + size;
+        return version + ", rank " + rank + " of " + size
+                + (reduction == Reduction.RANK_ORDER ? ", sums in rank order" : "");
     }
 
     @Override
@@ -156,11 +185,42 @@ public final class OpenMpi implements Collective {
                     : floats.byteSize() + " bytes is not a whole number of floats"));
         }
         long n = floats.byteSize() / Float.BYTES;
+        if (reduction == Reduction.RANK_ORDER && size > 1) {
+            allReduceInRankOrder(floats, n);
+            return;
+        }
         for (long from = 0; from < n; from += MAX_COUNT) {
             int count = (int) Math.min(MAX_COUNT, n - from);
             MemorySegment part = floats.asSlice(from * Float.BYTES, (long) count * Float.BYTES);
             call("MPI_Allreduce of " + n + " floats", () -> (int) allreduce.invokeExact(MPI_IN_PLACE, part, count, mpiFloat,
                     mpiSum, commWorld));
+        }
+    }
+
+    /** RANK_ORDER: per chunk, gather at rank 0, add in rank order there, broadcast the sum. */
+    private void allReduceInRankOrder(MemorySegment floats, long n) {
+        if (rank == 0 && gathered == null) {
+            gatherArena = Arena.ofShared();
+            gathered = gatherArena.allocate((long) size * ORDERED_CHUNK * Float.BYTES, 64);
+        }
+        MemorySegment receive = rank == 0 ? gathered : MemorySegment.NULL;
+        for (long from = 0; from < n; from += ORDERED_CHUNK) {
+            int count = (int) Math.min(ORDERED_CHUNK, n - from);
+            MemorySegment part = floats.asSlice(from * Float.BYTES, (long) count * Float.BYTES);
+            call("MPI_Gather of " + count + " floats to rank 0", () -> (int) gather.invokeExact(part, count, mpiFloat, receive,
+                    count, mpiFloat, 0, commWorld));
+            if (rank == 0) {
+                // gathered = [x₀ | x₁ | … | x_{N−1}], count floats each: part[i] = ((x₀[i] + x₁[i]) + x₂[i]) + …
+                for (int i = 0; i < count; i++) {
+                    float sum = gathered.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                    for (int r = 1; r < size; r++) {
+                        sum += gathered.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * count + i);
+                    }
+                    part.setAtIndex(ValueLayout.JAVA_FLOAT, i, sum);
+                }
+            }
+            call("MPI_Bcast of " + count + " summed floats from rank 0",
+                    () -> (int) bcast.invokeExact(part, count, mpiFloat, 0, commWorld));
         }
     }
 
@@ -211,6 +271,9 @@ public final class OpenMpi implements Collective {
             return;
         }
         closed = true;
+        if (gatherArena != null) {
+            gatherArena.close();
+        }
         try {
             check("MPI_Finalize", (int) finalize.invokeExact());
         } catch (RuntimeException | Error e) {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -29,13 +30,13 @@ import org.inceptionj.inception.distributed.OpenMpi;
  * so that the backend's sums are in one order):
  *
  * <ul>
- *   <li>{@code ranks OUT}, under {@code mpirun -np 2}: each rank builds the model from its own seed
+ *   <li>{@code ranks OUT REDUCTION}, under {@code mpirun -np N}: each rank builds the model from its own seed
  *       (rank 0's is broadcast: the others' must not matter) and trains {@value #STEPS} steps with
  *       the {@link Trainer} on its shard, batch {@value #B}; each rank writes its parameters to
  *       {@code OUT/rank<r>.bin}, rank 0 also its checkpoint;</li>
- *   <li>{@code reference OUT}: one process, seed 0, reads the same data as global batches of 2·B
- *       (an unsharded loader), splits each into its halves and runs one {@link TrainStep} on the two
- *       micro-batches, whose gradients it averages; it writes {@code OUT/reference.bin}; then the
+ *   <li>{@code reference OUT M}: one process, seed 0, reads the same data as global batches of M·B
+ *       (an unsharded loader), splits each into M parts and runs one {@link TrainStep} on the M
+ *       micro-batches, whose gradients it averages; it writes {@code OUT/reference.bin}; for M = 2 then the
  *       same batches as single batches of 2·B (BN over the whole batch) into {@code OUT/whole-batch.bin}.</li>
  * </ul>
  * The recipe exercises what must act on the averaged gradient: weight decay, label smoothing,
@@ -47,19 +48,21 @@ public final class DistributedEquivalence {
     static final int STEPS = 3;
     static final int SIZE = 75;
     static final int CLASSES = 3;
-    static final int EXAMPLES = 20; // 3 global batches of 6 per epoch, 2 left over
+    static final int EXAMPLES = 30; // 5 global batches of 2 x 3 per epoch, or 3 of 3 x 3 and 3 left over
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2 || !List.of("ranks", "reference").contains(args[0])) {
-            throw new IllegalArgumentException("usage: DistributedEquivalence ranks|reference OUT, got " + Arrays.toString(args));
+        if (args.length != 3 || !List.of("ranks", "reference").contains(args[0])) {
+            throw new IllegalArgumentException("usage: DistributedEquivalence ranks OUT mpi|rank_order, or reference OUT"
+                    + " MICROBATCHES; got " + Arrays.toString(args));
         }
         Path out = Path.of(args[1]);
         if (args[0].equals("ranks")) {
-            try (OpenMpi mpi = OpenMpi.start(Duration.ofSeconds(60))) {
+            OpenMpi.Reduction reduction = OpenMpi.Reduction.valueOf(args[2].toUpperCase(java.util.Locale.ROOT));
+            try (OpenMpi mpi = OpenMpi.start(Duration.ofSeconds(60), reduction)) {
                 ranks(mpi, out);
             }
         } else {
-            reference(out);
+            reference(out, Integer.parseInt(args[2]));
         }
     }
 
@@ -86,24 +89,33 @@ public final class DistributedEquivalence {
         }
     }
 
-    private static void reference(Path out) throws IOException {
+    /** One process, M micro-batches of B per step: what M ranks compute. */
+    private static void reference(Path out, int micro) throws IOException {
+        int chw = 3 * SIZE * SIZE;
         try (Backend backend = Backends.load();
              InceptionV3 net = new InceptionV3(backend, config(), 1000, InceptionV3.Init.HE);
-             DataLoader loader = DataLoader.builder(data(), VIEW, SIZE).batchSize(2 * B).seed(7).workers(1).build();
-             TrainStep step = new TrainStep(net, recipe().withExamplesPerEpoch((long) loader.batchesPerEpoch() * 2 * B))) {
-            try (DataLoader.Epoch epoch = loader.epoch(0)) {
-                for (int s = 0; s < STEPS; s++) {
-                    DataLoader.Batch batch = epoch.next();
-                    int chw = 3 * SIZE * SIZE;
-                    try (Tensor x0 = Ops.fromArray(backend, Shape.of(B, 3, SIZE, SIZE), Arrays.copyOfRange(batch.images(), 0, B * chw));
-                         Tensor x1 = Ops.fromArray(backend, Shape.of(B, 3, SIZE, SIZE),
-                                 Arrays.copyOfRange(batch.images(), B * chw, 2 * B * chw))) {
-                        step.run(List.of(x0, x1), List.of(Arrays.copyOfRange(batch.labels(), 0, B),
-                                Arrays.copyOfRange(batch.labels(), B, 2 * B)));
+             DataLoader loader = DataLoader.builder(data(), VIEW, SIZE).batchSize(micro * B).seed(7).workers(1).build();
+             TrainStep step = new TrainStep(net, recipe().withExamplesPerEpoch((long) loader.batchesPerEpoch() * micro * B));
+             DataLoader.Epoch epoch = loader.epoch(0)) {
+            for (int s = 0; s < STEPS; s++) {
+                DataLoader.Batch batch = epoch.next();
+                List<Tensor> parts = new ArrayList<>();
+                List<int[]> labels = new ArrayList<>();
+                try {
+                    for (int m = 0; m < micro; m++) {
+                        parts.add(Ops.fromArray(backend, Shape.of(B, 3, SIZE, SIZE),
+                                Arrays.copyOfRange(batch.images(), m * B * chw, (m + 1) * B * chw)));
+                        labels.add(Arrays.copyOfRange(batch.labels(), m * B, (m + 1) * B));
                     }
+                    step.run(parts, labels);
+                } finally {
+                    parts.forEach(Tensor::close);
                 }
             }
             write(out.resolve("reference.bin"), step);
+        }
+        if (micro != 2) {
+            return;
         }
         // The same global batches as one batch of 2·B (batch statistics over all of it): not the same
         // computation, so its parameters must differ, which shows that the comparison can fail.

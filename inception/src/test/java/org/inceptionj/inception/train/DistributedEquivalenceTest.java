@@ -29,8 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
  * the backend's own sums are in one order. The same batches trained as single batches of 2·B (BN
  * over the whole batch) must differ: the comparison can fail.
  *
+ * <p>With three ranks MPI_Allreduce may add in another order than a sum over micro-batches, so the
+ * second test uses the rank-order reduction, which makes three ranks bit-identical too.
+ *
  * <p>Needs {@code mpirun} (Open MPI 4: {@code apt-get install openmpi-bin libopenmpi-dev}) on the
- * PATH, which CI installs ({@code .ci/run}); skipped, saying so, without it. About 30 s on 2 cores.
+ * PATH, which CI installs ({@code .ci/run}); skipped, saying so, without it.
  */
 class DistributedEquivalenceTest {
     private static final long LIMIT_SECONDS = 240;
@@ -40,8 +43,43 @@ class DistributedEquivalenceTest {
 
     @Test
     void twoRanksOfBatchBEqualOneProcessAveragingTwoMicroBatchesBitForBit() throws Exception {
+        Path out = Files.createDirectory(tmp.resolve("two"));
+        trainBothWays(2, "mpi", out);
+        Map<String, float[]> rank0 = read(out.resolve("rank0.bin")), rank1 = read(out.resolve("rank1.bin"));
+        Map<String, float[]> ref = read(out.resolve("reference.bin")), whole = read(out.resolve("whole-batch.bin"));
+        assertBitIdentical(rank0, rank1, "rank 1", "rank 0");
+        assertBitIdentical(ref, rank0, "rank 0 (2 ranks x batch " + DistributedEquivalence.B + ", MPI_Allreduce)",
+                "one process averaging 2 micro-batches");
+        assertTrue(Files.isRegularFile(out.resolve("checkpoint.safetensors")), "rank 0 wrote its checkpoint");
+        assertEquals(DistributedEquivalence.STEPS, Checkpoint.steps(out.resolve("checkpoint.safetensors")));
+        int differing = 0;
+        for (var e : ref.entrySet()) {
+            differing += Arrays.equals(e.getValue(), whole.get(e.getKey())) ? 0 : 1;
+        }
+        assertTrue(differing > 0, "one batch of 2B (BN over the whole batch) gave the same parameters as two micro-batches:"
+                + " the comparison would not see a difference");
+    }
+
+    /**
+     * Three ranks, where MPI_Allreduce's order of additions is its own: with the rank-order reduction
+     * ({@link org.inceptionj.inception.distributed.OpenMpi.Reduction#RANK_ORDER}) they too equal one
+     * process averaging three micro-batches, bit for bit.
+     */
+    @Test
+    void threeRanksSummingInRankOrderEqualOneProcessAveragingThreeMicroBatchesBitForBit() throws Exception {
+        Path out = Files.createDirectory(tmp.resolve("three"));
+        trainBothWays(3, "rank_order", out);
+        Map<String, float[]> ref = read(out.resolve("reference.bin"));
+        for (int r = 0; r < 3; r++) {
+            assertBitIdentical(ref, read(out.resolve("rank" + r + ".bin")), "rank " + r + " (3 ranks, rank-order sum)",
+                    "one process averaging 3 micro-batches");
+        }
+    }
+
+    /** Trains under mpirun -np {@code ranks}, then the single-process reference with as many micro-batches. */
+    private void trainBothWays(int ranks, String reduction, Path out) throws IOException, InterruptedException {
         Path mpirun = onPath("mpirun");
-        Assumptions.assumeTrue(mpirun != null, "mpirun is not on the PATH: the 2-rank equivalence test needs Open MPI"
+        Assumptions.assumeTrue(mpirun != null, "mpirun is not on the PATH: the distributed equivalence tests need Open MPI"
                 + " (apt-get install openmpi-bin libopenmpi-dev); CI installs it");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String main = DistributedEquivalence.class.getName();
@@ -49,31 +87,16 @@ class DistributedEquivalenceTest {
                 // -cp first: for a `java` command, mpirun takes the first argument containing "cp" for the class-path
                 // option and prefixes the next argument with the working folder (-Dinceptionj.cpu... would match).
                 "-cp", System.getProperty("java.class.path"),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss4m",
+                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss4m", "-Xmx1g",
                 "-Dinceptionj.backend=cpu", "-Dinceptionj.cpu.threads=1");
-
-        List<String> ranks = new ArrayList<>(List.of(mpirun.toString(), "--oversubscribe", "-np", "2", java));
-        ranks.addAll(jvm);
-        ranks.addAll(List.of(main, "ranks", tmp.toString()));
-        run(ranks, "mpirun -np 2");
+        List<String> mpi = new ArrayList<>(List.of(mpirun.toString(), "--oversubscribe", "-np", Integer.toString(ranks), java));
+        mpi.addAll(jvm);
+        mpi.addAll(List.of(main, "ranks", out.toString(), reduction));
+        run(mpi, "mpirun -np " + ranks);
         List<String> reference = new ArrayList<>(List.of(java));
         reference.addAll(jvm);
-        reference.addAll(List.of(main, "reference", tmp.toString()));
+        reference.addAll(List.of(main, "reference", out.toString(), Integer.toString(ranks)));
         run(reference, "the single-process reference");
-
-        Map<String, float[]> rank0 = read(tmp.resolve("rank0.bin")), rank1 = read(tmp.resolve("rank1.bin"));
-        Map<String, float[]> ref = read(tmp.resolve("reference.bin")), whole = read(tmp.resolve("whole-batch.bin"));
-        assertBitIdentical(rank0, rank1, "rank 1", "rank 0");
-        assertBitIdentical(ref, rank0, "rank 0 (2 ranks x batch " + DistributedEquivalence.B + ")",
-                "one process averaging 2 micro-batches");
-        assertTrue(Files.isRegularFile(tmp.resolve("checkpoint.safetensors")), "rank 0 wrote its checkpoint");
-        assertEquals(DistributedEquivalence.STEPS, Checkpoint.steps(tmp.resolve("checkpoint.safetensors")));
-        int differing = 0;
-        for (var e : ref.entrySet()) {
-            differing += Arrays.equals(e.getValue(), whole.get(e.getKey())) ? 0 : 1;
-        }
-        assertTrue(differing > 0, "one batch of 2B (BN over the whole batch) gave the same parameters as two micro-batches:"
-                + " the comparison would not see a difference");
     }
 
     private static void assertBitIdentical(Map<String, float[]> expected, Map<String, float[]> actual, String actualName,
