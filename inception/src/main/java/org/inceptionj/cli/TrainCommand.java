@@ -420,10 +420,11 @@ final class TrainCommand implements Callable<Integer> {
                 if (resume != null) {
                     err.println("resumed " + resume + " at step " + trainer.step().steps());
                 }
-                err.printf(Locale.ROOT, "training %s (%d classes, %dx%d, width %s%s) on %d images of %s, %d batches of %d per"
+                err.printf(Locale.ROOT, "training %s (%d classes, %dx%d, width %s%s) on %d images of %s, %d %sbatches of %s per"
                                 + " epoch, %d epoch(s), recipe %s%n", preset, model.numClasses(), side, side,
                         model.widthMultiplier(), model.auxLogits() ? ", aux head" : "", source.train().size(), source.spec(),
-                        trainer.batchesPerEpoch(), runBatch, runEpochs, describe(config));
+                        trainer.batchesPerEpoch(), collective.size() > 1 ? "global " : "",
+                        (collective.size() > 1 ? collective.size() + " x " : "") + runBatch, runEpochs, describe(config));
                 Thread onInterrupt = new Thread(this::requestStop, "inceptionj-train-stop");
                 running = trainer;
                 Runtime.getRuntime().addShutdownHook(onInterrupt);
