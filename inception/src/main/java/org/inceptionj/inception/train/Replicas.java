@@ -14,7 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.inceptionj.api.RandomStream;
 import org.inceptionj.api.Tensor;
+import org.inceptionj.inception.InceptionV3;
 import org.inceptionj.inception.data.Dataset;
 import org.inceptionj.inception.distributed.Collective;
 
@@ -76,7 +78,8 @@ final class Replicas {
 
     /**
      * Copies rank 0's state to every rank: every parameter and running statistic of the model, the
-     * optimizer's slots, the parameter average's shadows, and the step counters. A new run so
+     * optimizer's slots, the parameter average's shadows, and the step counters; rank r &gt; 0 draws
+     * its dropout masks from rank 0's stream mixed with r. A new run so
      * starts from rank 0's initialization, a resumed one from the checkpoint rank 0 read.
      */
     static void broadcastState(Collective c, TrainStep step) {
@@ -102,11 +105,19 @@ final class Replicas {
                     t.backend().write(t, host, 0);
                 }
             }
-            MemorySegment counters = a.allocate(ValueLayout.JAVA_LONG, 2);
+            InceptionV3 model = step.model();
+            MemorySegment counters = a.allocate(ValueLayout.JAVA_LONG, 4);
             counters.setAtIndex(ValueLayout.JAVA_LONG, 0, step.steps());
             counters.setAtIndex(ValueLayout.JAVA_LONG, 1, step.examplesSeen());
+            counters.setAtIndex(ValueLayout.JAVA_LONG, 2, model.dropoutSeedBase());
+            counters.setAtIndex(ValueLayout.JAVA_LONG, 3, model.dropoutStep());
             c.broadcast(counters, 0);
             step.restoreCounters(counters.getAtIndex(ValueLayout.JAVA_LONG, 0), counters.getAtIndex(ValueLayout.JAVA_LONG, 1));
+            // Dropout: each replica its own masks (as the paper's replicas), all derived from rank 0's stream, which
+            // its checkpoint keeps: a resumed run draws the same masks on every rank again.
+            long base = counters.getAtIndex(ValueLayout.JAVA_LONG, 2);
+            model.restoreDropoutStream(c.rank() == 0 ? base : RandomStream.mix(base, c.rank()),
+                    counters.getAtIndex(ValueLayout.JAVA_LONG, 3));
         }
     }
 
