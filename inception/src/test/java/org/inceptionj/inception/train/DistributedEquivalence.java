@@ -51,6 +51,12 @@ public final class DistributedEquivalence {
     static final int EXAMPLES = 30; // 5 global batches of 2 x 3 per epoch, or 3 of 3 x 3 and 3 left over
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("die")) {
+            try (OpenMpi mpi = OpenMpi.start(Duration.ofSeconds(60))) {
+                dieOnRankOne(mpi, Path.of(args[1]));
+            }
+            return;
+        }
         if (args.length != 3 || !List.of("ranks", "reference").contains(args[0])) {
             throw new IllegalArgumentException("usage: DistributedEquivalence ranks OUT mpi|rank_order, or reference OUT"
                     + " MICROBATCHES; got " + Arrays.toString(args));
@@ -87,6 +93,29 @@ public final class DistributedEquivalence {
             }
             write(out.resolve("rank" + c.rank() + ".bin"), t.step());
         }
+    }
+
+    /**
+     * {@code die OUT}: two ranks train with a checkpoint after every step, and rank 1's process ends
+     * abruptly (halt, exit code 9, no MPI_Finalize) once 2 steps are done: the job must stop.
+     */
+    private static void dieOnRankOne(Collective c, Path out) {
+        try (Backend backend = Backends.load();
+             InceptionV3 net = new InceptionV3(backend, config(), 1000, InceptionV3.Init.HE);
+             Trainer t = Trainer.builder(net, data()).config(recipe()).epochs(50).batchSize(B).imageSize(SIZE)
+                     .transforms(VIEW, VIEW).seed(7).workers(1).collective(c)
+                     .checkpoint(out.resolve("checkpoint.safetensors"), 1).build()) {
+            if (c.rank() == 1) {
+                Thread.ofPlatform().daemon().start(() -> {
+                    while (t.step().steps() < 2) {
+                        Thread.onSpinWait();
+                    }
+                    Runtime.getRuntime().halt(9);
+                });
+            }
+            t.fit();
+        }
+        throw new IllegalStateException("rank " + c.rank() + " finished 50 epochs: rank 1 never died");
     }
 
     /** One process, M micro-batches of B per step: what M ranks compute. */
