@@ -24,6 +24,7 @@ public final class CpuBackend implements Backend {
     private final CpuConfig config;
     private final Parallel parallel;
     private final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong peakLiveBytes = new AtomicLong();
     private final ArrayCache cache;
     private volatile boolean closed;
 
@@ -79,7 +80,24 @@ public final class CpuBackend implements Backend {
     }
 
     void account(long bytes) {
-        liveBytes.addAndGet(bytes);
+        long now = liveBytes.addAndGet(bytes);
+        if (bytes > 0) {
+            peakLiveBytes.accumulateAndGet(now, Math::max);
+        }
+    }
+
+    /**
+     * The most bytes tensors of this backend held at one time since it was made or since the last
+     * {@link #resetPeakLiveBytes()}: the memory a pass needs, without the garbage the Java heap also
+     * holds until it collects (so a step's heap requirement is about this plus {@link #cachedBytes()}).
+     */
+    public long peakLiveBytes() {
+        return peakLiveBytes.get();
+    }
+
+    /** Starts a new peak at the bytes live now. */
+    public void resetPeakLiveBytes() {
+        peakLiveBytes.set(liveBytes.get());
     }
 
     private void checkOpen() {
