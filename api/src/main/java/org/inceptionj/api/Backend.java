@@ -1,5 +1,7 @@
 package org.inceptionj.api;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Set;
 
 /**
@@ -87,6 +89,18 @@ public interface Backend extends AutoCloseable {
     /** A new zero-filled tensor, owned by the current {@link TensorScope} if any. */
     Tensor allocate(Shape shape);
 
+    /**
+     * A new tensor whose elements are unspecified (they may hold what a closed tensor left behind),
+     * owned by the current {@link TensorScope} if any: {@code torch.empty}. {@link Ops} allocates
+     * every op output this way, since each op overwrites its outputs entirely (see the conventions
+     * above), so a backend need not pay for a fill it would overwrite at once (a memset kernel on a
+     * GPU, a pass over memory on a CPU). The conformance kit hands ops outputs full of NaN to check
+     * that they are overwritten. The default is {@link #allocate}, which is always correct.
+     */
+    default Tensor empty(Shape shape) {
+        return allocate(shape);
+    }
+
     /** dst[i] = src[srcOffset + i] for i in [0, dst.size()). */
     void write(Tensor dst, float[] src, int srcOffset);
 
@@ -96,6 +110,29 @@ public interface Backend extends AutoCloseable {
      * backend that queues work, as a GPU stream does, waits here).
      */
     void read(Tensor src, float[] dst, int dstOffset);
+
+    /**
+     * dst[i] = the float at byte offset 4·i of {@code src}, for i in [0, dst.size()): an upload from
+     * memory outside the Java heap (a memory-mapped file, a direct or pinned buffer, memory a native
+     * library filled) without a copy into a {@code float[]} first. Floats are in the platform's
+     * byte order ({@link ValueLayout#JAVA_FLOAT}, any alignment); {@link Ops#write} checks that
+     * src holds exactly dst.size() floats and is open. The default goes through a Java array.
+     */
+    default void write(Tensor dst, MemorySegment src) {
+        write(dst, src.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED), 0);
+    }
+
+    /**
+     * The float at byte offset 4·i of {@code dst} = src[i], for i in [0, src.size()), in the
+     * platform's byte order: a download into memory outside the Java heap. A synchronization
+     * point, like {@link #read(Tensor, float[], int)}. {@link Ops#read} checks that dst has room for
+     * exactly src.size() floats and is writable. The default goes through a Java array.
+     */
+    default void read(Tensor src, MemorySegment dst) {
+        float[] a = new float[src.size()];
+        read(src, a, 0);
+        MemorySegment.copy(a, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, a.length);
+    }
 
     /**
      * Waits until every op issued so far has completed. Ops may run asynchronously (a GPU backend
@@ -250,8 +287,11 @@ public interface Backend extends AutoCloseable {
      * Gradient of {@link #maxPool2d}: each dy goes to the cell that won its window; a cell that wins
      * several overlapping windows receives the sum. Tie rule: among equal maxima the first cell in
      * row-major window order (top row first, then left to right) wins, as in PyTorch and cuDNN.
+     * {@code y} is the forward output {@code maxPool2d(x)}, as cuDNN's pooling backward takes it (the
+     * winner of a window is its first cell equal to y); a backend may use it or recompute the maxima
+     * from x, the result is the same.
      */
-    void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec);
+    void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Pool2dSpec spec);
 
     /**
      * Gradient of {@link #avgPool2d}: each dy is spread evenly over its window's real input cells,

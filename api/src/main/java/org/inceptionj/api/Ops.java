@@ -1,5 +1,6 @@
 package org.inceptionj.api;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -42,9 +43,58 @@ public final class Ops {
             throw new IllegalArgumentException("fromArray: shape " + shape + " needs " + shape.size()
                     + " values, got " + data.length);
         }
-        Tensor t = backend.allocate(shape);
+        Tensor t = backend.empty(shape);
         backend.write(t, data, 0);
         return t;
+    }
+
+    /**
+     * A tensor holding a copy of the floats in {@code src}: exactly shape.size() of them, row-major,
+     * in the platform's byte order (a memory-mapped file, a direct or pinned buffer, native memory).
+     */
+    public static Tensor fromSegment(Backend backend, Shape shape, MemorySegment src) {
+        requireBackend("fromSegment", backend);
+        requireShape("fromSegment", shape);
+        requireSegment("fromSegment", shape, src, false);
+        Tensor t = backend.empty(shape);
+        backend.write(t, src);
+        return t;
+    }
+
+    /** Overwrites dst with the floats in {@code src} (exactly dst.size() of them; see {@link Backend#write(Tensor, MemorySegment)}). */
+    public static void write(Tensor dst, MemorySegment src) {
+        checkOpen("write", dst);
+        requireSegment("write", dst.shape(), src, false);
+        dst.backend().write(dst, src);
+    }
+
+    /**
+     * Copies src's elements into {@code dst} (room for exactly src.size() floats, writable), in the
+     * platform's byte order. A synchronization point: see {@link Backend#read(Tensor, MemorySegment)}.
+     */
+    public static void read(Tensor src, MemorySegment dst) {
+        checkOpen("read", src);
+        requireSegment("read", src.shape(), dst, true);
+        src.backend().read(src, dst);
+    }
+
+    private static void requireSegment(String op, Shape shape, MemorySegment m, boolean written) {
+        if (m == null) {
+            throw new IllegalArgumentException(op + ": memory segment is null for tensor " + shape);
+        }
+        if (m.byteSize() != 4L * shape.size()) {
+            throw new IllegalArgumentException(op + ": tensor " + shape + " holds " + shape.size() + " floats ("
+                    + 4L * shape.size() + " bytes), the memory segment has " + m.byteSize() + " bytes"
+                    + " (slice it with asSlice(offset, bytes))");
+        }
+        if (!m.scope().isAlive()) {
+            throw new IllegalStateException(op + ": the memory segment of " + m.byteSize()
+                    + " bytes for tensor " + shape + " belongs to a closed arena");
+        }
+        if (written && m.isReadOnly()) {
+            throw new IllegalArgumentException(op + ": the memory segment of " + m.byteSize()
+                    + " bytes for tensor " + shape + " is read-only");
+        }
     }
 
     /** Seeded random tensor; see {@link RandomStream} and {@link Backend#fillRandom}. */
@@ -64,7 +114,7 @@ public final class Ops {
                     + (distribution == RandomStream.Distribution.UNIFORM ? "upper bound " + b + " < lower bound " + a
                     : "standard deviation " + b + " < 0"));
         }
-        Tensor t = backend.allocate(shape);
+        Tensor t = backend.empty(shape);
         backend.fillRandom(t, distribution, seed, a, b);
         return t;
     }
@@ -87,7 +137,7 @@ public final class Ops {
     /** A copy of x. */
     public static Tensor copy(Tensor x) {
         checkOpen("copy", x);
-        Tensor out = x.backend().allocate(x.shape());
+        Tensor out = x.backend().empty(x.shape());
         x.backend().copy(out, x);
         return out;
     }
@@ -100,7 +150,7 @@ public final class Ops {
             throw new IllegalArgumentException("reshape: cannot reshape " + x.shape() + " (" + x.size()
                     + " elements) to " + shape + " (" + shape.size() + " elements)");
         }
-        Tensor out = x.backend().allocate(shape);
+        Tensor out = x.backend().empty(shape);
         x.backend().copy(out, x);
         return out;
     }
@@ -124,7 +174,7 @@ public final class Ops {
         if (op == null) {
             throw new IllegalArgumentException("unary: op is null");
         }
-        Tensor out = x.backend().allocate(x.shape());
+        Tensor out = x.backend().empty(x.shape());
         x.backend().unary(op, out, x);
         return out;
     }
@@ -157,7 +207,7 @@ public final class Ops {
             throw new IllegalArgumentException("binary: op is null");
         }
         Shape out = broadcastShape(name, a.shape(), b.shape());
-        Tensor z = a.backend().allocate(out);
+        Tensor z = a.backend().empty(out);
         a.backend().binary(op, z, a, b);
         return z;
     }
@@ -181,7 +231,7 @@ public final class Ops {
     /** alpha·x + beta. */
     public static Tensor affine(Tensor x, float alpha, float beta) {
         checkOpen("affine", x);
-        Tensor out = x.backend().allocate(x.shape());
+        Tensor out = x.backend().empty(x.shape());
         x.backend().affine(out, x, alpha, beta);
         return out;
     }
@@ -197,7 +247,7 @@ public final class Ops {
         if (Float.isNaN(lo) || Float.isNaN(hi)) {
             throw new IllegalArgumentException("clip: bounds must not be NaN, got [" + lo + ", " + hi + "]");
         }
-        Tensor out = x.backend().allocate(x.shape());
+        Tensor out = x.backend().empty(x.shape());
         x.backend().clip(out, x, lo, hi);
         return out;
     }
@@ -274,7 +324,7 @@ public final class Ops {
             outShape = Shape.of(d);
         }
         // Dropping size-1 axes does not move elements, so the backend may write the keepdims layout.
-        Tensor out = x.backend().allocate(outShape);
+        Tensor out = x.backend().empty(outShape);
         x.backend().reduce(op, out, x, flag);
         return out;
     }
@@ -311,7 +361,7 @@ public final class Ops {
             }
             total += s.dim(a);
         }
-        Tensor out = parts[0].backend().allocate(first.with(a, total));
+        Tensor out = parts[0].backend().empty(first.with(a, total));
         parts[0].backend().concat(out, parts.clone(), a);
         return out;
     }
@@ -325,7 +375,7 @@ public final class Ops {
             throw new IllegalArgumentException("slice: range [" + start + ", " + ((long) start + length)
                     + ") is outside axis " + axis + " of size " + n + " in " + x.shape());
         }
-        Tensor out = x.backend().allocate(x.shape().with(a, length));
+        Tensor out = x.backend().empty(x.shape().with(a, length));
         x.backend().slice(out, x, a, start);
         return out;
     }
@@ -374,7 +424,7 @@ public final class Ops {
             throw new IllegalArgumentException("matmul: a " + a.shape() + (transA ? "ᵀ" : "") + " and b " + b.shape()
                     + (transB ? "ᵀ" : "") + " have inner dimensions " + ka + " != " + kb);
         }
-        Tensor out = a.backend().allocate(Shape.of(m, n));
+        Tensor out = a.backend().empty(Shape.of(m, n));
         a.backend().matmul(out, a, b, transA, transB);
         return out;
     }
@@ -398,7 +448,7 @@ public final class Ops {
                         + "] for weight " + w.shape());
             }
         }
-        Tensor y = x.backend().allocate(Shape.of(x.shape().dim(0), w.shape().dim(0)));
+        Tensor y = x.backend().empty(Shape.of(x.shape().dim(0), w.shape().dim(0)));
         x.backend().matmul(y, x, w, false, true);
         if (bias != null) {
             x.backend().binary(BinaryOp.ADD, y, y, bias);
@@ -438,7 +488,7 @@ public final class Ops {
             }
         }
         requireSupported("conv2d", x.backend(), OptionalFeature.neededBy(spec), spec);
-        Tensor out = x.backend().allocate(Shape.of(xs.dim(0), ws.dim(0), oh, ow));
+        Tensor out = x.backend().empty(Shape.of(xs.dim(0), ws.dim(0), oh, ow));
         x.backend().conv2d(out, x, w, bias, spec);
         return out;
     }
@@ -449,7 +499,7 @@ public final class Ops {
     public static Tensor batchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps) {
         checkOpen("batchNorm", x, gamma, beta, mean, var);
         checkBatchNorm("batchNorm", x, eps, gamma, beta, mean, var);
-        Tensor out = x.backend().allocate(x.shape());
+        Tensor out = x.backend().empty(x.shape());
         x.backend().batchNormInference(out, x, gamma, beta, mean, var, eps);
         return out;
     }
@@ -476,9 +526,9 @@ public final class Ops {
         }
         Backend be = x.backend();
         Shape c = Shape.of(x.shape().dim(1));
-        Tensor out = be.allocate(x.shape());
-        Tensor mean = be.allocate(c);
-        Tensor invStd = be.allocate(c);
+        Tensor out = be.empty(x.shape());
+        Tensor mean = be.empty(c);
+        Tensor invStd = be.empty(c);
         be.batchNormTraining(out, mean, invStd, x, gamma, beta, runningMean, runningVar, eps, momentum);
         return new BatchNormResult(out, mean, invStd);
     }
@@ -509,7 +559,7 @@ public final class Ops {
         checkOpen("maxPool2d", x);
         Shape ys = poolShape("maxPool2d", x, spec);
         requireSupported("maxPool2d", x.backend(), OptionalFeature.neededBy(spec), spec);
-        Tensor out = x.backend().allocate(ys);
+        Tensor out = x.backend().empty(ys);
         x.backend().maxPool2d(out, x, spec);
         return out;
     }
@@ -518,7 +568,7 @@ public final class Ops {
         checkOpen("avgPool2d", x);
         Shape ys = poolShape("avgPool2d", x, spec);
         requireSupported("avgPool2d", x.backend(), OptionalFeature.neededBy(spec), spec);
-        Tensor out = x.backend().allocate(ys);
+        Tensor out = x.backend().empty(ys);
         x.backend().avgPool2d(out, x, spec);
         return out;
     }
@@ -604,7 +654,7 @@ public final class Ops {
     private static Tensor softmax(String op, Tensor x, int axis, boolean log) {
         checkOpen(op, x);
         int a = axisOf(op, x.shape(), axis);
-        Tensor out = x.backend().allocate(x.shape());
+        Tensor out = x.backend().empty(x.shape());
         x.backend().softmax(out, x, a, log);
         return out;
     }
@@ -621,8 +671,8 @@ public final class Ops {
         if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropout: probability p must be in [0, 1), got " + p);
         }
-        Tensor out = x.backend().allocate(x.shape());
-        Tensor mask = x.backend().allocate(x.shape());
+        Tensor out = x.backend().empty(x.shape());
+        Tensor mask = x.backend().empty(x.shape());
         x.backend().dropout(out, mask, x, p, seed);
         return new DropoutResult(out, mask);
     }
@@ -634,7 +684,7 @@ public final class Ops {
         checkOpen("conv2dBackwardData", dy, w);
         checkConvGrad("conv2dBackwardData", dy, xShape, w.shape(), spec);
         requireSupported("conv2dBackwardData", dy.backend(), OptionalFeature.neededBy(spec), spec);
-        Tensor dx = dy.backend().allocate(xShape);
+        Tensor dx = dy.backend().empty(xShape);
         dy.backend().conv2dBackwardData(dx, dy, w, spec);
         return dx;
     }
@@ -644,7 +694,7 @@ public final class Ops {
         checkOpen("conv2dBackwardWeight", dy, x);
         checkConvGrad("conv2dBackwardWeight", dy, x.shape(), wShape, spec);
         requireSupported("conv2dBackwardWeight", dy.backend(), OptionalFeature.neededBy(spec), spec);
-        Tensor dw = dy.backend().allocate(wShape);
+        Tensor dw = dy.backend().empty(wShape);
         dy.backend().conv2dBackwardWeight(dw, dy, x, spec);
         return dw;
     }
@@ -677,9 +727,9 @@ public final class Ops {
         sameShape("batchNormBackward", dy, x);
         Backend be = x.backend();
         Shape c = gamma.shape();
-        Tensor dx = be.allocate(x.shape());
-        Tensor dgamma = be.allocate(c);
-        Tensor dbeta = be.allocate(c);
+        Tensor dx = be.empty(x.shape());
+        Tensor dgamma = be.empty(c);
+        Tensor dbeta = be.empty(c);
         be.batchNormBackward(dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd);
         return new BatchNormGrads(dx, dgamma, dbeta);
     }
@@ -688,22 +738,30 @@ public final class Ops {
     public static Tensor reluBackward(Tensor dy, Tensor y) {
         checkOpen("reluBackward", dy, y);
         sameShape("reluBackward", dy, y);
-        Tensor dx = y.backend().allocate(y.shape());
+        Tensor dx = y.backend().empty(y.shape());
         y.backend().reluBackward(dx, dy, y);
         return dx;
     }
 
-    /** Gradient of {@link #maxPool2d} (tie rule in {@link Backend#maxPool2dBackward}). */
-    public static Tensor maxPool2dBackward(Tensor dy, Tensor x, Pool2dSpec spec) {
-        checkOpen("maxPool2dBackward", dy, x);
+    /**
+     * Gradient of {@link #maxPool2d} (tie rule in {@link Backend#maxPool2dBackward}); {@code y} is the
+     * forward output {@code maxPool2d(x, spec)}, which cuDNN's pooling backward needs.
+     */
+    public static Tensor maxPool2dBackward(Tensor dy, Tensor x, Tensor y, Pool2dSpec spec) {
+        checkOpen("maxPool2dBackward", dy, x, y);
         Shape ys = poolShape("maxPool2dBackward", x, spec);
         if (!dy.shape().equals(ys)) {
             throw new IllegalArgumentException("maxPool2dBackward: upstream gradient " + dy.shape()
                     + " does not match the forward output " + ys + " of input " + x.shape() + " (" + spec + ")");
         }
+        if (!y.shape().equals(ys)) {
+            throw new IllegalArgumentException("maxPool2dBackward: forward output y " + y.shape()
+                    + " does not match the shape " + ys + " that max pooling gives for input " + x.shape()
+                    + " (" + spec + ")");
+        }
         requireSupported("maxPool2dBackward", x.backend(), OptionalFeature.neededBy(spec), spec);
-        Tensor dx = x.backend().allocate(x.shape());
-        x.backend().maxPool2dBackward(dx, dy, x, spec);
+        Tensor dx = x.backend().empty(x.shape());
+        x.backend().maxPool2dBackward(dx, dy, x, y, spec);
         return dx;
     }
 
@@ -719,7 +777,7 @@ public final class Ops {
                     + " does not match the forward output " + ys + " of input " + xShape + " (" + spec + ")");
         }
         requireSupported("avgPool2dBackward", dy.backend(), OptionalFeature.neededBy(spec), spec);
-        Tensor dx = dy.backend().allocate(xShape);
+        Tensor dx = dy.backend().empty(xShape);
         dy.backend().avgPool2dBackward(dx, dy, spec);
         return dx;
     }
@@ -729,7 +787,7 @@ public final class Ops {
         checkOpen("softmaxBackward", dy, y);
         sameShape("softmaxBackward", dy, y);
         int a = axisOf("softmaxBackward", y.shape(), axis);
-        Tensor dx = y.backend().allocate(y.shape());
+        Tensor dx = y.backend().empty(y.shape());
         y.backend().softmaxBackward(dx, dy, y, a, log);
         return dx;
     }
@@ -782,8 +840,8 @@ public final class Ops {
             }
         }
         Backend be = logits.backend();
-        Tensor loss = be.allocate(Shape.scalar());
-        Tensor d = withGradient ? be.allocate(logits.shape()) : null;
+        Tensor loss = be.empty(Shape.scalar());
+        Tensor d = withGradient ? be.empty(logits.shape()) : null;
         be.softmaxCrossEntropy(loss, d, logits, labels.clone(), epsilon, prior);
         return new CrossEntropyResult(loss, d);
     }
@@ -799,7 +857,7 @@ public final class Ops {
     /** out[i] = Σ_j xs[i][j]², one per tensor: shape [T]; see {@link Backend#sumOfSquares}. */
     public static Tensor sumOfSquares(Tensor... xs) {
         checkLists("sumOfSquares", new String[] {"x"}, new Tensor[][] {xs}, 0, false);
-        Tensor out = xs[0].backend().allocate(Shape.of(xs.length));
+        Tensor out = xs[0].backend().empty(Shape.of(xs.length));
         xs[0].backend().sumOfSquares(out, xs.clone());
         return out;
     }
@@ -1008,9 +1066,11 @@ public final class Ops {
             if (be == null) {
                 be = t.backend();
             } else if (t.backend() != be) {
+                String same = t.backend().name().equals(be.name())
+                        ? " (two instances of one backend: tensors do not move between instances either)" : "";
                 throw new IllegalArgumentException(op + ": tensor " + t.shape() + " (argument " + i
                         + ") belongs to backend '" + t.backend().name() + "' (" + t.backend().describe()
-                        + "), the others to '" + be.name() + "' (" + be.describe() + "); arguments: "
+                        + "), the others to '" + be.name() + "' (" + be.describe() + ")" + same + "; arguments: "
                         + owners(ts));
             }
         }

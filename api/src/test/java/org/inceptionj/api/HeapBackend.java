@@ -79,7 +79,7 @@ final class HeapBackend implements Backend {
     @Override public void batchNormBackward(Tensor dx, Tensor dg, Tensor db, Tensor dy, Tensor x, Tensor g, Tensor m,
                                             Tensor is) { throw no(); }
     @Override public void reluBackward(Tensor dx, Tensor dy, Tensor y) { throw no(); }
-    @Override public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec s) { throw no(); }
+    @Override public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Pool2dSpec s) { throw no(); }
     @Override public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dSpec s) { throw no(); }
     @Override public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) { throw no(); }
     @Override public void softmaxCrossEntropy(Tensor l, Tensor d, Tensor x, int[] y, float e, Tensor p) { throw no(); }

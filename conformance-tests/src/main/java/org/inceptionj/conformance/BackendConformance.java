@@ -2,6 +2,9 @@ package org.inceptionj.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
@@ -373,6 +376,64 @@ public abstract class BackendConformance extends RejectionConformance {
                     .repeat("reshape (into NaNs)", dirty, 1).add("flatten", Ops.flatten(xt, flatAxis));
         }, expect(copy, reshaped, flattened), expect(tolerances().exact(c.from()), tolerances().exact(c.to()),
                 tolerances().exact(flat)));
+    }
+
+    /**
+     * write and read through memory segments (native memory, at an odd byte offset, as a slice of a
+     * larger file-like buffer would be): the same bits both ways, and nothing outside the slice touched.
+     */
+    @Property(tries = 30)
+    public void writeAndReadThroughMemorySegments(@ForAll("shapes") Shape shape) {
+        int n = shape.size(), offset = 4 * (n % 3) + 1;   // bytes, not a multiple of 4 on purpose
+        float[] src = Values.of(shape, Values.Kind.UNIT, n + 7).toFloats();
+        try (Arena arena = Arena.ofConfined(); TensorScope scope = TensorScope.open()) {
+            MemorySegment in = arena.allocate(4L * n + offset + 4, 1);
+            MemorySegment.copy(src, 0, in, ValueLayout.JAVA_FLOAT_UNALIGNED, offset, n);
+            Tensor t = Harness.assertOwned(backend(), "Ops.fromSegment",
+                    Ops.fromSegment(backend(), shape, in.asSlice(offset, 4L * n)));
+            float[] viaArray = t.toArray();
+            MemorySegment out = arena.allocate(4L * n + offset + 4, 1);
+            out.fill((byte) 0x5A);
+            Ops.read(t, out.asSlice(offset, 4L * n));
+            for (int i = 0; i < n; i++) {
+                float back = out.get(ValueLayout.JAVA_FLOAT_UNALIGNED, offset + 4L * i);
+                if (Float.floatToIntBits(viaArray[i]) != Float.floatToIntBits(src[i])
+                        || Float.floatToIntBits(back) != Float.floatToIntBits(src[i])) {
+                    throw new AssertionError("write(MemorySegment) then read of " + shape + ": element " + i
+                            + " is " + viaArray[i] + " (read into an array) and " + back
+                            + " (read into a segment), wrote " + src[i]);
+                }
+            }
+            for (long b = 0; b < out.byteSize(); b = b + 1 == offset ? offset + 4L * n : b + 1) {
+                if (out.get(ValueLayout.JAVA_BYTE, b) != 0x5A) {
+                    throw new AssertionError("read(MemorySegment) of " + shape + " wrote outside its slice, at byte "
+                            + (b - offset) + " of it");
+                }
+            }
+        }
+    }
+
+    /**
+     * empty: a tensor of this backend with the shape asked for, which an op then fills entirely
+     * (what {@link Ops} does with every output; the ops' own properties check the overwrite).
+     */
+    @Property(tries = 20)
+    public void emptyGivesAnOwnedTensorThatAWriteFills(@ForAll("shapes") Shape shape) {
+        float[] src = Values.of(shape, Values.Kind.UNIT, shape.size() + 3).toFloats();
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor t = Harness.assertOwned(backend(), "Backend.empty", backend().empty(shape));
+            if (!t.shape().equals(shape)) {
+                throw new AssertionError("empty(" + shape + ") gave a tensor of shape " + t.shape());
+            }
+            backend().write(t, src, 0);
+            float[] back = t.toArray();
+            for (int i = 0; i < back.length; i++) {
+                if (Float.floatToIntBits(back[i]) != Float.floatToIntBits(src[i])) {
+                    throw new AssertionError("empty(" + shape + ") then write: element " + i + " is " + back[i]
+                            + ", wrote " + src[i]);
+                }
+            }
+        }
     }
 
     /** write and read at offsets: dst[i] = src[offset + i] and back. */

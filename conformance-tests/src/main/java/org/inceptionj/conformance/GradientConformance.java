@@ -325,9 +325,9 @@ public abstract class GradientConformance extends ConformanceBase {
         DTensor dy = Values.of(PoolingReference.outShape(c.x(), c.spec()), c.values(), c.seed() + 1);
         DTensor ref = PoolingBackwardReference.max(dy, x, c.spec()), tol = gradientTolerances().maxPool2dBackward(dy, x, c.spec());
         check("maxPool2dBackward", c, true, be -> {
-            Tensor dyt = upload(be, dy), xt = upload(be, x), dirty = nans(be, c.x());
-            be.maxPool2dBackward(dirty, dyt, xt, c.spec());
-            return new Outputs().add("dx", Ops.maxPool2dBackward(dyt, xt, c.spec())).repeat("dx (into NaNs)", dirty, 0);
+            Tensor dyt = upload(be, dy), xt = upload(be, x), yt = Ops.maxPool2d(xt, c.spec()), dirty = nans(be, c.x());
+            be.maxPool2dBackward(dirty, dyt, xt, yt, c.spec());
+            return new Outputs().add("dx", Ops.maxPool2dBackward(dyt, xt, yt, c.spec())).repeat("dx (into NaNs)", dirty, 0);
         }, expect(ref), expect(tol));
         check("maxPool2d (tape)", c, false, be -> {
             try (Tape tape = Tape.recording()) {
@@ -861,7 +861,11 @@ public abstract class GradientConformance extends ConformanceBase {
                     "[1,3,4,4]", "[1,3,3,3]");
             rejects(IllegalArgumentException.class, () -> Ops.conv2dBackwardWeight(dyConv, x, w.shape(), conv),
                     "[1,3,4,4]", "[1,3,3,3]");
-            rejects(IllegalArgumentException.class, () -> Ops.maxPool2dBackward(dyPool, x, pool), "[1,2,3,3]", "[1,2,2,2]");
+            Tensor yPool = Ops.zeros(be, Shape.of(1, 2, 2, 2));
+            rejects(IllegalArgumentException.class, () -> Ops.maxPool2dBackward(dyPool, x, yPool, pool),
+                    "[1,2,3,3]", "[1,2,2,2]");
+            rejects(IllegalArgumentException.class, () -> Ops.maxPool2dBackward(yPool, x, dyPool, pool),
+                    "forward output y [1,2,3,3]", "[1,2,2,2]");
             rejects(IllegalArgumentException.class, () -> Ops.avgPool2dBackward(dyPool, x.shape(), pool),
                     "[1,2,3,3]", "[1,2,2,2]");
             rejects(IllegalArgumentException.class,

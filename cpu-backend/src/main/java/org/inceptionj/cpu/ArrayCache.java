@@ -56,6 +56,12 @@ final class ArrayCache {
         return a;
     }
 
+    /** An array of {@code length} floats holding whatever its last tensor left in it, or a new one. */
+    float[] allocateStale(int length) {
+        float[] a = take(length);
+        return a == null ? new float[length] : a;
+    }
+
     /** Hands back the array of a freed tensor; kept if it is long enough and fits under the cap. */
     synchronized void recycle(float[] a) {
         forgetCleared();

@@ -1,5 +1,7 @@
 package org.inceptionj.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.inceptionj.api.Backend;
@@ -22,6 +24,7 @@ public final class CpuBackend implements Backend {
     private final CpuConfig config;
     private final Parallel parallel;
     private final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong peakLiveBytes = new AtomicLong();
     private final ArrayCache cache;
     private volatile boolean closed;
 
@@ -77,7 +80,24 @@ public final class CpuBackend implements Backend {
     }
 
     void account(long bytes) {
-        liveBytes.addAndGet(bytes);
+        long now = liveBytes.addAndGet(bytes);
+        if (bytes > 0) {
+            peakLiveBytes.accumulateAndGet(now, Math::max);
+        }
+    }
+
+    /**
+     * The most bytes tensors of this backend held at one time since it was made or since the last
+     * {@link #resetPeakLiveBytes()}: the memory a pass needs, without the garbage the Java heap also
+     * holds until it collects (so a step's heap requirement is about this plus {@link #cachedBytes()}).
+     */
+    public long peakLiveBytes() {
+        return peakLiveBytes.get();
+    }
+
+    /** Starts a new peak at the bytes live now. */
+    public void resetPeakLiveBytes() {
+        peakLiveBytes.set(liveBytes.get());
     }
 
     private void checkOpen() {
@@ -91,7 +111,14 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor allocate(Shape shape) {
         checkOpen();
-        return new Tensor(this, shape, new CpuStorage(this, shape.size()));
+        return new Tensor(this, shape, new CpuStorage(this, shape.size(), true));
+    }
+
+    /** Skips the fill when a recycled array is reused (a fresh Java array is zero anyway). */
+    @Override
+    public Tensor empty(Shape shape) {
+        checkOpen();
+        return new Tensor(this, shape, new CpuStorage(this, shape.size(), false));
     }
 
     @Override
@@ -102,6 +129,16 @@ public final class CpuBackend implements Backend {
     @Override
     public void read(Tensor src, float[] dst, int dstOffset) {
         System.arraycopy(data(src), 0, dst, dstOffset, src.size());
+    }
+
+    @Override
+    public void write(Tensor dst, MemorySegment src) {
+        MemorySegment.copy(src, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, data(dst), 0, dst.size());
+    }
+
+    @Override
+    public void read(Tensor src, MemorySegment dst) {
+        MemorySegment.copy(data(src), 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, src.size());
     }
 
     @Override
@@ -227,8 +264,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
-        Pooling.maxBackward(this, dx, dy, x, spec);
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Pool2dSpec spec) {
+        Pooling.maxBackward(this, dx, dy, x, spec);   // finds each window's winner again; y is for cuDNN
     }
 
     @Override

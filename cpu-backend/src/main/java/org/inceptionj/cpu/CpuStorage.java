@@ -7,9 +7,10 @@ final class CpuStorage implements Storage {
     final float[] data;
     private final CpuBackend owner;
 
-    CpuStorage(CpuBackend owner, int size) {
+    /** zero: whether the elements must start at 0 ({@code allocate}) or may be stale ({@code empty}). */
+    CpuStorage(CpuBackend owner, int size, boolean zero) {
         this.owner = owner;
-        this.data = owner.cache().allocate(size);
+        this.data = zero ? owner.cache().allocate(size) : owner.cache().allocateStale(size);
         owner.account(byteSize());
     }
 

@@ -72,4 +72,37 @@ class ArrayCacheTest {
         backend.close();
         assertEquals(0, backend.cachedBytes());
     }
+
+    @Test
+    void thePeakOfLiveBytesIsTheMostHeldAtOnceUntilReset() {
+        try (CpuBackend be = new CpuBackend(new CpuConfig(1, false))) {
+            Tensor a = Ops.zeros(be, Shape.of(1000));
+            try (Tensor b = Ops.zeros(be, Shape.of(2000))) {
+                assertEquals(12_000, be.peakLiveBytes());
+            }
+            Tensor c = Ops.zeros(be, Shape.of(500));
+            assertEquals(12_000, be.peakLiveBytes(), "freeing does not lower the peak");
+            be.resetPeakLiveBytes();
+            assertEquals(6_000, be.peakLiveBytes(), "a reset starts from what is live");
+            a.close();
+            c.close();
+            assertEquals(6_000, be.peakLiveBytes());
+        }
+    }
+
+    @Test
+    void emptyReusesARecycledArrayWithoutClearingItAndAllocateClearsIt() {
+        try (CpuBackend be = new CpuBackend(new CpuConfig(1, false))) {
+            int n = ArrayCache.MIN_LENGTH;
+            Ops.full(be, Shape.of(n), 7f).close();
+            try (Tensor e = be.empty(Shape.of(n))) {
+                assertEquals(7f, e.toArray()[n - 1], "the recycled array, as its last tensor left it");
+            }
+            try (Tensor z = be.allocate(Shape.of(n))) {
+                float[] v = z.toArray();
+                assertEquals(0f, v[0]);
+                assertEquals(0f, v[n - 1]);
+            }
+        }
+    }
 }

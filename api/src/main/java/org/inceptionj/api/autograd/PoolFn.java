@@ -5,8 +5,8 @@ import org.inceptionj.api.Pool2dSpec;
 import org.inceptionj.api.Tensor;
 
 /**
- * Pooling. Max: saves x; backward routes each dy to its window's winning cell (first maximum in
- * row-major order on ties). Average: saves nothing but the geometry; backward spreads dy over the
+ * Pooling. Max: saves x and y (cuDNN's pooling backward takes both); backward routes each dy to its
+ * window's winning cell (first maximum in row-major order on ties). Average: saves nothing but the geometry; backward spreads dy over the
  * window with the forward's divisor (count-include-pad or not).
  */
 final class PoolFn {
@@ -16,7 +16,7 @@ final class PoolFn {
     static Tensor max(Tape tape, Tensor x, Pool2dSpec spec) {
         Tensor y = Ops.maxPool2d(x, spec);
         if (tape.needsGrad(x)) {
-            tape.record("maxPool2d", new Tensor[] {x}, y, dy -> new Tensor[] {Ops.maxPool2dBackward(dy, x, spec)}, x);
+            tape.record("maxPool2d", new Tensor[] {x}, y, dy -> new Tensor[] {Ops.maxPool2dBackward(dy, x, y, spec)}, x, y);
         }
         return y;
     }

@@ -394,11 +394,11 @@ final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor yt, Pool2dSpec spec) {
         if (bugs.contains(Bug.MAXPOOL_BACKWARD_LAST_TIE)) {
-            // the last cell equal to the window's maximum wins
+            // the last cell equal to the window's maximum (the forward output y, as cuDNN uses it) wins
             DTensor xd = in(x), d = in(dy), g = DTensor.zeros(x.shape());
-            DTensor y = PoolingReference.max(xd, spec);
+            DTensor y = in(yt);
             int h = x.shape().dim(2), w = x.shape().dim(3);
             for (int flat = 0; flat < d.size(); flat++) {
                 int[] o = DTensor.unravel(d.shape(), flat);

@@ -1,5 +1,6 @@
 package org.inceptionj.inception.cost;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -33,9 +34,9 @@ import org.inceptionj.api.UnaryOp;
  * [M,K]·[K,N] costs M·N·K; everything else (batch norm, ReLU, pooling, concatenation, dropout, fills,
  * copies, bias adds) costs 0.
  *
- * <p>What is recorded: every method of {@link Backend} that takes a tensor, {@code allocate} and
- * {@code close} excepted (allocations are counted by {@link #allocations()}). One {@code record(...)}
- * line per method: a new primitive in the contract needs one more such line. Not a compute backend:
+ * <p>What is recorded: every method of {@link Backend} that takes a tensor, {@code allocate},
+ * {@code empty} and {@code close} excepted (allocations are counted by {@link #allocations()}). One
+ * {@code record(...)} line per method: a new primitive in the contract needs one more such line. Not a compute backend:
  * {@code Backends.load} does not find it. Not thread-safe: one model on one thread.
  */
 public final class ShapeBackend implements Backend {
@@ -172,6 +173,11 @@ public final class ShapeBackend implements Backend {
     }
 
     @Override
+    public Tensor empty(Shape shape) {
+        return allocate(shape);
+    }
+
+    @Override
     public void write(Tensor dst, float[] src, int srcOffset) {
         record("write", of(dst), of(), null, 0);
     }
@@ -180,6 +186,18 @@ public final class ShapeBackend implements Backend {
     @Override
     public void read(Tensor src, float[] dst, int dstOffset) {
         Arrays.fill(dst, dstOffset, dstOffset + src.size(), 0f);
+        record("read", of(), of(src), null, 0);
+    }
+
+    @Override
+    public void write(Tensor dst, MemorySegment src) {
+        record("write", of(dst), of(), null, 0);
+    }
+
+    /** Writes zeros, as the array read above. */
+    @Override
+    public void read(Tensor src, MemorySegment dst) {
+        dst.fill((byte) 0);
         record("read", of(), of(src), null, 0);
     }
 
@@ -319,8 +337,8 @@ public final class ShapeBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dSpec spec) {
-        record("maxPool2dBackward", of(dx), of(dy, x), spec, 0);
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Pool2dSpec spec) {
+        record("maxPool2dBackward", of(dx), of(dy, x, y), spec, 0);
     }
 
     @Override

@@ -44,17 +44,19 @@ final class CountingBackend {
         if (name.equals("close")) {
             return null; // the wrapped backend belongs to the caller
         }
-        if (name.equals("allocate")) {
-            // The wrapped backend's tensor gives its storage to one of ours and is then forgotten: ours
-            // is the one in the scope, and closing it frees the storage once.
-            Tensor theirs = TensorScope.detach(inner.allocate((Shape) args[0]));
-            return new Tensor(self, theirs.shape(), theirs.storage(Storage.class));
-        }
+        Object result;
         try {
-            return method.invoke(inner, args);
+            result = method.invoke(inner, args);
         } catch (InvocationTargetException e) {
             throw e.getCause();
         }
+        if (result instanceof Tensor theirs && theirs.backend() == inner) {
+            // allocate or empty: the wrapped backend's tensor gives its storage to one of ours and is then
+            // forgotten: ours is the one in the scope, and closing it frees the storage once.
+            TensorScope.detach(theirs);
+            return new Tensor(self, theirs.shape(), theirs.storage(Storage.class));
+        }
+        return result;
     }
 
     /** The counting backend: build models and tensors on it. */
