@@ -43,8 +43,8 @@ final class AveragedGradients implements AutoCloseable {
     /** [Σ g | Σ loss | Σ aux loss]: parameters' elements, then two floats. */
     private final MemorySegment sum;
     private final long elements;
-    /** One parameter's gradient on the host, read from the backend. */
-    private final float[] staging;
+    /** One parameter's gradient on the host, read from the backend, for micro-batches after the first. */
+    private final MemorySegment staging;
     /** Time spent so far: in the all-reduce, and copying between the backend and the buffer. */
     private long reduceNanos, copyNanos, reductions;
 
@@ -63,7 +63,7 @@ final class AveragedGradients implements AutoCloseable {
         }
         this.elements = n;
         this.sum = arena.allocate((n + 2) * Float.BYTES, 64);
-        this.staging = new float[largest];
+        this.staging = arena.allocate((long) largest * Float.BYTES, 64);
     }
 
     /** Floats that one all-reduce of a step carries: the parameters' elements and the two losses. */
@@ -81,24 +81,30 @@ final class AveragedGradients implements AutoCloseable {
         long at = 0;
         for (Map.Entry<String, Tensor> e : params.entrySet()) {
             Tensor g = grads.get(e.getKey());
-            int n = e.getValue().size();
-            g.backend().read(g, staging, 0);
-            accumulate(micro, at, staging, n);
-            at += n;
+            accumulate(micro, at, g);
+            at += g.size();
         }
-        float[] losses = {loss.toArray()[0], aux == null ? 0f : aux.toArray()[0]};
-        accumulate(micro, at, losses, 2);
+        accumulate(micro, at, loss);
+        if (aux != null) {
+            accumulate(micro, at + 1, aux);
+        } else {
+            sum.setAtIndex(ValueLayout.JAVA_FLOAT, at + 1, 0f);
+        }
         copyNanos += System.nanoTime() - t0;
     }
 
-    private void accumulate(int micro, long at, float[] v, int n) {
+    /** Micro-batch 0: sum[at..] = t (read straight into the buffer); later ones: sum[at..] += t. */
+    private void accumulate(int micro, long at, Tensor t) {
+        long n = t.size();
         if (micro == 0) {
-            MemorySegment.copy(v, 0, sum, ValueLayout.JAVA_FLOAT, at * Float.BYTES, n);
+            Ops.read(t, sum.asSlice(at * Float.BYTES, n * Float.BYTES));
             return;
         }
-        for (int i = 0; i < n; i++) {
+        Ops.read(t, staging.asSlice(0, n * Float.BYTES));
+        for (long i = 0; i < n; i++) {
             long k = at + i;
-            sum.setAtIndex(ValueLayout.JAVA_FLOAT, k, sum.getAtIndex(ValueLayout.JAVA_FLOAT, k) + v[i]);
+            sum.setAtIndex(ValueLayout.JAVA_FLOAT, k,
+                    sum.getAtIndex(ValueLayout.JAVA_FLOAT, k) + staging.getAtIndex(ValueLayout.JAVA_FLOAT, i));
         }
     }
 
@@ -117,23 +123,20 @@ final class AveragedGradients implements AutoCloseable {
         reduceNanos += t1 - t0;
         reductions++;
         float scale = 1f / ((float) microBatches * collective.size());
+        for (long i = 0; i < floats(); i++) {
+            sum.setAtIndex(ValueLayout.JAVA_FLOAT, i, sum.getAtIndex(ValueLayout.JAVA_FLOAT, i) * scale);
+        }
         Map<String, Tensor> out = new LinkedHashMap<>();
         long at = 0;
         for (Map.Entry<String, Tensor> e : params.entrySet()) {
             Tensor p = e.getValue();
-            int n = p.size();
-            MemorySegment.copy(sum, ValueLayout.JAVA_FLOAT, at * Float.BYTES, staging, 0, n);
-            for (int i = 0; i < n; i++) {
-                staging[i] *= scale;
-            }
-            Tensor g = backend.allocate(p.shape());
-            backend.write(g, staging, 0);
-            out.put(e.getKey(), g);
+            long n = p.size();
+            out.put(e.getKey(), Ops.fromSegment(backend, p.shape(), sum.asSlice(at * Float.BYTES, n * Float.BYTES)));
             at += n;
         }
         copyNanos += System.nanoTime() - t1;
-        float loss = sum.getAtIndex(ValueLayout.JAVA_FLOAT, at) * scale;
-        float aux = sum.getAtIndex(ValueLayout.JAVA_FLOAT, at + 1) * scale;
+        float loss = sum.getAtIndex(ValueLayout.JAVA_FLOAT, at);
+        float aux = sum.getAtIndex(ValueLayout.JAVA_FLOAT, at + 1);
         return new Averaged(out, Ops.fromArray(backend, Shape.scalar(), loss), Ops.fromArray(backend, Shape.scalar(), aux));
     }
 
