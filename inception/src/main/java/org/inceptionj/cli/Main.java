@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 "Backend: -Dinceptionj.backend=NAME or INCEPTIONJ_BACKEND=NAME (default cpu); "
                         + "CPU threads: -Dinceptionj.cpu.threads=N; plain loops: -Dinceptionj.cpu.vector=false."},
         subcommands = {DemoCommand.class, SummaryCommand.class, PredictCommand.class, ForwardCommand.class, CompareCommand.class, TrainCommand.class, EvaluateCommand.class,
+                ExportOnnxCommand.class,
                 BackendsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
