@@ -14,6 +14,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import org.inceptionj.api.Ops;
+import org.inceptionj.bench.SideBySideOptions;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
@@ -48,123 +49,31 @@ import org.inceptionj.inception.train.TrainStep;
  * </pre>
  */
 public final class SideBySide {
-    /** The most threads accepted: above any machine this runs on, and a typo (20000) is caught. */
-    static final int MAX_THREADS = 1024;
-    static final int MAX_BATCH = 1024;
-    static final int MAX_STEPS = 100_000;
-
-    /** The parsed, checked options. */
-    record Options(int threads, int[] batches, int trainBatch, int steps, int warmup, int size, Path weights,
-                   Path torchscript, Path work, boolean train) {
-    }
-
     private SideBySide() {
     }
 
+    /** Options: {@link SideBySideOptions#USAGE}; a bad value stops with exit code 2 and a line naming it. */
     public static void main(String[] args) throws Exception {
-        Options o;
+        SideBySideOptions o;
         try {
-            o = parse(args);
+            o = SideBySideOptions.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("SideBySide: " + e.getMessage());
             System.exit(2);
             return;
         }
         if (o == null) {
-            return; // --help
+            System.out.print(SideBySideOptions.USAGE);
+            return;
         }
         run(o);
-    }
-
-    static final String USAGE = """
-            SideBySide [--threads N] [--batches 1,8] [--train-batch 8] [--steps 10] [--warmup 3] [--size 299]
-                       [--weights W.safetensors] [--torchscript STEP.pt] [--work DIR] [--no-train]
-              --threads N      threads for every engine, 1 to %d (default: the available processors)
-              --batches LIST   inference batch sizes, each 1 to %d (default 1,8)
-              --train-batch B  training-step batch, 1 to %d (default 8)
-              --steps S        timed calls per figure, 1 to %d (default 10); --warmup W untimed calls first, 0 to %d (default 3)
-              --size S         square input side, 75 to 2048 (default 299; below 299 training runs without the aux head)
-              --weights FILE   inception-v3 weights (torchvision names); default: seeded weights, written to the work folder
-              --torchscript F  the PyTorch training step (benchmarks/tools/make_torchscript_step.py); without it PyTorch is skipped
-              --work DIR       where the weights and the exported model go (default: a fresh temporary folder)
-              --no-train       inference only
-            """.formatted(MAX_THREADS, MAX_BATCH, MAX_BATCH, MAX_STEPS, MAX_STEPS);
-
-    /** The options, checked: each bad value is an {@link IllegalArgumentException} naming it. Null for --help. */
-    static Options parse(String... args) {
-        int threads = Runtime.getRuntime().availableProcessors();
-        int[] batches = {1, 8};
-        int trainBatch = 8, steps = 10, warmup = 3, size = 299;
-        Path weights = null, torchscript = null, work = null;
-        boolean train = true;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.print(USAGE);
-                return null;
-            }
-            if (a.equals("--no-train")) {
-                train = false;
-                continue;
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(a + " needs a value" + (a.startsWith("--") ? "" : " (unknown argument)"));
-            }
-            String v = args[++i];
-            switch (a) {
-                case "--threads" -> threads = intIn(a, v, 1, MAX_THREADS);
-                case "--batches" -> {
-                    String[] parts = v.split(",", -1);
-                    batches = new int[parts.length];
-                    for (int k = 0; k < parts.length; k++) {
-                        batches[k] = intIn(a, parts[k].trim(), 1, MAX_BATCH);
-                    }
-                }
-                case "--train-batch" -> trainBatch = intIn(a, v, 1, MAX_BATCH);
-                case "--steps" -> steps = intIn(a, v, 1, MAX_STEPS);
-                case "--warmup" -> warmup = intIn(a, v, 0, MAX_STEPS);
-                case "--size" -> size = intIn(a, v, InceptionV3.MIN_EVAL_INPUT, InceptionV3.Config.MAX_INPUT_SIDE);
-                case "--weights" -> weights = existing(a, v);
-                case "--torchscript" -> torchscript = existing(a, v);
-                case "--work" -> work = Path.of(v);
-                default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
-            }
-        }
-        if (work != null && Files.exists(work) && !Files.isDirectory(work)) {
-            throw new IllegalArgumentException("--work " + work + " is a file, not a folder");
-        }
-        if (torchscript != null && !train) {
-            throw new IllegalArgumentException("--torchscript " + torchscript + " is a training step, but --no-train was given");
-        }
-        return new Options(threads, batches, trainBatch, steps, warmup, size, weights, torchscript, work, train);
-    }
-
-    private static int intIn(String option, String value, int lo, int hi) {
-        int n;
-        try {
-            n = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " " + value + " is not a whole number");
-        }
-        if (n < lo || n > hi) {
-            throw new IllegalArgumentException(option + " " + n + " is outside [" + lo + ", " + hi + "]");
-        }
-        return n;
-    }
-
-    private static Path existing(String option, String value) {
-        Path p = Path.of(value);
-        if (!Files.isRegularFile(p)) {
-            throw new IllegalArgumentException(option + " " + value + ": no such file");
-        }
-        return p;
     }
 
     /** One row of the table. */
     record Row(String work, int batch, double ours, double peer, String peerName) {
     }
 
-    static void run(Options o) throws Exception {
+    static void run(SideBySideOptions o) throws Exception {
         double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         Path work = o.work() != null ? Files.createDirectories(o.work()) : Files.createTempDirectory("inceptionj-sidebyside");
         List<Row> rows = new ArrayList<>();
@@ -227,7 +136,7 @@ public final class SideBySide {
                 o.steps(), o.warmup(), o.threads(), loadBefore, loadAfter);
     }
 
-    private static Row inference(Options o, InceptionV3 model, CpuBackend backend, OrtSession session, OrtEnvironment env,
+    private static Row inference(SideBySideOptions o, InceptionV3 model, CpuBackend backend, OrtSession session, OrtEnvironment env,
                                  float[] x, int b) throws Exception {
         Shape shape = Shape.of(b, 3, o.size(), o.size());
         float[] ours;
@@ -263,7 +172,7 @@ public final class SideBySide {
         return new Row("inference", b, b / oursMedian, b / ortMedian, "ONNX Runtime " + env.getVersion());
     }
 
-    private static Row training(Options o, InceptionV3 model, CpuBackend backend, boolean aux, Path weights) throws Exception {
+    private static Row training(SideBySideOptions o, InceptionV3 model, CpuBackend backend, boolean aux, Path weights) throws Exception {
         int b = o.trainBatch();
         Shape shape = Shape.of(b, 3, o.size(), o.size());
         float[] x = Peers.uniform(2, b * 3 * o.size() * o.size());
@@ -314,7 +223,7 @@ public final class SideBySide {
     }
 
     /** Seconds per call: the median of {@code o.steps()} calls after {@code o.warmup()} untimed ones. */
-    static double median(Options o, Call c) throws Exception {
+    static double median(SideBySideOptions o, Call c) throws Exception {
         for (int i = 0; i < o.warmup(); i++) {
             c.run();
         }

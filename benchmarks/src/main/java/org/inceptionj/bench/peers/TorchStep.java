@@ -21,7 +21,7 @@ final class TorchStep {
     }
 
     /** Seconds per step, the median as {@link SideBySide#median} measures it. */
-    static double median(SideBySide.Options o, float[] images, int[] labels) throws Exception {
+    static double median(org.inceptionj.bench.SideBySideOptions o, float[] images, int[] labels) throws Exception {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(o.threads()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
