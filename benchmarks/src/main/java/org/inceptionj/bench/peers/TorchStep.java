@@ -36,6 +36,9 @@ final class TorchStep {
             // trainParam: keep requires_grad on the parameters (DJL turns it off by default, for inference).
             model.load(file.getParent(), file.getFileName().toString().replaceFirst("\\.pt$", ""),
                     java.util.Map.of("trainParam", "true"));
+            // DJL loads a module in evaluation mode but its block believes it is training, so forward(…, true)
+            // would not switch: set training mode (batch statistics, dropout, the aux head) explicitly.
+            ai.djl.pytorch.jni.JniUtils.enableTrainingMode((ai.djl.pytorch.engine.PtSymbolBlock) model.getBlock());
             NDManager mgr = model.getNDManager();
             long[] y = new long[labels.length];
             for (int i = 0; i < y.length; i++) {
