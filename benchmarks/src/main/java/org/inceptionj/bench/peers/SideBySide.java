@@ -66,7 +66,12 @@ public final class SideBySide {
             System.out.print(SideBySideOptions.USAGE);
             return;
         }
-        run(o);
+        try {
+            run(o);
+        } catch (IllegalArgumentException e) { // weights that do not match inception-v3, named by the loader
+            System.err.println("SideBySide: " + e.getMessage());
+            System.exit(2);
+        }
     }
 
     /** One row of the table. */
