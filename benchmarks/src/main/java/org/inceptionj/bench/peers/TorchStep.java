@@ -25,9 +25,10 @@ final class TorchStep {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(o.threads()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-        // DJL switches TorchScript's profiling graph executor on by default; on this step it made every call
-        // 10-20x slower here (0.9 against 17.6 images/s at 75x75, batch 8, 2 threads), re-optimizing instead of
-        // running. Off unless the caller sets it (-Dai.djl.pytorch.graph_optimizer=true measures it on).
+        // DJL switches TorchScript's profiling graph executor on by default; on this module it made every call
+        // about 20x slower here (0.9 against 17.6 images/s at 75x75, batch 8, 2 threads, one run each on a loaded
+        // machine, measured while the module still ran in evaluation mode). Off unless the caller sets it
+        // (-Dai.djl.pytorch.graph_optimizer=true measures it on).
         if (System.getProperty("ai.djl.pytorch.graph_optimizer") == null) {
             System.setProperty("ai.djl.pytorch.graph_optimizer", "false");
         }
