@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         description = {"Inception-v3 (Szegedy et al., 2015) on the JVM.",
                 "Backend: -Dinceptionj.backend=NAME or INCEPTIONJ_BACKEND=NAME (default cpu); "
                         + "CPU threads: -Dinceptionj.cpu.threads=N; plain loops: -Dinceptionj.cpu.vector=false."},
-        subcommands = {DemoCommand.class, SummaryCommand.class, ProfileCommand.class, PredictCommand.class, ForwardCommand.class, CompareCommand.class, TrainCommand.class, EvaluateCommand.class,
+        subcommands = {DemoCommand.class, SummaryCommand.class, ProfileCommand.class, PredictCommand.class, ForwardCommand.class,
+                CompareCommand.class, TrainCommand.class, EvaluateCommand.class, ExportOnnxCommand.class,
                 BackendsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {

@@ -52,8 +52,10 @@ public final class ShapeBackend implements Backend {
      *                parameters) can tell which layer made the call
      * @param spec    the settings that are not tensors: the {@link Conv2dSpec} or {@link Pool2dSpec}; the
      *                {@link UnaryOp}, {@link BinaryOp}, {@link ReduceOp} or {@link RandomStream.Distribution};
-     *                {@link Transposes} for {@code matmul}; the axis ({@code Integer}) of concat, slice and
-     *                softmax; the drop probability ({@code Float}) of dropout; null otherwise
+     *                {@link Transposes} for {@code matmul}; the axis ({@code Integer}) of concat and
+     *                softmax; {@link Slice} for slice; {@link Affine} for affine; ε ({@code Float}) of
+     *                batchNormInference; the drop probability ({@code Float}) of dropout; null otherwise.
+     *                With these a recorded evaluation forward can be replayed elsewhere (the ONNX export)
      * @param macs    multiply-adds, by the convention above
      */
     public record Call(String op, List<Tensor> outputs, List<Tensor> inputs, Object spec, long macs) {
@@ -74,6 +76,22 @@ public final class ShapeBackend implements Backend {
         @Override
         public String toString() {
             return (a ? "aᵀ" : "a") + "·" + (b ? "bᵀ" : "b");
+        }
+    }
+
+    /** The settings of {@code slice}: the axis and the first index taken (the length is the output's). */
+    public record Slice(int axis, int start) {
+        @Override
+        public String toString() {
+            return "axis=" + axis + " start=" + start;
+        }
+    }
+
+    /** The scalars of {@code affine}: out = alpha·x + beta. */
+    public record Affine(float alpha, float beta) {
+        @Override
+        public String toString() {
+            return "alpha=" + alpha + " beta=" + beta;
         }
     }
 
@@ -237,7 +255,7 @@ public final class ShapeBackend implements Backend {
 
     @Override
     public void affine(Tensor out, Tensor x, float alpha, float beta) {
-        record("affine", of(out), of(x), null, 0);
+        record("affine", of(out), of(x), new Affine(alpha, beta), 0);
     }
 
     @Override
@@ -259,7 +277,7 @@ public final class ShapeBackend implements Backend {
 
     @Override
     public void slice(Tensor out, Tensor x, int axis, int start) {
-        record("slice", of(out), of(x), axis, 0);
+        record("slice", of(out), of(x), new Slice(axis, start), 0);
     }
 
     // ---------------------------------------------------------------- linear algebra
@@ -281,7 +299,7 @@ public final class ShapeBackend implements Backend {
     @Override
     public void batchNormInference(Tensor out, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
                                    float eps) {
-        record("batchNormInference", of(out), of(x, gamma, beta, mean, var), null, 0);
+        record("batchNormInference", of(out), of(x, gamma, beta, mean, var), eps, 0);
     }
 
     @Override

@@ -58,6 +58,23 @@ class ShapeBackendTest {
         }
     }
 
+    /** What a replay of the calls needs beyond the shapes (the ONNX export): affine's scalars, slice's start, BN's ε. */
+    @Test
+    void recordsTheScalarsOfAffineSliceAndBatchNorm() {
+        ShapeBackend be = new ShapeBackend();
+        try (TensorScope s = TensorScope.open()) {
+            Tensor x = Ops.zeros(be, Shape.of(2, 3, 4, 4));
+            Ops.affine(Ops.slice(x, 1, 2, 1), 0.5f, -0.25f);
+            Tensor c = Ops.zeros(be, Shape.of(3));
+            Ops.batchNorm(x, c, c, c, c, 0.001f);
+            List<ShapeBackend.Call> calls = be.calls().stream().filter(k -> !k.op().equals("fill")).toList();
+            assertEquals(List.of("slice", "affine", "batchNormInference"), calls.stream().map(ShapeBackend.Call::op).toList());
+            assertEquals(new ShapeBackend.Slice(1, 2), calls.get(0).spec());
+            assertEquals(new ShapeBackend.Affine(0.5f, -0.25f), calls.get(1).spec());
+            assertEquals(0.001f, calls.get(2).spec());
+        }
+    }
+
     @Test
     void holdsNoValuesAndAccountsForItsBytes() {
         ShapeBackend be = new ShapeBackend();
