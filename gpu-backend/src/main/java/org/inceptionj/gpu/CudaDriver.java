@@ -119,6 +119,12 @@ final class CudaDriver {
         check(JCudaDriver.cuDevicePrimaryCtxRelease(d.device()), () -> "cuDevicePrimaryCtxRelease");
     }
 
+    /** Makes {@code context} current on the calling thread ({@code cuCtxSetCurrent}). */
+    static void makeCurrent(CUcontext context) {
+        ready();
+        check(JCudaDriver.cuCtxSetCurrent(context), () -> "cuCtxSetCurrent");
+    }
+
     /** Waits for everything queued on the stream. */
     static void synchronize(CUstream stream) {
         ready();
@@ -184,6 +190,21 @@ final class CudaDriver {
         synchronize(stream);
     }
 
+    /** {@code bytes} from host memory {@code src} (pinned by JCuda for the call) to the device; waits for the copy. */
+    static void copyToDevice(long dst, Pointer src, long bytes, CUstream stream, String what) {
+        ready();
+        check(JCudaDriver.cuMemcpyHtoDAsync(DevicePtr.of(dst), src, bytes, stream),
+                () -> "cuMemcpyHtoDAsync(" + what + ", " + bytes + " bytes)");
+        synchronize(stream);   // the Java array must not move or be reused before the copy is done
+    }
+
+    /** Device to device on the stream (asynchronous). */
+    static void copyDeviceToDevice(long dst, long src, long bytes, CUstream stream) {
+        ready();
+        check(JCudaDriver.cuMemcpyDtoDAsync(DevicePtr.of(dst), DevicePtr.of(src), bytes, stream),
+                () -> "cuMemcpyDtoDAsync(" + bytes + " bytes)");
+    }
+
     static void memsetD32(long dst, int value, long count, CUstream stream) {
         ready();
         check(JCudaDriver.cuMemsetD32Async(DevicePtr.of(dst), value, count, stream),
@@ -217,6 +238,15 @@ final class CudaDriver {
         ready();
         check(JCudaDriver.cuLaunchKernel(f, blocks, 1, 1, threads, 1, 1, sharedBytes, stream, params, null),
                 () -> "cuLaunchKernel(" + kernel + ", grid " + blocks + ", block " + threads + ")");
+    }
+
+    /** {@code cuLaunchKernel} with a 3-D grid and block on {@code stream}. */
+    static void launch(CUfunction f, String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                       int sharedBytes, CUstream stream, Pointer params) {
+        ready();
+        check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, params,
+                null), () -> "cuLaunchKernel(" + kernel + ", grid (" + gridX + "," + gridY + "," + gridZ + "), block ("
+                + blockX + "," + blockY + "," + blockZ + "))");
     }
 
     // ------------------------------------------------------------------ errors
