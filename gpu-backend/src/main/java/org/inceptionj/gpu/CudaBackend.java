@@ -116,6 +116,10 @@ public final class CudaBackend implements Backend {
         return memory.stats().toString();
     }
 
+    CachingAllocator.Stats allocatorStats() {
+        return memory.stats();
+    }
+
     // ================================================================ memory
 
     /** A tensor's device memory: a block of the caching allocator (none for an empty tensor). */

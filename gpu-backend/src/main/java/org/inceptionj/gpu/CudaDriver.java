@@ -112,6 +112,15 @@ final class CudaDriver {
                 dev, ctx, stream);
     }
 
+    /** The number of streaming multiprocessors of the device. */
+    static int multiprocessors(Device d) {
+        ready();
+        int[] v = new int[1];
+        check(JCudaDriver.cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                d.device()), () -> "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
+        return v[0];
+    }
+
     /** Destroys the stream and releases the primary context. */
     static void close(Device d) {
         ready();
