@@ -3,6 +3,7 @@ package org.inceptionj.inception;
 import java.util.Locale;
 
 import org.inceptionj.api.Backend;
+import org.inceptionj.api.BackendUnavailableException;
 import org.inceptionj.api.Backends;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
@@ -30,7 +31,14 @@ public final class CudaBenchmark {
     private CudaBenchmark() {
     }
 
+    /** Exit code 2 when the cuda backend cannot start here (the reason is printed), 0 after the table. */
     public static void main(String[] args) {
+        try {
+            Backends.load("cuda").close();
+        } catch (BackendUnavailableException e) {
+            System.out.println("benchmark skipped: " + e.getMessage());
+            System.exit(2);
+        }
         double peak = CudaPeak.fp32FlopsPerSecond(5);
         System.out.println("== Inception-v3 299x299 on " + CudaPeak.device());
         System.out.printf(Locale.ROOT, "   measured FP32 FMA peak: %.1f TFLOP/s%n", peak / 1e12);
