@@ -90,6 +90,7 @@ else
     echo "make-gpu-bundle.sh: no ONNX node data at $onnx: CudaOnnxNodeTest will report it missing" >&2
 fi
 cp -r "$root/gpu-backend/src/main/cuda" "$root/gpu-backend/src/main/java" "$out/module/src/main/"
+mkdir -p "$out/module/src/test" && cp -r "$root/gpu-backend/src/test/cuda-host" "$out/module/src/test/"
 mkdir -p "$out/module/tools" && cp "$root/gpu-backend/tools/build-ptx.sh" "$out/module/tools/"
 
 echo "== jlink"

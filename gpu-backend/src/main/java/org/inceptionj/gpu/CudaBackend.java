@@ -277,7 +277,7 @@ public final class CudaBackend implements Backend {
         System.arraycopy(out.shape().dims(), 0, dims, 0, rank);
         int dense = (a.shape().equals(out.shape()) ? 1 : 0) | (b.shape().equals(out.shape()) ? 2 : 0);
         launch(PtxModules.ELEMENTWISE, "binary", out.size(), new KernelArgs().ptr(ptr(out)).ptr(ptr(a)).ptr(ptr(b))
-                .i64(out.size()).i32(op.ordinal()).i32(rank).ints(dims).ints(as).ints(bs).i32(dense));
+                .i64(out.size()).i32(op.ordinal()).i32(rank).dims(dims).dims(as).dims(bs).i32(dense));
     }
 
     /**
@@ -340,7 +340,7 @@ public final class CudaBackend implements Backend {
             }
         }
         launch(PtxModules.REDUCE, "reduce_axes", out.size(), new KernelArgs().ptr(ptr(out)).ptr(ptr(x)).i64(out.size())
-                .i32(rank).ints(dims).i32(mask).i64(count).i32(op.ordinal()));
+                .i32(rank).dims(dims).i32(mask).i64(count).i32(op.ordinal()));
     }
 
     // ================================================================ layout
@@ -413,7 +413,7 @@ public final class CudaBackend implements Backend {
         int[] bs = new int[MAX_RANK];
         bs[1] = 1;
         launch(PtxModules.ELEMENTWISE, "binary", out.size(), new KernelArgs().ptr(ptr(out)).ptr(ptr(out)).ptr(ptr(bias))
-                .i64(out.size()).i32(BinaryOp.ADD.ordinal()).i32(4).ints(dims).ints(s.strides()).ints(bs).i32(1));
+                .i64(out.size()).i32(BinaryOp.ADD.ordinal()).i32(4).dims(dims).dims(s.strides()).dims(bs).i32(1));
     }
 
     @Override

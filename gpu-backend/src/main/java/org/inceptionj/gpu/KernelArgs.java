@@ -51,6 +51,17 @@ final class KernelArgs {
         return this;
     }
 
+    /** The kernels' {@code Dims} struct: {@code int v[8]}, from up to 8 values (the rest 0). */
+    KernelArgs dims(int... v) {
+        if (v.length > 8) {
+            throw new IllegalArgumentException("Dims holds 8 values, got " + v.length);
+        }
+        int[] d = new int[8];
+        System.arraycopy(v, 0, d, 0, v.length);
+        params.add(Pointer.to(d));
+        return this;
+    }
+
     Pointer build() {
         return Pointer.to(params.toArray(new Pointer[0]));
     }
