@@ -30,7 +30,7 @@ final class CudaRuntime {
     final String cudnnVersion;
     final int driverVersion;
     private final Map<PtxModules, CUmodule> modules = new EnumMap<>(PtxModules.class);
-    private final Map<String, CUfunction> functions = new HashMap<>();
+    private final Map<PtxModules, Map<String, CUfunction>> functions = new EnumMap<>(PtxModules.class);
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
 
     private CudaRuntime() {
@@ -66,15 +66,15 @@ final class CudaRuntime {
 
     /** A kernel of one of the own modules, the module loaded ({@code cuModuleLoadData}) on first use. */
     synchronized CUfunction function(PtxModules module, String kernel) {
-        String key = module.fileName() + "/" + kernel;
-        CUfunction f = functions.get(key);
+        Map<String, CUfunction> loaded = functions.computeIfAbsent(module, k -> new HashMap<>());
+        CUfunction f = loaded.get(kernel);
         if (f == null) {
             if (!module.kernels().contains(kernel)) {
                 throw new IllegalArgumentException("module " + module.fileName() + " has no kernel " + kernel);
             }
             CUmodule m = modules.computeIfAbsent(module, k -> CudaDriver.loadModule(k.fileName(), k.ptxWithNul()));
             f = CudaDriver.function(m, module.fileName(), kernel);
-            functions.put(key, f);
+            loaded.put(kernel, f);
         }
         return f;
     }
