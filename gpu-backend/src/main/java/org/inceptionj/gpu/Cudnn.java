@@ -8,9 +8,12 @@ import jcuda.jcudnn.JCudnn;
 import jcuda.jcudnn.cudnnActivationDescriptor;
 import jcuda.jcudnn.cudnnActivationMode;
 import jcuda.jcudnn.cudnnBatchNormMode;
+import jcuda.jcudnn.cudnnConvolutionBwdDataAlgo;
 import jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf;
+import jcuda.jcudnn.cudnnConvolutionBwdFilterAlgo;
 import jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf;
 import jcuda.jcudnn.cudnnConvolutionDescriptor;
+import jcuda.jcudnn.cudnnConvolutionFwdAlgo;
 import jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf;
 import jcuda.jcudnn.cudnnConvolutionMode;
 import jcuda.jcudnn.cudnnDataType;
@@ -542,8 +545,20 @@ final class Cudnn {
                 return new Algo(p.algo, p.memory);
             }
         }
+        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
+        long[] size = new long[1];
+        int fixed = cudnnConvolutionFwdAlgo.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+        if (numerics.deterministic() && JCudnn.cudnnGetConvolutionForwardWorkspaceSize(handle.h, x.d, w.d, conv.d, y.d, fixed, size) == 0
+                && size[0] <= maxWorkspace) {
+            return new Algo(fixed, size[0]);
+        }
+        StringBuilder seen = new StringBuilder();
+        for (int i = 0; i < count[0]; i++) {
+            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
+                    perf[i].mathType, perf[i].memory));
+        }
         throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0], call.get());
+                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor IMPLICIT_PRECOMP_GEMM", call.get());
     }
 
     /** The fastest deterministic FP32 backward-data algorithm whose workspace fits. */
@@ -566,8 +581,20 @@ final class Cudnn {
                 return new Algo(p.algo, p.memory);
             }
         }
+        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
+        long[] size = new long[1];
+        int fixed = cudnnConvolutionBwdDataAlgo.CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
+        if (numerics.deterministic() && JCudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(handle.h, w.d, dy.d, conv.d, dx.d, fixed, size) == 0
+                && size[0] <= maxWorkspace) {
+            return new Algo(fixed, size[0]);
+        }
+        StringBuilder seen = new StringBuilder();
+        for (int i = 0; i < count[0]; i++) {
+            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
+                    perf[i].mathType, perf[i].memory));
+        }
         throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0], call.get());
+                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor BWD_DATA_ALGO_1", call.get());
     }
 
     /** The fastest deterministic FP32 backward-filter algorithm whose workspace fits. */
@@ -590,8 +617,27 @@ final class Cudnn {
                 return new Algo(p.algo, p.memory);
             }
         }
+        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
+        long[] size = new long[1];
+        int fixed = cudnnConvolutionBwdFilterAlgo.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
+        if (numerics.deterministic() && JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle.h, x.d, dy.d, conv.d, dw.d, fixed, size) == 0
+                && size[0] <= maxWorkspace) {
+            return new Algo(fixed, size[0]);
+        }
+        StringBuilder seen = new StringBuilder();
+        for (int i = 0; i < count[0]; i++) {
+            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
+                    perf[i].mathType, perf[i].memory));
+        }
         throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0], call.get());
+                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor BWD_FILTER_ALGO_1", call.get());
+    }
+
+    /** One heuristic entry for messages: algo 1 (status 0, deterministic, math 1, 1024 B). */
+    private static String describe(int algo, int status, int determinism, int mathType, long memory) {
+        return "algo " + algo + " (status " + status + ", "
+                + (determinism == cudnnDeterminism.CUDNN_DETERMINISTIC ? "deterministic" : "non-deterministic")
+                + ", math " + mathType + ", " + memory + " B)";
     }
 
     /** y = alpha·conv(x, w) + beta·y. */
