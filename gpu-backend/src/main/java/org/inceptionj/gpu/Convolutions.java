@@ -28,7 +28,10 @@ final class Convolutions implements AutoCloseable {
     record Key(Shape x, Shape w, Conv2dSpec spec) {
     }
 
-    /** The descriptors of one convolution geometry: x [N,Cin,H,W], w [Cout,Cin,kh,kw], y [N,Cout,outH,outW], bias [1,Cout,1,1]. */
+    /**
+     * The descriptors of one convolution geometry: x [N,Cin,H,W], w [Cout,Cin,kh,kw],
+     * y [N,Cout,outH,outW], bias [1,Cout,1,1].
+     */
     static final class Plan implements AutoCloseable {
         final Cudnn.TensorDesc x, y, bias;
         final Cudnn.FilterDesc w;

@@ -273,7 +273,8 @@ public final class CudaBackend implements Backend {
         enter();
         int rank = out.shape().rank();
         checkRank("binary", out.shape());
-        int[] dims = new int[MAX_RANK], as = broadcastStrides(a.shape(), out.shape()), bs = broadcastStrides(b.shape(), out.shape());
+        int[] dims = new int[MAX_RANK];
+        int[] as = broadcastStrides(a.shape(), out.shape()), bs = broadcastStrides(b.shape(), out.shape());
         System.arraycopy(out.shape().dims(), 0, dims, 0, rank);
         int dense = (a.shape().equals(out.shape()) ? 1 : 0) | (b.shape().equals(out.shape()) ? 2 : 0);
         launch(PtxModules.ELEMENTWISE, "binary", out.size(), new KernelArgs().ptr(ptr(out)).ptr(ptr(a)).ptr(ptr(b))

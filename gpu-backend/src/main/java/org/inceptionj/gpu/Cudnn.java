@@ -548,7 +548,8 @@ final class Cudnn {
         // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
         long[] size = new long[1];
         int fixed = cudnnConvolutionFwdAlgo.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
-        if (numerics.deterministic() && JCudnn.cudnnGetConvolutionForwardWorkspaceSize(handle.h, x.d, w.d, conv.d, y.d, fixed, size) == 0
+        if (numerics.deterministic()
+                && JCudnn.cudnnGetConvolutionForwardWorkspaceSize(handle.h, x.d, w.d, conv.d, y.d, fixed, size) == 0
                 && size[0] <= maxWorkspace) {
             return new Algo(fixed, size[0]);
         }
@@ -584,7 +585,8 @@ final class Cudnn {
         // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
         long[] size = new long[1];
         int fixed = cudnnConvolutionBwdDataAlgo.CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
-        if (numerics.deterministic() && JCudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(handle.h, w.d, dy.d, conv.d, dx.d, fixed, size) == 0
+        if (numerics.deterministic()
+                && JCudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(handle.h, w.d, dy.d, conv.d, dx.d, fixed, size) == 0
                 && size[0] <= maxWorkspace) {
             return new Algo(fixed, size[0]);
         }
@@ -620,7 +622,8 @@ final class Cudnn {
         // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
         long[] size = new long[1];
         int fixed = cudnnConvolutionBwdFilterAlgo.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
-        if (numerics.deterministic() && JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle.h, x.d, dy.d, conv.d, dw.d, fixed, size) == 0
+        if (numerics.deterministic()
+                && JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle.h, x.d, dy.d, conv.d, dw.d, fixed, size) == 0
                 && size[0] <= maxWorkspace) {
             return new Algo(fixed, size[0]);
         }
