@@ -116,6 +116,18 @@ java="$here/runtime/bin/java --add-modules jdk.incubator.vector --enable-native-
 props="-Dinceptionj.onnx.dir=$here/onnx-node -Djqwik.reporting.onlyfailures=true -Djqwik.database=$logs/jqwik-database"
 cd "$here/module" || exit 2
 passed=0; failed=0; skipped=0; status=0
+if command -v nvidia-smi >/dev/null 2>&1; then
+    echo "== $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)"
+fi
+# cuDNN from the Python that holds PyTorch (pip's nvidia-cudnn-cu12/13), unless named
+if [ -z "${INCEPTIONJ_CUDNN_PATH:-}" ] && command -v python3 >/dev/null 2>&1; then
+    d=$(python3 -c 'import nvidia.cudnn as c, os; print(os.path.join(list(c.__path__)[0], "lib"))' 2>/dev/null)
+    [ -n "$d" ] && [ -d "$d" ] && export INCEPTIONJ_CUDNN_PATH=$d
+    # the CUDA libraries cuDNN may open by name (cuBLASLt, NVRTC for some engines), from the same wheels
+    libs=$(python3 -c 'import nvidia, os; p = list(nvidia.__path__)[0]; print(":".join(os.path.join(p, x, "lib") for x in sorted(os.listdir(p)) if os.path.isdir(os.path.join(p, x, "lib"))))' 2>/dev/null)
+    [ -n "$libs" ] && export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
+echo "== cuDNN: ${INCEPTIONJ_CUDNN_PATH:-searched in the standard places}"
 
 # $1 name, $2 time limit, then launcher options
 tests() {
@@ -137,7 +149,8 @@ tests() {
     sed -n '/^Failures (/,/^Test run finished/p' "$log" | grep -v '^\s*at \(java\|org.junit\|net.jqwik\|jdk\)' \
         | cut -c1-400 | head -120 | sed 's/^/   /'
     if [ $rc = 124 ]; then
-        echo "   TIMED OUT after ${limit}s: counts are partial (see $log)"; status=1
+        echo "   TIMED OUT after ${limit}s: counts are partial (see $log); failures so far:"; status=1
+        grep "✘" "$log" | cut -c1-300 | head -40 | sed 's/^/   /'
     elif [ $rc != 0 ] && [ $rc != 1 ]; then
         echo "   launcher exit code $rc (see $log)"; status=1
     fi
