@@ -269,6 +269,11 @@ final class CudaDriver {
             } else {
                 described = "CUresult " + status;
             }
+            if (status == CUresult.CUDA_ERROR_ILLEGAL_ADDRESS || status == CUresult.CUDA_ERROR_LAUNCH_FAILED
+                    || status == CUresult.CUDA_ERROR_MISALIGNED_ADDRESS || status == CUresult.CUDA_ERROR_ILLEGAL_INSTRUCTION) {
+                described += " (reported here, caused by an earlier kernel on the stream; the context is unusable"
+                        + " from now on: rerun with -Dinceptionj.cuda.sync=true to name the kernel)";
+            }
             throw new GpuException(GpuException.Library.CUDA_DRIVER, status, described, call.get());
         }
     }

@@ -44,6 +44,9 @@ class CudaBackendTest {
     @Test
     void outOfMemoryNamesTheRequestAndTheBackendRecovers() {
         try (CudaBackend be = new CudaBackend()) {
+            try (Tensor warm = Ops.fromArray(be, Shape.of(1), new float[] {1}); Tensor w2 = Ops.affine(warm, 1f, 0f)) {
+                w2.toArray();   // loads the kernel module now: with the device full, cuModuleLoadData would fail
+            }
             long total = CudaRuntime.get().device.totalMemory();
             List<Tensor> hog = new ArrayList<>();
             DeviceOutOfMemoryException oom = null;
