@@ -37,6 +37,24 @@ class ConvolutionPlanTest {
         assertEquals(3 * 2 * 96, plans, "Inception-v3 has 96 convolutions (94 and the aux head's two)");
     }
 
+    /** The pools run as own kernels; cuDNN's pooling descriptors agree on their output shapes all the same. */
+    @Test
+    void everyInceptionPoolHasTheArchitecturesOutputShape() {
+        GpuHosts.cudnn();
+        for (InceptionShapes.Pool p : InceptionShapes.pools(32)) {
+            Shape x = p.x();
+            assertEquals(p.out(), p.spec().outH(x.dim(2)), p.name());
+            assertEquals(p.out(), p.spec().outW(x.dim(3)), p.name());
+            Cudnn.PoolMode mode = p.name().contains("max") ? Cudnn.PoolMode.MAX : p.spec().countIncludePad()
+                    ? Cudnn.PoolMode.AVERAGE_INCLUDE_PADDING : Cudnn.PoolMode.AVERAGE_EXCLUDE_PADDING;
+            try (Cudnn.TensorDesc xd = Cudnn.TensorDesc.nchw("x", x.dim(0), x.dim(1), x.dim(2), x.dim(3));
+                 Cudnn.PoolDesc pd = new Cudnn.PoolDesc(mode, p.spec().kernelH(), p.spec().kernelW(), p.spec().padTop(),
+                         p.spec().padLeft(), p.spec().strideH(), p.spec().strideW())) {
+                assertArrayEquals(new int[] {32, x.dim(1), p.out(), p.out()}, Cudnn.poolOutputDim(pd, xd), p.name());
+            }
+        }
+    }
+
     @Test
     void batchNormParametersOfEveryConvolutionOutput() {
         GpuHosts.cudnn();
