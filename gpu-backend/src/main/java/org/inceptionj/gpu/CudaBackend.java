@@ -1,13 +1,11 @@
 package org.inceptionj.gpu;
 
-import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 import jcuda.Pointer;
+import jcuda.driver.CUstream;
 
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.BinaryOp;
@@ -42,7 +40,7 @@ import org.inceptionj.api.UnaryOp;
  *   <li>own kernels: unary, binary (NumPy broadcasting), affine, clip, reduce, concat, slice, matmul,
  *       batch norm inference (and training when M = 1), pools and their backward, softmax and its
  *       backward, ReLU backward, dropout, softmax cross-entropy, sum of squares, and the optimizer
- *       updates (one launch per list, gated on the device by the scale).</li>
+ *       updates ({@link TensorListUpdates}: one launch per list, gated on the device by the scale).</li>
  * </ul>
  *
  * <p>Switches: {@code -Dinceptionj.cuda.deterministic=false} lets cuDNN pick its fastest convolution
@@ -78,7 +76,7 @@ public final class CudaBackend implements Backend {
     private final Convolutions convolutions;
     private final boolean syncEach;
     private final AtomicLong liveBytes = new AtomicLong();
-    private final Map<TableKey, Long> tables = new HashMap<>();
+    private final TensorListUpdates lists;
     private volatile boolean closed;
 
     /** On the process's GPU 0; the switches from system properties (see the class comment). */
@@ -93,6 +91,7 @@ public final class CudaBackend implements Backend {
         this.memory = new CachingAllocator(new CudaDeviceMemory());
         this.convolutions = new Convolutions(runtime, memory, numerics);
         this.syncEach = syncEach;
+        this.lists = new TensorListUpdates(this, memory);
     }
 
     @Override
@@ -147,14 +146,14 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void enter() {
+    void enter() {
         if (closed) {
             throw new IllegalStateException("cuda backend is closed");
         }
         runtime.makeCurrent();
     }
 
-    private static long ptr(Tensor t) {
+    static long ptr(Tensor t) {
         return t.storage(DeviceStorage.class).ptr;
     }
 
@@ -205,6 +204,10 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    CUstream stream() {
+        return runtime.stream();
+    }
+
     @Override
     public long liveBytes() {
         return liveBytes.get();
@@ -237,13 +240,13 @@ public final class CudaBackend implements Backend {
     }
 
     /** A 1-D grid-stride launch over n elements (nothing when n = 0). */
-    private void launch(PtxModules module, String kernel, long n, KernelArgs args) {
+    void launch(PtxModules module, String kernel, long n, KernelArgs args) {
         if (n > 0) {
             launch(module, kernel, blocks(n), THREADS, 0, args);
         }
     }
 
-    private void launch(PtxModules module, String kernel, int grid, int block, int shared, KernelArgs args) {
+    void launch(PtxModules module, String kernel, int grid, int block, int shared, KernelArgs args) {
         CudaDriver.launch(runtime.function(module, kernel), kernel, grid, block, shared, runtime.stream(), args.build());
         afterLaunch(kernel);
     }
@@ -623,165 +626,45 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    // ================================================================ optimizer primitives
-
-    /** The contents of a pointer table, as a map key (the same lists every step: uploaded once). */
-    private record TableKey(long[] words) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof TableKey k && Arrays.equals(words, k.words);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(words);
-        }
-    }
-
-    /**
-     * A device table: for each list its T device pointers, then the T + 1 element offsets
-     * start[e] = Σ_{i<e} size(list0[i]). Returns its address; list l's pointers are at
-     * address + 8·T·l, the offsets after the last list.
-     */
-    private long table(Tensor[]... lists) {
-        int t = lists[0].length;
-        long[] words = new long[lists.length * t + t + 1];
-        for (int l = 0; l < lists.length; l++) {
-            for (int e = 0; e < t; e++) {
-                words[l * t + e] = lists[l][e].size() == 0 ? 0 : ptr(lists[l][e]);
-            }
-        }
-        long at = 0;
-        for (int e = 0; e < t; e++) {
-            words[lists.length * t + e] = at;
-            at += lists[0][e].size();
-        }
-        words[lists.length * t + t] = at;
-        return tableOf(words);
-    }
-
-    private static long elements(Tensor[] xs) {
-        long n = 0;
-        for (Tensor x : xs) {
-            n += x.size();
-        }
-        return n;
-    }
+    // ================================================================ optimizer primitives: TensorListUpdates
 
     @Override
     public void sumOfSquares(Tensor out, Tensor[] xs) {
         enter();
-        int t = xs.length;
-        long[] words = new long[2 * t];
-        for (int e = 0; e < t; e++) {
-            words[e] = xs[e].size() == 0 ? 0 : ptr(xs[e]);
-            words[t + e] = xs[e].size();
-        }
-        long table = tableOf(words);
-        launch(PtxModules.REDUCE, "sum_squares_list", t, THREADS, THREADS * 8,
-                new KernelArgs().ptr(ptr(out)).ptr(table).ptr(table + 8L * t));
-    }
-
-    /**
-     * The words on the device, uploaded once per content: an optimizer is called with the same lists
-     * every step, so after the first step this is a map lookup and no synchronizing copy. A table
-     * whose tensors were closed is never looked up again unless their blocks come back at the same
-     * addresses with the same sizes, and then its contents are right again.
-     */
-    private long tableOf(long[] words) {
-        TableKey key = new TableKey(words);
-        Long cached = tables.get(key);
-        if (cached != null) {
-            return cached;
-        }
-        if (tables.size() >= 256) {
-            tables.values().forEach(memory::free);
-            tables.clear();
-        }
-        long dev = memory.alloc(8L * words.length);
-        CudaDriver.copyToDevice(dev, Pointer.to(words), 8L * words.length, runtime.stream(), "pointer table");
-        tables.put(key, dev);
-        return dev;
+        lists.sumOfSquares(out, xs);
     }
 
     @Override
     public void axpy(Tensor[] y, float alpha, Tensor[] x) {
         enter();
-        int t = y.length;
-        long table = table(y, x);
-        launch(PtxModules.UPDATE, "axpy_list", elements(y), new KernelArgs().ptr(table).ptr(table + 8L * t)
-                .ptr(table + 16L * t).i32(t).f32(alpha));
-    }
-
-    /** ok[0] = every element of scale finite, in a 4-byte block the caller frees after its launches. */
-    private long gate(Tensor scale) {
-        long ok = memory.alloc(4);
-        launch(PtxModules.UPDATE, "gate", 1, 1, 0, new KernelArgs().ptr(ok).ptr(ptr(scale)).i32(scale.size()));
-        return ok;
+        lists.axpy(y, alpha, x);
     }
 
     @Override
     public void momentumUpdate(Tensor[] theta, Tensor[] acc, Tensor[] grad, Tensor scale, float lr, float mu,
                                boolean nesterov) {
         enter();
-        int t = theta.length;
-        long table = table(theta, acc, grad), ok = gate(scale);
-        try {
-            launch(PtxModules.UPDATE, "momentum_list", elements(theta), new KernelArgs().ptr(table).ptr(table + 8L * t)
-                    .ptr(table + 16L * t).ptr(table + 24L * t).i32(t).ptr(ptr(scale)).i32(scale.size()).ptr(ok).f32(lr)
-                    .f32(mu).i32(nesterov ? 1 : 0));
-        } finally {
-            memory.free(ok);
-        }
+        lists.momentumUpdate(theta, acc, grad, scale, lr, mu, nesterov);
     }
 
     @Override
     public void rmsPropUpdate(Tensor[] theta, Tensor[] ms, Tensor[] mom, Tensor[] grad, Tensor scale, float lr,
                               float rho, float mu, float eps) {
         enter();
-        int t = theta.length;
-        long table = table(theta, ms, mom, grad), ok = gate(scale);
-        try {
-            launch(PtxModules.UPDATE, "rmsprop_list", elements(theta), new KernelArgs().ptr(table).ptr(table + 8L * t)
-                    .ptr(table + 16L * t).ptr(table + 24L * t).ptr(table + 32L * t).i32(t).ptr(ptr(scale))
-                    .i32(scale.size()).ptr(ok).f32(lr).f32(rho).f32(1f - rho).f32(mu).f32(eps));
-        } finally {
-            memory.free(ok);
-        }
+        lists.rmsPropUpdate(theta, ms, mom, grad, scale, lr, rho, mu, eps);
     }
 
     @Override
     public void adamUpdate(Tensor[] theta, Tensor[] m, Tensor[] v, Tensor[] grad, Tensor beta1Power, Tensor beta2Power,
                            Tensor scale, float lr, float beta1, float beta2, float eps) {
         enter();
-        int t = theta.length;
-        long table = table(theta, m, v, grad), ok = gate(scale), scratch = memory.alloc(12);
-        try {
-            launch(PtxModules.UPDATE, "adam_prepare", 1, 1, 0, new KernelArgs().ptr(scratch).ptr(ptr(beta1Power))
-                    .ptr(ptr(beta2Power)).ptr(ok).f32(lr).f32(beta1).f32(beta2));
-            launch(PtxModules.UPDATE, "adam_list", elements(theta), new KernelArgs().ptr(table).ptr(table + 8L * t)
-                    .ptr(table + 16L * t).ptr(table + 24L * t).ptr(table + 32L * t).i32(t).ptr(ptr(scale))
-                    .i32(scale.size()).ptr(ok).ptr(scratch).f32(beta1).f32(1f - beta1).f32(beta2).f32(1f - beta2)
-                    .f32(eps));
-            launch(PtxModules.UPDATE, "adam_commit", 1, 1, 0, new KernelArgs().ptr(ptr(beta1Power))
-                    .ptr(ptr(beta2Power)).ptr(scratch).ptr(ok));
-        } finally {
-            memory.free(scratch);
-            memory.free(ok);
-        }
+        lists.adamUpdate(theta, m, v, grad, beta1Power, beta2Power, scale, lr, beta1, beta2, eps);
     }
 
     @Override
     public void emaUpdate(Tensor[] shadow, Tensor[] theta, Tensor gate, float decay) {
         enter();
-        int t = shadow.length;
-        long table = table(shadow, theta), ok = gate(gate);
-        try {
-            launch(PtxModules.UPDATE, "ema_list", elements(shadow), new KernelArgs().ptr(table).ptr(table + 8L * t)
-                    .ptr(table + 16L * t).i32(t).ptr(ok).f32(1f - decay));
-        } finally {
-            memory.free(ok);
-        }
+        lists.emaUpdate(shadow, theta, gate, decay);
     }
 
     // ================================================================ lifecycle
@@ -804,7 +687,7 @@ public final class CudaBackend implements Backend {
             try {
                 convolutions.close();
             } finally {
-                tables.clear();
+                lists.clear();
                 memory.close();
             }
         }
