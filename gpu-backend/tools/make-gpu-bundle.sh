@@ -5,7 +5,8 @@
 #   gpu-backend/tools/make-gpu-bundle.sh [OUT_DIR]      (default: gpu-backend/target/gpu-bundle)
 #
 # The folder holds
-#   runtime.tgz     a JDK 25 runtime made by jlink, packed (run.sh unpacks it on its first run) (java.base, jdk.incubator.vector, jdk.unsupported,
+#   runtime.tgz     a JDK 25 runtime made by jlink, packed (run.sh unpacks it to $UNPACK_DIR, default
+#                   /tmp/inceptionj-gpu-bundle-UID, once) (java.base, jdk.incubator.vector, jdk.unsupported,
 #                   java.logging, java.management, and what the test launcher needs)
 #   lib/            the project's jars (api, cpu-backend, gpu-backend with the JCuda natives,
 #                   conformance-tests), the org.jcuda jars (jcuda, jcudnn) and jqwik
@@ -115,17 +116,21 @@ cat > "$out/run.sh" <<'RUN'
 # it is in a standard place. Extra JVM options: JAVA_OPTS (e.g. -Dinceptionj.cuda.sync=true to name the
 # op of a kernel fault). Full logs: LOG_DIR (default ./logs). Time limits: PHASE1_S, BENCH_S, PHASE3_S.
 here=$(cd "$(dirname "$0")" && pwd)
-for t in runtime onnx-node; do   # unpacked on the first run
-    if [ ! -d "$here/$t" ] && [ -f "$here/$t.tgz" ]; then
-        tar -C "$here" -xzf "$here/$t.tgz" || { echo "run.sh: cannot unpack $t.tgz in $here" >&2; exit 2; }
+# The packed runtime and ONNX data are unpacked outside the bundle (which stays small enough to be
+# carried again), once per version of the .tgz.
+unpack=${UNPACK_DIR:-${TMPDIR:-/tmp}/inceptionj-gpu-bundle-$(id -u)}
+for t in runtime onnx-node; do
+    if [ -f "$here/$t.tgz" ] && { [ ! -f "$unpack/.$t" ] || [ "$here/$t.tgz" -nt "$unpack/.$t" ]; }; then
+        rm -rf "${unpack:?}/$t" && mkdir -p "$unpack" && tar -C "$unpack" -xzf "$here/$t.tgz" && touch "$unpack/.$t" \
+            || { echo "run.sh: cannot unpack $t.tgz in $unpack" >&2; exit 2; }
     fi
 done
 logs=${LOG_DIR:-$here/logs}
 mkdir -p "$logs"
 cp=$here/test-classes:$here/model-classes:$here/inception-classes
 for j in "$here"/lib/*.jar; do cp=$cp:$j; done
-java="$here/runtime/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -Xmx8g"
-props="-Dinceptionj.onnx.dir=$here/onnx-node -Djqwik.reporting.onlyfailures=true -Djqwik.database=$logs/jqwik-database"
+java="$unpack/runtime/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -Xmx8g"
+props="-Dinceptionj.onnx.dir=$unpack/onnx-node -Djqwik.reporting.onlyfailures=true -Djqwik.database=$logs/jqwik-database"
 cd "$here/module" || exit 2
 passed=0; failed=0; skipped=0; status=0
 if command -v nvidia-smi >/dev/null 2>&1; then
