@@ -12,8 +12,7 @@ import org.inceptionj.api.BackendUnavailableException;
  * must have and names every missing piece in one message: the NVIDIA driver ({@code libcuda.so.1}),
  * cuDNN 8 or 9 ({@code -D}{@value CudaLibraries#CUDNN_PATH_PROPERTY}{@code =DIR} or
  * {@value CudaLibraries#CUDNN_PATH_ENV}{@code =DIR} to name its directory; see {@link CudaLibraries}),
- * and a GPU. The backend's ops are not written yet (issue 11 adds them once the Backend contract
- * settles), so even with all three present it reports itself unavailable, saying so.
+ * and a GPU. With all three present it returns a {@link CudaBackend} on GPU 0.
  */
 public final class CudaBackendProvider implements BackendProvider {
     @Override
@@ -45,16 +44,11 @@ public final class CudaBackendProvider implements BackendProvider {
             throw new BackendUnavailableException(String.join("; ", missing)
                     + (cudnn == null ? "" : "; " + cudnn + " loads"));
         }
-        String found;
         try {
-            CudaDriver.Device d = CudaDriver.open(0);
-            found = d + ", driver CUDA " + CudaDriver.driverVersion() + ", " + cudnn;
-            CudaDriver.close(d);
+            return new CudaBackend();
         } catch (GpuException e) {
             throw new BackendUnavailableException("the NVIDIA driver does not start: " + e.getMessage()
                     + " (an older driver than CUDA 11.7, or a GPU in a bad state: check nvidia-smi)", e);
         }
-        throw new BackendUnavailableException("found " + found + ", but this version of InceptionJ does not contain"
-                + " the cuDNN ops yet (they arrive with the GPU backend); use -Dinceptionj.backend=cpu");
     }
 }

@@ -112,11 +112,26 @@ final class CudaDriver {
                 dev, ctx, stream);
     }
 
+    /** The number of streaming multiprocessors of the device. */
+    static int multiprocessors(Device d) {
+        ready();
+        int[] v = new int[1];
+        check(JCudaDriver.cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                d.device()), () -> "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
+        return v[0];
+    }
+
     /** Destroys the stream and releases the primary context. */
     static void close(Device d) {
         ready();
         check(JCudaDriver.cuStreamDestroy(d.stream()), () -> "cuStreamDestroy");
         check(JCudaDriver.cuDevicePrimaryCtxRelease(d.device()), () -> "cuDevicePrimaryCtxRelease");
+    }
+
+    /** Makes {@code context} current on the calling thread ({@code cuCtxSetCurrent}). */
+    static void makeCurrent(CUcontext context) {
+        ready();
+        check(JCudaDriver.cuCtxSetCurrent(context), () -> "cuCtxSetCurrent");
     }
 
     /** Waits for everything queued on the stream. */
@@ -184,6 +199,21 @@ final class CudaDriver {
         synchronize(stream);
     }
 
+    /** {@code bytes} from host memory {@code src} (pinned by JCuda for the call) to the device; waits for the copy. */
+    static void copyToDevice(long dst, Pointer src, long bytes, CUstream stream, String what) {
+        ready();
+        check(JCudaDriver.cuMemcpyHtoDAsync(DevicePtr.of(dst), src, bytes, stream),
+                () -> "cuMemcpyHtoDAsync(" + what + ", " + bytes + " bytes)");
+        synchronize(stream);   // the Java array must not move or be reused before the copy is done
+    }
+
+    /** Device to device on the stream (asynchronous). */
+    static void copyDeviceToDevice(long dst, long src, long bytes, CUstream stream) {
+        ready();
+        check(JCudaDriver.cuMemcpyDtoDAsync(DevicePtr.of(dst), DevicePtr.of(src), bytes, stream),
+                () -> "cuMemcpyDtoDAsync(" + bytes + " bytes)");
+    }
+
     static void memsetD32(long dst, int value, long count, CUstream stream) {
         ready();
         check(JCudaDriver.cuMemsetD32Async(DevicePtr.of(dst), value, count, stream),
@@ -219,6 +249,15 @@ final class CudaDriver {
                 () -> "cuLaunchKernel(" + kernel + ", grid " + blocks + ", block " + threads + ")");
     }
 
+    /** {@code cuLaunchKernel} with a 3-D grid and block on {@code stream}. */
+    static void launch(CUfunction f, String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                       int sharedBytes, CUstream stream, Pointer params) {
+        ready();
+        check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, params,
+                null), () -> "cuLaunchKernel(" + kernel + ", grid (" + gridX + "," + gridY + "," + gridZ + "), block ("
+                + blockX + "," + blockY + "," + blockZ + "))");
+    }
+
     // ------------------------------------------------------------------ errors
 
     static void check(int status, Supplier<String> call) {
@@ -229,6 +268,11 @@ final class CudaDriver {
                 described = name[0] + ": " + text[0];
             } else {
                 described = "CUresult " + status;
+            }
+            if (status == CUresult.CUDA_ERROR_ILLEGAL_ADDRESS || status == CUresult.CUDA_ERROR_LAUNCH_FAILED
+                    || status == CUresult.CUDA_ERROR_MISALIGNED_ADDRESS || status == CUresult.CUDA_ERROR_ILLEGAL_INSTRUCTION) {
+                described += " (reported here, caused by an earlier kernel on the stream; the context is unusable"
+                        + " from now on: rerun with -Dinceptionj.cuda.sync=true to name the kernel)";
             }
             throw new GpuException(GpuException.Library.CUDA_DRIVER, status, described, call.get());
         }

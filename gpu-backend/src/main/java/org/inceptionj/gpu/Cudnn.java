@@ -8,9 +8,12 @@ import jcuda.jcudnn.JCudnn;
 import jcuda.jcudnn.cudnnActivationDescriptor;
 import jcuda.jcudnn.cudnnActivationMode;
 import jcuda.jcudnn.cudnnBatchNormMode;
+import jcuda.jcudnn.cudnnConvolutionBwdDataAlgo;
 import jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf;
+import jcuda.jcudnn.cudnnConvolutionBwdFilterAlgo;
 import jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf;
 import jcuda.jcudnn.cudnnConvolutionDescriptor;
+import jcuda.jcudnn.cudnnConvolutionFwdAlgo;
 import jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf;
 import jcuda.jcudnn.cudnnConvolutionMode;
 import jcuda.jcudnn.cudnnDataType;
@@ -268,6 +271,14 @@ final class Cudnn {
         private boolean closed;
 
         ConvDesc(Conv2dSpec spec) {
+            this(spec, false);
+        }
+
+        /**
+         * With {@code tf32}, {@code CUDNN_DEFAULT_MATH}, which lets cuDNN use TF32 tensor cores on
+         * Ampere and later (10-bit mantissa products: faster, less exact); else {@code CUDNN_FMA_MATH}.
+         */
+        ConvDesc(Conv2dSpec spec, boolean tf32) {
             if (spec.padTop() != spec.padBottom() || spec.padLeft() != spec.padRight()) {
                 throw new IllegalArgumentException("cuDNN convolution: one pad per axis, got " + spec
                         + "; pad the input explicitly for asymmetric padding");
@@ -279,7 +290,8 @@ final class Cudnn {
                     spec.strideW(), spec.dilationH(), spec.dilationW(), cudnnConvolutionMode.CUDNN_CROSS_CORRELATION,
                     cudnnDataType.CUDNN_DATA_FLOAT);
             if (status == 0) {
-                status = JCudnn.cudnnSetConvolutionMathType(d, cudnnMathType.CUDNN_FMA_MATH);
+                status = JCudnn.cudnnSetConvolutionMathType(d, tf32 ? cudnnMathType.CUDNN_DEFAULT_MATH
+                        : cudnnMathType.CUDNN_FMA_MATH);
             }
             if (status != 0) {
                 int s = status;
@@ -494,9 +506,30 @@ final class Cudnn {
     record Algo(int algo, long workspaceBytes) {
     }
 
+    /**
+     * Which algorithms a choice may return: only those cuDNN reports {@code CUDNN_DETERMINISTIC}
+     * (the default: the backend contract asks for the same bits on every run), and only FP32 FMA
+     * math unless {@code tf32} (then tensor-op entries too).
+     */
+    record Numerics(boolean deterministic, boolean tf32) {
+        static final Numerics EXACT = new Numerics(true, false);
+
+        boolean accepts(int determinism, int mathType) {
+            return (!deterministic || determinism == cudnnDeterminism.CUDNN_DETERMINISTIC)
+                    && (mathType == cudnnMathType.CUDNN_FMA_MATH || mathType == cudnnMathType.CUDNN_DEFAULT_MATH
+                    || tf32 && (mathType == cudnnMathType.CUDNN_TENSOR_OP_MATH
+                    || mathType == cudnnMathType.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION));
+        }
+
+        @Override
+        public String toString() {
+            return (deterministic ? "deterministic" : "fastest") + " algorithms, " + (tf32 ? "TF32 allowed" : "FP32 FMA math");
+        }
+    }
+
     /** The fastest deterministic FP32 forward algorithm by cuDNN's heuristics whose workspace fits. */
     static Algo forwardAlgorithm(Handle handle, TensorDesc x, FilterDesc w, ConvDesc conv, TensorDesc y,
-                                 long maxWorkspace) {
+                                 long maxWorkspace, Numerics numerics) {
         Supplier<String> call = () -> "cudnnGetConvolutionForwardAlgorithm_v7(" + x + ", " + w + ", " + conv + ", " + y + ")";
         int[] max = new int[1];
         check(JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(handle.h, max), () -> "cudnnGetConvolutionForwardAlgorithmMaxCount");
@@ -508,17 +541,30 @@ final class Cudnn {
         check(JCudnn.cudnnGetConvolutionForwardAlgorithm_v7(handle.h, x.d, w.d, conv.d, y.d, perf.length, count, perf), call);
         for (int i = 0; i < count[0]; i++) {
             cudnnConvolutionFwdAlgoPerf p = perf[i];
-            if (p.status == 0 && acceptable(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
+            if (p.status == 0 && numerics.accepts(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
                 return new Algo(p.algo, p.memory);
             }
         }
-        throw new GpuException(GpuException.Library.CUDNN, 0, "no deterministic FP32 algorithm with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0], call.get());
+        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
+        long[] size = new long[1];
+        int fixed = cudnnConvolutionFwdAlgo.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+        if (numerics.deterministic()
+                && JCudnn.cudnnGetConvolutionForwardWorkspaceSize(handle.h, x.d, w.d, conv.d, y.d, fixed, size) == 0
+                && size[0] <= maxWorkspace) {
+            return new Algo(fixed, size[0]);
+        }
+        StringBuilder seen = new StringBuilder();
+        for (int i = 0; i < count[0]; i++) {
+            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
+                    perf[i].mathType, perf[i].memory));
+        }
+        throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
+                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor IMPLICIT_PRECOMP_GEMM", call.get());
     }
 
     /** The fastest deterministic FP32 backward-data algorithm whose workspace fits. */
     static Algo backwardDataAlgorithm(Handle handle, FilterDesc w, TensorDesc dy, ConvDesc conv, TensorDesc dx,
-                                      long maxWorkspace) {
+                                      long maxWorkspace, Numerics numerics) {
         Supplier<String> call = () -> "cudnnGetConvolutionBackwardDataAlgorithm_v7(" + w + ", " + dy + ", " + conv + ", " + dx + ")";
         int[] max = new int[1];
         check(JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle.h, max),
@@ -532,17 +578,30 @@ final class Cudnn {
                 perf), call);
         for (int i = 0; i < count[0]; i++) {
             cudnnConvolutionBwdDataAlgoPerf p = perf[i];
-            if (p.status == 0 && acceptable(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
+            if (p.status == 0 && numerics.accepts(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
                 return new Algo(p.algo, p.memory);
             }
         }
-        throw new GpuException(GpuException.Library.CUDNN, 0, "no deterministic FP32 algorithm with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0], call.get());
+        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
+        long[] size = new long[1];
+        int fixed = cudnnConvolutionBwdDataAlgo.CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
+        if (numerics.deterministic()
+                && JCudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(handle.h, w.d, dy.d, conv.d, dx.d, fixed, size) == 0
+                && size[0] <= maxWorkspace) {
+            return new Algo(fixed, size[0]);
+        }
+        StringBuilder seen = new StringBuilder();
+        for (int i = 0; i < count[0]; i++) {
+            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
+                    perf[i].mathType, perf[i].memory));
+        }
+        throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
+                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor BWD_DATA_ALGO_1", call.get());
     }
 
     /** The fastest deterministic FP32 backward-filter algorithm whose workspace fits. */
     static Algo backwardFilterAlgorithm(Handle handle, TensorDesc x, TensorDesc dy, ConvDesc conv, FilterDesc dw,
-                                        long maxWorkspace) {
+                                        long maxWorkspace, Numerics numerics) {
         Supplier<String> call = () -> "cudnnGetConvolutionBackwardFilterAlgorithm_v7(" + x + ", " + dy + ", " + conv + ", " + dw + ")";
         int[] max = new int[1];
         check(JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle.h, max),
@@ -556,18 +615,32 @@ final class Cudnn {
                 perf), call);
         for (int i = 0; i < count[0]; i++) {
             cudnnConvolutionBwdFilterAlgoPerf p = perf[i];
-            if (p.status == 0 && acceptable(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
+            if (p.status == 0 && numerics.accepts(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
                 return new Algo(p.algo, p.memory);
             }
         }
-        throw new GpuException(GpuException.Library.CUDNN, 0, "no deterministic FP32 algorithm with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0], call.get());
+        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
+        long[] size = new long[1];
+        int fixed = cudnnConvolutionBwdFilterAlgo.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
+        if (numerics.deterministic()
+                && JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle.h, x.d, dy.d, conv.d, dw.d, fixed, size) == 0
+                && size[0] <= maxWorkspace) {
+            return new Algo(fixed, size[0]);
+        }
+        StringBuilder seen = new StringBuilder();
+        for (int i = 0; i < count[0]; i++) {
+            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
+                    perf[i].mathType, perf[i].memory));
+        }
+        throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
+                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor BWD_FILTER_ALGO_1", call.get());
     }
 
-    /** Deterministic, and plain FP32 math (the descriptor asks for FMA; tensor-op entries would be TF32). */
-    private static boolean acceptable(int determinism, int mathType) {
-        return determinism == cudnnDeterminism.CUDNN_DETERMINISTIC
-                && (mathType == cudnnMathType.CUDNN_FMA_MATH || mathType == cudnnMathType.CUDNN_DEFAULT_MATH);
+    /** One heuristic entry for messages: algo 1 (status 0, deterministic, math 1, 1024 B). */
+    private static String describe(int algo, int status, int determinism, int mathType, long memory) {
+        return "algo " + algo + " (status " + status + ", "
+                + (determinism == cudnnDeterminism.CUDNN_DETERMINISTIC ? "deterministic" : "non-deterministic")
+                + ", math " + mathType + ", " + memory + " B)";
     }
 
     /** y = alpha·conv(x, w) + beta·y. */

@@ -24,7 +24,23 @@ enum PtxModules {
     /** Dropout with the API's random stream, and mask application. */
     DROPOUT("dropout", "dropout_forward", "mask_mul"),
     /** FP32 FMA throughput probe for the benchmarks. */
-    PEAK("peak", "fma_peak");
+    PEAK("peak", "fma_peak"),
+    /** Unary, broadcasting binary, affine, clip, ReLU backward, batch norm with given statistics and for M = 1. */
+    ELEMENTWISE("elementwise", "unary", "binary", "affine_kernel", "clip", "relu_backward", "bn_inference",
+            "bn_training_single"),
+    /** Strided block copies for concat and slice. */
+    LAYOUT("layout", "copy_block"),
+    /** SUM/MEAN/MAX over any axes (one thread per output, fixed order), and sums of squares of a list. */
+    REDUCE("reduce", "reduce_axes", "sum_squares_list"),
+    /** Tiled SGEMM with transposes. */
+    MATMUL("matmul", "matmul"),
+    /** Max and average pooling, forward and (gather) backward. */
+    POOL("pool", "pool_forward", "pool_backward"),
+    /** Softmax and log-softmax along one axis, forward and backward. */
+    SOFTMAX("softmax", "softmax_forward", "softmax_backward"),
+    /** The optimizer primitives over pointer tables, with the device-side scale gate. */
+    UPDATE("update", "gate", "axpy_list", "momentum_list", "rmsprop_list", "adam_prepare", "adam_commit",
+            "adam_list", "ema_list");
 
     /** Resource directory of the PTX files. */
     static final String RESOURCE_DIR = "/org/inceptionj/gpu/ptx/";

@@ -330,7 +330,7 @@ class GpuSmokeTest {
                      Cudnn.FilterDesc wd = new Cudnn.FilterDesc("w", k, ci, kh, kw);
                      Cudnn.ConvDesc cd = new Cudnn.ConvDesc(spec);
                      Cudnn.TensorDesc yd = Cudnn.TensorDesc.nchw("y", n, k, oh, ow)) {
-                    Cudnn.Algo algo = Cudnn.forwardAlgorithm(h, xd, wd, cd, yd, 64L << 20);
+                    Cudnn.Algo algo = Cudnn.forwardAlgorithm(h, xd, wd, cd, yd, 64L << 20, Cudnn.Numerics.EXACT);
                     long ws = algo.workspaceBytes() == 0 ? 0 : CudaDriver.memAlloc(algo.workspaceBytes());
                     Cudnn.convolutionForward(h, 1f, xd, CudaDriver.DevicePtr.of(px), wd, CudaDriver.DevicePtr.of(pw), cd, algo, ws == 0 ? null : CudaDriver.DevicePtr.of(ws), 0f, yd,
                             CudaDriver.DevicePtr.of(py));
