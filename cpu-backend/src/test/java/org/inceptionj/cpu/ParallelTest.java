@@ -1,0 +1,121 @@
+package org.inceptionj.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import org.junit.jupiter.api.Test;
+
+/** The spinning pool: every index once, failures passed on, no lost wake-up, a second caller served. */
+class ParallelTest {
+
+    @Test
+    void everyIndexRunsExactlyOnceForAnySplit() {
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            try (Parallel p = new Parallel(threads)) {
+                for (int n : new int[] {0, 1, 2, 7, 100, 1001}) {
+                    for (int grain : new int[] {1, 3, 50, 5000}) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
+                        p.forRange(n, grain, (lo, hi) -> {
+                            for (int i = lo; i < hi; i++) {
+                                hits.incrementAndGet(i);
+                            }
+                        });
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(1, hits.get(i), threads + " threads, n " + n + ", grain " + grain + ", index " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void manyBackToBackLoopsNeitherLoseAWakeUpNorMixTwoLoops() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (Parallel p = new Parallel(3)) {
+                long total = 0;
+                for (int k = 0; k < 20_000; k++) {
+                    int n = 1 + k % 7;   // 1 to 7 chunks of one: some loops leave workers out
+                    AtomicInteger sum = new AtomicInteger();
+                    p.forRange(n, 1, (lo, hi) -> sum.addAndGet(hi - lo));
+                    assertEquals(n, sum.get(), "loop " + k);
+                    total += sum.get();
+                    if (k % 5_000 == 0) {
+                        Thread.sleep(2);   // long enough for the workers to park
+                    }
+                }
+                assertTrue(total > 0);
+            }
+        });
+    }
+
+    @Test
+    void aFailureInAWorkersChunkReachesTheCaller() {
+        try (Parallel p = new Parallel(2)) {
+            IllegalStateException boom = new IllegalStateException("chunk 1 failed");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.forRange(10, 1, (lo, hi) -> {
+                if (lo > 0) {
+                    throw boom;
+                }
+            }));
+            assertSame(boom, e);
+            AtomicInteger after = new AtomicInteger();
+            p.forRange(10, 1, (lo, hi) -> after.addAndGet(hi - lo));
+            assertEquals(10, after.get(), "the pool still works after a failure");
+        }
+    }
+
+    @Test
+    void aSecondCallerThreadRunsItsLoopAloneWithTheSameResult() throws Exception {
+        try (Parallel p = new Parallel(2)) {
+            CountDownLatch inside = new CountDownLatch(1), release = new CountDownLatch(1);
+            Thread first = new Thread(() -> p.forRange(2, 1, (lo, hi) -> {
+                if (lo == 0) {
+                    inside.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }));
+            first.start();
+            inside.await();
+            AtomicIntegerArray hits = new AtomicIntegerArray(100);
+            String[] ranOn = new String[1];
+            p.forRange(100, 1, (lo, hi) -> {
+                ranOn[0] = Thread.currentThread().getName();
+                for (int i = lo; i < hi; i++) {
+                    hits.incrementAndGet(i);
+                }
+            });
+            release.countDown();
+            first.join(10_000);
+            assertEquals(Thread.currentThread().getName(), ranOn[0], "the pool was busy: the caller ran it");
+            for (int i = 0; i < 100; i++) {
+                assertEquals(1, hits.get(i));
+            }
+        }
+    }
+
+    @Test
+    void closeEndsTheWorkers() throws Exception {
+        Parallel p = new Parallel(3);
+        p.forRange(3, 1, (lo, hi) -> { });
+        assertTrue(p.anyWorkerAlive());
+        p.close();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (p.anyWorkerAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(!p.anyWorkerAlive(), "worker threads still alive 5 s after close");
+    }
+}
