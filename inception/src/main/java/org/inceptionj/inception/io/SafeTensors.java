@@ -193,6 +193,66 @@ public final class SafeTensors {
     // ------------------------------------------------------------------------------- reading
 
     /**
+     * The header of a file alone: its metadata (without the checksum entry) and, in header order,
+     * each tensor's dtype and shape.
+     *
+     * @param f32Values how many F32 values the tensors hold together
+     */
+    public record Header(Path file, Map<String, String> metadata, Map<String, int[]> shapes, long f32Values) {
+    }
+
+    /**
+     * Reads and checks the header of {@code file} as {@link #read} does (limits, names, dtypes, shapes,
+     * the data offsets tiling the file exactly) without reading the data, so without verifying the
+     * checksum: for the facts a caller needs before it reads the whole file (a checkpoint's
+     * configuration), cheaply, once. A file this accepts may still fail {@link #read}.
+     *
+     * @throws InvalidFileException if the header is invalid or exceeds a limit (names the file)
+     * @throws UncheckedIOException if it cannot be read
+     */
+    public static Header readHeader(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long fileSize = ch.size();
+            long n = headerLength(file, ch, fileSize);
+            SafeTensorsHeader.Parsed header = SafeTensorsHeader.read(file, ch, n);
+            Map<String, String> metadata = header.metadata();
+            String recorded = metadata.remove(CHECKSUM_KEY);
+            if (recorded != null) {
+                parseChecksum(file, recorded);
+            }
+            checkTiling(file, header.slots(), fileSize - 8 - n);
+            Map<String, int[]> shapes = new LinkedHashMap<>();
+            long f32 = 0;
+            for (Slot s : header.slots()) {
+                shapes.put(s.name(), s.shape().clone());
+                f32 += s.dtype() == DType.F32 ? s.count() : 0;
+            }
+            return new Header(file, metadata, shapes, f32);
+        } catch (IOException | UncheckedIOException e) {
+            IOException cause = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            throw new UncheckedIOException("safetensors: cannot read " + file + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    /** The header length of the first 8 bytes, checked against the limit and the file's size. */
+    private static long headerLength(Path file, FileChannel ch, long fileSize) throws IOException {
+        if (fileSize < 8) {
+            throw bad(file, "file is " + fileSize + " bytes, shorter than the 8-byte header length");
+        }
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, 0, lenBuf);
+        long n = lenBuf.getLong(0); // unsigned: a negative value is a length beyond 2^63
+        if (n < 0 || n > MAX_HEADER_BYTES) {
+            throw bad(file, "header length " + Long.toUnsignedString(n) + " exceeds the limit of "
+                    + MAX_HEADER_BYTES + " bytes");
+        }
+        if (8 + n > fileSize) {
+            throw bad(file, "header length " + n + " runs past the end of the file (" + fileSize + " bytes)");
+        }
+        return n;
+    }
+
+    /**
      * Reads and validates {@code file}; see the class comment for what is checked.
      *
      * @throws InvalidFileException if the file is not a valid safetensors file, exceeds a limit or fails its
@@ -202,19 +262,7 @@ public final class SafeTensors {
     public static SafeTensors read(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = ch.size();
-            if (fileSize < 8) {
-                throw bad(file, "file is " + fileSize + " bytes, shorter than the 8-byte header length");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, 0, lenBuf);
-            long n = lenBuf.getLong(0); // unsigned: a negative value is a length beyond 2^63
-            if (n < 0 || n > MAX_HEADER_BYTES) {
-                throw bad(file, "header length " + Long.toUnsignedString(n) + " exceeds the limit of "
-                        + MAX_HEADER_BYTES + " bytes");
-            }
-            if (8 + n > fileSize) {
-                throw bad(file, "header length " + n + " runs past the end of the file (" + fileSize + " bytes)");
-            }
+            long n = headerLength(file, ch, fileSize);
             SafeTensorsHeader.Parsed header = SafeTensorsHeader.read(file, ch, n);
             Map<String, String> metadata = header.metadata();
             String recorded = metadata.remove(CHECKSUM_KEY);

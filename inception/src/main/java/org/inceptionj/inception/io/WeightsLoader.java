@@ -227,14 +227,23 @@ public final class WeightsLoader {
      * @throws InvalidFileException naming the file, the configuration and both counts
      */
     public static void checkHolds(SafeTensors st, InceptionV3.Config config, String what) {
-        int side = config.minInput(false);
-        long needed = Summary.of(config, side, side, InceptionV3.Mode.EVAL).parameters();
         long held = 0;
         for (SafeTensors.Entry e : st.entries().values()) {
             held += e.dtype() == SafeTensors.DType.F32 ? e.floats().length : 0;
         }
+        checkHolds(held, st.file(), config, what);
+    }
+
+    /** {@link #checkHolds(SafeTensors, InceptionV3.Config, String)} from a header alone. */
+    public static void checkHolds(SafeTensors.Header header, InceptionV3.Config config, String what) {
+        checkHolds(header.f32Values(), header.file(), config, what);
+    }
+
+    private static void checkHolds(long held, java.nio.file.Path file, InceptionV3.Config config, String what) {
+        int side = config.minInput(false);
+        long needed = Summary.of(config, side, side, InceptionV3.Mode.EVAL).parameters();
         if (needed > held) {
-            throw new InvalidFileException(what, st.file(), String.format(java.util.Locale.ROOT,
+            throw new InvalidFileException(what, file, String.format(java.util.Locale.ROOT,
                     "its metadata describes a model of %,d parameters (%d classes, width %s) but the file holds only"
                             + " %,d F32 values: the configuration does not belong to these tensors",
                     needed, config.numClasses(), config.widthMultiplier(), held));

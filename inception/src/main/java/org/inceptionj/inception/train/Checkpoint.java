@@ -140,7 +140,7 @@ public final class Checkpoint {
     /** The run facts given to {@link #save(TrainStep, Path, Map)}, without their {@code run.} prefix. */
     public static Map<String, String> runInfo(Path file) {
         Map<String, String> out = new LinkedHashMap<>();
-        read(file).metadata().forEach((k, v) -> {
+        header(file).metadata().forEach((k, v) -> {
             if (k.startsWith(RUN)) {
                 out.put(k.substring(RUN.length()), v);
             }
@@ -235,7 +235,7 @@ public final class Checkpoint {
 
     /** The TrainConfig a checkpoint was saved with (to build the TrainStep to {@link #load} it into). */
     public static TrainConfig trainConfig(Path file) {
-        return RecordText.unflatten(TRAIN, TrainConfig.class, read(file).metadata(), file);
+        return RecordText.unflatten(TRAIN, TrainConfig.class, header(file).metadata(), file);
     }
 
     /**
@@ -246,16 +246,16 @@ public final class Checkpoint {
      * @throws InvalidFileException naming the file and the offending field
      */
     public static InceptionV3.Config modelConfig(Path file) {
-        SafeTensors st = read(file);
-        InceptionV3.Config config = RecordText.unflatten(MODEL, InceptionV3.Config.class, st.metadata(), file);
-        WeightsLoader.checkHolds(st, config, WHAT);
+        SafeTensors.Header h = header(file);
+        InceptionV3.Config config = RecordText.unflatten(MODEL, InceptionV3.Config.class, h.metadata(), file);
+        WeightsLoader.checkHolds(h, config, WHAT);
         return config;
     }
 
     /** The step count stored in a checkpoint, in [0, {@value #MAX_STEPS}]. */
     public static long steps(Path file) {
         List<String> problems = new ArrayList<>();
-        long s = counter(read(file).metadata(), STEP, 0, MAX_STEPS, problems);
+        long s = counter(header(file).metadata(), STEP, 0, MAX_STEPS, problems);
         if (!problems.isEmpty()) {
             throw new InvalidFileException(WHAT, file, problems.get(0));
         }
@@ -278,21 +278,50 @@ public final class Checkpoint {
         return out;
     }
 
-    /** Reads and checks that the file is a training checkpoint of this version. */
+    /**
+     * Reads the whole file and checks that it is a training checkpoint of this version (the data, its
+     * checksum included): what {@link #load} needs.
+     */
     private static SafeTensors read(Path file) {
-        if (file == null) {
-            throw new IllegalArgumentException("Checkpoint: file must not be null");
-        }
-        if (!Files.exists(file)) {
-            throw new InvalidFileException(WHAT, file, "the file does not exist");
-        }
+        exists(file);
         SafeTensors st;
         try {
             st = SafeTensors.read(file);
         } catch (InvalidFileException e) {
             throw new InvalidFileException(WHAT, file, "the file is corrupt or truncated: " + e.problem(), e);
         }
-        String version = st.metadata().get(VERSION_KEY);
+        checkVersion(file, st.metadata());
+        return st;
+    }
+
+    /**
+     * Reads the header alone, with the same checks of kind and version: the configuration, counters
+     * and run facts without reading hundreds of megabytes of tensors for each ({@link #load} reads
+     * and verifies the data once).
+     */
+    private static SafeTensors.Header header(Path file) {
+        exists(file);
+        SafeTensors.Header h;
+        try {
+            h = SafeTensors.readHeader(file);
+        } catch (InvalidFileException e) {
+            throw new InvalidFileException(WHAT, file, "the file is corrupt or truncated: " + e.problem(), e);
+        }
+        checkVersion(file, h.metadata());
+        return h;
+    }
+
+    private static void exists(Path file) {
+        if (file == null) {
+            throw new IllegalArgumentException("Checkpoint: file must not be null");
+        }
+        if (!Files.exists(file)) {
+            throw new InvalidFileException(WHAT, file, "the file does not exist");
+        }
+    }
+
+    private static void checkVersion(Path file, Map<String, String> metadata) {
+        String version = metadata.get(VERSION_KEY);
         if (version == null) {
             throw new InvalidFileException(WHAT, file, "this is not a training checkpoint"
                     + " (no '" + VERSION_KEY + "' metadata; plain weights load with WeightsLoader)");
@@ -301,7 +330,6 @@ public final class Checkpoint {
             throw new InvalidFileException(WHAT, file, "the file has checkpoint version '" + abbreviate(version)
                     + "', this code reads " + VERSION);
         }
-        return st;
     }
 
     /** A counter: a decimal integer in [min, max]; problems are added to {@code problems}, naming key and value. */

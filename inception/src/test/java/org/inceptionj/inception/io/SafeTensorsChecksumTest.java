@@ -154,4 +154,23 @@ class SafeTensorsChecksumTest {
         Files.write(checked, flipped);
         assertThrows(InvalidFileException.class, () -> SafeTensors.read(checked));
     }
+
+    @Test
+    void theHeaderAloneIsReadWithoutTheDataSoAFlippedDataBitShowsOnlyInAFullRead() throws IOException {
+        Path f = written("header.safetensors");
+        byte[] bytes = Files.readAllBytes(f);
+        bytes[dataStart(bytes) + 100] ^= 0x10;
+        Files.write(f, bytes);
+        SafeTensors.Header h = SafeTensors.readHeader(f);
+        assertEquals(Map.of("format", "pt"), h.metadata(), "the checksum entry is not metadata");
+        assertEquals(java.util.List.of("conv.weight", "bn.running_var", "fc.weight"), java.util.List.copyOf(h.shapes().keySet()));
+        assertEquals(java.util.List.of(8, 4, 3, 3), java.util.Arrays.stream(h.shapes().get("conv.weight")).boxed().toList());
+        assertEquals(976, h.f32Values());
+        InvalidFileException e = assertThrows(InvalidFileException.class, () -> SafeTensors.read(f));
+        assertTrue(e.getMessage().contains("data checksum mismatch"), e.getMessage());
+
+        Files.write(f, java.util.Arrays.copyOf(bytes, bytes.length - 4));   // the last tensor cut short
+        e = assertThrows(InvalidFileException.class, () -> SafeTensors.readHeader(f));
+        assertTrue(e.getMessage().contains("fc.weight"), e.getMessage());
+    }
 }
