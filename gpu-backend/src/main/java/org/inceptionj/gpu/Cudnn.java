@@ -1,5 +1,7 @@
 package org.inceptionj.gpu;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 
 import jcuda.Pointer;
@@ -539,27 +541,14 @@ final class Cudnn {
         }
         int[] count = new int[1];
         check(JCudnn.cudnnGetConvolutionForwardAlgorithm_v7(handle.h, x.d, w.d, conv.d, y.d, perf.length, count, perf), call);
+        List<Candidate> found = new ArrayList<>();
         for (int i = 0; i < count[0]; i++) {
-            cudnnConvolutionFwdAlgoPerf p = perf[i];
-            if (p.status == 0 && numerics.accepts(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
-                return new Algo(p.algo, p.memory);
-            }
+            found.add(new Candidate(perf[i].algo, perf[i].status, perf[i].determinism, perf[i].mathType, perf[i].memory));
         }
-        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
-        long[] size = new long[1];
         int fixed = cudnnConvolutionFwdAlgo.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
-        if (numerics.deterministic()
-                && JCudnn.cudnnGetConvolutionForwardWorkspaceSize(handle.h, x.d, w.d, conv.d, y.d, fixed, size) == 0
-                && size[0] <= maxWorkspace) {
-            return new Algo(fixed, size[0]);
-        }
-        StringBuilder seen = new StringBuilder();
-        for (int i = 0; i < count[0]; i++) {
-            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
-                    perf[i].mathType, perf[i].memory));
-        }
-        throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor IMPLICIT_PRECOMP_GEMM", call.get());
+        return choose(found, fixed, "IMPLICIT_PRECOMP_GEMM", (algo, size) ->
+                JCudnn.cudnnGetConvolutionForwardWorkspaceSize(handle.h, x.d, w.d, conv.d, y.d, algo, size),
+                maxWorkspace, numerics, call);
     }
 
     /** The fastest deterministic FP32 backward-data algorithm whose workspace fits. */
@@ -576,27 +565,14 @@ final class Cudnn {
         int[] count = new int[1];
         check(JCudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(handle.h, w.d, dy.d, conv.d, dx.d, perf.length, count,
                 perf), call);
+        List<Candidate> found = new ArrayList<>();
         for (int i = 0; i < count[0]; i++) {
-            cudnnConvolutionBwdDataAlgoPerf p = perf[i];
-            if (p.status == 0 && numerics.accepts(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
-                return new Algo(p.algo, p.memory);
-            }
+            found.add(new Candidate(perf[i].algo, perf[i].status, perf[i].determinism, perf[i].mathType, perf[i].memory));
         }
-        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
-        long[] size = new long[1];
         int fixed = cudnnConvolutionBwdDataAlgo.CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
-        if (numerics.deterministic()
-                && JCudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(handle.h, w.d, dy.d, conv.d, dx.d, fixed, size) == 0
-                && size[0] <= maxWorkspace) {
-            return new Algo(fixed, size[0]);
-        }
-        StringBuilder seen = new StringBuilder();
-        for (int i = 0; i < count[0]; i++) {
-            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
-                    perf[i].mathType, perf[i].memory));
-        }
-        throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor BWD_DATA_ALGO_1", call.get());
+        return choose(found, fixed, "BWD_DATA_ALGO_1", (algo, size) ->
+                JCudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(handle.h, w.d, dy.d, conv.d, dx.d, algo, size),
+                maxWorkspace, numerics, call);
     }
 
     /** The fastest deterministic FP32 backward-filter algorithm whose workspace fits. */
@@ -613,27 +589,49 @@ final class Cudnn {
         int[] count = new int[1];
         check(JCudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle.h, x.d, dy.d, conv.d, dw.d, perf.length, count,
                 perf), call);
+        List<Candidate> found = new ArrayList<>();
         for (int i = 0; i < count[0]; i++) {
-            cudnnConvolutionBwdFilterAlgoPerf p = perf[i];
-            if (p.status == 0 && numerics.accepts(p.determinism, p.mathType) && p.memory <= maxWorkspace) {
-                return new Algo(p.algo, p.memory);
+            found.add(new Candidate(perf[i].algo, perf[i].status, perf[i].determinism, perf[i].mathType, perf[i].memory));
+        }
+        int fixed = cudnnConvolutionBwdFilterAlgo.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
+        return choose(found, fixed, "BWD_FILTER_ALGO_1", (algo, size) ->
+                JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle.h, x.d, dy.d, conv.d, dw.d, algo, size),
+                maxWorkspace, numerics, call);
+    }
+
+    /** One entry of a cuDNN heuristic's answer, whichever of the three perf structs it came in. */
+    record Candidate(int algo, int status, int determinism, int mathType, long memory) {
+        @Override
+        public String toString() {
+            return describe(algo, status, determinism, mathType, memory);
+        }
+    }
+
+    /** The workspace-size query of one direction: fills size[0], returns the cuDNN status. */
+    @FunctionalInterface
+    interface WorkspaceQuery {
+        int size(int algo, long[] size);
+    }
+
+    /**
+     * The rule of all three directions: the first candidate (cuDNN lists them fastest first) that ran,
+     * meets the numerics and fits the workspace; else, when determinism is asked for, the algorithm
+     * cuDNN documents as deterministic ({@code fixed}) if it runs on these shapes within the workspace;
+     * else an error listing every candidate.
+     */
+    static Algo choose(List<Candidate> found, int fixed, String fixedName, WorkspaceQuery workspace, long maxWorkspace,
+                       Numerics numerics, Supplier<String> call) {
+        for (Candidate c : found) {
+            if (c.status() == 0 && numerics.accepts(c.determinism(), c.mathType()) && c.memory() <= maxWorkspace) {
+                return new Algo(c.algo(), c.memory());
             }
         }
-        // None acceptable: the algorithm cuDNN documents as deterministic, if it runs on these shapes.
         long[] size = new long[1];
-        int fixed = cudnnConvolutionBwdFilterAlgo.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
-        if (numerics.deterministic()
-                && JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle.h, x.d, dy.d, conv.d, dw.d, fixed, size) == 0
-                && size[0] <= maxWorkspace) {
+        if (numerics.deterministic() && workspace.size(fixed, size) == 0 && size[0] <= maxWorkspace) {
             return new Algo(fixed, size[0]);
         }
-        StringBuilder seen = new StringBuilder();
-        for (int i = 0; i < count[0]; i++) {
-            seen.append(i == 0 ? "" : ", ").append(describe(perf[i].algo, perf[i].status, perf[i].determinism,
-                    perf[i].mathType, perf[i].memory));
-        }
         throw new GpuException(GpuException.Library.CUDNN, 0, "no algorithm (" + numerics + ") with a workspace of at most "
-                + maxWorkspace + " bytes among " + count[0] + ": [" + seen + "], nor BWD_FILTER_ALGO_1", call.get());
+                + maxWorkspace + " bytes among " + found.size() + ": " + found + ", nor " + fixedName, call.get());
     }
 
     /** One heuristic entry for messages: algo 1 (status 0, deterministic, math 1, 1024 B). */
