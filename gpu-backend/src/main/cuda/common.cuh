@@ -45,3 +45,16 @@ __device__ __forceinline__ double block_max(double* s, double v) {
 #define FOR_EACH(i, n) \
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
          i += (long long) gridDim.x * blockDim.x)
+
+// Java's Math.max: NaN if either argument is NaN, and max(-0, +0) = +0.
+__device__ __forceinline__ float jmax(float a, float b) {
+    if (a != a) return a;
+    if (b != b) return b;
+    if (a == 0.0f && b == 0.0f) return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+// Shapes and strides of up to 8 dimensions (Backend tensors of higher rank are refused by the Java side).
+struct Dims {
+    int v[8];
+};

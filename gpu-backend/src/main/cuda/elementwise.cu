@@ -8,18 +8,6 @@
 // max(−0, +0) = +0, min(−0, +0) = −0; the kit checks MAX/MIN/RELU with tolerance 0.
 #include "common.cuh"
 
-// Up to 8 dimensions (Backend tensors of higher rank are refused by the Java side).
-struct Dims {
-    int v[8];
-};
-
-__device__ __forceinline__ float jmax(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == 0.0f && b == 0.0f) return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
-
 __device__ __forceinline__ float jmin(float a, float b) {
     if (a != a) return a;
     if (b != b) return b;

@@ -15,13 +15,6 @@ struct Pool {
     int n_c, h, w, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, include_pad;
 };
 
-__device__ __forceinline__ float jmax(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == 0.0f && b == 0.0f) return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
-
 // The cells of a window starting at `first` with k taps `d` apart inside [lo, hi).
 __device__ __forceinline__ int cells(int first, int k, int d, int lo, int hi) {
     int c = 0;

@@ -7,17 +7,6 @@
 // row-major order (the keepdims layout).
 #include "common.cuh"
 
-struct Dims {
-    int v[8];
-};
-
-__device__ __forceinline__ float jmax(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == 0.0f && b == 0.0f) return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
-
 // op: 0 SUM, 1 MEAN, 2 MAX (ReduceOp ordinals).
 extern "C" __global__ void reduce_axes(float* __restrict__ out, const float* __restrict__ x, long long out_n,
                                        int rank, Dims dims, int mask, long long count, int op) {

@@ -8,13 +8,6 @@
 // One thread per line keeps the order fixed (deterministic); Inception's lines are its 1000 logits.
 #include "common.cuh"
 
-__device__ __forceinline__ float jmax(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == 0.0f && b == 0.0f) return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
-
 extern "C" __global__ void softmax_forward(float* __restrict__ out, const float* __restrict__ x, long long lines,
                                            int n, long long inner, int log_softmax) {
     FOR_EACH(line, lines) {

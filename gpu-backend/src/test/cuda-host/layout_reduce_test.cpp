@@ -46,7 +46,7 @@ int main() {
         float x[120];
         for (float& v : x) v = host_random(st, -10, 10);
         x[17] = x[18];   // a tie for MAX
-        red::Dims d{};
+        Dims d{};
         for (int i = 0; i < 4; i++) d.v[i] = dims[i];
         for (int mask = 0; mask < 16; mask++) {
             long long count = 1, outN = 1;
