@@ -72,6 +72,19 @@ public final class DistributedEquivalence {
         }
     }
 
+    /**
+     * An mpirun command line as the tests start it, its output into {@code log}: mpirun refuses root
+     * unless told (CI containers run as root), and shared-memory copies across processes need ptrace
+     * rights that containers often lack, so they copy through the buffer instead.
+     */
+    static ProcessBuilder mpirunProcess(List<String> cmd, Path log) {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+        pb.environment().put("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+        return pb;
+    }
+
     static InceptionV3.Config config() {
         return Presets.named("inception-v3").withNumClasses(CLASSES).withWidthMultiplier(0.0625).withAuxLogits(false)
                 .withDropout(0f);

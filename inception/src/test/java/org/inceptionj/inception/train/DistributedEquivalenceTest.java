@@ -117,13 +117,7 @@ class DistributedEquivalenceTest {
     /** Runs {@code cmd} with a time limit, failing with its output when it fails or overruns. */
     private void run(List<String> cmd, String what) throws IOException, InterruptedException {
         Path log = Files.createTempFile(tmp, "out", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        // mpirun refuses root unless told (CI containers run as root); shared-memory copies across
-        // processes need ptrace rights that containers often lack: copy through the buffer instead.
-        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
-        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-        pb.environment().put("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
-        Process p = pb.start();
+        Process p = DistributedEquivalence.mpirunProcess(cmd, log).start();
         if (!p.waitFor(LIMIT_SECONDS, TimeUnit.SECONDS)) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();

@@ -40,11 +40,7 @@ class DistributedFailureTest {
                 "--enable-native-access=ALL-UNNAMED", "-Xss4m", "-Xmx1g", "-Dinceptionj.backend=cpu",
                 "-Dinceptionj.cpu.threads=1", DistributedEquivalence.class.getName(), "die", tmp.toString()));
         Path log = tmp.resolve("out.txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
-        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-        pb.environment().put("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
-        Process p = pb.start();
+        Process p = DistributedEquivalence.mpirunProcess(cmd, log).start();
         if (!p.waitFor(LIMIT_SECONDS, TimeUnit.SECONDS)) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
