@@ -211,6 +211,9 @@ public final class SafeTensors {
      * @throws UncheckedIOException if it cannot be read
      */
     public static Header readHeader(Path file) {
+        if (file == null) {
+            throw new IllegalArgumentException("safetensors: file must not be null");
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = ch.size();
             long n = headerLength(file, ch, fileSize);
