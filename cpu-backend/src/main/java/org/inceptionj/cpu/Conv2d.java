@@ -96,6 +96,14 @@ final class Conv2d {
 
     // ---------------------------------------------------------------- vectorized: implicit-im2col GEMM
 
+    /** Products over fewer columns than this read W in place instead of packing it (see {@link Gemm#multiply}). */
+    static final int PACK_WEIGHTS_FROM = 512;
+
+    /** Whether a forward product over this many columns (images × positions) reads W in place. */
+    static boolean weightsInPlace(long columns) {
+        return columns < PACK_WEIGHTS_FROM;
+    }
+
     /**
      * Per image, out[n] = bias + W · col over the work pieces chosen by {@link Gemm#split}
      * (images × output-channel ranges × position ranges). W is packed once and shared; each
@@ -109,7 +117,10 @@ final class Conv2d {
             return;
         }
         int k = g.depth(), p = g.positions(), cout = g.cout();
-        float[] packedW = Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
+        // W is [Cout, K] row-major: read in place when too few columns use it to pay for packing.
+        boolean inPlace = weightsInPlace(g.batch() * p);
+        float[] a = inPlace ? w : Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
+        int lda = inPlace ? k : Gemm.PACKED;
         float[] paddedBias = Gemm.padBias(bias, cout);
         int[] pieces = Gemm.split(cpu.parallel().threads(), g.batch(), cout, p);
         int rowPieces = pieces[0], colPieces = pieces[1], perImage = rowPieces * colPieces;
@@ -119,7 +130,7 @@ final class Conv2d {
                 int m0 = Gemm.rowStart(r, rowPieces, cout), m1 = Gemm.rowStart(r + 1, rowPieces, cout);
                 int p0 = Gemm.columnStart(c, colPieces, p), p1 = Gemm.columnStart(c + 1, colPieces, p);
                 if (m0 < m1 && p0 < p1) {
-                    Gemm.multiply(cout, k, packedW, paddedBias, new Conv2dIm2col(x, n, g),
+                    Gemm.multiply(cout, k, a, lda, paddedBias, new Conv2dIm2col(x, n, g),
                             out, n * cout * p, p, m0, m1, p0, p1);
                 }
             }

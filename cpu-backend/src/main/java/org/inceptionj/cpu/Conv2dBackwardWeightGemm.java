@@ -110,7 +110,10 @@ final class Conv2dBackwardWeightGemm {
                         for (int ir = ic; ir < icEnd; ir += MR) {
                             int mr = Math.min(MR, icEnd - ir), aOff = (ir - ic) * kc;
                             int cAt = dwOff + ir * k + jc + s * NR;
-                            if (mr == MR && nr == NR) {
+                            if (Gemm.WIDE && nr == NR && ir + 2 * MR <= icEnd) {
+                                Gemm.kernel8(kc, scratch.a, aOff, scratch.b, bOff, dw, cAt, k, accumulate, null, 0);
+                                ir += MR;
+                            } else if (mr == MR && nr == NR) {
                                 Gemm.kernel(kc, scratch.a, aOff, scratch.b, bOff, dw, cAt, k, accumulate, null, 0);
                             } else {
                                 edge(kc, scratch.a, aOff, scratch.b, bOff, dw, cAt, k, mr, nr, accumulate,

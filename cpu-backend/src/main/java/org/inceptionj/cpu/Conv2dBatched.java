@@ -30,8 +30,12 @@ final class Conv2dBatched {
     /** Convolutions with fewer output positions per image than this take this path (at most {@link Conv2dBackwardCol2im#POSITIONS}). */
     static final int POSITIONS_BELOW = 128;
 
+    /**
+     * Small images, more than one of them: a single image gains no columns from this layout, and the
+     * per-image im2col moves whole runs where this gathers through a table.
+     */
     static boolean applies(Conv2d.Geometry g) {
-        return g.positions() < POSITIONS_BELOW;
+        return g.positions() < POSITIONS_BELOW && g.batch() > 1;
     }
 
     /** Per-thread scratch, grown on demand: the forward product (calling thread), a row being gathered, a colGrad block. */
@@ -96,7 +100,9 @@ final class Conv2dBatched {
      */
     static void forward(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Conv2d.Geometry g) {
         int k = g.depth(), cout = g.cout(), p = g.positions(), columns = g.batch() * p;
-        float[] packedW = Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
+        boolean inPlace = Conv2d.weightsInPlace(columns);
+        float[] a = inPlace ? w : Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
+        int lda = inPlace ? k : Gemm.PACKED;
         float[] paddedBias = Gemm.padBias(bias, cout);
         float[] product = scratch(PRODUCT, cout * columns);
         // Pieces over columns first (a cut over rows would gather the same columns again), at
@@ -122,7 +128,7 @@ final class Conv2dBatched {
                 if (m0 >= m1 || q0 >= q1) {
                     continue;
                 }
-                Gemm.multiply(cout, k, packedW, paddedBias, colPanel, product, 0, columns, m0, m1, q0, q1);
+                Gemm.multiply(cout, k, a, lda, paddedBias, colPanel, product, 0, columns, m0, m1, q0, q1);
                 // product[co, n·P + q] is out[n, co, q]: copy each image's run.
                 for (int co = m0; co < m1; co++) {
                     for (int q = q0; q < q1; ) {

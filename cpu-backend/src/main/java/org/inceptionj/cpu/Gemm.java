@@ -130,10 +130,19 @@ final class Gemm {
         return padded;
     }
 
-    /** Per-thread scratch: one packed B block and one edge tile; grown on demand, never shrunk. */
+    /** Per-thread scratch: one packed B block, one edge tile, one A panel; grown on demand, never shrunk. */
     private static final class Scratch {
         float[] b = new float[0];
         final float[] tile = new float[MR * NR];
+        private float[] panel = new float[0];
+
+        /** One MR × kc panel of A (for the last rows of an A read in place). */
+        float[] panel(int kc) {
+            if (panel.length < MR * kc) {
+                panel = new float[MR * kc];
+            }
+            return panel;
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -149,6 +158,24 @@ final class Gemm {
      */
     static void multiply(int m, int k, float[] packedA, float[] biasPadded, PanelB packB,
                          float[] c, int cOff, int ldc, int m0, int m1, int n0, int n1) {
+        multiply(m, k, packedA, PACKED, biasPadded, packB, c, cOff, ldc, m0, m1, n0, n1);
+    }
+
+    /** The {@code lda} of an A that {@link #packA} packed. */
+    static final int PACKED = 0;
+
+    /**
+     * As {@link #multiply(int, int, float[], float[], PanelB, float[], int, int, int, int, int, int)},
+     * with A either packed ({@code lda == PACKED}) or row-major, A[m,k] = a[m·lda + k], read in place.
+     *
+     * <p>Why in place: packing pays for itself when each packed value is used many times, i.e. over
+     * many columns. A convolution at batch 1 on a 8×8 grid uses each weight 64 times; packing its
+     * 3 MB to 6 MB of weights took as long as the product (a 2048→384 1×1 convolution: 0.28 ms to
+     * pack, 0.55 ms to multiply, one thread). Read in place, the kernel loads from four or eight
+     * row streams instead of one, which measured about 7% slower on L2-resident data.
+     */
+    static void multiply(int m, int k, float[] a, int lda, float[] biasPadded, PanelB packB,
+                         float[] c, int cOff, int ldc, int m0, int m1, int n0, int n1) {
         assert NC % NR == 0 && MC % MR == 0 && m0 % MR == 0;
         if (k == 0) {
             // An empty sum: C is the bias (or zero).
@@ -160,6 +187,8 @@ final class Gemm {
         }
         Scratch scratch = SCRATCH.get();
         int mp = paddedRows(m);
+        boolean packed = lda == PACKED;
+        int aStep = packed ? MR : 1, rowStride = packed ? 1 : lda;
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             int strips = (nc + NR - 1) / NR;
@@ -179,12 +208,29 @@ final class Gemm {
                         int bOff = s * kc * NR;
                         for (int ir = ic; ir < icEnd; ir += MR) {
                             int mr = Math.min(MR, icEnd - ir);
-                            int aOff = pc * mp + ir * kc;
+                            int aOff = packed ? pc * mp + ir * kc : ir * lda + pc;
                             int cAt = cOff + ir * ldc + jc + s * NR;
-                            if (mr == MR && nr == NR) {
-                                kernel(kc, packedA, aOff, b, bOff, c, cAt, ldc, accumulate, biasPadded, ir);
+                            if (WIDE && nr == NR && ir + 2 * MR <= icEnd) {
+                                int a4 = packed ? aOff + MR * kc : aOff + MR * lda;
+                                kernel8(kc, a, aOff, a4, aStep, rowStride, b, bOff, c, cAt, ldc, accumulate,
+                                        biasPadded, ir);
+                                ir += MR;
+                            } else if (mr == MR && nr == NR) {
+                                kernel(kc, a, aOff, aStep, rowStride, b, bOff, c, cAt, ldc, accumulate,
+                                        biasPadded, ir);
+                            } else if (packed || mr == MR) {
+                                edge(kc, a, aOff, aStep, rowStride, b, bOff, c, cAt, ldc, mr, nr, accumulate,
+                                        biasPadded, ir, scratch.tile);
                             } else {
-                                edge(kc, packedA, aOff, b, bOff, c, cAt, ldc, mr, nr, accumulate,
+                                // The last rows of an in-place A: pack them, zero-padded, so that
+                                // no row past M is read.
+                                float[] panel = scratch.panel(kc);
+                                for (int kk = 0; kk < kc; kk++) {
+                                    for (int r = 0; r < MR; r++) {
+                                        panel[kk * MR + r] = r < mr ? a[aOff + r * lda + kk] : 0f;
+                                    }
+                                }
+                                edge(kc, panel, 0, MR, 1, b, bOff, c, cAt, ldc, mr, nr, accumulate,
                                         biasPadded, ir, scratch.tile);
                             }
                         }
@@ -195,14 +241,15 @@ final class Gemm {
     }
 
     /** A partial tile: run the full kernel on a scratch tile and copy the mr × nr corner. */
-    private static void edge(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
-                             int mr, int nr, boolean accumulate, float[] bias, int biasOff, float[] tile) {
+    private static void edge(int kc, float[] a, int aOff, int aStep, int rowStride, float[] b, int bOff, float[] c,
+                             int cOff, int ldc, int mr, int nr, boolean accumulate, float[] bias, int biasOff,
+                             float[] tile) {
         if (accumulate) {
             for (int r = 0; r < mr; r++) {
                 System.arraycopy(c, cOff + r * ldc, tile, r * NR, nr);
             }
         }
-        kernel(kc, a, aOff, b, bOff, tile, 0, NR, accumulate, bias, biasOff);
+        kernel(kc, a, aOff, aStep, rowStride, b, bOff, tile, 0, NR, accumulate, bias, biasOff);
         for (int r = 0; r < mr; r++) {
             System.arraycopy(tile, r * NR, c, cOff + r * ldc, nr);
         }
@@ -223,6 +270,16 @@ final class Gemm {
      */
     static void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                        boolean accumulate, float[] bias, int biasOff) {
+        kernel(kc, a, aOff, MR, 1, b, bOff, c, cOff, ldc, accumulate, bias, biasOff);
+    }
+
+    /**
+     * {@link #kernel} with A element (r, kk) at a[aOff + kk·aStep + r·rowStride]: packed panels
+     * have aStep MR and rowStride 1; a row-major matrix read in place has aStep 1 and rowStride lda.
+     */
+    static void kernel(int kc, float[] a, int aOff, int aStep, int rowStride, float[] b, int bOff, float[] c,
+                       int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+        int r1 = rowStride, r2 = 2 * rowStride, r3 = 3 * rowStride;
         int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
         FloatVector acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31;
         if (accumulate) {
@@ -243,19 +300,19 @@ final class Gemm {
             acc00 = acc01 = acc10 = acc11 = acc20 = acc21 = acc30 = acc31 = FloatVector.zero(F);
         }
         for (int kk = 0; kk < kc; kk++) {
-            int ak = aOff + kk * MR, bk = bOff + kk * NR;
+            int ak = aOff + kk * aStep, bk = bOff + kk * NR;
             FloatVector b0 = FloatVector.fromArray(F, b, bk);
             FloatVector b1 = FloatVector.fromArray(F, b, bk + L);
             FloatVector ar = FloatVector.broadcast(F, a[ak]);
             acc00 = ar.fma(b0, acc00);
             acc01 = ar.fma(b1, acc01);
-            ar = FloatVector.broadcast(F, a[ak + 1]);
+            ar = FloatVector.broadcast(F, a[ak + r1]);
             acc10 = ar.fma(b0, acc10);
             acc11 = ar.fma(b1, acc11);
-            ar = FloatVector.broadcast(F, a[ak + 2]);
+            ar = FloatVector.broadcast(F, a[ak + r2]);
             acc20 = ar.fma(b0, acc20);
             acc21 = ar.fma(b1, acc21);
-            ar = FloatVector.broadcast(F, a[ak + 3]);
+            ar = FloatVector.broadcast(F, a[ak + r3]);
             acc30 = ar.fma(b0, acc30);
             acc31 = ar.fma(b1, acc31);
         }
@@ -267,6 +324,115 @@ final class Gemm {
         acc21.intoArray(c, c2 + L);
         acc30.intoArray(c, c3);
         acc31.intoArray(c, c3 + L);
+    }
+
+    /**
+     * Whether {@link #kernel8} is used: with AVX-512's 32 vector registers its 16 accumulators, two
+     * B vectors and a broadcast fit; with AVX2's 16 they would spill.
+     */
+    static final boolean WIDE = L >= 16;
+
+    /**
+     * {@link #kernel} for two consecutive panels at once: the 8 × NR tile at c[cOff + r·ldc + j],
+     * rows 0–3 from the panel at aOff and rows 4–7 from the next one, at aOff + MR·kc (packA's
+     * layout). Each element is summed exactly as {@link #kernel} sums it.
+     *
+     * <p>Why: 8 accumulators (4 × 2 vectors) are just the number of FMAs in flight that two FMA
+     * units with a 4-cycle latency need, so any stall of a load shows; 16 leave slack. Measured on
+     * L2-resident panels (Zen 5, AVX-512, one thread): 4 × 2 at 81–83% of the FMA peak, 8 × 2 at
+     * 86–91%.
+     */
+    static void kernel8(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                        boolean accumulate, float[] bias, int biasOff) {
+        kernel8(kc, a, aOff, aOff + MR * kc, MR, 1, b, bOff, c, cOff, ldc, accumulate, bias, biasOff);
+    }
+
+    /**
+     * {@link #kernel8} with A element (r, kk) at a[aOff + kk·aStep + r·rowStride] for r &lt; 4 and
+     * at a[a4 + kk·aStep + (r − 4)·rowStride] for the other four (see the general {@link #kernel}).
+     */
+    static void kernel8(int kc, float[] a, int aOff, int a4, int aStep, int rowStride, float[] b, int bOff,
+                        float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+        int r1 = rowStride, r2 = 2 * rowStride, r3 = 3 * rowStride;
+        int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc, c6 = c5 + ldc,
+                c7 = c6 + ldc;
+        FloatVector acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31,
+                acc40, acc41, acc50, acc51, acc60, acc61, acc70, acc71;
+        if (accumulate) {
+            acc00 = FloatVector.fromArray(F, c, c0);
+            acc01 = FloatVector.fromArray(F, c, c0 + L);
+            acc10 = FloatVector.fromArray(F, c, c1);
+            acc11 = FloatVector.fromArray(F, c, c1 + L);
+            acc20 = FloatVector.fromArray(F, c, c2);
+            acc21 = FloatVector.fromArray(F, c, c2 + L);
+            acc30 = FloatVector.fromArray(F, c, c3);
+            acc31 = FloatVector.fromArray(F, c, c3 + L);
+            acc40 = FloatVector.fromArray(F, c, c4);
+            acc41 = FloatVector.fromArray(F, c, c4 + L);
+            acc50 = FloatVector.fromArray(F, c, c5);
+            acc51 = FloatVector.fromArray(F, c, c5 + L);
+            acc60 = FloatVector.fromArray(F, c, c6);
+            acc61 = FloatVector.fromArray(F, c, c6 + L);
+            acc70 = FloatVector.fromArray(F, c, c7);
+            acc71 = FloatVector.fromArray(F, c, c7 + L);
+        } else if (bias != null) {
+            acc00 = acc01 = FloatVector.broadcast(F, bias[biasOff]);
+            acc10 = acc11 = FloatVector.broadcast(F, bias[biasOff + 1]);
+            acc20 = acc21 = FloatVector.broadcast(F, bias[biasOff + 2]);
+            acc30 = acc31 = FloatVector.broadcast(F, bias[biasOff + 3]);
+            acc40 = acc41 = FloatVector.broadcast(F, bias[biasOff + 4]);
+            acc50 = acc51 = FloatVector.broadcast(F, bias[biasOff + 5]);
+            acc60 = acc61 = FloatVector.broadcast(F, bias[biasOff + 6]);
+            acc70 = acc71 = FloatVector.broadcast(F, bias[biasOff + 7]);
+        } else {
+            acc00 = acc01 = acc10 = acc11 = acc20 = acc21 = acc30 = acc31 = FloatVector.zero(F);
+            acc40 = acc41 = acc50 = acc51 = acc60 = acc61 = acc70 = acc71 = acc00;
+        }
+        for (int kk = 0; kk < kc; kk++) {
+            int ak = aOff + kk * aStep, ak4 = a4 + kk * aStep, bk = bOff + kk * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bk);
+            FloatVector b1 = FloatVector.fromArray(F, b, bk + L);
+            FloatVector ar = FloatVector.broadcast(F, a[ak]);
+            acc00 = ar.fma(b0, acc00);
+            acc01 = ar.fma(b1, acc01);
+            ar = FloatVector.broadcast(F, a[ak + r1]);
+            acc10 = ar.fma(b0, acc10);
+            acc11 = ar.fma(b1, acc11);
+            ar = FloatVector.broadcast(F, a[ak + r2]);
+            acc20 = ar.fma(b0, acc20);
+            acc21 = ar.fma(b1, acc21);
+            ar = FloatVector.broadcast(F, a[ak + r3]);
+            acc30 = ar.fma(b0, acc30);
+            acc31 = ar.fma(b1, acc31);
+            ar = FloatVector.broadcast(F, a[ak4]);
+            acc40 = ar.fma(b0, acc40);
+            acc41 = ar.fma(b1, acc41);
+            ar = FloatVector.broadcast(F, a[ak4 + r1]);
+            acc50 = ar.fma(b0, acc50);
+            acc51 = ar.fma(b1, acc51);
+            ar = FloatVector.broadcast(F, a[ak4 + r2]);
+            acc60 = ar.fma(b0, acc60);
+            acc61 = ar.fma(b1, acc61);
+            ar = FloatVector.broadcast(F, a[ak4 + r3]);
+            acc70 = ar.fma(b0, acc70);
+            acc71 = ar.fma(b1, acc71);
+        }
+        acc00.intoArray(c, c0);
+        acc01.intoArray(c, c0 + L);
+        acc10.intoArray(c, c1);
+        acc11.intoArray(c, c1 + L);
+        acc20.intoArray(c, c2);
+        acc21.intoArray(c, c2 + L);
+        acc30.intoArray(c, c3);
+        acc31.intoArray(c, c3 + L);
+        acc40.intoArray(c, c4);
+        acc41.intoArray(c, c4 + L);
+        acc50.intoArray(c, c5);
+        acc51.intoArray(c, c5 + L);
+        acc60.intoArray(c, c6);
+        acc61.intoArray(c, c6 + L);
+        acc70.intoArray(c, c7);
+        acc71.intoArray(c, c7 + L);
     }
 
     /**
@@ -322,27 +488,33 @@ final class Gemm {
 
     /**
      * How many pieces to cut {@code batches} independent M×N products into, over rows (in MR
-     * panels) and columns (in NR strips): enough for every thread when the shape allows, each
-     * piece still at least a few tiles. Results do not depend on the choice (see the class note).
+     * panels) and columns (in NR strips), for {@link Parallel#forRange} with a grain of 1: the
+     * fewest pieces per product that make batches·pieces a multiple of the threads, so that every
+     * thread gets the same number. Columns are cut first, into at least a strip each, because every
+     * piece packs its own B for the whole reduction: cutting rows packs the same B again (measured
+     * at batch 1, 17×17, two threads: four row pieces per column piece, as this used to cut, left a
+     * 1×7 convolution no faster on two threads than on one). Results do not depend on the choice
+     * (see the class note).
      *
      * @return {rowPieces, columnPieces}
      */
     static int[] split(int threads, int batches, int m, int n) {
         int panels = (m + MR - 1) / MR, strips = (n + NR - 1) / NR;
-        int colPieces = 1;
-        int rowPieces = 1;
-        int want = threads == 1 ? 1 : 4 * threads;
-        while ((long) batches * rowPieces * colPieces < want) {
-            // Prefer cutting columns (B is packed per piece, A is shared), down to 4 strips.
-            if (colPieces * 2 * 4 <= strips) {
-                colPieces *= 2;
-            } else if (rowPieces * 2 <= panels) {
-                rowPieces *= 2;
-            } else {
-                break;
-            }
+        int perProduct = threads / gcd(Math.max(1, batches), threads);
+        if (n < m) {
+            // Few columns (8×8 at batch 1: 64 against 384 rows): A is the bigger operand, used only
+            // N times, so each thread reads its own share of A and packs all of B.
+            int rowPieces = Math.max(1, Math.min(perProduct, panels));
+            int colPieces = Math.max(1, Math.min(strips, (perProduct + rowPieces - 1) / rowPieces));
+            return new int[]{rowPieces, colPieces};
         }
+        int colPieces = Math.max(1, Math.min(perProduct, strips));
+        int rowPieces = Math.max(1, Math.min(panels, (perProduct + colPieces - 1) / colPieces));
         return new int[]{rowPieces, colPieces};
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     /** Row range [lo, hi) of piece i of pieces, cut on MR boundaries. */

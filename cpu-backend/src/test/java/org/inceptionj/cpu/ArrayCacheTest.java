@@ -34,7 +34,7 @@ class ArrayCacheTest {
     @Test
     void shortArraysAreNotKeptAndTheCapHolds() {
         ArrayCache cache = new ArrayCache(4L * N + 4L * N / 2);
-        cache.recycle(new float[N - 1]);
+        cache.recycle(new float[ArrayCache.MIN_LENGTH - 1]);
         assertEquals(0, cache.cachedBytes(), "short arrays are left to the JVM");
         cache.recycle(new float[N]);
         cache.recycle(new float[N]);

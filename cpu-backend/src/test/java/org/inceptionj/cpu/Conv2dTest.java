@@ -212,7 +212,13 @@ class Conv2dTest {
                 // and blocks of NC columns (33·9 > 256); 1×1 images; Cout not a multiple of the tile.
                 new Case("1x7 pad (0,3) at 3x3, 33 images", 33, 10, 3, 3, 13, 1, 7, Conv2dSpec.of(1, 0, 3), true, 22),
                 new Case("3x3 pad 1 at 1x1, 5 images", 5, 19, 1, 1, 21, 3, 3, Conv2dSpec.of(1, 1), false, 23),
-                new Case("1x1 at 1x1, K > KC", 7, 300, 1, 1, 6, 1, 1, Conv2dSpec.of(1, 0), true, 24)
+                new Case("1x1 at 1x1, K > KC", 7, 300, 1, 1, 6, 1, 1, Conv2dSpec.of(1, 0), true, 24),
+                // Few columns, so W is read in place (Conv2d.weightsInPlace): past KC and MC, and
+                // Cout = 133 leaves an 8-row, a 4-row and a 1-row tile.
+                new Case("W in place: 3x3 pad 1 at 8x8, batch 1, K > KC, Cout > MC", 1, 40, 8, 8, 133, 3, 3,
+                        Conv2dSpec.of(1, 1), true, 26),
+                new Case("W in place, small images across the batch", 3, 300, 5, 5, 133, 1, 1,
+                        Conv2dSpec.of(1, 0), false, 27)
         ).map(Arguments::of);
     }
 
@@ -232,7 +238,8 @@ class Conv2dTest {
         return Stream.of(
                 new Case("determinism", 3, 40, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), true, 21),
                 // Small images: one product across the batch (Conv2dBatched).
-                new Case("determinism, small images", 9, 40, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), true, 25)
+                new Case("determinism, small images", 9, 40, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), true, 25),
+                new Case("determinism, W in place", 1, 40, 8, 8, 133, 3, 3, Conv2dSpec.of(1, 1), true, 28)
         ).map(Arguments::of);
     }
 
