@@ -210,6 +210,32 @@ public interface Backend extends AutoCloseable {
      */
     void conv2d(Tensor out, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec);
 
+    /**
+     * The inference block of a convolution followed by batch norm with given statistics and, when
+     * {@code relu}, a ReLU: out = act(gamma[c]·(conv2d(x, w)[n,c,..] − mean[c]) / √(var[c] + eps) + beta[c])
+     * with act = max(·, 0) or the identity; the convolution has no bias. x, w and out as in
+     * {@link #conv2d}, gamma, beta, mean and var [Cout].
+     *
+     * <p>The default runs {@link #conv2d}, {@link #batchNormInference} and {@link #unary} RELU on
+     * temporaries of its own. A backend overrides it to apply the normalization and the ReLU to each
+     * output tile while it is still in registers (the CPU backend does; its result is bit for bit that of
+     * the three calls), saving two passes over the output.
+     */
+    default void conv2dBatchNormInference(Tensor out, Tensor x, Tensor w, Tensor gamma, Tensor beta,
+                                          Tensor mean, Tensor var, float eps, Conv2dSpec spec, boolean relu) {
+        try (Tensor conv = empty(out.shape())) {
+            conv2d(conv, x, w, null, spec);
+            if (!relu) {
+                batchNormInference(out, conv, gamma, beta, mean, var, eps);
+                return;
+            }
+            try (Tensor normalized = empty(out.shape())) {
+                batchNormInference(normalized, conv, gamma, beta, mean, var, eps);
+                unary(UnaryOp.RELU, out, normalized);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- normalization
 
     /**

@@ -458,39 +458,61 @@ public final class Ops {
 
     /** 2-D convolution; see {@link Backend#conv2d}. bias may be null. */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
-        checkOpen("conv2d", x, w);
+        Shape outShape = checkConv2d("conv2d", x, w, bias, spec);
+        Tensor out = x.backend().empty(outShape);
+        x.backend().conv2d(out, x, w, bias, spec);
+        return out;
+    }
+
+    /**
+     * The inference block convolution → batch norm with given statistics → ReLU (when {@code relu}),
+     * in one backend call: {@code relu(batchNorm(conv2d(x, w, null, spec), gamma, beta, mean, var, eps))}.
+     * gamma, beta, mean and var are [Cout]. See {@link Backend#conv2dBatchNormInference}.
+     */
+    public static Tensor conv2dBatchNorm(Tensor x, Tensor w, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
+                                         float eps, Conv2dSpec spec, boolean relu) {
+        String op = "conv2dBatchNorm";
+        Shape outShape = checkConv2d(op, x, w, null, spec);
+        checkOpen(op, x, gamma, beta, mean, var);
+        checkBatchNorm(op, outShape, eps, gamma, beta, mean, var);
+        Tensor out = x.backend().empty(outShape);
+        x.backend().conv2dBatchNormInference(out, x, w, gamma, beta, mean, var, eps, spec, relu);
+        return out;
+    }
+
+    /** Checks conv2d's arguments under the name {@code op}; returns the output shape. */
+    private static Shape checkConv2d(String op, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
+        checkOpen(op, x, w);
         if (spec == null) {
-            throw new IllegalArgumentException("conv2d: spec is null");
+            throw new IllegalArgumentException(op + ": spec is null");
         }
-        requireRank("conv2d", x, 4, "input [N,C,H,W]");
-        requireRank("conv2d", w, 4, "weight [Cout,Cin,kh,kw]");
+        requireRank(op, x, 4, "input [N,C,H,W]");
+        requireRank(op, w, 4, "weight [Cout,Cin,kh,kw]");
         Shape xs = x.shape(), ws = w.shape();
         if (xs.dim(1) != ws.dim(1)) {
-            throw new IllegalArgumentException("conv2d: input " + xs + " has " + xs.dim(1) + " channels, weight "
+            throw new IllegalArgumentException(op + ": input " + xs + " has " + xs.dim(1) + " channels, weight "
                     + ws + " expects " + ws.dim(1));
         }
         int kh = ws.dim(2), kw = ws.dim(3);
         if (kh < 1 || kw < 1 || ws.dim(0) < 1) {
-            throw new IllegalArgumentException("conv2d: weight " + ws + " is empty");
+            throw new IllegalArgumentException(op + ": weight " + ws + " is empty");
         }
-        checkPadding("conv2d", xs, ws, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(),
+        checkPadding(op, xs, ws, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(),
                 spec.dilationH() * (kh - 1) + 1, spec.dilationW() * (kw - 1) + 1, spec.toString());
         int oh = spec.outH(xs.dim(2), kh), ow = spec.outW(xs.dim(3), kw);
         if (oh < 1 || ow < 1) {
-            throw new IllegalArgumentException("conv2d: kernel " + kh + "x" + kw + " (" + spec
+            throw new IllegalArgumentException(op + ": kernel " + kh + "x" + kw + " (" + spec
                     + ") is larger than the padded input " + xs);
         }
         if (bias != null) {
-            checkOpen("conv2d", x, bias);
+            checkOpen(op, x, bias);
             if (!bias.shape().equals(Shape.of(ws.dim(0)))) {
-                throw new IllegalArgumentException("conv2d: bias " + bias.shape() + " must be [" + ws.dim(0)
+                throw new IllegalArgumentException(op + ": bias " + bias.shape() + " must be [" + ws.dim(0)
                         + "] for weight " + ws);
             }
         }
-        requireSupported("conv2d", x.backend(), OptionalFeature.neededBy(spec), spec);
-        Tensor out = x.backend().empty(Shape.of(xs.dim(0), ws.dim(0), oh, ow));
-        x.backend().conv2d(out, x, w, bias, spec);
-        return out;
+        requireSupported(op, x.backend(), OptionalFeature.neededBy(spec), spec);
+        return Shape.of(xs.dim(0), ws.dim(0), oh, ow);
     }
 
     // ================================================================ normalization
@@ -534,18 +556,23 @@ public final class Ops {
     }
 
     private static void checkBatchNorm(String op, Tensor x, float eps, Tensor... perChannel) {
-        if (x.shape().rank() < 2) {
-            throw new IllegalArgumentException(op + ": input " + x.shape() + " must have rank >= 2 ([N,C,...])");
+        checkBatchNorm(op, x.shape(), eps, perChannel);
+    }
+
+    /** As above for an input of shape {@code xs} (for the fused op: the convolution's output). */
+    private static void checkBatchNorm(String op, Shape xs, float eps, Tensor... perChannel) {
+        if (xs.rank() < 2) {
+            throw new IllegalArgumentException(op + ": input " + xs + " must have rank >= 2 ([N,C,...])");
         }
-        int c = x.shape().dim(1);
+        int c = xs.dim(1);
         if (c < 1) {
-            throw new IllegalArgumentException(op + ": input " + x.shape() + " has no channels");
+            throw new IllegalArgumentException(op + ": input " + xs + " has no channels");
         }
         String[] names = {"gamma", "beta", "mean", "var"};
         for (int i = 0; i < perChannel.length; i++) {
             if (!perChannel[i].shape().equals(Shape.of(c))) {
                 throw new IllegalArgumentException(op + ": " + names[i] + " " + perChannel[i].shape() + " must be ["
-                        + c + "] for input " + x.shape());
+                        + c + "] for input " + xs);
             }
         }
         if (!(eps > 0f) || Float.isInfinite(eps)) {

@@ -525,6 +525,30 @@ public abstract class BackendConformance extends RejectionConformance {
         }, expect(ref), expect(tolerances().conv2d(x, w, bias, c.spec())));
     }
 
+    /**
+     * conv2dBatchNormInference, the inference block (convolution without bias, batch norm with given
+     * statistics, ReLU or not), against the references composed in double, over the same geometry as
+     * conv2d; statistics that send some outputs below zero; through Ops and into NaNs.
+     */
+    @Property(tries = 40)
+    public void conv2dBatchNormInferenceMatchesReference(@ForAll("conv2dCases") Cases.Conv2d c, @ForAll boolean relu) {
+        Shape cs = Shape.of(c.w().dim(0));
+        float eps = 1e-3f;
+        DTensor x = Values.of(c.x(), c.values(), c.seed()), w = Values.of(c.w(), c.values(), c.seed() + 1);
+        DTensor gamma = Values.uniform(cs, c.seed() + 2, -2, 2), beta = Values.uniform(cs, c.seed() + 3, -1, 1);
+        DTensor mean = Values.uniform(cs, c.seed() + 4, -1, 1), var = Values.uniform(cs, c.seed() + 5, 0, 3);
+        DTensor bn = BatchNormReference.inference(Conv2dReference.forward(x, w, null, c.spec()), gamma, beta, mean,
+                var, eps);
+        DTensor ref = relu ? ElementwiseReference.unary(UnaryOp.RELU, bn) : bn;
+        verify("conv2dBatchNormInference", c, be -> {
+            Tensor xt = upload(be, x), wt = upload(be, w), g = upload(be, gamma), b = upload(be, beta),
+                    m = upload(be, mean), v = upload(be, var), dirty = nans(be, ref.shape());
+            be.conv2dBatchNormInference(dirty, xt, wt, g, b, m, v, eps, c.spec(), relu);
+            return new Outputs().add("out", Ops.conv2dBatchNorm(xt, wt, g, b, m, v, eps, c.spec(), relu))
+                    .repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().conv2dBatchNormInference(x, w, c.spec(), gamma, beta, mean, var, eps)));
+    }
+
     // ================================================================ pooling
 
     /** maxPool2d over every Pool2dSpec option, exactly; through Ops and into NaNs. */

@@ -211,6 +211,26 @@ public final class Tolerances {
         return t;
     }
 
+    /**
+     * The inference block conv → batch norm → ReLU or not: the convolution's error carried through the
+     * normalization, |γ|/√(v + ε)·tol_conv2d, plus batch norm's own tolerance at the convolution's largest
+     * possible magnitude conv2d(|x|, |w|). ReLU moves no value closer to or further from another.
+     */
+    public DTensor conv2dBatchNormInference(DTensor x, DTensor w, Conv2dSpec spec, DTensor gamma, DTensor beta,
+                                            DTensor mean, DTensor var, double eps) {
+        DTensor conv = conv2d(x, w, null, spec);
+        DTensor norm = batchNormInference(Conv2dReference.forward(x.abs(), w.abs(), null, spec), gamma, beta, mean,
+                var, eps);
+        int c = conv.shape().dim(1), inner = conv.shape().sizeBetween(2, conv.shape().rank());
+        DTensor t = DTensor.zeros(conv.shape());
+        for (int i = 0; i < t.size(); i++) {
+            int ch = (i / inner) % c;
+            double scale = Math.abs(gamma.data()[ch]) / Math.sqrt(var.data()[ch] + eps);
+            t.data()[i] = scale * conv.data()[i] + norm.data()[i];
+        }
+        return t;
+    }
+
     // ---------------------------------------------------------------- pooling
 
     /** max pool: exact. */

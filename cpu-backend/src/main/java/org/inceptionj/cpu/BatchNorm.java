@@ -44,10 +44,7 @@ final class BatchNorm {
         int s = n * c == 0 ? 0 : x.size() / (n * c);
         float[] o = CpuBackend.data(out), xs = CpuBackend.data(x), g = CpuBackend.data(gamma),
                 b = CpuBackend.data(beta), mu = CpuBackend.data(mean), v = CpuBackend.data(var);
-        float[] scale = new float[c];
-        for (int ch = 0; ch < c; ch++) {
-            scale[ch] = (float) (g[ch] / Math.sqrt((double) v[ch] + eps));
-        }
+        float[] scale = scales(g, v, eps);
         boolean vector = cpu.vectorized();
         cpu.parallel().forRange(n * c, Math.max(1, GRAIN / Math.max(1, s)), (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
@@ -59,6 +56,15 @@ final class BatchNorm {
                 }
             }
         });
+    }
+
+    /** scale[c] = γ[c]/√(var[c] + ε), in double, rounded once (shared with {@link BatchNormEpilogue}). */
+    static float[] scales(float[] gamma, float[] var, float eps) {
+        float[] scale = new float[gamma.length];
+        for (int ch = 0; ch < gamma.length; ch++) {
+            scale[ch] = (float) (gamma[ch] / Math.sqrt((double) var[ch] + eps));
+        }
+        return scale;
     }
 
     /**

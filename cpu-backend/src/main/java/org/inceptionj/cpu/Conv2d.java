@@ -59,10 +59,23 @@ final class Conv2d {
             return;
         }
         if (cpu.vectorized()) {
-            forwardVector(cpu, o, xd, wd, b, g);
+            forwardVector(cpu, o, xd, wd, b, g, null);
         } else {
             forwardPlain(cpu, o, xd, wd, b, g);
         }
+    }
+
+    /**
+     * The vectorized forward without bias, with inference batch norm and ReLU applied to each output
+     * tile as it is finished ({@link BatchNormEpilogue}).
+     */
+    static void forwardBatchNorm(CpuBackend cpu, Tensor out, Tensor x, Tensor w, Conv2dSpec spec,
+                                 BatchNormEpilogue epilogue) {
+        Geometry g = Geometry.of(out, x, w, spec);
+        if (g.positions() == 0 || g.batch() == 0 || g.cout() == 0) {
+            return;
+        }
+        forwardVector(cpu, CpuBackend.data(out), CpuBackend.data(x), CpuBackend.data(w), null, g, epilogue);
     }
 
     // ---------------------------------------------------------------- plain: the formula
@@ -110,10 +123,11 @@ final class Conv2d {
      * piece packs its own blocks of col. Every output element is summed in the same order
      * whatever the split, so results are identical for any thread count.
      */
-    private static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g) {
+    private static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g,
+                                      BatchNormEpilogue epilogue) {
         if (Conv2dBatched.applies(g)) {
             // Small images: one product across the batch (see Conv2dBatched for why).
-            Conv2dBatched.forward(cpu, out, x, w, bias, g);
+            Conv2dBatched.forward(cpu, out, x, w, bias, g, epilogue);
             return;
         }
         int k = g.depth(), p = g.positions(), cout = g.cout();
@@ -131,7 +145,7 @@ final class Conv2d {
                 int p0 = Gemm.columnStart(c, colPieces, p), p1 = Gemm.columnStart(c + 1, colPieces, p);
                 if (m0 < m1 && p0 < p1) {
                     Gemm.multiply(cout, k, a, lda, paddedBias, new Conv2dIm2col(x, n, g),
-                            out, n * cout * p, p, m0, m1, p0, p1);
+                            out, n * cout * p, p, m0, m1, p0, p1, epilogue);
                 }
             }
         });

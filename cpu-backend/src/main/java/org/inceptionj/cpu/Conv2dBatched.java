@@ -98,7 +98,8 @@ final class Conv2dBatched {
      * out = bias + W · col over all images at once, in pieces of (output channels × columns);
      * each piece copies its part of the product into out.
      */
-    static void forward(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Conv2d.Geometry g) {
+    static void forward(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Conv2d.Geometry g,
+                        BatchNormEpilogue epilogue) {
         int k = g.depth(), cout = g.cout(), p = g.positions(), columns = g.batch() * p;
         boolean inPlace = Conv2d.weightsInPlace(columns);
         float[] a = inPlace ? w : Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
@@ -128,7 +129,7 @@ final class Conv2dBatched {
                 if (m0 >= m1 || q0 >= q1) {
                     continue;
                 }
-                Gemm.multiply(cout, k, a, lda, paddedBias, colPanel, product, 0, columns, m0, m1, q0, q1);
+                Gemm.multiply(cout, k, a, lda, paddedBias, colPanel, product, 0, columns, m0, m1, q0, q1, epilogue);
                 // product[co, n·P + q] is out[n, co, q]: copy each image's run.
                 for (int co = m0; co < m1; co++) {
                     for (int q = q0; q < q1; ) {

@@ -208,6 +208,18 @@ public final class CpuBackend implements Backend {
         Conv2d.forward(this, out, x, w, bias, spec);
     }
 
+    /** Vectorized: one pass, normalized and rectified tile by tile in the GEMM; plain: the three ops in turn. */
+    @Override
+    public void conv2dBatchNormInference(Tensor out, Tensor x, Tensor w, Tensor gamma, Tensor beta, Tensor mean,
+                                         Tensor var, float eps, Conv2dSpec spec, boolean relu) {
+        if (!vectorized()) {
+            Backend.super.conv2dBatchNormInference(out, x, w, gamma, beta, mean, var, eps, spec, relu);
+            return;
+        }
+        Conv2d.forwardBatchNorm(this, out, x, w, spec,
+                BatchNormEpilogue.of(data(gamma), data(beta), data(mean), data(var), eps, relu));
+    }
+
     @Override
     public void batchNormInference(Tensor out, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
                                    float eps) {

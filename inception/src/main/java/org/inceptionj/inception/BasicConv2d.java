@@ -1,6 +1,7 @@
 package org.inceptionj.inception;
 
 import org.inceptionj.api.Conv2dSpec;
+import org.inceptionj.api.Ops;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
@@ -58,8 +59,13 @@ final class BasicConv2d {
     /**
      * y = relu(bn(conv(x))). Training normalizes with the batch statistics and updates the running
      * ones (momentum {@value #BN_MOMENTUM}, PyTorch's default); evaluation uses the running ones.
+     * An evaluation that records nothing for backward is one backend call, {@link Ops#conv2dBatchNorm}
+     * (the same values; a backend may normalize each output tile as it computes it).
      */
     Tensor forward(Tape t, Tensor x, boolean training) {
+        if (!training && !t.isRecording()) {
+            return Ops.conv2dBatchNorm(x, weight, gamma, beta, runningMean, runningVar, BN_EPS, spec, true);
+        }
         try (TensorScope s = TensorScope.open()) {
             Tensor c = t.conv2d(x, weight, null, spec);
             Tensor b = t.batchNorm(c, gamma, beta, runningMean, runningVar, BN_EPS, BN_MOMENTUM, training);

@@ -103,7 +103,7 @@ public final class OpProfile {
                 + " batch " + batch;
 
         // 1. The shapes, geometry and multiply-adds of one pass (its second: the first may set things up).
-        ShapeBackend shapes = new ShapeBackend();
+        ShapeBackend shapes = ShapeBackend.recordingFusedCalls();
         List<ShapeBackend.Call> reference;
         Map<Tensor, String> names = new IdentityHashMap<>();
         try (InceptionV3 model = new InceptionV3(shapes, config, 0)) {

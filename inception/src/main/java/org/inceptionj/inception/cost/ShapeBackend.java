@@ -38,8 +38,37 @@ import org.inceptionj.api.UnaryOp;
  * {@code empty} and {@code close} excepted (allocations are counted by {@link #allocations()}). One
  * {@code record(...)} line per method: a new primitive in the contract needs one more such line. Not a compute backend:
  * {@code Backends.load} does not find it. Not thread-safe: one model on one thread.
+ *
+ * <p>Fused calls. {@code conv2dBatchNormInference} is recorded, by default, as the three primitives it
+ * stands for (conv2d, batchNormInference, RELU), so that what reads a recorded forward (the summary,
+ * the ONNX export) sees each layer's operations one by one; {@link #recordingFusedCalls()} records it as
+ * the one call a compute backend receives (what a profile matches its timings against).
  */
 public final class ShapeBackend implements Backend {
+
+    /** The settings of {@code conv2dBatchNormInference} when recorded as one call. */
+    public record ConvBatchNorm(Conv2dSpec conv, float eps, boolean relu) {
+        @Override
+        public String toString() {
+            return conv + " eps=" + eps + (relu ? " relu" : "");
+        }
+    }
+
+    private final boolean fused;
+
+    /** A backend that records a fused call as the primitives it stands for. */
+    public ShapeBackend() {
+        this(false);
+    }
+
+    private ShapeBackend(boolean fused) {
+        this.fused = fused;
+    }
+
+    /** A backend that records a fused call ({@code conv2dBatchNormInference}) as one call. */
+    public static ShapeBackend recordingFusedCalls() {
+        return new ShapeBackend(true);
+    }
 
     /**
      * One call of a primitive.
@@ -292,6 +321,17 @@ public final class ShapeBackend implements Backend {
     @Override
     public void conv2d(Tensor out, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
         record("conv2d", of(out), of(x, w, bias), spec, convMacs(out, w.shape()));
+    }
+
+    @Override
+    public void conv2dBatchNormInference(Tensor out, Tensor x, Tensor w, Tensor gamma, Tensor beta, Tensor mean,
+                                         Tensor var, float eps, Conv2dSpec spec, boolean relu) {
+        if (fused) {
+            record("conv2dBatchNormInference", of(out), of(x, w, gamma, beta, mean, var),
+                    new ConvBatchNorm(spec, eps, relu), convMacs(out, w.shape()));
+        } else {
+            Backend.super.conv2dBatchNormInference(out, x, w, gamma, beta, mean, var, eps, spec, relu);
+        }
     }
 
     // ---------------------------------------------------------------- normalization, pooling, softmax, dropout

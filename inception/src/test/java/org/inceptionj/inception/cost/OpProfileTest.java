@@ -1,6 +1,7 @@
 package org.inceptionj.inception.cost;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,8 +23,9 @@ class OpProfileTest extends BackendTest {
         assertEquals(2 * Summary.of(TINY, 75, 75, InceptionV3.Mode.EVAL).macs(), p.macs(),
                 "multiply-adds of a batch of 2 = twice the cost table's per-image total");
         Map<String, Integer> calls = p.byOp().stream().collect(Collectors.toMap(OpProfile.Row::op, OpProfile.Row::calls));
-        assertEquals(94, calls.get("conv2d"), "one convolution per BasicConv2d: " + calls);
-        assertEquals(calls.get("conv2d"), calls.get("batchNormInference"));
+        assertEquals(94, calls.get("conv2dBatchNormInference"), "one fused call per BasicConv2d: " + calls);
+        assertNull(calls.get("conv2d"), "no convolution outside the fused block: " + calls);
+        assertNull(calls.get("batchNormInference"), "no batch norm outside the fused block: " + calls);
         assertEquals(1, calls.get("matmul"), "the classifier");
         assertTrue(p.rows().stream().allMatch(r -> r.nanos() >= 0 && r.calls() > 0), p.table(100));
         assertTrue(p.opNanos() <= p.passNanos(), "calls take " + p.opNanos() + " ns of a " + p.passNanos() + " ns pass");
@@ -31,7 +33,7 @@ class OpProfileTest extends BackendTest {
             assertTrue(p.rows().get(i - 1).nanos() >= p.rows().get(i).nanos(), "rows sorted by time");
         }
         OpProfile.Row stem = p.rows().stream().filter(r -> r.layers().contains("Conv2d_1a_3x3")).findFirst().orElseThrow();
-        assertEquals("conv2d", stem.op());
+        assertEquals("conv2dBatchNormInference", stem.op());
         assertEquals(2L * 37 * 37 * 16 * 3 * 3 * 3, stem.macs(), "N·Hout·Wout·Cout·Cin·kh·kw of the first convolution");
         String table = p.table(5);
         assertTrue(table.startsWith("Inception-v3 eval forward 75x75 batch 2 on " + backend.describe()), table);

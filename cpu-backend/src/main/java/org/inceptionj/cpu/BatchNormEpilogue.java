@@ -1,0 +1,41 @@
+package org.inceptionj.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Inference batch norm and ReLU applied to a convolution's output while {@link Gemm} still holds it:
+ * for output channel m, c ← act((c − mean[m])·scale[m] + beta[m]) with scale = γ/√(var + ε) and act
+ * = max(·, 0) or the identity. The same float operations in the same order as
+ * {@link BatchNorm#inference} and {@link Elementwise}'s RELU, so the fused result is bit for bit the
+ * three separate calls; only the two passes over the output (each a read and a write of the whole
+ * activation) are gone.
+ */
+record BatchNormEpilogue(float[] mean, float[] scale, float[] beta, boolean relu) {
+    private static final VectorSpecies<Float> F = Vectors.F;
+    private static final int L = F.length();
+
+    /** For gamma, beta, running mean and variance of Cout channels. */
+    static BatchNormEpilogue of(float[] gamma, float[] beta, float[] mean, float[] var, float eps, boolean relu) {
+        return new BatchNormEpilogue(mean, BatchNorm.scales(gamma, var, eps), beta, relu);
+    }
+
+    /** Rows m0 .. m0+rows−1 (output channels), cols elements each, row m0 + r at c[at + r·ldc]. */
+    void apply(float[] c, int at, int ldc, int m0, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int m = m0 + r, row = at + r * ldc;
+            float mu = mean[m], sc = scale[m], be = beta[m];
+            FloatVector vmu = FloatVector.broadcast(F, mu), vsc = FloatVector.broadcast(F, sc),
+                    vbe = FloatVector.broadcast(F, be);
+            int j = 0;
+            for (; j + L <= cols; j += L) {
+                FloatVector v = FloatVector.fromArray(F, c, row + j).sub(vmu).mul(vsc).add(vbe);
+                (relu ? v.max(0f) : v).intoArray(c, row + j);
+            }
+            for (; j < cols; j++) {
+                float v = (c[row + j] - mu) * sc + be;
+                c[row + j] = relu ? Math.max(v, 0f) : v;
+            }
+        }
+    }
+}
