@@ -14,11 +14,8 @@ import java.util.Map;
  * activations per pass; with fresh arrays the heap keeps growing between collections and every
  * new page is faulted in and zeroed by the operating system, which was measured to cost as much
  * as the arithmetic (passes alternating between 0.18 and 0.45 s per image). A loop repeats its
- * shapes, so arrays are matched by exact length only. Arrays under {@value #MIN_LENGTH} floats
- * are left to the JVM. Mid-sized ones are kept too: a fresh array is memory the cache has not
- * seen for a whole collection cycle, so every store to it misses; a batch-1 17×17 convolution
- * output (55,488 floats) taken fresh each call ran at 0.65 or 1.3 ms from one round of calls to
- * the next, reused at a steady 0.63–0.67 ms.
+ * shapes, so arrays are matched by exact length only; short arrays (under {@value #MIN_LENGTH}
+ * floats) are cheap for the JVM and are not kept.
  *
  * <p>At most {@code capBytes} are held, through {@link SoftReference}s: the garbage collector
  * clears them before it would throw {@link OutOfMemoryError}, so the cache can delay a collection
@@ -26,8 +23,8 @@ import java.util.Map;
  * holds no more than one pass freed, and it is emptied when the backend closes.
  */
 final class ArrayCache {
-    /** Arrays shorter than this (4 KiB) are left to the JVM's allocator. */
-    static final int MIN_LENGTH = 1 << 10;
+    /** Arrays shorter than this (256 KiB) are left to the JVM's allocator. */
+    static final int MIN_LENGTH = 1 << 16;
 
     private final long capBytes;
     private final Map<Integer, ArrayDeque<SoftReference<float[]>>> free = new HashMap<>();

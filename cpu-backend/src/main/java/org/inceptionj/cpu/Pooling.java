@@ -437,7 +437,7 @@ final class Pooling {
             int wide = Math.max(s.padLeft() + w, (ow - 1) * s.strideW() + s.dilationW() * (s.kernelW() - 1) + 1);
             int high = Math.max(s.padTop() + h, (oh - 1) * s.strideH() + s.dilationH() * (s.kernelH() - 1) + 1);
             int count = (oh - 1) * s.strideH() * wide + (ow - 1) * s.strideW() + 1;
-            if (wide >= 2 * F.length() || count < F.length() || h * wide < F.length()) {
+            if (wide >= 4 * F.length() || count < F.length() || h * wide < F.length()) {
                 return null;
             }
             return new FlatAverage(s, h, w, oh, ow, wide, high);
@@ -468,8 +468,23 @@ final class Pooling {
                 windowOfVector(count - F.length(), kw, dw);
             }
             for (int r = 0; r < oh; r++) {
-                int row = r * s.strideH() * wide;
-                for (int c = 0; c < ow; c++) {
+                int row = r * s.strideH() * wide, c = 0;
+                if (s.strideW() == 1) {
+                    // The row's windows are contiguous: divide whole vectors (the same IEEE quotient
+                    // per lane); a short row takes a masked vector.
+                    for (; c + F.length() <= ow; c += F.length()) {
+                        FloatVector.fromArray(F, windows, row + c).div(FloatVector.fromArray(F, divisors, r * ow + c))
+                                .intoArray(out, at + r * ow + c);
+                    }
+                    if (c < ow) {
+                        VectorMask<Float> m = F.indexInRange(c, ow);
+                        FloatVector.fromArray(F, windows, row + c, m)
+                                .div(FloatVector.fromArray(F, divisors, r * ow + c, m))
+                                .intoArray(out, at + r * ow + c, m);
+                        c = ow;
+                    }
+                }
+                for (; c < ow; c++) {
                     out[at + r * ow + c] = windows[row + c * s.strideW()] / divisors[r * ow + c];
                 }
             }
