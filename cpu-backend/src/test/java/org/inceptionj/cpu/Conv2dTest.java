@@ -218,7 +218,10 @@ class Conv2dTest {
                 new Case("W in place: 3x3 pad 1 at 8x8, batch 1, K > KC, Cout > MC", 1, 40, 8, 8, 133, 3, 3,
                         Conv2dSpec.of(1, 1), true, 26),
                 new Case("W in place, small images across the batch", 3, 300, 5, 5, 133, 1, 1,
-                        Conv2dSpec.of(1, 0), false, 27)
+                        Conv2dSpec.of(1, 0), false, 27),
+                new Case("17x17: a one-column strip, K > KC", 2, 300, 17, 17, 133, 1, 1, Conv2dSpec.of(1, 0), true, 31),
+                new Case("17x17: a one-column strip, W in place", 1, 40, 17, 17, 21, 7, 1, Conv2dSpec.of(1, 3, 0),
+                        true, 32)
         ).map(Arguments::of);
     }
 
@@ -239,7 +242,11 @@ class Conv2dTest {
                 new Case("determinism", 3, 40, 21, 21, 133, 3, 3, Conv2dSpec.of(1, 1), true, 21),
                 // Small images: one product across the batch (Conv2dBatched).
                 new Case("determinism, small images", 9, 40, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), true, 25),
-                new Case("determinism, W in place", 1, 40, 8, 8, 133, 3, 3, Conv2dSpec.of(1, 1), true, 28)
+                new Case("determinism, W in place", 1, 40, 8, 8, 133, 3, 3, Conv2dSpec.of(1, 1), true, 28),
+                // 17×17 = 9 strips and one column: the one-vector tile (Gemm.narrow8), packed and in place.
+                new Case("determinism, a one-column strip", 2, 30, 17, 17, 133, 1, 7, Conv2dSpec.of(1, 0, 3), true, 29),
+                new Case("determinism, a one-column strip, W in place", 1, 300, 17, 17, 21, 1, 1, Conv2dSpec.of(1, 0),
+                        false, 30)
         ).map(Arguments::of);
     }
 
