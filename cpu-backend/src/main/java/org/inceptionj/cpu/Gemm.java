@@ -16,13 +16,17 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Layout of the work:
  * <ul>
  *   <li>A is packed once per call ({@link #packA}) into panels of {@link #MR} rows, k-major, in
- *       blocks of {@link #KC} along k, so that the micro-kernel reads it sequentially.</li>
+ *       blocks of {@link #KC} along k, so that the micro-kernel reads it sequentially; or, when
+ *       too few columns would use each packed value to pay for the packing, read in place
+ *       (row-major, {@code lda}).</li>
  *   <li>B is packed per task by a {@link PanelB} into strips of {@link #NR} columns, k-major,
  *       for one block of at most {@link #KC} × {@link #NC}. The packer is where a convolution
  *       does its im2col, straight into the packed layout, so no full im2col matrix is ever
  *       built; the scratch is bounded by {@code KC·NC} floats per thread.</li>
- *   <li>The micro-kernel keeps an {@link #MR} × {@link #NR} tile of C in registers
- *       ({@code MR·NR/L} vector accumulators) for a whole k-block.</li>
+ *   <li>The micro-kernel keeps a tile of C in registers for a whole k-block: {@link #MR} ×
+ *       {@link #NR} ({@link #kernel}), with AVX-512 two panels at once, 8 × NR ({@link #kernel8}),
+ *       and 8 × one vector for a last strip that narrow ({@link #narrow8}). With {@link BatchNormEpilogue}
+ *       a finished tile is normalized and rectified while it is in L1.</li>
  * </ul>
  *
  * <p>Determinism: every element of C is summed in the same order, k-blocks of {@link #KC} in
