@@ -48,9 +48,10 @@ final class Gemm {
      * Depth of one k-block: the KC × NR strip of B that every panel of A meets stays in L1 with
      * room to spare, 16 KB at either vector width (256 with AVX2's 8 lanes, 128 with AVX-512's 16),
      * beside the A panels streaming through (4 or 8 KB). With AVX-512 at 256 the strip alone was
-     * 32 KB of a 48 KB L1: a batch-8 forward measured 8 to 11% slower than at 128, in paired runs
-     * in one process. The block depth changes no bit: each element's FMAs run in ascending k
-     * whether its running sum waits in a register or in C between blocks.
+     * 32 KB of a 48 KB L1. Measured on a shared 2-core Zen 5, batch-8 forward: 128 was 8–11% faster
+     * than 256 in runs alternating in one process, and from 14% slower to 20% faster in alternating
+     * processes; the machine's own swings are that large. The block depth changes no bit: each
+     * element's FMAs run in ascending k whether its running sum waits in a register or in C.
      */
     static final int KC = L >= 16 ? 128 : 256;
     /** Rows of A swept per B strip: the MC×KC block of packed A (64 or 128 KB) stays in L2. */
