@@ -45,20 +45,18 @@ final class Gemm {
     /** Columns of the register tile: two vectors. */
     static final int NR = 2 * L;
     /**
-     * Depth of one k-block: the KC × NR strip of B that every panel of A meets stays in L1 with
-     * room to spare, 16 KB at either vector width (256 with AVX2's 8 lanes, 128 with AVX-512's 16),
-     * beside the A panels streaming through (4 or 8 KB). With AVX-512 at 256 the strip alone was
-     * 32 KB of a 48 KB L1. Measured on a shared 2-core Zen 5, batch-8 forward: 128 was 8–11% faster
-     * than 256 in runs alternating in one process, and from 14% slower to 20% faster in alternating
-     * processes; the machine's own swings are that large. The block depth changes no bit: each
-     * element's FMAs run in ascending k whether its running sum waits in a register or in C.
+     * Depth of one k-block: a 4 KB A panel and a 16 KB (AVX2) or 32 KB (AVX-512) B strip share L1.
+     * 128 with AVX-512 (a 16 KB strip) was tried: in alternating processes on this 2-core Zen 5 a
+     * batch-8 forward ran 2–22% slower and a batch-8 training step about 7% slower than at 256. The
+     * block depth changes no bit: each element's FMAs run in ascending k whether its running sum
+     * waits in a register or in C.
      */
-    static final int KC = L >= 16 ? 128 : 256;
-    /** Rows of A swept per B strip: the MC×KC block of packed A (64 or 128 KB) stays in L2. */
+    static final int KC = 256;
+    /** Rows of A swept per B strip: the MC×KC block of packed A (128 KB) stays in L2. */
     static final int MC = 128;
     /**
      * Columns of B packed at once (a multiple of NR for every vector width): the KC×NC packed
-     * block (128 or 256 KB) stays in L2 beside the A block. Also the per-thread scratch bound.
+     * block (256 KB) stays in L2 beside the A block. Also the per-thread scratch bound.
      */
     static final int NC = 256;
 
