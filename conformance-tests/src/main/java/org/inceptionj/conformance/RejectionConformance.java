@@ -129,6 +129,8 @@ public abstract class RejectionConformance extends ConformanceBase {
         made.add(new Made("Ops.clip", Ops.clip(x, -0.5f, 0.5f)));
         made.add(new Made("Ops.matmul", Ops.matmul(t(be, 4, 5), t(be, 5, 3))));
         made.add(new Made("Ops.conv2d", Ops.conv2d(x, t(be, 4, 3, 3, 3), t(be, 4), Conv2dSpec.of(1, 1))));
+        made.add(new Made("Ops.conv2dBatchNorm", Ops.conv2dBatchNorm(x, t(be, 4, 3, 3, 3), t(be, 4), t(be, 4),
+                t(be, 4), Ops.full(be, Shape.of(4), 1f), 1e-3f, Conv2dSpec.of(1, 1), true)));
         made.add(new Made("Ops.maxPool2d", Ops.maxPool2d(x, Pool2dSpec.of(3, 2, 0))));
         made.add(new Made("Ops.avgPool2d", Ops.avgPool2d(x, Pool2dSpec.of(3, 1, 1))));
         made.add(new Made("Ops.softmax", Ops.softmax(x, 1)));
@@ -190,6 +192,31 @@ public abstract class RejectionConformance extends ConformanceBase {
     }
 
     // ---------------------------------------------------------------- shapes and geometry
+
+    /** The fused inference block: conv2d's checks under its own name, and batch norm's on [Cout]. */
+    @Test
+    public void conv2dBatchNormRejectsBadInput() {
+        inScope(be -> {
+            Tensor x = t(be, 1, 3, 8, 8), w = t(be, 4, 3, 3, 3), c = t(be, 4), var = Ops.full(be, Shape.of(4), 1f);
+            Conv2dSpec same = Conv2dSpec.of(1, 1);
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.conv2dBatchNorm(x, t(be, 4, 2, 3, 3), c, c, c, var, 1e-3f, same, true),
+                    "conv2dBatchNorm", "[1,3,8,8]", "[4,2,3,3]");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.conv2dBatchNorm(x, w, t(be, 3), c, c, var, 1e-3f, same, true),
+                    "conv2dBatchNorm", "gamma", "[3]", "[1,4,8,8]");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.conv2dBatchNorm(x, w, c, c, c, t(be, 4, 1), 1e-3f, same, false),
+                    "conv2dBatchNorm", "var", "[4,1]");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.conv2dBatchNorm(x, w, c, c, c, var, 0f, same, true), "conv2dBatchNorm", "eps", "0.0");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.conv2dBatchNorm(x, w, c, c, c, var, 1e-3f, Conv2dSpec.of(1, 3), true),
+                    "conv2dBatchNorm", "padding", "(3,3,3,3)");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.conv2dBatchNorm(x, w, c, c, c, var, 1e-3f, null, true), "conv2dBatchNorm", "spec");
+        });
+    }
 
     @Test
     public void conv2dRejectsBadInput() {
