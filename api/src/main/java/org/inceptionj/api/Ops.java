@@ -473,7 +473,7 @@ public final class Ops {
                                          float eps, Conv2dSpec spec, boolean relu) {
         String op = "conv2dBatchNorm";
         Shape outShape = checkConv2d(op, x, w, null, spec);
-        checkOpen(op, x, gamma, beta, mean, var);
+        checkOpen(op, x, w, gamma, beta, mean, var);   // argument numbers as in this method's signature
         checkBatchNorm(op, outShape, eps, gamma, beta, mean, var);
         Tensor out = x.backend().empty(outShape);
         x.backend().conv2dBatchNormInference(out, x, w, gamma, beta, mean, var, eps, spec, relu);

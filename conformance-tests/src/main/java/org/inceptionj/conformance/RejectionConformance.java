@@ -215,6 +215,9 @@ public abstract class RejectionConformance extends ConformanceBase {
                     "conv2dBatchNorm", "padding", "(3,3,3,3)");
             assertRejects(IllegalArgumentException.class,
                     () -> Ops.conv2dBatchNorm(x, w, c, c, c, var, 1e-3f, null, true), "conv2dBatchNorm", "spec");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.conv2dBatchNorm(x, w, null, c, c, var, 1e-3f, same, true),
+                    "conv2dBatchNorm", "argument 2", "null");
         });
     }
 

@@ -119,9 +119,10 @@ final class Conv2d {
 
     /**
      * Per image, out[n] = bias + W · col over the work pieces chosen by {@link Gemm#split}
-     * (images × output-channel ranges × position ranges). W is packed once and shared; each
-     * piece packs its own blocks of col. Every output element is summed in the same order
-     * whatever the split, so results are identical for any thread count.
+     * (images × output-channel ranges × position ranges). W is packed once and shared, or read in
+     * place when few columns use it ({@link #weightsInPlace}); each piece packs its own blocks of
+     * col. Every output element is summed in the same order whatever the split, so results are
+     * identical for any thread count. With an epilogue, each finished tile is normalized in place.
      */
     private static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g,
                                       BatchNormEpilogue epilogue) {
@@ -132,7 +133,7 @@ final class Conv2d {
         }
         int k = g.depth(), p = g.positions(), cout = g.cout();
         // W is [Cout, K] row-major: read in place when too few columns use it to pay for packing.
-        boolean inPlace = weightsInPlace(g.batch() * p);
+        boolean inPlace = weightsInPlace((long) g.batch() * p);
         float[] a = inPlace ? w : Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
         int lda = inPlace ? k : Gemm.PACKED;
         float[] paddedBias = Gemm.padBias(bias, cout);
