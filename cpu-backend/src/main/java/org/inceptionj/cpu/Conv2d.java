@@ -131,7 +131,10 @@ final class Conv2d {
             Conv2dBatched.forward(cpu, out, x, w, bias, g, epilogue);
             return;
         }
-        int k = g.depth(), p = g.positions(), cout = g.cout();
+        int k = g.depth(), cout = g.cout();
+        // Columns of the product: output positions, or the wide grid's outH·W (Conv2dIm2col.wide).
+        boolean wide = Conv2dIm2col.wide(g);
+        int p = wide ? g.outH() * g.w() : g.positions();
         // W is [Cout, K] row-major: read in place when too few columns use it to pay for packing.
         boolean inPlace = weightsInPlace((long) g.batch() * p);
         float[] a = inPlace ? w : Gemm.packA(cpu.parallel(), w, 0, k, 1, cout, k);
@@ -144,11 +147,53 @@ final class Conv2d {
                 int n = t / perImage, r = t % perImage / colPieces, c = t % colPieces;
                 int m0 = Gemm.rowStart(r, rowPieces, cout), m1 = Gemm.rowStart(r + 1, rowPieces, cout);
                 int p0 = Gemm.columnStart(c, colPieces, p), p1 = Gemm.columnStart(c + 1, colPieces, p);
-                if (m0 < m1 && p0 < p1) {
+                if (m0 >= m1 || p0 >= p1) {
+                    continue;
+                }
+                if (!wide) {
                     Gemm.multiply(cout, k, a, lda, paddedBias, new Conv2dIm2col(x, n, g),
                             out, n * cout * p, p, m0, m1, p0, p1, epilogue);
+                    continue;
                 }
+                // The piece's block of the wide product in scratch (C[m, q] at (m − m0)·cols + q − p0),
+                // then the first outW columns of each grid row into out.
+                int cols = p1 - p0;
+                float[] block = wideBlock((m1 - m0) * cols);
+                Gemm.multiply(cout, k, a, lda, paddedBias, new Conv2dIm2col(x, n, g),
+                        block, -m0 * cols - p0, cols, m0, m1, p0, p1, epilogue);
+                copyWide(block, cols, out, g, n, m0, m1, p0, p1);
             }
         });
+    }
+
+    /** Per-thread scratch for a piece of the wide product, grown on demand. */
+    private static final ThreadLocal<float[]> WIDE_BLOCK = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] wideBlock(int size) {
+        float[] b = WIDE_BLOCK.get();
+        if (b.length < size) {
+            b = new float[size];
+            WIDE_BLOCK.set(b);
+        }
+        return b;
+    }
+
+    /**
+     * out[n, co, oh, ow] = block[(co − m0)·cols + q − p0] for q = oh·W + ow in [p0, p1) with ow &lt; outW:
+     * the outputs among a piece's columns of the wide grid.
+     */
+    private static void copyWide(float[] block, int cols, float[] out, Geometry g, int n, int m0, int m1, int p0, int p1) {
+        int w = g.w(), outW = g.outW(), positions = g.positions();
+        for (int co = m0; co < m1; co++) {
+            int src = (co - m0) * cols - p0, dst = (n * g.cout() + co) * positions;
+            for (int q = p0; q < p1; ) {
+                int oh = q / w, ow = q % w, end = Math.min(p1, q - ow + w);   // the rest of grid row oh
+                if (ow < outW) {
+                    int len = Math.min(outW, ow + end - q) - ow;
+                    System.arraycopy(block, src + q, out, dst + oh * outW + ow, len);
+                }
+                q = end;
+            }
+        }
     }
 }

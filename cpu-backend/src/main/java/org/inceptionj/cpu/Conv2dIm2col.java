@@ -17,8 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>Stride 1 with outW = W (all of Inception's padded convolutions, and 1×1): a row of col is
  *       the plane of x read contiguously at an offset, so it is cut into strips directly, then the
- *       few cells that fall into the padding are zeroed ({@link #packContiguous}).</li>
- *   <li>Otherwise (stride 2, unpadded convolutions), per (ci, i) and output row oh: the input row
+ *       few cells that fall into the padding are zeroed ({@link #packContiguous}). Stride 1 with
+ *       outW &lt; W (the unpadded 3×3 convolutions of the stem) is the same over a wider grid
+ *       ({@link #wide}).</li>
+ *   <li>Otherwise (stride 2, or outW &gt; W), per (ci, i) and output row oh: the input row
  *       x[n, ci, ih, :] is laid out once, zero-padded, and split into sW phases: phase r holds
  *       padded columns r, r + sW, r + 2·sW... Then the row of col for any j, over that output row,
  *       is one contiguous run of a phase: padded column ow·sW + j·dW is phase (j·dW mod sW) at
@@ -58,10 +60,27 @@ final class Conv2dIm2col implements Gemm.PanelB {
         this.phases = new float[g.strideW() * phaseLength];
     }
 
+    /**
+     * Stride 1 and outW ≤ W: the rows of col are planes of x read at an offset ({@link #packContiguous}),
+     * over a grid of outH rows of W columns. Where outW &lt; W (an unpadded 3×3, say) the last W − outW
+     * columns of each grid row are not outputs: the caller runs the product over the wide grid,
+     * outH·W columns ({@link #wide}), and keeps the first outW of each row. A few percent more
+     * multiply-adds (2 of 37 columns at 35×35) buy one copy per row of col instead of a copy per
+     * output row into a row buffer and a second into the strips.
+     */
+    static boolean contiguous(Conv2d.Geometry g) {
+        return g.strideH() == 1 && g.strideW() == 1 && g.outW() <= g.w();
+    }
+
+    /** Whether the product runs over the wide grid of {@link #contiguous}: outH·W columns, not outH·outW. */
+    static boolean wide(Conv2d.Geometry g) {
+        return contiguous(g) && g.outW() < g.w();
+    }
+
     @Override
     public void pack(float[] dst, int k0, int kc, int p0, int nc) {
         int stripStride = kc * Gemm.NR, khw = g.kh() * g.kw();
-        if (g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w()) {
+        if (contiguous(g)) {
             int[][] edges = edgeColumns(p0, nc, stripStride);
             for (int kk = 0; kk < kc; kk++) {
                 int k = k0 + kk, j = k % g.kw();
@@ -101,7 +120,8 @@ final class Conv2dIm2col implements Gemm.PanelB {
 
     /**
      * Row kk = (ci, i, j) of the packed block, for stride 1 with outW = W (every "same"-padded
-     * convolution: 1×1, 3×3 pad 1, 1×7 pad (0,3), 7×1 pad (3,0), ...). Then position p = oh·W + ow
+     * convolution: 1×1, 3×3 pad 1, 1×7 pad (0,3), 7×1 pad (3,0), ...) or over the wide grid of
+     * {@link #contiguous} (outW &lt; W, e.g. unpadded). Then position p = oh·W + ow
      * reads x[n, ci, oh + i·dH − padTop, ow + shift] with shift = j·dW − padLeft: the plane of x
      * read contiguously from offset p + (i·dH − padTop)·W + shift. So the row is one copy, zero
      * over the output rows whose input row is outside x; the caller then zeroes the |shift|

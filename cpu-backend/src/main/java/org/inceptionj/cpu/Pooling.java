@@ -67,6 +67,11 @@ final class Pooling {
             }
             float[] flat = vector && max && flatMax(spec, h, w, oh, ow) ? new float[h * w] : null;
             FlatAverage average = vector && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
+            TinyAverage tiny = vector && !max && average == null ? TinyAverage.of(spec, h, w, oh, ow) : null;
+            if (tiny != null) {
+                tiny.forward(o, xs, lo, hi);
+                return;
+            }
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 if (flat != null) {
@@ -543,6 +548,179 @@ final class Pooling {
         }
     }
 
+    /**
+     * Average pooling of planes too small for the vector kernels (Inception's branch pools at a 75×75
+     * input run on 7×7, 3×3 and 1×1 planes, where a row of outputs fills a fraction of a vector):
+     * the vectors run across planes instead. A block of {@link #L} planes is transposed into a
+     * cell-major buffer (cell t of every plane side by side), every window is then a few vector adds
+     * in that buffer, and the block is transposed back. Which cells each window covers, and its
+     * divisor, are worked out once per call. Each lane does the plain loop's float operations in its
+     * order (column by column; windows in output order for the gradient), so the bits are the plain
+     * path's; planes left over after the last whole block take the same steps one plane at a time.
+     * One per parallel chunk: it holds that chunk's buffers.
+     */
+    private static final class TinyAverage {
+        /** Tables up to this many window cells (outputs × kH × kW) per plane. */
+        static final int MAX_CELLS = 4096;
+        private static final int L = F.length();
+
+        final int kh, kw, cellsPerPlane, outputs;
+        /** Per output o, column j, row i: the plane offset ih·W + iw, or −1 outside the input. */
+        final int[] cells;
+        /** Per output o and column j: whether iw is inside the input (the plain loop skips the column otherwise). */
+        final boolean[] columns;
+        final float[] divisors;
+        /** A block of planes, cell-major: [cell][lane], and [output][lane]. */
+        final float[] planeCells, planeOutputs;
+
+        private TinyAverage(Pool2dSpec s, int h, int w, int oh, int ow) {
+            kh = s.kernelH();
+            kw = s.kernelW();
+            cellsPerPlane = h * w;
+            outputs = oh * ow;
+            cells = new int[outputs * kw * kh];
+            columns = new boolean[outputs * kw];
+            divisors = new float[outputs];
+            for (int r = 0; r < oh; r++) {
+                for (int c = 0; c < ow; c++) {
+                    int o = r * ow + c, top = r * s.strideH() - s.padTop(), left = c * s.strideW() - s.padLeft();
+                    divisors[o] = divisor(s, h, w, top, left);
+                    for (int j = 0; j < kw; j++) {
+                        int iw = left + j * s.dilationW();
+                        columns[o * kw + j] = iw >= 0 && iw < w;
+                        for (int i = 0; i < kh; i++) {
+                            int ih = top + i * s.dilationH();
+                            boolean inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
+                            cells[(o * kw + j) * kh + i] = inside ? ih * w + iw : -1;
+                        }
+                    }
+                }
+            }
+            planeCells = new float[cellsPerPlane * L];
+            planeOutputs = new float[outputs * L];
+        }
+
+        /** The tables for this geometry, or null where the plane is wide enough for the row kernels or the tables too big. */
+        static TinyAverage of(Pool2dSpec s, int h, int w, int oh, int ow) {
+            long size = (long) oh * ow * s.kernelH() * s.kernelW();
+            if (oh == 0 || ow == 0 || ow >= F.length() || size > MAX_CELLS || (long) h * w > MAX_CELLS) {
+                return null;
+            }
+            return new TinyAverage(s, h, w, oh, ow);
+        }
+
+        /** out for planes [lo, hi) of x: as {@link #averageAt} for every output. */
+        void forward(float[] out, float[] x, int lo, int hi) {
+            int p = lo;
+            for (; p + L <= hi; p += L) {
+                // Transpose in: planeCells[t·L + lane] = x[plane p + lane, cell t].
+                for (int lane = 0; lane < L; lane++) {
+                    int in = (p + lane) * cellsPerPlane;
+                    for (int t = 0; t < cellsPerPlane; t++) {
+                        planeCells[t * L + lane] = x[in + t];
+                    }
+                }
+                for (int o = 0; o < outputs; o++) {
+                    windowOfVector(o);
+                }
+                for (int lane = 0; lane < L; lane++) {
+                    int at = (p + lane) * outputs;
+                    for (int o = 0; o < outputs; o++) {
+                        out[at + o] = planeOutputs[o * L + lane];
+                    }
+                }
+            }
+            for (; p < hi; p++) {
+                int in = p * cellsPerPlane, at = p * outputs;
+                for (int o = 0; o < outputs; o++) {
+                    out[at + o] = windowOf(x, in, o);
+                }
+            }
+        }
+
+        /** planeOutputs[o·L + lane]: window o of each plane of the block. */
+        private void windowOfVector(int o) {
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 0; j < kw; j++) {
+                if (columns[o * kw + j]) {
+                    FloatVector column = FloatVector.zero(F);
+                    for (int i = 0, t = (o * kw + j) * kh; i < kh; i++) {
+                        int cell = cells[t + i];
+                        if (cell >= 0) {
+                            column = column.add(FloatVector.fromArray(F, planeCells, cell * L));
+                        }
+                    }
+                    sum = sum.add(column);
+                }
+            }
+            sum.div(divisors[o]).intoArray(planeOutputs, o * L);
+        }
+
+        /** Window o of the plane at x[in...], one plane at a time. */
+        private float windowOf(float[] x, int in, int o) {
+            float sum = 0f;
+            for (int j = 0; j < kw; j++) {
+                if (columns[o * kw + j]) {
+                    float column = 0f;
+                    for (int i = 0, t = (o * kw + j) * kh; i < kh; i++) {
+                        int cell = cells[t + i];
+                        if (cell >= 0) {
+                            column += x[in + cell];
+                        }
+                    }
+                    sum += column;
+                }
+            }
+            return sum / divisors[o];
+        }
+
+        /** dx (overwritten) for planes [lo, hi) from dy: windows in output order, as {@link #spreadAt}. */
+        void backward(float[] dx, float[] dy, int lo, int hi) {
+            int p = lo;
+            for (; p + L <= hi; p += L) {
+                for (int lane = 0; lane < L; lane++) {
+                    int at = (p + lane) * outputs;
+                    for (int o = 0; o < outputs; o++) {
+                        planeOutputs[o * L + lane] = dy[at + o];
+                    }
+                }
+                Arrays.fill(planeCells, 0f);
+                for (int o = 0; o < outputs; o++) {
+                    FloatVector share = FloatVector.fromArray(F, planeOutputs, o * L).div(divisors[o]);
+                    for (int i = 0; i < kh; i++) {
+                        for (int j = 0; j < kw; j++) {
+                            int cell = cells[(o * kw + j) * kh + i];
+                            if (cell >= 0) {
+                                FloatVector.fromArray(F, planeCells, cell * L).add(share).intoArray(planeCells, cell * L);
+                            }
+                        }
+                    }
+                }
+                for (int lane = 0; lane < L; lane++) {
+                    int in = (p + lane) * cellsPerPlane;
+                    for (int t = 0; t < cellsPerPlane; t++) {
+                        dx[in + t] = planeCells[t * L + lane];
+                    }
+                }
+            }
+            for (; p < hi; p++) {
+                int in = p * cellsPerPlane, at = p * outputs;
+                Arrays.fill(dx, in, in + cellsPerPlane, 0f);
+                for (int o = 0; o < outputs; o++) {
+                    float share = dy[at + o] / divisors[o];
+                    for (int i = 0; i < kh; i++) {
+                        for (int j = 0; j < kw; j++) {
+                            int cell = cells[(o * kw + j) * kh + i];
+                            if (cell >= 0) {
+                                dx[in + cell] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // ================================================================ backward
 
     /**
@@ -591,6 +769,11 @@ final class Pooling {
             }
             boolean flat = vector && max && flatMax(spec, h, w, oh, ow);
             FlatAverage average = cpu.vectorized() && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
+            TinyAverage tiny = cpu.vectorized() && !max && average == null ? TinyAverage.of(spec, h, w, oh, ow) : null;
+            if (tiny != null) {
+                tiny.backward(d, g, lo, hi);
+                return;
+            }
             int[] winners = vector && max ? new int[flat ? h * w : w] : null;
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;

@@ -221,7 +221,13 @@ class Conv2dTest {
                         Conv2dSpec.of(1, 0), false, 27),
                 new Case("17x17: a one-column strip, K > KC", 2, 300, 17, 17, 133, 1, 1, Conv2dSpec.of(1, 0), true, 31),
                 new Case("17x17: a one-column strip, W in place", 1, 40, 17, 17, 21, 7, 1, Conv2dSpec.of(1, 3, 0),
-                        true, 32)
+                        true, 32),
+                // Stride 1 with outW < W: the product runs over the wide grid of outH rows of W
+                // columns (Conv2dIm2col.wide) and keeps outW of each; pieces end mid-row.
+                new Case("wide grid: unpadded 3x3 at 37x37, K > KC, 2 images", 2, 30, 37, 37, 21, 3, 3,
+                        Conv2dSpec.of(1, 0), true, 33),
+                new Case("wide grid: 5x5 pad 1, outW = W - 2", 1, 6, 19, 23, 10, 5, 5, Conv2dSpec.of(1, 1), false, 34),
+                new Case("wide grid: 1x3 unpadded, W in place", 1, 12, 6, 9, 7, 1, 3, Conv2dSpec.of(1, 0), true, 36)
         ).map(Arguments::of);
     }
 
@@ -246,7 +252,8 @@ class Conv2dTest {
                 // 17×17 = 9 strips and one column: the one-vector tile (Gemm.narrow8), packed and in place.
                 new Case("determinism, a one-column strip", 2, 30, 17, 17, 133, 1, 7, Conv2dSpec.of(1, 0, 3), true, 29),
                 new Case("determinism, a one-column strip, W in place", 1, 300, 17, 17, 21, 1, 1, Conv2dSpec.of(1, 0),
-                        false, 30)
+                        false, 30),
+                new Case("determinism, wide grid", 2, 30, 37, 37, 21, 3, 3, Conv2dSpec.of(1, 0), true, 35)
         ).map(Arguments::of);
     }
 

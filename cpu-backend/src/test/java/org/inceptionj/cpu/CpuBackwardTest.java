@@ -322,7 +322,9 @@ class CpuBackwardTest {
     // ================================================================ batch norm
 
     static final int[][] BN_SHAPES = {{2, 3, 5, 7}, {1, 2, LANES, 1}, {3, 2, LANES + 1, 1}, {2, 4, 1, 1},
-            {4, 3}, {1, 5, 3, 3}, {2, 3, 11, 13}, {1, 1, 2 * LANES + 3}};
+            {4, 3}, {1, 5, 3, 3}, {2, 3, 11, 13}, {1, 1, 2 * LANES + 3},
+            // Planes shorter than a vector with runs of channels longer than one (BatchNormSmallPlanes)
+            {3, 2 * LANES + 3, 3, 3}, {5, 3 * LANES + 1, 1, 1}, {2, 4 * LANES + 1, 2, 2}};
 
     /** Training batch norm from the definition, in double: two-pass biased variance. */
     static double[] batchNormDouble(double[] x, double[] gamma, double[] beta, int n, int c, double eps) {
@@ -696,6 +698,13 @@ class CpuBackwardTest {
                 {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 2, 0)},
                 {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 1, 1)},                            // branch avg pool, small plane
                 {new int[] {1, 2, 7, 7}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
+                // Planes narrower than a vector (a 75x75 input's branch pools): blocks of as many
+                // planes as lanes, across images, then the planes left over one at a time
+                {new int[] {3, 2 * LANES - 5, 3, 3}, Pool2dSpec.of(3, 1, 1)},
+                {new int[] {2, LANES + 3, 3, 3}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
+                {new int[] {4, LANES, 1, 1}, Pool2dSpec.of(3, 1, 1)},
+                {new int[] {2, LANES + 1, 5, 4}, new Pool2dSpec(3, 2, 1, 2, 2, 1, 1, 0, 2, 1, true, true)},
+                {new int[] {1, LANES - 1, 3, 3}, Pool2dSpec.of(3, 1, 1)},
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1)},                          // Inception branch avg pool
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(5, 3, 0)},                          // auxiliary head

@@ -500,7 +500,9 @@ class CpuOpsTest {
     // ================================================================ batch norm
 
     static final int[][] BN_SHAPES = {{2, 3, 5, 7}, {1, 2, LANES, 1}, {3, 2, LANES + 1, 1}, {2, 4, 1, 1},
-            {4, 3}, {1, 5, 3, 3}, {2, 3, 11, 13}};
+            {4, 3}, {1, 5, 3, 3}, {2, 3, 11, 13},
+            // Planes shorter than a vector with runs of channels longer than one (BatchNormSmallPlanes)
+            {3, 2 * LANES + 3, 3, 3}, {5, 3 * LANES + 1, 1, 1}, {2, 4 * LANES + 1, 2, 2}};
 
     @Test
     void batchNormInferenceFollowsTheFormula() {
@@ -684,6 +686,13 @@ class CpuOpsTest {
                 {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 2, 0)},
                 {new int[] {2, 3, 7, 7}, Pool2dSpec.of(3, 1, 1)},                            // branch avg pool, small plane
                 {new int[] {1, 2, 7, 7}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
+                // Planes narrower than a vector (a 75x75 input's branch pools): blocks of as many
+                // planes as lanes, across images, then the planes left over one at a time
+                {new int[] {3, 2 * LANES - 5, 3, 3}, Pool2dSpec.of(3, 1, 1)},
+                {new int[] {2, LANES + 3, 3, 3}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
+                {new int[] {4, LANES, 1, 1}, Pool2dSpec.of(3, 1, 1)},
+                {new int[] {2, LANES + 1, 5, 4}, new Pool2dSpec(3, 2, 1, 2, 2, 1, 1, 0, 2, 1, true, true)},
+                {new int[] {1, LANES - 1, 3, 3}, Pool2dSpec.of(3, 1, 1)},
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1)},                          // Inception branch avg pool
                 {new int[] {1, 2, 17, 17}, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false)},
                 {new int[] {1, 2, 8, 8}, Pool2dSpec.of(8, 1, 0)},                            // a global pool
@@ -862,6 +871,13 @@ class CpuOpsTest {
                 t(be, ch, 3), 1e-3f));
         samePathsClose("bn training", 1e-6, be -> Ops.batchNormTraining(t(be, x, dims), t(be, ch, 3), t(be, ch, 3),
                 Ops.zeros(be, Shape.of(3)), Ops.zeros(be, Shape.of(3)), 1e-3f, 0.1f).out());
+        // 1×1 planes: channel ranges split across threads (BatchNormSmallPlanes), forward and backward.
+        int[] flat = {2, 50_001, 1, 1};
+        float[] f = randoms(46, size(flat), -2, 2), fg = randoms(47, flat[1], 0.5f, 2), fdy = randoms(48, size(flat), -1, 1);
+        samePathsClose("bn training, 1x1 planes", 1e-6, be -> Ops.batchNormTraining(t(be, f, flat), t(be, fg, flat[1]),
+                t(be, fg, flat[1]), Ops.zeros(be, Shape.of(flat[1])), Ops.zeros(be, Shape.of(flat[1])), 1e-3f, 0.1f).out());
+        samePathsClose("bn backward, 1x1 planes", 1e-5, be -> Ops.batchNormBackward(t(be, fdy, flat), t(be, f, flat),
+                t(be, fg, flat[1]), t(be, fg, flat[1]), t(be, fg, flat[1])).dx());
         samePathsExactly("pool", be -> Ops.avgPool2d(t(be, x, dims), Pool2dSpec.of(3, 1, 1)));
         samePathsExactly("max pool", be -> Ops.maxPool2d(t(be, x, dims), Pool2dSpec.of(3, 2, 0)));
         samePathsExactly("softmax", be -> Ops.softmax(t(be, w, wide), 0));
