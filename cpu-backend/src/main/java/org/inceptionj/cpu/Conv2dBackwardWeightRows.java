@@ -12,7 +12,8 @@ import java.util.Arrays;
  * reduced over r = (n, oh, ow). Why this way round: here the big operand, col, is A, and Gemm's
  * micro-kernel reads A in place as rows along r, which is how im2col builds them (runs of vector
  * copies of x, {@link Conv2dBackwardWeightGemm#im2colRow}, or through
- * {@link Conv2dBatched#windowOffsets} for small images). Only dy, Cout values per r, is transposed
+ * {@link Conv2dBatched#windowOffsets} for small images, or as whole planes,
+ * {@link Conv2dBatched#contiguousRow}). Only dy, Cout values per r, is transposed
  * into B's strips. The other way round ({@link Conv2dBackwardWeightGemm}) transposes col, K values
  * per r, value by value, and with 16 output channels each value then serves only 16 multiply-adds.
  * Part of the fast path; the plain loop in {@link Conv2dBackward} is the definition.
@@ -70,14 +71,14 @@ final class Conv2dBackwardWeightRows {
         if (r0 >= r1) {
             Arrays.fill(dwT, 0, kPad * cols, 0f);
         }
-        boolean contiguous = g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w();
+        boolean contiguous = Conv2dBatched.contiguous(g);
         int[] window = Conv2dBatched.applies(g) ? Conv2dBatched.windowOffsets(g) : null;
         for (int rb = r0; rb < r1; rb += KC) {
             int kc = Math.min(KC, r1 - rb);
             boolean accumulate = rb > r0;
             for (int c = 0; c < k; c++) {
                 if (contiguous) {
-                    contiguousRow(colRows, c * ld, x, g, c, rb, kc);
+                    Conv2dBatched.contiguousRow(colRows, c * ld, x, g, c, rb, kc);
                 } else if (window != null) {
                     Conv2dBatched.gatherRow(colRows, c * ld, x, g, window, c, rb, kc);
                 } else {
@@ -105,45 +106,6 @@ final class Conv2dBackwardWeightRows {
             for (int c = 0; c < k; c++) {
                 dw[dwOff + co * k + c] = dwT[c * cols + co];
             }
-        }
-    }
-
-    /**
-     * rows[at + kk] = col[c, r0 + kk] for kk &lt; kc, for stride 1 with outW = W (the "same"-padded
-     * convolutions): position q = oh·W + ow of an image reads x[n, ci, q + (i·dH − padTop)·W + shift]
-     * with shift = j·dW − padLeft, so each image's run is one copy of x's plane at an offset, zero
-     * where the input row lies outside x, then zero at the |shift| columns of each output row where
-     * the read wrapped into the neighbouring row (as {@link Conv2dIm2col} packs the forward's col).
-     * Far fewer, longer copies than one per output row.
-     */
-    private static void contiguousRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
-        int khw = g.kh() * g.kw(), ci = c / khw, i = c % khw / g.kw(), j = c % g.kw();
-        int w = g.w(), plane = g.h() * w, p = g.positions();
-        int rowShift = i * g.dilationH() - g.padTop(), shift = j * g.dilationW() - g.padLeft();
-        int offset = rowShift * w + shift;   // x index of position q is the plane's start + q + offset
-        // Positions whose input row is inside x, and whose read stays inside the plane.
-        int rowLo = Math.max(0, -rowShift) * w, rowHi = Math.max(rowLo, Math.min(g.outH(), g.h() - rowShift) * w);
-        int readLo = Math.max(rowLo, -offset), readHi = Math.min(rowHi, plane - offset);
-        int edgeLo = shift < 0 ? 0 : w - Math.min(w, shift), edgeHi = shift < 0 ? Math.min(w, -shift) : w;
-        for (int kk = 0, r = r0; kk < kc; ) {
-            int n = r / p, q = r % p, len = Math.min(p - q, kc - kk), end = q + len;
-            int d = at + kk - q;   // rows[d + q'] holds position q'
-            int a = Math.clamp(readLo, q, end), b = Math.clamp(readHi, a, end);
-            Arrays.fill(rows, d + q, d + a, 0f);
-            if (b > a) {
-                Gemm.copy(x, (n * g.cin() + ci) * plane + a + offset, rows, d + a, b - a);
-            }
-            Arrays.fill(rows, d + b, d + end, 0f);
-            if (shift != 0) {
-                for (int rowStart = q - q % w; rowStart < end; rowStart += w) {
-                    int from = Math.max(q, rowStart + edgeLo), to = Math.min(end, rowStart + edgeHi);
-                    for (int e = from; e < to; e++) {
-                        rows[d + e] = 0f;
-                    }
-                }
-            }
-            kk += len;
-            r += len;
         }
     }
 

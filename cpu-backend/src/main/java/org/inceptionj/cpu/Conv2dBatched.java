@@ -1,5 +1,7 @@
 package org.inceptionj.cpu;
 
+import java.util.Arrays;
+
 /**
  * The vectorized {@link Conv2d} forward and {@link Conv2dBackward} data gradient for small images
  * (Inception's later blocks at a 75×75 input run at 7×7, 3×3 and 1×1): one matrix product whose
@@ -94,6 +96,50 @@ final class Conv2dBatched {
         }
     }
 
+    /** Stride 1 with outW = W (the "same"-padded convolutions): rows of col are shifted planes of x ({@link #contiguousRow}). */
+    static boolean contiguous(Conv2d.Geometry g) {
+        return g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w();
+    }
+
+    /**
+     * rows[at + kk] = col[c, r0 + kk] for kk &lt; kc, for stride 1 with outW = W (the "same"-padded
+     * convolutions): position q = oh·W + ow of an image reads x[n, ci, q + (i·dH − padTop)·W + shift]
+     * with shift = j·dW − padLeft, so each image's run is one copy of x's plane at an offset, zero
+     * where the input row lies outside x, then zero at the |shift| columns of each output row where
+     * the read wrapped into the neighbouring row (as {@link Conv2dIm2col} packs the forward's col).
+     * Far fewer, longer copies than one per output row or a table lookup per value.
+     */
+    static void contiguousRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
+        int khw = g.kh() * g.kw(), ci = c / khw, i = c % khw / g.kw(), j = c % g.kw();
+        int w = g.w(), plane = g.h() * w, p = g.positions();
+        int rowShift = i * g.dilationH() - g.padTop(), shift = j * g.dilationW() - g.padLeft();
+        int offset = rowShift * w + shift;   // x index of position q is the plane's start + q + offset
+        // Positions whose input row is inside x, and whose read stays inside the plane.
+        int rowLo = Math.max(0, -rowShift) * w, rowHi = Math.max(rowLo, Math.min(g.outH(), g.h() - rowShift) * w);
+        int readLo = Math.max(rowLo, -offset), readHi = Math.min(rowHi, plane - offset);
+        int edgeLo = shift < 0 ? 0 : w - Math.min(w, shift), edgeHi = shift < 0 ? Math.min(w, -shift) : w;
+        for (int kk = 0, r = r0; kk < kc; ) {
+            int n = r / p, q = r % p, len = Math.min(p - q, kc - kk), end = q + len;
+            int d = at + kk - q;   // rows[d + q'] holds position q'
+            int a = Math.clamp(readLo, q, end), b = Math.clamp(readHi, a, end);
+            Arrays.fill(rows, d + q, d + a, 0f);
+            if (b > a) {
+                Gemm.copy(x, (n * g.cin() + ci) * plane + a + offset, rows, d + a, b - a);
+            }
+            Arrays.fill(rows, d + b, d + end, 0f);
+            if (shift != 0) {
+                for (int rowStart = q - q % w; rowStart < end; rowStart += w) {
+                    int from = Math.max(q, rowStart + edgeLo), to = Math.min(end, rowStart + edgeHi);
+                    for (int e = from; e < to; e++) {
+                        rows[d + e] = 0f;
+                    }
+                }
+            }
+            kk += len;
+            r += len;
+        }
+    }
+
     /**
      * out = bias + W · col over all images at once, in pieces of (output channels × columns);
      * each piece copies its part of the product into out.
@@ -114,10 +160,15 @@ final class Conv2dBatched {
                 : Math.min((cout + Gemm.MR - 1) / Gemm.MR, (threads + colPieces - 1) / colPieces);
         int[] window = windowOffsets(g);
         // B = col [Cin·kh·kw, N·P]: each row gathered across images through the window table, then cut into strips.
+        boolean contiguous = contiguous(g);
         Gemm.PanelB colPanel = (dst, k0, kc, q0, nc) -> {
             float[] row = scratch(ROW, nc);
             for (int kk = 0; kk < kc; kk++) {
-                gatherRow(row, 0, x, g, window, k0 + kk, q0, nc);
+                if (contiguous) {
+                    contiguousRow(row, 0, x, g, k0 + kk, q0, nc);
+                } else {
+                    gatherRow(row, 0, x, g, window, k0 + kk, q0, nc);
+                }
                 Gemm.packRow(row, 0, nc, dst, kk * Gemm.NR, kc * Gemm.NR);
             }
         };
@@ -187,7 +238,7 @@ final class Conv2dBatched {
                 Gemm.multiply(k, cout, packedWt, null, dyPanel, block, -m0 * cols - n0 * p, cols,
                         m0, m1, n0 * p, n1 * p);
                 for (int n = n0; n < n1; n++) {
-                    java.util.Arrays.fill(dx, (n * g.cin() + ci0) * plane, (n * g.cin() + ci1) * plane, 0f);
+                    Arrays.fill(dx, (n * g.cin() + ci0) * plane, (n * g.cin() + ci1) * plane, 0f);
                     // col2im through the window table: per channel, (i, j), then positions, the
                     // order of Conv2dBackwardCol2im.scatterAdd.
                     for (int ci = ci0; ci < ci1; ci++) {
