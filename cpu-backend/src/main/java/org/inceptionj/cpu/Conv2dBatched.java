@@ -2,6 +2,9 @@ package org.inceptionj.cpu;
 
 import java.util.Arrays;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The vectorized {@link Conv2d} forward and {@link Conv2dBackward} data gradient for small images
  * (Inception's later blocks at a 75×75 input run at 7×7, 3×3 and 1×1): one matrix product whose
@@ -28,6 +31,9 @@ import java.util.Arrays;
 final class Conv2dBatched {
     private Conv2dBatched() {
     }
+
+    private static final VectorSpecies<Float> F = Vectors.F;
+    private static final int L = F.length();
 
     /** Convolutions with fewer output positions per image than this take this path (at most {@link Conv2dBackwardCol2im#POSITIONS}). */
     static final int POSITIONS_BELOW = 128;
@@ -107,7 +113,8 @@ final class Conv2dBatched {
      * with shift = j·dW − padLeft, so each image's run is one copy of x's plane at an offset, zero
      * where the input row lies outside x, then zero at the |shift| columns of each output row where
      * the read wrapped into the neighbouring row (as {@link Conv2dIm2col} packs the forward's col).
-     * Far fewer, longer copies than one per output row or a table lookup per value.
+     * Far fewer, longer copies than one per output row or a table lookup per value. May write up to
+     * L − 1 floats past at + kc.
      */
     static void contiguousRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
         int khw = g.kh() * g.kw(), ci = c / khw, i = c % khw / g.kw(), j = c % g.kw();
@@ -124,7 +131,7 @@ final class Conv2dBatched {
             int a = Math.clamp(readLo, q, end), b = Math.clamp(readHi, a, end);
             Arrays.fill(rows, d + q, d + a, 0f);
             if (b > a) {
-                Gemm.copy(x, (n * g.cin() + ci) * plane + a + offset, rows, d + a, b - a);
+                copySpill(x, (n * g.cin() + ci) * plane + a + offset, rows, d + a, b - a);
             }
             Arrays.fill(rows, d + b, d + end, 0f);
             if (shift != 0) {
@@ -137,6 +144,23 @@ final class Conv2dBatched {
             }
             kk += len;
             r += len;
+        }
+    }
+
+    /**
+     * dst[d : d+len) = src[s : s+len) in whole vectors where both arrays have room: may write up to
+     * L − 1 floats past the end, which the caller overwrites (the zeros after a run, the next run) or
+     * leaves in a row's slack. Why: runs are one image's positions, 9 at 3×3 and 49 at 7×7, and one
+     * vector copy of a short run costs far less than a value at a time.
+     */
+    private static void copySpill(float[] src, int s, float[] dst, int d, int len) {
+        int span = (len + L - 1) / L * L;
+        if (s + span > src.length || d + span > dst.length) {
+            Gemm.copy(src, s, dst, d, len);
+            return;
+        }
+        for (int t = 0; t < len; t += L) {
+            FloatVector.fromArray(F, src, s + t).intoArray(dst, d + t);
         }
     }
 
@@ -162,7 +186,7 @@ final class Conv2dBatched {
         // B = col [Cin·kh·kw, N·P]: each row gathered across images through the window table, then cut into strips.
         boolean contiguous = contiguous(g);
         Gemm.PanelB colPanel = (dst, k0, kc, q0, nc) -> {
-            float[] row = scratch(ROW, nc);
+            float[] row = scratch(ROW, nc + L);   // slack for contiguousRow's whole-vector copies
             for (int kk = 0; kk < kc; kk++) {
                 if (contiguous) {
                     contiguousRow(row, 0, x, g, k0 + kk, q0, nc);
