@@ -65,9 +65,13 @@ class TrainStepTest extends BackendTest {
             assertEquals(modelBytes, backend.liveBytes(), "closing the step frees slots and shadows");
             System.out.println("TrainStepTest loss curve: " + losses);
             float first = losses.get(0);
-            // dropout (0.5, fresh mask each step) makes single losses noisy: compare the mean of the last 5
-            double lastFive = losses.subList(STEPS - 5, STEPS).stream().mapToDouble(Float::doubleValue).average().orElseThrow();
-            assertTrue(lastFive < 0.5 * first, "loss " + first + " → " + lastFive + " (mean of the last 5): " + losses);
+            // Dropout (0.5, a fresh mask each step) and batch norm over 4 values make single losses noisy,
+            // with a spike of 3-6 now and then once the batch is learned (seen at steps 15, 21, 22 and 25
+            // with different rounding of the same sums): compare the median of the last 10 steps, which
+            // a spike or two cannot move, while a step that does not learn leaves it near 4.
+            double[] last = losses.subList(STEPS - 10, STEPS).stream().mapToDouble(Float::doubleValue).sorted().toArray();
+            double median = (last[4] + last[5]) / 2;
+            assertTrue(median < 0.5 * first, "loss " + first + " → " + median + " (median of the last 10): " + losses);
         }
     }
 
