@@ -103,7 +103,7 @@ final class Conv2dBatched {
     }
 
     /** Stride 1 with outW = W (the "same"-padded convolutions): rows of col are shifted planes of x ({@link #contiguousRow}). */
-    static boolean contiguous(Conv2d.Geometry g) {
+    private static boolean contiguous(Conv2d.Geometry g) {
         return g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w();
     }
 
@@ -116,7 +116,7 @@ final class Conv2dBatched {
      * Far fewer, longer copies than one per output row or a table lookup per value. May write up to
      * L − 1 floats past at + kc.
      */
-    static void contiguousRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
+    private static void contiguousRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
         int khw = g.kh() * g.kw(), ci = c / khw, i = c % khw / g.kw(), j = c % g.kw();
         int w = g.w(), plane = g.h() * w, p = g.positions();
         int rowShift = i * g.dilationH() - g.padTop(), shift = j * g.dilationW() - g.padLeft();
@@ -182,9 +182,10 @@ final class Conv2dBatched {
         int colPieces = Math.max(1, Math.min(2 * threads, strips / 2));
         int rowPieces = colPieces >= threads ? 1
                 : Math.min((cout + Gemm.MR - 1) / Gemm.MR, (threads + colPieces - 1) / colPieces);
-        int[] window = windowOffsets(g);
-        // B = col [Cin·kh·kw, N·P]: each row gathered across images through the window table, then cut into strips.
+        // B = col [Cin·kh·kw, N·P]: each row built across images, as shifted plane copies or through the
+        // window table, then cut into strips.
         boolean contiguous = contiguous(g);
+        int[] window = contiguous ? null : windowOffsets(g);
         Gemm.PanelB colPanel = (dst, k0, kc, q0, nc) -> {
             float[] row = scratch(ROW, nc + L);   // slack for contiguousRow's whole-vector copies
             for (int kk = 0; kk < kc; kk++) {

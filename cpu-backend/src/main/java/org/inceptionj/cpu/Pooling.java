@@ -613,27 +613,36 @@ final class Pooling {
         void forward(float[] out, float[] x, int lo, int hi) {
             int p = lo;
             for (; p + L <= hi; p += L) {
-                // Transpose in: planeCells[t·L + lane] = x[plane p + lane, cell t].
-                for (int lane = 0; lane < L; lane++) {
-                    int in = (p + lane) * cellsPerPlane;
-                    for (int t = 0; t < cellsPerPlane; t++) {
-                        planeCells[t * L + lane] = x[in + t];
-                    }
-                }
+                toLanes(x, p, cellsPerPlane, planeCells);
                 for (int o = 0; o < outputs; o++) {
                     windowOfVector(o);
                 }
-                for (int lane = 0; lane < L; lane++) {
-                    int at = (p + lane) * outputs;
-                    for (int o = 0; o < outputs; o++) {
-                        out[at + o] = planeOutputs[o * L + lane];
-                    }
-                }
+                fromLanes(planeOutputs, out, p, outputs);
             }
             for (; p < hi; p++) {
                 int in = p * cellsPerPlane, at = p * outputs;
                 for (int o = 0; o < outputs; o++) {
                     out[at + o] = windowOf(x, in, o);
+                }
+            }
+        }
+
+        /** Transpose in: lanes[t·L + lane] = planes[(p + lane)·size + t], for the L planes from p. */
+        private static void toLanes(float[] planes, int p, int size, float[] lanes) {
+            for (int lane = 0; lane < L; lane++) {
+                int in = (p + lane) * size;
+                for (int t = 0; t < size; t++) {
+                    lanes[t * L + lane] = planes[in + t];
+                }
+            }
+        }
+
+        /** Transpose out: planes[(p + lane)·size + t] = lanes[t·L + lane], for the L planes from p. */
+        private static void fromLanes(float[] lanes, float[] planes, int p, int size) {
+            for (int lane = 0; lane < L; lane++) {
+                int at = (p + lane) * size;
+                for (int t = 0; t < size; t++) {
+                    planes[at + t] = lanes[t * L + lane];
                 }
             }
         }
@@ -678,12 +687,7 @@ final class Pooling {
         void backward(float[] dx, float[] dy, int lo, int hi) {
             int p = lo;
             for (; p + L <= hi; p += L) {
-                for (int lane = 0; lane < L; lane++) {
-                    int at = (p + lane) * outputs;
-                    for (int o = 0; o < outputs; o++) {
-                        planeOutputs[o * L + lane] = dy[at + o];
-                    }
-                }
+                toLanes(dy, p, outputs, planeOutputs);
                 Arrays.fill(planeCells, 0f);
                 for (int o = 0; o < outputs; o++) {
                     FloatVector share = FloatVector.fromArray(F, planeOutputs, o * L).div(divisors[o]);
@@ -696,12 +700,7 @@ final class Pooling {
                         }
                     }
                 }
-                for (int lane = 0; lane < L; lane++) {
-                    int in = (p + lane) * cellsPerPlane;
-                    for (int t = 0; t < cellsPerPlane; t++) {
-                        dx[in + t] = planeCells[t * L + lane];
-                    }
-                }
+                fromLanes(planeCells, dx, p, cellsPerPlane);
             }
             for (; p < hi; p++) {
                 int in = p * cellsPerPlane, at = p * outputs;
