@@ -86,6 +86,10 @@ final class BatchNorm {
                 rm = CpuBackend.data(runningMean), rv = CpuBackend.data(runningVar);
         boolean vector = cpu.vectorized();
         cpu.parallel().forRange(c, Math.max(1, (int) (GRAIN / m)), (lo, hi) -> {
+            if (vector && BatchNormSmallPlanes.applies(s)) {
+                BatchNormSmallPlanes.training(o, xs, n, c, s, lo, hi, g, b, sm, si, rm, rv, eps, momentum);
+                return;
+            }
             for (int ch = lo; ch < hi; ch++) {
                 double sum = 0;
                 for (int i = 0; i < n; i++) {
@@ -169,6 +173,10 @@ final class BatchNorm {
         long m = (long) n * s;
         boolean vector = cpu.vectorized();
         cpu.parallel().forRange(c, Math.max(1, (int) (GRAIN / m)), (lo, hi) -> {
+            if (vector && BatchNormSmallPlanes.applies(s)) {
+                BatchNormSmallPlanes.backward(d, dg, db, g, xs, n, c, s, lo, hi, ga, mu, is);
+                return;
+            }
             double[] sums = new double[2];
             for (int ch = lo; ch < hi; ch++) {
                 double sumDy = 0, sumDyCentered = 0;

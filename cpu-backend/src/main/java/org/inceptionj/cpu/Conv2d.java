@@ -166,6 +166,50 @@ final class Conv2d {
         });
     }
 
+    /** Output channels up to this many make {@link #dataAsForward} pay (measured: 16 and 64 gain, 192 loses). */
+    static final int DATA_AS_FORWARD_MAX_COUT = 64;
+
+    /**
+     * Where {@link #dataAsForward} beats the im2col form: a short sum over Cout, "same" padding (so
+     * the turned convolution reads dy as whole shifted planes, {@link Conv2dIm2col#contiguous}), and
+     * images large enough for per-image products. Measured one thread, batch 64: a 16→16 3×3 at
+     * 35×35 went from 9.2 to 6.0 ms; unpadded, whose turned form pads by 2, went from 6.5 to 9.8.
+     */
+    static boolean dataAsForwardPays(Geometry g) {
+        return g.strideH() == 1 && g.strideW() == 1 && !g.pointwise() && g.outH() == g.h() && g.outW() == g.w()
+                && g.cout() <= DATA_AS_FORWARD_MAX_COUT && !Conv2dBatched.applies(g);
+    }
+
+    /**
+     * The data gradient of a stride-1 convolution as a forward convolution: for stride 1,
+     * <pre>
+     *   dx[n,ci,ih,iw] = Σ_{co,i,j} dy[n,co, ih + padTop − i·dH, iw + padLeft − j·dW] · w[co,ci,i,j]
+     * </pre>
+     * is the correlation of dy with w′[ci,co,i,j] = w[co,ci,kh−1−i,kw−1−j] (the kernel turned
+     * half a circle, input and output channels swapped), the same dilation, and padding dH·(kh−1) −
+     * padTop above (the other sides likewise), which gives H × W outputs. Why: the product then sums
+     * over K′ = Cout·kh·kw with dx as its output, where the im2col form sums over Cout alone (16
+     * terms in a small layer, too few to keep a tile of C in registers for long) and scatter-adds a
+     * Cin·kh·kw-row matrix into dx. Deterministic for any thread count, as the forward is.
+     */
+    static void dataAsForward(CpuBackend cpu, float[] dx, float[] dy, float[] w, Geometry g) {
+        assert g.strideH() == 1 && g.strideW() == 1;
+        int kh = g.kh(), kw = g.kw(), cin = g.cin(), cout = g.cout();
+        float[] turned = new float[cin * cout * kh * kw];
+        for (int co = 0; co < cout; co++) {
+            for (int ci = 0; ci < cin; ci++) {
+                int from = (co * cin + ci) * kh * kw, to = (ci * cout + co) * kh * kw;
+                for (int t = 0; t < kh * kw; t++) {
+                    turned[to + kh * kw - 1 - t] = w[from + t];
+                }
+            }
+        }
+        Geometry t = new Geometry(g.batch(), cout, g.outH(), g.outW(), cin, kh, kw, g.h(), g.w(), 1, 1,
+                g.dilationH() * (kh - 1) - g.padTop(), g.dilationW() * (kw - 1) - g.padLeft(),
+                g.dilationH(), g.dilationW());
+        forwardVector(cpu, dx, dy, turned, null, t, null);
+    }
+
     /** Per-thread scratch for a piece of the wide product, grown on demand. */
     private static final ThreadLocal<float[]> WIDE_BLOCK = ThreadLocal.withInitial(() -> new float[0]);
 

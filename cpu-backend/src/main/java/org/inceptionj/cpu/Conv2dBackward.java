@@ -136,6 +136,11 @@ final class Conv2dBackward {
      * whatever the grouping, so results are identical for any thread count.
      */
     private static void dataVector(CpuBackend cpu, float[] dx, float[] dy, float[] w, Conv2d.Geometry g) {
+        if (Conv2d.dataAsForwardPays(g)) {
+            // A forward convolution of dy (see Conv2d.dataAsForward for why).
+            Conv2d.dataAsForward(cpu, dx, dy, w, g);
+            return;
+        }
         if (Conv2dBatched.applies(g)) {
             // Small images: one product across the batch (see Conv2dBatched for why).
             Conv2dBatched.data(cpu, dx, dy, w, g);
@@ -189,9 +194,9 @@ final class Conv2dBackward {
      */
     private static void weightVector(CpuBackend cpu, float[] dw, float[] dy, float[] x, Conv2d.Geometry g) {
         int k = g.depth(), cout = g.cout(), reduction = g.batch() * g.positions();
-        // Few weights (the stem's, and most at 7×7 and 3×3): dot products along r need no
-        // transposition (see Conv2dBackwardWeightDot); they run in parts of the reduction.
-        boolean dot = Conv2dBackwardWeightDot.applies(g);
+        // Few output channels (a 75×75 input at width 0.25): col as A, read in place along r, and
+        // only dy transposed (see Conv2dBackwardWeightRows); in parts of the reduction.
+        boolean dot = Conv2dBackwardWeightRows.applies(g);
         if (reduction >= REDUCTION_SPLIT || dot) {
             int parts = REDUCTION_PARTS, size = cout * k;
             float[] partial = new float[(parts - 1) * size];
@@ -201,7 +206,7 @@ final class Conv2dBackward {
                     float[] to = part == 0 ? dw : partial;
                     int at = part == 0 ? 0 : (part - 1) * size;
                     if (dot) {
-                        Conv2dBackwardWeightDot.multiply(to, at, dy, x, g, r0, r1);
+                        Conv2dBackwardWeightRows.multiply(to, at, dy, x, g, r0, r1);
                     } else {
                         Conv2dBackwardWeightGemm.multiply(to, at, dy, x, g, 0, cout, 0, k, r0, r1);
                     }

@@ -103,7 +103,7 @@ final class Conv2dBatched {
     }
 
     /** Stride 1 with outW = W (the "same"-padded convolutions): rows of col are shifted planes of x ({@link #contiguousRow}). */
-    private static boolean contiguous(Conv2d.Geometry g) {
+    static boolean contiguous(Conv2d.Geometry g) {
         return g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w();
     }
 
@@ -116,7 +116,7 @@ final class Conv2dBatched {
      * Far fewer, longer copies than one per output row or a table lookup per value. May write up to
      * L − 1 floats past at + kc.
      */
-    private static void contiguousRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
+    static void contiguousRow(float[] rows, int at, float[] x, Conv2d.Geometry g, int c, int r0, int kc) {
         int khw = g.kh() * g.kw(), ci = c / khw, i = c % khw / g.kw(), j = c % g.kw();
         int w = g.w(), plane = g.h() * w, p = g.positions();
         int rowShift = i * g.dilationH() - g.padTop(), shift = j * g.dilationW() - g.padLeft();

@@ -476,7 +476,7 @@ final class Gemm {
      * {@link #kernel8} at the same rate. Sums each element as {@link #kernel8} does. Computed in
      * {@code tile} (8 × L, row stride L) and copied out, unless the strip is exactly one vector wide.
      */
-    private static void narrow8(int kc, float[] a, int aOff, int a4, int aStep, int rowStride, float[] b, int bOff,
+    static void narrow8(int kc, float[] a, int aOff, int a4, int aStep, int rowStride, float[] b, int bOff,
                                 float[] c, int cOff, int ldc, int nr, boolean accumulate, float[] bias, int biasOff,
                                 float[] tile) {
         boolean direct = nr == L;

@@ -410,21 +410,21 @@ class Conv2dBackwardTest {
                 new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19),
                 // dw: the reduction 4·1225 is long enough to be cut into parts, summed apart.
                 new Case("stem 3x3 pad 1 at 35x35, long reduction", 4, 5, 35, 35, 6, 3, 3, Conv2dSpec.of(1, 1), 20),
-                // The same with K = 540 > Conv2dBackwardWeightDot.MAX_DEPTH: the parts go through the GEMM.
+                // The same with K = 540 > Conv2dBackwardWeightRows.MAX_DEPTH: the parts go through the GEMM.
                 new Case("long reduction, K too long for dot products", 4, 60, 35, 35, 5, 3, 3, Conv2dSpec.of(1, 1), 27),
                 // dx over small images, one product across the batch (Conv2dBatched): columns cross
                 // images and NC blocks (33·9 > 256); 1×1 images; channel groups of MR channels.
                 new Case("7x1 pad (3,0) at 3x3, 33 images", 33, 10, 3, 3, 13, 7, 1, Conv2dSpec.of(1, 3, 0), 23),
                 new Case("3x3 pad 1 at 1x1, 5 images", 5, 19, 1, 1, 21, 3, 3, Conv2dSpec.of(1, 1), 24),
                 new Case("1x1 at 1x1, Cout > KC", 3, 9, 1, 1, 300, 1, 1, Conv2dSpec.of(1, 0), 25),
-                // dw by dot products (Conv2dBackwardWeightDot) over small images, gathered through the window table.
+                // dw with col as A (Conv2dBackwardWeightRows) over small images, gathered through the window table.
                 new Case("5x5 pad 2 at 7x7, 33 images", 33, 6, 7, 7, 13, 5, 5, Conv2dSpec.of(1, 2), 28),
-                // ... with Cout 40 (not a multiple of the 4-channel tile) and K = 45 (odd)
-                new Case("dw few channels: 3x3 pad 1 at 35x35, Cout 40, K 45", 2, 5, 35, 35, 40, 3, 3, Conv2dSpec.of(1, 1), 32),
-                // ... unpadded, stride 2 and 1×7 rows of col
-                new Case("dw few channels: unpadded 3x3 at 37x37", 2, 4, 37, 37, 24, 3, 3, Conv2dSpec.of(1, 0), 33),
-                new Case("dw few channels: 3x3 stride 2 at 75x75", 2, 3, 75, 75, 16, 3, 3, Conv2dSpec.of(2, 0), 34),
-                new Case("dw few channels: 1x7 pad (0,3) at 17x17, 8 images", 8, 7, 17, 17, 17, 1, 7, Conv2dSpec.of(1, 0, 3), 35)
+                // ... with two strips of dyᵀ, the last part-filled (Cout 40), and K = 45 not a whole tile
+                new Case("dw rows: 3x3 pad 1 at 35x35, Cout 40, K 45", 2, 5, 35, 35, 40, 3, 3, Conv2dSpec.of(1, 1), 32),
+                // ... rows built run by run (unpadded, stride 2) rather than as whole planes
+                new Case("dw rows: unpadded 3x3 at 37x37", 2, 4, 37, 37, 24, 3, 3, Conv2dSpec.of(1, 0), 33),
+                new Case("dw rows: 3x3 stride 2 at 75x75", 2, 3, 75, 75, 16, 3, 3, Conv2dSpec.of(2, 0), 34),
+                new Case("dw rows: 1x7 pad (0,3) at 17x17, 8 images", 8, 7, 17, 17, 17, 1, 7, Conv2dSpec.of(1, 0, 3), 35)
         ).map(Arguments::of);
     }
 
@@ -443,7 +443,7 @@ class Conv2dBackwardTest {
                 new Case("determinism, long reduction", 5, 6, 35, 35, 16, 3, 3, Conv2dSpec.of(1, 1), 22),
                 new Case("determinism, small images", 9, 41, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), 26),
                 new Case("determinism, small images, long reduction", 30, 9, 7, 7, 21, 3, 3, Conv2dSpec.of(1, 1), 29),
-                new Case("determinism, dw few channels, Cout 40", 2, 5, 35, 35, 40, 3, 3, Conv2dSpec.of(1, 1), 36)
+                new Case("determinism, dw rows, Cout 40", 2, 5, 35, 35, 40, 3, 3, Conv2dSpec.of(1, 1), 36)
         ).map(Arguments::of);
     }
 

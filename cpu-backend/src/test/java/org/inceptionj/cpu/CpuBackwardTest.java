@@ -323,7 +323,7 @@ class CpuBackwardTest {
 
     static final int[][] BN_SHAPES = {{2, 3, 5, 7}, {1, 2, LANES, 1}, {3, 2, LANES + 1, 1}, {2, 4, 1, 1},
             {4, 3}, {1, 5, 3, 3}, {2, 3, 11, 13}, {1, 1, 2 * LANES + 3},
-            // Planes shorter than a vector, many channels
+            // Planes shorter than a vector with runs of channels longer than one (BatchNormSmallPlanes)
             {3, 2 * LANES + 3, 3, 3}, {5, 3 * LANES + 1, 1, 1}, {2, 4 * LANES + 1, 2, 2}};
 
     /** Training batch norm from the definition, in double: two-pass biased variance. */

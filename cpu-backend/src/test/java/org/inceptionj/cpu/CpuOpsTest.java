@@ -501,7 +501,7 @@ class CpuOpsTest {
 
     static final int[][] BN_SHAPES = {{2, 3, 5, 7}, {1, 2, LANES, 1}, {3, 2, LANES + 1, 1}, {2, 4, 1, 1},
             {4, 3}, {1, 5, 3, 3}, {2, 3, 11, 13},
-            // Planes shorter than a vector, many channels
+            // Planes shorter than a vector with runs of channels longer than one (BatchNormSmallPlanes)
             {3, 2 * LANES + 3, 3, 3}, {5, 3 * LANES + 1, 1, 1}, {2, 4 * LANES + 1, 2, 2}};
 
     @Test
@@ -871,7 +871,7 @@ class CpuOpsTest {
                 t(be, ch, 3), 1e-3f));
         samePathsClose("bn training", 1e-6, be -> Ops.batchNormTraining(t(be, x, dims), t(be, ch, 3), t(be, ch, 3),
                 Ops.zeros(be, Shape.of(3)), Ops.zeros(be, Shape.of(3)), 1e-3f, 0.1f).out());
-        // 1×1 planes: channel ranges split across threads, forward and backward.
+        // 1×1 planes: channel ranges split across threads (BatchNormSmallPlanes), forward and backward.
         int[] flat = {2, 50_001, 1, 1};
         float[] f = randoms(46, size(flat), -2, 2), fg = randoms(47, flat[1], 0.5f, 2), fdy = randoms(48, size(flat), -1, 1);
         samePathsClose("bn training, 1x1 planes", 1e-6, be -> Ops.batchNormTraining(t(be, f, flat), t(be, fg, flat[1]),
