@@ -192,21 +192,40 @@ final class Conv2dBackward {
      * {@link #REDUCTION_PARTS} contiguous parts, each summed whole into its own copy of dw; the copies
      * are then added in part order, again one fixed order whatever the thread count.
      */
+    /** The calling thread's buffer for the parts of a split reduction past the first; grown on demand, never shrunk. */
+    private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] partials(int size) {
+        float[] a = PARTIALS.get();
+        if (a.length < size) {
+            a = new float[size];
+            PARTIALS.set(a);
+        }
+        return a;
+    }
+
     private static void weightVector(CpuBackend cpu, float[] dw, float[] dy, float[] x, Conv2d.Geometry g) {
         int k = g.depth(), cout = g.cout(), reduction = g.batch() * g.positions();
-        // Few output channels (a 75×75 input at width 0.25): col as A, read in place along r, and
-        // only dy transposed (see Conv2dBackwardWeightRows); in parts of the reduction.
+        // Up to 192 output channels: col as A, read in place along r, and only dy transposed (see
+        // Conv2dBackwardWeightRows); in parts of the reduction.
         boolean dot = Conv2dBackwardWeightRows.applies(g);
         if (reduction >= REDUCTION_SPLIT || dot) {
             int parts = REDUCTION_PARTS, size = cout * k;
-            float[] partial = new float[(parts - 1) * size];
-            cpu.parallel().forRange(parts, 1, (lo, hi) -> {
-                for (int part = lo; part < hi; part++) {
+            // With more threads than parts, each part's K is cut into ranges too (dot products only).
+            int depthPieces = dot ? Conv2dBackwardWeightRows.depthPieces(cpu.parallel().threads(), parts, k) : 1;
+            float[] partial = partials((parts - 1) * size);
+            cpu.parallel().forRange(parts * depthPieces, 1, (lo, hi) -> {
+                for (int t = lo; t < hi; t++) {
+                    int part = t / depthPieces, piece = t % depthPieces;
                     int r0 = (int) ((long) reduction * part / parts), r1 = (int) ((long) reduction * (part + 1) / parts);
                     float[] to = part == 0 ? dw : partial;
                     int at = part == 0 ? 0 : (part - 1) * size;
                     if (dot) {
-                        Conv2dBackwardWeightRows.multiply(to, at, dy, x, g, r0, r1);
+                        int c0 = Conv2dBackwardWeightRows.depthStart(piece, depthPieces, k);
+                        int c1 = Conv2dBackwardWeightRows.depthStart(piece + 1, depthPieces, k);
+                        if (c0 < c1) {
+                            Conv2dBackwardWeightRows.multiply(to, at, dy, x, g, r0, r1, c0, c1);
+                        }
                     } else {
                         Conv2dBackwardWeightGemm.multiply(to, at, dy, x, g, 0, cout, 0, k, r0, r1);
                     }

@@ -22,9 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (runs of vector copies, as in {@link Conv2dIm2col}) and then transposed, eight rows at a time,
  * with scalar loads and stores; a 1×1 convolution transposes straight from x. That pass costs
  * about one store per value of B, and each value then serves Cout FMAs: for Cout = 64 it is a
- * fifth of the time, for Cout ≥ 128 about a tenth. Layers with few output channels take
- * {@link Conv2dBackwardWeightRows} instead, which turns the product around (col as A, read in
- * place; only dy transposed). (A dot-product kernel with vectors along r needs no transposition,
+ * fifth of the time, for Cout ≥ 128 about a tenth. Layers with up to 192 output channels and a
+ * long reduction take {@link Conv2dBackwardWeightRows} instead, which turns the product around (col
+ * as A, read in place; only dy transposed). (A dot-product kernel with vectors along r needs no transposition,
  * but has to stream dy once per block of columns and reduce lanes at the end; it measured slower
  * than both.)
  *

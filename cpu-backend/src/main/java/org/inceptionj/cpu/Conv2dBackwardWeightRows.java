@@ -3,40 +3,62 @@ package org.inceptionj.cpu;
 import java.util.Arrays;
 
 /**
- * The vectorized weight gradient of {@link Conv2dBackward} for layers with few output channels and a
- * long reduction (a 75×75 input's layers at width 0.25: dw 16 × 144 reduced over N·35·35), as a
- * matrix product with the roles turned around:
+ * The vectorized weight gradient of {@link Conv2dBackward} for layers with up to
+ * {@link #MAX_CHANNELS} output channels and a long reduction, as a matrix product with the roles
+ * turned around:
  * <pre>
  *   dwᵀ [K, Cout] = col · dyᵀ,   K = Cin·kh·kw,   col[c, r] = x[n, ci, ih, iw],   dyᵀ[r, co] = dy[n, co, oh, ow]
  * </pre>
- * reduced over r = (n, oh, ow). Why this way round: here the big operand, col, is A, and Gemm's
- * micro-kernel reads A in place as rows along r, which is how im2col builds them (runs of vector
- * copies of x, {@link Conv2dBackwardWeightGemm#im2colRow}, or through
- * {@link Conv2dBatched#windowOffsets} for small images, or as whole planes,
- * {@link Conv2dBatched#contiguousRow}). Only dy, Cout values per r, is transposed
- * into B's strips. The other way round ({@link Conv2dBackwardWeightGemm}) transposes col, K values
- * per r, value by value, and with 16 output channels each value then serves only 16 multiply-adds.
+ * reduced over r = (n, oh, ow). Why this way round: col, the operand that has to be built, is A,
+ * and Gemm's micro-kernel reads A in place as rows along r, which is how im2col builds them (as
+ * whole shifted planes, {@link Conv2dBatched#contiguousRow}, for every stride-1 layer, those
+ * unpadded in width over a wide grid; through {@link Conv2dBatched#windowOffsets} for small images;
+ * else runs of vector copies, {@link Conv2dBackwardWeightGemm#im2colRow}). Only dy, Cout values per
+ * r, is transposed into B's strips. The other way round ({@link Conv2dBackwardWeightGemm})
+ * transposes col, K values per r, value by value, and packs dy again for every block of K. Measured
+ * on two threads, batch 8 at 299×299: a 5×5 over 48 channels (K 1200, Cout 64) 94 → 204 GFLOP/s, a
+ * 1×1 768 → 192 at 17×17 106 → 296, Conv2d_4a's 3×3 80 → 192 at 73×73 233 → 327.
  * Part of the fast path; the plain loop in {@link Conv2dBackward} is the definition.
  *
- * <p>Blocks of {@link Gemm#KC} positions: per block, K rows of col and the strips of dyᵀ are built,
- * then every 8-row (AVX2: 4-row) tile of dwᵀ accumulates the block, in a scratch dwᵀ padded to whole
- * tiles; its rows past K and columns past Cout hold garbage and are never read. Determinism: each
- * element of dw is summed over its part of the reduction in ascending r, one FMA each, whatever
- * thread runs the part.
+ * <p>Blocks of {@link Gemm#KC} positions: per block, the strips of dyᵀ are built once, then, a
+ * chunk of {@link #CHUNK_ROWS} rows of col at a time (so that it stays in L2 however long K is),
+ * every 8-row (AVX2: 4-row) tile of dwᵀ accumulates the block, in a scratch dwᵀ padded to whole
+ * tiles; its rows past the range and columns past Cout hold garbage and are never read.
+ * Determinism: each element of dw is summed over its part of the reduction in ascending r, one FMA
+ * each, whatever thread, chunk or range of K computes it.
  */
 final class Conv2dBackwardWeightRows {
     private Conv2dBackwardWeightRows() {
     }
 
     private static final int L = Gemm.L, MR = Gemm.MR, NR = Gemm.NR, KC = Gemm.KC;
-    /** The most output channels and the longest K this path takes (dwᵀ and the K rows of col stay in L2). */
-    static final int MAX_CHANNELS = 64, MAX_DEPTH = 480;
+    /** The most output channels this path takes: dyᵀ for a block of positions (6 strips, 192 KB) stays in L2. */
+    static final int MAX_CHANNELS = 192;
+    /**
+     * Rows of col built and used at a time (a multiple of 8): with KC positions each, 136 KB, which
+     * stays in L2 beside dyᵀ however long K is (a 5×5 over 48 channels: K = 1200).
+     */
+    static final int CHUNK_ROWS = 128;
     /** Reductions shorter than this stay with {@link Conv2dBackwardWeightGemm}: too few blocks to pay for the transposes. */
     static final int MIN_REDUCTION = 1024;
 
     static boolean applies(Conv2d.Geometry g) {
-        return g.cout() <= MAX_CHANNELS && g.depth() <= MAX_DEPTH
-                && (long) g.batch() * g.positions() >= MIN_REDUCTION;
+        return g.cout() <= MAX_CHANNELS && (long) g.batch() * g.positions() >= MIN_REDUCTION;
+    }
+
+    /**
+     * Into how many ranges of K to cut each part of the reduction so that {@code threads} threads
+     * have work ({@code parts} parts alone serve only that many): every range builds its own rows of
+     * col but transposes the same dy, so ranges are kept to at least {@link #CHUNK_ROWS} rows.
+     */
+    static int depthPieces(int threads, int parts, int k) {
+        return Math.max(1, Math.min((threads + parts - 1) / parts, k / CHUNK_ROWS));
+    }
+
+    /** Start of K range i of pieces, on whole 8-row tiles. */
+    static int depthStart(int i, int pieces, int k) {
+        int tiles = (k + 2 * MR - 1) / (2 * MR);
+        return Math.min(k, (int) ((long) tiles * i / pieces) * 2 * MR);
     }
 
     /** Per-thread scratch, grown on demand. */
@@ -51,77 +73,133 @@ final class Conv2dBackwardWeightRows {
 
     /** Overwrites dw[dwOff + co·K + c] for every (co, c) with the sum over the part [r0, r1) of the reduction. */
     static void multiply(float[] dw, int dwOff, float[] dy, float[] x, Conv2d.Geometry g, int r0, int r1) {
-        int k = g.depth(), cout = g.cout(), p = g.positions();
+        multiply(dw, dwOff, dy, x, g, r0, r1, 0, g.depth());
+    }
+
+    /**
+     * Overwrites dw[dwOff + co·K + c] for every co and c in [c0, c1) with the sum over the part
+     * [r0, r1) of the reduction. Each element is summed alike whatever range [c0, c1) it falls in.
+     */
+    static void multiply(float[] dw, int dwOff, float[] dy, float[] x, Conv2d.Geometry g, int r0, int r1,
+                         int c0, int c1) {
+        int cout = g.cout();
         // One vector of columns where Cout fits in it (AVX-512, Cout ≤ 16): half the work of a full strip.
         boolean narrow = Gemm.WIDE && cout <= L;
-        int tileRows = Gemm.WIDE ? 2 * MR : MR, kPad = (k + tileRows - 1) / tileRows * tileRows;
+        int tileRows = Gemm.WIDE ? 2 * MR : MR, rows = (c1 - c0 + tileRows - 1) / tileRows * tileRows;
+        int chunk = Math.min(rows, CHUNK_ROWS);
         int strips = narrow ? 1 : (cout + NR - 1) / NR, cols = narrow ? L : strips * NR;
-        int ld = KC + L;   // im2colRow may write up to L − 1 floats past a row
+        int ld = KC + L;   // the row builders may write up to L − 1 floats past a row
         Scratch s = SCRATCH.get();
-        if (s.colRows.length < kPad * ld) {
-            s.colRows = new float[kPad * ld];
+        if (s.colRows.length < chunk * ld) {
+            s.colRows = new float[chunk * ld];
         }
         if (s.panel.length < strips * KC * NR) {
             s.panel = new float[strips * KC * NR];
         }
-        if (s.dwT.length < kPad * cols) {
-            s.dwT = new float[kPad * cols];
+        if (s.dwT.length < rows * cols) {
+            s.dwT = new float[rows * cols];
         }
         float[] colRows = s.colRows, panel = s.panel, dwT = s.dwT;
-        if (r0 >= r1) {
-            Arrays.fill(dwT, 0, kPad * cols, 0f);
+        // Unpadded-in-width stride-1 layers (outW < W) run over the wide grid of outH rows of W
+        // positions, where the rows of col are whole shifted planes of x as for "same" padding; dyᵀ
+        // is zero at the W − outW positions of each grid row that are no outputs, so they add
+        // x·0 = 0 to every sum, and each element gets the same terms in the same order as over the
+        // outputs alone.
+        boolean wide = Conv2dIm2col.wide(g) && !Conv2dBatched.applies(g);
+        Conv2d.Geometry grid = wide ? wideGrid(g) : g;
+        boolean contiguous = Conv2dBatched.contiguous(grid);
+        int[] window = !wide && Conv2dBatched.applies(g) ? Conv2dBatched.windowOffsets(g) : null;
+        int w0 = wide ? onGrid(g, r0) : r0, w1 = wide ? onGrid(g, r1) : r1;
+        if (w0 >= w1) {
+            Arrays.fill(dwT, 0, rows * cols, 0f);
         }
-        boolean contiguous = Conv2dBatched.contiguous(g);
-        int[] window = Conv2dBatched.applies(g) ? Conv2dBatched.windowOffsets(g) : null;
-        for (int rb = r0; rb < r1; rb += KC) {
-            int kc = Math.min(KC, r1 - rb);
-            boolean accumulate = rb > r0;
-            for (int c = 0; c < k; c++) {
-                if (contiguous) {
-                    Conv2dBatched.contiguousRow(colRows, c * ld, x, g, c, rb, kc);
-                } else if (window != null) {
-                    Conv2dBatched.gatherRow(colRows, c * ld, x, g, window, c, rb, kc);
-                } else {
-                    Conv2dBackwardWeightGemm.im2colRow(colRows, c * ld, x, g, c, rb, kc);
-                }
-            }
-            packTransposed(panel, dy, g, rb, kc, strips);
-            for (int ir = 0; ir < kPad; ir += tileRows) {
-                int aOff = ir * ld;
-                for (int st = 0; st < strips; st++) {
-                    int bOff = st * kc * NR, cAt = ir * cols + st * NR;
-                    if (narrow) {
-                        Gemm.narrow8(kc, colRows, aOff, aOff + MR * ld, 1, ld, panel, bOff, dwT, cAt, cols, L,
-                                accumulate, null, 0, s.tile);
-                    } else if (Gemm.WIDE) {
-                        Gemm.kernel8(kc, colRows, aOff, aOff + MR * ld, 1, ld, panel, bOff, dwT, cAt, cols,
-                                accumulate, null, 0);
+        for (int rb = w0; rb < w1; rb += KC) {
+            int kc = Math.min(KC, w1 - rb);
+            boolean accumulate = rb > w0;
+            packTransposed(panel, dy, g, grid, rb, kc, strips);
+            for (int cc = 0; cc < rows; cc += chunk) {
+                int ce = Math.min(rows, cc + chunk);
+                for (int c = c0 + cc; c < Math.min(c1, c0 + ce); c++) {
+                    int at = (c - c0 - cc) * ld;
+                    if (contiguous) {
+                        Conv2dBatched.contiguousRow(colRows, at, x, grid, c, rb, kc);
+                    } else if (window != null) {
+                        Conv2dBatched.gatherRow(colRows, at, x, g, window, c, rb, kc);
                     } else {
-                        Gemm.kernel(kc, colRows, aOff, 1, ld, panel, bOff, dwT, cAt, cols, accumulate, null, 0);
+                        Conv2dBackwardWeightGemm.im2colRow(colRows, at, x, g, c, rb, kc);
+                    }
+                }
+                // Rows of the last tile past c1 hold stale values: they reach only rows of dwᵀ never read.
+                for (int ir = cc; ir < ce; ir += tileRows) {
+                    int aOff = (ir - cc) * ld;
+                    for (int st = 0; st < strips; st++) {
+                        int bOff = st * kc * NR, cAt = ir * cols + st * NR;
+                        if (narrow) {
+                            Gemm.narrow8(kc, colRows, aOff, aOff + MR * ld, 1, ld, panel, bOff, dwT, cAt, cols, L,
+                                    accumulate, null, 0, s.tile);
+                        } else if (Gemm.WIDE) {
+                            Gemm.kernel8(kc, colRows, aOff, aOff + MR * ld, 1, ld, panel, bOff, dwT, cAt, cols,
+                                    accumulate, null, 0);
+                        } else {
+                            Gemm.kernel(kc, colRows, aOff, 1, ld, panel, bOff, dwT, cAt, cols, accumulate, null, 0);
+                        }
                     }
                 }
             }
         }
+        int k = g.depth();
         for (int co = 0; co < cout; co++) {
-            for (int c = 0; c < k; c++) {
-                dw[dwOff + co * k + c] = dwT[c * cols + co];
+            for (int c = c0; c < c1; c++) {
+                dw[dwOff + co * k + c] = dwT[(c - c0) * cols + co];
             }
         }
     }
 
+    /** g over its wide grid: outH rows of W positions (see {@link Conv2dIm2col#contiguous}). */
+    static Conv2d.Geometry wideGrid(Conv2d.Geometry g) {
+        return new Conv2d.Geometry(g.batch(), g.cin(), g.h(), g.w(), g.cout(), g.kh(), g.kw(), g.outH(), g.w(),
+                g.strideH(), g.strideW(), g.padTop(), g.padLeft(), g.dilationH(), g.dilationW());
+    }
+
+    /** Where reduction index r = n·P + oh·outW + ow (or the end, r = N·P) lies on the wide grid. */
+    static int onGrid(Conv2d.Geometry g, int r) {
+        int p = g.positions(), n = r / p, q = r % p;
+        return n * g.outH() * g.w() + q / g.outW() * g.w() + q % g.outW();
+    }
+
     /**
-     * dyᵀ for positions [r0, r0 + kc) in Gemm's strip layout: panel[(st·kc + kk)·NR + jj] =
-     * dy[n, st·NR + jj, q] for r0 + kk = n·P + q. Lanes of channels at or past Cout keep whatever
-     * they hold: they only reach columns of dwᵀ that are never read.
+     * dyᵀ for positions [r0, r0 + kc) of the grid (g's outputs, or its wide grid) in Gemm's strip
+     * layout: panel[(st·kc + kk)·NR + jj] = dy[n, st·NR + jj, oh, ow] for grid position r0 + kk =
+     * (n, oh, ow), zero where ow ≥ outW (wide grid only). Lanes of channels at or past Cout keep
+     * whatever they hold: they only reach columns of dwᵀ that are never read.
      */
-    private static void packTransposed(float[] panel, float[] dy, Conv2d.Geometry g, int r0, int kc, int strips) {
-        int p = g.positions(), cout = g.cout();
+    private static void packTransposed(float[] panel, float[] dy, Conv2d.Geometry g, Conv2d.Geometry grid, int r0,
+                                       int kc, int strips) {
+        int p = g.positions(), cout = g.cout(), gp = grid.positions(), gw = grid.outW(), outW = g.outW();
         for (int kk = 0, r = r0; kk < kc; ) {
-            int n = r / p, q = r % p, len = Math.min(p - q, kc - kk);
-            for (int co = 0; co < cout; co++) {
-                int src = (n * cout + co) * p + q, d = ((co / NR) * kc + kk) * NR + co % NR;
-                for (int t = 0; t < len; t++) {
-                    panel[d + t * NR] = dy[src + t];
+            int n = r / gp, q = r % gp, len = Math.min(gp - q, kc - kk);
+            if (gw == outW) {
+                for (int co = 0; co < cout; co++) {
+                    int src = (n * cout + co) * p + q, d = ((co / NR) * kc + kk) * NR + co % NR;
+                    for (int t = 0; t < len; t++) {
+                        panel[d + t * NR] = dy[src + t];
+                    }
+                }
+            } else {
+                // One grid row's run at a time: its first outW positions are outputs, the rest zero.
+                for (int t0 = 0; t0 < len; ) {
+                    int oh = (q + t0) / gw, ow = (q + t0) % gw, run = Math.min(gw - ow, len - t0);
+                    int real = Math.max(0, Math.min(outW - ow, run));
+                    for (int co = 0; co < cout; co++) {
+                        int src = (n * cout + co) * p + oh * outW + ow, d = ((co / NR) * kc + kk + t0) * NR + co % NR;
+                        for (int t = 0; t < real; t++) {
+                            panel[d + t * NR] = dy[src + t];
+                        }
+                        for (int t = real; t < run; t++) {
+                            panel[d + t * NR] = 0f;
+                        }
+                    }
+                    t0 += run;
                 }
             }
             kk += len;

@@ -410,7 +410,7 @@ class Conv2dBackwardTest {
                 new Case("1x1 stride 2 (not pointwise)", 2, 9, 9, 9, 6, 1, 1, Conv2dSpec.of(2, 0), 19),
                 // dw: the reduction 4·1225 is long enough to be cut into parts, summed apart.
                 new Case("stem 3x3 pad 1 at 35x35, long reduction", 4, 5, 35, 35, 6, 3, 3, Conv2dSpec.of(1, 1), 20),
-                // The same with K = 540 > Conv2dBackwardWeightRows.MAX_DEPTH: the parts go through the GEMM.
+                // The same with K = 540 > one chunk of rows of col (Conv2dBackwardWeightRows.CHUNK_ROWS).
                 new Case("long reduction, K too long for dot products", 4, 60, 35, 35, 5, 3, 3, Conv2dSpec.of(1, 1), 27),
                 // dx over small images, one product across the batch (Conv2dBatched): columns cross
                 // images and NC blocks (33·9 > 256); 1×1 images; channel groups of MR channels.
@@ -424,7 +424,12 @@ class Conv2dBackwardTest {
                 // ... rows built run by run (unpadded, stride 2) rather than as whole planes
                 new Case("dw rows: unpadded 3x3 at 37x37", 2, 4, 37, 37, 24, 3, 3, Conv2dSpec.of(1, 0), 33),
                 new Case("dw rows: 3x3 stride 2 at 75x75", 2, 3, 75, 75, 16, 3, 3, Conv2dSpec.of(2, 0), 34),
-                new Case("dw rows: 1x7 pad (0,3) at 17x17, 8 images", 8, 7, 17, 17, 17, 1, 7, Conv2dSpec.of(1, 0, 3), 35)
+                new Case("dw rows: 1x7 pad (0,3) at 17x17, 8 images", 8, 7, 17, 17, 17, 1, 7, Conv2dSpec.of(1, 0, 3), 35),
+                // ... K = 1200 in chunks of rows of col, Cout 70 in three strips (the last part-filled)
+                new Case("dw rows: 5x5 pad 2 at 35x35, K 1200, Cout 70", 1, 48, 35, 35, 70, 5, 5, Conv2dSpec.of(1, 2), 37),
+                // ... over the wide grid (outW < W: unpadded in width, padded in height), part
+                // boundaries inside grid rows
+                new Case("dw rows: 3x3 pad (1,0) at 37x37, wide grid", 3, 5, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 1, 0), 38)
         ).map(Arguments::of);
     }
 
@@ -443,7 +448,10 @@ class Conv2dBackwardTest {
                 new Case("determinism, long reduction", 5, 6, 35, 35, 16, 3, 3, Conv2dSpec.of(1, 1), 22),
                 new Case("determinism, small images", 9, 41, 3, 3, 45, 3, 3, Conv2dSpec.of(1, 1), 26),
                 new Case("determinism, small images, long reduction", 30, 9, 7, 7, 21, 3, 3, Conv2dSpec.of(1, 1), 29),
-                new Case("determinism, dw rows, Cout 40", 2, 5, 35, 35, 40, 3, 3, Conv2dSpec.of(1, 1), 36)
+                new Case("determinism, dw rows, Cout 40", 2, 5, 35, 35, 40, 3, 3, Conv2dSpec.of(1, 1), 36),
+                // 5 threads > 4 parts: each part's K is cut into ranges (Conv2dBackwardWeightRows.depthPieces).
+                new Case("determinism, dw rows in K ranges", 2, 30, 35, 35, 70, 5, 5, Conv2dSpec.of(1, 2), 39),
+                new Case("determinism, dw rows over the wide grid", 2, 6, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 0), 40)
         ).map(Arguments::of);
     }
 
