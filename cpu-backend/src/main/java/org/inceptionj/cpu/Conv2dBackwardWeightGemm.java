@@ -244,14 +244,19 @@ final class Conv2dBackwardWeightGemm {
             plane[jj] = (c + jj) / khw * hw;
             cell[jj] = (c + jj) % khw * p;
         }
-        for (int kk = 0, r = r0; kk < kc; kk++, r++) {
-            int n = r / p, pos = r % p, xImage = n * image, o = d + kk * NR;
+        // (n, pos) of r = r0 + kk stepped along, not divided out per value: at 1×1, pos is always 0.
+        for (int kk = 0, n = r0 / p, pos = r0 % p; kk < kc; kk++) {
+            int xImage = n * image, o = d + kk * NR;
             for (int jj = 0; jj < width; jj++) {
                 int off = window[cell[jj] + pos];
                 dst[o + jj] = off < 0 ? 0f : x[xImage + plane[jj] + off];
             }
             for (int jj = width; jj < NR; jj++) {
                 dst[o + jj] = 0f;
+            }
+            if (++pos == p) {
+                pos = 0;
+                n++;
             }
         }
     }

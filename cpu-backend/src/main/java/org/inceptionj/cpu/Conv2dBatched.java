@@ -89,16 +89,25 @@ final class Conv2dBatched {
      * read through {@link #windowOffsets}.
      */
     static void gatherRow(float[] row, int at, float[] x, Conv2d.Geometry g, int[] window, int c, int r0, int len) {
-        int p = g.positions(), khw = g.kh() * g.kw(), plane = g.h() * g.w();
+        int p = g.positions(), khw = g.kh() * g.kw(), plane = g.h() * g.w(), image = g.cin() * plane;
         int ci = c / khw, cell = c % khw * p;
-        for (int r = r0; r < r0 + len; ) {
-            int n = r / p, first = r % p, run = Math.min(p - first, r0 + len - r);
-            int xPlane = (n * g.cin() + ci) * plane, d = at + r - r0 - first;
+        // One division for the whole row, not one per image's run: at 1×1 a run is a single value.
+        int first = r0 % p, xPlane = (r0 / p * g.cin() + ci) * plane;
+        if (p == 1) {
+            int off = window[cell];
+            for (int t = 0; t < len; t++, xPlane += image) {
+                row[at + t] = off < 0 ? 0f : x[xPlane + off];
+            }
+            return;
+        }
+        for (int d = at, left = len; left > 0; first = 0, xPlane += image) {
+            int run = Math.min(p - first, left);
             for (int pos = first; pos < first + run; pos++) {
                 int off = window[cell + pos];
-                row[d + pos] = off < 0 ? 0f : x[xPlane + off];
+                row[d + pos - first] = off < 0 ? 0f : x[xPlane + off];
             }
-            r += run;
+            d += run;
+            left -= run;
         }
     }
 
@@ -184,7 +193,9 @@ final class Conv2dBatched {
                 : Math.min((cout + Gemm.MR - 1) / Gemm.MR, (threads + colPieces - 1) / colPieces);
         // B = col [Cin·kh·kw, N·P]: each row built across images, as shifted plane copies or through the
         // window table, then cut into strips.
-        boolean contiguous = contiguous(g);
+        // Plane copies pay from a vector's worth of positions per image; below that (3×3 and 1×1 images)
+        // each image's run is a few values, and the window table gathers them for less bookkeeping.
+        boolean contiguous = contiguous(g) && g.positions() >= L;
         int[] window = contiguous ? null : windowOffsets(g);
         Gemm.PanelB colPanel = (dst, k0, kc, q0, nc) -> {
             float[] row = scratch(ROW, nc + L);   // slack for contiguousRow's whole-vector copies
@@ -208,6 +219,13 @@ final class Conv2dBatched {
                 Gemm.multiply(cout, k, a, lda, paddedBias, colPanel, product, 0, columns, m0, m1, q0, q1, epilogue);
                 // product[co, n·P + q] is out[n, co, q]: copy each image's run.
                 for (int co = m0; co < m1; co++) {
+                    if (p == 1) {
+                        // 1×1 images: product[co, n] is out[n, co], a strided copy.
+                        for (int q = q0; q < q1; q++) {
+                            out[q * cout + co] = product[co * columns + q];
+                        }
+                        continue;
+                    }
                     for (int q = q0; q < q1; ) {
                         int n = q / p, at = q % p, len = Math.min(p - at, q1 - q);
                         System.arraycopy(product, co * columns + q, out, (n * cout + co) * p + at, len);
@@ -237,13 +255,20 @@ final class Conv2dBatched {
             float[] row = scratch(ROW, nc);
             for (int kk = 0; kk < kc; kk++) {
                 int co = k0 + kk;
-                for (int q = q0; q < q0 + nc; ) {
-                    int n = q / p, at = q % p, len = Math.min(p - at, q0 + nc - q);
-                    int src = (n * cout + co) * p + at, d = q - q0;
-                    for (int t = 0; t < len; t++) {
-                        row[d + t] = dy[src + t];
+                if (p == 1) {
+                    // 1×1 images: row co of dy across images is a strided read.
+                    for (int q = q0; q < q0 + nc; q++) {
+                        row[q - q0] = dy[q * cout + co];
                     }
-                    q += len;
+                } else {
+                    for (int q = q0; q < q0 + nc; ) {
+                        int n = q / p, at = q % p, len = Math.min(p - at, q0 + nc - q);
+                        int src = (n * cout + co) * p + at, d = q - q0;
+                        for (int t = 0; t < len; t++) {
+                            row[d + t] = dy[src + t];
+                        }
+                        q += len;
+                    }
                 }
                 Gemm.packRow(row, 0, nc, dst, kk * Gemm.NR, kc * Gemm.NR);
             }

@@ -213,6 +213,10 @@ class Conv2dTest {
                 new Case("1x7 pad (0,3) at 3x3, 33 images", 33, 10, 3, 3, 13, 1, 7, Conv2dSpec.of(1, 0, 3), true, 22),
                 new Case("3x3 pad 1 at 1x1, 5 images", 5, 19, 1, 1, 21, 3, 3, Conv2dSpec.of(1, 1), false, 23),
                 new Case("1x1 at 1x1, K > KC", 7, 300, 1, 1, 6, 1, 1, Conv2dSpec.of(1, 0), true, 24),
+                // Fewer positions than a vector, gathered through the window table: one position read
+                // from a 3×3 plane, and "same"-padded 7×1 over 2×5 planes (runs of 10 across images).
+                new Case("3x3 stride 2 at 3x3 -> 1x1, 6 images", 6, 7, 3, 3, 9, 3, 3, Conv2dSpec.of(2, 0), true, 41),
+                new Case("7x1 pad (3,0) at 2x5, 7 images", 7, 6, 2, 5, 11, 7, 1, Conv2dSpec.of(1, 3, 0), false, 42),
                 // Few columns, so W is read in place (Conv2d.weightsInPlace): past KC and MC, and
                 // Cout = 133 leaves an 8-row, a 4-row and a 1-row tile.
                 new Case("W in place: 3x3 pad 1 at 8x8, batch 1, K > KC, Cout > MC", 1, 40, 8, 8, 133, 3, 3,
