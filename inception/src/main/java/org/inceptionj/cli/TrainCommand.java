@@ -113,7 +113,7 @@ final class TrainCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ recipe
     @Option(names = "--recipe", defaultValue = "small",
-            description = "Named recipe: small (SGD + Nesterov, warm-up, cosine to 0, for short runs on small data) or paper"
+            description = "Named recipe: small (SGD + Nesterov, warm-up, cosine to 0, clipping at 2.0, for short runs on small data) or paper"
                     + " (RMSProp, 0.045 x 0.94 every 2 epochs, clipping, parameter average; ImageNet). Default: ${DEFAULT-VALUE}."
                     + " The options below override single settings of it.")
     String recipe;
