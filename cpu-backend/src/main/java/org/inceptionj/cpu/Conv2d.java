@@ -214,12 +214,7 @@ final class Conv2d {
     private static final ThreadLocal<float[]> WIDE_BLOCK = ThreadLocal.withInitial(() -> new float[0]);
 
     private static float[] wideBlock(int size) {
-        float[] b = WIDE_BLOCK.get();
-        if (b.length < size) {
-            b = new float[size];
-            WIDE_BLOCK.set(b);
-        }
-        return b;
+        return Conv2dBatched.scratch(WIDE_BLOCK, size);
     }
 
     /**

@@ -185,6 +185,9 @@ final class Conv2dBackward {
     /** Parts of a long reduction: a fixed number, not the thread count, so the sums stay the same bits for any. */
     static final int REDUCTION_PARTS = 4;
 
+    /** The calling thread's buffer for the parts of a split reduction past the first; grown on demand, never shrunk. */
+    private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
      * Work pieces are blocks of dw (output-channel ranges × (ci,i,j) ranges); each sums its block
      * over the whole batch, so the batch sum never crosses pieces, and every element is summed in
@@ -192,18 +195,6 @@ final class Conv2dBackward {
      * {@link #REDUCTION_PARTS} contiguous parts, each summed whole into its own copy of dw; the copies
      * are then added in part order, again one fixed order whatever the thread count.
      */
-    /** The calling thread's buffer for the parts of a split reduction past the first; grown on demand, never shrunk. */
-    private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
-
-    private static float[] partials(int size) {
-        float[] a = PARTIALS.get();
-        if (a.length < size) {
-            a = new float[size];
-            PARTIALS.set(a);
-        }
-        return a;
-    }
-
     private static void weightVector(CpuBackend cpu, float[] dw, float[] dy, float[] x, Conv2d.Geometry g) {
         int k = g.depth(), cout = g.cout(), reduction = g.batch() * g.positions();
         // Up to 192 output channels: col as A, read in place along r, and only dy transposed (see
@@ -213,7 +204,7 @@ final class Conv2dBackward {
             int parts = REDUCTION_PARTS, size = cout * k;
             // With more threads than parts, each part's K is cut into ranges too (dot products only).
             int depthPieces = dot ? Conv2dBackwardWeightRows.depthPieces(cpu.parallel().threads(), parts, k) : 1;
-            float[] partial = partials((parts - 1) * size);
+            float[] partial = Conv2dBatched.scratch(PARTIALS, (parts - 1) * size);
             cpu.parallel().forRange(parts * depthPieces, 1, (lo, hi) -> {
                 for (int t = lo; t < hi; t++) {
                     int part = t / depthPieces, piece = t % depthPieces;
