@@ -53,11 +53,17 @@ final class Conv2d {
     /** Writes out; reads x, w and bias (which may be null). */
     static void forward(CpuBackend cpu, Tensor out, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
         Geometry g = Geometry.of(out, x, w, spec);
-        float[] o = CpuBackend.data(out), xd = CpuBackend.data(x), wd = CpuBackend.data(w);
-        float[] b = bias == null ? null : CpuBackend.data(bias);
         if (g.positions() == 0 || g.batch() == 0 || g.cout() == 0) {
             return;
         }
+        float[] o = CpuBackend.data(out), xd = CpuBackend.data(x);
+        float[] b = bias == null ? null : CpuBackend.data(bias);
+        if (cpu.vectorized() && Conv2dBlocked.applies(g)) {
+            // Not CpuBackend.data(w): that would mark the packed copy stale.
+            Conv2dBlocked.forward(cpu, o, xd, CpuBackend.blockedWeights(w, g), b, g, null);
+            return;
+        }
+        float[] wd = CpuBackend.data(w);
         if (cpu.vectorized()) {
             forwardVector(cpu, o, xd, wd, b, g, null);
         } else {
@@ -73,6 +79,11 @@ final class Conv2d {
                                  BatchNormEpilogue epilogue) {
         Geometry g = Geometry.of(out, x, w, spec);
         if (g.positions() == 0 || g.batch() == 0 || g.cout() == 0) {
+            return;
+        }
+        if (Conv2dBlocked.applies(g)) {
+            Conv2dBlocked.forward(cpu, CpuBackend.data(out), CpuBackend.data(x), CpuBackend.blockedWeights(w, g), null, g,
+                    epilogue);
             return;
         }
         forwardVector(cpu, CpuBackend.data(out), CpuBackend.data(x), CpuBackend.data(w), null, g, epilogue);
@@ -124,7 +135,7 @@ final class Conv2d {
      * col. Every output element is summed in the same order whatever the split, so results are
      * identical for any thread count. With an epilogue, each finished tile is normalized in place.
      */
-    private static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g,
+    static void forwardVector(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Geometry g,
                                       BatchNormEpilogue epilogue) {
         if (Conv2dBatched.applies(g)) {
             // Small images: one product across the batch (see Conv2dBatched for why).

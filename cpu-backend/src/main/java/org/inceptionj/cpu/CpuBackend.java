@@ -67,7 +67,14 @@ public final class CpuBackend implements Backend {
 
     /** The array behind a tensor of this backend. */
     static float[] data(Tensor t) {
-        return t.storage(CpuStorage.class).data;
+        CpuStorage s = t.storage(CpuStorage.class);
+        s.version++;   // the caller may write: copies derived from the data are stale (CpuStorage#version)
+        return s.data;
+    }
+
+    /** w's storage's data packed for {@link Conv2dBlocked}, packed again only when it may have changed. */
+    static float[] blockedWeights(Tensor w, Conv2d.Geometry g) {
+        return w.storage(CpuStorage.class).blockedWeights(g);
     }
 
     ArrayCache cache() {

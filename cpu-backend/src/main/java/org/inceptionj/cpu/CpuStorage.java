@@ -6,6 +6,15 @@ import org.inceptionj.api.Storage;
 final class CpuStorage implements Storage {
     final float[] data;
     private final CpuBackend owner;
+    /**
+     * Bumped by every {@link CpuBackend#data} (any of which may be followed by a write), so that a
+     * copy derived from data can tell whether it is still current.
+     */
+    long version;
+    /** data packed by {@link Conv2dBlocked#packWeights} for blockedCout output channels, at blockedVersion. */
+    private float[] blocked;
+    private long blockedVersion;
+    private int blockedCout;
 
     /** zero: whether the elements must start at 0 ({@code allocate}) or may be stale ({@code empty}). */
     CpuStorage(CpuBackend owner, int size, boolean zero) {
@@ -19,8 +28,27 @@ final class CpuStorage implements Storage {
         return 4L * data.length;
     }
 
+    /**
+     * This storage, a convolution's weights, packed for {@link Conv2dBlocked}: packed again only when
+     * data may have changed since the last packing (any {@link CpuBackend#data} since), so inference
+     * packs each layer's weights once, and a training step once per weight update. Read here without
+     * {@link CpuBackend#data}, which would count as a change. Kept until the storage is freed.
+     */
+    synchronized float[] blockedWeights(Conv2d.Geometry g) {
+        if (blocked == null || blockedVersion != version || blockedCout != g.cout()) {
+            if (blocked == null) {
+                blocked = new float[data.length];
+            }
+            blockedVersion = version;
+            blockedCout = g.cout();
+            Conv2dBlocked.packWeights(data, g, blocked);
+        }
+        return blocked;
+    }
+
     @Override
     public void free() {
+        blocked = null;
         owner.account(-byteSize());
         owner.cache().recycle(data);
     }

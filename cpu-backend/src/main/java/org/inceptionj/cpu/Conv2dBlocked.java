@@ -1,0 +1,654 @@
+package org.inceptionj.cpu;
+
+import java.util.Arrays;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The forward convolution as a direct convolution over a channel-blocked copy of x, the layout that
+ * oneDNN and ONNX Runtime's MLAS call NCHWc (here c = one vector of channels, L). A fast path that a
+ * reader may skip: {@link Conv2d}'s formula defines the result, and this path gives the same bits as
+ * the im2col GEMM ({@link Gemm}), because it sums each output in the same order.
+ *
+ * <p>The sum is the one of {@link Conv2d}, with the output channels in the vector lanes:
+ * <pre>
+ *   out[n, co : co+L, oh, ow] = init + Σ_{ci, i, j} xb[n, ci, oh·sH + i·dH, ow·sW + j·dW] · wb[ci, i, j, co : co+L]
+ * </pre>
+ * where xb is x with its padding written out as zeros, each of its values broadcast to a vector, and
+ * wb holds L consecutive output channels' weights side by side. Why: the im2col GEMM packs every value
+ * of x kh·kw times into the layout its micro-kernel reads, and its tiles cut the positions of a 17×17
+ * or 8×8 plane into strips that leave a remainder; here x is copied once, the weights are packed once
+ * per weight version (cached on the weight's storage, {@link CpuStorage#blockedWeights}), and the
+ * register tile of FB vectors of output channels × PT output positions (4 × 6: 24 accumulators, 4
+ * weight vectors and one broadcast among the 32 vector registers) takes its positions anywhere in the
+ * batch, so no plane leaves a ragged edge. Measured one thread, batch 1 (Zen 5, AVX-512): 1×1 768→192
+ * at 17×17 135 → 164 GFLOP/s, 7×1 192→192 at 17×17 140 → 170.
+ *
+ * <p>Order of the sum, as in {@link Gemm}: each output starts from the bias (or zero) and takes one FMA
+ * per (ci, i, j) in ascending order; the input channels are cut into chunks whose weights stay in L1,
+ * and a chunk's partial sums wait in a scratch tile, stored and reloaded unchanged. So the bits do not
+ * depend on the chunks, the tiles or the threads.
+ *
+ * <p>The kernels need the 32 vector registers of AVX-512 ({@link Gemm#WIDE}); with AVX2 they would
+ * spill, so {@link #applies} leaves those machines on the GEMM. They are correct at any width, which is
+ * how the tests run them everywhere.
+ */
+final class Conv2dBlocked {
+    private Conv2dBlocked() {
+    }
+
+    private static final VectorSpecies<Float> F = Vectors.F;
+    /** Floats per vector: the channel block. */
+    private static final int L = F.length();
+    /** Vectors of output channels per full group (one 4 × 6 tile). */
+    static final int FB = 4;
+    /**
+     * Output positions per tile for a group of 1, 2, 3 or 4 vectors of channels: 16, 12, 8 or 6, so
+     * that every tile keeps 16 to 24 accumulators. (More than 24, 4 × 7, spilled under C2.)
+     */
+    private static final int[] POSITIONS_PER_TILE = {0, 16, 12, 8, 6};
+    /** Weights of one chunk of input channels, in floats: 32 KB, so that they stay in L1 across the tiles. */
+    static final int CHUNK_WEIGHTS = 8192;
+    /** Tiles per task at most, so that a task's partial sums stay in L2 between chunks. */
+    static final int MAX_TILES_PER_TASK = 32;
+    /**
+     * Whether the fast path is taken where it applies: true unless the system property
+     * {@code inceptionj.cpu.blockedConv} is false. Not final, so that a benchmark can compare the two
+     * paths within one process.
+     */
+    static volatile boolean enabled = !"false".equals(System.getProperty("inceptionj.cpu.blockedConv"));
+
+    /**
+     * Where this path is taken: AVX-512, whole vectors of output channels, at least a vector of input
+     * channels (the 3-channel stem stays on the GEMM, whose packing costs little there), and a window
+     * of more than one tap. A 1×1 convolution is left to the GEMM: there im2col is x itself, and the
+     * blocked copy of x, made again for each of the three to four 1×1 convolutions that read a module's
+     * input, cost more than the kernel gains (measured batch 8, two threads: 768→160 at 17×17 0.73×,
+     * 288→64 at 35×35 0.56×).
+     */
+    static boolean applies(Conv2d.Geometry g) {
+        return enabled && Gemm.WIDE && g.cout() % L == 0 && g.cin() >= L && g.kh() * g.kw() > 1;
+    }
+
+    /** Whether g's output channels come in whole vectors: what {@link #forward} itself needs. */
+    static boolean supports(Conv2d.Geometry g) {
+        return g.cout() % L == 0;
+    }
+
+    /** Vectors of output channels in group gr. */
+    private static int groupBlocks(int cout, int gr) {
+        return Math.min(FB, cout / L - gr * FB);
+    }
+
+    /**
+     * w [Cout, Cin, kh, kw] in groups of FB·L output channels (the last group may be narrower, fb·L):
+     * group gr starts at gr·FB·L·Cin·kh·kw and holds wb[((ci·kh + i)·kw + j)·fb·L + co − gr·FB·L] =
+     * w[co, ci, i, j], so that the kernel reads its fb weight vectors for each (ci, i, j) in a row.
+     */
+    static void packWeights(float[] w, Conv2d.Geometry g, float[] wb) {
+        int cout = g.cout(), cin = g.cin(), taps = g.kh() * g.kw(), k = cin * taps;
+        for (int gr = 0; gr * FB * L < cout; gr++) {
+            int fb = groupBlocks(cout, gr), co0 = gr * FB * L, base = co0 * k, width = fb * L;
+            for (int c = 0; c < width; c++) {
+                int src = (co0 + c) * k;
+                for (int s = 0; s < k; s++) {
+                    wb[base + s * width + c] = w[src + s];
+                }
+            }
+        }
+    }
+
+    /**
+     * out [N, Cout, outH, outW] (NCHW, overwritten) = the convolution of x with the weights that
+     * {@link #packWeights} packed into wb, plus bias (or null), then the epilogue (or null) on each value.
+     */
+    static void forward(CpuBackend cpu, float[] out, float[] x, float[] wb, float[] bias, Conv2d.Geometry g,
+                        BatchNormEpilogue epilogue) {
+        assert supports(g);
+        int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout();
+        // The padded, blocked copy of x: [N][ceil(Cin/L)][hp][wp][L], zeros where x has none.
+        int hp = Math.max(g.h() + g.padTop(), (g.outH() - 1) * g.strideH() + (g.kh() - 1) * g.dilationH() + 1);
+        int wp = Math.max(g.w() + g.padLeft(), (g.outW() - 1) * g.strideW() + (g.kw() - 1) * g.dilationW() + 1);
+        int blocksIn = (cin + L - 1) / L, plane = hp * wp * L, image = blocksIn * plane;
+        float[] xb = cpu.cache().allocateStale(g.batch() * image);
+        try {
+            block(cpu, x, g, xb, hp, wp);
+            // tapOff[ci·taps + i·kw + j]: where (ci, i, j) sits in xb relative to an output's window corner.
+            int[] tapOff = new int[cin * taps];
+            for (int ci = 0; ci < cin; ci++) {
+                for (int i = 0; i < g.kh(); i++) {
+                    for (int j = 0; j < g.kw(); j++) {
+                        tapOff[ci * taps + i * g.kw() + j] = ci / L * plane + ci % L
+                                + (i * g.dilationH() * wp + j * g.dilationW()) * L;
+                    }
+                }
+            }
+            // base[n·P + oh·outW + ow]: the window corner of each output position of the batch.
+            int positions = g.positions(), total = g.batch() * positions;
+            int[] base = new int[total];
+            for (int n = 0, t = 0; n < g.batch(); n++) {
+                for (int oh = 0; oh < g.outH(); oh++) {
+                    for (int ow = 0; ow < g.outW(); ow++) {
+                        base[t++] = n * image + (oh * g.strideH() * wp + ow * g.strideW()) * L;
+                    }
+                }
+            }
+            // Tasks: each group of output channels cut into runs of whole tiles.
+            int groups = (cout / L + FB - 1) / FB, threads = cpu.parallel().threads();
+            int[] firstTask = new int[groups + 1], pieces = new int[groups];
+            for (int gr = 0; gr < groups; gr++) {
+                int tiles = ceilDiv(total, POSITIONS_PER_TILE[groupBlocks(cout, gr)]);
+                pieces[gr] = Math.min(tiles, Math.max(ceilDiv(tiles, MAX_TILES_PER_TASK), ceilDiv(2 * threads, groups)));
+                firstTask[gr + 1] = firstTask[gr] + pieces[gr];
+            }
+            cpu.parallel().forRange(firstTask[groups], 1, (lo, hi) -> {
+                for (int task = lo; task < hi; task++) {
+                    int gr = 0;
+                    while (firstTask[gr + 1] <= task) {
+                        gr++;
+                    }
+                    int fb = groupBlocks(cout, gr), pt = POSITIONS_PER_TILE[fb];
+                    int tiles = ceilDiv(total, pt), piece = task - firstTask[gr];
+                    int q0 = (int) ((long) tiles * piece / pieces[gr]) * pt;
+                    int q1 = Math.min(total, (int) ((long) tiles * (piece + 1) / pieces[gr]) * pt);
+                    if (q0 < q1) {
+                        runTask(out, xb, wb, bias, g, epilogue, tapOff, base, gr, fb, pt, q0, q1);
+                    }
+                }
+            });
+        } finally {
+            cpu.cache().recycle(xb);
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** Per-thread scratch: one task's partial sums, [fb][positions rounded up to tiles][L]. */
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Output channels of group gr (fb vectors) at positions [q0, q1) of the batch. */
+    private static void runTask(float[] out, float[] xb, float[] wb, float[] bias, Conv2d.Geometry g,
+                                BatchNormEpilogue epilogue, int[] tapOff, int[] base, int gr, int fb, int pt,
+                                int q0, int q1) {
+        int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout(), co0 = gr * FB * L;
+        int fStride = ceilDiv(q1 - q0, pt) * pt * L;
+        float[] sums = Conv2dBatched.scratch(SUMS, fb * fStride);
+        for (int f = 0; f < fb; f++) {
+            if (bias == null) {
+                Arrays.fill(sums, f * fStride, (f + 1) * fStride, 0f);
+            } else {
+                for (int at = f * fStride; at < (f + 1) * fStride; at += L) {
+                    System.arraycopy(bias, co0 + f * L, sums, at, L);
+                }
+            }
+        }
+        int chunk = Math.max(1, CHUNK_WEIGHTS / (taps * fb * L)), wGroup = co0 * cin * taps;
+        for (int c0 = 0; c0 < cin; c0 += chunk) {
+            int c1 = Math.min(cin, c0 + chunk), s0 = c0 * taps, s1 = c1 * taps, wo = wGroup + s0 * fb * L;
+            for (int q = q0; q < q1; q += pt) {
+                int cnt = Math.min(pt, q1 - q), at = (q - q0) * L;
+                switch (fb) {
+                    case 4 -> kernel4x6(xb, base, q, cnt, tapOff, wb, wo, s0, s1, sums, at, fStride);
+                    case 3 -> kernel3x8(xb, base, q, cnt, tapOff, wb, wo, s0, s1, sums, at, fStride);
+                    case 2 -> kernel2x12(xb, base, q, cnt, tapOff, wb, wo, s0, s1, sums, at, fStride);
+                    default -> kernel1x16(xb, base, q, cnt, tapOff, wb, wo, s0, s1, sums, at, fStride);
+                }
+            }
+        }
+        // Out to NCHW, one channel at a time, through the epilogue.
+        int positions = g.positions();
+        for (int f = 0; f < fb; f++) {
+            for (int lane = 0; lane < L; lane++) {
+                int co = co0 + f * L + lane, src = f * fStride + lane;
+                float mu = 0f, sc = 1f, be = 0f;
+                boolean relu = false;
+                if (epilogue != null) {
+                    mu = epilogue.mean()[co];
+                    sc = epilogue.scale()[co];
+                    be = epilogue.beta()[co];
+                    relu = epilogue.relu();
+                }
+                for (int pos = q0; pos < q1; ) {
+                    int n = pos / positions, qq = pos % positions, run = Math.min(q1 - pos, positions - qq);
+                    int dst = (n * cout + co) * positions + qq, from = src + (pos - q0) * L;
+                    if (epilogue == null) {
+                        for (int r = 0; r < run; r++) {
+                            out[dst + r] = sums[from + r * L];
+                        }
+                    } else {
+                        for (int r = 0; r < run; r++) {
+                            // BatchNormEpilogue's operations, in its order.
+                            float v = (sums[from + r * L] - mu) * sc + be;
+                            out[dst + r] = relu ? Math.max(v, 0f) : v;
+                        }
+                    }
+                    pos += run;
+                }
+            }
+        }
+    }
+
+    /** xb[n][ci / L][ih + padTop][iw + padLeft][ci % L] = x[n, ci, ih, iw], and zeros everywhere else. */
+    private static void block(CpuBackend cpu, float[] x, Conv2d.Geometry g, float[] xb, int hp, int wp) {
+        int cin = g.cin(), h = g.h(), w = g.w(), blocks = (cin + L - 1) / L;
+        cpu.parallel().forRange(g.batch() * blocks, 1, (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int n = t / blocks, cb = t % blocks, dst = t * hp * wp * L;
+                Arrays.fill(xb, dst, dst + hp * wp * L, 0f);
+                for (int c = cb * L; c < Math.min(cin, cb * L + L); c++) {
+                    int src = (n * cin + c) * h * w;
+                    for (int ih = 0; ih < h; ih++) {
+                        int d = dst + ((ih + g.padTop()) * wp + g.padLeft()) * L + c % L, s = src + ih * w;
+                        for (int iw = 0; iw < w; iw++) {
+                            xb[d + iw * L] = x[s + iw];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- the register tiles
+
+    /*
+     * kernelFBxPT: the fb·L output channels of one group at the cnt ≤ PT positions q … q+cnt−1 of the
+     * batch, for the (ci, i, j) steps s0 … s1−1: sums[at + f·fStride + p·L + lane] += Σ_s
+     * xb[base[q+p] + tapOff[s]] · wb[wo + (s − s0)·fb·L + f·L + lane]. A tile with fewer than PT
+     * positions repeats its last one (same sums, written to the tile's unused slots). The four are
+     * the same loop with FB × PT = 4 × 6, 3 × 8, 2 × 12 and 1 × 16 accumulators.
+     */
+
+    static void kernel4x6(float[] xb, int[] base, int q, int cnt, int[] tapOff, float[] wb, int wo, int s0,
+                          int s1, float[] acc, int accOff, int fStride) {
+        int b0 = base[q];
+        int b1 = base[q + Math.min(1, cnt - 1)];
+        int b2 = base[q + Math.min(2, cnt - 1)];
+        int b3 = base[q + Math.min(3, cnt - 1)];
+        int b4 = base[q + Math.min(4, cnt - 1)];
+        int b5 = base[q + Math.min(5, cnt - 1)];
+        int f0 = accOff, f1 = f0 + fStride, f2 = f1 + fStride, f3 = f2 + fStride;
+        FloatVector a00 = FloatVector.fromArray(F, acc, f0);
+        FloatVector a01 = FloatVector.fromArray(F, acc, f0 + L);
+        FloatVector a02 = FloatVector.fromArray(F, acc, f0 + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(F, acc, f0 + 3 * L);
+        FloatVector a04 = FloatVector.fromArray(F, acc, f0 + 4 * L);
+        FloatVector a05 = FloatVector.fromArray(F, acc, f0 + 5 * L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, f1);
+        FloatVector a11 = FloatVector.fromArray(F, acc, f1 + L);
+        FloatVector a12 = FloatVector.fromArray(F, acc, f1 + 2 * L);
+        FloatVector a13 = FloatVector.fromArray(F, acc, f1 + 3 * L);
+        FloatVector a14 = FloatVector.fromArray(F, acc, f1 + 4 * L);
+        FloatVector a15 = FloatVector.fromArray(F, acc, f1 + 5 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, f2);
+        FloatVector a21 = FloatVector.fromArray(F, acc, f2 + L);
+        FloatVector a22 = FloatVector.fromArray(F, acc, f2 + 2 * L);
+        FloatVector a23 = FloatVector.fromArray(F, acc, f2 + 3 * L);
+        FloatVector a24 = FloatVector.fromArray(F, acc, f2 + 4 * L);
+        FloatVector a25 = FloatVector.fromArray(F, acc, f2 + 5 * L);
+        FloatVector a30 = FloatVector.fromArray(F, acc, f3);
+        FloatVector a31 = FloatVector.fromArray(F, acc, f3 + L);
+        FloatVector a32 = FloatVector.fromArray(F, acc, f3 + 2 * L);
+        FloatVector a33 = FloatVector.fromArray(F, acc, f3 + 3 * L);
+        FloatVector a34 = FloatVector.fromArray(F, acc, f3 + 4 * L);
+        FloatVector a35 = FloatVector.fromArray(F, acc, f3 + 5 * L);
+        for (int s = s0; s < s1; s++, wo += 4 * L) {
+            int xt = tapOff[s];
+            FloatVector w0 = FloatVector.fromArray(F, wb, wo);
+            FloatVector w1 = FloatVector.fromArray(F, wb, wo + L);
+            FloatVector w2 = FloatVector.fromArray(F, wb, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(F, wb, wo + 3 * L);
+            FloatVector v = FloatVector.broadcast(F, xb[xt + b0]);
+            a00 = v.fma(w0, a00);
+            a10 = v.fma(w1, a10);
+            a20 = v.fma(w2, a20);
+            a30 = v.fma(w3, a30);
+            v = FloatVector.broadcast(F, xb[xt + b1]);
+            a01 = v.fma(w0, a01);
+            a11 = v.fma(w1, a11);
+            a21 = v.fma(w2, a21);
+            a31 = v.fma(w3, a31);
+            v = FloatVector.broadcast(F, xb[xt + b2]);
+            a02 = v.fma(w0, a02);
+            a12 = v.fma(w1, a12);
+            a22 = v.fma(w2, a22);
+            a32 = v.fma(w3, a32);
+            v = FloatVector.broadcast(F, xb[xt + b3]);
+            a03 = v.fma(w0, a03);
+            a13 = v.fma(w1, a13);
+            a23 = v.fma(w2, a23);
+            a33 = v.fma(w3, a33);
+            v = FloatVector.broadcast(F, xb[xt + b4]);
+            a04 = v.fma(w0, a04);
+            a14 = v.fma(w1, a14);
+            a24 = v.fma(w2, a24);
+            a34 = v.fma(w3, a34);
+            v = FloatVector.broadcast(F, xb[xt + b5]);
+            a05 = v.fma(w0, a05);
+            a15 = v.fma(w1, a15);
+            a25 = v.fma(w2, a25);
+            a35 = v.fma(w3, a35);
+        }
+        a00.intoArray(acc, f0);
+        a01.intoArray(acc, f0 + L);
+        a02.intoArray(acc, f0 + 2 * L);
+        a03.intoArray(acc, f0 + 3 * L);
+        a04.intoArray(acc, f0 + 4 * L);
+        a05.intoArray(acc, f0 + 5 * L);
+        a10.intoArray(acc, f1);
+        a11.intoArray(acc, f1 + L);
+        a12.intoArray(acc, f1 + 2 * L);
+        a13.intoArray(acc, f1 + 3 * L);
+        a14.intoArray(acc, f1 + 4 * L);
+        a15.intoArray(acc, f1 + 5 * L);
+        a20.intoArray(acc, f2);
+        a21.intoArray(acc, f2 + L);
+        a22.intoArray(acc, f2 + 2 * L);
+        a23.intoArray(acc, f2 + 3 * L);
+        a24.intoArray(acc, f2 + 4 * L);
+        a25.intoArray(acc, f2 + 5 * L);
+        a30.intoArray(acc, f3);
+        a31.intoArray(acc, f3 + L);
+        a32.intoArray(acc, f3 + 2 * L);
+        a33.intoArray(acc, f3 + 3 * L);
+        a34.intoArray(acc, f3 + 4 * L);
+        a35.intoArray(acc, f3 + 5 * L);
+    }
+
+    static void kernel3x8(float[] xb, int[] base, int q, int cnt, int[] tapOff, float[] wb, int wo, int s0,
+                          int s1, float[] acc, int accOff, int fStride) {
+        int b0 = base[q];
+        int b1 = base[q + Math.min(1, cnt - 1)];
+        int b2 = base[q + Math.min(2, cnt - 1)];
+        int b3 = base[q + Math.min(3, cnt - 1)];
+        int b4 = base[q + Math.min(4, cnt - 1)];
+        int b5 = base[q + Math.min(5, cnt - 1)];
+        int b6 = base[q + Math.min(6, cnt - 1)];
+        int b7 = base[q + Math.min(7, cnt - 1)];
+        int f0 = accOff, f1 = f0 + fStride, f2 = f1 + fStride;
+        FloatVector a00 = FloatVector.fromArray(F, acc, f0);
+        FloatVector a01 = FloatVector.fromArray(F, acc, f0 + L);
+        FloatVector a02 = FloatVector.fromArray(F, acc, f0 + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(F, acc, f0 + 3 * L);
+        FloatVector a04 = FloatVector.fromArray(F, acc, f0 + 4 * L);
+        FloatVector a05 = FloatVector.fromArray(F, acc, f0 + 5 * L);
+        FloatVector a06 = FloatVector.fromArray(F, acc, f0 + 6 * L);
+        FloatVector a07 = FloatVector.fromArray(F, acc, f0 + 7 * L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, f1);
+        FloatVector a11 = FloatVector.fromArray(F, acc, f1 + L);
+        FloatVector a12 = FloatVector.fromArray(F, acc, f1 + 2 * L);
+        FloatVector a13 = FloatVector.fromArray(F, acc, f1 + 3 * L);
+        FloatVector a14 = FloatVector.fromArray(F, acc, f1 + 4 * L);
+        FloatVector a15 = FloatVector.fromArray(F, acc, f1 + 5 * L);
+        FloatVector a16 = FloatVector.fromArray(F, acc, f1 + 6 * L);
+        FloatVector a17 = FloatVector.fromArray(F, acc, f1 + 7 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, f2);
+        FloatVector a21 = FloatVector.fromArray(F, acc, f2 + L);
+        FloatVector a22 = FloatVector.fromArray(F, acc, f2 + 2 * L);
+        FloatVector a23 = FloatVector.fromArray(F, acc, f2 + 3 * L);
+        FloatVector a24 = FloatVector.fromArray(F, acc, f2 + 4 * L);
+        FloatVector a25 = FloatVector.fromArray(F, acc, f2 + 5 * L);
+        FloatVector a26 = FloatVector.fromArray(F, acc, f2 + 6 * L);
+        FloatVector a27 = FloatVector.fromArray(F, acc, f2 + 7 * L);
+        for (int s = s0; s < s1; s++, wo += 3 * L) {
+            int xt = tapOff[s];
+            FloatVector w0 = FloatVector.fromArray(F, wb, wo);
+            FloatVector w1 = FloatVector.fromArray(F, wb, wo + L);
+            FloatVector w2 = FloatVector.fromArray(F, wb, wo + 2 * L);
+            FloatVector v = FloatVector.broadcast(F, xb[xt + b0]);
+            a00 = v.fma(w0, a00);
+            a10 = v.fma(w1, a10);
+            a20 = v.fma(w2, a20);
+            v = FloatVector.broadcast(F, xb[xt + b1]);
+            a01 = v.fma(w0, a01);
+            a11 = v.fma(w1, a11);
+            a21 = v.fma(w2, a21);
+            v = FloatVector.broadcast(F, xb[xt + b2]);
+            a02 = v.fma(w0, a02);
+            a12 = v.fma(w1, a12);
+            a22 = v.fma(w2, a22);
+            v = FloatVector.broadcast(F, xb[xt + b3]);
+            a03 = v.fma(w0, a03);
+            a13 = v.fma(w1, a13);
+            a23 = v.fma(w2, a23);
+            v = FloatVector.broadcast(F, xb[xt + b4]);
+            a04 = v.fma(w0, a04);
+            a14 = v.fma(w1, a14);
+            a24 = v.fma(w2, a24);
+            v = FloatVector.broadcast(F, xb[xt + b5]);
+            a05 = v.fma(w0, a05);
+            a15 = v.fma(w1, a15);
+            a25 = v.fma(w2, a25);
+            v = FloatVector.broadcast(F, xb[xt + b6]);
+            a06 = v.fma(w0, a06);
+            a16 = v.fma(w1, a16);
+            a26 = v.fma(w2, a26);
+            v = FloatVector.broadcast(F, xb[xt + b7]);
+            a07 = v.fma(w0, a07);
+            a17 = v.fma(w1, a17);
+            a27 = v.fma(w2, a27);
+        }
+        a00.intoArray(acc, f0);
+        a01.intoArray(acc, f0 + L);
+        a02.intoArray(acc, f0 + 2 * L);
+        a03.intoArray(acc, f0 + 3 * L);
+        a04.intoArray(acc, f0 + 4 * L);
+        a05.intoArray(acc, f0 + 5 * L);
+        a06.intoArray(acc, f0 + 6 * L);
+        a07.intoArray(acc, f0 + 7 * L);
+        a10.intoArray(acc, f1);
+        a11.intoArray(acc, f1 + L);
+        a12.intoArray(acc, f1 + 2 * L);
+        a13.intoArray(acc, f1 + 3 * L);
+        a14.intoArray(acc, f1 + 4 * L);
+        a15.intoArray(acc, f1 + 5 * L);
+        a16.intoArray(acc, f1 + 6 * L);
+        a17.intoArray(acc, f1 + 7 * L);
+        a20.intoArray(acc, f2);
+        a21.intoArray(acc, f2 + L);
+        a22.intoArray(acc, f2 + 2 * L);
+        a23.intoArray(acc, f2 + 3 * L);
+        a24.intoArray(acc, f2 + 4 * L);
+        a25.intoArray(acc, f2 + 5 * L);
+        a26.intoArray(acc, f2 + 6 * L);
+        a27.intoArray(acc, f2 + 7 * L);
+    }
+
+    static void kernel2x12(float[] xb, int[] base, int q, int cnt, int[] tapOff, float[] wb, int wo, int s0,
+                          int s1, float[] acc, int accOff, int fStride) {
+        int b0 = base[q];
+        int b1 = base[q + Math.min(1, cnt - 1)];
+        int b2 = base[q + Math.min(2, cnt - 1)];
+        int b3 = base[q + Math.min(3, cnt - 1)];
+        int b4 = base[q + Math.min(4, cnt - 1)];
+        int b5 = base[q + Math.min(5, cnt - 1)];
+        int b6 = base[q + Math.min(6, cnt - 1)];
+        int b7 = base[q + Math.min(7, cnt - 1)];
+        int b8 = base[q + Math.min(8, cnt - 1)];
+        int b9 = base[q + Math.min(9, cnt - 1)];
+        int b10 = base[q + Math.min(10, cnt - 1)];
+        int b11 = base[q + Math.min(11, cnt - 1)];
+        int f0 = accOff, f1 = f0 + fStride;
+        FloatVector a00 = FloatVector.fromArray(F, acc, f0);
+        FloatVector a01 = FloatVector.fromArray(F, acc, f0 + L);
+        FloatVector a02 = FloatVector.fromArray(F, acc, f0 + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(F, acc, f0 + 3 * L);
+        FloatVector a04 = FloatVector.fromArray(F, acc, f0 + 4 * L);
+        FloatVector a05 = FloatVector.fromArray(F, acc, f0 + 5 * L);
+        FloatVector a06 = FloatVector.fromArray(F, acc, f0 + 6 * L);
+        FloatVector a07 = FloatVector.fromArray(F, acc, f0 + 7 * L);
+        FloatVector a08 = FloatVector.fromArray(F, acc, f0 + 8 * L);
+        FloatVector a09 = FloatVector.fromArray(F, acc, f0 + 9 * L);
+        FloatVector a010 = FloatVector.fromArray(F, acc, f0 + 10 * L);
+        FloatVector a011 = FloatVector.fromArray(F, acc, f0 + 11 * L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, f1);
+        FloatVector a11 = FloatVector.fromArray(F, acc, f1 + L);
+        FloatVector a12 = FloatVector.fromArray(F, acc, f1 + 2 * L);
+        FloatVector a13 = FloatVector.fromArray(F, acc, f1 + 3 * L);
+        FloatVector a14 = FloatVector.fromArray(F, acc, f1 + 4 * L);
+        FloatVector a15 = FloatVector.fromArray(F, acc, f1 + 5 * L);
+        FloatVector a16 = FloatVector.fromArray(F, acc, f1 + 6 * L);
+        FloatVector a17 = FloatVector.fromArray(F, acc, f1 + 7 * L);
+        FloatVector a18 = FloatVector.fromArray(F, acc, f1 + 8 * L);
+        FloatVector a19 = FloatVector.fromArray(F, acc, f1 + 9 * L);
+        FloatVector a110 = FloatVector.fromArray(F, acc, f1 + 10 * L);
+        FloatVector a111 = FloatVector.fromArray(F, acc, f1 + 11 * L);
+        for (int s = s0; s < s1; s++, wo += 2 * L) {
+            int xt = tapOff[s];
+            FloatVector w0 = FloatVector.fromArray(F, wb, wo);
+            FloatVector w1 = FloatVector.fromArray(F, wb, wo + L);
+            FloatVector v = FloatVector.broadcast(F, xb[xt + b0]);
+            a00 = v.fma(w0, a00);
+            a10 = v.fma(w1, a10);
+            v = FloatVector.broadcast(F, xb[xt + b1]);
+            a01 = v.fma(w0, a01);
+            a11 = v.fma(w1, a11);
+            v = FloatVector.broadcast(F, xb[xt + b2]);
+            a02 = v.fma(w0, a02);
+            a12 = v.fma(w1, a12);
+            v = FloatVector.broadcast(F, xb[xt + b3]);
+            a03 = v.fma(w0, a03);
+            a13 = v.fma(w1, a13);
+            v = FloatVector.broadcast(F, xb[xt + b4]);
+            a04 = v.fma(w0, a04);
+            a14 = v.fma(w1, a14);
+            v = FloatVector.broadcast(F, xb[xt + b5]);
+            a05 = v.fma(w0, a05);
+            a15 = v.fma(w1, a15);
+            v = FloatVector.broadcast(F, xb[xt + b6]);
+            a06 = v.fma(w0, a06);
+            a16 = v.fma(w1, a16);
+            v = FloatVector.broadcast(F, xb[xt + b7]);
+            a07 = v.fma(w0, a07);
+            a17 = v.fma(w1, a17);
+            v = FloatVector.broadcast(F, xb[xt + b8]);
+            a08 = v.fma(w0, a08);
+            a18 = v.fma(w1, a18);
+            v = FloatVector.broadcast(F, xb[xt + b9]);
+            a09 = v.fma(w0, a09);
+            a19 = v.fma(w1, a19);
+            v = FloatVector.broadcast(F, xb[xt + b10]);
+            a010 = v.fma(w0, a010);
+            a110 = v.fma(w1, a110);
+            v = FloatVector.broadcast(F, xb[xt + b11]);
+            a011 = v.fma(w0, a011);
+            a111 = v.fma(w1, a111);
+        }
+        a00.intoArray(acc, f0);
+        a01.intoArray(acc, f0 + L);
+        a02.intoArray(acc, f0 + 2 * L);
+        a03.intoArray(acc, f0 + 3 * L);
+        a04.intoArray(acc, f0 + 4 * L);
+        a05.intoArray(acc, f0 + 5 * L);
+        a06.intoArray(acc, f0 + 6 * L);
+        a07.intoArray(acc, f0 + 7 * L);
+        a08.intoArray(acc, f0 + 8 * L);
+        a09.intoArray(acc, f0 + 9 * L);
+        a010.intoArray(acc, f0 + 10 * L);
+        a011.intoArray(acc, f0 + 11 * L);
+        a10.intoArray(acc, f1);
+        a11.intoArray(acc, f1 + L);
+        a12.intoArray(acc, f1 + 2 * L);
+        a13.intoArray(acc, f1 + 3 * L);
+        a14.intoArray(acc, f1 + 4 * L);
+        a15.intoArray(acc, f1 + 5 * L);
+        a16.intoArray(acc, f1 + 6 * L);
+        a17.intoArray(acc, f1 + 7 * L);
+        a18.intoArray(acc, f1 + 8 * L);
+        a19.intoArray(acc, f1 + 9 * L);
+        a110.intoArray(acc, f1 + 10 * L);
+        a111.intoArray(acc, f1 + 11 * L);
+    }
+
+    static void kernel1x16(float[] xb, int[] base, int q, int cnt, int[] tapOff, float[] wb, int wo, int s0,
+                          int s1, float[] acc, int accOff, int fStride) {
+        int b0 = base[q];
+        int b1 = base[q + Math.min(1, cnt - 1)];
+        int b2 = base[q + Math.min(2, cnt - 1)];
+        int b3 = base[q + Math.min(3, cnt - 1)];
+        int b4 = base[q + Math.min(4, cnt - 1)];
+        int b5 = base[q + Math.min(5, cnt - 1)];
+        int b6 = base[q + Math.min(6, cnt - 1)];
+        int b7 = base[q + Math.min(7, cnt - 1)];
+        int b8 = base[q + Math.min(8, cnt - 1)];
+        int b9 = base[q + Math.min(9, cnt - 1)];
+        int b10 = base[q + Math.min(10, cnt - 1)];
+        int b11 = base[q + Math.min(11, cnt - 1)];
+        int b12 = base[q + Math.min(12, cnt - 1)];
+        int b13 = base[q + Math.min(13, cnt - 1)];
+        int b14 = base[q + Math.min(14, cnt - 1)];
+        int b15 = base[q + Math.min(15, cnt - 1)];
+        int f0 = accOff;
+        FloatVector a00 = FloatVector.fromArray(F, acc, f0);
+        FloatVector a01 = FloatVector.fromArray(F, acc, f0 + L);
+        FloatVector a02 = FloatVector.fromArray(F, acc, f0 + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(F, acc, f0 + 3 * L);
+        FloatVector a04 = FloatVector.fromArray(F, acc, f0 + 4 * L);
+        FloatVector a05 = FloatVector.fromArray(F, acc, f0 + 5 * L);
+        FloatVector a06 = FloatVector.fromArray(F, acc, f0 + 6 * L);
+        FloatVector a07 = FloatVector.fromArray(F, acc, f0 + 7 * L);
+        FloatVector a08 = FloatVector.fromArray(F, acc, f0 + 8 * L);
+        FloatVector a09 = FloatVector.fromArray(F, acc, f0 + 9 * L);
+        FloatVector a010 = FloatVector.fromArray(F, acc, f0 + 10 * L);
+        FloatVector a011 = FloatVector.fromArray(F, acc, f0 + 11 * L);
+        FloatVector a012 = FloatVector.fromArray(F, acc, f0 + 12 * L);
+        FloatVector a013 = FloatVector.fromArray(F, acc, f0 + 13 * L);
+        FloatVector a014 = FloatVector.fromArray(F, acc, f0 + 14 * L);
+        FloatVector a015 = FloatVector.fromArray(F, acc, f0 + 15 * L);
+        for (int s = s0; s < s1; s++, wo += 1 * L) {
+            int xt = tapOff[s];
+            FloatVector w0 = FloatVector.fromArray(F, wb, wo);
+            FloatVector v = FloatVector.broadcast(F, xb[xt + b0]);
+            a00 = v.fma(w0, a00);
+            v = FloatVector.broadcast(F, xb[xt + b1]);
+            a01 = v.fma(w0, a01);
+            v = FloatVector.broadcast(F, xb[xt + b2]);
+            a02 = v.fma(w0, a02);
+            v = FloatVector.broadcast(F, xb[xt + b3]);
+            a03 = v.fma(w0, a03);
+            v = FloatVector.broadcast(F, xb[xt + b4]);
+            a04 = v.fma(w0, a04);
+            v = FloatVector.broadcast(F, xb[xt + b5]);
+            a05 = v.fma(w0, a05);
+            v = FloatVector.broadcast(F, xb[xt + b6]);
+            a06 = v.fma(w0, a06);
+            v = FloatVector.broadcast(F, xb[xt + b7]);
+            a07 = v.fma(w0, a07);
+            v = FloatVector.broadcast(F, xb[xt + b8]);
+            a08 = v.fma(w0, a08);
+            v = FloatVector.broadcast(F, xb[xt + b9]);
+            a09 = v.fma(w0, a09);
+            v = FloatVector.broadcast(F, xb[xt + b10]);
+            a010 = v.fma(w0, a010);
+            v = FloatVector.broadcast(F, xb[xt + b11]);
+            a011 = v.fma(w0, a011);
+            v = FloatVector.broadcast(F, xb[xt + b12]);
+            a012 = v.fma(w0, a012);
+            v = FloatVector.broadcast(F, xb[xt + b13]);
+            a013 = v.fma(w0, a013);
+            v = FloatVector.broadcast(F, xb[xt + b14]);
+            a014 = v.fma(w0, a014);
+            v = FloatVector.broadcast(F, xb[xt + b15]);
+            a015 = v.fma(w0, a015);
+        }
+        a00.intoArray(acc, f0);
+        a01.intoArray(acc, f0 + L);
+        a02.intoArray(acc, f0 + 2 * L);
+        a03.intoArray(acc, f0 + 3 * L);
+        a04.intoArray(acc, f0 + 4 * L);
+        a05.intoArray(acc, f0 + 5 * L);
+        a06.intoArray(acc, f0 + 6 * L);
+        a07.intoArray(acc, f0 + 7 * L);
+        a08.intoArray(acc, f0 + 8 * L);
+        a09.intoArray(acc, f0 + 9 * L);
+        a010.intoArray(acc, f0 + 10 * L);
+        a011.intoArray(acc, f0 + 11 * L);
+        a012.intoArray(acc, f0 + 12 * L);
+        a013.intoArray(acc, f0 + 13 * L);
+        a014.intoArray(acc, f0 + 14 * L);
+        a015.intoArray(acc, f0 + 15 * L);
+    }
+
+}

@@ -1,0 +1,163 @@
+package org.inceptionj.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.stream.Stream;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.inceptionj.api.Conv2dSpec;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The blocked direct convolution ({@link Conv2dBlocked}) gives the GEMM's bits ({@link Conv2d#forwardVector}),
+ * with bias or with the batch-norm epilogue, for every group width (1 to 4 vectors of output channels
+ * and remainders), partial channel blocks, several chunks of input channels, tiles that run across
+ * images, every padding, stride and dilation; and both are within the formula's tolerance of the
+ * double-precision reference ({@link Conv2dTest#reference}). Called directly, so it runs at any vector
+ * width, whether or not {@link Conv2dBlocked#applies} would take it on this machine.
+ */
+class Conv2dBlockedTest {
+    private static final int L = Vectors.F.length();
+
+    static Stream<Arguments> shapes() {
+        return Stream.of(
+                // name, n, cin, h, w, cout, kh, kw, spec, bias
+                new Conv2dTest.Case("one group of 4 vectors, 3x3 pad 1", 1, L, 9, 9, 4 * L, 3, 3, Conv2dSpec.of(1, 1), true, 1),
+                new Conv2dTest.Case("groups of 4 + 1 vectors, 1x7 pad (0,3), 3 images", 3, 2 * L, 17, 17, 5 * L, 1, 7,
+                        Conv2dSpec.of(1, 0, 3), true, 2),
+                new Conv2dTest.Case("4 + 2 vectors, 7x1 pad (3,0), partial input block", 2, L + 3, 8, 8, 6 * L, 7, 1,
+                        Conv2dSpec.of(1, 3, 0), false, 3),
+                new Conv2dTest.Case("4 + 3 vectors, 3x3 stride 2", 2, 2 * L, 17, 17, 7 * L, 3, 3, Conv2dSpec.of(2, 0), true, 4),
+                new Conv2dTest.Case("one vector, 5x5 pad 2", 1, L, 11, 10, L, 5, 5, Conv2dSpec.of(1, 2), true, 5),
+                new Conv2dTest.Case("two vectors, 3 vectors: chunks of input channels (Cin 300)", 1, 300, 6, 7, 3 * L, 3, 3,
+                        Conv2dSpec.of(1, 1), true, 6),
+                new Conv2dTest.Case("1x1 positions across 9 images", 9, L, 3, 3, 2 * L, 3, 3, Conv2dSpec.of(2, 0), false, 7),
+                new Conv2dTest.Case("1x1 images, 3x3 pad 1", 5, 20, 1, 1, 2 * L, 3, 3, Conv2dSpec.of(1, 1), true, 8),
+                new Conv2dTest.Case("TF SAME: pad bottom/right only, stride 2", 2, L, 16, 15, 4 * L, 3, 3,
+                        new Conv2dSpec(2, 2, 0, 0, 1, 1, 1, 1), true, 9),
+                new Conv2dTest.Case("dilated, asymmetric padding", 1, L, 13, 11, 3 * L, 3, 3,
+                        new Conv2dSpec(1, 1, 2, 1, 2, 1, 2, 2), true, 10),
+                new Conv2dTest.Case("unpadded, rows left unread at the bottom", 1, 17, 10, 10, L, 3, 3, Conv2dSpec.of(3, 0), true, 11),
+                new Conv2dTest.Case("1x1 (not taken by applies, still exact)", 2, 40, 5, 5, 2 * L, 1, 1, Conv2dSpec.of(1, 0), true, 12)
+        ).map(Arguments::of);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void sameBitsAsTheGemmAndWithinTheReference(Conv2dTest.Case c) {
+        for (int threads = 1; threads <= 3; threads++) {
+            check(c, threads, null);
+        }
+        Random r = new Random(c.seed());
+        check(c, 2, epilogue(r, c.cout(), true));
+        check(c, 1, epilogue(r, c.cout(), false));
+    }
+
+    @Property(tries = 40)
+    void randomGeometry(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 1, max = 40) int cin,
+                        @ForAll @IntRange(min = 1, max = 9) int blocks, @ForAll @IntRange(min = 1, max = 12) int size,
+                        @ForAll @IntRange(min = 1, max = 7) int kh, @ForAll @IntRange(min = 1, max = 7) int kw,
+                        @ForAll @IntRange(min = 1, max = 2) int stride, @ForAll boolean pad, @ForAll boolean bias,
+                        @ForAll @IntRange(min = 1, max = 3) int threads, @ForAll long seed) {
+        int padH = pad ? kh / 2 : 0, padW = pad ? kw / 2 : 0;
+        int h = Math.max(size, kh), w = Math.max(size + 1, kw);
+        check(new Conv2dTest.Case("random", n, cin, h, w, blocks * L, kh, kw, Conv2dSpec.of(stride, padH, padW), bias,
+                seed), threads, null);
+    }
+
+    private static BatchNormEpilogue epilogue(Random r, int cout, boolean relu) {
+        float[] gamma = new float[cout], beta = new float[cout], mean = new float[cout], var = new float[cout];
+        for (int i = 0; i < cout; i++) {
+            gamma[i] = r.nextFloat() * 2 - 1;
+            beta[i] = r.nextFloat() - 0.5f;
+            mean[i] = r.nextFloat() - 0.5f;
+            var[i] = r.nextFloat() * 3;
+        }
+        return BatchNormEpilogue.of(gamma, beta, mean, var, 1e-3f, relu);
+    }
+
+    private static void check(Conv2dTest.Case c, int threads, BatchNormEpilogue epilogue) {
+        float[] x = c.x(), w = c.weight(), b = epilogue == null ? c.biasValues() : null;
+        int outSize = c.n() * c.cout() * c.outH() * c.outW();
+        Conv2d.Geometry g = new Conv2d.Geometry(c.n(), c.cin(), c.h(), c.w(), c.cout(), c.kh(), c.kw(), c.outH(), c.outW(),
+                c.spec().strideH(), c.spec().strideW(), c.spec().padTop(), c.spec().padLeft(), c.spec().dilationH(),
+                c.spec().dilationW());
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
+            float[] gemm = new float[outSize], blocked = new float[outSize];
+            java.util.Arrays.fill(blocked, Float.NaN);   // every element must be written
+            Conv2d.forwardVector(cpu, gemm, x, w, b, g, epilogue);
+            float[] wb = new float[w.length];
+            Conv2dBlocked.packWeights(w, g, wb);
+            Conv2dBlocked.forward(cpu, blocked, x, wb, b, g, epilogue);
+            String what = c + " on " + threads + " thread(s)" + (epilogue == null ? "" : epilogue.relu() ? ", BN + ReLU" : ", BN");
+            assertArrayEquals(gemm, blocked, what + ": blocked against GEMM, bit for bit");
+            if (epilogue == null) {
+                Conv2dTest.assertMatchesReference(c, "blocked", blocked, Conv2dTest.reference(c, x, w, b));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the packed weights' cache
+
+    /**
+     * The packed copy kept on the weight's storage is used again while nothing touched the weights,
+     * and packed again after any write through the backend: an optimizer's update, a copy, a write.
+     */
+    @Test
+    void packedWeightsFollowEveryWrite() {
+        int cin = L, cout = 2 * L;
+        Conv2dSpec spec = Conv2dSpec.of(1, 1);
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true)); TensorScope s = TensorScope.open()) {
+            Tensor x = Ops.fromArray(cpu, Shape.of(1, cin, 6, 6), Conv2dTest.uniform(1, cin * 36));
+            Tensor w = Ops.fromArray(cpu, Shape.of(cout, cin, 3, 3), Conv2dTest.uniform(2, cout * cin * 9));
+            Conv2d.Geometry g = Conv2d.Geometry.of(Ops.zeros(cpu, Shape.of(1, cout, 6, 6)), x, w, spec);
+            float[] first = CpuBackend.blockedWeights(w, g);
+            assertSame(first, CpuBackend.blockedWeights(w, g), "packed again with no write in between");
+            float[] before = Ops.conv2d(x, w, null, spec).toArray();
+            if (Conv2dBlocked.applies(g)) {
+                // Taken here: the convolution reads w without marking it changed.
+                assertSame(first, CpuBackend.blockedWeights(w, g), "a convolution reading w counted as a write");
+            }
+
+            cpu.write(w, Conv2dTest.uniform(3, cout * cin * 9), 0);
+            float[] afterWrite = Ops.conv2d(x, w, null, spec).toArray();
+            assertNotEquals(before[0], afterWrite[0], "the new weights were not used");
+            assertArrayEquals(reference(cpu, x, w, spec), afterWrite, "after a write");
+
+            cpu.copy(w, Ops.fromArray(cpu, w.shape(), Conv2dTest.uniform(4, cout * cin * 9)));
+            assertArrayEquals(reference(cpu, x, w, spec), Ops.conv2d(x, w, null, spec).toArray(), "after a copy");
+
+            Tensor grad = Ops.fromArray(cpu, w.shape(), Conv2dTest.uniform(5, cout * cin * 9));
+            Tensor ms = Ops.zeros(cpu, w.shape()), mom = Ops.zeros(cpu, w.shape());
+            Tensor scale = Ops.fromArray(cpu, Shape.of(1), new float[]{1f});
+            cpu.rmsPropUpdate(new Tensor[]{w}, new Tensor[]{ms}, new Tensor[]{mom}, new Tensor[]{grad}, scale, 0.5f, 0.9f,
+                    0f, 1f);
+            assertArrayEquals(reference(cpu, x, w, spec), Ops.conv2d(x, w, null, spec).toArray(),
+                    "after an optimizer step");
+            assertTrue(cpu.liveBytes() > 0);
+        }
+    }
+
+    /** The GEMM's result for the weights w holds now. */
+    private static float[] reference(CpuBackend cpu, Tensor x, Tensor w, Conv2dSpec spec) {
+        Tensor out = Ops.zeros(cpu, Shape.of(x.shape().dim(0), w.shape().dim(0),
+                spec.outH(x.shape().dim(2), w.shape().dim(2)), spec.outW(x.shape().dim(3), w.shape().dim(3))));
+        Conv2d.Geometry g = Conv2d.Geometry.of(out, x, w, spec);
+        float[] o = new float[out.size()];
+        Conv2d.forwardVector(cpu, o, CpuBackend.data(x), CpuBackend.data(w).clone(), null, g, null);
+        return o;
+    }
+}
