@@ -77,19 +77,35 @@ final class Conv2dBlocked {
     }
 
     /** Vectors of output channels in group gr. */
-    private static int groupBlocks(int cout, int gr) {
-        return Math.min(FB, cout / L - gr * FB);
+    /**
+     * Where each group of output channels starts, in vectors: groups of FB, except that a remainder
+     * of one or two vectors is merged with the group before into two narrower ones (6 = 3 + 3, 5 =
+     * 3 + 2), because the 1 × 16 and 2 × 12 tiles load more per FMA than the 3 × 8. Measured batch 8,
+     * one thread, in one process: 3×3 64→96 at 35×35,
+     * batch 8, 4 + 2 → 3 + 3 1.05×; 1×7 160→160 at 17×17, 1.02×.
+     */
+    static int[] groupStarts(int blocks) {
+        int[] starts = new int[blocks + 1];
+        int groups = 0;
+        for (int at = 0; at < blocks; ) {
+            int left = blocks - at, width = left == 6 || left == 5 ? 3 : Math.min(FB, left);
+            starts[groups++] = at;
+            at += width;
+        }
+        starts[groups] = blocks;
+        return java.util.Arrays.copyOf(starts, groups + 1);
     }
 
     /**
-     * w [Cout, Cin, kh, kw] in groups of FB·L output channels (the last group may be narrower, fb·L):
-     * group gr starts at gr·FB·L·Cin·kh·kw and holds wb[((ci·kh + i)·kw + j)·fb·L + co − gr·FB·L] =
-     * w[co, ci, i, j], so that the kernel reads its fb weight vectors for each (ci, i, j) in a row.
+     * w [Cout, Cin, kh, kw] in the groups of {@link #groupStarts}: the group of fb vectors from channel
+     * co0 starts at co0·Cin·kh·kw and holds wb[((ci·kh + i)·kw + j)·fb·L + co − co0] = w[co, ci, i, j],
+     * so that the kernel reads its fb weight vectors for each (ci, i, j) in a row.
      */
     static void packWeights(float[] w, Conv2d.Geometry g, float[] wb) {
         int cout = g.cout(), cin = g.cin(), taps = g.kh() * g.kw(), k = cin * taps;
-        for (int gr = 0; gr * FB * L < cout; gr++) {
-            int fb = groupBlocks(cout, gr), co0 = gr * FB * L, base = co0 * k, width = fb * L;
+        int[] starts = groupStarts(cout / L);
+        for (int gr = 0; gr + 1 < starts.length; gr++) {
+            int co0 = starts[gr] * L, base = co0 * k, width = (starts[gr + 1] - starts[gr]) * L;
             for (int c = 0; c < width; c++) {
                 int src = (co0 + c) * k;
                 for (int s = 0; s < k; s++) {
@@ -135,10 +151,11 @@ final class Conv2dBlocked {
                 }
             }
             // Tasks: each group of output channels cut into runs of whole tiles.
-            int groups = (cout / L + FB - 1) / FB, threads = cpu.parallel().threads();
+            int[] starts = groupStarts(cout / L);
+            int groups = starts.length - 1, threads = cpu.parallel().threads();
             int[] firstTask = new int[groups + 1], pieces = new int[groups];
             for (int gr = 0; gr < groups; gr++) {
-                int tiles = ceilDiv(total, POSITIONS_PER_TILE[groupBlocks(cout, gr)]);
+                int tiles = ceilDiv(total, POSITIONS_PER_TILE[starts[gr + 1] - starts[gr]]);
                 pieces[gr] = Math.min(tiles, Math.max(ceilDiv(tiles, MAX_TILES_PER_TASK), ceilDiv(2 * threads, groups)));
                 firstTask[gr + 1] = firstTask[gr] + pieces[gr];
             }
@@ -148,12 +165,12 @@ final class Conv2dBlocked {
                     while (firstTask[gr + 1] <= task) {
                         gr++;
                     }
-                    int fb = groupBlocks(cout, gr), pt = POSITIONS_PER_TILE[fb];
+                    int fb = starts[gr + 1] - starts[gr], pt = POSITIONS_PER_TILE[fb];
                     int tiles = ceilDiv(total, pt), piece = task - firstTask[gr];
                     int q0 = (int) ((long) tiles * piece / pieces[gr]) * pt;
                     int q1 = Math.min(total, (int) ((long) tiles * (piece + 1) / pieces[gr]) * pt);
                     if (q0 < q1) {
-                        runTask(out, xb, wb, bias, g, epilogue, tapOff, base, gr, fb, pt, q0, q1);
+                        runTask(out, xb, wb, bias, g, epilogue, tapOff, base, starts[gr] * L, fb, pt, q0, q1);
                     }
                 }
             });
@@ -169,11 +186,11 @@ final class Conv2dBlocked {
     /** Per-thread scratch: one task's partial sums, [fb][positions rounded up to tiles][L]. */
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** Output channels of group gr (fb vectors) at positions [q0, q1) of the batch. */
+    /** Output channels co0 … co0 + fb·L − 1 (a group) at positions [q0, q1) of the batch. */
     private static void runTask(float[] out, float[] xb, float[] wb, float[] bias, Conv2d.Geometry g,
-                                BatchNormEpilogue epilogue, int[] tapOff, int[] base, int gr, int fb, int pt,
+                                BatchNormEpilogue epilogue, int[] tapOff, int[] base, int co0, int fb, int pt,
                                 int q0, int q1) {
-        int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout(), co0 = gr * FB * L;
+        int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout();
         int fStride = ceilDiv(q1 - q0, pt) * pt * L;
         float[] sums = Conv2dBatched.scratch(SUMS, fb * fStride);
         for (int f = 0; f < fb; f++) {

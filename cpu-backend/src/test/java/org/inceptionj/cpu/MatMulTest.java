@@ -116,7 +116,9 @@ class MatMulTest {
 
     /**
      * Past every block of the GEMM (K &gt; KC = 256, N &gt; NC, M &gt; MC = 128 and not a multiple of
-     * the 4-row tile), and Inception's classifier shape (pool features · fc weightᵀ).
+     * the 4-row tile), and Inception's classifier shape (pool features · fc weightᵀ): at batch 1 to
+     * 4 dot products along the rows (MatMul.dotRows), with a tail past the vectors (K = 201), and at
+     * 5 rows the GEMM again.
      */
     @ParameterizedTest(name = "[{0}x{2}]·[{2}x{1}] transA={3} transB={4}")
     @CsvSource({
@@ -125,6 +127,9 @@ class MatMulTest {
             "133, 270, 300, false, true",
             "133, 270, 300, true, true",
             "4, 1000, 2048, false, true",
+            "1, 1000, 2048, false, true",
+            "3, 37, 201, false, true",
+            "5, 37, 201, false, true",
             "1, 17, 600, false, false",
     })
     void largeShapesMatchReference(int m, int n, int k, boolean transA, boolean transB) {
@@ -132,9 +137,10 @@ class MatMulTest {
     }
 
     /** Same bits from two runs and from 1, 2 or 3 threads: each element is summed in one fixed order. */
-    @Test
-    void resultsAreBitIdenticalAcrossRunsAndThreadCounts() {
-        Case c = new Case(133, 270, 300, false, true, 11);
+    @ParameterizedTest(name = "[{0}x{2}]·[{2}x{1}]ᵀ")
+    @CsvSource({"133, 270, 300", "2, 77, 300"})
+    void resultsAreBitIdenticalAcrossRunsAndThreadCounts(int m, int n, int k) {
+        Case c = new Case(m, n, k, false, true, 11);
         float[] a = uniform(1, c.m() * c.k()), b = uniform(2, c.k() * c.n());
         float[] vector1 = run(c, 1, true, a, b);
         assertArrayEquals(vector1, run(c, 1, true, a, b), "vectorized, two runs on 1 thread");
