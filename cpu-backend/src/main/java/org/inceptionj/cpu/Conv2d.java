@@ -56,14 +56,13 @@ final class Conv2d {
         if (g.positions() == 0 || g.batch() == 0 || g.cout() == 0) {
             return;
         }
-        float[] o = CpuBackend.data(out), xd = CpuBackend.data(x);
-        float[] b = bias == null ? null : CpuBackend.data(bias);
+        float[] o = CpuBackend.data(out), b = bias == null ? null : CpuBackend.data(bias);
         if (cpu.vectorized() && Conv2dBlocked.applies(g)) {
-            // Not CpuBackend.data(w): that would mark the packed copy stale.
-            Conv2dBlocked.forward(cpu, o, xd, CpuBackend.blockedWeights(w, g), b, g, null);
+            // Neither CpuBackend.data(w) nor data(x): they would mark the blocked copies stale.
+            Conv2dBlocked.forward(cpu, o, x, CpuBackend.blockedWeights(w, g), b, g, null);
             return;
         }
-        float[] wd = CpuBackend.data(w);
+        float[] xd = CpuBackend.data(x), wd = CpuBackend.data(w);
         if (cpu.vectorized()) {
             forwardVector(cpu, o, xd, wd, b, g, null);
         } else {
@@ -82,8 +81,7 @@ final class Conv2d {
             return;
         }
         if (Conv2dBlocked.applies(g)) {
-            Conv2dBlocked.forward(cpu, CpuBackend.data(out), CpuBackend.data(x), CpuBackend.blockedWeights(w, g), null, g,
-                    epilogue);
+            Conv2dBlocked.forward(cpu, CpuBackend.data(out), x, CpuBackend.blockedWeights(w, g), null, g, epilogue);
             return;
         }
         forwardVector(cpu, CpuBackend.data(out), CpuBackend.data(x), CpuBackend.data(w), null, g, epilogue);

@@ -1,9 +1,11 @@
 package org.inceptionj.cpu;
 
+import java.lang.ref.WeakReference;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.inceptionj.api.Tensor;
 
 /**
  * The forward convolution as a direct convolution over a channel-blocked copy of x, the layout that
@@ -22,8 +24,13 @@ import jdk.incubator.vector.VectorSpecies;
  * per weight version (cached on the weight's storage, {@link CpuStorage#blockedWeights}), and the
  * register tile of FB vectors of output channels × PT output positions (4 × 6: 24 accumulators, 4
  * weight vectors and one broadcast among the 32 vector registers) takes its positions anywhere in the
- * batch, so no plane leaves a ragged edge. Measured one thread, batch 1 (Zen 5, AVX-512): 1×1 768→192
- * at 17×17 135 → 164 GFLOP/s, 7×1 192→192 at 17×17 140 → 170.
+ * batch, so no plane leaves a ragged edge. Measured one thread, batch 1 (Zen 5, AVX-512), the kernel
+ * alone against the GEMM: 1×1 768→192 at 17×17 135 → 164 GFLOP/s, 7×1 192→192 at 17×17 140 → 170;
+ * Inception-v3's eval forward in one process, two threads, alternating the paths: batch 1 1.17×,
+ * batch 8 1.19× (same logits, bit for bit).
+ *
+ * <p>Memory: the packed weights stay beside the weights (as much again), and one blocked copy of an
+ * unpadded input is kept for the next convolution that reads it ({@link InputCache}).
  *
  * <p>Order of the sum, as in {@link Gemm}: each output starts from the bias (or zero) and takes one FMA
  * per (ci, i, j) in ascending order; the input channels are cut into chunks whose weights stay in L1,
@@ -45,7 +52,10 @@ final class Conv2dBlocked {
     static final int FB = 4;
     /**
      * Output positions per tile for a group of 1, 2, 3 or 4 vectors of channels: 16, 12, 8 or 6, so
-     * that every tile keeps 16 to 24 accumulators. (More than 24, 4 × 7, spilled under C2.)
+     * that every tile keeps 16 to 24 accumulators. 24 fit in registers under C2 only because a tile is
+     * loaded from the scratch and stored back without branches: with a three-way start (sums, bias or
+     * zero) and stores guarded by the tile's count, C2 kept accumulators on the stack even at 4 × 5,
+     * and the kernel ran at 40% of its speed.
      */
     private static final int[] POSITIONS_PER_TILE = {0, 16, 12, 8, 6};
     /** Weights of one chunk of input channels, in floats: 32 KB, so that they stay in L1 across the tiles. */
@@ -60,15 +70,15 @@ final class Conv2dBlocked {
     static volatile boolean enabled = !"false".equals(System.getProperty("inceptionj.cpu.blockedConv"));
 
     /**
-     * Where this path is taken: AVX-512, whole vectors of output channels, at least a vector of input
-     * channels (the 3-channel stem stays on the GEMM, whose packing costs little there), and a window
-     * of more than one tap. A 1×1 convolution is left to the GEMM: there im2col is x itself, and the
-     * blocked copy of x, made again for each of the three to four 1×1 convolutions that read a module's
-     * input, cost more than the kernel gains (measured batch 8, two threads: 768→160 at 17×17 0.73×,
-     * 288→64 at 35×35 0.56×).
+     * Where this path is taken: AVX-512, whole vectors of output channels, and at least a vector of
+     * input channels (the 3-channel stem stays on the GEMM, whose packing costs little there).
+     * 1×1 convolutions included: there im2col is x itself and the GEMM packs nothing but strips, so
+     * the blocked kernel gains only with the blocked copy of x shared by the three or four 1×1
+     * convolutions that read a module's input ({@link InputCache}). Measured in one process, two
+     * threads, the 1×1s on this path against the GEMM: batch 8 1.04×, batch 1 0.98×.
      */
     static boolean applies(Conv2d.Geometry g) {
-        return enabled && Gemm.WIDE && g.cout() % L == 0 && g.cin() >= L && g.kh() * g.kw() > 1;
+        return enabled && Gemm.WIDE && g.cout() % L == 0 && g.cin() >= L;
     }
 
     /** Whether g's output channels come in whole vectors: what {@link #forward} itself needs. */
@@ -121,62 +131,143 @@ final class Conv2dBlocked {
      */
     static void forward(CpuBackend cpu, float[] out, float[] x, float[] wb, float[] bias, Conv2d.Geometry g,
                         BatchNormEpilogue epilogue) {
-        assert supports(g);
-        int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout();
-        // The padded, blocked copy of x: [N][ceil(Cin/L)][hp][wp][L], zeros where x has none.
-        int hp = Math.max(g.h() + g.padTop(), (g.outH() - 1) * g.strideH() + (g.kh() - 1) * g.dilationH() + 1);
-        int wp = Math.max(g.w() + g.padLeft(), (g.outW() - 1) * g.strideW() + (g.kw() - 1) * g.dilationW() + 1);
-        int blocksIn = (cin + L - 1) / L, plane = hp * wp * L, image = blocksIn * plane;
-        float[] xb = cpu.cache().allocateStale(g.batch() * image);
+        int hp = paddedHeight(g), wp = paddedWidth(g);
+        float[] xb = cpu.cache().allocateStale(g.batch() * blockedImage(g, hp, wp));
         try {
             block(cpu, x, g, xb, hp, wp);
-            // tapOff[ci·taps + i·kw + j]: where (ci, i, j) sits in xb relative to an output's window corner.
-            int[] tapOff = new int[cin * taps];
-            for (int ci = 0; ci < cin; ci++) {
-                for (int i = 0; i < g.kh(); i++) {
-                    for (int j = 0; j < g.kw(); j++) {
-                        tapOff[ci * taps + i * g.kw() + j] = ci / L * plane + ci % L
-                                + (i * g.dilationH() * wp + j * g.dilationW()) * L;
-                    }
-                }
-            }
-            // base[n·P + oh·outW + ow]: the window corner of each output position of the batch.
-            int positions = g.positions(), total = g.batch() * positions;
-            int[] base = new int[total];
-            for (int n = 0, t = 0; n < g.batch(); n++) {
-                for (int oh = 0; oh < g.outH(); oh++) {
-                    for (int ow = 0; ow < g.outW(); ow++) {
-                        base[t++] = n * image + (oh * g.strideH() * wp + ow * g.strideW()) * L;
-                    }
-                }
-            }
-            // Tasks: each group of output channels cut into runs of whole tiles.
-            int[] starts = groupStarts(cout / L);
-            int groups = starts.length - 1, threads = cpu.parallel().threads();
-            int[] firstTask = new int[groups + 1], pieces = new int[groups];
-            for (int gr = 0; gr < groups; gr++) {
-                int tiles = ceilDiv(total, POSITIONS_PER_TILE[starts[gr + 1] - starts[gr]]);
-                pieces[gr] = Math.min(tiles, Math.max(ceilDiv(tiles, MAX_TILES_PER_TASK), ceilDiv(2 * threads, groups)));
-                firstTask[gr + 1] = firstTask[gr] + pieces[gr];
-            }
-            cpu.parallel().forRange(firstTask[groups], 1, (lo, hi) -> {
-                for (int task = lo; task < hi; task++) {
-                    int gr = 0;
-                    while (firstTask[gr + 1] <= task) {
-                        gr++;
-                    }
-                    int fb = starts[gr + 1] - starts[gr], pt = POSITIONS_PER_TILE[fb];
-                    int tiles = ceilDiv(total, pt), piece = task - firstTask[gr];
-                    int q0 = (int) ((long) tiles * piece / pieces[gr]) * pt;
-                    int q1 = Math.min(total, (int) ((long) tiles * (piece + 1) / pieces[gr]) * pt);
-                    if (q0 < q1) {
-                        runTask(out, xb, wb, bias, g, epilogue, tapOff, base, starts[gr] * L, fb, pt, q0, q1);
-                    }
-                }
-            });
+            compute(cpu, out, xb, hp, wp, wb, bias, g, epilogue);
         } finally {
             cpu.cache().recycle(xb);
         }
+    }
+
+    /**
+     * {@link #forward} for an x of this backend, read without {@link CpuBackend#data} (so without marking
+     * it changed). When x needs no padding, its blocked copy is kept in the backend's {@link InputCache}
+     * and used again by the next convolution that reads the same, unchanged x the same way: a module's
+     * input feeds three or four 1×1 convolutions (and, in the grid reductions, an unpadded 3×3).
+     */
+    static void forward(CpuBackend cpu, float[] out, Tensor x, float[] wb, float[] bias, Conv2d.Geometry g,
+                        BatchNormEpilogue epilogue) {
+        CpuStorage s = x.storage(CpuStorage.class);
+        int hp = paddedHeight(g), wp = paddedWidth(g);
+        if (hp != g.h() || wp != g.w() || g.padTop() != 0 || g.padLeft() != 0) {
+            forward(cpu, out, s.data, wb, bias, g, epilogue);
+            return;
+        }
+        InputCache.Key key = new InputCache.Key(g.batch(), g.cin(), g.h(), g.w());
+        int length = g.batch() * blockedImage(g, hp, wp);
+        InputCache.Entry e = cpu.blockedInputs().take(s, key, length);
+        if (e == null || !e.holds(s, key)) {
+            float[] xb = e == null ? new float[length] : e.array();   // e: a stale entry's array, same length
+            block(cpu, s.data, g, xb, hp, wp);
+            e = new InputCache.Entry(new WeakReference<>(s), s.version, key, xb);
+        }
+        try {
+            compute(cpu, out, e.array(), hp, wp, wb, bias, g, epilogue);
+        } finally {
+            cpu.blockedInputs().put(e);
+        }
+    }
+
+    /** Rows of x's blocked copy: x's rows, the padding above, and enough below for the last window. */
+    private static int paddedHeight(Conv2d.Geometry g) {
+        return Math.max(g.h() + g.padTop(), (g.outH() - 1) * g.strideH() + (g.kh() - 1) * g.dilationH() + 1);
+    }
+
+    private static int paddedWidth(Conv2d.Geometry g) {
+        return Math.max(g.w() + g.padLeft(), (g.outW() - 1) * g.strideW() + (g.kw() - 1) * g.dilationW() + 1);
+    }
+
+    /** Floats per image of x's blocked copy: [ceil(Cin/L)][hp][wp][L]. */
+    private static int blockedImage(Conv2d.Geometry g, int hp, int wp) {
+        return (g.cin() + L - 1) / L * hp * wp * L;
+    }
+
+    /**
+     * The blocked copy of one unpadded input, kept for the next convolution that reads the same tensor,
+     * unchanged (its storage's {@link CpuStorage#version} as when copied). At most one entry, so the
+     * memory it holds is one activation; a convolution takes the entry out while it reads it and puts
+     * its own back, so two threads never share an array.
+     */
+    static final class InputCache {
+        record Key(int batch, int cin, int h, int w) {
+        }
+
+        record Entry(WeakReference<CpuStorage> storage, long version, Key key, float[] array) {
+            boolean holds(CpuStorage s, Key k) {
+                return storage.get() == s && version == s.version && key.equals(k);
+            }
+        }
+
+        private Entry entry;
+
+        /** The entry, taken out: one that holds (s, key), or a stale one whose array has the length to reuse, or null. */
+        synchronized Entry take(CpuStorage s, Key key, int length) {
+            Entry e = entry;
+            entry = null;
+            return e != null && (e.holds(s, key) || e.array().length == length) ? e : null;
+        }
+
+        synchronized void put(Entry e) {
+            entry = e;
+        }
+
+        synchronized void clear() {
+            entry = null;
+        }
+    }
+
+    /** The convolution of the blocked copy xb ([N][ceil(Cin/L)][hp][wp][L]) into out; see {@link #forward}. */
+    private static void compute(CpuBackend cpu, float[] out, float[] xb, int hp, int wp, float[] wb, float[] bias,
+                                Conv2d.Geometry g, BatchNormEpilogue epilogue) {
+        assert supports(g);
+        int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout();
+        int blocksIn = (cin + L - 1) / L, plane = hp * wp * L, image = blocksIn * plane;
+        // tapOff[ci·taps + i·kw + j]: where (ci, i, j) sits in xb relative to an output's window corner.
+        int[] tapOff = new int[cin * taps];
+        for (int ci = 0; ci < cin; ci++) {
+            for (int i = 0; i < g.kh(); i++) {
+                for (int j = 0; j < g.kw(); j++) {
+                    tapOff[ci * taps + i * g.kw() + j] = ci / L * plane + ci % L
+                            + (i * g.dilationH() * wp + j * g.dilationW()) * L;
+                }
+            }
+        }
+        // base[n·P + oh·outW + ow]: the window corner of each output position of the batch.
+        int positions = g.positions(), total = g.batch() * positions;
+        int[] base = new int[total];
+        for (int n = 0, t = 0; n < g.batch(); n++) {
+            for (int oh = 0; oh < g.outH(); oh++) {
+                for (int ow = 0; ow < g.outW(); ow++) {
+                    base[t++] = n * image + (oh * g.strideH() * wp + ow * g.strideW()) * L;
+                }
+            }
+        }
+        // Tasks: each group of output channels cut into runs of whole tiles.
+        int[] starts = groupStarts(cout / L);
+        int groups = starts.length - 1, threads = cpu.parallel().threads();
+        int[] firstTask = new int[groups + 1], pieces = new int[groups];
+        for (int gr = 0; gr < groups; gr++) {
+            int tiles = ceilDiv(total, POSITIONS_PER_TILE[starts[gr + 1] - starts[gr]]);
+            pieces[gr] = Math.min(tiles, Math.max(ceilDiv(tiles, MAX_TILES_PER_TASK), ceilDiv(2 * threads, groups)));
+            firstTask[gr + 1] = firstTask[gr] + pieces[gr];
+        }
+        cpu.parallel().forRange(firstTask[groups], 1, (lo, hi) -> {
+            for (int task = lo; task < hi; task++) {
+                int gr = 0;
+                while (firstTask[gr + 1] <= task) {
+                    gr++;
+                }
+                int fb = starts[gr + 1] - starts[gr], pt = POSITIONS_PER_TILE[fb];
+                int tiles = ceilDiv(total, pt), piece = task - firstTask[gr];
+                int q0 = (int) ((long) tiles * piece / pieces[gr]) * pt;
+                int q1 = Math.min(total, (int) ((long) tiles * (piece + 1) / pieces[gr]) * pt);
+                if (q0 < q1) {
+                    runTask(out, xb, wb, bias, g, epilogue, tapOff, base, starts[gr] * L, fb, pt, q0, q1);
+                }
+            }
+        });
     }
 
     private static int ceilDiv(int a, int b) {
@@ -248,19 +339,42 @@ final class Conv2dBlocked {
         }
     }
 
-    /** xb[n][ci / L][ih + padTop][iw + padLeft][ci % L] = x[n, ci, ih, iw], and zeros everywhere else. */
-    private static void block(CpuBackend cpu, float[] x, Conv2d.Geometry g, float[] xb, int hp, int wp) {
-        int cin = g.cin(), h = g.h(), w = g.w(), blocks = (cin + L - 1) / L;
+    /**
+     * xb[n][ci / L][ih + padTop][iw + padLeft][ci % L] = x[n, ci, ih, iw], and zeros everywhere else.
+     * Position by position, so that xb is written in order (L planes of x are read side by side); only
+     * the halo is zeroed, unless the last block of channels is partial.
+     */
+    static void block(CpuBackend cpu, float[] x, Conv2d.Geometry g, float[] xb, int hp, int wp) {
+        int cin = g.cin(), h = g.h(), w = g.w(), hw = h * w, blocks = (cin + L - 1) / L;
+        int top = g.padTop(), left = g.padLeft();
+        int[] planes = new int[L];   // lane c reads plane c of the block
+        for (int c = 0; c < L; c++) {
+            planes[c] = c * hw;
+        }
         cpu.parallel().forRange(g.batch() * blocks, 1, (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
-                int n = t / blocks, cb = t % blocks, dst = t * hp * wp * L;
-                Arrays.fill(xb, dst, dst + hp * wp * L, 0f);
-                for (int c = cb * L; c < Math.min(cin, cb * L + L); c++) {
-                    int src = (n * cin + c) * h * w;
-                    for (int ih = 0; ih < h; ih++) {
-                        int d = dst + ((ih + g.padTop()) * wp + g.padLeft()) * L + c % L, s = src + ih * w;
-                        for (int iw = 0; iw < w; iw++) {
-                            xb[d + iw * L] = x[s + iw];
+                int n = t / blocks, c0 = t % blocks * L, lanes = Math.min(L, cin - c0), dst = t * hp * wp * L;
+                if (lanes < L) {
+                    Arrays.fill(xb, dst, dst + hp * wp * L, 0f);
+                } else {
+                    Arrays.fill(xb, dst, dst + top * wp * L, 0f);
+                    Arrays.fill(xb, dst + (top + h) * wp * L, dst + hp * wp * L, 0f);
+                }
+                for (int ih = 0; ih < h; ih++) {
+                    int row = dst + (ih + top) * wp * L, src = (n * cin + c0) * hw + ih * w;
+                    if (lanes == L) {
+                        Arrays.fill(xb, row, row + left * L, 0f);
+                        Arrays.fill(xb, row + (left + w) * L, row + wp * L, 0f);
+                    }
+                    if (lanes == L) {
+                        for (int iw = 0, d = row + left * L; iw < w; iw++, d += L) {
+                            FloatVector.fromArray(F, x, src + iw, planes, 0).intoArray(xb, d);
+                        }
+                    } else {
+                        for (int iw = 0, d = row + left * L; iw < w; iw++, d += L) {
+                            for (int c = 0, at = src + iw; c < lanes; c++, at += hw) {
+                                xb[d + c] = x[at];
+                            }
                         }
                     }
                 }

@@ -151,13 +151,44 @@ class Conv2dBlockedTest {
         }
     }
 
-    /** The GEMM's result for the weights w holds now. */
+    /**
+     * An unpadded input's blocked copy is shared by the convolutions that read it while it is unchanged
+     * ({@link Conv2dBlocked.InputCache}), and made again after a write, or for another tensor or shape.
+     */
+    @Test
+    void blockedInputFollowsEveryWrite() {
+        int cin = L + 5, cout = 2 * L;
+        Conv2dSpec spec = Conv2dSpec.of(1, 0);
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true)); TensorScope s = TensorScope.open()) {
+            Tensor x = Ops.fromArray(cpu, Shape.of(2, cin, 5, 7), Conv2dTest.uniform(1, 2 * cin * 35));
+            Tensor other = Ops.fromArray(cpu, Shape.of(2, cin, 5, 7), Conv2dTest.uniform(6, 2 * cin * 35));
+            Tensor w1 = Ops.fromArray(cpu, Shape.of(cout, cin, 1, 1), Conv2dTest.uniform(2, cout * cin));
+            Tensor w2 = Ops.fromArray(cpu, Shape.of(cout, cin, 1, 1), Conv2dTest.uniform(3, cout * cin));
+            Tensor w3 = Ops.fromArray(cpu, Shape.of(cout, cin, 3, 3), Conv2dTest.uniform(4, cout * cin * 9));
+            assertArrayEquals(reference(cpu, x, w1, spec), Ops.conv2d(x, w1, null, spec).toArray(), "first read of x");
+            assertArrayEquals(reference(cpu, x, w2, spec), Ops.conv2d(x, w2, null, spec).toArray(), "x again");
+            assertArrayEquals(reference(cpu, other, w2, spec), Ops.conv2d(other, w2, null, spec).toArray(),
+                    "another tensor of x's shape");
+            assertArrayEquals(reference(cpu, x, w3, spec), Ops.conv2d(x, w3, null, spec).toArray(),
+                    "x, read by a 3×3");
+            cpu.write(x, Conv2dTest.uniform(5, 2 * cin * 35), 0);
+            assertArrayEquals(reference(cpu, x, w1, spec), Ops.conv2d(x, w1, null, spec).toArray(), "after a write to x");
+            Tensor y = Ops.relu(x);   // another op reading x marks it too: still right
+            assertArrayEquals(reference(cpu, x, w2, spec), Ops.conv2d(x, w2, null, spec).toArray(), "after a read of x");
+            assertArrayEquals(reference(cpu, y, w2, spec), Ops.conv2d(y, w2, null, spec).toArray(), "relu(x)");
+        }
+    }
+
+    /**
+     * The GEMM's result for the weights w holds now. Reads x and w without {@link CpuBackend#data}, which
+     * would mark them changed and so hide a stale cache.
+     */
     private static float[] reference(CpuBackend cpu, Tensor x, Tensor w, Conv2dSpec spec) {
         Tensor out = Ops.zeros(cpu, Shape.of(x.shape().dim(0), w.shape().dim(0),
                 spec.outH(x.shape().dim(2), w.shape().dim(2)), spec.outW(x.shape().dim(3), w.shape().dim(3))));
         Conv2d.Geometry g = Conv2d.Geometry.of(out, x, w, spec);
         float[] o = new float[out.size()];
-        Conv2d.forwardVector(cpu, o, CpuBackend.data(x), CpuBackend.data(w).clone(), null, g, null);
+        Conv2d.forwardVector(cpu, o, x.storage(CpuStorage.class).data, w.storage(CpuStorage.class).data, null, g, null);
         return o;
     }
 }
