@@ -244,6 +244,11 @@ final class Conv2dBlocked {
                 }
             }
         }
+        // planes[lane]: where lane's channel lies in out relative to the vector's first one.
+        int[] planes = new int[L];
+        for (int lane = 0; lane < L; lane++) {
+            planes[lane] = lane * positions;
+        }
         // Tasks: each group of output channels cut into runs of whole tiles.
         int[] starts = groupStarts(cout / L);
         int groups = starts.length - 1, threads = cpu.parallel().threads();
@@ -264,7 +269,7 @@ final class Conv2dBlocked {
                 int q0 = (int) ((long) tiles * piece / pieces[gr]) * pt;
                 int q1 = Math.min(total, (int) ((long) tiles * (piece + 1) / pieces[gr]) * pt);
                 if (q0 < q1) {
-                    runTask(out, xb, wb, bias, g, epilogue, tapOff, base, starts[gr] * L, fb, pt, q0, q1);
+                    runTask(out, xb, wb, bias, g, epilogue, tapOff, base, planes, starts[gr] * L, fb, pt, q0, q1);
                 }
             }
         });
@@ -279,8 +284,8 @@ final class Conv2dBlocked {
 
     /** Output channels co0 … co0 + fb·L − 1 (a group) at positions [q0, q1) of the batch. */
     private static void runTask(float[] out, float[] xb, float[] wb, float[] bias, Conv2d.Geometry g,
-                                BatchNormEpilogue epilogue, int[] tapOff, int[] base, int co0, int fb, int pt,
-                                int q0, int q1) {
+                                BatchNormEpilogue epilogue, int[] tapOff, int[] base, int[] planes, int co0, int fb,
+                                int pt, int q0, int q1) {
         int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout();
         int fStride = ceilDiv(q1 - q0, pt) * pt * L;
         float[] sums = Conv2dBatched.scratch(SUMS, fb * fStride);
@@ -306,35 +311,31 @@ final class Conv2dBlocked {
                 }
             }
         }
-        // Out to NCHW, one channel at a time, through the epilogue.
+        // Out to NCHW through the epilogue: each vector of sums (L channels at one position) is
+        // normalized as BatchNormEpilogue does it, in its order, and scattered to its L planes.
         int positions = g.positions();
         for (int f = 0; f < fb; f++) {
-            for (int lane = 0; lane < L; lane++) {
-                int co = co0 + f * L + lane, src = f * fStride + lane;
-                float mu = 0f, sc = 1f, be = 0f;
-                boolean relu = false;
-                if (epilogue != null) {
-                    mu = epilogue.mean()[co];
-                    sc = epilogue.scale()[co];
-                    be = epilogue.beta()[co];
-                    relu = epilogue.relu();
-                }
-                for (int pos = q0; pos < q1; ) {
-                    int n = pos / positions, qq = pos % positions, run = Math.min(q1 - pos, positions - qq);
-                    int dst = (n * cout + co) * positions + qq, from = src + (pos - q0) * L;
-                    if (epilogue == null) {
-                        for (int r = 0; r < run; r++) {
-                            out[dst + r] = sums[from + r * L];
-                        }
-                    } else {
-                        for (int r = 0; r < run; r++) {
-                            // BatchNormEpilogue's operations, in its order.
-                            float v = (sums[from + r * L] - mu) * sc + be;
-                            out[dst + r] = relu ? Math.max(v, 0f) : v;
+            int c = co0 + f * L;
+            FloatVector mu = null, sc = null, be = null;
+            if (epilogue != null) {
+                mu = FloatVector.fromArray(F, epilogue.mean(), c);
+                sc = FloatVector.fromArray(F, epilogue.scale(), c);
+                be = FloatVector.fromArray(F, epilogue.beta(), c);
+            }
+            for (int pos = q0; pos < q1; ) {
+                int n = pos / positions, qq = pos % positions, run = Math.min(q1 - pos, positions - qq);
+                int dst = (n * cout + c) * positions + qq, from = f * fStride + (pos - q0) * L;
+                for (int r = 0; r < run; r++) {
+                    FloatVector v = FloatVector.fromArray(F, sums, from + r * L);
+                    if (epilogue != null) {
+                        v = v.sub(mu).mul(sc).add(be);
+                        if (epilogue.relu()) {
+                            v = v.max(0f);
                         }
                     }
-                    pos += run;
+                    v.intoArray(out, dst + r, planes, 0);
                 }
+                pos += run;
             }
         }
     }
