@@ -175,18 +175,34 @@ final class Conv2d {
         });
     }
 
-    /** Output channels up to this many make {@link #dataAsForward} pay (measured: 16 and 64 gain, 192 loses). */
+    /** Output channels up to this many make {@link #dataAsForward} pay on the GEMM (measured: 16 and 64 gain, 192 loses). */
     static final int DATA_AS_FORWARD_MAX_COUT = 64;
 
     /**
-     * Where {@link #dataAsForward} beats the im2col form: a short sum over Cout, "same" padding (so
-     * the turned convolution reads dy as whole shifted planes, {@link Conv2dIm2col#contiguous}), and
-     * images large enough for per-image products. Measured one thread, batch 64: a 16→16 3×3 at
-     * 35×35 went from 9.2 to 6.0 ms; unpadded, whose turned form pads by 2, went from 6.5 to 9.8.
+     * Where {@link #dataAsForward} beats the im2col form: "same" padding (so the turned convolution
+     * reads dy as whole shifted planes), and then either the blocked direct convolution takes the
+     * turned one ({@link Conv2dBlocked#applies}: AVX-512, input channels in whole vectors), or, on the
+     * GEMM, a short sum over Cout and images large enough for per-image products. Measured on the
+     * GEMM, one thread, batch 64: a 16→16 3×3 at 35×35 went from 9.2 to 6.0 ms; unpadded, whose
+     * turned form pads by 2, went from 6.5 to 9.8. Measured blocked against the im2col form, two
+     * threads, batch 8, Inception-v3's same-padded layers: 1×7 128→128 at 17×17 1.77×, 3×3 32→64 at
+     * 147×147 1.49×, 5×5 48→64 1.42×, 1×7 192→192 1.31×, 3×3 96→96 1.25×, 1×3 384→384 at 8×8 1.21×,
+     * 7×1 160→160 1.21×, 3×3 448→384 1.11×, 7×1 192→192 1.11×, 3×3 64→96 0.96×; a training step
+     * 1.04× at 299×299, batch 8, and the default run's 1.035×.
      */
     static boolean dataAsForwardPays(Geometry g) {
-        return g.strideH() == 1 && g.strideW() == 1 && !g.pointwise() && g.outH() == g.h() && g.outW() == g.w()
-                && g.cout() <= DATA_AS_FORWARD_MAX_COUT && !Conv2dBatched.applies(g);
+        boolean same = g.strideH() == 1 && g.strideW() == 1 && !g.pointwise() && g.outH() == g.h() && g.outW() == g.w();
+        if (same && Conv2dBlocked.applies(turned(g))) {
+            return true;
+        }
+        return same && g.cout() <= DATA_AS_FORWARD_MAX_COUT && !Conv2dBatched.applies(g);
+    }
+
+    /** The forward convolution whose output is g's data gradient (see {@link #dataAsForward}). */
+    static Geometry turned(Geometry g) {
+        return new Geometry(g.batch(), g.cout(), g.outH(), g.outW(), g.cin(), g.kh(), g.kw(), g.h(), g.w(), 1, 1,
+                g.dilationH() * (g.kh() - 1) - g.padTop(), g.dilationW() * (g.kw() - 1) - g.padLeft(),
+                g.dilationH(), g.dilationW());
     }
 
     /**
@@ -199,23 +215,33 @@ final class Conv2d {
      * padTop above (the other sides likewise), which gives H × W outputs. Why: the product then sums
      * over K′ = Cout·kh·kw with dx as its output, where the im2col form sums over Cout alone (16
      * terms in a small layer, too few to keep a tile of C in registers for long) and scatter-adds a
-     * Cin·kh·kw-row matrix into dx. Deterministic for any thread count, as the forward is.
+     * Cin·kh·kw-row matrix into dx. Deterministic for any thread count, as the forward is; on the
+     * blocked path ({@link Conv2dBlocked}) the same bits as on the GEMM.
      */
     static void dataAsForward(CpuBackend cpu, float[] dx, float[] dy, float[] w, Geometry g) {
         assert g.strideH() == 1 && g.strideW() == 1;
         int kh = g.kh(), kw = g.kw(), cin = g.cin(), cout = g.cout();
+        Geometry t = turned(g);
+        if (Conv2dBlocked.applies(t)) {
+            // Packed straight from w, turned on the way (the forward's cached packing is of w itself).
+            float[] packed = cpu.cache().allocateStale(w.length);
+            try {
+                Conv2dBlocked.packTurnedWeights(w, g, packed);
+                Conv2dBlocked.forward(cpu, dx, dy, packed, null, t, null);
+            } finally {
+                cpu.cache().recycle(packed);
+            }
+            return;
+        }
         float[] turned = new float[cin * cout * kh * kw];
         for (int co = 0; co < cout; co++) {
             for (int ci = 0; ci < cin; ci++) {
                 int from = (co * cin + ci) * kh * kw, to = (ci * cout + co) * kh * kw;
-                for (int t = 0; t < kh * kw; t++) {
-                    turned[to + kh * kw - 1 - t] = w[from + t];
+                for (int tap = 0; tap < kh * kw; tap++) {
+                    turned[to + kh * kw - 1 - tap] = w[from + tap];
                 }
             }
         }
-        Geometry t = new Geometry(g.batch(), cout, g.outH(), g.outW(), cin, kh, kw, g.h(), g.w(), 1, 1,
-                g.dilationH() * (kh - 1) - g.padTop(), g.dilationW() * (kw - 1) - g.padLeft(),
-                g.dilationH(), g.dilationW());
         forwardVector(cpu, dx, dy, turned, null, t, null);
     }
 

@@ -126,6 +126,27 @@ final class Conv2dBlocked {
     }
 
     /**
+     * The weights of the turned convolution ({@link Conv2d#turned}) packed as {@link #packWeights}
+     * packs them, straight from g's w: w′[ci, co, i, j] = w[co, ci, kh−1−i, kw−1−j], whose output
+     * channels are g's input channels, in the groups of {@link #groupStarts}(Cin / L).
+     */
+    static void packTurnedWeights(float[] w, Conv2d.Geometry g, float[] wb) {
+        int cin = g.cin(), cout = g.cout(), taps = g.kh() * g.kw(), k = cout * taps;
+        int[] starts = groupStarts(cin / L);
+        for (int gr = 0; gr + 1 < starts.length; gr++) {
+            int ci0 = starts[gr] * L, width = (starts[gr + 1] - starts[gr]) * L, base = ci0 * k;
+            for (int co = 0; co < cout; co++) {
+                for (int t = 0; t < taps; t++) {
+                    int d = base + (co * taps + t) * width, src = (co * cin + ci0) * taps + taps - 1 - t;
+                    for (int c = 0; c < width; c++) {
+                        wb[d + c] = w[src + c * taps];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * out [N, Cout, outH, outW] (NCHW, overwritten) = the convolution of x with the weights that
      * {@link #packWeights} packed into wb, plus bias (or null), then the epilogue (or null) on each value.
      */

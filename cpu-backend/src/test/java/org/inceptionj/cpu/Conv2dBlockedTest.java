@@ -110,6 +110,58 @@ class Conv2dBlockedTest {
         }
     }
 
+    // ---------------------------------------------------------------- data gradients
+
+    static Stream<Arguments> dataShapes() {
+        return Stream.of(
+                // name, n, cin, h, w, cout, kh, kw, spec
+                new Conv2dBackwardTest.Case("3x3 pad 1, Cin 4 vectors", 2, 4 * L, 7, 6, 24, 3, 3, Conv2dSpec.of(1, 1), 1),
+                new Conv2dBackwardTest.Case("1x7 pad (0,3), Cin 6 vectors (3 + 3)", 3, 6 * L, 5, 9, L, 1, 7,
+                        Conv2dSpec.of(1, 0, 3), 2),
+                new Conv2dBackwardTest.Case("7x1 pad (3,0), 1x1 images", 5, L, 1, 1, 40, 7, 1, Conv2dSpec.of(1, 3, 0), 3),
+                new Conv2dBackwardTest.Case("5x5 pad 2, Cout 300: chunks", 1, 2 * L, 6, 6, 300, 5, 5, Conv2dSpec.of(1, 2), 4),
+                new Conv2dBackwardTest.Case("dilated 3x3, same size", 2, L, 9, 8, 17, 3, 3,
+                        new Conv2dSpec(1, 1, 2, 2, 2, 2, 2, 2), 5)
+        ).map(Arguments::of);
+    }
+
+    /**
+     * A same-padded, stride-1 data gradient as the blocked forward of the turned kernel ({@link Conv2d#turned},
+     * weights by {@link Conv2dBlocked#packTurnedWeights}): the GEMM's bits for the same turned convolution, and
+     * within the formula's tolerance of the double-precision gradient.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dataShapes")
+    void dataGradientAsTheTurnedConvolution(Conv2dBackwardTest.Case c) {
+        float[] w = c.weight(), dy = c.dy();
+        Conv2d.Geometry g = new Conv2d.Geometry(c.n(), c.cin(), c.h(), c.w(), c.cout(), c.kh(), c.kw(), c.outH(), c.outW(),
+                1, 1, c.spec().padTop(), c.spec().padLeft(), c.spec().dilationH(), c.spec().dilationW());
+        Conv2d.Geometry t = Conv2d.turned(g);
+        float[] turned = new float[w.length];
+        int taps = c.kh() * c.kw();
+        for (int co = 0; co < c.cout(); co++) {
+            for (int ci = 0; ci < c.cin(); ci++) {
+                for (int k = 0; k < taps; k++) {
+                    turned[(ci * c.cout() + co) * taps + taps - 1 - k] = w[(co * c.cin() + ci) * taps + k];
+                }
+            }
+        }
+        float[] packed = new float[w.length], direct = new float[w.length];
+        Conv2dBlocked.packWeights(turned, t, packed);
+        Conv2dBlocked.packTurnedWeights(w, g, direct);
+        assertArrayEquals(packed, direct, c + ": packTurnedWeights against turning, then packing");
+        for (int threads = 1; threads <= 2; threads++) {
+            try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
+                float[] gemm = new float[c.n() * c.cin() * c.h() * c.w()], blocked = new float[gemm.length];
+                Conv2d.forwardVector(cpu, gemm, dy, turned, null, t, null);
+                Conv2dBlocked.forward(cpu, blocked, dy, direct, null, t, null);
+                assertArrayEquals(gemm, blocked, c + " on " + threads + " thread(s): blocked against GEMM");
+                Conv2dBackwardTest.assertMatches(c, "dx blocked", blocked, Conv2dBackwardTest.referenceData(c,
+                        Conv2dBackwardTest.toDouble(dy), Conv2dBackwardTest.toDouble(w)));
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- the packed weights' cache
 
     /**
