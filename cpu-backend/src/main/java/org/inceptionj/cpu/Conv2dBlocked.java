@@ -78,7 +78,13 @@ final class Conv2dBlocked {
      * threads, the 1×1s on this path against the GEMM: batch 8 1.04×, batch 1 0.98×.
      */
     static boolean applies(Conv2d.Geometry g) {
-        return enabled && Gemm.WIDE && g.cout() % L == 0 && g.cin() >= L;
+        return enabled && Gemm.WIDE && g.cout() % L == 0 && g.cin() >= L && fitsAnArray(g);
+    }
+
+    /** Whether x's blocked copy (and every offset into it) stays within a Java array: else the GEMM. */
+    private static boolean fitsAnArray(Conv2d.Geometry g) {
+        long image = (long) (g.cin() + L - 1) / L * paddedHeight(g) * paddedWidth(g) * L;
+        return image * g.batch() <= Integer.MAX_VALUE - 16;
     }
 
     /** Whether g's output channels come in whole vectors: what {@link #forward} itself needs. */
