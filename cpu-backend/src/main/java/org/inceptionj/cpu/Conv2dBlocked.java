@@ -92,13 +92,12 @@ final class Conv2dBlocked {
         return g.cout() % L == 0;
     }
 
-    /** Vectors of output channels in group gr. */
     /**
      * Where each group of output channels starts, in vectors: groups of FB, except that a remainder
      * of one or two vectors is merged with the group before into two narrower ones (6 = 3 + 3, 5 =
-     * 3 + 2), because the 1 × 16 and 2 × 12 tiles load more per FMA than the 3 × 8. Measured batch 8,
-     * one thread, in one process: 3×3 64→96 at 35×35,
-     * batch 8, 4 + 2 → 3 + 3 1.05×; 1×7 160→160 at 17×17, 1.02×.
+     * 3 + 2), because the 1 × 16 and 2 × 12 tiles load more per FMA than the 3 × 8. Measured one
+     * thread, batch 8, in one process, 4 + 2 → 3 + 3: 3×3 64→96 at 35×35 1.05×, 1×7 160→160 at 17×17
+     * 1.02×.
      */
     static int[] groupStarts(int blocks) {
         int[] starts = new int[blocks + 1];
@@ -109,7 +108,7 @@ final class Conv2dBlocked {
             at += width;
         }
         starts[groups] = blocks;
-        return java.util.Arrays.copyOf(starts, groups + 1);
+        return Arrays.copyOf(starts, groups + 1);
     }
 
     /**
