@@ -57,7 +57,7 @@ final class Conv2d {
             return;
         }
         float[] o = CpuBackend.data(out), b = bias == null ? null : CpuBackend.data(bias);
-        if (cpu.vectorized() && Conv2dBlocked.applies(g)) {
+        if (Conv2dBlocked.applies(cpu, g)) {
             // Neither CpuBackend.data(w) nor data(x): they would mark the blocked copies stale.
             Conv2dBlocked.forward(cpu, o, x, CpuBackend.blockedWeights(w, g), b, g, null);
             return;
@@ -80,7 +80,7 @@ final class Conv2d {
         if (g.positions() == 0 || g.batch() == 0 || g.cout() == 0) {
             return;
         }
-        if (Conv2dBlocked.applies(g)) {
+        if (Conv2dBlocked.applies(cpu, g)) {
             Conv2dBlocked.forward(cpu, CpuBackend.data(out), x, CpuBackend.blockedWeights(w, g), null, g, epilogue);
             return;
         }
@@ -190,9 +190,9 @@ final class Conv2d {
      * 7×1 160→160 1.21×, 3×3 448→384 1.11×, 7×1 192→192 1.11×, 3×3 64→96 0.96×; a training step
      * 1.04× at 299×299, batch 8, and the default run's 1.035×.
      */
-    static boolean dataAsForwardPays(Geometry g) {
+    static boolean dataAsForwardPays(CpuBackend cpu, Geometry g) {
         boolean same = g.strideH() == 1 && g.strideW() == 1 && !g.pointwise() && g.outH() == g.h() && g.outW() == g.w();
-        if (same && Conv2dBlocked.applies(turned(g))) {
+        if (same && Conv2dBlocked.applies(cpu, turned(g))) {
             return true;
         }
         return same && g.cout() <= DATA_AS_FORWARD_MAX_COUT && !Conv2dBatched.applies(g);
@@ -222,7 +222,7 @@ final class Conv2d {
         assert g.strideH() == 1 && g.strideW() == 1;
         int kh = g.kh(), kw = g.kw(), cin = g.cin(), cout = g.cout();
         Geometry t = turned(g);
-        if (Conv2dBlocked.applies(t)) {
+        if (Conv2dBlocked.applies(cpu, t)) {
             // Packed straight from w, turned on the way (the forward's cached packing is of w itself).
             float[] packed = cpu.cache().allocateStale(w.length);
             try {

@@ -136,7 +136,7 @@ final class Conv2dBackward {
      * whatever the grouping, so results are identical for any thread count.
      */
     private static void dataVector(CpuBackend cpu, float[] dx, float[] dy, float[] w, Conv2d.Geometry g) {
-        if (Conv2d.dataAsForwardPays(g)) {
+        if (Conv2d.dataAsForwardPays(cpu, g)) {
             // A forward convolution of dy (see Conv2d.dataAsForward for why).
             Conv2d.dataAsForward(cpu, dx, dy, w, g);
             return;

@@ -63,22 +63,16 @@ final class Conv2dBlocked {
     /** Tiles per task at most, so that a task's partial sums stay in L2 between chunks. */
     static final int MAX_TILES_PER_TASK = 32;
     /**
-     * Whether the fast path is taken where it applies: true unless the system property
-     * {@code inceptionj.cpu.blockedConv} is false. Not final, so that a benchmark can compare the two
-     * paths within one process.
-     */
-    static volatile boolean enabled = !"false".equals(System.getProperty("inceptionj.cpu.blockedConv"));
-
-    /**
      * Where this path is taken: AVX-512, whole vectors of output channels, and at least a vector of
      * input channels (the 3-channel stem stays on the GEMM, whose packing costs little there).
      * 1×1 convolutions included: there im2col is x itself and the GEMM packs nothing but strips, so
      * the blocked kernel gains only with the blocked copy of x shared by the three or four 1×1
      * convolutions that read a module's input ({@link InputCache}). Measured in one process, two
-     * threads, the 1×1s on this path against the GEMM: batch 8 1.04×, batch 1 0.98×.
+     * threads, the 1×1s on this path against the GEMM: batch 8 1.04×, batch 1 0.98×. Off with
+     * {@link CpuConfig#blockedConv()} false.
      */
-    static boolean applies(Conv2d.Geometry g) {
-        return enabled && Gemm.WIDE && g.cout() % L == 0 && g.cin() >= L && fitsAnArray(g);
+    static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
+        return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && g.cout() % L == 0 && g.cin() >= L && fitsAnArray(g);
     }
 
     /** Whether x's blocked copy (and every offset into it) stays within a Java array: else the GEMM. */
@@ -422,7 +416,9 @@ final class Conv2dBlocked {
      * batch, for the (ci, i, j) steps s0 … s1−1: sums[at + f·fStride + p·L + lane] += Σ_s
      * xb[base[q+p] + tapOff[s]] · wb[wo + (s − s0)·fb·L + f·L + lane]. A tile with fewer than PT
      * positions repeats its last one (same sums, written to the tile's unused slots). The four are
-     * the same loop with FB × PT = 4 × 6, 3 × 8, 2 × 12 and 1 × 16 accumulators.
+     * the same loop with FB × PT = 4 × 6, 3 × 8, 2 × 12 and 1 × 16 accumulators, written out four
+     * times on purpose: the accumulators must be named locals for C2 to keep them in registers (an
+     * array of vectors, or a loop over them, is boxed), as in Gemm's kernel, kernel8 and narrow8.
      */
 
     static void kernel4x6(float[] xb, int[] base, int q, int cnt, int[] tapOff, float[] wb, int wo, int s0,

@@ -10,11 +10,16 @@ package org.inceptionj.cpu;
  *                   the one switch that runs the whole backend on its plain path.
  * @param cacheBytes the most bytes of freed tensor arrays kept for reuse ({@code -Dinceptionj.cpu.cacheBytes=N};
  *                   default: half the maximum heap; 0 turns the cache off), see {@link ArrayCache}
+ * @param blockedConv let forward convolutions (and same-padded data gradients) take the direct
+ *                   convolution over channel-blocked copies where it applies
+ *                   ({@code -Dinceptionj.cpu.blockedConv=true}, the default; see {@link Conv2dBlocked}), or
+ *                   keep every convolution on the im2col GEMM ({@code false}); the same bits either way
  */
-public record CpuConfig(int threads, boolean vectorized, long cacheBytes) {
+public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv) {
     public static final String THREADS_PROPERTY = "inceptionj.cpu.threads";
     public static final String VECTOR_PROPERTY = "inceptionj.cpu.vector";
     public static final String CACHE_PROPERTY = "inceptionj.cpu.cacheBytes";
+    public static final String BLOCKED_CONV_PROPERTY = "inceptionj.cpu.blockedConv";
 
     public CpuConfig {
         if (threads < 1 || threads > 1024) {
@@ -30,11 +35,19 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes) {
         this(threads, vectorized, defaultCacheBytes());
     }
 
+    /** These threads, kernels and cache, with the blocked convolution where it applies. */
+    public CpuConfig(int threads, boolean vectorized, long cacheBytes) {
+        this(threads, vectorized, cacheBytes, true);
+    }
+
     static long defaultCacheBytes() {
         return Runtime.getRuntime().maxMemory() / 2;
     }
 
-    /** Reads {@value #THREADS_PROPERTY}, {@value #VECTOR_PROPERTY} and {@value #CACHE_PROPERTY}, rejecting malformed values. */
+    /**
+     * Reads {@value #THREADS_PROPERTY}, {@value #VECTOR_PROPERTY}, {@value #CACHE_PROPERTY} and
+     * {@value #BLOCKED_CONV_PROPERTY}, rejecting malformed values.
+     */
     public static CpuConfig fromSystemProperties() {
         String t = System.getProperty(THREADS_PROPERTY);
         int threads = Runtime.getRuntime().availableProcessors();
@@ -45,16 +58,7 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes) {
                 throw new IllegalArgumentException("cpu backend: -D" + THREADS_PROPERTY + "=" + t + " is not an integer");
             }
         }
-        String v = System.getProperty(VECTOR_PROPERTY);
-        boolean vectorized = true;
-        if (v != null && !v.isBlank()) {
-            switch (v.trim().toLowerCase()) {
-                case "true" -> vectorized = true;
-                case "false" -> vectorized = false;
-                default -> throw new IllegalArgumentException("cpu backend: -D" + VECTOR_PROPERTY + "=" + v
-                        + " must be true or false");
-            }
-        }
+        boolean vectorized = flag(VECTOR_PROPERTY);
         String c = System.getProperty(CACHE_PROPERTY);
         long cacheBytes = defaultCacheBytes();
         if (c != null && !c.isBlank()) {
@@ -64,6 +68,20 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes) {
                 throw new IllegalArgumentException("cpu backend: -D" + CACHE_PROPERTY + "=" + c + " is not an integer");
             }
         }
-        return new CpuConfig(threads, vectorized, cacheBytes);
+        return new CpuConfig(threads, vectorized, cacheBytes, flag(BLOCKED_CONV_PROPERTY));
+    }
+
+    /** A true/false property, true when unset or blank. */
+    private static boolean flag(String property) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank()) {
+            return true;
+        }
+        return switch (v.trim().toLowerCase()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("cpu backend: -D" + property + "=" + v
+                    + " must be true or false");
+        };
     }
 }

@@ -72,7 +72,7 @@ final class MatMul {
      */
     private static void dotRows(CpuBackend cpu, float[] out, float[] a, float[] b, int m, int n, int k) {
         cpu.parallel().forRange(n, 32, (lo, hi) -> {
-            float[] lanes = new float[4 * L];
+            float[] lanes = new float[L];
             for (int j = lo; j < hi; j++) {
                 int bj = j * k;
                 for (int i = 0; i < m; i++) {

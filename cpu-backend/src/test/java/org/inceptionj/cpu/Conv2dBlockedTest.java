@@ -1,8 +1,11 @@
 package org.inceptionj.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -162,6 +165,47 @@ class Conv2dBlockedTest {
         }
     }
 
+    // ---------------------------------------------------------------- the setting
+
+    /**
+     * -Dinceptionj.cpu.blockedConv: unset means on, false keeps every convolution on the GEMM (same
+     * results), and anything but true or false is rejected with the value named.
+     */
+    @Test
+    void settingIsReadAndCheckedAndTurnsThePathOff() {
+        String property = CpuConfig.BLOCKED_CONV_PROPERTY, before = System.getProperty(property);
+        try {
+            System.clearProperty(property);
+            assertTrue(CpuConfig.fromSystemProperties().blockedConv(), "unset: on");
+            System.setProperty(property, "flase");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, CpuConfig::fromSystemProperties);
+            assertTrue(e.getMessage().contains(property + "=flase"), e.getMessage());
+            System.setProperty(property, " FALSE ");
+            CpuConfig off = CpuConfig.fromSystemProperties();
+            assertFalse(off.blockedConv(), "false: off");
+            Conv2d.Geometry g = new Conv2d.Geometry(1, L, 6, 6, 2 * L, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1);
+            float[] x = Conv2dTest.uniform(1, L * 36), w = Conv2dTest.uniform(2, 2 * L * L * 9);
+            float[][] results = new float[2][];
+            for (int k = 0; k < 2; k++) {
+                boolean blocked = k == 1;
+                try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true, off.cacheBytes(), blocked));
+                     TensorScope s = TensorScope.open()) {
+                    assertEquals(blocked && Gemm.WIDE, Conv2dBlocked.applies(cpu, g),
+                            "blockedConv=" + blocked + ": taken exactly when on, on AVX-512");
+                    results[k] = Ops.conv2d(Ops.fromArray(cpu, Shape.of(1, L, 6, 6), x),
+                            Ops.fromArray(cpu, Shape.of(2 * L, L, 3, 3), w), null, Conv2dSpec.of(1, 1)).toArray();
+                }
+            }
+            assertArrayEquals(results[0], results[1], "the same bits with the setting off and on");
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- the packed weights' cache
 
     /**
@@ -179,7 +223,7 @@ class Conv2dBlockedTest {
             float[] first = CpuBackend.blockedWeights(w, g);
             assertSame(first, CpuBackend.blockedWeights(w, g), "packed again with no write in between");
             float[] before = Ops.conv2d(x, w, null, spec).toArray();
-            if (Conv2dBlocked.applies(g)) {
+            if (Conv2dBlocked.applies(cpu, g)) {
                 // Taken here: the convolution reads w without marking it changed.
                 assertSame(first, CpuBackend.blockedWeights(w, g), "a convolution reading w counted as a write");
             }
