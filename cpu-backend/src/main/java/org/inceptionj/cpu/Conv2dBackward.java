@@ -23,7 +23,8 @@ import org.inceptionj.api.Tensor;
  *   dw:  dw [Cout, Cin·kh·kw] = Σ_n dy_n · col_nᵀ     (one product, reduced over (n, oh, ow))
  * </pre>
  * both through {@link Gemm}'s micro-kernel. Neither col_n nor colGrad_n is ever held whole: see
- * {@link Conv2dBackwardCol2im} and {@link Conv2dBackwardWeightGemm}.
+ * {@link Conv2dBackwardCol2im} and {@link Conv2dBackwardWeightGemm} (or {@link Conv2dBackwardWeightRows},
+ * {@link Conv2dBackwardWeightDirect}).
  */
 final class Conv2dBackward {
     private Conv2dBackward() {
@@ -196,6 +197,11 @@ final class Conv2dBackward {
      * are then added in part order, again one fixed order whatever the thread count.
      */
     private static void weightVector(CpuBackend cpu, float[] dw, float[] dy, float[] x, Conv2d.Geometry g) {
+        if (Conv2dBackwardWeightDirect.applies(g)) {
+            // Few output channels over large planes: dot products along the positions (see there).
+            Conv2dBackwardWeightDirect.weight(cpu, dw, dy, x, g);
+            return;
+        }
         int k = g.depth(), cout = g.cout(), reduction = g.batch() * g.positions();
         // Up to 192 output channels: col as A, read in place along r, and only dy transposed (see
         // Conv2dBackwardWeightRows); in parts of the reduction.
