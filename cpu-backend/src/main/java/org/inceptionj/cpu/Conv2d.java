@@ -224,7 +224,7 @@ final class Conv2d {
         Geometry t = turned(g);
         if (Conv2dBlocked.applies(cpu, t)) {
             // Packed straight from w, turned on the way (the forward's cached packing is of w itself).
-            float[] packed = cpu.cache().allocateStale(w.length);
+            float[] packed = cpu.cache().allocateStale(Conv2dBlocked.packedLength(t));
             try {
                 Conv2dBlocked.packTurnedWeights(w, g, packed);
                 Conv2dBlocked.forward(cpu, dx, dy, packed, null, t, null);

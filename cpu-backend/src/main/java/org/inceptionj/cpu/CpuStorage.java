@@ -36,8 +36,9 @@ final class CpuStorage implements Storage {
      */
     synchronized float[] blockedWeights(Conv2d.Geometry g) {
         if (blocked == null || blockedVersion != version || blockedCout != g.cout()) {
-            if (blocked == null) {
-                blocked = new float[data.length];
+            int length = Conv2dBlocked.packedLength(g);
+            if (blocked == null || blocked.length != length) {
+                blocked = new float[length];
             }
             blockedVersion = version;
             blockedCout = g.cout();

@@ -54,7 +54,13 @@ class Conv2dBlockedTest {
                 new Conv2dTest.Case("dilated, asymmetric padding", 1, L, 13, 11, 3 * L, 3, 3,
                         new Conv2dSpec(1, 1, 2, 1, 2, 1, 2, 2), true, 10),
                 new Conv2dTest.Case("unpadded, rows left unread at the bottom", 1, 17, 10, 10, L, 3, 3, Conv2dSpec.of(3, 0), true, 11),
-                new Conv2dTest.Case("1x1 (not taken by applies, still exact)", 2, 40, 5, 5, 2 * L, 1, 1, Conv2dSpec.of(1, 0), true, 12)
+                new Conv2dTest.Case("1x1 (not taken by applies, still exact)", 2, 40, 5, 5, 2 * L, 1, 1, Conv2dSpec.of(1, 0), true, 12),
+                // Cout not a multiple of L: the last vector part-filled (zero weights, lanes not stored).
+                new Conv2dTest.Case("Cout L + 4: a full and a part-filled vector", 2, L, 9, 9, L + 4, 3, 3, Conv2dSpec.of(1, 1), true, 13),
+                new Conv2dTest.Case("Cout 5: one part-filled vector", 3, L + 2, 7, 8, 5, 3, 3, Conv2dSpec.of(1, 1), true, 14),
+                new Conv2dTest.Case("Cout 4.5 L: groups 3 + 2, the last part-filled", 2, L, 9, 9, 4 * L + L / 2, 1, 7,
+                        Conv2dSpec.of(1, 0, 3), true, 15),
+                new Conv2dTest.Case("Cout 3 L - 1, stride 2", 2, 2 * L, 11, 11, 3 * L - 1, 3, 3, Conv2dSpec.of(2, 0), false, 16)
         ).map(Arguments::of);
     }
 
@@ -74,10 +80,13 @@ class Conv2dBlockedTest {
                         @ForAll @IntRange(min = 1, max = 9) int blocks, @ForAll @IntRange(min = 1, max = 12) int size,
                         @ForAll @IntRange(min = 1, max = 7) int kh, @ForAll @IntRange(min = 1, max = 7) int kw,
                         @ForAll @IntRange(min = 1, max = 2) int stride, @ForAll boolean pad, @ForAll boolean bias,
-                        @ForAll @IntRange(min = 1, max = 3) int threads, @ForAll long seed) {
+                        @ForAll @IntRange(min = 1, max = 3) int threads, @ForAll @IntRange(min = 0, max = 15) int short_,
+                        @ForAll long seed) {
         int padH = pad ? kh / 2 : 0, padW = pad ? kw / 2 : 0;
         int h = Math.max(size, kh), w = Math.max(size + 1, kw);
-        check(new Conv2dTest.Case("random", n, cin, h, w, blocks * L, kh, kw, Conv2dSpec.of(stride, padH, padW), bias,
+        // Cout: whole vectors, or the last one part-filled.
+        int cout = blocks * L - short_ % L;
+        check(new Conv2dTest.Case("random", n, cin, h, w, cout, kh, kw, Conv2dSpec.of(stride, padH, padW), bias,
                 seed), threads, null);
     }
 
@@ -102,7 +111,7 @@ class Conv2dBlockedTest {
             float[] gemm = new float[outSize], blocked = new float[outSize];
             java.util.Arrays.fill(blocked, Float.NaN);   // every element must be written
             Conv2d.forwardVector(cpu, gemm, x, w, b, g, epilogue);
-            float[] wb = new float[w.length];
+            float[] wb = new float[Conv2dBlocked.packedLength(g)];
             Conv2dBlocked.packWeights(w, g, wb);
             Conv2dBlocked.forward(cpu, blocked, x, wb, b, g, epilogue);
             String what = c + " on " + threads + " thread(s)" + (epilogue == null ? "" : epilogue.relu() ? ", BN + ReLU" : ", BN");
@@ -124,7 +133,10 @@ class Conv2dBlockedTest {
                 new Conv2dBackwardTest.Case("7x1 pad (3,0), 1x1 images", 5, L, 1, 1, 40, 7, 1, Conv2dSpec.of(1, 3, 0), 3),
                 new Conv2dBackwardTest.Case("5x5 pad 2, Cout 300: chunks", 1, 2 * L, 6, 6, 300, 5, 5, Conv2dSpec.of(1, 2), 4),
                 new Conv2dBackwardTest.Case("dilated 3x3, same size", 2, L, 9, 8, 17, 3, 3,
-                        new Conv2dSpec(1, 1, 2, 2, 2, 2, 2, 2), 5)
+                        new Conv2dSpec(1, 1, 2, 2, 2, 2, 2, 2), 5),
+                // Cin not a multiple of L: the turned convolution's last output vector part-filled.
+                new Conv2dBackwardTest.Case("3x3 pad 1, Cin L + 8", 2, L + 8, 7, 7, 24, 3, 3, Conv2dSpec.of(1, 1), 6),
+                new Conv2dBackwardTest.Case("5x5 pad 2, Cin 5", 2, 5, 9, 9, 2 * L, 5, 5, Conv2dSpec.of(1, 2), 7)
         ).map(Arguments::of);
     }
 
@@ -149,7 +161,7 @@ class Conv2dBlockedTest {
                 }
             }
         }
-        float[] packed = new float[w.length], direct = new float[w.length];
+        float[] packed = new float[Conv2dBlocked.packedLength(t)], direct = new float[packed.length];
         Conv2dBlocked.packWeights(turned, t, packed);
         Conv2dBlocked.packTurnedWeights(w, g, direct);
         assertArrayEquals(packed, direct, c + ": packTurnedWeights against turning, then packing");
