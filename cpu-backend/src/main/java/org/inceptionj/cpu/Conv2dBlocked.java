@@ -64,19 +64,21 @@ final class Conv2dBlocked {
     /** Tiles per task at most, so that a task's partial sums stay in L2 between chunks. */
     static final int MAX_TILES_PER_TASK = 32;
     /**
-     * Where this path is taken: AVX-512 and at least a vector of input channels (the 3-channel stem
-     * stays on the GEMM, whose packing costs little there). Output channels that do not fill whole
-     * vectors are padded with zero weights and their lanes not stored: in the default run's 24-channel
-     * layers at 7×7 (one thread, in one process, against the GEMM) forward 1.6–2.0×, data gradients
-     * 2.1×; its training step 1.03–1.04×.
-     * 1×1 convolutions included: there im2col is x itself and the GEMM packs nothing but strips, so
-     * the blocked kernel gains only with the blocked copy of x shared by the three or four 1×1
-     * convolutions that read a module's input ({@link InputCache}). Measured in one process, two
-     * threads, the 1×1s on this path against the GEMM: batch 8 1.04×, batch 1 0.98×. Off with
-     * {@link CpuConfig#blockedConv()} false.
+     * Where this path is taken: AVX-512, at least a vector of input channels (the 3-channel stem
+     * stays on the GEMM, whose packing costs little there), and not a 1×1 stride-1 convolution. Output
+     * channels that do not fill whole vectors are padded with zero weights and their lanes not stored:
+     * in the default run's 24-channel layers at 7×7 (one thread, in one process, against the GEMM)
+     * forward 1.6–2.0×, data gradients 2.1×; its training step 1.03–1.04×. Why not 1×1: there im2col
+     * is x itself and the GEMM packs nothing but strips, while this path first copies x into blocks;
+     * a copy shared by the 1×1s that read a module's input ({@link InputCache}) made up for it only
+     * just (batch 8 1.04×), and a 1×1 with its input to itself (Conv2d_3b) ran 0.4× (2.2 against 5.6 ms,
+     * 64→80 at 73×73, batch 8). With every 1×1 on the GEMM, in one process, two threads: Inception-v3's
+     * eval forward at 299×299 1.07× (batch 8) and 1.03× (batch 1); the default run's step 1.00×.
+     * Off with {@link CpuConfig#blockedConv()} false.
      */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
-        return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && g.cin() >= L && fitsAnArray(g);
+        return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && g.cin() >= L && fitsAnArray(g)
+                && !(g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1);
     }
 
     /** Vectors of output channels: the last one part-filled where L does not divide Cout. */

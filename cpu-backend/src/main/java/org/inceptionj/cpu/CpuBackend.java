@@ -73,6 +73,11 @@ public final class CpuBackend implements Backend {
         return s.data;
     }
 
+    /** t's data for reading only: unlike {@link #data} it leaves copies derived from it ({@link CpuStorage#version}) valid. */
+    static float[] read(Tensor t) {
+        return t.storage(CpuStorage.class).data;
+    }
+
     /** w's storage's data packed for {@link Conv2dBlocked}, packed again only when it may have changed. */
     static float[] blockedWeights(Tensor w, Conv2d.Geometry g) {
         return w.storage(CpuStorage.class).blockedWeights(g);

@@ -270,15 +270,19 @@ class Conv2dBlockedTest {
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true)); TensorScope s = TensorScope.open()) {
             Tensor x = Ops.fromArray(cpu, Shape.of(2, cin, 5, 7), Conv2dTest.uniform(1, 2 * cin * 35));
             Tensor other = Ops.fromArray(cpu, Shape.of(2, cin, 5, 7), Conv2dTest.uniform(6, 2 * cin * 35));
-            Tensor w1 = Ops.fromArray(cpu, Shape.of(cout, cin, 1, 1), Conv2dTest.uniform(2, cout * cin));
-            Tensor w2 = Ops.fromArray(cpu, Shape.of(cout, cin, 1, 1), Conv2dTest.uniform(3, cout * cin));
-            Tensor w3 = Ops.fromArray(cpu, Shape.of(cout, cin, 3, 3), Conv2dTest.uniform(4, cout * cin * 9));
+            // Unpadded 3×3s (1×1s stay on the GEMM, and planes this small off Conv2dDirect); w3 a 1×3.
+            Tensor w1 = Ops.fromArray(cpu, Shape.of(cout, cin, 3, 3), Conv2dTest.uniform(2, cout * cin * 9));
+            Tensor w2 = Ops.fromArray(cpu, Shape.of(cout, cin, 3, 3), Conv2dTest.uniform(3, cout * cin * 9));
+            Tensor w3 = Ops.fromArray(cpu, Shape.of(cout, cin, 1, 3), Conv2dTest.uniform(4, cout * cin * 3));
+            Conv2d.Geometry g = Conv2d.Geometry.of(Ops.zeros(cpu, Shape.of(2, cout, 3, 5)), x, w1, spec);
+            assertEquals(Gemm.WIDE, Conv2dBlocked.applies(cpu, g) && !Conv2dDirect.applies(cpu, g),
+                    "the blocked path takes these on AVX-512");
             assertArrayEquals(reference(cpu, x, w1, spec), Ops.conv2d(x, w1, null, spec).toArray(), "first read of x");
             assertArrayEquals(reference(cpu, x, w2, spec), Ops.conv2d(x, w2, null, spec).toArray(), "x again");
             assertArrayEquals(reference(cpu, other, w2, spec), Ops.conv2d(other, w2, null, spec).toArray(),
                     "another tensor of x's shape");
             assertArrayEquals(reference(cpu, x, w3, spec), Ops.conv2d(x, w3, null, spec).toArray(),
-                    "x, read by a 3×3");
+                    "x, read by a 1×3");
             cpu.write(x, Conv2dTest.uniform(5, 2 * cin * 35), 0);
             assertArrayEquals(reference(cpu, x, w1, spec), Ops.conv2d(x, w1, null, spec).toArray(), "after a write to x");
             Tensor y = Ops.relu(x);   // another op reading x marks it too: still right
