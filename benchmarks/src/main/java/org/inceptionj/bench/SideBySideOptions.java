@@ -30,12 +30,12 @@ public record SideBySideOptions(int threads, int[] batches, int trainBatch, int 
     public static final int MAX_STEPS = 100_000;
 
     public static final String USAGE = """
-            SideBySide [--threads N] [--batches 1,8] [--train-batch 8] [--steps 10] [--warmup 15] [--size 299]
+            SideBySide [--threads N] [--batches 1,8] [--train-batch 8] [--steps 10] [--warmup 60] [--size 299]
                        [--weights W.safetensors] [--torchscript STEP.pt] [--work DIR] [--no-train]
               --threads N      threads for every engine, 1 to %d (default: the available processors)
               --batches LIST   inference batch sizes, each 1 to %d (default 1,8)
               --train-batch B  training-step batch, 1 to %d (default 8)
-              --steps S        timed calls per figure, 1 to %d (default 10); --warmup W untimed calls first, 0 to %d (default 15: the JIT needs them)
+              --steps S        timed calls per figure, 1 to %d (default 10); --warmup W untimed calls first, 0 to %d (default 60: C2 compiles the tile kernels late)
               --size S         square input side, %d to %d (default 299; below %d training runs without the aux head)
               --weights FILE   inception-v3 weights (torchvision names); default: seeded weights, written to the work folder
               --torchscript F  the PyTorch training step (benchmarks/tools/make_torchscript_step.py); without it PyTorch is skipped
@@ -48,7 +48,7 @@ public record SideBySideOptions(int threads, int[] batches, int trainBatch, int 
     public static SideBySideOptions parse(String... args) {
         int threads = Math.min(Runtime.getRuntime().availableProcessors(), MAX_THREADS);
         int[] batches = {1, 8};
-        int trainBatch = 8, steps = 10, warmup = 15, size = 299;
+        int trainBatch = 8, steps = 10, warmup = 60, size = 299;
         Path weights = null, torchscript = null, work = null;
         boolean train = true;
         for (int i = 0; i < args.length; i++) {

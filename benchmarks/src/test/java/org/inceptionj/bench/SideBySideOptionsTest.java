@@ -24,7 +24,7 @@ class SideBySideOptionsTest {
         assertArrayEquals(new int[] {1, 8}, d.batches());
         assertEquals(8, d.trainBatch());
         assertEquals(299, d.size());
-        assertEquals(15, d.warmup(), "enough calls for the JIT to compile InceptionJ's kernels");
+        assertEquals(60, d.warmup(), "enough calls for the JIT to compile InceptionJ's kernels");
         assertTrue(d.threads() >= 1 && d.train());
         SideBySideOptions o = SideBySideOptions.parse("--threads", "2", "--batches", "1, 4,16", "--steps", "5", "--warmup", "0",
                 "--size", "75", "--no-train");

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the outputs are the grid positions with oh &lt; outH and ow &lt; outW of each slot, copied out to
  * NCHW at the end (the others are computed and dropped).
  *
- * <p>Why: with 16 to 32 output channels (the default run's stem and 7×7 layers) the GEMM builds
+ * <p>Why: with 16 to 32 output channels (the default run's stem at 35×35) the GEMM builds
  * im2col and packs it for only 16–32 rows of weights, and the channel-blocked kernel
  * ({@link Conv2dBlocked}) has one or two vectors of channels: a 1 × 16 tile, 16 broadcasts per 16
  * FMAs. Here a tile is 4 output channels × 6 vectors of positions: per (ci, i, j) 4 broadcast
@@ -28,7 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * gradient (48→20 at 15×15, pad 2) 2.3× and 1.25×; Conv2d_2a at 299×299 (32→32 at 147×147), batch
  * 8, 1.9× and 1.3×, batch 1, 4.1× and 1.0×. Not taken: 1×1 (0.4–0.5× the GEMM: the copy of x
  * costs more than im2col saves), 7×7 planes (a 9×9 plane in a 96-float slot: 0.5–0.6×), more
- * than 32 channels (48 at par with the blocked kernel, 5×5 48→64 0.5–0.8×).
+ * than 32 channels over a long reduction (48 at par with the blocked kernel, 5×5 48→64 0.5–0.8×;
+ * see {@link #applies}).
  *
  * <p>Same bits as the GEMM ({@link Conv2d#forwardVector}): each output starts from its bias (or zero)
  * and takes one FMA per (ci, i, j) in ascending order; inference batch norm is applied after, as
@@ -45,14 +46,24 @@ final class Conv2dDirect {
     static final int TR = 4, TV = 6;
     /** Positions per tile. */
     static final int TP = TV * L;
-    /** The most output channels this path takes. */
-    static final int MAX_CHANNELS = 32;
+    /** The most output channels this path takes: up to 32 always, up to 64 with a short reduction. */
+    static final int MAX_CHANNELS = 32, MAX_CHANNELS_SHORT = 64;
+    /** A reduction (Cin·kh·kw) at most this long is short: x's window of a tile stays near L1. */
+    static final int SHORT_DEPTH = 288;
     /** The fewest grid positions per image (outH·Wp), as for {@link Conv2dBackwardWeightDirect#MIN_GRID}. */
     static final int MIN_GRID = 128;
 
-    /** Stride 1, up to {@link #MAX_CHANNELS} output channels, planes of {@link #MIN_GRID} positions or more, AVX-512. */
+    /**
+     * Stride 1 (strides are computed right, over phase planes, but the stem measured 0.8–1.0× the GEMM
+     * on two threads), wider than 1×1, up to {@link #MAX_CHANNELS} output channels (or {@link #MAX_CHANNELS_SHORT}
+     * with a reduction of at most {@link #SHORT_DEPTH}: Conv2d_2b at 299×299, 3×3 32→64, batch 8, 1.14×
+     * the blocked kernel; 5×5 48→64 at 35×35, K = 1200, 0.84×), planes of {@link #MIN_GRID} positions
+     * or more, AVX-512, the blocked-convolution setting on.
+     */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
-        return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && g.cout() <= MAX_CHANNELS
+        boolean channels = g.cout() <= MAX_CHANNELS || g.cout() <= MAX_CHANNELS_SHORT && g.depth() <= SHORT_DEPTH;
+        return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && channels
+                && g.strideH() == 1 && g.strideW() == 1
                 && g.kh() * g.kw() > 1
                 && Conv2dBackwardWeightDirect.fits(g) && fitsBatch(g)
                 && g.outH() * Conv2dBackwardWeightDirect.Grid.of(g).wp() >= MIN_GRID;
@@ -61,7 +72,8 @@ final class Conv2dDirect {
     /** Whether the padded copy and the wide output of the whole batch fit in int indices. */
     static boolean fitsBatch(Conv2d.Geometry g) {
         long slot = Conv2dBackwardWeightDirect.Grid.of(g).slot();
-        return (long) Math.max(g.cin(), (g.cout() + TR - 1) / TR * TR) * g.batch() * slot + 2L * TP + slot
+        long planes = (long) g.cin() * g.strideH() * g.strideW();
+        return Math.max(planes, (g.cout() + TR - 1) / TR * TR) * g.batch() * slot + 2L * TP + slot
                 < Integer.MAX_VALUE / 2;
     }
 
@@ -73,35 +85,31 @@ final class Conv2dDirect {
                         BatchNormEpilogue epilogue) {
         Conv2dBackwardWeightDirect.Grid grid = Conv2dBackwardWeightDirect.Grid.of(g);
         int n = g.batch(), cin = g.cin(), cout = g.cout(), k = g.depth(), slot = grid.slot(), run = n * slot;
+        int planes = cin * grid.phases();
         int rowTiles = (cout + TR - 1) / TR;
-        // xp: [Cin][N][slot], then room for the last tile's reads past the run (into zeros).
-        int xpLength = cin * run + TP + slot;
+        // xp: [Cin·phases][N][slot], then room for the last tile's reads past the run (into zeros).
+        int xpLength = planes * run + TP + slot;
         float[] xp = cpu.cache().allocateStale(xpLength);
         float[] outw = cpu.cache().allocateStale(rowTiles * TR * (run + TP));
         float[] wt = cpu.cache().allocateStale(rowTiles * TR * k);
         try {
             cpu.parallel().forRange(cin * n, 1, (lo, hi) -> {
                 for (int t = lo; t < hi; t++) {
-                    int ci = t / n, img = t % n, dst = (ci * n + img) * slot;
-                    Conv2dBackwardWeightDirect.place(x, (img * cin + ci) * g.h() * g.w(), g.h(), g.w(), g.padTop(),
-                            g.padLeft(), grid.hp(), grid.wp(), xp, dst);
-                    Arrays.fill(xp, dst + grid.hp() * grid.wp(), dst + slot, 0f);
+                    int ci = t / n, img = t % n;
+                    grid.placeChannel(x, g, img, ci, xp, (ci * grid.phases() * n + img) * slot, run);
                 }
             });
-            Arrays.fill(xp, cin * run, xpLength, 0f);
+            Arrays.fill(xp, planes * run, xpLength, 0f);
             // Weights by tile: wt[(rb·K + c)·TR + r] = w[rb·TR + r, c], rows past Cout zero.
             for (int co = 0; co < rowTiles * TR; co++) {
                 for (int c = 0; c < k; c++) {
                     wt[((co / TR) * k + c) * TR + co % TR] = co < cout ? w[co * k + c] : 0f;
                 }
             }
+            int[][] columns = grid.columns(g);
             int[] off = new int[k];
-            for (int ci = 0, c = 0; ci < cin; ci++) {
-                for (int i = 0; i < g.kh(); i++) {
-                    for (int j = 0; j < g.kw(); j++, c++) {
-                        off[c] = ci * run + i * g.dilationH() * grid.wp() + j * g.dilationW();
-                    }
-                }
+            for (int c = 0; c < k; c++) {
+                off[c] = columns[0][c] * run + columns[1][c];
             }
             int tiles = (run + TP - 1) / TP, ld = run + TP;
             cpu.parallel().forRange(tiles, 1, (lo, hi) -> {

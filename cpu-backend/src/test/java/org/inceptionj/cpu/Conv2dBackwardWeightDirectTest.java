@@ -45,7 +45,14 @@ class Conv2dBackwardWeightDirectTest {
                 // Small planes: many images in one group.
                 new Case("20 images in groups", 20, 3, 12, 12, 4, 3, 3, Conv2dSpec.of(1, 1), 14),
                 // Cout 48, K 360: 720 tiles; fewer parts, so that the accumulators fit ACC_BYTES.
-                new Case("many tiles", 9, 40, 12, 12, 48, 3, 3, Conv2dSpec.of(1, 1), 15)
+                new Case("many tiles", 9, 40, 12, 12, 48, 3, 3, Conv2dSpec.of(1, 1), 15),
+                // Strides: phase planes.
+                new Case("the stem: 3x3 stride 2, 3 channels", 3, 3, 31, 31, 16, 3, 3, Conv2dSpec.of(2, 0), 19),
+                new Case("3x3 stride 2 pad 1, even size", 2, 5, 16, 16, 6, 3, 3, Conv2dSpec.of(2, 1), 20),
+                new Case("TF SAME stride 2", 2, 4, 16, 15, 5, 3, 3, new Conv2dSpec(2, 2, 0, 0, 1, 1, 1, 1), 21),
+                new Case("stride 3, dilation 2", 2, 3, 23, 22, 7, 3, 3, new Conv2dSpec(3, 3, 1, 2, 1, 2, 2, 2), 22),
+                new Case("stride (2, 1), 1x7", 2, 4, 17, 17, 6, 1, 7, new Conv2dSpec(2, 1, 0, 3, 0, 3, 1, 1), 23),
+                new Case("1x1 stride 2", 2, 5, 9, 9, 4, 1, 1, Conv2dSpec.of(2, 0), 24)
         ).map(Arguments::of);
     }
 
@@ -68,7 +75,7 @@ class Conv2dBackwardWeightDirectTest {
     @MethodSource("shapes")
     void matchesReferenceWithTheSameBitsOnAnyThreadCount(Case c) {
         float[] x = c.x(), dy = c.dy();
-        assertTrue(Conv2dBackwardWeightDirect.fits(geometry(c)), c + ": stride 1, small");
+        assertTrue(Conv2dBackwardWeightDirect.fits(geometry(c)), c + ": stride up to 4, small");
         Conv2dBackwardTest.Reference ref = Conv2dBackwardTest.referenceWeight(c, Conv2dBackwardTest.toDouble(dy),
                 Conv2dBackwardTest.toDouble(x));
         float[] one = direct(c, 1, dy, x);
@@ -124,13 +131,15 @@ class Conv2dBackwardWeightDirectTest {
         assertEquals(1, Conv2dBackwardWeightDirect.parts(64, 100 * tiles));
     }
 
-    /** What the backend sends here: stride 1, wider than 1×1, few output channels, large planes, 16 lanes. */
+    /** What the backend sends here: strides up to 4, wider than 1×1, few output channels, large planes, 16 lanes. */
     @Test
     void takesOnlyTheShapesItWasMeasuredFasterOn() {
         Case stem = new Case("Conv2d_2b", 64, 16, 35, 35, 16, 3, 3, Conv2dSpec.of(1, 1), 0);
         assertEquals(Gemm.WIDE, Conv2dBackwardWeightDirect.applies(geometry(stem)), "16 lanes or not");
+        assertEquals(Gemm.WIDE, Conv2dBackwardWeightDirect.applies(geometry(
+                new Case("the stem, stride 2", 64, 3, 75, 75, 16, 3, 3, Conv2dSpec.of(2, 0), 0))));
         assertFalse(Conv2dBackwardWeightDirect.applies(geometry(
-                new Case("stride 2", 64, 16, 35, 35, 16, 3, 3, Conv2dSpec.of(2, 0), 0))));
+                new Case("stride 5", 64, 3, 75, 75, 16, 3, 3, Conv2dSpec.of(5, 0), 0))));
         assertFalse(Conv2dBackwardWeightDirect.applies(geometry(
                 new Case("1x1", 64, 16, 35, 35, 16, 1, 1, Conv2dSpec.of(1, 0), 0))));
         assertFalse(Conv2dBackwardWeightDirect.applies(geometry(

@@ -35,7 +35,15 @@ class Conv2dDirectTest {
                 new Conv2dTest.Case("dilated, asymmetric padding", 2, 5, 13, 11, 7, 3, 3, new Conv2dSpec(1, 1, 2, 1, 2, 1, 2, 2),
                         true, 8),
                 new Conv2dTest.Case("a plane smaller than one tile, 9 images", 9, 4, 3, 3, 6, 3, 3, Conv2dSpec.of(1, 1), true, 9),
-                new Conv2dTest.Case("1x1 (not taken by applies, still exact)", 2, 12, 9, 9, 7, 1, 1, Conv2dSpec.of(1, 0), true, 10)
+                new Conv2dTest.Case("1x1 (not taken by applies, still exact)", 2, 12, 9, 9, 7, 1, 1, Conv2dSpec.of(1, 0), true, 10),
+                // Strides: phase planes.
+                new Conv2dTest.Case("the stem: 3x3 stride 2, 3 channels", 2, 3, 31, 31, 16, 3, 3, Conv2dSpec.of(2, 0), true, 11),
+                new Conv2dTest.Case("3x3 stride 2 pad 1, even size", 2, 5, 16, 16, 6, 3, 3, Conv2dSpec.of(2, 1), true, 12),
+                new Conv2dTest.Case("TF SAME stride 2: pad bottom and right only", 2, 4, 16, 15, 5, 3, 3,
+                        new Conv2dSpec(2, 2, 0, 0, 1, 1, 1, 1), false, 13),
+                new Conv2dTest.Case("stride 3, dilation 2", 1, 3, 23, 22, 7, 3, 3, new Conv2dSpec(3, 3, 1, 2, 1, 2, 2, 2), true, 14),
+                new Conv2dTest.Case("stride (2, 1), 1x7", 2, 4, 17, 17, 6, 1, 7, new Conv2dSpec(2, 1, 0, 3, 0, 3, 1, 1), true, 15),
+                new Conv2dTest.Case("1x1 stride 2", 2, 5, 9, 9, 4, 1, 1, Conv2dSpec.of(2, 0), true, 16)
         ).map(Arguments::of);
     }
 
@@ -102,7 +110,7 @@ class Conv2dDirectTest {
         }
     }
 
-    /** What the backend sends here: stride 1, wider than 1×1, up to 32 output channels, large planes, AVX-512, the setting on. */
+    /** What the backend sends here: stride 1, wider than 1×1, up to 32 output channels (64 with K ≤ 288), large planes, AVX-512, the setting on. */
     @Test
     void takesOnlyTheShapesItWasMeasuredFasterOn() {
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(1, true));
@@ -112,10 +120,14 @@ class Conv2dDirectTest {
             assertFalse(Conv2dDirect.applies(off, stem), "blockedConv=false keeps the GEMM");
             assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 16, 35, 35, 16, 1, 1, 35, 35, 1, 1, 0, 0, 1, 1)),
                     "1x1");
-            assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 16, 35, 35, 48, 3, 3, 35, 35, 1, 1, 1, 1, 1, 1)),
-                    "48 channels");
-            assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 16, 35, 35, 16, 3, 3, 17, 17, 2, 2, 0, 0, 1, 1)),
-                    "stride 2");
+            assertEquals(Gemm.WIDE, Conv2dDirect.applies(cpu, new Conv2d.Geometry(8, 32, 147, 147, 64, 3, 3, 147, 147,
+                    1, 1, 1, 1, 1, 1)), "64 channels, K = 288");
+            assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(8, 48, 35, 35, 64, 5, 5, 35, 35, 1, 1, 2, 2, 1, 1)),
+                    "64 channels, K = 1200");
+            assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(8, 16, 35, 35, 96, 3, 3, 35, 35, 1, 1, 1, 1, 1, 1)),
+                    "96 channels");
+            assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 3, 75, 75, 16, 3, 3, 37, 37, 2, 2, 0, 0, 1, 1)),
+                    "stride 2 (computed right, but not faster)");
             assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 24, 7, 7, 24, 3, 3, 7, 7, 1, 1, 1, 1, 1, 1)),
                     "7x7");
         }
