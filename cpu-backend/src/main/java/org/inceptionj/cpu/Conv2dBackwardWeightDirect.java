@@ -106,9 +106,19 @@ final class Conv2dBackwardWeightDirect {
          * dst[base + ph·phaseStride], zero past Hp·Wp up to the slot.
          */
         void placeChannel(float[] x, Conv2d.Geometry g, int img, int ci, float[] dst, int base, int phaseStride) {
+            placeChannel(x, g, img, ci, dst, base, phaseStride, false);
+        }
+
+        /** As above; with {@code zeroed}, dst already holds zeros wherever no value of x goes (stride 1 only). */
+        void placeChannel(float[] x, Conv2d.Geometry g, int img, int ci, float[] dst, int base, int phaseStride,
+                          boolean zeroed) {
             int at = (img * g.cin() + ci) * g.h() * g.w();
             for (int ph = 0; ph < phases(); ph++) {
                 int d = base + ph * phaseStride;
+                if (phases() == 1 && zeroed) {
+                    placeRows(x, at, g.h(), g.w(), g.padTop(), g.padLeft(), hp, wp, dst, d);
+                    continue;
+                }
                 if (phases() == 1) {
                     place(x, at, g.h(), g.w(), g.padTop(), g.padLeft(), hp, wp, dst, d);
                 } else {
@@ -211,6 +221,11 @@ final class Conv2dBackwardWeightDirect {
                 s.wide = new float[slot + grid.wp()];
             }
             float[] xp = s.xp, dyw = s.dyw;
+            // The zeros of the padding and of the grid's gaps sit at the same places for every image
+            // of a group laid out alike: written once, then only the values of x and dy are copied
+            // (a row at a time, one copy each). xp again whenever the group size changes its layout.
+            Arrays.fill(s.wide, 0, slot + grid.wp(), 0f);
+            int laidOut = -1;
             int[] xAt = new int[TC];
             for (int task = lo; task < hi; task++) {
                 int part = task / ranges, range = task % ranges;
@@ -220,6 +235,10 @@ final class Conv2dBackwardWeightDirect {
                 Arrays.fill(acc, a0 + t0 * tileFloats, a0 + t1 * tileFloats, 0f);
                 for (int n0 = i0; n0 < i1; n0 += group) {
                     int count = Math.min(group, i1 - n0), run = count * slot;
+                    if (count != laidOut) {
+                        Arrays.fill(xp, 0, (planes * count + 1) * slot, 0f);
+                        laidOut = count;
+                    }
                     for (int img = 0; img < count; img++) {
                         padInput(xp, x, g, grid, n0 + img, img, count);
                         widenGradient(dyw, dy, g, grid, n0 + img, img, count, s.wide);
@@ -269,7 +288,7 @@ final class Conv2dBackwardWeightDirect {
                                  int count) {
         int slot = grid.slot();
         for (int ci = 0; ci < g.cin(); ci++) {
-            grid.placeChannel(x, g, img, ci, xp, (ci * grid.phases() * count + slotIndex) * slot, count * slot);
+            grid.placeChannel(x, g, img, ci, xp, (ci * grid.phases() * count + slotIndex) * slot, count * slot, true);
         }
     }
 
@@ -285,10 +304,26 @@ final class Conv2dBackwardWeightDirect {
         int slot = grid.slot(), run = count * slot, p = g.positions();
         for (int co = 0; co < g.cout(); co++) {
             int dst = (co / TR) * TR * run + slotIndex * slot * TR + (co % TR) * L;
-            place(dy, (img * g.cout() + co) * p, g.outH(), g.outW(), 0, 0, slot / grid.wp() + 1, grid.wp(), wide, 0);
+            placeRows(dy, (img * g.cout() + co) * p, g.outH(), g.outW(), 0, 0, slot / grid.wp() + 1, grid.wp(), wide, 0);
             for (int t = 0; t < slot; t += L) {
                 FloatVector.fromArray(F, wide, t).intoArray(dyw, dst + t * TR);
             }
+        }
+    }
+
+    /**
+     * {@link #place} onto a grid that already holds zeros everywhere else: only the plane's rows are
+     * copied, one copy each (or one for the whole plane where its rows are the grid's).
+     */
+    static void placeRows(float[] src, int srcAt, int h, int w, int top, int left, int rows, int cols,
+                          float[] dst, int dstAt) {
+        int width = Math.max(0, Math.min(w, cols - left)), r1 = Math.min(rows, top + h);
+        if (cols == w && left == 0) {
+            System.arraycopy(src, srcAt, dst, dstAt + top * cols, Math.max(0, r1 - top) * w);
+            return;
+        }
+        for (int r = Math.max(0, top); r < r1; r++) {
+            System.arraycopy(src, srcAt + (r - top) * w, dst, dstAt + r * cols + left, width);
         }
     }
 
