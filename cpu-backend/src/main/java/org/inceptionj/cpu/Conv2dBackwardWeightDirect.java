@@ -158,7 +158,10 @@ final class Conv2dBackwardWeightDirect {
     /** Strides this path takes: each one splits x into stride² phase planes. */
     static final int MAX_STRIDE = 4;
 
-    /** Whether this path can take g at all: a stride up to {@link #MAX_STRIDE}, and every index of one image in an int. */
+    /**
+     * Whether this path can take g at all: a stride up to {@link #MAX_STRIDE}, and every index into one
+     * image's copies and into one part's accumulators within an int.
+     */
     static boolean fits(Conv2d.Geometry g) {
         if (g.strideH() < 1 || g.strideW() < 1 || g.strideH() > MAX_STRIDE || g.strideW() > MAX_STRIDE) {
             return false;
@@ -167,7 +170,8 @@ final class Conv2dBackwardWeightDirect {
         long hp = g.outH() + (long) (g.kh() - 1) * g.dilationH() / g.strideH();
         long planes = (long) g.cin() * g.strideH() * g.strideW();
         long image = (planes + g.cout() + TR) * (hp * wp + L) + hp * wp;
-        return image < Integer.MAX_VALUE / 4;
+        long accumulators = (long) ((g.cout() + TR - 1) / TR) * ((g.depth() + TC - 1) / TC) * TR * TC * L;
+        return image < Integer.MAX_VALUE / 4 && accumulators < Integer.MAX_VALUE / 4;
     }
 
     /**

@@ -1,6 +1,5 @@
 package org.inceptionj.cpu;
 
-import java.lang.ref.WeakReference;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
@@ -30,8 +29,8 @@ import org.inceptionj.api.Tensor;
  * Inception-v3's eval forward in one process, two threads, alternating the paths: batch 1 1.17×,
  * batch 8 1.19× (same logits, bit for bit).
  *
- * <p>Memory: the packed weights stay beside the weights (as much again), and one blocked copy of an
- * unpadded input is kept for the next convolution that reads it ({@link InputCache}).
+ * <p>Memory: the packed weights stay beside the weights (as much again); the blocked copy of x is
+ * taken from and given back to the backend's array cache on every call.
  *
  * <p>Order of the sum, as in {@link Gemm}: each output starts from the bias (or zero) and takes one FMA
  * per (ci, i, j) in ascending order; the input channels are cut into chunks whose weights stay in L1,
@@ -70,8 +69,8 @@ final class Conv2dBlocked {
      * in the default run's 24-channel layers at 7×7 (one thread, in one process, against the GEMM)
      * forward 1.6–2.0×, data gradients 2.1×; its training step 1.03–1.04×. Why not 1×1: there im2col
      * is x itself and the GEMM packs nothing but strips, while this path first copies x into blocks;
-     * a copy shared by the 1×1s that read a module's input ({@link InputCache}) made up for it only
-     * just (batch 8 1.04×), and a 1×1 with its input to itself (Conv2d_3b) ran 0.4× (2.2 against 5.6 ms,
+     * a copy shared by the 1×1s that read a module's input (a cache of one blocked input, since
+     * removed) made up for it only just (batch 8 1.04×), and a 1×1 with its input to itself (Conv2d_3b) ran 0.4× (2.2 against 5.6 ms,
      * 64→80 at 73×73, batch 8). With every 1×1 on the GEMM, in one process, two threads: Inception-v3's
      * eval forward at 299×299 1.07× (batch 8) and 1.03× (batch 1); the default run's step 1.00×.
      * Off with {@link CpuConfig#blockedConv()} false.
@@ -177,32 +176,15 @@ final class Conv2dBlocked {
     }
 
     /**
-     * {@link #forward} for an x of this backend, read without {@link CpuBackend#data} (so without marking
-     * it changed). When x needs no padding, its blocked copy is kept in the backend's {@link InputCache}
-     * and used again by the next convolution that reads the same, unchanged x the same way: a module's
-     * input feeds three or four 1×1 convolutions (and, in the grid reductions, an unpadded 3×3).
+     * {@link #forward} for an x of this backend, read without {@link CpuBackend#data}: x is only read, and
+     * marking it changed would make copies derived from it look stale. Each call makes its own blocked
+     * copy of x: a copy kept for
+     * the next convolution reading the same x paid only while 1×1 convolutions took this path (see
+     * {@link #applies}); in Inception-v3 no two convolutions that take it read one input.
      */
     static void forward(CpuBackend cpu, float[] out, Tensor x, float[] wb, float[] bias, Conv2d.Geometry g,
                         BatchNormEpilogue epilogue) {
-        CpuStorage s = x.storage(CpuStorage.class);
-        int hp = paddedHeight(g), wp = paddedWidth(g);
-        if (hp != g.h() || wp != g.w() || g.padTop() != 0 || g.padLeft() != 0) {
-            forward(cpu, out, s.data, wb, bias, g, epilogue);
-            return;
-        }
-        InputCache.Key key = new InputCache.Key(g.batch(), g.cin(), g.h(), g.w());
-        int length = g.batch() * blockedImage(g, hp, wp);
-        InputCache.Entry e = cpu.blockedInputs().take(s, key, length);
-        if (e == null || !e.holds(s, key)) {
-            float[] xb = e == null ? new float[length] : e.array();   // e: a stale entry's array, same length
-            block(cpu, s.data, g, xb, hp, wp);
-            e = new InputCache.Entry(new WeakReference<>(s), s.version, key, xb);
-        }
-        try {
-            compute(cpu, out, e.array(), hp, wp, wb, bias, g, epilogue);
-        } finally {
-            cpu.blockedInputs().put(e);
-        }
+        forward(cpu, out, CpuBackend.read(x), wb, bias, g, epilogue);
     }
 
     /** Rows of x's blocked copy: x's rows, the padding above, and enough below for the last window. */
@@ -217,40 +199,6 @@ final class Conv2dBlocked {
     /** Floats per image of x's blocked copy: [ceil(Cin/L)][hp][wp][L]. */
     private static int blockedImage(Conv2d.Geometry g, int hp, int wp) {
         return (g.cin() + L - 1) / L * hp * wp * L;
-    }
-
-    /**
-     * The blocked copy of one unpadded input, kept for the next convolution that reads the same tensor,
-     * unchanged (its storage's {@link CpuStorage#version} as when copied). At most one entry, so the
-     * memory it holds is one activation; a convolution takes the entry out while it reads it and puts
-     * its own back, so two threads never share an array.
-     */
-    static final class InputCache {
-        record Key(int batch, int cin, int h, int w) {
-        }
-
-        record Entry(WeakReference<CpuStorage> storage, long version, Key key, float[] array) {
-            boolean holds(CpuStorage s, Key k) {
-                return storage.get() == s && version == s.version && key.equals(k);
-            }
-        }
-
-        private Entry entry;
-
-        /** The entry, taken out: one that holds (s, key), or a stale one whose array has the length to reuse, or null. */
-        synchronized Entry take(CpuStorage s, Key key, int length) {
-            Entry e = entry;
-            entry = null;
-            return e != null && (e.holds(s, key) || e.array().length == length) ? e : null;
-        }
-
-        synchronized void put(Entry e) {
-            entry = e;
-        }
-
-        synchronized void clear() {
-            entry = null;
-        }
     }
 
     /** The convolution of the blocked copy xb ([N][ceil(Cin/L)][hp][wp][L]) into out; see {@link #forward}. */

@@ -26,7 +26,6 @@ public final class CpuBackend implements Backend {
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong peakLiveBytes = new AtomicLong();
     private final ArrayCache cache;
-    private final Conv2dBlocked.InputCache blockedInputs = new Conv2dBlocked.InputCache();
     private volatile boolean closed;
 
     public CpuBackend(CpuConfig config) {
@@ -81,10 +80,6 @@ public final class CpuBackend implements Backend {
     /** w's storage's data packed for {@link Conv2dBlocked}, packed again only when it may have changed. */
     static float[] blockedWeights(Tensor w, Conv2d.Geometry g) {
         return w.storage(CpuStorage.class).blockedWeights(g);
-    }
-
-    Conv2dBlocked.InputCache blockedInputs() {
-        return blockedInputs;
     }
 
     ArrayCache cache() {
@@ -353,7 +348,6 @@ public final class CpuBackend implements Backend {
         closed = true;
         parallel.close();
         cache.clear();
-        blockedInputs.clear();
     }
 
     @Override

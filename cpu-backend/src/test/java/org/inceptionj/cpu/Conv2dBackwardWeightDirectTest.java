@@ -148,5 +148,7 @@ class Conv2dBackwardWeightDirectTest {
                 new Case("7x7", 64, 24, 7, 7, 24, 3, 3, Conv2dSpec.of(1, 1), 0))));
         assertFalse(Conv2dBackwardWeightDirect.fits(geometry(
                 new Case("too large for int indices", 1, 3000, 1000, 1000, 16, 3, 3, Conv2dSpec.of(1, 1), 0))));
+        assertFalse(Conv2dBackwardWeightDirect.fits(geometry(
+                new Case("accumulators too many for int indices", 1, 200_000, 1, 1, 48, 3, 3, Conv2dSpec.of(1, 1), 0))));
     }
 }

@@ -260,8 +260,9 @@ class Conv2dBlockedTest {
     }
 
     /**
-     * An unpadded input's blocked copy is shared by the convolutions that read it while it is unchanged
-     * ({@link Conv2dBlocked.InputCache}), and made again after a write, or for another tensor or shape.
+     * Convolutions on the blocked path through the backend see x as it is now: after a write to x, a
+     * read of it by another op, for another tensor of x's shape. (It once kept an unpadded input's
+     * blocked copy for the next convolution; a stale copy would fail here.)
      */
     @Test
     void blockedInputFollowsEveryWrite() {
