@@ -66,6 +66,7 @@ final class Pooling {
                 counted[c] = columnCells(spec, w, c * spec.strideW() - spec.padLeft());
             }
             float[] flat = vector && max && flatMax(spec, h, w, oh, ow) ? new float[h * w] : null;
+            int[] taps = new int[flat != null ? spec.kernelH() * spec.kernelW() : 0];
             FlatAverage average = vector && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
             TinyAverage tiny = vector && !max && average == null ? TinyAverage.of(spec, h, w, oh, ow) : null;
             if (tiny != null) {
@@ -75,7 +76,7 @@ final class Pooling {
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 if (flat != null) {
-                    planeMaxFlatVector(o, at, xs, in, w, oh, ow, spec, flat, rows);
+                    planeMaxFlatVector(o, at, xs, in, w, oh, ow, spec, flat, taps);
                 } else if (average != null) {
                     average.forward(o, at, xs, in);
                 } else if (vector) {
@@ -341,17 +342,35 @@ final class Pooling {
         }
     }
 
+    /**
+     * taps[t] for t &lt; real·kw: where window cell (i, j), i &lt; real in order, then j, lies from the
+     * window's start, rows[i] + j·dw. Why a flat list: a vector running through two nested loops (rows,
+     * then columns) was kept by C2 as a heap object in some compilations, allocating gigabytes per
+     * minute in the max pool; through one loop it stays in a register.
+     */
+    private static void flatTaps(int[] taps, int[] rows, int real, int kw, int dw) {
+        for (int i = 0, t = 0; i < real; i++) {
+            for (int j = 0; j < kw; j++) {
+                taps[t++] = rows[i] + j * dw;
+            }
+        }
+    }
+
     /** Max pool of the plane x[in...] into out[at...]: the max of every flat start, then the outputs' starts. */
     private static void planeMaxFlatVector(float[] out, int at, float[] x, int in, int w, int oh, int ow,
-                                           Pool2dSpec s, float[] windows, int[] rows) {
-        int kh = s.kernelH(), kw = s.kernelW(), dw = s.dilationW(), count = flatStarts(s, w, oh, ow);
-        flatRows(rows, w, s);
+                                           Pool2dSpec s, float[] windows, int[] taps) {
+        int count = flatStarts(s, w, oh, ow);
+        for (int i = 0, t = 0; i < s.kernelH(); i++) {
+            for (int j = 0; j < s.kernelW(); j++) {
+                taps[t++] = i * s.dilationH() * w + j * s.dilationW();
+            }
+        }
         int p = 0;
         for (int bound = F.loopBound(count); p < bound; p += F.length()) {
-            flatMaxOfVector(windows, x, in, p, rows, kh, kw, dw);
+            flatMaxOfVector(windows, x, in, p, taps);
         }
         if (p < count) {
-            flatMaxOfVector(windows, x, in, count - F.length(), rows, kh, kw, dw); // overlaps: same values
+            flatMaxOfVector(windows, x, in, count - F.length(), taps); // overlaps: same values
         }
         for (int r = 0; r < oh; r++) {
             int row = r * s.strideH() * w, o = at + r * ow;
@@ -361,13 +380,11 @@ final class Pooling {
         }
     }
 
-    private static void flatMaxOfVector(float[] windows, float[] x, int in, int p, int[] rows, int kh, int kw,
-                                        int dw) {
+    /** windows[p + lane] = the max of x[in + p + lane + taps[t]] over every tap. */
+    private static void flatMaxOfVector(float[] windows, float[] x, int in, int p, int[] taps) {
         FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < kh; i++) {
-            for (int j = 0; j < kw; j++) {
-                acc = acc.max(FloatVector.fromArray(F, x, in + p + rows[i] + j * dw));
-            }
+        for (int t = 0; t < taps.length; t++) {
+            acc = acc.max(FloatVector.fromArray(F, x, in + p + taps[t]));
         }
         acc.intoArray(windows, p);
     }
@@ -378,9 +395,10 @@ final class Pooling {
      * winner in output order, as in the plain loop.
      */
     private static void planeMaxBackwardFlatVector(float[] dx, float[] dy, int at, float[] x, int in, int w,
-                                                   int oh, int ow, Pool2dSpec s, int[] winners, int[] rows) {
+                                                   int oh, int ow, Pool2dSpec s, int[] winners, int[] rows, int[] taps) {
         flatRows(rows, w, s);
-        winnersVector(winners, x, in, rows, s.kernelH(), flatStarts(s, w, oh, ow), s.kernelW(), s.dilationW());
+        flatTaps(taps, rows, s.kernelH(), s.kernelW(), s.dilationW());
+        winnersVector(winners, x, in, taps, s.kernelH() * s.kernelW(), flatStarts(s, w, oh, ow));
         for (int r = 0; r < oh; r++) {
             int row = r * s.strideH() * w, o = at + r * ow;
             for (int c = 0; c < ow; c++) {
@@ -411,6 +429,8 @@ final class Pooling {
         final Pool2dSpec s;
         final int h, w, oh, ow, wide, high, count, margin;
         final float[] divisors, padded, columns, windows, shares;
+        /** Where the shares a cell gathers lie, relative to it: −(i·rowStep + j·dw) for i, then j, descending. */
+        final int[] gather;
 
         private FlatAverage(Pool2dSpec s, int h, int w, int oh, int ow, int wide, int high) {
             this.s = s;
@@ -432,6 +452,13 @@ final class Pooling {
             this.columns = new float[high * wide];
             this.windows = new float[high * wide];
             this.shares = new float[margin + high * wide];
+            int kh = s.kernelH(), kw = s.kernelW();
+            this.gather = new int[kh * kw];
+            for (int i = kh - 1, t = 0; i >= 0; i--) {
+                for (int j = kw - 1; j >= 0; j--) {
+                    gather[t++] = -(i * s.dilationH() * wide + j * s.dilationW());
+                }
+            }
         }
 
         /** The kernel for this geometry, or null where the row kernels serve better or it does not fit. */
@@ -521,28 +548,30 @@ final class Pooling {
                     shares[row + c * s.strideW()] = dy[at + r * ow + c] / divisors[r * ow + c];
                 }
             }
-            int kh = s.kernelH(), kw = s.kernelW(), rowStep = s.dilationH() * wide, dw = s.dilationW();
             // Cells of the input only: padded rows [padTop, padTop + H), whole rows of W' at a time.
             int first = s.padTop() * wide, cells = h * wide;
             int q = first;
             for (int bound = first + F.loopBound(cells); q < bound; q += F.length()) {
-                gatheredOfVector(q, kh, kw, rowStep, dw);
+                gatheredOfVector(q);
             }
             if (q < first + cells) {
-                gatheredOfVector(first + cells - F.length(), kh, kw, rowStep, dw);
+                gatheredOfVector(first + cells - F.length());
             }
             for (int ih = 0; ih < h; ih++) {
                 System.arraycopy(windows, (ih + s.padTop()) * wide + s.padLeft(), dx, in + ih * w, w);
             }
         }
 
-        /** windows[q + lane] = Σ, i then j descending, shares[margin + q + lane − i·rowStep − j·dw]. */
-        private void gatheredOfVector(int q, int kh, int kw, int rowStep, int dw) {
+        /**
+         * windows[q + lane] = Σ, i then j descending, shares[margin + q + lane − i·rowStep − j·dw]. One
+         * loop over the {@link #gather} offsets, not two nested ones: through the nested loops C2 kept
+         * the running sum as a heap object, allocating about 30 MB per training step of the default run.
+         */
+        private void gatheredOfVector(int q) {
+            int base = margin + q;
             FloatVector acc = FloatVector.zero(F);
-            for (int i = kh - 1; i >= 0; i--) {
-                for (int j = kw - 1; j >= 0; j--) {
-                    acc = acc.add(FloatVector.fromArray(F, shares, margin + q - i * rowStep - j * dw));
-                }
+            for (int t = 0; t < gather.length; t++) {
+                acc = acc.add(FloatVector.fromArray(F, shares, base + gather[t]));
             }
             acc.intoArray(windows, q);
         }
@@ -774,15 +803,16 @@ final class Pooling {
                 return;
             }
             int[] winners = vector && max ? new int[flat ? h * w : w] : null;
+            int[] taps = new int[vector && max ? spec.kernelH() * spec.kernelW() : 0];
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 Arrays.fill(d, in, in + h * w, 0f);
                 if (flat) {
-                    planeMaxBackwardFlatVector(d, g, at, xs, in, w, oh, ow, spec, winners, rows);
+                    planeMaxBackwardFlatVector(d, g, at, xs, in, w, oh, ow, spec, winners, rows, taps);
                 } else if (average != null) {
                     average.backward(d, in, g, at);
                 } else if (vector && max) {
-                    planeMaxBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, winners, rows);
+                    planeMaxBackwardVector(d, g, at, xs, in, h, w, oh, ow, spec, winners, rows, taps);
                 } else if (vector) {
                     planeAverageBackwardVector(d, g, at, in, h, w, oh, ow, spec, shares, rows, counted);
                 } else {
@@ -873,7 +903,7 @@ final class Pooling {
      * order. Border outputs, and rows of fewer starts than a vector, take the plain code.
      */
     private static void planeMaxBackwardVector(float[] dx, float[] dy, int at, float[] x, int in, int h, int w,
-                                               int oh, int ow, Pool2dSpec s, int[] winners, int[] rows) {
+                                               int oh, int ow, Pool2dSpec s, int[] winners, int[] rows, int[] taps) {
         int kw = s.kernelW(), dw = s.dilationW(), sw = s.strideW(), pl = s.padLeft();
         int span = w - dw * (kw - 1);
         int interiorLo = Math.min(ow, Math.ceilDiv(pl, sw));
@@ -893,7 +923,8 @@ final class Pooling {
                 backwardAt(dx, x, in, h, w, r, c, s, true, dy[o + c]);
             }
             if (interiorHi > interiorLo) {
-                winnersVector(winners, x, in + first, rows, real, count, kw, dw);
+                flatTaps(taps, rows, real, kw, dw);
+                winnersVector(winners, x, in + first, taps, real * kw, count);
                 for (; c < interiorHi; c++) {
                     int q = c * sw - pl - first;
                     dx[in + first + q + winners[q]] += dy[o + c];
@@ -907,34 +938,30 @@ final class Pooling {
 
     /**
      * winners[q] = the offset, from x[start + q], of the first maximum of the window whose cells are
-     * x[start + q + rows[i] + j·dw] (rows in order, then j), for q in [0, count), count ≥ one vector.
+     * x[start + q + taps[t]], t &lt; cells (rows in order, then columns: {@link #flatTaps}), for q in
+     * [0, count), count ≥ one vector.
      * Each winner depends on its window alone, so the tail is one more vector ending at count,
      * overlapping the last: it writes the same values again.
      */
-    private static void winnersVector(int[] winners, float[] x, int start, int[] rows, int real, int count,
-                                      int kw, int dw) {
+    private static void winnersVector(int[] winners, float[] x, int start, int[] taps, int cells, int count) {
         int q = 0;
         for (int bound = F.loopBound(count); q < bound; q += F.length()) {
-            winnersOfVector(winners, x, start, q, rows, real, kw, dw);
+            winnersOfVector(winners, x, start, q, taps, cells);
         }
         if (q < count) {
-            winnersOfVector(winners, x, start, count - F.length(), rows, real, kw, dw);
+            winnersOfVector(winners, x, start, count - F.length(), taps, cells);
         }
     }
 
     /** winners[q + lane] for the lanes of one vector. */
-    private static void winnersOfVector(int[] winners, float[] x, int start, int q, int[] rows, int real, int kw,
-                                        int dw) {
-        FloatVector best = FloatVector.fromArray(F, x, start + q + rows[0]);
-        IntVector winner = IntVector.broadcast(I, rows[0]);
-        for (int i = 0; i < real; i++) {
-            for (int j = i == 0 ? 1 : 0; j < kw; j++) {
-                int offset = rows[i] + j * dw;
-                FloatVector v = FloatVector.fromArray(F, x, start + q + offset);
-                VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
-                best = best.blend(v, greater);
-                winner = winner.blend(offset, greater.cast(I));
-            }
+    private static void winnersOfVector(int[] winners, float[] x, int start, int q, int[] taps, int cells) {
+        FloatVector best = FloatVector.fromArray(F, x, start + q + taps[0]);
+        IntVector winner = IntVector.broadcast(I, taps[0]);
+        for (int t = 1; t < cells; t++) {
+            FloatVector v = FloatVector.fromArray(F, x, start + q + taps[t]);
+            VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
+            best = best.blend(v, greater);
+            winner = winner.blend(taps[t], greater.cast(I));
         }
         winner.intoArray(winners, q);
     }
