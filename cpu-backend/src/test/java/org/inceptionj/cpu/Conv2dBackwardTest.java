@@ -417,6 +417,14 @@ class Conv2dBackwardTest {
                 new Case("7x1 pad (3,0) at 3x3, 33 images", 33, 10, 3, 3, 13, 7, 1, Conv2dSpec.of(1, 3, 0), 23),
                 new Case("3x3 pad 1 at 1x1, 5 images", 5, 19, 1, 1, 21, 3, 3, Conv2dSpec.of(1, 1), 24),
                 new Case("1x1 at 1x1, Cout > KC", 3, 9, 1, 1, 300, 1, 1, Conv2dSpec.of(1, 0), 25),
+                // dx with one output position per image, as colGrad's transpose (Conv2dBatched.dataAtOnePosition):
+                // the auxiliary head's 5×5 on 5×5 (Cin·25 = 175 columns, several strips, the last part-filled);
+                // taps in the padding; a stride that leaves input cells no tap reaches; Cout > KC.
+                new Case("one position: 5x5 on 5x5 (the aux head), 6 images", 6, 7, 5, 5, 40, 5, 5, Conv2dSpec.of(1, 0), 41),
+                new Case("one position: 5x5 pad 2 on 1x1", 5, 9, 1, 1, 11, 5, 5, Conv2dSpec.of(1, 2), 42),
+                new Case("one position: 3x3 stride 2 on 4x4, last row and column unreached", 3, 6, 4, 4, 9, 3, 3,
+                        Conv2dSpec.of(2, 0), 43),
+                new Case("one position: Cout > KC", 2, 3, 3, 3, 300, 3, 3, Conv2dSpec.of(1, 0), 44),
                 // dw with col as A (Conv2dBackwardWeightRows) over small images, gathered through the window table.
                 new Case("5x5 pad 2 at 7x7, 33 images", 33, 6, 7, 7, 13, 5, 5, Conv2dSpec.of(1, 2), 28),
                 // ... with two strips of dyᵀ, the last part-filled (Cout 40), and K = 45 not a whole tile
@@ -451,7 +459,8 @@ class Conv2dBackwardTest {
                 new Case("determinism, dw rows, Cout 40", 2, 5, 35, 35, 40, 3, 3, Conv2dSpec.of(1, 1), 36),
                 // 5 threads > 4 parts: each part's K is cut into ranges (Conv2dBackwardWeightRows.depthPieces).
                 new Case("determinism, dw rows in K ranges", 2, 30, 35, 35, 70, 5, 5, Conv2dSpec.of(1, 2), 39),
-                new Case("determinism, dw rows over the wide grid", 2, 6, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 0), 40)
+                new Case("determinism, dw rows over the wide grid", 2, 6, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 0), 40),
+                new Case("determinism, one position (the aux head)", 6, 9, 5, 5, 70, 5, 5, Conv2dSpec.of(1, 0), 45)
         ).map(Arguments::of);
     }
 
@@ -473,6 +482,40 @@ class Conv2dBackwardTest {
         float[] plainData = runData(c, 1, false, dy, w), plainWeight = runWeight(c, 1, false, dy, x);
         assertArrayEquals(plainData, runData(c, 3, false, dy, w), "dx plain, 1 vs 3 threads");
         assertArrayEquals(plainWeight, runWeight(c, 3, false, dy, x), "dw plain, 1 vs 3 threads");
+    }
+
+    /**
+     * dx at one output position per image, computed as colGradᵀ = dy · w, is bit for bit what the
+     * per-image product colGrad = Wᵀ · dy and its scatter give (the path every other geometry of
+     * this size took before): the same sums in the same order. Exact equality.
+     */
+    @Test
+    void onePositionGivesTheBitsOfThePerImageProduct() {
+        for (Case c : new Case[]{
+                new Case("aux head", 6, 7, 5, 5, 40, 5, 5, Conv2dSpec.of(1, 0), 46),
+                new Case("padded, Cout > KC", 3, 5, 1, 1, 300, 3, 3, Conv2dSpec.of(1, 1), 47)}) {
+            float[] w = c.weight(), dy = c.dy();
+            try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
+                Conv2d.Geometry g = new Conv2d.Geometry(c.n(), c.cin(), c.h(), c.w(), c.cout(), c.kh(), c.kw(),
+                        c.outH(), c.outW(), c.spec().strideH(), c.spec().strideW(), c.spec().padTop(),
+                        c.spec().padLeft(), c.spec().dilationH(), c.spec().dilationW());
+                float[] got = stale(c.xShape().size());
+                Conv2dBatched.dataAtOnePosition(cpu, got, dy, w, g);
+                int k = g.depth(), cout = g.cout();
+                float[] packedWt = Gemm.packA(cpu.parallel(), w, 0, 1, k, k, cout);
+                float[] want = stale(c.xShape().size());
+                for (int n = 0; n < c.n(); n++) {
+                    int image = n * cout;
+                    Gemm.PanelB dyPanel = (dst, k0, kc, q0, nc) -> {
+                        for (int kk = 0; kk < kc; kk++) {
+                            Gemm.packRow(dy, image + k0 + kk + q0, nc, dst, kk * Gemm.NR, kc * Gemm.NR);
+                        }
+                    };
+                    Conv2dBackwardCol2im.dataGroup(want, packedWt, dyPanel, n, 0, k, g);
+                }
+                assertArrayEquals(want, got, c.toString());
+            }
+        }
     }
 
     /**
