@@ -437,7 +437,13 @@ class Conv2dBackwardTest {
                 new Case("dw rows: 5x5 pad 2 at 35x35, K 1200, Cout 70", 1, 48, 35, 35, 70, 5, 5, Conv2dSpec.of(1, 2), 37),
                 // ... over the wide grid (outW < W: unpadded in width, padded in height), part
                 // boundaries inside grid rows
-                new Case("dw rows: 3x3 pad (1,0) at 37x37, wide grid", 3, 5, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 1, 0), 38)
+                new Case("dw rows: 3x3 pad (1,0) at 37x37, wide grid", 3, 5, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 1, 0), 38),
+                // ... 1×1: col read in place from x's planes, blocks within one image, parts starting mid-image;
+                // the last image's last tile runs past x (Cin 21 is no multiple of 8) and is copied instead
+                new Case("dw rows, 1x1 in place: Cin 21, Cout 9, 4 images at 17x17", 4, 21, 17, 17, 9, 1, 1,
+                        Conv2dSpec.of(1, 0), 48),
+                new Case("dw rows, 1x1 in place: planes shorter than a block, Cout 40", 5, 19, 15, 15, 40, 1, 1,
+                        Conv2dSpec.of(1, 0), 49)
         ).map(Arguments::of);
     }
 
@@ -460,7 +466,8 @@ class Conv2dBackwardTest {
                 // 5 threads > 4 parts: each part's K is cut into ranges (Conv2dBackwardWeightRows.depthPieces).
                 new Case("determinism, dw rows in K ranges", 2, 30, 35, 35, 70, 5, 5, Conv2dSpec.of(1, 2), 39),
                 new Case("determinism, dw rows over the wide grid", 2, 6, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 0), 40),
-                new Case("determinism, one position (the aux head)", 6, 9, 5, 5, 70, 5, 5, Conv2dSpec.of(1, 0), 45)
+                new Case("determinism, one position (the aux head)", 6, 9, 5, 5, 70, 5, 5, Conv2dSpec.of(1, 0), 45),
+                new Case("determinism, dw rows, 1x1 in place", 6, 30, 14, 14, 24, 1, 1, Conv2dSpec.of(1, 0), 50)
         ).map(Arguments::of);
     }
 
