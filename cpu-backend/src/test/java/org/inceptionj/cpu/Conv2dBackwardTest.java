@@ -467,7 +467,9 @@ class Conv2dBackwardTest {
                 new Case("determinism, dw rows in K ranges", 2, 30, 35, 35, 70, 5, 5, Conv2dSpec.of(1, 2), 39),
                 new Case("determinism, dw rows over the wide grid", 2, 6, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 0), 40),
                 new Case("determinism, one position (the aux head)", 6, 9, 5, 5, 70, 5, 5, Conv2dSpec.of(1, 0), 45),
-                new Case("determinism, dw rows, 1x1 in place", 6, 30, 14, 14, 24, 1, 1, Conv2dSpec.of(1, 0), 50)
+                new Case("determinism, dw rows, 1x1 in place", 6, 30, 14, 14, 24, 1, 1, Conv2dSpec.of(1, 0), 50),
+                // dx of a 1×1 over small planes across the batch: col2im is a copy (Conv2dBatched.data)
+                new Case("determinism, 1x1 on 3x3 planes, 33 images", 33, 20, 3, 3, 40, 1, 1, Conv2dSpec.of(1, 0), 51)
         ).map(Arguments::of);
     }
 
