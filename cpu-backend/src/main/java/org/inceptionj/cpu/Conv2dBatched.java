@@ -326,6 +326,7 @@ final class Conv2dBatched {
             }
         });
     }
+
     /**
      * dx where each image has one output position (Inception-v3's auxiliary 5×5 convolution on its
      * 5×5 input; the 1×1 grids of the default run's last modules): colGrad [Cin·kh·kw, N] has N

@@ -67,6 +67,11 @@ final class Pooling {
             }
             float[] flat = vector && max && flatMax(spec, h, w, oh, ow) ? new float[h * w] : null;
             int[] taps = new int[flat != null ? spec.kernelH() * spec.kernelW() : 0];
+            if (flat != null) {
+                // The same window cells for every plane of the chunk.
+                flatRows(rows, w, spec);
+                flatTaps(taps, rows, spec.kernelH(), spec.kernelW(), spec.dilationW());
+            }
             FlatAverage average = vector && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
             TinyAverage tiny = vector && !max && average == null ? TinyAverage.of(spec, h, w, oh, ow) : null;
             if (tiny != null) {
@@ -356,15 +361,13 @@ final class Pooling {
         }
     }
 
-    /** Max pool of the plane x[in...] into out[at...]: the max of every flat start, then the outputs' starts. */
+    /**
+     * Max pool of the plane x[in...] into out[at...]: the max of every flat start, then the outputs' starts;
+     * taps from {@link #flatTaps} over the whole window.
+     */
     private static void planeMaxFlatVector(float[] out, int at, float[] x, int in, int w, int oh, int ow,
                                            Pool2dSpec s, float[] windows, int[] taps) {
         int count = flatStarts(s, w, oh, ow);
-        for (int i = 0, t = 0; i < s.kernelH(); i++) {
-            for (int j = 0; j < s.kernelW(); j++) {
-                taps[t++] = i * s.dilationH() * w + j * s.dilationW();
-            }
-        }
         int p = 0;
         for (int bound = F.loopBound(count); p < bound; p += F.length()) {
             flatMaxOfVector(windows, x, in, p, taps);
@@ -395,9 +398,7 @@ final class Pooling {
      * winner in output order, as in the plain loop.
      */
     private static void planeMaxBackwardFlatVector(float[] dx, float[] dy, int at, float[] x, int in, int w,
-                                                   int oh, int ow, Pool2dSpec s, int[] winners, int[] rows, int[] taps) {
-        flatRows(rows, w, s);
-        flatTaps(taps, rows, s.kernelH(), s.kernelW(), s.dilationW());
+                                                   int oh, int ow, Pool2dSpec s, int[] winners, int[] taps) {
         winnersVector(winners, x, in, taps, s.kernelH() * s.kernelW(), flatStarts(s, w, oh, ow));
         for (int r = 0; r < oh; r++) {
             int row = r * s.strideH() * w, o = at + r * ow;
@@ -804,11 +805,16 @@ final class Pooling {
             }
             int[] winners = vector && max ? new int[flat ? h * w : w] : null;
             int[] taps = new int[vector && max ? spec.kernelH() * spec.kernelW() : 0];
+            if (flat) {
+                // The same window cells for every plane of the chunk.
+                flatRows(rows, w, spec);
+                flatTaps(taps, rows, spec.kernelH(), spec.kernelW(), spec.dilationW());
+            }
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 Arrays.fill(d, in, in + h * w, 0f);
                 if (flat) {
-                    planeMaxBackwardFlatVector(d, g, at, xs, in, w, oh, ow, spec, winners, rows, taps);
+                    planeMaxBackwardFlatVector(d, g, at, xs, in, w, oh, ow, spec, winners, taps);
                 } else if (average != null) {
                     average.backward(d, in, g, at);
                 } else if (vector && max) {

@@ -59,6 +59,12 @@ class Conv2dBackwardTest {
             return Shape.of(n, cout, outH(), outW());
         }
 
+        /** The backend's sizes of this problem. */
+        Conv2d.Geometry geometry() {
+            return new Conv2d.Geometry(n, cin, h, w, cout, kh, kw, outH(), outW(), spec.strideH(), spec.strideW(),
+                    spec.padTop(), spec.padLeft(), spec.dilationH(), spec.dilationW());
+        }
+
         float[] x() {
             return uniform(seed, n * cin * h * w);
         }
@@ -505,9 +511,7 @@ class Conv2dBackwardTest {
                 new Case("padded, Cout > KC", 3, 5, 1, 1, 300, 3, 3, Conv2dSpec.of(1, 1), 47)}) {
             float[] w = c.weight(), dy = c.dy();
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
-                Conv2d.Geometry g = new Conv2d.Geometry(c.n(), c.cin(), c.h(), c.w(), c.cout(), c.kh(), c.kw(),
-                        c.outH(), c.outW(), c.spec().strideH(), c.spec().strideW(), c.spec().padTop(),
-                        c.spec().padLeft(), c.spec().dilationH(), c.spec().dilationW());
+                Conv2d.Geometry g = c.geometry();
                 float[] got = stale(c.xShape().size());
                 Conv2dBatched.dataAtOnePosition(cpu, got, dy, w, g);
                 int k = g.depth(), cout = g.cout();

@@ -149,8 +149,7 @@ class Conv2dBlockedTest {
     @MethodSource("dataShapes")
     void dataGradientAsTheTurnedConvolution(Conv2dBackwardTest.Case c) {
         float[] w = c.weight(), dy = c.dy();
-        Conv2d.Geometry g = new Conv2d.Geometry(c.n(), c.cin(), c.h(), c.w(), c.cout(), c.kh(), c.kw(), c.outH(), c.outW(),
-                1, 1, c.spec().padTop(), c.spec().padLeft(), c.spec().dilationH(), c.spec().dilationW());
+        Conv2d.Geometry g = c.geometry();   // stride 1, as every data shape here
         Conv2d.Geometry t = Conv2d.turned(g);
         float[] turned = new float[w.length];
         int taps = c.kh() * c.kw();

@@ -97,8 +97,7 @@ class Conv2dDirectTest {
     @MethodSource("dataShapes")
     void dataGradientAsTheTurnedConvolution(Conv2dBackwardTest.Case c) {
         float[] w = c.weight(), dy = c.dy();
-        Conv2d.Geometry g = new Conv2d.Geometry(c.n(), c.cin(), c.h(), c.w(), c.cout(), c.kh(), c.kw(), c.outH(), c.outW(),
-                1, 1, c.spec().padTop(), c.spec().padLeft(), c.spec().dilationH(), c.spec().dilationW());
+        Conv2d.Geometry g = c.geometry();   // stride 1, as every data shape here
         Conv2d.Geometry t = Conv2d.turned(g);
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
             float[] dx = new float[c.n() * c.cin() * c.h() * c.w()], gemm = new float[dx.length];
