@@ -64,20 +64,39 @@ final class Conv2dBlocked {
     static final int MAX_TILES_PER_TASK = 32;
     /**
      * Where this path is taken: AVX-512, at least a vector of input channels (the 3-channel stem
-     * stays on the GEMM, whose packing costs little there), and not a 1×1 stride-1 convolution. Output
+     * stays on the GEMM, whose packing costs little there), and few 1×1 stride-1 convolutions. Output
      * channels that do not fill whole vectors are padded with zero weights and their lanes not stored:
      * in the default run's 24-channel layers at 7×7 (one thread, in one process, against the GEMM)
-     * forward 1.6–2.0×, data gradients 2.1×; its training step 1.03–1.04×. Why not 1×1: there im2col
-     * is x itself and the GEMM packs nothing but strips, while this path first copies x into blocks;
-     * a copy shared by the 1×1s that read a module's input (a cache of one blocked input, since
-     * removed) made up for it only just (batch 8 1.04×), and a 1×1 with its input to itself (Conv2d_3b) ran 0.4× (2.2 against 5.6 ms,
-     * 64→80 at 73×73, batch 8). With every 1×1 on the GEMM, in one process, two threads: Inception-v3's
-     * eval forward at 299×299 1.07× (batch 8) and 1.03× (batch 1); the default run's step 1.00×.
-     * Off with {@link CpuConfig#blockedConv()} false.
+     * forward 1.6–2.0×, data gradients 2.1×; its training step 1.03–1.04×. A 1×1 stride-1
+     * convolution only where {@link #pointwisePays}: there im2col is x itself and the GEMM packs
+     * nothing but strips. A blocked copy of x for it did not pay (a copy shared by the 1×1s that read a
+     * module's input made up for it only just, batch 8 1.04×, and Conv2d_3b ran 0.4×, 64→80 at 73×73,
+     * batch 8), so this path reads a 1×1's x in place. Off with {@link CpuConfig#blockedConv()} false.
      */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
+        boolean onePixel = g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1;
         return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && g.cin() >= L && fitsAnArray(g)
-                && !(g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1);
+                && (!onePixel || pointwisePays(g));
+    }
+
+    /** Input channels from which a 1×1 read in place pays (see {@link #pointwisePays}). */
+    static final int POINTWISE_MIN_CIN = 128;
+
+    /**
+     * Where a 1×1, stride-1, unpadded convolution takes this path, reading x in place ({@link #forward}):
+     * small images across a batch ({@link Conv2dBatched#applies}) with at least {@link #POINTWISE_MIN_CIN}
+     * input channels. There the GEMM runs one product over N·P columns gathered across images through a
+     * window table and copies it out; here the positions of the batch are the tile's, with no gather.
+     * Measured two threads, batch 64, in one process, alternating with the GEMM: the default run's
+     * 192→48 and 288→40 at 3×3 2.2× and 2.3×, 512→80 1.75×, 192→48 at 7×7 1.27×; its training step
+     * 0.97–0.99 of the time. Not taken: shorter reductions (72→16 at 7×7 0.86×, 64→16 at 17×17 0.66×,
+     * 64→80 at 73×73 0.7×: the scatter to NCHW weighs more against fewer FMAs); large planes, where the
+     * GEMM runs per image (batch 8 at 17×17 and 35×35, 0.82–0.97×); and batch 1, faster in isolation
+     * (768→192 at 17×17 1.38×, hot caches) but slower in the eval forward (1.05–1.13× its time, same
+     * minimum), where the weights come from memory and the GEMM's row streams fetch them better.
+     */
+    static boolean pointwisePays(Conv2d.Geometry g) {
+        return g.pointwise() && g.cin() >= POINTWISE_MIN_CIN && Conv2dBatched.applies(g);
     }
 
     /** Vectors of output channels: the last one part-filled where L does not divide Cout. */
@@ -165,14 +184,46 @@ final class Conv2dBlocked {
      */
     static void forward(CpuBackend cpu, float[] out, float[] x, float[] wb, float[] bias, Conv2d.Geometry g,
                         BatchNormEpilogue epilogue) {
+        if (g.pointwise()) {
+            // x itself: each input channel's plane, one broadcast per position (see pointwiseTaps).
+            compute(cpu, out, x, pointwiseTaps(g), pointwiseBases(g), wb, bias, g, epilogue);
+            return;
+        }
         int hp = paddedHeight(g), wp = paddedWidth(g);
         float[] xb = cpu.cache().allocateStale(g.batch() * blockedImage(g, hp, wp));
         try {
             block(cpu, x, g, xb, hp, wp);
-            compute(cpu, out, xb, hp, wp, wb, bias, g, epilogue);
+            compute(cpu, out, xb, windowTaps(g, hp, wp), windowBases(g, hp, wp), wb, bias, g, epilogue);
         } finally {
             cpu.cache().recycle(xb);
         }
+    }
+
+    /**
+     * A 1×1, stride-1, unpadded convolution reads x in place: the value that the kernel broadcasts for
+     * input channel ci at position p of image n is x[(n·Cin + ci)·P + p], so its tap offsets are ci·P
+     * ({@link #pointwiseTaps}) and its window corners n·Cin·P + p ({@link #pointwiseBases}). Nothing is
+     * copied: for a 1×1 the blocked copy of x cost more than the channel-blocked kernel saved (see
+     * {@link #applies}), while read in place the six broadcasts of a tile come from one or two cache
+     * lines of a plane.
+     */
+    private static int[] pointwiseTaps(Conv2d.Geometry g) {
+        int[] tapOff = new int[g.cin()];
+        for (int ci = 0; ci < g.cin(); ci++) {
+            tapOff[ci] = ci * g.positions();
+        }
+        return tapOff;
+    }
+
+    private static int[] pointwiseBases(Conv2d.Geometry g) {
+        int positions = g.positions();
+        int[] base = new int[g.batch() * positions];
+        for (int n = 0, t = 0; n < g.batch(); n++) {
+            for (int p = 0; p < positions; p++) {
+                base[t++] = n * g.cin() * positions + p;
+            }
+        }
+        return base;
     }
 
     /**
@@ -201,14 +252,11 @@ final class Conv2dBlocked {
         return (g.cin() + L - 1) / L * hp * wp * L;
     }
 
-    /** The convolution of the blocked copy xb ([N][ceil(Cin/L)][hp][wp][L]) into out; see {@link #forward}. */
-    private static void compute(CpuBackend cpu, float[] out, float[] xb, int hp, int wp, float[] wb, float[] bias,
-                                Conv2d.Geometry g, BatchNormEpilogue epilogue) {
-        int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout();
-        int blocksIn = (cin + L - 1) / L, plane = hp * wp * L, image = blocksIn * plane;
-        // tapOff[ci·taps + i·kw + j]: where (ci, i, j) sits in xb relative to an output's window corner.
-        int[] tapOff = new int[cin * taps];
-        for (int ci = 0; ci < cin; ci++) {
+    /** tapOff[ci·taps + i·kw + j]: where (ci, i, j) sits in xb relative to an output's window corner. */
+    private static int[] windowTaps(Conv2d.Geometry g, int hp, int wp) {
+        int taps = g.kh() * g.kw(), plane = hp * wp * L;
+        int[] tapOff = new int[g.cin() * taps];
+        for (int ci = 0; ci < g.cin(); ci++) {
             for (int i = 0; i < g.kh(); i++) {
                 for (int j = 0; j < g.kw(); j++) {
                     tapOff[ci * taps + i * g.kw() + j] = ci / L * plane + ci % L
@@ -216,9 +264,13 @@ final class Conv2dBlocked {
                 }
             }
         }
-        // base[n·P + oh·outW + ow]: the window corner of each output position of the batch.
-        int positions = g.positions(), total = g.batch() * positions;
-        int[] base = new int[total];
+        return tapOff;
+    }
+
+    /** base[n·P + oh·outW + ow]: the window corner in xb of each output position of the batch. */
+    private static int[] windowBases(Conv2d.Geometry g, int hp, int wp) {
+        int image = blockedImage(g, hp, wp);
+        int[] base = new int[g.batch() * g.positions()];
         for (int n = 0, t = 0; n < g.batch(); n++) {
             for (int oh = 0; oh < g.outH(); oh++) {
                 for (int ow = 0; ow < g.outW(); ow++) {
@@ -226,6 +278,17 @@ final class Conv2dBlocked {
                 }
             }
         }
+        return base;
+    }
+
+    /**
+     * The convolution into out of xb, the blocked copy of x ([N][ceil(Cin/L)][hp][wp][L]) or, for a 1×1,
+     * x itself: the value of step (ci, i, j) for output position t of the batch is xb[base[t] + tapOff[s]];
+     * see {@link #forward}.
+     */
+    private static void compute(CpuBackend cpu, float[] out, float[] xb, int[] tapOff, int[] base, float[] wb,
+                                float[] bias, Conv2d.Geometry g, BatchNormEpilogue epilogue) {
+        int positions = g.positions(), total = g.batch() * positions;
         // planes[lane]: where lane's channel lies in out relative to the vector's first one.
         int[] planes = new int[L];
         for (int lane = 0; lane < L; lane++) {

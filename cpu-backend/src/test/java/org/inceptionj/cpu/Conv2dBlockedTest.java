@@ -54,7 +54,13 @@ class Conv2dBlockedTest {
                 new Conv2dTest.Case("dilated, asymmetric padding", 1, L, 13, 11, 3 * L, 3, 3,
                         new Conv2dSpec(1, 1, 2, 1, 2, 1, 2, 2), true, 10),
                 new Conv2dTest.Case("unpadded, rows left unread at the bottom", 1, 17, 10, 10, L, 3, 3, Conv2dSpec.of(3, 0), true, 11),
-                new Conv2dTest.Case("1x1 (not taken by applies, still exact)", 2, 40, 5, 5, 2 * L, 1, 1, Conv2dSpec.of(1, 0), true, 12),
+                new Conv2dTest.Case("1x1 read in place, 2 images", 2, 40, 5, 5, 2 * L, 1, 1, Conv2dSpec.of(1, 0), true, 12),
+                new Conv2dTest.Case("1x1 read in place, 3 images of 17x17, Cout 3 L - 1", 3, 130, 17, 17, 3 * L - 1, 1, 1,
+                        Conv2dSpec.of(1, 0), true, 17),
+                new Conv2dTest.Case("1x1 read in place, chunks of input channels (Cin 300), 1x1 images", 9, 300, 1, 1, 40,
+                        1, 1, Conv2dSpec.of(1, 0), false, 18),
+                new Conv2dTest.Case("1x1 read in place, 33 images of 3x3", 33, 192, 3, 3, 48, 1, 1, Conv2dSpec.of(1, 0),
+                        true, 19),
                 // Cout not a multiple of L: the last vector part-filled (zero weights, lanes not stored).
                 new Conv2dTest.Case("Cout L + 4: a full and a part-filled vector", 2, L, 9, 9, L + 4, 3, 3, Conv2dSpec.of(1, 1), true, 13),
                 new Conv2dTest.Case("Cout 5: one part-filled vector", 3, L + 2, 7, 8, 5, 3, 3, Conv2dSpec.of(1, 1), true, 14),
@@ -217,6 +223,34 @@ class Conv2dBlockedTest {
         }
     }
 
+    /**
+     * 1×1 stride-1 convolutions take this path only where {@link Conv2dBlocked#pointwisePays}: a long
+     * reduction over small planes across a batch.
+     */
+    @Test
+    void pointwiseTakenWhereItPays() {
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
+            // batch, Cin, size, Cout, taken
+            Object[][] cases = {
+                    {64, 192, 3, 48, true},      // small planes across the batch
+                    {64, 512, 1, 80, true},
+                    {2, 128, 7, 16, true},
+                    {64, 72, 7, 16, false},      // a short reduction
+                    {1, 768, 17, 192, false},    // one image: the GEMM's product per image
+                    {1, 2048, 8, 448, false},
+                    {8, 768, 17, 192, false},    // large planes: the GEMM per image, weights packed
+                    {64, 192, 17, 48, false},
+            };
+            for (Object[] c : cases) {
+                int n = (int) c[0], cin = (int) c[1], size = (int) c[2], cout = (int) c[3];
+                Conv2d.Geometry g = new Conv2d.Geometry(n, cin, size, size, cout, 1, 1, size, size, 1, 1, 0, 0, 1, 1);
+                assertEquals((boolean) c[4] && Gemm.WIDE, Conv2dBlocked.applies(cpu, g), g.toString());
+            }
+            Conv2d.Geometry padded = new Conv2d.Geometry(64, 192, 3, 3, 48, 1, 1, 5, 5, 1, 1, 1, 1, 1, 1);
+            assertFalse(Conv2dBlocked.applies(cpu, padded), "a padded 1×1 is not read in place: " + padded);
+        }
+    }
+
     // ---------------------------------------------------------------- the packed weights' cache
 
     /**
@@ -270,7 +304,7 @@ class Conv2dBlockedTest {
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true)); TensorScope s = TensorScope.open()) {
             Tensor x = Ops.fromArray(cpu, Shape.of(2, cin, 5, 7), Conv2dTest.uniform(1, 2 * cin * 35));
             Tensor other = Ops.fromArray(cpu, Shape.of(2, cin, 5, 7), Conv2dTest.uniform(6, 2 * cin * 35));
-            // Unpadded 3×3s (1×1s stay on the GEMM, and planes this small off Conv2dDirect); w3 a 1×3.
+            // Unpadded 3×3s (1×1s over 21 channels stay on the GEMM, and planes this small off Conv2dDirect); w3 a 1×3.
             Tensor w1 = Ops.fromArray(cpu, Shape.of(cout, cin, 3, 3), Conv2dTest.uniform(2, cout * cin * 9));
             Tensor w2 = Ops.fromArray(cpu, Shape.of(cout, cin, 3, 3), Conv2dTest.uniform(3, cout * cin * 9));
             Tensor w3 = Ops.fromArray(cpu, Shape.of(cout, cin, 1, 3), Conv2dTest.uniform(4, cout * cin * 3));
