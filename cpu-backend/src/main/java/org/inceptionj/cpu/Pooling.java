@@ -27,7 +27,9 @@ import org.inceptionj.api.Tensor;
  * a stride of 2 then picks every other one, which is still cheaper than a scalar loop). Outputs
  * whose window reaches into the left or right padding take the plain formula over the column values.
  * The plain average sums in the same order, column by column, so both paths agree bit for bit;
- * the max does not depend on the order. Planes (n, c) are split across threads.
+ * the max does not depend on the order. Planes (n, c) are split across threads. Planes whose rows
+ * hold few outputs run across planes instead, a vector of planes at a time ({@link TinyAverage},
+ * {@link MaxPoolAcrossPlanes}).
  */
 final class Pooling {
     private Pooling() {
@@ -57,6 +59,18 @@ final class Pooling {
         boolean vector = cpu.vectorized();
         long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW());
         cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
+            // Planes whose rows hold fewer outputs than a vector: across planes (average: 7×7 and 8×8
+            // planes 1.2–1.4× the flat kernel; max: see MaxPoolAcrossPlanes); wider ones along their rows.
+            TinyAverage tiny = vector && !max ? TinyAverage.of(spec, h, w, oh, ow) : null;
+            if (tiny != null) {
+                tiny.forward(o, xs, lo, hi);
+                return;
+            }
+            MaxPoolAcrossPlanes across = vector && max ? MaxPoolAcrossPlanes.forwardOf(spec, h, w, oh, ow) : null;
+            if (across != null) {
+                across.forward(o, xs, lo, hi);
+                return;
+            }
             float[] columns = vector ? new float[w] : null;
             float[] windows = vector ? new float[w] : null;
             int[] rows = new int[spec.kernelH()];
@@ -73,11 +87,6 @@ final class Pooling {
                 flatTaps(taps, rows, spec.kernelH(), spec.kernelW(), spec.dilationW());
             }
             FlatAverage average = vector && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
-            TinyAverage tiny = vector && !max && average == null ? TinyAverage.of(spec, h, w, oh, ow) : null;
-            if (tiny != null) {
-                tiny.forward(o, xs, lo, hi);
-                return;
-            }
             for (int p = lo; p < hi; p++) {
                 int in = p * h * w, at = p * oh * ow;
                 if (flat != null) {
@@ -788,6 +797,17 @@ final class Pooling {
         boolean vector = cpu.vectorized() && (max || spec.strideW() == 1 && ow >= F.length());
         long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW() + (long) h * w);
         cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
+            // Across planes where the rows hold few outputs, as in the forward.
+            TinyAverage tiny = cpu.vectorized() && !max ? TinyAverage.of(spec, h, w, oh, ow) : null;
+            if (tiny != null) {
+                tiny.backward(d, g, lo, hi);
+                return;
+            }
+            MaxPoolAcrossPlanes across = cpu.vectorized() && max ? MaxPoolAcrossPlanes.backwardOf(spec, h, w, oh, ow) : null;
+            if (across != null) {
+                across.backward(d, g, xs, lo, hi);
+                return;
+            }
             int extent = spec.dilationW() * (spec.kernelW() - 1);
             float[] shares = vector && !max ? new float[w + extent] : null;
             int[] rows = new int[spec.kernelH()];
@@ -798,11 +818,6 @@ final class Pooling {
             }
             boolean flat = vector && max && flatMax(spec, h, w, oh, ow);
             FlatAverage average = cpu.vectorized() && !max ? FlatAverage.of(spec, h, w, oh, ow) : null;
-            TinyAverage tiny = cpu.vectorized() && !max && average == null ? TinyAverage.of(spec, h, w, oh, ow) : null;
-            if (tiny != null) {
-                tiny.backward(d, g, lo, hi);
-                return;
-            }
             int[] winners = vector && max ? new int[flat ? h * w : w] : null;
             int[] taps = new int[vector && max ? spec.kernelH() * spec.kernelW() : 0];
             if (flat) {
