@@ -57,6 +57,37 @@ class ParallelTest {
         });
     }
 
+    /**
+     * A worker's chunk that the worker has not started is run by the caller: after the workers have
+     * parked, a loop of trivial chunks is over before a parked worker wakes, so the caller runs the
+     * others' chunks too (each still once).
+     */
+    @Test
+    void theCallerRunsAChunkItsWorkerHasNotStarted() throws Exception {
+        try (Parallel p = new Parallel(3)) {
+            Thread caller = Thread.currentThread();
+            int stolen = 0;
+            for (int k = 0; k < 50; k++) {
+                Thread.sleep(1);   // the workers park after 0.2 ms without work
+                AtomicIntegerArray hits = new AtomicIntegerArray(3);
+                AtomicInteger byCaller = new AtomicInteger();
+                p.forRange(3, 1, (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                        hits.incrementAndGet(i);
+                    }
+                    if (lo > 0 && Thread.currentThread() == caller) {
+                        byCaller.incrementAndGet();
+                    }
+                });
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(1, hits.get(i), "loop " + k + ", index " + i);
+                }
+                stolen += byCaller.get();
+            }
+            assertTrue(stolen > 0, "the caller never ran a worker's chunk in 50 loops after the workers parked");
+        }
+    }
+
     @Test
     void aFailureInAWorkersChunkReachesTheCaller() {
         try (Parallel p = new Parallel(2)) {
