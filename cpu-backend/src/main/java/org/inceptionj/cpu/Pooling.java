@@ -40,6 +40,9 @@ final class Pooling {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Window cells visited per parallel chunk below which a loop is not split. */
     private static final int GRAIN = 1 << 15;
+    /** Lanes 0, 2, 4, …, and the lower half of a vector: for taking every other window start. */
+    private static final VectorMask<Float> EVEN_LANES = VectorMask.fromLong(F, 0x5555_5555_5555_5555L),
+            LOWER_HALF = F.indexInRange(0, F.length() / 2);
 
     /** out[n,c,oh,ow] = max over the window of x[n,c,ih,iw]. Overwrites out. */
     static void max(CpuBackend cpu, Tensor out, Tensor x, Pool2dSpec spec) {
@@ -218,6 +221,15 @@ final class Pooling {
                     System.arraycopy(windows, interiorLo - pl, out, o + interiorLo, interiorHi - interiorLo);
                     c = interiorHi;
                 } else {
+                    if (sw == 2) {
+                        // Every other start: the even lanes of a vector of them, compressed into its
+                        // lower half.
+                        int half = F.length() / 2;
+                        for (; c + half <= interiorHi && 2 * c - pl + F.length() <= windows.length; c += half) {
+                            FloatVector.fromArray(F, windows, 2 * c - pl).compress(EVEN_LANES)
+                                    .intoArray(out, o + c, LOWER_HALF);
+                        }
+                    }
                     for (; c < interiorHi; c++) {
                         out[o + c] = windows[c * sw - pl];
                     }
@@ -242,6 +254,16 @@ final class Pooling {
             }
             acc.intoArray(columns, iw);
         }
+        if (iw < w && w >= F.length()) {
+            // The last vector again, ending at w: it overlaps the one before and writes the same values.
+            iw = w - F.length();
+            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int i = 0; i < real; i++) {
+                acc = acc.max(FloatVector.fromArray(F, x, rows[i] + iw));
+            }
+            acc.intoArray(columns, iw);
+            iw = w;
+        }
         for (; iw < w; iw++) {
             float acc = Float.NEGATIVE_INFINITY;
             for (int i = 0; i < real; i++) {
@@ -260,6 +282,16 @@ final class Pooling {
                 acc = acc.add(FloatVector.fromArray(F, x, rows[i] + iw));
             }
             acc.intoArray(columns, iw);
+        }
+        if (iw < w && w >= F.length()) {
+            // As for the max: the same sums, in the same order, lane by lane.
+            iw = w - F.length();
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < real; i++) {
+                acc = acc.add(FloatVector.fromArray(F, x, rows[i] + iw));
+            }
+            acc.intoArray(columns, iw);
+            iw = w;
         }
         for (; iw < w; iw++) {
             float acc = 0f;
@@ -280,6 +312,16 @@ final class Pooling {
             }
             acc.intoArray(windows, p);
         }
+        if (p < span && span >= F.length()) {
+            // The last vector of starts again, ending at span (overlapping: the same values).
+            p = span - F.length();
+            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < kw; j++) {
+                acc = acc.max(FloatVector.fromArray(F, columns, p + j * dw));
+            }
+            acc.intoArray(windows, p);
+            p = span;
+        }
         return p;
     }
 
@@ -294,6 +336,15 @@ final class Pooling {
                 acc = acc.add(FloatVector.fromArray(F, columns, p + j * dw));
             }
             acc.div(d).intoArray(windows, p);
+        }
+        if (p < span && span >= F.length()) {
+            p = span - F.length();   // as for the max: the same sums and quotients, lane by lane
+            FloatVector acc = FloatVector.zero(F);
+            for (int j = 0; j < kw; j++) {
+                acc = acc.add(FloatVector.fromArray(F, columns, p + j * dw));
+            }
+            acc.div(d).intoArray(windows, p);
+            p = span;
         }
         return p;
     }
