@@ -3,6 +3,7 @@ package org.inceptionj.cpu;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -133,17 +134,37 @@ final class Conv2dBackwardWeightDirect {
     private static void placePhase(float[] x, int srcAt, Conv2d.Geometry g, int ri, int rj, Grid grid, float[] dst,
                                    int dstAt) {
         int h = g.h(), w = g.w(), sH = grid.strideH(), sW = grid.strideW(), wp = grid.wp();
+        // Columns b whose iw = b·sW + rj − padLeft lies in [0, w): [bLo, bHi); zeros on either side.
+        int first = rj - g.padLeft();
+        int bLo = Math.min(wp, Math.max(0, Math.ceilDiv(-first, sW)));
+        int bHi = Math.max(bLo, Math.min(wp, Math.ceilDiv(w - first, sW)));
         for (int a = 0; a < grid.hp(); a++) {
             int ih = a * sH + ri - g.padTop(), d = dstAt + a * wp;
             if (ih < 0 || ih >= h) {
                 Arrays.fill(dst, d, d + wp, 0f);
                 continue;
             }
-            for (int b = 0, iw = rj - g.padLeft(), src = srcAt + ih * w; b < wp; b++, iw += sW) {
-                dst[d + b] = iw >= 0 && iw < w ? x[src + iw] : 0f;
+            Arrays.fill(dst, d, d + bLo, 0f);
+            int src = srcAt + ih * w + first, b = bLo;
+            if (sW == 1) {
+                System.arraycopy(x, src + b, dst, d + b, bHi - b);
+                b = bHi;
+            } else if (sW == 2) {
+                // Every other column: the even lanes of a vector of x, compressed into its lower half.
+                for (; b + L / 2 <= bHi && src + 2 * b + L <= x.length; b += L / 2) {
+                    FloatVector.fromArray(F, x, src + 2 * b).compress(EVEN_LANES).intoArray(dst, d + b, LOWER_HALF);
+                }
             }
+            for (; b < bHi; b++) {
+                dst[d + b] = x[src + b * sW];
+            }
+            Arrays.fill(dst, d + bHi, d + wp, 0f);
         }
     }
+
+    /** Lanes 0, 2, 4, …, and the lower half of a vector: for taking every other column. */
+    private static final VectorMask<Float> EVEN_LANES = VectorMask.fromLong(F, 0x5555_5555_5555_5555L),
+            LOWER_HALF = F.indexInRange(0, L / 2);
 
     /**
      * Convolutions (any stride up to {@link #MAX_STRIDE}) wider than 1×1 with up to {@link #MAX_CHANNELS} output channels over

@@ -109,7 +109,10 @@ class Conv2dDirectTest {
         }
     }
 
-    /** What the backend sends here: stride 1, wider than 1×1, up to 32 output channels (64 with K ≤ 288), large planes, AVX-512, the setting on. */
+    /**
+     * What the backend sends here: stride 1 (or any stride below a vector of input channels), wider than
+     * 1×1, up to 32 output channels (64 with K ≤ 288), large planes, AVX-512, the setting on.
+     */
     @Test
     void takesOnlyTheShapesItWasMeasuredFasterOn() {
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(1, true));
@@ -125,8 +128,10 @@ class Conv2dDirectTest {
                     "64 channels, K = 1200");
             assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(8, 16, 35, 35, 96, 3, 3, 35, 35, 1, 1, 1, 1, 1, 1)),
                     "96 channels");
-            assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 3, 75, 75, 16, 3, 3, 37, 37, 2, 2, 0, 0, 1, 1)),
-                    "stride 2 (computed right, but not faster)");
+            assertEquals(Gemm.WIDE, Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 3, 75, 75, 16, 3, 3, 37, 37, 2, 2,
+                    0, 0, 1, 1)), "the stem: stride 2 with fewer input channels than a vector");
+            assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 16, 35, 35, 16, 3, 3, 17, 17, 2, 2, 0, 0, 1, 1)),
+                    "stride 2 over a vector of input channels: the blocked kernel's");
             assertFalse(Conv2dDirect.applies(cpu, new Conv2d.Geometry(64, 24, 7, 7, 24, 3, 3, 7, 7, 1, 1, 1, 1, 1, 1)),
                     "7x7");
         }
