@@ -3,7 +3,6 @@ package org.inceptionj.cpu;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -152,7 +151,8 @@ final class Conv2dBackwardWeightDirect {
             } else if (sW == 2) {
                 // Every other column: the even lanes of a vector of x, compressed into its lower half.
                 for (; b + L / 2 <= bHi && src + 2 * b + L <= x.length; b += L / 2) {
-                    FloatVector.fromArray(F, x, src + 2 * b).compress(EVEN_LANES).intoArray(dst, d + b, LOWER_HALF);
+                    FloatVector.fromArray(F, x, src + 2 * b).compress(Vectors.EVEN_LANES)
+                            .intoArray(dst, d + b, Vectors.LOWER_HALF);
                 }
             }
             for (; b < bHi; b++) {
@@ -162,9 +162,6 @@ final class Conv2dBackwardWeightDirect {
         }
     }
 
-    /** Lanes 0, 2, 4, …, and the lower half of a vector: for taking every other column. */
-    private static final VectorMask<Float> EVEN_LANES = VectorMask.fromLong(F, 0x5555_5555_5555_5555L),
-            LOWER_HALF = F.indexInRange(0, L / 2);
 
     /**
      * Convolutions (any stride up to {@link #MAX_STRIDE}) wider than 1×1 with up to {@link #MAX_CHANNELS} output channels over

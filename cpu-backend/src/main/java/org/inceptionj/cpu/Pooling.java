@@ -40,9 +40,6 @@ final class Pooling {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Window cells visited per parallel chunk below which a loop is not split. */
     private static final int GRAIN = 1 << 15;
-    /** Lanes 0, 2, 4, …, and the lower half of a vector: for taking every other window start. */
-    private static final VectorMask<Float> EVEN_LANES = VectorMask.fromLong(F, 0x5555_5555_5555_5555L),
-            LOWER_HALF = F.indexInRange(0, F.length() / 2);
 
     /** out[n,c,oh,ow] = max over the window of x[n,c,ih,iw]. Overwrites out. */
     static void max(CpuBackend cpu, Tensor out, Tensor x, Pool2dSpec spec) {
@@ -226,8 +223,8 @@ final class Pooling {
                         // lower half.
                         int half = F.length() / 2;
                         for (; c + half <= interiorHi && 2 * c - pl + F.length() <= windows.length; c += half) {
-                            FloatVector.fromArray(F, windows, 2 * c - pl).compress(EVEN_LANES)
-                                    .intoArray(out, o + c, LOWER_HALF);
+                            FloatVector.fromArray(F, windows, 2 * c - pl).compress(Vectors.EVEN_LANES)
+                                    .intoArray(out, o + c, Vectors.LOWER_HALF);
                         }
                     }
                     for (; c < interiorHi; c++) {

@@ -1,6 +1,7 @@
 package org.inceptionj.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,4 +21,11 @@ final class Vectors {
     }
 
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * Lanes 0, 2, 4, …, and the lower half of a vector: {@code v.compress(EVEN_LANES)} stored under
+     * {@code LOWER_HALF} takes every other value of v (a stride-2 row of a pool or of a phase plane).
+     */
+    static final VectorMask<Float> EVEN_LANES = VectorMask.fromLong(F, 0x5555_5555_5555_5555L),
+            LOWER_HALF = F.indexInRange(0, F.length() / 2);
 }
