@@ -162,7 +162,6 @@ final class Conv2dBackwardWeightDirect {
         }
     }
 
-
     /**
      * Convolutions (any stride up to {@link #MAX_STRIDE}) wider than 1×1 with up to {@link #MAX_CHANNELS} output channels over
      * planes of at least {@link #MIN_GRID} grid positions, on 16-lane vectors (24 accumulators of

@@ -57,9 +57,9 @@ final class Conv2dDirect {
      * Stride 1, or any stride with fewer input channels than a vector (the stem, which the blocked kernel
      * does not take either: over phase planes, split from x by vector compresses, the default run's 3→16
      * at 75×75, batch 64, 1.66× the GEMM on two threads and 2.4× on one; 3→32 at 299×299 1.12× at batch
-     * 8, 1.0× at batch 1; with the phase split a scalar loop it measured 0.8–1.0×), wider than 1×1, up to {@link #MAX_CHANNELS} output channels (or {@link #MAX_CHANNELS_SHORT}
-     * with a reduction of at most {@link #SHORT_DEPTH}: Conv2d_2b at 299×299, 3×3 32→64, batch 8, 1.14×
-     * the blocked kernel; 5×5 48→64 at 35×35, K = 1200, 0.84×), planes of {@link #MIN_GRID} positions
+     * 8, 1.0× at batch 1; with the phase split a scalar loop it measured 0.8–1.0×), wider than 1×1, up
+     * to {@link #MAX_CHANNELS} output channels (or {@link #MAX_CHANNELS_SHORT} with a reduction of at
+     * most {@link #SHORT_DEPTH}: Conv2d_2b at 299×299, 3×3 32→64, batch 8, 1.14× the blocked kernel; 5×5 48→64 at 35×35, K = 1200, 0.84×), planes of {@link #MIN_GRID} positions
      * or more, AVX-512, the blocked-convolution setting on.
      */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {

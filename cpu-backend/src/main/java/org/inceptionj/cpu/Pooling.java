@@ -241,27 +241,24 @@ final class Pooling {
     // One vector loop per method, max and sum apart: a loop that picks between them per vector
     // leaves the JIT a merge of two vector values to untangle.
 
+    // Each loop runs whole vectors to the end of the row: the last one starts at end − L, overlapping
+    // the one before and writing the same values again (each lane's result depends on its position
+    // alone), so no scalar tail is left unless the row is shorter than a vector.
+
     /** columns[iw] = max of x[row + iw] over the window's real rows (−∞ if none). */
     private static void columnsMaxVector(float[] columns, float[] x, int[] rows, int real, int w) {
-        int iw = 0;
-        for (int bound = F.loopBound(w); iw < bound; iw += F.length()) {
-            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int i = 0; i < real; i++) {
-                acc = acc.max(FloatVector.fromArray(F, x, rows[i] + iw));
+        if (w >= F.length()) {
+            for (int next = 0; next < w; next += F.length()) {
+                int iw = Math.min(next, w - F.length());
+                FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                for (int i = 0; i < real; i++) {
+                    acc = acc.max(FloatVector.fromArray(F, x, rows[i] + iw));
+                }
+                acc.intoArray(columns, iw);
             }
-            acc.intoArray(columns, iw);
+            return;
         }
-        if (iw < w && w >= F.length()) {
-            // The last vector again, ending at w: it overlaps the one before and writes the same values.
-            iw = w - F.length();
-            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int i = 0; i < real; i++) {
-                acc = acc.max(FloatVector.fromArray(F, x, rows[i] + iw));
-            }
-            acc.intoArray(columns, iw);
-            iw = w;
-        }
-        for (; iw < w; iw++) {
+        for (int iw = 0; iw < w; iw++) {
             float acc = Float.NEGATIVE_INFINITY;
             for (int i = 0; i < real; i++) {
                 acc = Math.max(acc, x[rows[i] + iw]);
@@ -272,25 +269,18 @@ final class Pooling {
 
     /** columns[iw] = Σ, in row order, of x[row + iw] over the window's real rows. */
     private static void columnsSumVector(float[] columns, float[] x, int[] rows, int real, int w) {
-        int iw = 0;
-        for (int bound = F.loopBound(w); iw < bound; iw += F.length()) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int i = 0; i < real; i++) {
-                acc = acc.add(FloatVector.fromArray(F, x, rows[i] + iw));
+        if (w >= F.length()) {
+            for (int next = 0; next < w; next += F.length()) {
+                int iw = Math.min(next, w - F.length());
+                FloatVector acc = FloatVector.zero(F);
+                for (int i = 0; i < real; i++) {
+                    acc = acc.add(FloatVector.fromArray(F, x, rows[i] + iw));
+                }
+                acc.intoArray(columns, iw);
             }
-            acc.intoArray(columns, iw);
+            return;
         }
-        if (iw < w && w >= F.length()) {
-            // As for the max: the same sums, in the same order, lane by lane.
-            iw = w - F.length();
-            FloatVector acc = FloatVector.zero(F);
-            for (int i = 0; i < real; i++) {
-                acc = acc.add(FloatVector.fromArray(F, x, rows[i] + iw));
-            }
-            acc.intoArray(columns, iw);
-            iw = w;
-        }
-        for (; iw < w; iw++) {
+        for (int iw = 0; iw < w; iw++) {
             float acc = 0f;
             for (int i = 0; i < real; i++) {
                 acc += x[rows[i] + iw];
@@ -299,51 +289,38 @@ final class Pooling {
         }
     }
 
-    /** windows[p] = max_j columns[p + j·dw] for the whole vectors in [0, span); returns where it stopped. */
+    /** windows[p] = max_j columns[p + j·dw] for p in [0, span) when span is a vector or more; returns where it stopped. */
     private static int windowsMaxVector(float[] windows, float[] columns, int span, int kw, int dw) {
-        int p = 0;
-        for (int bound = F.loopBound(span); p < bound; p += F.length()) {
+        if (span < F.length()) {
+            return 0;
+        }
+        for (int next = 0; next < span; next += F.length()) {
+            int p = Math.min(next, span - F.length());
             FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             for (int j = 0; j < kw; j++) {
                 acc = acc.max(FloatVector.fromArray(F, columns, p + j * dw));
             }
             acc.intoArray(windows, p);
         }
-        if (p < span && span >= F.length()) {
-            // The last vector of starts again, ending at span (overlapping: the same values).
-            p = span - F.length();
-            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < kw; j++) {
-                acc = acc.max(FloatVector.fromArray(F, columns, p + j * dw));
-            }
-            acc.intoArray(windows, p);
-            p = span;
-        }
-        return p;
+        return span;
     }
 
     /** windows[p] = (Σ_j columns[p + j·dw]) / divisor likewise. */
     private static int windowsAverageVector(float[] windows, float[] columns, int span, int kw, int dw,
                                             float divisor) {
         FloatVector d = FloatVector.broadcast(F, divisor);
-        int p = 0;
-        for (int bound = F.loopBound(span); p < bound; p += F.length()) {
+        if (span < F.length()) {
+            return 0;
+        }
+        for (int next = 0; next < span; next += F.length()) {
+            int p = Math.min(next, span - F.length());
             FloatVector acc = FloatVector.zero(F);
             for (int j = 0; j < kw; j++) {
                 acc = acc.add(FloatVector.fromArray(F, columns, p + j * dw));
             }
             acc.div(d).intoArray(windows, p);
         }
-        if (p < span && span >= F.length()) {
-            p = span - F.length();   // as for the max: the same sums and quotients, lane by lane
-            FloatVector acc = FloatVector.zero(F);
-            for (int j = 0; j < kw; j++) {
-                acc = acc.add(FloatVector.fromArray(F, columns, p + j * dw));
-            }
-            acc.div(d).intoArray(windows, p);
-            p = span;
-        }
-        return p;
+        return span;
     }
 
     /** The same for p in [from, span), one at a time. */
