@@ -258,6 +258,28 @@ public interface Backend extends AutoCloseable {
                            Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                            float eps, float momentum);
 
+    /**
+     * {@link #batchNormTraining} followed, when {@code relu}, by a ReLU: out = max(γ·x̂ + β, 0), the
+     * statistics and running averages as there. The training half of Inception's block (conv → batch
+     * norm → ReLU), whose backward is {@link #batchNormReluBackward}.
+     *
+     * <p>The default runs {@link #batchNormTraining} into a temporary of its own and {@link #unary} RELU.
+     * A backend overrides it to apply the ReLU as it writes out (the CPU backend does, bit for bit the
+     * two calls' result), saving a pass over the output.
+     */
+    default void batchNormTraining(Tensor out, Tensor saveMean, Tensor saveInvStd, Tensor x,
+                                   Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                   float eps, float momentum, boolean relu) {
+        if (!relu) {
+            batchNormTraining(out, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, eps, momentum);
+            return;
+        }
+        try (Tensor normalized = empty(out.shape())) {
+            batchNormTraining(normalized, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, eps, momentum);
+            unary(UnaryOp.RELU, out, normalized);
+        }
+    }
+
     // ---------------------------------------------------------------- pooling
 
     /** Max pool over NCHW windows; padded cells act as −∞. */
@@ -308,6 +330,23 @@ public interface Backend extends AutoCloseable {
 
     /** Gradient of ReLU from its output y: dx = dy where y &gt; 0, else 0 (the derivative at 0 is taken as 0). */
     void reluBackward(Tensor dx, Tensor dy, Tensor y);
+
+    /**
+     * Gradient of {@link #batchNormTraining} with a ReLU, from the block's output y: the gradient of
+     * {@link #batchNormBackward} for dy·[y &gt; 0] (the ReLU's derivative at 0 taken as 0, as in
+     * {@link #reluBackward}). y, dy, x and dx share one shape.
+     *
+     * <p>The default runs {@link #reluBackward} into a temporary of its own and {@link #batchNormBackward}.
+     * A backend overrides it to mask dy as it reads it (the CPU backend does, bit for bit the two calls'
+     * result), saving a pass that writes the masked gradient and one that reads it back.
+     */
+    default void batchNormReluBackward(Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor y, Tensor x,
+                                       Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
+        try (Tensor masked = empty(dy.shape())) {
+            reluBackward(masked, dy, y);
+            batchNormBackward(dx, dgamma, dbeta, masked, x, gamma, saveMean, saveInvStd);
+        }
+    }
 
     /**
      * Gradient of {@link #maxPool2d}: each dy goes to the cell that won its window; a cell that wins

@@ -537,6 +537,17 @@ public final class Ops {
     public static BatchNormResult batchNormTraining(Tensor x, Tensor gamma, Tensor beta,
                                                     Tensor runningMean, Tensor runningVar,
                                                     float eps, float momentum) {
+        return batchNormTraining(x, gamma, beta, runningMean, runningVar, eps, momentum, false);
+    }
+
+    /**
+     * {@link #batchNormTraining}, followed by a ReLU when {@code relu} (one backend call; see
+     * {@link Backend#batchNormTraining(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, float,
+     * float, boolean)}).
+     */
+    public static BatchNormResult batchNormTraining(Tensor x, Tensor gamma, Tensor beta,
+                                                    Tensor runningMean, Tensor runningVar,
+                                                    float eps, float momentum, boolean relu) {
         checkOpen("batchNormTraining", x, gamma, beta, runningMean, runningVar);
         checkBatchNorm("batchNormTraining", x, eps, gamma, beta, runningMean, runningVar);
         if (!(momentum >= 0f && momentum <= 1f)) {
@@ -551,7 +562,11 @@ public final class Ops {
         Tensor out = be.empty(x.shape());
         Tensor mean = be.empty(c);
         Tensor invStd = be.empty(c);
-        be.batchNormTraining(out, mean, invStd, x, gamma, beta, runningMean, runningVar, eps, momentum);
+        if (relu) {
+            be.batchNormTraining(out, mean, invStd, x, gamma, beta, runningMean, runningVar, eps, momentum, true);
+        } else {
+            be.batchNormTraining(out, mean, invStd, x, gamma, beta, runningMean, runningVar, eps, momentum);
+        }
         return new BatchNormResult(out, mean, invStd);
     }
 
@@ -758,6 +773,28 @@ public final class Ops {
         Tensor dgamma = be.empty(c);
         Tensor dbeta = be.empty(c);
         be.batchNormBackward(dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd);
+        return new BatchNormGrads(dx, dgamma, dbeta);
+    }
+
+    /**
+     * Gradients of {@link #batchNormTraining} with a ReLU, from the block's output y: those of
+     * {@link #batchNormBackward} for dy·[y &gt; 0]; see {@link Backend#batchNormReluBackward}.
+     */
+    public static BatchNormGrads batchNormReluBackward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor saveMean,
+                                                       Tensor saveInvStd) {
+        checkOpen("batchNormReluBackward", dy, y, x, gamma, saveMean, saveInvStd);
+        checkBatchNorm("batchNormReluBackward", x, 1f, gamma, saveMean, saveInvStd);
+        sameShape("batchNormReluBackward", dy, x);
+        if (!y.shape().equals(x.shape())) {
+            throw new IllegalArgumentException("batchNormReluBackward: output y " + y.shape() + " does not match input x "
+                    + x.shape());
+        }
+        Backend be = x.backend();
+        Shape c = gamma.shape();
+        Tensor dx = be.empty(x.shape());
+        Tensor dgamma = be.empty(c);
+        Tensor dbeta = be.empty(c);
+        be.batchNormReluBackward(dx, dgamma, dbeta, dy, y, x, gamma, saveMean, saveInvStd);
         return new BatchNormGrads(dx, dgamma, dbeta);
     }
 

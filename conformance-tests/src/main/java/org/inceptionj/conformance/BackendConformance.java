@@ -656,6 +656,39 @@ public abstract class BackendConformance extends RejectionConformance {
                 expect(tol.out(), tol.mean(), tol.invStd(), tol.runningMean(), tol.runningVar()));
     }
 
+    /**
+     * batchNormTraining with a ReLU (the training half of Inception's block): max(γ·x̂ + β, 0), with the
+     * statistics and running averages of the call without it; through Ops and into NaN-filled outputs.
+     * The ReLU takes no error in, so the batch norm's tolerance holds for its output.
+     */
+    @Property(tries = 30)
+    public void batchNormTrainingWithReluMatchesReference(@ForAll("batchNormCases") Cases.BatchNorm c) {
+        Shape cs = Shape.of(c.x().dim(1));
+        DTensor x = Values.channels(c.x(), c.seed());
+        DTensor gamma = Values.uniform(cs, c.seed() + 1, -2, 2), beta = Values.uniform(cs, c.seed() + 2, -1, 1);
+        DTensor rm = Values.uniform(cs, c.seed() + 3, -1, 1), rv = Values.uniform(cs, c.seed() + 4, 0.5, 2);
+        BatchNormReference.Training ref = BatchNormReference.training(x, gamma, beta, rm, rv, c.eps(), c.momentum());
+        Tolerances.BatchNormTraining tol = tolerances().batchNormTraining(x, gamma, beta, rm, rv, c.eps(),
+                c.momentum(), ref);
+        double[] relu = ref.out().data().clone();
+        for (int i = 0; i < relu.length; i++) {
+            relu[i] = Math.max(relu[i], 0);
+        }
+        verify("batchNormTraining (relu)", c, be -> {
+            Tensor xt = upload(be, x), g = upload(be, gamma), b = upload(be, beta);
+            Tensor rmT = upload(be, rm), rvT = upload(be, rv), rm2 = upload(be, rm), rv2 = upload(be, rv);
+            Ops.BatchNormResult r = Ops.batchNormTraining(xt, g, b, rmT, rvT, c.eps(), c.momentum(), true);
+            Tensor out = nans(be, c.x()), mean = nans(be, cs), invStd = nans(be, cs);
+            be.batchNormTraining(out, mean, invStd, xt, g, b, rm2, rv2, c.eps(), c.momentum(), true);
+            return new Outputs().add("out", r.out()).add("saveMean", r.mean()).add("saveInvStd", r.invStd())
+                    .add("runningMean", rmT).add("runningVar", rvT)
+                    .repeat("out (into NaNs)", out, 0).repeat("saveMean (into NaNs)", mean, 1)
+                    .repeat("saveInvStd (into NaNs)", invStd, 2).repeat("runningMean (2nd run)", rm2, 3)
+                    .repeat("runningVar (2nd run)", rv2, 4);
+        }, expect(new DTensor(ref.out().shape(), relu), ref.mean(), ref.invStd(), ref.runningMean(), ref.runningVar()),
+                expect(tol.out(), tol.mean(), tol.invStd(), tol.runningMean(), tol.runningVar()));
+    }
+
     // ================================================================ softmax
 
     /** softmax and log-softmax along any axis; through Ops and into NaNs. */

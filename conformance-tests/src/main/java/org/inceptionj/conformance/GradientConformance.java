@@ -276,6 +276,67 @@ public abstract class GradientConformance extends ConformanceBase {
         }, expect(refB.dx(), refB.dgamma(), refB.dbeta()), expect(tolB.dx(), tolB.dgamma(), tolB.dbeta()));
     }
 
+    /**
+     * The training block's batch norm + ReLU backward from its output y: batchNormBackward's gradients for
+     * dy·[y &gt; 0] (Ops and into NaNs, y given); through the tape ({@link Tape#batchNormRelu}), whose y
+     * and saved statistics are those of the backend's own forward call.
+     */
+    @Property(tries = 30)
+    public void batchNormReluBackwardMatchesReference(@ForAll("batchNormCases") Cases.BatchNorm c) {
+        Shape cs = Shape.of(c.x().dim(1));
+        DTensor x = Values.channels(c.x(), c.seed());
+        DTensor gamma = Values.uniform(cs, c.seed() + 1, -2, 2), beta = Values.uniform(cs, c.seed() + 2, -1, 1);
+        DTensor dy = Values.of(c.x(), GradientGenerators.kindOf(c.seed()), c.seed() + 5);
+        BatchNormReference.Training fwd = BatchNormReference.training(x, gamma, beta, DTensor.zeros(cs),
+                DTensor.full(cs, 1), c.eps(), c.momentum());
+        DTensor mean = rounded(fwd.mean()), invStd = rounded(fwd.invStd());
+        double[] relu = fwd.out().data().clone();
+        for (int i = 0; i < relu.length; i++) {
+            relu[i] = Math.max(relu[i], 0);
+        }
+        DTensor y = rounded(new DTensor(c.x(), relu)), masked = masked(dy, y);
+        GradientTolerances gt = gradientTolerances();
+        BatchNormBackwardReference.Grads ref = BatchNormBackwardReference.training(masked, x, gamma, mean, invStd);
+        BatchNormBackwardReference.Grads tol = gt.batchNormBackward(masked, x, gamma, mean, invStd, ref);
+        check("batchNormReluBackward", c, true, be -> {
+            Tensor dyt = upload(be, dy), yt = upload(be, y), xt = upload(be, x), g = upload(be, gamma),
+                    m = upload(be, mean), inv = upload(be, invStd);
+            Ops.BatchNormGrads r = Ops.batchNormReluBackward(dyt, yt, xt, g, m, inv);
+            Tensor dx = nans(be, c.x()), dg = nans(be, cs), db = nans(be, cs);
+            be.batchNormReluBackward(dx, dg, db, dyt, yt, xt, g, m, inv);
+            return new Outputs().add("dx", r.dx()).add("dgamma", r.dgamma()).add("dbeta", r.dbeta())
+                    .repeat("dx (into NaNs)", dx, 0).repeat("dgamma (into NaNs)", dg, 1).repeat("dbeta (into NaNs)", db, 2);
+        }, expect(ref.dx(), ref.dgamma(), ref.dbeta()), expect(tol.dx(), tol.dgamma(), tol.dbeta()));
+
+        float[][] saved = onBackend(be -> {
+            Ops.BatchNormResult r = Ops.batchNormTraining(upload(be, x), upload(be, gamma), upload(be, beta),
+                    Ops.zeros(be, cs), Ops.full(be, cs, 1f), c.eps(), c.momentum(), true);
+            return new float[][] {r.mean().toArray(), r.invStd().toArray(), r.out().toArray()};
+        });
+        DTensor meanB = DTensor.of(cs, saved[0]), invStdB = DTensor.of(cs, saved[1]);
+        DTensor maskedB = masked(dy, DTensor.of(c.x(), saved[2]));
+        BatchNormBackwardReference.Grads refB = BatchNormBackwardReference.training(maskedB, x, gamma, meanB, invStdB);
+        BatchNormBackwardReference.Grads tolB = gt.batchNormBackward(maskedB, x, gamma, meanB, invStdB, refB);
+        check("batchNorm + ReLU training (tape)", c, false, be -> {
+            try (Tape tape = Tape.recording()) {
+                Tensor xt = tape.watch(upload(be, x)), g = tape.watch(upload(be, gamma)), b = tape.watch(upload(be, beta));
+                Tensor out = tape.batchNormRelu(xt, g, b, Ops.zeros(be, cs), Ops.full(be, cs, 1f), c.eps(), c.momentum(),
+                        true);
+                tape.backward(out, upload(be, dy));
+                return new Outputs().add("dx", grad(tape, xt)).add("dgamma", grad(tape, g)).add("dbeta", grad(tape, b));
+            }
+        }, expect(refB.dx(), refB.dgamma(), refB.dbeta()), expect(tolB.dx(), tolB.dgamma(), tolB.dbeta()));
+    }
+
+    /** dy where y &gt; 0, else 0: what reaches the batch norm of a block through its ReLU. */
+    private static DTensor masked(DTensor dy, DTensor y) {
+        double[] m = new double[dy.size()];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = y.data()[i] > 0 ? dy.data()[i] : 0;
+        }
+        return new DTensor(dy.shape(), m);
+    }
+
     /** Evaluation-mode batch norm through the tape (running statistics are constants; the rule is made of Ops). */
     @Property(tries = 30)
     public void batchNormEvalBackwardMatchesReference(@ForAll("batchNormCases") Cases.BatchNorm c) {
@@ -876,6 +937,11 @@ public abstract class GradientConformance extends ConformanceBase {
             Tensor c2 = Ops.zeros(be, Shape.of(2));
             rejects(IllegalArgumentException.class,
                     () -> Ops.batchNormBackward(x, x, Ops.zeros(be, Shape.of(3)), c2, c2), "gamma", "[3]");
+            rejects(IllegalArgumentException.class,
+                    () -> Ops.batchNormReluBackward(x, Ops.zeros(be, Shape.of(1, 2, 3, 4)), x, c2, c2, c2),
+                    "batchNormReluBackward", "output y [1,2,3,4]", "[1,2,5,5]");
+            rejects(IllegalArgumentException.class,
+                    () -> Ops.batchNormReluBackward(x, x, x, Ops.zeros(be, Shape.of(3)), c2, c2), "gamma", "[3]");
         }
         assertNoLeak(be, live, "backward primitives", "mismatched shapes");
     }

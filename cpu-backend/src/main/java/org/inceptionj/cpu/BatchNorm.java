@@ -75,6 +75,15 @@ final class BatchNorm {
      */
     static void training(CpuBackend cpu, Tensor out, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma,
                          Tensor beta, Tensor runningMean, Tensor runningVar, float eps, float momentum) {
+        training(cpu, out, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, eps, momentum, false);
+    }
+
+    /**
+     * {@link #training}, and with {@code relu} a ReLU applied to each channel's output right after it is
+     * written, while it is still in cache: the bits of the two ops, without a second pass over memory.
+     */
+    static void training(CpuBackend cpu, Tensor out, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma,
+                         Tensor beta, Tensor runningMean, Tensor runningVar, float eps, float momentum, boolean relu) {
         int n = x.shape().dim(0), c = x.shape().dim(1);
         if (n * c == 0) {
             return;
@@ -87,7 +96,7 @@ final class BatchNorm {
         boolean vector = cpu.vectorized();
         cpu.parallel().forRange(c, Math.max(1, (int) (GRAIN / m)), (lo, hi) -> {
             if (vector && BatchNormSmallPlanes.applies(s)) {
-                BatchNormSmallPlanes.training(o, xs, n, c, s, lo, hi, g, b, sm, si, rm, rv, eps, momentum);
+                BatchNormSmallPlanes.training(o, xs, n, c, s, lo, hi, g, b, sm, si, rm, rv, eps, momentum, relu);
                 return;
             }
             for (int ch = lo; ch < hi; ch++) {
@@ -119,6 +128,9 @@ final class BatchNorm {
                         normalizeVector(o, xs, from, s, meanF, scale, b[ch]);
                     } else {
                         normalizePlain(o, xs, from, 0, s, meanF, scale, b[ch]);
+                    }
+                    if (relu) {
+                        Elementwise.reluInPlace(o, from, from + s, vector);
                     }
                 }
             }
@@ -160,9 +172,24 @@ final class BatchNorm {
      */
     static void backward(CpuBackend cpu, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x,
                          Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
+        backward(cpu, dx, dgamma, dbeta, dy, null, x, gamma, saveMean, saveInvStd);
+    }
+
+    /**
+     * {@link #backward}, for a batch norm followed by a ReLU whose output is y (or null for none): each
+     * channel's dy·[y &gt; 0] is written into its planes of dx first ({@link Elementwise#reluMask}, the
+     * bits of reluBackward) and the passes below read it from there, while it is still in cache; the
+     * last pass overwrites it element by element (each element read before it is written). So the
+     * masked gradient never makes a round trip through memory, and the bits are those of the two ops.
+     */
+    static void backward(CpuBackend cpu, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor y, Tensor x,
+                         Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
         float[] d = CpuBackend.data(dx), dg = CpuBackend.data(dgamma), db = CpuBackend.data(dbeta),
-                g = CpuBackend.data(dy), xs = CpuBackend.data(x), ga = CpuBackend.data(gamma),
+                xs = CpuBackend.data(x), ga = CpuBackend.data(gamma),
                 mu = CpuBackend.data(saveMean), is = CpuBackend.data(saveInvStd);
+        float[] upstream = CpuBackend.read(dy), ys = y == null ? null : CpuBackend.read(y);
+        // With a ReLU the gradient read below is the masked one, in dx.
+        float[] g = ys == null ? upstream : d;
         int n = x.shape().dim(0), c = x.shape().dim(1);
         if (xs.length == 0) {
             Arrays.fill(dg, 0f); // empty sums
@@ -174,11 +201,23 @@ final class BatchNorm {
         boolean vector = cpu.vectorized();
         cpu.parallel().forRange(c, Math.max(1, (int) (GRAIN / m)), (lo, hi) -> {
             if (vector && BatchNormSmallPlanes.applies(s)) {
+                if (ys != null) {   // this chunk's channels, image by image: one run each
+                    for (int i = 0; i < n; i++) {
+                        int from = (i * c + lo) * s;
+                        Elementwise.reluMask(d, upstream, ys, from, from + (hi - lo) * s, true);
+                    }
+                }
                 BatchNormSmallPlanes.backward(d, dg, db, g, xs, n, c, s, lo, hi, ga, mu, is);
                 return;
             }
             double[] sums = new double[2];
             for (int ch = lo; ch < hi; ch++) {
+                if (ys != null) {   // this channel's planes, just before the passes that read them
+                    for (int i = 0; i < n; i++) {
+                        int from = (i * c + ch) * s;
+                        Elementwise.reluMask(d, upstream, ys, from, from + s, vector);
+                    }
+                }
                 double sumDy = 0, sumDyCentered = 0;
                 for (int i = 0; i < n; i++) {
                     int from = (i * c + ch) * s;

@@ -53,12 +53,12 @@ final class BatchNormSmallPlanes {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
-     * {@link BatchNorm#training} for channels [lo, hi): the statistics, the running averages and out.
-     * x and out are [n, c, s].
+     * {@link BatchNorm#training} for channels [lo, hi): the statistics, the running averages and out,
+     * then with {@code relu} a ReLU on out. x and out are [n, c, s].
      */
     static void training(float[] out, float[] x, int n, int c, int s, int lo, int hi, float[] gamma, float[] beta,
                          float[] saveMean, float[] saveInvStd, float[] runningMean, float[] runningVar, float eps,
-                         float momentum) {
+                         float momentum, boolean relu) {
         int len = (hi - lo) * s;
         long m = (long) n * s;
         Scratch sc = SCRATCH.get();
@@ -102,6 +102,9 @@ final class BatchNormSmallPlanes {
             }
             for (; t < len; t++) {
                 out[at + t] = (x[at + t] - meanRow[t]) * scaleRow[t] + betaRow[t];
+            }
+            if (relu) {   // the run just written, still in cache
+                Elementwise.reluInPlace(out, at, at + len, true);
             }
         }
     }

@@ -245,6 +245,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void batchNormTraining(Tensor out, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma,
+                                  Tensor beta, Tensor runningMean, Tensor runningVar, float eps, float momentum,
+                                  boolean relu) {
+        // The ReLU on each channel's output as soon as it is written (the bits of the two calls).
+        BatchNorm.training(this, out, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, eps, momentum,
+                relu);
+    }
+
+    @Override
     public void maxPool2d(Tensor out, Tensor x, Pool2dSpec spec) {
         Pooling.max(this, out, x, spec);
     }
@@ -280,6 +289,13 @@ public final class CpuBackend implements Backend {
     public void batchNormBackward(Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x, Tensor gamma,
                                   Tensor saveMean, Tensor saveInvStd) {
         BatchNorm.backward(this, dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd);
+    }
+
+    @Override
+    public void batchNormReluBackward(Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor y, Tensor x,
+                                      Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
+        // dy masked into dx channel by channel and read back from cache (the bits of the two calls).
+        BatchNorm.backward(this, dx, dgamma, dbeta, dy, y, x, gamma, saveMean, saveInvStd);
     }
 
     @Override

@@ -55,6 +55,24 @@ final class Elementwise {
         };
     }
 
+    /** a[i] = max(a[i], 0) for i in [lo, hi): {@link #unary} RELU's bits, in place (for fused blocks). */
+    static void reluInPlace(float[] a, int lo, int hi, boolean vector) {
+        if (vector) {
+            unaryVector(UnaryOp.RELU, a, a, lo, hi);
+        } else {
+            unaryPlain(UnaryOp.RELU, a, a, lo, hi);
+        }
+    }
+
+    /** dx[i] = dy[i] where y[i] &gt; 0, else 0, for i in [lo, hi): {@link #reluBackward}'s bits (for fused blocks). */
+    static void reluMask(float[] dx, float[] dy, float[] y, int lo, int hi, boolean vector) {
+        if (vector) {
+            reluBackwardVector(dx, dy, y, lo, hi);
+        } else {
+            reluBackwardPlain(dx, dy, y, lo, hi);
+        }
+    }
+
     private static void unaryPlain(UnaryOp op, float[] out, float[] x, int lo, int hi) {
         for (int i = lo; i < hi; i++) {
             out[i] = apply(op, x[i]);

@@ -68,8 +68,8 @@ final class BasicConv2d {
         }
         try (TensorScope s = TensorScope.open()) {
             Tensor c = t.conv2d(x, weight, null, spec);
-            Tensor b = t.batchNorm(c, gamma, beta, runningMean, runningVar, BN_EPS, BN_MOMENTUM, training);
-            return s.keep(t.relu(b));
+            // Batch norm and ReLU as one recorded op: in training one backend call each way.
+            return s.keep(t.batchNormRelu(c, gamma, beta, runningMean, runningVar, BN_EPS, BN_MOMENTUM, training));
         }
     }
 

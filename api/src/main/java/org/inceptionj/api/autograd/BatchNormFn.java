@@ -20,14 +20,32 @@ final class BatchNormFn {
 
     static Tensor apply(Tape tape, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                         float eps, float momentum, boolean training) {
+        return apply(tape, x, gamma, beta, runningMean, runningVar, eps, momentum, training, false);
+    }
+
+    /**
+     * With {@code relu}, y = max(BN(x), 0). In training that is one forward call and one backward call
+     * (the backward masks dy where y ≤ 0 as it reads it, {@link Ops#batchNormReluBackward}), which saves y
+     * and x; in evaluation it is batch norm and then {@link ReluFn}.
+     */
+    static Tensor apply(Tape tape, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                        float eps, float momentum, boolean training, boolean relu) {
+        if (!training && relu) {
+            try (TensorScope s = TensorScope.open()) {
+                Tensor b = apply(tape, x, gamma, beta, runningMean, runningVar, eps, momentum, false, false);
+                return s.keep(ReluFn.apply(tape, b));
+            }
+        }
         if (training) {
-            Ops.BatchNormResult r = Ops.batchNormTraining(x, gamma, beta, runningMean, runningVar, eps, momentum);
+            Ops.BatchNormResult r = Ops.batchNormTraining(x, gamma, beta, runningMean, runningVar, eps, momentum, relu);
             if (tape.needsGrad(x, gamma, beta)) {
                 Tensor mean = TensorScope.detach(r.mean()), invStd = TensorScope.detach(r.invStd());
-                tape.record("batchNorm(train)", new Tensor[] {x, gamma, beta}, r.out(), dy -> {
-                    Ops.BatchNormGrads g = Ops.batchNormBackward(dy, x, gamma, mean, invStd);
+                Tensor y = r.out();
+                tape.record(relu ? "batchNormRelu(train)" : "batchNorm(train)", new Tensor[] {x, gamma, beta}, y, dy -> {
+                    Ops.BatchNormGrads g = relu ? Ops.batchNormReluBackward(dy, y, x, gamma, mean, invStd)
+                            : Ops.batchNormBackward(dy, x, gamma, mean, invStd);
                     return new Tensor[] {g.dx(), g.dgamma(), g.dbeta()};
-                }, x, gamma, mean, invStd);
+                }, relu ? new Tensor[] {x, y, gamma, mean, invStd} : new Tensor[] {x, gamma, mean, invStd});
                 // The tape now holds the saved statistics; drop our own reference.
                 mean.close();
                 invStd.close();

@@ -118,6 +118,16 @@ public final class Tape implements AutoCloseable {
         return BatchNormFn.apply(this, x, gamma, beta, runningMean, runningVar, eps, momentum, training);
     }
 
+    /**
+     * relu(batchNorm(x)), recorded: in training one forward call and one backward call
+     * ({@link Ops#batchNormTraining} with relu, {@link Ops#batchNormReluBackward}), the same values as
+     * {@link #batchNorm} and {@link #relu} in turn; in evaluation those two.
+     */
+    public Tensor batchNormRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                float eps, float momentum, boolean training) {
+        return BatchNormFn.apply(this, x, gamma, beta, runningMean, runningVar, eps, momentum, training, true);
+    }
+
     /** {@link Ops#relu}, recorded. */
     public Tensor relu(Tensor x) {
         return ReluFn.apply(this, x);

@@ -40,8 +40,9 @@ import org.inceptionj.api.UnaryOp;
  * {@code Backends.load} does not find it. Not thread-safe: one model on one thread.
  *
  * <p>Fused calls. {@code conv2dBatchNormInference} is recorded, by default, as the three primitives it
- * stands for (conv2d, batchNormInference, RELU), so that what reads a recorded forward (the summary,
- * the ONNX export) sees each layer's operations one by one; {@link #recordingFusedCalls()} records it as
+ * stands for (conv2d, batchNormInference, RELU), and the training block's {@code batchNormTraining} with a
+ * ReLU and {@code batchNormReluBackward} as their two each, so that what reads a recorded forward (the summary,
+ * the ONNX export) sees each layer's operations one by one; {@link #recordingFusedCalls()} records each as
  * the one call a compute backend receives (what a profile matches its timings against).
  */
 public final class ShapeBackend implements Backend {
@@ -349,6 +350,20 @@ public final class ShapeBackend implements Backend {
                 of(x, gamma, beta, runningMean, runningVar), null, 0);
     }
 
+    /** With a ReLU: one call where fused calls are recorded as such ({@code "relu"} as its geometry), else the two. */
+    @Override
+    public void batchNormTraining(Tensor out, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma,
+                                  Tensor beta, Tensor runningMean, Tensor runningVar, float eps, float momentum,
+                                  boolean relu) {
+        if (fused && relu) {
+            record("batchNormTraining", of(out, saveMean, saveInvStd, runningMean, runningVar),
+                    of(x, gamma, beta, runningMean, runningVar), "relu", 0);
+        } else {
+            Backend.super.batchNormTraining(out, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, eps,
+                    momentum, relu);
+        }
+    }
+
     @Override
     public void maxPool2d(Tensor out, Tensor x, Pool2dSpec spec) {
         record("maxPool2d", of(out), of(x), spec, 0);
@@ -392,6 +407,17 @@ public final class ShapeBackend implements Backend {
     @Override
     public void reluBackward(Tensor dx, Tensor dy, Tensor y) {
         record("reluBackward", of(dx), of(dy, y), null, 0);
+    }
+
+    /** One call where fused calls are recorded as such, else reluBackward and batchNormBackward. */
+    @Override
+    public void batchNormReluBackward(Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor y, Tensor x,
+                                      Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
+        if (fused) {
+            record("batchNormReluBackward", of(dx, dgamma, dbeta), of(dy, y, x, gamma, saveMean, saveInvStd), null, 0);
+        } else {
+            Backend.super.batchNormReluBackward(dx, dgamma, dbeta, dy, y, x, gamma, saveMean, saveInvStd);
+        }
     }
 
     @Override
