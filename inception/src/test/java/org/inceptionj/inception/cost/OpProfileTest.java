@@ -45,7 +45,10 @@ class OpProfileTest extends BackendTest {
         OpProfile p = OpProfile.of(backend, TINY, 75, 2, OpProfile.Pass.TRAIN, 1, 1);
         Map<String, Integer> calls = p.byOp().stream().collect(Collectors.toMap(OpProfile.Row::op, OpProfile.Row::calls));
         assertEquals(94, calls.get("conv2dBackwardWeight"), calls.toString());
-        assertEquals(94, calls.get("batchNormBackward"), calls.toString());
+        // Batch norm and ReLU are one call each way (the training block's fused calls): no ReLU of its own.
+        assertEquals(94, calls.get("batchNormReluBackward"), calls.toString());
+        assertEquals(94, calls.get("batchNormTraining"), calls.toString());
+        assertEquals(null, calls.get("reluBackward"), calls.toString());
         assertEquals(1, calls.get("rmsPropUpdate"), calls.toString());
         assertEquals(1, calls.get("emaUpdate"), calls.toString());
         assertEquals(1, calls.get("read"), "a step reads its figures once: " + calls);
