@@ -202,6 +202,11 @@ final class Conv2dBackward {
             Conv2dBackwardWeightDirect.weight(cpu, dw, dy, x, g);
             return;
         }
+        if (Conv2dBackwardWeightPointwise.applies(g)) {
+            // A 1×1 over few positions: the blocked kernel with the input channels as its positions.
+            Conv2dBackwardWeightPointwise.weight(cpu, dw, dy, x, g);
+            return;
+        }
         int k = g.depth(), cout = g.cout(), reduction = g.batch() * g.positions();
         // Up to 192 output channels: col as A, read in place along r, and only dy transposed (see
         // Conv2dBackwardWeightRows); in parts of the reduction.
