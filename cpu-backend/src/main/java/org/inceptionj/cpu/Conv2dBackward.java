@@ -202,9 +202,9 @@ final class Conv2dBackward {
             Conv2dBackwardWeightDirect.weight(cpu, dw, dy, x, g);
             return;
         }
-        if (Conv2dBackwardWeightPointwise.applies(g)) {
-            // A 1×1 over few positions: the blocked kernel with the input channels as its positions.
-            Conv2dBackwardWeightPointwise.weight(cpu, dw, dy, x, g);
+        if (Conv2dBackwardWeightBlocked.applies(g)) {
+            // Small planes: the blocked kernel with dw's columns (ci, i, j) as its positions.
+            Conv2dBackwardWeightBlocked.weight(cpu, dw, dy, x, g);
             return;
         }
         int k = g.depth(), cout = g.cout(), reduction = g.batch() * g.positions();

@@ -284,7 +284,7 @@ final class Conv2dBlocked {
     /**
      * The convolution into out of xb, the blocked copy of x ([N][ceil(Cin/L)][hp][wp][L]) or, for a 1×1,
      * x itself: the value of step (ci, i, j) for output position t of the batch is xb[base[t] + tapOff[s]];
-     * see {@link #forward}. {@link Conv2dBackwardWeightPointwise} calls it with a turned geometry.
+     * see {@link #forward}. {@link Conv2dBackwardWeightBlocked} calls it with a turned geometry.
      */
     static void compute(CpuBackend cpu, float[] out, float[] xb, int[] tapOff, int[] base, float[] wb,
                         float[] bias, Conv2d.Geometry g, BatchNormEpilogue epilogue) {

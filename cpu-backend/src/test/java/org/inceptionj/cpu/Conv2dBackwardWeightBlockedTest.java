@@ -14,13 +14,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link Conv2dBackwardWeightPointwise}, a 1×1's weight gradient on the blocked kernel, called directly
+ * {@link Conv2dBackwardWeightBlocked}, the weight gradient on the blocked kernel, called directly
  * (so that it runs whatever the vector width): within the formula's tolerance of the double-precision
  * reference, bit for bit the GEMM's ({@link Conv2dBackwardWeightGemm} over the whole reduction), on one to
  * three threads; for output channels in every group width and a part-filled last vector, chunks of
- * steps, and runs of input channels that do and do not fill the 16-wide transposes.
+ * steps, runs of columns that do and do not fill the 16-wide transposes, every padding, strides and
+ * dilation.
  */
-class Conv2dBackwardWeightPointwiseTest {
+class Conv2dBackwardWeightBlockedTest {
 
     static Stream<Arguments> shapes() {
         int l = Vectors.F.length();
@@ -34,7 +35,16 @@ class Conv2dBackwardWeightPointwiseTest {
                         Conv2dSpec.of(1, 0), 4),
                 new Case("1x1 planes, 300 images", 300, 20, 1, 1, 4 * l, 1, 1, Conv2dSpec.of(1, 0), 5),
                 new Case("4 vectors: steps in chunks", 3, 40, 7, 7, 4 * l, 1, 1, Conv2dSpec.of(1, 0), 6),
-                new Case("Cin 1, Cout 1", 5, 1, 4, 3, 1, 1, 1, Conv2dSpec.of(1, 0), 7)
+                new Case("Cin 1, Cout 1", 5, 1, 4, 3, 1, 1, 1, Conv2dSpec.of(1, 0), 7),
+                new Case("the default run's 1x7 pad (0,3), 48 -> 48 over 3x3, 64 images", 64, 48, 3, 3, 48, 1, 7,
+                        Conv2dSpec.of(1, 0, 3), 8),
+                new Case("7x1 pad (3,0), Cout 40", 9, 24, 5, 5, 40, 7, 1, Conv2dSpec.of(1, 3, 0), 9),
+                new Case("3x3 pad 1 at 8x8, Cout 33", 8, 20, 8, 8, 33, 3, 3, Conv2dSpec.of(1, 1), 10),
+                new Case("3x3 stride 2, unpadded", 6, 12, 9, 9, 2 * l, 3, 3, Conv2dSpec.of(2, 0), 11),
+                new Case("TF SAME: pad bottom and right only, stride 2", 5, 7, 8, 7, 20, 3, 3,
+                        new Conv2dSpec(2, 2, 0, 0, 1, 1, 1, 1), 12),
+                new Case("dilated, asymmetric padding", 4, 5, 9, 8, 6, 3, 3, new Conv2dSpec(1, 1, 2, 1, 2, 1, 2, 2), 13),
+                new Case("unpadded, rows left unread at the bottom", 3, 6, 10, 10, 7, 3, 3, Conv2dSpec.of(3, 0), 14)
         ).map(Arguments::of);
     }
 
@@ -46,7 +56,7 @@ class Conv2dBackwardWeightPointwiseTest {
         float[] dw = new float[c.wShape().size()];
         Arrays.fill(dw, Float.NaN);   // every element must be written
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
-            Conv2dBackwardWeightPointwise.weight(cpu, dw, dy, x, geometry(c));
+            Conv2dBackwardWeightBlocked.weight(cpu, dw, dy, x, geometry(c));
         }
         return dw;
     }
@@ -66,16 +76,17 @@ class Conv2dBackwardWeightPointwiseTest {
         }
     }
 
-    /** Taken for 1×1s over few positions with enough steps; not where another path serves or can serve. */
+    /** Taken over few positions with enough steps; not where another path serves or can serve. */
     @Test
     void takenWhereItPays() {
         boolean wide = Gemm.WIDE;
-        assertEquals(wide, Conv2dBackwardWeightPointwise.applies(g(64, 192, 3, 48, 1, 0)), "192 -> 48 at 3x3, batch 64");
-        assertEquals(wide, Conv2dBackwardWeightPointwise.applies(g(8, 2048, 8, 448, 1, 0)), "2048 -> 448 at 8x8, batch 8");
-        assertEquals(false, Conv2dBackwardWeightPointwise.applies(g(64, 512, 1, 80, 1, 0)), "1x1 planes: 64 steps");
-        assertEquals(false, Conv2dBackwardWeightPointwise.applies(g(8, 768, 17, 192, 1, 0)), "the dot products' (Rows)");
-        assertEquals(false, Conv2dBackwardWeightPointwise.applies(g(64, 768, 8, 320, 1, 0)), "4096 steps: in parts");
-        assertEquals(false, Conv2dBackwardWeightPointwise.applies(g(64, 192, 3, 48, 3, 1)), "a 3x3");
+        assertEquals(wide, Conv2dBackwardWeightBlocked.applies(g(64, 192, 3, 48, 1, 0)), "192 -> 48 at 3x3, batch 64");
+        assertEquals(wide, Conv2dBackwardWeightBlocked.applies(g(8, 2048, 8, 448, 1, 0)), "2048 -> 448 at 8x8, batch 8");
+        assertEquals(false, Conv2dBackwardWeightBlocked.applies(g(64, 512, 1, 80, 1, 0)), "1x1 planes: 64 steps");
+        assertEquals(false, Conv2dBackwardWeightBlocked.applies(g(8, 768, 17, 192, 1, 0)), "the dot products' (Rows)");
+        assertEquals(false, Conv2dBackwardWeightBlocked.applies(g(64, 768, 8, 320, 1, 0)), "4096 steps: in parts");
+        assertEquals(wide, Conv2dBackwardWeightBlocked.applies(g(8, 448, 8, 384, 3, 1)), "3x3 448 -> 384 at 8x8, batch 8");
+        assertEquals(false, Conv2dBackwardWeightBlocked.applies(g(64, 16, 7, 16, 3, 1)), "3x3 at 7x7, batch 64: dot products");
     }
 
     /** A square-plane geometry: n images of Cin × side × side, Cout, a k×k kernel with padding pad. */
