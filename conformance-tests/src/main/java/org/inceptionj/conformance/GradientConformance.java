@@ -238,42 +238,7 @@ public abstract class GradientConformance extends ConformanceBase {
      */
     @Property(tries = 40)
     public void batchNormBackwardMatchesReference(@ForAll("batchNormCases") Cases.BatchNorm c) {
-        Shape cs = Shape.of(c.x().dim(1));
-        DTensor x = Values.channels(c.x(), c.seed());
-        DTensor gamma = Values.uniform(cs, c.seed() + 1, -2, 2), beta = Values.uniform(cs, c.seed() + 2, -1, 1);
-        DTensor dy = Values.of(c.x(), GradientGenerators.kindOf(c.seed()), c.seed() + 5);
-        BatchNormReference.Training fwd = BatchNormReference.training(x, gamma, beta, DTensor.zeros(cs),
-                DTensor.full(cs, 1), c.eps(), c.momentum());
-        DTensor mean = rounded(fwd.mean()), invStd = rounded(fwd.invStd());
-        GradientTolerances gt = gradientTolerances();
-        BatchNormBackwardReference.Grads ref = BatchNormBackwardReference.training(dy, x, gamma, mean, invStd);
-        BatchNormBackwardReference.Grads tol = gt.batchNormBackward(dy, x, gamma, mean, invStd, ref);
-        check("batchNormBackward", c, true, be -> {
-            Tensor dyt = upload(be, dy), xt = upload(be, x), g = upload(be, gamma), m = upload(be, mean),
-                    inv = upload(be, invStd);
-            Ops.BatchNormGrads r = Ops.batchNormBackward(dyt, xt, g, m, inv);
-            Tensor dx = nans(be, c.x()), dg = nans(be, cs), db = nans(be, cs);
-            be.batchNormBackward(dx, dg, db, dyt, xt, g, m, inv);
-            return new Outputs().add("dx", r.dx()).add("dgamma", r.dgamma()).add("dbeta", r.dbeta())
-                    .repeat("dx (into NaNs)", dx, 0).repeat("dgamma (into NaNs)", dg, 1).repeat("dbeta (into NaNs)", db, 2);
-        }, expect(ref.dx(), ref.dgamma(), ref.dbeta()), expect(tol.dx(), tol.dgamma(), tol.dbeta()));
-
-        float[][] saved = onBackend(be -> {
-            Ops.BatchNormResult r = Ops.batchNormTraining(upload(be, x), upload(be, gamma), upload(be, beta),
-                    Ops.zeros(be, cs), Ops.full(be, cs, 1f), c.eps(), c.momentum());
-            return new float[][] {r.mean().toArray(), r.invStd().toArray()};
-        });
-        DTensor meanB = DTensor.of(cs, saved[0]), invStdB = DTensor.of(cs, saved[1]);
-        BatchNormBackwardReference.Grads refB = BatchNormBackwardReference.training(dy, x, gamma, meanB, invStdB);
-        BatchNormBackwardReference.Grads tolB = gt.batchNormBackward(dy, x, gamma, meanB, invStdB, refB);
-        check("batchNorm training (tape)", c, false, be -> {
-            try (Tape tape = Tape.recording()) {
-                Tensor xt = tape.watch(upload(be, x)), g = tape.watch(upload(be, gamma)), b = tape.watch(upload(be, beta));
-                Tensor y = tape.batchNorm(xt, g, b, Ops.zeros(be, cs), Ops.full(be, cs, 1f), c.eps(), c.momentum(), true);
-                tape.backward(y, upload(be, dy));
-                return new Outputs().add("dx", grad(tape, xt)).add("dgamma", grad(tape, g)).add("dbeta", grad(tape, b));
-            }
-        }, expect(refB.dx(), refB.dgamma(), refB.dbeta()), expect(tolB.dx(), tolB.dgamma(), tolB.dbeta()));
+        checkBatchNormBackward(c, false);
     }
 
     /**
@@ -283,6 +248,10 @@ public abstract class GradientConformance extends ConformanceBase {
      */
     @Property(tries = 30)
     public void batchNormReluBackwardMatchesReference(@ForAll("batchNormCases") Cases.BatchNorm c) {
+        checkBatchNormBackward(c, true);
+    }
+
+    private void checkBatchNormBackward(Cases.BatchNorm c, boolean relu) {
         Shape cs = Shape.of(c.x().dim(1));
         DTensor x = Values.channels(c.x(), c.seed());
         DTensor gamma = Values.uniform(cs, c.seed() + 1, -2, 2), beta = Values.uniform(cs, c.seed() + 2, -1, 1);
@@ -290,39 +259,48 @@ public abstract class GradientConformance extends ConformanceBase {
         BatchNormReference.Training fwd = BatchNormReference.training(x, gamma, beta, DTensor.zeros(cs),
                 DTensor.full(cs, 1), c.eps(), c.momentum());
         DTensor mean = rounded(fwd.mean()), invStd = rounded(fwd.invStd());
-        double[] relu = fwd.out().data().clone();
-        for (int i = 0; i < relu.length; i++) {
-            relu[i] = Math.max(relu[i], 0);
+        double[] out = fwd.out().data().clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Math.max(out[i], 0);
         }
-        DTensor y = rounded(new DTensor(c.x(), relu)), masked = masked(dy, y);
+        // With the ReLU: its output y as the backend would return it, and the gradient that passes it.
+        DTensor y = rounded(new DTensor(c.x(), out)), upstream = relu ? masked(dy, y) : dy;
         GradientTolerances gt = gradientTolerances();
-        BatchNormBackwardReference.Grads ref = BatchNormBackwardReference.training(masked, x, gamma, mean, invStd);
-        BatchNormBackwardReference.Grads tol = gt.batchNormBackward(masked, x, gamma, mean, invStd, ref);
-        check("batchNormReluBackward", c, true, be -> {
-            Tensor dyt = upload(be, dy), yt = upload(be, y), xt = upload(be, x), g = upload(be, gamma),
-                    m = upload(be, mean), inv = upload(be, invStd);
-            Ops.BatchNormGrads r = Ops.batchNormReluBackward(dyt, yt, xt, g, m, inv);
+        BatchNormBackwardReference.Grads ref = BatchNormBackwardReference.training(upstream, x, gamma, mean, invStd);
+        BatchNormBackwardReference.Grads tol = gt.batchNormBackward(upstream, x, gamma, mean, invStd, ref);
+        check(relu ? "batchNormReluBackward" : "batchNormBackward", c, true, be -> {
+            Tensor dyt = upload(be, dy), xt = upload(be, x), g = upload(be, gamma), m = upload(be, mean),
+                    inv = upload(be, invStd);
             Tensor dx = nans(be, c.x()), dg = nans(be, cs), db = nans(be, cs);
-            be.batchNormReluBackward(dx, dg, db, dyt, yt, xt, g, m, inv);
+            Ops.BatchNormGrads r;
+            if (relu) {
+                Tensor yt = upload(be, y);
+                r = Ops.batchNormReluBackward(dyt, yt, xt, g, m, inv);
+                be.batchNormReluBackward(dx, dg, db, dyt, yt, xt, g, m, inv);
+            } else {
+                r = Ops.batchNormBackward(dyt, xt, g, m, inv);
+                be.batchNormBackward(dx, dg, db, dyt, xt, g, m, inv);
+            }
             return new Outputs().add("dx", r.dx()).add("dgamma", r.dgamma()).add("dbeta", r.dbeta())
                     .repeat("dx (into NaNs)", dx, 0).repeat("dgamma (into NaNs)", dg, 1).repeat("dbeta (into NaNs)", db, 2);
         }, expect(ref.dx(), ref.dgamma(), ref.dbeta()), expect(tol.dx(), tol.dgamma(), tol.dbeta()));
 
         float[][] saved = onBackend(be -> {
             Ops.BatchNormResult r = Ops.batchNormTraining(upload(be, x), upload(be, gamma), upload(be, beta),
-                    Ops.zeros(be, cs), Ops.full(be, cs, 1f), c.eps(), c.momentum(), true);
+                    Ops.zeros(be, cs), Ops.full(be, cs, 1f), c.eps(), c.momentum(), relu);
             return new float[][] {r.mean().toArray(), r.invStd().toArray(), r.out().toArray()};
         });
         DTensor meanB = DTensor.of(cs, saved[0]), invStdB = DTensor.of(cs, saved[1]);
-        DTensor maskedB = masked(dy, DTensor.of(c.x(), saved[2]));
-        BatchNormBackwardReference.Grads refB = BatchNormBackwardReference.training(maskedB, x, gamma, meanB, invStdB);
-        BatchNormBackwardReference.Grads tolB = gt.batchNormBackward(maskedB, x, gamma, meanB, invStdB, refB);
-        check("batchNorm + ReLU training (tape)", c, false, be -> {
+        DTensor upstreamB = relu ? masked(dy, DTensor.of(c.x(), saved[2])) : dy;
+        BatchNormBackwardReference.Grads refB = BatchNormBackwardReference.training(upstreamB, x, gamma, meanB, invStdB);
+        BatchNormBackwardReference.Grads tolB = gt.batchNormBackward(upstreamB, x, gamma, meanB, invStdB, refB);
+        check(relu ? "batchNorm + ReLU training (tape)" : "batchNorm training (tape)", c, false, be -> {
             try (Tape tape = Tape.recording()) {
                 Tensor xt = tape.watch(upload(be, x)), g = tape.watch(upload(be, gamma)), b = tape.watch(upload(be, beta));
-                Tensor out = tape.batchNormRelu(xt, g, b, Ops.zeros(be, cs), Ops.full(be, cs, 1f), c.eps(), c.momentum(),
-                        true);
-                tape.backward(out, upload(be, dy));
+                Tensor rm = Ops.zeros(be, cs), rv = Ops.full(be, cs, 1f);
+                Tensor o = relu ? tape.batchNormRelu(xt, g, b, rm, rv, c.eps(), c.momentum(), true)
+                        : tape.batchNorm(xt, g, b, rm, rv, c.eps(), c.momentum(), true);
+                tape.backward(o, upload(be, dy));
                 return new Outputs().add("dx", grad(tape, xt)).add("dgamma", grad(tape, g)).add("dbeta", grad(tape, b));
             }
         }, expect(refB.dx(), refB.dgamma(), refB.dbeta()), expect(tolB.dx(), tolB.dgamma(), tolB.dbeta()));

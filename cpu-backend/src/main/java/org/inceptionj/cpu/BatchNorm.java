@@ -178,9 +178,10 @@ final class BatchNorm {
     /**
      * {@link #backward}, for a batch norm followed by a ReLU whose output is y (or null for none): each
      * channel's dy·[y &gt; 0] is written into its planes of dx first ({@link Elementwise#reluMask}, the
-     * bits of reluBackward) and the passes below read it from there, while it is still in cache; the
-     * last pass overwrites it element by element (each element read before it is written). So the
-     * masked gradient never makes a round trip through memory, and the bits are those of the two ops.
+     * bits of reluBackward) and the passes below read it from there, just written (in cache where a
+     * channel's planes fit); the last pass overwrites it element by element (each element read before
+     * it is written). So there is no separate pass over the whole gradient, and the bits are those of
+     * the two ops.
      */
     static void backward(CpuBackend cpu, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor y, Tensor x,
                          Tensor gamma, Tensor saveMean, Tensor saveInvStd) {

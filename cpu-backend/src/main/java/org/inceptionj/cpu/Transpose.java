@@ -42,10 +42,10 @@ final class Transpose {
      * is clear and keeps its own lane k where it is set.
      */
     private static FloatVector select(int b, boolean hi) {
-        float[] index = new float[16];
         if (!APPLIES) {
             return null;
         }
+        float[] index = new float[16];
         for (int k = 0; k < 16; k++) {
             boolean set = (k & b) != 0;
             index[k] = hi ? (set ? 16 + k : k + b) : (set ? 16 + k - b : k);
