@@ -246,7 +246,7 @@ final class Conv2d {
             // Packed straight from w, turned on the way (the forward's cached packing is of w itself).
             float[] packed = cpu.cache().allocateStale(Conv2dBlocked.packedLength(t));
             try {
-                Conv2dBlocked.packTurnedWeights(w, g, packed);
+                Conv2dBlocked.packTurnedWeights(cpu.parallel(), w, g, packed);
                 Conv2dBlocked.forward(cpu, dx, dy, packed, null, t, null);
             } finally {
                 cpu.cache().recycle(packed);

@@ -233,11 +233,14 @@ final class Conv2dBackward {
                     }
                 }
             });
-            for (int part = 1; part < parts; part++) {
-                for (int e = 0, off = (part - 1) * size; e < size; e++) {
-                    dw[e] += partial[off + e];
+            // The parts in order, element by element (so the same bits), on the backend's threads.
+            cpu.parallel().forRange(size, 1 << 14, (lo, hi) -> {
+                for (int part = 1; part < parts; part++) {
+                    for (int e = lo, off = (part - 1) * size; e < hi; e++) {
+                        dw[e] += partial[off + e];
+                    }
                 }
-            }
+            });
             return;
         }
         int[] pieces = Conv2dBackwardWeightGemm.split(cpu.parallel().threads(), cout, k);

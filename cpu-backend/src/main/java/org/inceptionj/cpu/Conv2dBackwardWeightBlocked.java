@@ -99,9 +99,9 @@ final class Conv2dBackwardWeightBlocked {
         float[] dyT = cpu.cache().allocateStale(Conv2dBlocked.packedLength(t));
         try {
             if (copy) {
-                pad(x, g, xp, hp, wp);
+                pad(cpu.parallel(), x, g, xp, hp, wp);
             }
-            packTransposed(dy, g, dyT);
+            packTransposed(cpu.parallel(), dy, g, dyT);
             Conv2dBlocked.compute(cpu, dw, xp, tapOff, base, dyT, null, t, null);
         } finally {
             cpu.cache().recycle(dyT);
@@ -111,33 +111,39 @@ final class Conv2dBackwardWeightBlocked {
         }
     }
 
-    /** xp[n, ci, ih + padTop, iw + padLeft] = x[n, ci, ih, iw], zeros elsewhere ([N, Cin, hp, wp]). */
-    static void pad(float[] x, Conv2d.Geometry g, float[] xp, int hp, int wp) {
-        int h = g.h(), w = g.w(), planes = g.batch() * g.cin();
-        Arrays.fill(xp, 0, planes * hp * wp, 0f);
-        for (int pl = 0; pl < planes; pl++) {
-            for (int ih = 0; ih < h; ih++) {
-                System.arraycopy(x, (pl * h + ih) * w, xp, (pl * hp + ih + g.padTop()) * wp + g.padLeft(), w);
+    /**
+     * xp[n, ci, ih + padTop, iw + padLeft] = x[n, ci, ih, iw], zeros elsewhere ([N, Cin, hp, wp]); planes
+     * on the backend's threads (as the packing below: on one thread they were 3% of a training step's time
+     * at batch 8, the other thread waiting).
+     */
+    static void pad(Parallel parallel, float[] x, Conv2d.Geometry g, float[] xp, int hp, int wp) {
+        int h = g.h(), w = g.w(), plane = hp * wp;
+        parallel.forRange(g.batch() * g.cin(), Math.max(1, (1 << 14) / plane), (lo, hi) -> {
+            for (int pl = lo; pl < hi; pl++) {
+                Arrays.fill(xp, pl * plane, (pl + 1) * plane, 0f);
+                for (int ih = 0; ih < h; ih++) {
+                    System.arraycopy(x, (pl * h + ih) * w, xp, pl * plane + (ih + g.padTop()) * wp + g.padLeft(), w);
+                }
             }
-        }
+        });
     }
 
     /**
      * dyᵀ in {@link Conv2dBlocked#packWeights}' layout for {@link #turned}(g): the group of fb vectors from
      * channel co0 starts at co0·S and holds, for step s = n·P + p, dy[n, co, p] at s·fb·L + co − co0 (zero
-     * for co ≥ Cout).
+     * for co ≥ Cout). Per vector of channels and image, a {@link Conv2dBlocked#packBlock} of its planes, on
+     * the backend's threads.
      */
-    static void packTransposed(float[] dy, Conv2d.Geometry g, float[] dyT) {
-        int p = g.positions(), cout = g.cout(), steps = g.batch() * p;
-        int[] starts = Conv2dBlocked.groupStarts((cout + L - 1) / L);
-        for (int gr = 0; gr + 1 < starts.length; gr++) {
-            int co0 = starts[gr] * L, width = (starts[gr + 1] - starts[gr]) * L, at = co0 * steps;
-            for (int s = 0; s < steps; s++, at += width) {
-                int src = s / p * cout * p + s % p;
-                for (int c = 0; c < width; c++) {
-                    dyT[at + c] = co0 + c < cout ? dy[src + (co0 + c) * p] : 0f;
-                }
+    static void packTransposed(Parallel parallel, float[] dy, Conv2d.Geometry g, float[] dyT) {
+        int p = g.positions(), cout = g.cout(), batch = g.batch(), steps = batch * p, blocks = (cout + L - 1) / L;
+        int[] starts = Conv2dBlocked.groupStarts(blocks);
+        parallel.forRange(blocks * batch, Math.max(1, (1 << 14) / (p * L)), (lo, hi) -> {
+            for (int task = lo; task < hi; task++) {
+                int v = task / batch, n = task % batch, gr = Conv2dBlocked.groupOf(starts, v);
+                int co0 = starts[gr] * L, width = (starts[gr + 1] - starts[gr]) * L, c0 = v * L;
+                Conv2dBlocked.packBlock(dy, (n * cout + c0) * p, p, cout - c0, p, dyT,
+                        co0 * steps + n * p * width + c0 - co0, width);
             }
-        }
+        });
     }
 }

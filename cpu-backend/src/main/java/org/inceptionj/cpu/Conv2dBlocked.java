@@ -139,43 +139,80 @@ final class Conv2dBlocked {
      * co0 starts at co0·Cin·kh·kw and holds wb[((ci·kh + i)·kw + j)·fb·L + co − co0] = w[co, ci, i, j],
      * so that the kernel reads its fb weight vectors for each (ci, i, j) in a row. Channels past Cout
      * (the last vector's lanes where L does not divide Cout) get zero weights: their sums are never stored.
+     * A training step packs every layer again after each update, so the vectors of channels are packed
+     * on the backend's threads, 16 × 16 blocks at a time ({@link #packBlock}).
      */
-    static void packWeights(float[] w, Conv2d.Geometry g, float[] wb) {
-        int cout = g.cout(), cin = g.cin(), taps = g.kh() * g.kw(), k = cin * taps;
-        int[] starts = groupStarts(outBlocks(g));
-        for (int gr = 0; gr + 1 < starts.length; gr++) {
-            int co0 = starts[gr] * L, base = co0 * k, width = (starts[gr + 1] - starts[gr]) * L;
-            for (int c = 0; c < width; c++) {
-                int src = (co0 + c) * k;
-                for (int s = 0; s < k; s++) {
-                    wb[base + s * width + c] = co0 + c < cout ? w[src + s] : 0f;
-                }
+    static void packWeights(Parallel parallel, float[] w, Conv2d.Geometry g, float[] wb) {
+        int cout = g.cout(), k = g.cin() * g.kh() * g.kw(), blocks = outBlocks(g);
+        int[] starts = groupStarts(blocks);
+        parallel.forRange(blocks, packGrain(k), (lo, hi) -> {
+            for (int v = lo; v < hi; v++) {
+                int gr = groupOf(starts, v), co0 = starts[gr] * L, width = (starts[gr + 1] - starts[gr]) * L;
+                // Row r of the block is channel co0 + col + r of w; its column s goes to wb's row s.
+                int col = v * L - co0;
+                packBlock(w, (co0 + col) * k, k, cout - co0 - col, k, wb, co0 * k + col, width);
+            }
+        });
+    }
+
+    /** Vectors of channels per parallel chunk below which packing k-step weights is not split: 16K floats. */
+    private static int packGrain(int k) {
+        return Math.max(1, (1 << 14) / (Math.max(1, k) * L));
+    }
+
+    /** The group of {@link #groupStarts}' starts that holds vector v. */
+    static int groupOf(int[] starts, int v) {
+        int gr = 0;
+        while (starts[gr + 1] <= v) {
+            gr++;
+        }
+        return gr;
+    }
+
+    /**
+     * b[bOff + s·bStride + r] = a[aOff + r·aStride + s] for r &lt; L and s &lt; steps, 0 for r ≥ rows (lanes
+     * past the tensor's channels): L rows of a, transposed. By {@link Transpose} 16 × 16 blocks where all L
+     * rows are real and every read stays in a, else one value at a time. Moves values only: no bit changes.
+     */
+    static void packBlock(float[] a, int aOff, int aStride, int rows, int steps, float[] b, int bOff, int bStride) {
+        int s = 0;
+        if (Transpose.APPLIES && rows >= L) {
+            for (; s < steps && aOff + (L - 1) * aStride + s + L <= a.length; s += L) {
+                Transpose.transpose(a, aOff + s, aStride, b, bOff + s * bStride, bStride, Math.min(L, steps - s));
+            }
+        }
+        for (; s < steps; s++) {
+            for (int r = 0, d = bOff + s * bStride; r < L; r++) {
+                b[d + r] = r < rows ? a[aOff + r * aStride + s] : 0f;
             }
         }
     }
 
     /**
-     * The weights of the turned convolution ({@link Conv2d#turned}) packed as {@link #packWeights}
-     * packs them, straight from g's w: w′[ci, co, i, j] = w[co, ci, kh−1−i, kw−1−j], whose output
-     * channels are g's input channels, in the groups of {@link #groupStarts}(⌈Cin / L⌉), zero past Cin.
-     * wb holds {@link #packedLength}({@link Conv2d#turned}(g)) floats.
+     * The weights of the turned convolution ({@link Conv2d#turned}) packed as {@link #packWeights} packs them,
+     * straight from g's w: w′[ci, co, i, j] = w[co, ci, kh−1−i, kw−1−j], whose output channels are g's input
+     * channels, in the groups of {@link #groupStarts}(⌈Cin / L⌉), zero past Cin. wb holds
+     * {@link #packedLength}({@link Conv2d#turned}(g)) floats. Each vector of input channels on the backend's
+     * threads, as in {@link #packWeights}.
      */
-    static void packTurnedWeights(float[] w, Conv2d.Geometry g, float[] wb) {
-        int cin = g.cin(), cout = g.cout(), taps = g.kh() * g.kw(), k = cout * taps;
-        int[] starts = groupStarts((cin + L - 1) / L);
-        for (int gr = 0; gr + 1 < starts.length; gr++) {
-            int ci0 = starts[gr] * L, width = (starts[gr + 1] - starts[gr]) * L, base = ci0 * k;
-            int real = Math.min(width, cin - ci0);
-            for (int co = 0; co < cout; co++) {
-                for (int t = 0; t < taps; t++) {
-                    int d = base + (co * taps + t) * width, src = (co * cin + ci0) * taps + taps - 1 - t;
-                    for (int c = 0; c < real; c++) {
-                        wb[d + c] = w[src + c * taps];
+    static void packTurnedWeights(Parallel parallel, float[] w, Conv2d.Geometry g, float[] wb) {
+        int cin = g.cin(), cout = g.cout(), taps = g.kh() * g.kw(), k = cout * taps, blocks = (cin + L - 1) / L;
+        int[] starts = groupStarts(blocks);
+        parallel.forRange(blocks, packGrain(k), (lo, hi) -> {
+            for (int v = lo; v < hi; v++) {
+                int gr = groupOf(starts, v), width = (starts[gr + 1] - starts[gr]) * L, base = starts[gr] * L * k;
+                int ci0 = v * L, col = (v - starts[gr]) * L, real = Math.min(L, cin - ci0);
+                for (int co = 0; co < cout; co++) {
+                    for (int t = 0; t < taps; t++) {
+                        int d = base + (co * taps + t) * width + col, src = (co * cin + ci0) * taps + taps - 1 - t;
+                        for (int c = 0; c < real; c++) {
+                            wb[d + c] = w[src + c * taps];
+                        }
+                        Arrays.fill(wb, d + real, d + L, 0f);
                     }
-                    Arrays.fill(wb, d + real, d + width, 0f);
                 }
             }
-        }
+        });
     }
 
     /**

@@ -42,7 +42,7 @@ final class CpuStorage implements Storage {
             }
             blockedVersion = version;
             blockedCout = g.cout();
-            Conv2dBlocked.packWeights(data, g, blocked);
+            Conv2dBlocked.packWeights(owner.parallel(), data, g, blocked);
         }
         return blocked;
     }

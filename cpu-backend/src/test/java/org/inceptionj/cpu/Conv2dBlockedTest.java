@@ -118,7 +118,7 @@ class Conv2dBlockedTest {
             java.util.Arrays.fill(blocked, Float.NaN);   // every element must be written
             Conv2d.forwardVector(cpu, gemm, x, w, b, g, epilogue);
             float[] wb = new float[Conv2dBlocked.packedLength(g)];
-            Conv2dBlocked.packWeights(w, g, wb);
+            Conv2dBlocked.packWeights(cpu.parallel(), w, g, wb);
             Conv2dBlocked.forward(cpu, blocked, x, wb, b, g, epilogue);
             String what = c + " on " + threads + " thread(s)" + (epilogue == null ? "" : epilogue.relu() ? ", BN + ReLU" : ", BN");
             assertArrayEquals(gemm, blocked, what + ": blocked against GEMM, bit for bit");
@@ -167,8 +167,10 @@ class Conv2dBlockedTest {
             }
         }
         float[] packed = new float[Conv2dBlocked.packedLength(t)], direct = new float[packed.length];
-        Conv2dBlocked.packWeights(turned, t, packed);
-        Conv2dBlocked.packTurnedWeights(w, g, direct);
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
+            Conv2dBlocked.packWeights(cpu.parallel(), turned, t, packed);
+            Conv2dBlocked.packTurnedWeights(cpu.parallel(), w, g, direct);
+        }
         assertArrayEquals(packed, direct, c + ": packTurnedWeights against turning, then packing");
         for (int threads = 1; threads <= 2; threads++) {
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
@@ -188,6 +190,58 @@ class Conv2dBlockedTest {
      * -Dinceptionj.cpu.blockedConv: unset means on, false keeps every convolution on the GEMM (same
      * results), and anything but true or false is rejected with the value named.
      */
+    /**
+     * The packed layouts, element by element against their formulas, on one and two threads: vectors of
+     * channels that fill whole 16 × 16 transposes and that do not (Cout or Cin not a multiple of L, steps
+     * not a multiple of L, weights at the very end of their array).
+     */
+    @Property(tries = 60)
+    void packingFollowsItsFormula(@ForAll @IntRange(min = 1, max = 130) int cout, @ForAll @IntRange(min = 1, max = 70) int cin,
+                                  @ForAll @IntRange(min = 1, max = 5) int kh, @ForAll @IntRange(min = 1, max = 3) int kw,
+                                  @ForAll @IntRange(min = 1, max = 2) int threads) {
+        Conv2d.Geometry g = new Conv2d.Geometry(1, cin, 8, 8, cout, kh, kw, 8 - kh + 1, 8 - kw + 1, 1, 1, 0, 0, 1, 1);
+        int taps = kh * kw, k = cin * taps;
+        float[] w = new float[cout * k];
+        Random r = new Random(cout * 7919L + cin * 31L + taps);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = r.nextFloat() - 0.5f;
+        }
+        int[] starts = Conv2dBlocked.groupStarts(Conv2dBlocked.outBlocks(g));
+        float[] expected = new float[Conv2dBlocked.packedLength(g)];
+        for (int gr = 0; gr + 1 < starts.length; gr++) {
+            int co0 = starts[gr] * L, width = (starts[gr + 1] - starts[gr]) * L;
+            for (int s = 0; s < k; s++) {
+                for (int c = 0; c < width; c++) {
+                    expected[co0 * k + s * width + c] = co0 + c < cout ? w[(co0 + c) * k + s] : 0f;
+                }
+            }
+        }
+        int[] turnedStarts = Conv2dBlocked.groupStarts((cin + L - 1) / L);
+        float[] expectedTurned = new float[Conv2dBlocked.packedLength(new Conv2d.Geometry(1, cout, 8, 8, cin, kh, kw,
+                8 - kh + 1, 8 - kw + 1, 1, 1, 0, 0, 1, 1))];
+        for (int gr = 0; gr + 1 < turnedStarts.length; gr++) {
+            int ci0 = turnedStarts[gr] * L, width = (turnedStarts[gr + 1] - turnedStarts[gr]) * L;
+            for (int co = 0; co < cout; co++) {
+                for (int tap = 0; tap < taps; tap++) {
+                    for (int c = 0; c < width; c++) {
+                        expectedTurned[ci0 * cout * taps + (co * taps + tap) * width + c] =
+                                ci0 + c < cin ? w[((co * cin) + ci0 + c) * taps + taps - 1 - tap] : 0f;
+                    }
+                }
+            }
+        }
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
+            float[] packed = new float[expected.length], turned = new float[expectedTurned.length];
+            java.util.Arrays.fill(packed, Float.NaN);
+            java.util.Arrays.fill(turned, Float.NaN);
+            Conv2dBlocked.packWeights(cpu.parallel(), w, g, packed);
+            Conv2dBlocked.packTurnedWeights(cpu.parallel(), w, g, turned);
+            String what = "Cout " + cout + ", Cin " + cin + ", " + kh + "x" + kw + ", " + threads + " thread(s)";
+            assertArrayEquals(expected, packed, what + ": packWeights");
+            assertArrayEquals(expectedTurned, turned, what + ": packTurnedWeights");
+        }
+    }
+
     @Test
     void settingIsReadAndCheckedAndTurnsThePathOff() {
         String property = CpuConfig.BLOCKED_CONV_PROPERTY, before = System.getProperty(property);
