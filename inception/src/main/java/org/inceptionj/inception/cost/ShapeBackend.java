@@ -174,8 +174,17 @@ public final class ShapeBackend implements Backend {
         return (long) y.size() * w.dim(1) * w.dim(2) * w.dim(3);
     }
 
+    /** Lists longer than this (an optimizer's update of every parameter) print their first and last shapes only. */
+    static final int LISTED_SHAPES = 8;
+
     private static String shapes(List<Tensor> ts) {
         StringBuilder b = new StringBuilder("(");
+        if (ts.size() > LISTED_SHAPES) {
+            for (int i = 0; i < 3; i++) {
+                b.append(ts.get(i).shape()).append(", ");
+            }
+            return b.append("…, ").append(ts.getLast().shape()).append("; ").append(ts.size()).append(" tensors)").toString();
+        }
         for (int i = 0; i < ts.size(); i++) {
             b.append(i == 0 ? "" : ", ").append(ts.get(i).shape());
         }
