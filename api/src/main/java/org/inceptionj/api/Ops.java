@@ -498,7 +498,7 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": weight " + ws + " is empty");
         }
         checkPadding(op, xs, ws, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(),
-                spec.dilationH() * (kh - 1) + 1, spec.dilationW() * (kw - 1) + 1, spec.toString());
+                spec.dilationH() * (kh - 1) + 1, spec.dilationW() * (kw - 1) + 1, spec);
         int oh = spec.outH(xs.dim(2), kh), ow = spec.outW(xs.dim(3), kw);
         if (oh < 1 || ow < 1) {
             throw new IllegalArgumentException(op + ": kernel " + kh + "x" + kw + " (" + spec
@@ -635,8 +635,7 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": spec is null");
         }
         int keh = spec.dilationH() * (spec.kernelH() - 1) + 1, kew = spec.dilationW() * (spec.kernelW() - 1) + 1;
-        checkPadding(op, xs, null, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(), keh, kew,
-                spec.toString());
+        checkPadding(op, xs, null, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(), keh, kew, spec);
         int oh = spec.outH(xs.dim(2)), ow = spec.outW(xs.dim(3));
         if (oh < 1 || ow < 1) {
             throw new IllegalArgumentException(op + ": kernel " + spec.kernelH() + "x" + spec.kernelW() + " (" + spec
@@ -673,7 +672,8 @@ public final class Ops {
      * nothing), which is always a mistake in the caller's geometry.
      */
     private static void checkPadding(String op, Shape xs, Shape ws, int top, int bottom, int left, int right,
-                                     int extentH, int extentW, String spec) {
+                                     int extentH, int extentW, Object spec) {
+        // spec is printed only in the message: every convolution and pooling call passes here.
         if (top > extentH - 1 || bottom > extentH - 1 || left > extentW - 1 || right > extentW - 1) {
             throw new IllegalArgumentException(op + ": padding (top,left,bottom,right)=(" + top + "," + left + ","
                     + bottom + "," + right + ") is larger than kernel extent " + extentH + "x" + extentW
