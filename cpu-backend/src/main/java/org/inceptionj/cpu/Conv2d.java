@@ -85,6 +85,12 @@ final class Conv2d {
         if (g.positions() == 0 || g.batch() == 0 || g.cout() == 0) {
             return;
         }
+        if (Conv2dWinograd.applies(cpu, g)) {
+            // Inference only: 2.25x fewer multiply-adds, other last bits (see there).
+            Conv2dWinograd.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.winogradWeights(w, g), g,
+                    epilogue);
+            return;
+        }
         if (Conv2dDirect.applies(cpu, g)) {
             Conv2dDirect.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.read(w), null, g, epilogue);
             return;

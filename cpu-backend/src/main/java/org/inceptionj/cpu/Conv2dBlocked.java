@@ -58,6 +58,11 @@ final class Conv2dBlocked {
      * and the kernel ran at 40% of its speed.
      */
     private static final int[] POSITIONS_PER_TILE = {0, 16, 12, 8, 6};
+    /** Output positions of the register tile for a group of fb vectors of channels. */
+    static int positionsPerTile(int fb) {
+        return POSITIONS_PER_TILE[fb];
+    }
+
     /** Weights of one chunk of input channels, in floats: 32 KB, so that they stay in L1 across the tiles. */
     static final int CHUNK_WEIGHTS = 8192;
     /** Tiles per task at most, so that a task's partial sums stay in L2 between chunks. */

@@ -82,6 +82,10 @@ public final class CpuBackend implements Backend {
         return w.storage(CpuStorage.class).blockedWeights(g);
     }
 
+    static float[][] winogradWeights(Tensor w, Conv2d.Geometry g) {
+        return w.storage(CpuStorage.class).winogradWeights(g);
+    }
+
     ArrayCache cache() {
         return cache;
     }

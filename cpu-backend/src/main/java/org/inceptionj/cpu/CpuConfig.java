@@ -14,12 +14,18 @@ package org.inceptionj.cpu;
  *                   convolution over channel-blocked copies where it applies
  *                   ({@code -Dinceptionj.cpu.blockedConv=true}, the default; see {@link Conv2dBlocked}), or
  *                   keep every convolution on the im2col GEMM ({@code false}); the same bits either way
+ * @param winograd   let the inference forward's 3×3 stride-1 convolutions take Winograd's F(2×2, 3×3)
+ *                   ({@code -Dinceptionj.cpu.winograd=true}, the default; see {@link Conv2dWinograd}): 2.25×
+ *                   fewer multiply-adds, results within float rounding of the direct sum but not its bits;
+ *                   {@code false} keeps inference on the direct sum, bit for bit the training forward's.
+ *                   Needs blockedConv (its register tiles).
  */
-public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv) {
+public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv, boolean winograd) {
     public static final String THREADS_PROPERTY = "inceptionj.cpu.threads";
     public static final String VECTOR_PROPERTY = "inceptionj.cpu.vector";
     public static final String CACHE_PROPERTY = "inceptionj.cpu.cacheBytes";
     public static final String BLOCKED_CONV_PROPERTY = "inceptionj.cpu.blockedConv";
+    public static final String WINOGRAD_PROPERTY = "inceptionj.cpu.winograd";
 
     public CpuConfig {
         if (threads < 1 || threads > 1024) {
@@ -40,13 +46,18 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolea
         this(threads, vectorized, cacheBytes, true);
     }
 
+    /** These threads, kernels, cache and blocked setting, with Winograd's inference convolutions where they apply. */
+    public CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv) {
+        this(threads, vectorized, cacheBytes, blockedConv, true);
+    }
+
     static long defaultCacheBytes() {
         return Runtime.getRuntime().maxMemory() / 2;
     }
 
     /**
-     * Reads {@value #THREADS_PROPERTY}, {@value #VECTOR_PROPERTY}, {@value #CACHE_PROPERTY} and
-     * {@value #BLOCKED_CONV_PROPERTY}, rejecting malformed values.
+     * Reads {@value #THREADS_PROPERTY}, {@value #VECTOR_PROPERTY}, {@value #CACHE_PROPERTY},
+     * {@value #BLOCKED_CONV_PROPERTY} and {@value #WINOGRAD_PROPERTY}, rejecting malformed values.
      */
     public static CpuConfig fromSystemProperties() {
         String t = System.getProperty(THREADS_PROPERTY);
@@ -68,7 +79,7 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolea
                 throw new IllegalArgumentException("cpu backend: -D" + CACHE_PROPERTY + "=" + c + " is not an integer");
             }
         }
-        return new CpuConfig(threads, vectorized, cacheBytes, flag(BLOCKED_CONV_PROPERTY));
+        return new CpuConfig(threads, vectorized, cacheBytes, flag(BLOCKED_CONV_PROPERTY), flag(WINOGRAD_PROPERTY));
     }
 
     /** A true/false property, true when unset or blank. */

@@ -47,8 +47,23 @@ final class CpuStorage implements Storage {
         return blocked;
     }
 
+    /** data transformed by {@link Conv2dWinograd#transformWeights}, at winogradVersion. */
+    private float[][] winograd;
+    private long winogradVersion;
+
+    /** This storage, a 3×3 convolution's weights, transformed for {@link Conv2dWinograd}; kept as {@link #blockedWeights}. */
+    synchronized float[][] winogradWeights(Conv2d.Geometry g) {
+        if (winograd == null || winogradVersion != version || winograd[0].length != Conv2dBlocked.packedLength(
+                new Conv2d.Geometry(1, g.cin(), 1, 1, g.cout(), 1, 1, 1, 1, 1, 1, 0, 0, 1, 1))) {
+            winograd = Conv2dWinograd.transformWeights(owner.parallel(), data, g);
+            winogradVersion = version;
+        }
+        return winograd;
+    }
+
     @Override
     public void free() {
+        winograd = null;
         blocked = null;
         owner.account(-byteSize());
         owner.cache().recycle(data);
