@@ -7,9 +7,9 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The 3×3 stride-1 convolution of inference by Winograd's minimal filtering F(2×2, 3×3) (Lavin and
- * Gray, "Fast Algorithms for Convolutional Neural Networks", 2015): each 2×2 block of outputs (a tile)
- * comes from its 4×4 window of x with 16 multiplications per input channel instead of 36.
+ * The stride-1 3×3, 1×n and n×1 convolutions of inference by Winograd's minimal filtering (Lavin and
+ * Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). F(2×2, 3×3): each 2×2 block of
+ * outputs (a tile) comes from its 4×4 window of x with 16 multiplications per input channel instead of 36.
  * <pre>
  *   Y = Aᵀ [ Σ_ci (G g Gᵀ) ⊙ (Bᵀ d B) ] A
  *
@@ -37,10 +37,19 @@ import jdk.incubator.vector.VectorSpecies;
  * the parallel tasks. Every output's sum runs over ci in order, then through the fixed transforms, so
  * the result depends neither on the blocks nor on the threads.
  *
+ * <p>The factorized 1×n and n×1 kernels (n = 3 or 7) take the one-dimensional F(2, n) along their row or
+ * column the same way ({@link Plan}): a tile is two outputs, its window n + 1 inputs, and there are n + 1
+ * products instead of 2n, with transforms built from the interpolation points 0, ±1, ±2, ±1/2 and ∞
+ * (Toom-Cook; for F(2, 7) a float error about 3× that of F(2, 3), measured on random data against exact
+ * sums, both far below what the tests allow).
+ *
  * <p>Measured against the blocked direct path (Zen 4, AVX-512), one thread, batch 1: Conv2d_4a (80 →
  * 192 at 73×73) 1.46–1.56×, 96 → 96 and 64 → 96 at 35×35 1.47×, 448 → 384 at 8×8 1.70×; the eval
- * forward on two threads, in one process: batch 8 1.3–4.5% faster, batch 1 1.2–3.5%. The transformed
- * weights (16/9 of the weights) are kept beside the weights, made again after any write.
+ * forward on two threads, in one process: batch 8 1.3–4.5% faster, batch 1 1.2–3.5%. F(2, 7) and F(2, 3),
+ * two threads: 1×7 and 7×1 192 → 192 at 17×17 1.18–1.34× at batch 1 and 1.16–1.23× at batch 8, 1×3
+ * and 3×1 384 → 384 at 8×8 1.07–1.20×; the eval forward another 2.0% (batch 1) and 2.2% (batch 8)
+ * faster, in one process. The transformed weights ((n + 1)/n or 16/9 of the weights) are kept beside
+ * the weights, made again after any write.
  */
 final class Conv2dWinograd {
     private Conv2dWinograd() {
@@ -50,19 +59,120 @@ final class Conv2dWinograd {
     private static final int L = F.length();
     /** Points of the 4×4 transform. */
     static final int POINTS = 16;
+
+    /**
+     * One algorithm: F(2×2, 3×3) (16 points, 2×2 tiles; its transforms written out below), or F(2, r) along
+     * a row (1×r kernels, 1×2 tiles) or a column (r×1, 2×1 tiles) with bt (points × points), gm (points × r)
+     * and at (2 × points): Y = at · [(gm · g) ⊙ (bt · d)].
+     */
+    record Plan(int points, int tileH, int tileW, int taps, float[][] bt, float[][] gm, float[][] at) {
+        boolean square() {
+            return bt == null;
+        }
+
+        static final Plan SQUARE = new Plan(POINTS, 2, 2, 9, null, null, null);
+        static final Plan ROW3 = oneDimensional(3, true), COLUMN3 = oneDimensional(3, false);
+        static final Plan ROW7 = oneDimensional(7, true), COLUMN7 = oneDimensional(7, false);
+
+        /** The plan for g's kernel, or null. */
+        static Plan of(Conv2d.Geometry g) {
+            if (g.kh() == 3 && g.kw() == 3) {
+                return SQUARE;
+            }
+            if (g.kh() == 1) {
+                return g.kw() == 3 ? ROW3 : g.kw() == 7 ? ROW7 : null;
+            }
+            if (g.kw() == 1) {
+                return g.kh() == 3 ? COLUMN3 : g.kh() == 7 ? COLUMN7 : null;
+            }
+            return null;
+        }
+
+        /**
+         * F(2, r) by Toom-Cook: the correlation y_i = Σ_k g_k d_{i+k} is the transpose of multiplying
+         * polynomials of degrees r − 1 and 1, evaluated at r finite points and ∞ and interpolated back, so
+         * y = Vhᵀ [(Vg g) ⊙ (V⁻ᵀ d)] with V, Vg and Vh the evaluation matrices of degree r, r − 1 and 1.
+         */
+        private static Plan oneDimensional(int r, boolean row) {
+            double[] finite = r == 3 ? new double[]{0, 1, -1} : new double[]{0, 1, -1, 2, -2, 0.5, -0.5};
+            int n = r + 1;
+            double[][] v = new double[n][n];
+            float[][] gm = new float[n][r], at = new float[2][n];
+            for (int j = 0; j < n; j++) {
+                boolean infinity = j == n - 1;
+                for (int k = 0; k < n; k++) {
+                    v[j][k] = infinity ? (k == n - 1 ? 1 : 0) : Math.pow(finite[j], k);
+                }
+                for (int k = 0; k < r; k++) {
+                    gm[j][k] = (float) (infinity ? (k == r - 1 ? 1 : 0) : Math.pow(finite[j], k));
+                }
+                for (int i = 0; i < 2; i++) {
+                    at[i][j] = (float) (infinity ? (i == 1 ? 1 : 0) : Math.pow(finite[j], i));
+                }
+            }
+            double[][] inverse = invert(v);
+            float[][] bt = new float[n][n];
+            for (int a = 0; a < n; a++) {
+                for (int b = 0; b < n; b++) {
+                    bt[a][b] = (float) inverse[b][a];
+                }
+            }
+            return new Plan(n, row ? 1 : 2, row ? 2 : 1, r, bt, gm, at);
+        }
+
+        /** a⁻¹ by Gauss-Jordan with partial pivoting (small, well-conditioned matrices). */
+        private static double[][] invert(double[][] a) {
+            int n = a.length;
+            double[][] m = new double[n][2 * n];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(a[i], 0, m[i], 0, n);
+                m[i][n + i] = 1;
+            }
+            for (int c = 0; c < n; c++) {
+                int pivot = c;
+                for (int i = c + 1; i < n; i++) {
+                    if (Math.abs(m[i][c]) > Math.abs(m[pivot][c])) {
+                        pivot = i;
+                    }
+                }
+                double[] t = m[c];
+                m[c] = m[pivot];
+                m[pivot] = t;
+                double d = m[c][c];
+                for (int k = 0; k < 2 * n; k++) {
+                    m[c][k] /= d;
+                }
+                for (int i = 0; i < n; i++) {
+                    if (i != c && m[i][c] != 0) {
+                        double f = m[i][c];
+                        for (int k = 0; k < 2 * n; k++) {
+                            m[i][k] -= f * m[c][k];
+                        }
+                    }
+                }
+            }
+            double[][] inverse = new double[n][n];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(m[i], n, inverse[i], 0, n);
+            }
+            return inverse;
+        }
+    }
     /** Floats of a block's transformed inputs and sums together, at most: 512 KB, half an L2. */
     private static final int BLOCK_FLOATS = 1 << 17;
 
     /**
      * Where the fused inference convolution takes this path ({@link CpuConfig#winograd()}): AVX-512 (the
-     * register tiles of {@link Conv2dBlocked}), 3×3 kernels, stride 1, no dilation, at least a vector of
+     * register tiles of {@link Conv2dBlocked}), a kernel of a {@link Plan} (3×3, 1×3, 3×1, 1×7, 7×1), stride
+     * 1, no dilation, at least a vector of
      * input channels (the transforms are per channel vector), and not where {@link Conv2dDirect} takes
      * the convolution: few output channels over large planes (Conv2d_2a and 2b, 32 input channels, ran
      * 0.5× and 0.86× on two threads there, the transforms' memory traffic against few products).
      */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
         return cpu.config().winograd() && cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE
-                && g.kh() == 3 && g.kw() == 3 && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1 && g.cin() >= L
+                && Plan.of(g) != null && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1
+                && g.dilationW() == 1 && g.cin() >= L
                 && !Conv2dDirect.applies(cpu, g) && fitsAnArray(g);
     }
 
@@ -73,11 +183,13 @@ final class Conv2dWinograd {
 
     /** Rows of x's blocked copy: x's rows after the padding above, and enough below for the last tile's window. */
     private static int paddedHeight(Conv2d.Geometry g) {
-        return Math.max(g.h() + g.padTop(), 2 * ((g.outH() + 1) / 2) + 2);
+        int th = Plan.of(g).tileH();
+        return Math.max(g.h() + g.padTop(), (g.outH() + th - 1) / th * th + g.kh() - 1);
     }
 
     private static int paddedWidth(Conv2d.Geometry g) {
-        return Math.max(g.w() + g.padLeft(), 2 * ((g.outW() + 1) / 2) + 2);
+        int tw = Plan.of(g).tileW();
+        return Math.max(g.w() + g.padLeft(), (g.outW() + tw - 1) / tw * tw + g.kw() - 1);
     }
 
     // ---------------------------------------------------------------- the weights
@@ -88,7 +200,24 @@ final class Conv2dWinograd {
      */
     static float[][] transformWeights(Parallel parallel, float[] w, Conv2d.Geometry g) {
         int cout = g.cout(), cin = g.cin();
-        float[][] u = new float[POINTS][cout * cin];
+        Plan plan = Plan.of(g);
+        float[][] u = new float[plan.points()][cout * cin];
+        if (!plan.square()) {
+            // U = gm · g for each (co, ci)'s r taps, summed in double.
+            int r = plan.taps();
+            parallel.forRange(cout * cin, 1 << 10, (lo, hi) -> {
+                for (int k = lo; k < hi; k++) {
+                    for (int xi = 0; xi < plan.points(); xi++) {
+                        double sum = 0;
+                        for (int j = 0; j < r; j++) {
+                            sum += (double) plan.gm()[xi][j] * w[k * r + j];
+                        }
+                        u[xi][k] = (float) sum;
+                    }
+                }
+            });
+            return pack(parallel, u, g);
+        }
         parallel.forRange(cout * cin, 1 << 10, (lo, hi) -> {
             float[] gg = new float[12];
             for (int k = lo; k < hi; k++) {
@@ -110,9 +239,14 @@ final class Conv2dWinograd {
                 }
             }
         });
+        return pack(parallel, u, g);
+    }
+
+    /** Each point's [Cout, Cin] weights packed as {@link Conv2dBlocked#packWeights} packs a 1×1 convolution's. */
+    private static float[][] pack(Parallel parallel, float[][] u, Conv2d.Geometry g) {
         Conv2d.Geometry pointwise = pointwise(g);
-        float[][] packed = new float[POINTS][Conv2dBlocked.packedLength(pointwise)];
-        for (int xi = 0; xi < POINTS; xi++) {
+        float[][] packed = new float[u.length][Conv2dBlocked.packedLength(pointwise)];
+        for (int xi = 0; xi < u.length; xi++) {
             Conv2dBlocked.packWeights(parallel, u[xi], pointwise, packed[xi]);
         }
         return packed;
@@ -127,12 +261,21 @@ final class Conv2dWinograd {
 
     /** Tiles per block: as many as keep a block's transformed inputs and sums within {@link #BLOCK_FLOATS}. */
     static int tileBlock(Conv2d.Geometry g) {
+        Plan plan = Plan.of(g);
         int vectors = (g.cin() + L - 1) / L + (g.cout() + L - 1) / L;
-        int fits = Math.max(6, Math.min(96, BLOCK_FLOATS / (POINTS * L * vectors)));
+        int fits = Math.max(6, Math.min(96, BLOCK_FLOATS / (plan.points() * L * vectors)));
         // An 8×8 image's 16 tiles stay one block: each block streams all 16 points' weights (11 MB at
         // 448 → 384), so fewer, fuller blocks, with the threads taking ranges of output channels.
-        int image = (g.outH() + 1) / 2 * ((g.outW() + 1) / 2);
+        int image = tilesH(g, plan) * tilesW(g, plan);
         return image <= 16 ? Math.max(fits, Math.min(16, g.batch() * image)) : fits;
+    }
+
+    private static int tilesH(Conv2d.Geometry g, Plan plan) {
+        return (g.outH() + plan.tileH() - 1) / plan.tileH();
+    }
+
+    private static int tilesW(Conv2d.Geometry g, Plan plan) {
+        return (g.outW() + plan.tileW() - 1) / plan.tileW();
     }
 
     /** Per-thread scratch: a block's transformed inputs, and its sums. */
@@ -157,7 +300,8 @@ final class Conv2dWinograd {
 
     private static void compute(CpuBackend cpu, float[] out, float[] xb, int hp, int wp, float[][] u, Conv2d.Geometry g,
                                 BatchNormEpilogue epilogue) {
-        int tilesH = (g.outH() + 1) / 2, tilesW = (g.outW() + 1) / 2, total = g.batch() * tilesH * tilesW;
+        Plan plan = Plan.of(g);
+        int points = plan.points(), total = g.batch() * tilesH(g, plan) * tilesW(g, plan);
         // Blocks of at most tileBlock tiles, as many as the threads divide (7 blocks on 2 threads left one
         // idle a seventh of the time), cut evenly.
         int threads = cpu.parallel().threads(), most = tileBlock(g);
@@ -179,8 +323,8 @@ final class Conv2dWinograd {
         for (int ci = 0; ci < cin; ci++) {
             tapOff[ci] = ci / L * tb * L + ci % L;
         }
-        int[] base = new int[POINTS * tb];
-        for (int xi = 0; xi < POINTS; xi++) {
+        int[] base = new int[points * tb];
+        for (int xi = 0; xi < points; xi++) {
             for (int i = 0; i < tb; i++) {
                 base[xi * tb + i] = (xi * cb * tb + i) * L;
             }
@@ -191,13 +335,13 @@ final class Conv2dWinograd {
                 int b = task / finalRanges, r = task % finalRanges;
                 int t0 = b * tb, t1 = Math.min(total, t0 + tb);
                 int g0 = groups * r / finalRanges, g1 = groups * (r + 1) / finalRanges;
-                runBlock(out, xb, hp, wp, u, g, epilogue, tapOff, base, starts, g0, g1, tb, t0, t1);
+                runBlock(plan, out, xb, hp, wp, u, g, epilogue, tapOff, base, starts, g0, g1, tb, t0, t1);
             }
         });
     }
 
     /** Tiles [t0, t1) of the batch, output groups [g0, g1): transform in, 16 products, transform out. */
-    private static void runBlock(float[] out, float[] xb, int hp, int wp, float[][] u, Conv2d.Geometry g,
+    private static void runBlock(Plan plan, float[] out, float[] xb, int hp, int wp, float[][] u, Conv2d.Geometry g,
                                  BatchNormEpilogue epilogue, int[] tapOff, int[] base, int[] starts, int g0, int g1,
                                  int tb, int t0, int t1) {
         int cin = g.cin(), cb = (cin + L - 1) / L, cov = (g.cout() + L - 1) / L, n = t1 - t0;
@@ -208,14 +352,19 @@ final class Conv2dWinograd {
             int pt = Conv2dBlocked.positionsPerTile(starts[gr + 1] - starts[gr]);
             stride = Math.max(stride, (tb + pt - 1) / pt * pt);
         }
-        float[] v = Conv2dBatched.scratch(INPUTS, POINTS * cb * tb * L);
-        float[] m = Conv2dBatched.scratch(SUMS, POINTS * cov * stride * L);
-        transformInputs(xb, hp, wp, g, v, cb, tb, t0, t1);
+        int points = plan.points();
+        float[] v = Conv2dBatched.scratch(INPUTS, points * cb * tb * L);
+        float[] m = Conv2dBatched.scratch(SUMS, points * cov * stride * L);
+        if (plan.square()) {
+            transformInputs(xb, hp, wp, g, v, cb, tb, t0, t1);
+        } else {
+            transformInputs(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
+        }
         int c0 = starts[g0], c1 = starts[g1];
-        for (int xi = 0; xi < POINTS; xi++) {
+        for (int xi = 0; xi < points; xi++) {
             Arrays.fill(m, (xi * cov + c0) * stride * L, (xi * cov + c1) * stride * L, 0f);
         }
-        for (int xi = 0; xi < POINTS; xi++) {
+        for (int xi = 0; xi < points; xi++) {
             for (int gr = g0; gr < g1; gr++) {
                 int fb = starts[gr + 1] - starts[gr], pt = Conv2dBlocked.positionsPerTile(fb), co0 = starts[gr] * L;
                 int chunk = Math.max(1, Conv2dBlocked.CHUNK_WEIGHTS / (fb * L));
@@ -223,18 +372,46 @@ final class Conv2dWinograd {
                     int s1 = Math.min(cin, s0 + chunk), wo = co0 * cin + s0 * fb * L;
                     for (int q = 0; q < n; q += pt) {
                         int cnt = Math.min(pt, n - q), at = ((xi * cov + starts[gr]) * stride + q) * L;
-                        int f = stride * L;
+                        int f = stride * L, p = xi * tb + q;
+                        float[] w = u[xi];
                         switch (fb) {
-                            case 4 -> Conv2dBlocked.kernel4x6(v, base, xi * tb + q, cnt, tapOff, u[xi], wo, s0, s1, m, at, f);
-                            case 3 -> Conv2dBlocked.kernel3x8(v, base, xi * tb + q, cnt, tapOff, u[xi], wo, s0, s1, m, at, f);
-                            case 2 -> Conv2dBlocked.kernel2x12(v, base, xi * tb + q, cnt, tapOff, u[xi], wo, s0, s1, m, at, f);
-                            default -> Conv2dBlocked.kernel1x16(v, base, xi * tb + q, cnt, tapOff, u[xi], wo, s0, s1, m, at, f);
+                            case 4 -> Conv2dBlocked.kernel4x6(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
+                            case 3 -> Conv2dBlocked.kernel3x8(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
+                            case 2 -> Conv2dBlocked.kernel2x12(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
+                            default -> Conv2dBlocked.kernel1x16(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
                         }
                     }
                 }
             }
         }
-        transformOutputs(out, m, g, epilogue, cov, stride, c0, c1, t0, t1);
+        transformOutputs(plan, out, m, g, epilogue, cov, stride, c0, c1, t0, t1);
+    }
+
+    /**
+     * v[ξ][c][i][lane] = (bt · d)[ξ] for tile t0 + i and channel c·L + lane, d the tile's window of points
+     * values along its row or column in xb.
+     */
+    private static void transformInputs(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
+                                        int tb, int t0, int t1) {
+        int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw, points = plan.points();
+        int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L;
+        float[][] bt = plan.bt();
+        for (int t = t0; t < t1; t++) {
+            int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
+            int corner = n * image + (ty * plan.tileH() * wp + tx * plan.tileW()) * L, i = t - t0;
+            for (int c = 0; c < cb; c++) {
+                int at = corner + c * plane;
+                for (int xi = 0; xi < points; xi++) {
+                    FloatVector sum = FloatVector.zero(F);
+                    for (int j = 0; j < points; j++) {
+                        if (bt[xi][j] != 0f) {
+                            sum = FloatVector.fromArray(F, xb, at + j * step).fma(FloatVector.broadcast(F, bt[xi][j]), sum);
+                        }
+                    }
+                    sum.intoArray(v, ((xi * cb + c) * tb + i) * L);
+                }
+            }
+        }
     }
 
     /**
@@ -276,15 +453,17 @@ final class Conv2dWinograd {
     }
 
     /**
-     * out at the 2×2 outputs of each tile = Aᵀ M A of its 16 sums (vectors of L output channels), then the
-     * epilogue, for the vectors of channels [c0, c1); outputs past outH or outW (odd sizes) are dropped.
+     * out at each tile's outputs (2×2, or two along a row or column) from its sums (vectors of L output
+     * channels), then the epilogue, for the vectors of channels [c0, c1); outputs past outH or outW (odd
+     * sizes) are dropped.
      */
-    private static void transformOutputs(float[] out, float[] m, Conv2d.Geometry g, BatchNormEpilogue epilogue,
-                                         int cov, int stride, int c0, int c1, int t0, int t1) {
+    private static void transformOutputs(Plan plan, float[] out, float[] m, Conv2d.Geometry g,
+                                         BatchNormEpilogue epilogue, int cov, int stride, int c0, int c1, int t0, int t1) {
         int outH = g.outH(), outW = g.outW(), positions = g.positions(), cout = g.cout();
-        int tilesH = (outH + 1) / 2, tilesW = (outW + 1) / 2, perImage = tilesH * tilesW;
+        int th = plan.tileH(), tw = plan.tileW(), tilesW = tilesW(g, plan), perImage = tilesH(g, plan) * tilesW;
         int point = cov * stride * L;   // floats between two points' sums
-        float[] stage = new float[32 * L];
+        int runTiles = L / tw;          // tiles side by side that make L positions of a row
+        float[] stage = new float[2 * L * L];
         int[] planes = new int[L];
         for (int lane = 0; lane < L; lane++) {
             planes[lane] = lane * positions;
@@ -307,36 +486,31 @@ final class Conv2dWinograd {
             int lanes = Math.min(L, cout - c);
             for (int t = t0; t < t1; ) {
                 int n = t / perImage, ty = t % perImage / tilesW, tx = t % tilesW;
-                int run = Math.min(t1 - t, tilesW - tx), oh = 2 * ty;
+                int run = Math.min(t1 - t, tilesW - tx), oh = th * ty;
                 int row = (n * cout + c) * positions + oh * outW;
-                boolean below = oh + 1 < outH;
+                int rows = Math.min(th, outH - oh);
                 int k = 0;
-                // Eight tiles side by side are 16 positions of two output rows: staged with the channels in
-                // the lanes, then out as 16 × 16 transposes (a scatter per position cost half the time here).
+                // Tiles side by side that make 16 positions of each of their output rows: staged with the
+                // channels in the lanes, then out as 16 × 16 transposes (a scatter per position cost half the
+                // time here). Staged output (dy, dx) of tile j: stage[(dy·L + j·tw + dx)·L].
                 if (Transpose.APPLIES) {
-                    for (; k + 8 <= run && 2 * (tx + k) + 16 <= outW; k += 8) {
-                        for (int j = 0; j < 8; j++) {
+                    for (; k + runTiles <= run && tw * (tx + k) + L <= outW; k += runTiles) {
+                        for (int j = 0; j < runTiles; j++) {
                             int at = (cv * stride + t + k + j - t0) * L;
-                            tile(m, at, point, stage, 2 * j * L, mu, sc, be, epilogue);
+                            outputs(plan, m, at, point, stage, j * tw * L, mu, sc, be, epilogue);
                         }
-                        Transpose.transpose(stage, 0, L, out, row + 2 * (tx + k), positions, lanes);
-                        if (below) {
-                            Transpose.transpose(stage, 16 * L, L, out, row + outW + 2 * (tx + k), positions, lanes);
+                        for (int dy = 0; dy < rows; dy++) {
+                            Transpose.transpose(stage, dy * L * L, L, out, row + dy * outW + tw * (tx + k), positions,
+                                    lanes);
                         }
                     }
                 }
                 for (; k < run; k++) {
-                    int at = (cv * stride + t + k - t0) * L, ow = 2 * (tx + k), dst = row + ow;
-                    tile(m, at, point, stage, 0, mu, sc, be, epilogue);
-                    boolean right = ow + 1 < outW;
-                    store(out, dst, stage, 0, planes, lanesAt, real);
-                    if (right) {
-                        store(out, dst + 1, stage, L, planes, lanesAt, real);
-                    }
-                    if (below) {
-                        store(out, dst + outW, stage, 16 * L, planes, lanesAt, real);
-                        if (right) {
-                            store(out, dst + outW + 1, stage, 17 * L, planes, lanesAt, real);
+                    int at = (cv * stride + t + k - t0) * L, ow = tw * (tx + k);
+                    outputs(plan, m, at, point, stage, 0, mu, sc, be, epilogue);
+                    for (int dy = 0; dy < rows; dy++) {
+                        for (int dx = 0; dx < tw && ow + dx < outW; dx++) {
+                            store(out, row + dy * outW + ow + dx, stage, (dy * L + dx) * L, planes, lanesAt, real);
                         }
                     }
                 }
@@ -346,8 +520,31 @@ final class Conv2dWinograd {
     }
 
     /**
+     * One tile's outputs, normalized, into the stage from {@code to}: output (dy, dx) at to + (dy·L + dx)·L.
+     * F(2, r): y_i = Σ_ξ at[i][ξ]·m_ξ, the two outputs along the tile's row or column.
+     */
+    private static void outputs(Plan plan, float[] m, int at, int point, float[] stage, int to, FloatVector mu,
+                                FloatVector sc, FloatVector be, BatchNormEpilogue epilogue) {
+        if (plan.square()) {
+            tile(m, at, point, stage, to, mu, sc, be, epilogue);
+            return;
+        }
+        for (int i = 0; i < 2; i++) {
+            FloatVector y = FloatVector.zero(F);
+            for (int xi = 0; xi < plan.points(); xi++) {
+                if (plan.at()[i][xi] != 0f) {
+                    y = FloatVector.fromArray(F, m, at + xi * point).fma(FloatVector.broadcast(F, plan.at()[i][xi]), y);
+                }
+            }
+            // Output i is (0, i) of a row's tile, (i, 0) of a column's.
+            int slot = plan.tileW() > 1 ? i : i * L;
+            normalize(y, mu, sc, be, epilogue).intoArray(stage, to + slot * L);
+        }
+    }
+
+    /**
      * Aᵀ M A of one tile's 16 sums at m[at + ξ·point], normalized: y00 and y01 to stage[to], stage[to + L],
-     * y10 and y11 to stage[to + 16·L], stage[to + 17·L] (the two output rows of a run of staged tiles).
+     * y10 and y11 to stage[to + L·L], stage[to + (L + 1)·L] (the two output rows of a run of staged tiles).
      */
     private static void tile(float[] m, int at, int point, float[] stage, int to, FloatVector mu, FloatVector sc,
                              FloatVector be, BatchNormEpilogue epilogue) {
@@ -359,8 +556,8 @@ final class Conv2dWinograd {
         // Columns: y_0c = t_0c + t_1c + t_2c, y_1c = t_1c − t_2c − t_3c (Aᵀ·).
         normalize(s00.add(s10).add(s20), mu, sc, be, epilogue).intoArray(stage, to);
         normalize(s01.add(s11).add(s21), mu, sc, be, epilogue).intoArray(stage, to + L);
-        normalize(s10.sub(s20).sub(s30), mu, sc, be, epilogue).intoArray(stage, to + 16 * L);
-        normalize(s11.sub(s21).sub(s31), mu, sc, be, epilogue).intoArray(stage, to + 17 * L);
+        normalize(s10.sub(s20).sub(s30), mu, sc, be, epilogue).intoArray(stage, to + L * L);
+        normalize(s11.sub(s21).sub(s31), mu, sc, be, epilogue).intoArray(stage, to + (L + 1) * L);
     }
 
     /** The epilogue as {@link BatchNormEpilogue} applies it, or y itself. */
@@ -381,7 +578,8 @@ final class Conv2dWinograd {
 
     /** m_a1 − m_a2 − m_a3 of row a of a tile's sums. */
     private static FloatVector row1(float[] m, int at, int point, int a) {
-        return FloatVector.fromArray(F, m, at + (4 * a + 1) * point).sub(FloatVector.fromArray(F, m, at + (4 * a + 2) * point))
+        return FloatVector.fromArray(F, m, at + (4 * a + 1) * point)
+                .sub(FloatVector.fromArray(F, m, at + (4 * a + 2) * point))
                 .sub(FloatVector.fromArray(F, m, at + (4 * a + 3) * point));
     }
 

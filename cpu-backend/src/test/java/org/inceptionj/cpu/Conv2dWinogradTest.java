@@ -22,7 +22,8 @@ import org.inceptionj.api.TensorScope;
 import org.junit.jupiter.api.Test;
 
 /**
- * Winograd's F(2×2, 3×3) inference convolution against the formula in double precision, within float
+ * Winograd's inference convolutions (F(2×2, 3×3), and F(2, 3) and F(2, 7) along rows and columns)
+ * against the formula in double precision, within float
  * rounding of the terms' magnitudes: every padding (asymmetric too), odd and even output sizes (the
  * last tile's dropped row and column), channels that do not fill vectors, several tile blocks and
  * ranges of output channels, and the batch-norm epilogue with and without the ReLU. Run directly, so
@@ -31,37 +32,52 @@ import org.junit.jupiter.api.Test;
 class Conv2dWinogradTest {
     private static final int L = Vectors.F.length();
 
-    @Property(tries = 50)
-    void theFormulaWithinRounding(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 0, max = 30) int extraCin,
+    /** Kernels of the plans: F(2×2, 3×3), and F(2, 3) and F(2, 7) along rows and columns. */
+    private static final int[][] KERNELS = {{3, 3}, {1, 3}, {3, 1}, {1, 7}, {7, 1}};
+
+    @Property(tries = 80)
+    void theFormulaWithinRounding(@ForAll @IntRange(min = 1, max = 3) int n,
+                                  @ForAll @IntRange(min = 0, max = 30) int extraCin,
                                   @ForAll @IntRange(min = 1, max = 40) int cout, @ForAll @IntRange(min = 1, max = 19) int h,
-                                  @ForAll @IntRange(min = 1, max = 19) int w, @ForAll @IntRange(min = 0, max = 2) int top,
-                                  @ForAll @IntRange(min = 0, max = 2) int left, @ForAll @IntRange(min = 0, max = 2) int bottom,
-                                  @ForAll @IntRange(min = 0, max = 2) int right, @ForAll @IntRange(min = 0, max = 2) int epilogue,
+                                  @ForAll @IntRange(min = 1, max = 19) int w, @ForAll @IntRange(min = 0, max = 4) int kernel,
+                                  @ForAll @IntRange(min = 0, max = 3) int top, @ForAll @IntRange(min = 0, max = 3) int left,
+                                  @ForAll @IntRange(min = 0, max = 3) int bottom, @ForAll @IntRange(min = 0, max = 3) int right,
+                                  @ForAll @IntRange(min = 0, max = 2) int epilogue,
                                   @ForAll @IntRange(min = 1, max = 2) int threads) {
-        int hh = Math.max(h, 3 - top - bottom), ww = Math.max(w, 3 - left - right);
-        check(n, L + extraCin, hh, ww, cout, new Conv2dSpec(1, 1, top, left, bottom, right, 1, 1), epilogue, threads,
+        int kh = KERNELS[kernel][0], kw = KERNELS[kernel][1];
+        // Padding below the kernel's extent (the API's rule), and at least one output.
+        int t = Math.min(top, kh - 1), b = Math.min(bottom, kh - 1), l = Math.min(left, kw - 1), r = Math.min(right, kw - 1);
+        int hh = Math.max(h, kh - t - b), ww = Math.max(w, kw - l - r);
+        check(n, L + extraCin, hh, ww, cout, kh, kw, new Conv2dSpec(1, 1, t, l, b, r, 1, 1), epilogue, threads,
                 31L * n + 7L * cout + h);
     }
 
     /** Many tiles (several blocks, the 16-position transposes), and an 8×8 plane whose one block is cut by channels. */
     @Test
     void largePlanesAndFewTiles() {
-        check(2, 40, 37, 36, 70, Conv2dSpec.of(1, 1), 2, 2, 1);
-        check(1, 80, 21, 21, 3 * L + 5, Conv2dSpec.of(1, 0), 1, 2, 2);
-        check(1, 3 * L, 8, 8, 130, Conv2dSpec.of(1, 1), 2, 2, 3);
-        check(3, L, 35, 35, 4 * L, Conv2dSpec.of(1, 1), 0, 1, 4);
+        check(2, 40, 37, 36, 70, 3, 3, Conv2dSpec.of(1, 1), 2, 2, 1);
+        check(1, 80, 21, 21, 3 * L + 5, 3, 3, Conv2dSpec.of(1, 0), 1, 2, 2);
+        check(1, 3 * L, 8, 8, 130, 3, 3, Conv2dSpec.of(1, 1), 2, 2, 3);
+        check(3, L, 35, 35, 4 * L, 3, 3, Conv2dSpec.of(1, 1), 0, 1, 4);
+        // Inception's factorized 17×17 and 8×8 layers: 1×7 and 7×1 padded by 3, 1×3 and 3×1 by 1.
+        check(2, 2 * L + 3, 17, 17, 3 * L, 1, 7, Conv2dSpec.of(1, 0, 3), 2, 2, 5);
+        check(2, 2 * L, 17, 17, 2 * L + 7, 7, 1, Conv2dSpec.of(1, 3, 0), 1, 2, 6);
+        check(1, 3 * L, 8, 8, 3 * L, 1, 3, Conv2dSpec.of(1, 0, 1), 2, 1, 7);
+        check(1, 3 * L, 8, 8, 3 * L, 3, 1, Conv2dSpec.of(1, 1, 0), 2, 2, 8);
     }
 
     /** The blocks, ranges and threads cut the work; each output's sum is the same whatever the cut. */
     @Test
     void theSameBitsOnOneAndTwoThreads() {
-        Conv2d.Geometry g = geometry(2, 2 * L + 3, 19, 23, 50, Conv2dSpec.of(1, 1));
-        float[] x = Conv2dTest.uniform(5, 2 * g.cin() * 19 * 23), w = Conv2dTest.uniform(6, 50 * g.cin() * 9);
-        float[][] out = new float[2][];
-        for (int threads = 1; threads <= 2; threads++) {
-            out[threads - 1] = run(g, x, w, null, threads);
+        for (int[] k : KERNELS) {
+            Conv2d.Geometry g = geometry(2, 2 * L + 3, 19, 23, 50, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
+            float[] x = Conv2dTest.uniform(5, 2 * g.cin() * 19 * 23), w = Conv2dTest.uniform(6, 50 * g.cin() * k[0] * k[1]);
+            float[][] out = new float[2][];
+            for (int threads = 1; threads <= 2; threads++) {
+                out[threads - 1] = run(g, x, w, null, threads);
+            }
+            assertArrayEquals(out[0], out[1], k[0] + "x" + k[1] + ": one thread against two");
         }
-        assertArrayEquals(out[0], out[1], "one thread against two");
     }
 
     /**
@@ -72,7 +88,7 @@ class Conv2dWinogradTest {
     @Test
     void theBackendTakesItWhereItAppliesAndFollowsEveryWrite() {
         int cin = 4 * L, cout = 48, h = 12;   // a depth past Conv2dDirect's short one
-        Conv2d.Geometry g = geometry(1, cin, h, h, cout, Conv2dSpec.of(1, 1));
+        Conv2d.Geometry g = geometry(1, cin, h, h, cout, 3, 3, Conv2dSpec.of(1, 1));
         float[] x = Conv2dTest.uniform(11, cin * h * h), w = Conv2dTest.uniform(12, cout * cin * 9);
         float[] gamma = Conv2dTest.uniform(13, cout), beta = Conv2dTest.uniform(14, cout),
                 mean = Conv2dTest.uniform(15, cout), var = new float[cout];
@@ -128,8 +144,9 @@ class Conv2dWinogradTest {
 
     // ---------------------------------------------------------------- helpers
 
-    private static Conv2d.Geometry geometry(int n, int cin, int h, int w, int cout, Conv2dSpec s) {
-        return new Conv2d.Geometry(n, cin, h, w, cout, 3, 3, s.outH(h, 3), s.outW(w, 3), 1, 1, s.padTop(), s.padLeft(), 1, 1);
+    private static Conv2d.Geometry geometry(int n, int cin, int h, int w, int cout, int kh, int kw, Conv2dSpec s) {
+        return new Conv2d.Geometry(n, cin, h, w, cout, kh, kw, s.outH(h, kh), s.outW(w, kw), 1, 1, s.padTop(), s.padLeft(),
+                1, 1);
     }
 
     /** Conv2dWinograd.forward on a fresh backend; every output is written (NaN-filled first). */
@@ -143,9 +160,10 @@ class Conv2dWinogradTest {
     }
 
     /** epilogue: 0 none, 1 batch norm, 2 batch norm and ReLU. */
-    private static void check(int n, int cin, int h, int w, int cout, Conv2dSpec s, int epilogue, int threads, long seed) {
-        Conv2d.Geometry g = geometry(n, cin, h, w, cout, s);
-        float[] x = Conv2dTest.uniform(seed, n * cin * h * w), wt = Conv2dTest.uniform(seed + 1, cout * cin * 9);
+    private static void check(int n, int cin, int h, int w, int cout, int kh, int kw, Conv2dSpec s, int epilogue,
+                              int threads, long seed) {
+        Conv2d.Geometry g = geometry(n, cin, h, w, cout, kh, kw, s);
+        float[] x = Conv2dTest.uniform(seed, n * cin * h * w), wt = Conv2dTest.uniform(seed + 1, cout * cin * kh * kw);
         BatchNormEpilogue bn = null;
         if (epilogue > 0) {
             Random r = new Random(seed + 2);
@@ -159,9 +177,10 @@ class Conv2dWinogradTest {
             bn = BatchNormEpilogue.of(gamma, beta, mean, var, 1e-3f, epilogue == 2);
         }
         float[] got = run(g, x, wt, bn, threads);
-        Conv2dTest.Case c = new Conv2dTest.Case("winograd", n, cin, h, w, cout, 3, 3, s, false, seed);
+        Conv2dTest.Case c = new Conv2dTest.Case("winograd", n, cin, h, w, cout, kh, kw, s, false, seed);
         double[][] ref = Conv2dTest.reference(c, x, wt, null);
-        String what = "x[" + n + "," + cin + "," + h + "," + w + "] w[" + cout + "," + cin + ",3,3] " + s + " epilogue "
+        String what = "x[" + n + "," + cin + "," + h + "," + w + "] w[" + cout + "," + cin + "," + kh + "," + kw + "] " + s
+                + " epilogue "
                 + epilogue + " on " + threads + " thread(s)";
         for (int i = 0; i < got.length; i++) {
             int co = i / g.positions() % cout;
@@ -176,7 +195,7 @@ class Conv2dWinogradTest {
             }
             // The transforms add up to nine terms around each product: a few float roundings of the terms'
             // magnitude, against the direct sum's one per term.
-            if (!(Math.abs(got[i] - expected) <= 2e-6 * Math.sqrt(cin * 9) * magnitude + 1e-6)) {
+            if (!(Math.abs(got[i] - expected) <= 2e-6 * Math.sqrt(cin * kh * kw) * magnitude + 1e-6)) {
                 fail(what + ": out[" + i + "] = " + got[i] + ", formula " + expected + " (magnitude " + magnitude + ")");
             }
         }
