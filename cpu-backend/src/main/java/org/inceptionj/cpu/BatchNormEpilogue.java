@@ -20,6 +20,16 @@ record BatchNormEpilogue(float[] mean, float[] scale, float[] beta, boolean relu
         return new BatchNormEpilogue(mean, BatchNorm.scales(gamma, var, eps), beta, relu);
     }
 
+    /**
+     * A vector of output channels in the lanes (a register tile's layout: {@link Conv2dBlocked},
+     * {@link Conv2dWinograd}), normalized with those channels' mean, scale and beta: the same float
+     * operations as {@link #apply}.
+     */
+    FloatVector normalize(FloatVector v, FloatVector mu, FloatVector sc, FloatVector be) {
+        v = v.sub(mu).mul(sc).add(be);
+        return relu ? v.max(0f) : v;
+    }
+
     /** Rows m0 .. m0+rows−1 (output channels), cols elements each, row m0 + r at c[at + r·ldc]. */
     void apply(float[] c, int at, int ldc, int m0, int rows, int cols) {
         for (int r = 0; r < rows; r++) {

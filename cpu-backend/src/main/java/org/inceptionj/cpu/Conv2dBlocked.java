@@ -410,16 +410,9 @@ final class Conv2dBlocked {
         int positions = g.positions();
         for (int f = 0; f < fb; f++) {
             int c = co0 + f * L;
-            // Lanes past Cout (a part-filled last vector) are neither read nor stored. The scatter checks
-            // the offsets of unset lanes too, so theirs repeat lane 0's.
+            // Lanes past Cout (a part-filled last vector) are neither read nor stored.
             VectorMask<Float> real = F.indexInRange(c, cout);
-            int[] lanesAt = planes;
-            if (!real.allTrue()) {
-                lanesAt = new int[L];
-                for (int lane = 0; lane < cout - c; lane++) {
-                    lanesAt[lane] = planes[lane];
-                }
-            }
+            int[] lanesAt = scatterOffsets(planes, c, cout);
             FloatVector mu = null, sc = null, be = null;
             if (epilogue != null) {
                 mu = FloatVector.fromArray(F, epilogue.mean(), c, real);
@@ -437,11 +430,7 @@ final class Conv2dBlocked {
                     for (; r + L <= run; r += L) {
                         if (epilogue != null) {
                             for (int k = from + r * L; k < from + (r + L) * L; k += L) {
-                                FloatVector v = FloatVector.fromArray(F, sums, k).sub(mu).mul(sc).add(be);
-                                if (epilogue.relu()) {
-                                    v = v.max(0f);
-                                }
-                                v.intoArray(sums, k);
+                                epilogue.normalize(FloatVector.fromArray(F, sums, k), mu, sc, be).intoArray(sums, k);
                             }
                         }
                         Transpose.transpose(sums, from + r * L, L, out, dst + r, positions, lanes);
@@ -450,19 +439,35 @@ final class Conv2dBlocked {
                 for (; r < run; r++) {
                     FloatVector v = FloatVector.fromArray(F, sums, from + r * L);
                     if (epilogue != null) {
-                        v = v.sub(mu).mul(sc).add(be);
-                        if (epilogue.relu()) {
-                            v = v.max(0f);
-                        }
+                        v = epilogue.normalize(v, mu, sc, be);
                     }
-                    if (lanesAt == planes) {
-                        v.intoArray(out, dst + r, planes, 0);
-                    } else {
-                        v.intoArray(out, dst + r, lanesAt, 0, real);
-                    }
+                    scatter(v, out, dst + r, planes, lanesAt, real);
                 }
                 pos += run;
             }
+        }
+    }
+
+    /**
+     * The scatter offsets of the vector of output channels from c: lane k at planes[k] (lane k's plane),
+     * or, for a part-filled last vector, a copy whose lanes past Cout repeat lane 0's (the scatter checks
+     * the offsets of unset lanes too).
+     */
+    static int[] scatterOffsets(int[] planes, int c, int cout) {
+        if (cout - c >= L) {
+            return planes;
+        }
+        int[] lanesAt = new int[L];
+        System.arraycopy(planes, 0, lanesAt, 0, cout - c);
+        return lanesAt;
+    }
+
+    /** v's lanes to out[dst + lanesAt[k]]: every lane, or the real ones of a part-filled vector. */
+    static void scatter(FloatVector v, float[] out, int dst, int[] planes, int[] lanesAt, VectorMask<Float> real) {
+        if (lanesAt == planes) {
+            v.intoArray(out, dst, planes, 0);
+        } else {
+            v.intoArray(out, dst, lanesAt, 0, real);
         }
     }
 

@@ -471,12 +471,7 @@ final class Conv2dWinograd {
         for (int cv = c0; cv < c1; cv++) {
             int c = cv * L;
             VectorMask<Float> real = F.indexInRange(c, cout);
-            int[] lanesAt = planes;
-            if (!real.allTrue()) {
-                // The scatter checks the offsets of unset lanes too, so theirs repeat lane 0's.
-                lanesAt = new int[L];
-                System.arraycopy(planes, 0, lanesAt, 0, cout - c);
-            }
+            int[] lanesAt = Conv2dBlocked.scatterOffsets(planes, c, cout);
             FloatVector mu = null, sc = null, be = null;
             if (epilogue != null) {
                 mu = FloatVector.fromArray(F, epilogue.mean(), c, real);
@@ -560,14 +555,10 @@ final class Conv2dWinograd {
         normalize(s11.sub(s21).sub(s31), mu, sc, be, epilogue).intoArray(stage, to + (L + 1) * L);
     }
 
-    /** The epilogue as {@link BatchNormEpilogue} applies it, or y itself. */
+    /** The epilogue as {@link BatchNormEpilogue#normalize} applies it, or y itself. */
     private static FloatVector normalize(FloatVector y, FloatVector mu, FloatVector sc, FloatVector be,
                                          BatchNormEpilogue epilogue) {
-        if (epilogue == null) {
-            return y;
-        }
-        y = y.sub(mu).mul(sc).add(be);
-        return epilogue.relu() ? y.max(0f) : y;
+        return epilogue == null ? y : epilogue.normalize(y, mu, sc, be);
     }
 
     /** m_a0 + m_a1 + m_a2 of row a of a tile's sums. */
@@ -586,11 +577,6 @@ final class Conv2dWinograd {
     /** One output position's vector of channels (staged, normalized) to its planes. */
     private static void store(float[] out, int dst, float[] stage, int from, int[] planes, int[] lanesAt,
                               VectorMask<Float> real) {
-        FloatVector y = FloatVector.fromArray(F, stage, from);
-        if (lanesAt == planes) {
-            y.intoArray(out, dst, planes, 0);
-        } else {
-            y.intoArray(out, dst, lanesAt, 0, real);
-        }
+        Conv2dBlocked.scatter(FloatVector.fromArray(F, stage, from), out, dst, planes, lanesAt, real);
     }
 }
