@@ -86,7 +86,7 @@ final class Conv2d {
             return;
         }
         if (Conv2dWinograd.applies(cpu, g)) {
-            // Inference only: 2.25x fewer multiply-adds, other last bits (see there).
+            // Inference only: Winograd's fewer multiply-adds, other last bits (see there).
             Conv2dWinograd.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.winogradWeights(w, g), g,
                     epilogue);
             return;

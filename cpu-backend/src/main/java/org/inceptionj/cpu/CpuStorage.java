@@ -47,16 +47,20 @@ final class CpuStorage implements Storage {
         return blocked;
     }
 
-    /** data transformed by {@link Conv2dWinograd#transformWeights}, at winogradVersion. */
+    /** data transformed by {@link Conv2dWinograd#transformWeights} for winogradCout output channels, at winogradVersion. */
     private float[][] winograd;
     private long winogradVersion;
+    private int winogradCout;
 
-    /** This storage, a 3×3 convolution's weights, transformed for {@link Conv2dWinograd}; kept as {@link #blockedWeights}. */
+    /**
+     * This storage, the weights of a convolution that {@link Conv2dWinograd} takes, transformed for it;
+     * kept and made again as {@link #blockedWeights}.
+     */
     synchronized float[][] winogradWeights(Conv2d.Geometry g) {
-        if (winograd == null || winogradVersion != version || winograd[0].length != Conv2dBlocked.packedLength(
-                new Conv2d.Geometry(1, g.cin(), 1, 1, g.cout(), 1, 1, 1, 1, 1, 1, 0, 0, 1, 1))) {
+        if (winograd == null || winogradVersion != version || winogradCout != g.cout()) {
             winograd = Conv2dWinograd.transformWeights(owner.parallel(), data, g);
             winogradVersion = version;
+            winogradCout = g.cout();
         }
         return winograd;
     }
