@@ -14,9 +14,9 @@ package org.inceptionj.cpu;
  *                   convolution over channel-blocked copies where it applies
  *                   ({@code -Dinceptionj.cpu.blockedConv=true}, the default; see {@link Conv2dBlocked}), or
  *                   keep every convolution on the im2col GEMM ({@code false}); the same bits either way
- * @param winograd   let the inference forward's stride-1 3×3, 1×n and n×1 convolutions take Winograd's
- *                   F(2×2, 3×3) and F(2, n) ({@code -Dinceptionj.cpu.winograd=true}, the default; see
- *                   {@link Conv2dWinograd}): 2.25× (1.75×, 1.5×) fewer multiply-adds, results within float
+ * @param winograd   let the inference forward's stride-1 3×3, 1×3 and 3×1 convolutions take Winograd's
+ *                   F(2×2, 3×3) and F(2, 3) ({@code -Dinceptionj.cpu.winograd=true}, the default; see
+ *                   {@link Conv2dWinograd}): 2.25× (1.5×) fewer multiply-adds, results within float
  *                   rounding of the direct sum but not its bits;
  *                   {@code false} keeps inference on the direct sum, bit for bit the training forward's.
  *                   Needs blockedConv (its register tiles).

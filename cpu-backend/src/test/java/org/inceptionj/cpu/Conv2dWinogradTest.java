@@ -22,7 +22,7 @@ import org.inceptionj.api.TensorScope;
 import org.junit.jupiter.api.Test;
 
 /**
- * Winograd's inference convolutions (F(2×2, 3×3), and F(2, 3) and F(2, 7) along rows and columns)
+ * Winograd's inference convolutions (F(2×2, 3×3), and F(2, 3) along rows and columns)
  * against the formula in double precision, within float
  * rounding of the terms' magnitudes: every padding (asymmetric too), odd and even output sizes (the
  * last tile's dropped row and column), channels that do not fill vectors, several tile blocks and
@@ -32,14 +32,14 @@ import org.junit.jupiter.api.Test;
 class Conv2dWinogradTest {
     private static final int L = Vectors.F.length();
 
-    /** Kernels of the plans: F(2×2, 3×3), and F(2, 3) and F(2, 7) along rows and columns. */
-    private static final int[][] KERNELS = {{3, 3}, {1, 3}, {3, 1}, {1, 7}, {7, 1}};
+    /** Kernels of the plans: F(2×2, 3×3), and F(2, 3) along rows and columns. */
+    private static final int[][] KERNELS = {{3, 3}, {1, 3}, {3, 1}};
 
     @Property(tries = 80)
     void theFormulaWithinRounding(@ForAll @IntRange(min = 1, max = 3) int n,
                                   @ForAll @IntRange(min = 0, max = 30) int extraCin,
                                   @ForAll @IntRange(min = 1, max = 40) int cout, @ForAll @IntRange(min = 1, max = 19) int h,
-                                  @ForAll @IntRange(min = 1, max = 19) int w, @ForAll @IntRange(min = 0, max = 4) int kernel,
+                                  @ForAll @IntRange(min = 1, max = 19) int w, @ForAll @IntRange(min = 0, max = 2) int kernel,
                                   @ForAll @IntRange(min = 0, max = 3) int top, @ForAll @IntRange(min = 0, max = 3) int left,
                                   @ForAll @IntRange(min = 0, max = 3) int bottom, @ForAll @IntRange(min = 0, max = 3) int right,
                                   @ForAll @IntRange(min = 0, max = 2) int epilogue,
@@ -59,9 +59,7 @@ class Conv2dWinogradTest {
         check(1, 80, 21, 21, 3 * L + 5, 3, 3, Conv2dSpec.of(1, 0), 1, 2, 2);
         check(1, 3 * L, 8, 8, 130, 3, 3, Conv2dSpec.of(1, 1), 2, 2, 3);
         check(3, L, 35, 35, 4 * L, 3, 3, Conv2dSpec.of(1, 1), 0, 1, 4);
-        // Inception's factorized 17×17 and 8×8 layers: 1×7 and 7×1 padded by 3, 1×3 and 3×1 by 1.
-        check(2, 2 * L + 3, 17, 17, 3 * L, 1, 7, Conv2dSpec.of(1, 0, 3), 2, 2, 5);
-        check(2, 2 * L, 17, 17, 2 * L + 7, 7, 1, Conv2dSpec.of(1, 3, 0), 1, 2, 6);
+        // Inception's factorized 8×8 layers: 1×3 and 3×1 padded by 1.
         check(1, 3 * L, 8, 8, 3 * L, 1, 3, Conv2dSpec.of(1, 0, 1), 2, 1, 7);
         check(1, 3 * L, 8, 8, 3 * L, 3, 1, Conv2dSpec.of(1, 1, 0), 2, 2, 8);
     }
@@ -119,6 +117,18 @@ class Conv2dWinogradTest {
             }
         }
         assertFalse(Arrays.equals(results[0][0], results[0][1]), "the write changed the result");
+    }
+
+    /** The 1×7, 7×1 and 5×5 kernels have no plan (F(2, 7)'s error outgrew the kit's bound): the direct sums. */
+    @Test
+    void otherKernelsStayOnTheDirectSums() {
+        for (int[] k : new int[][]{{1, 7}, {7, 1}, {5, 5}, {1, 1}}) {
+            Conv2d.Geometry g = geometry(1, 4 * L, 17, 17, 64, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
+            assertEquals(null, Conv2dWinograd.Plan.of(g), k[0] + "x" + k[1]);
+            try (CpuBackend cpu = new CpuBackend(new CpuConfig(1, true))) {
+                assertFalse(Conv2dWinograd.applies(cpu, g), k[0] + "x" + k[1]);
+            }
+        }
     }
 
     @Test
