@@ -57,6 +57,12 @@ final class Conv2d {
             return;
         }
         float[] o = CpuBackend.data(out), b = bias == null ? null : CpuBackend.data(bias);
+        if (b == null && Conv2dWinograd.appliesWithFreshWeights(cpu, g)) {
+            // Fewer multiply-adds, other last bits (see there); no bias there: the model's convolutions
+            // have none (batch norm follows). The transformed weights are cached until w changes.
+            Conv2dWinograd.forward(cpu, o, CpuBackend.read(x), CpuBackend.winogradWeights(w, g), g, null);
+            return;
+        }
         if (Conv2dDirect.applies(cpu, g)) {
             // Read in place, without marking x and w changed (see Conv2dBlocked's caches).
             Conv2dDirect.forward(cpu, o, CpuBackend.read(x), CpuBackend.read(w), b, g, null);
@@ -86,7 +92,7 @@ final class Conv2d {
             return;
         }
         if (Conv2dWinograd.applies(cpu, g)) {
-            // Inference only: Winograd's fewer multiply-adds, other last bits (see there).
+            // Winograd's fewer multiply-adds, other last bits (see there).
             Conv2dWinograd.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.winogradWeights(w, g), g,
                     epilogue);
             return;
@@ -210,6 +216,9 @@ final class Conv2d {
      */
     static boolean dataAsForwardPays(CpuBackend cpu, Geometry g) {
         boolean strideOne = g.strideH() == 1 && g.strideW() == 1 && !g.pointwise();
+        if (strideOne && Conv2dWinograd.appliesWithFreshWeights(cpu, turned(g))) {
+            return true;   // Winograd's turned convolution, any padding
+        }
         if (strideOne && Conv2dDirect.applies(cpu, turned(g))) {
             return true;   // any padding: the turned convolution's input is padded as needed
         }
@@ -239,11 +248,22 @@ final class Conv2d {
      * terms in a small layer, too few to keep a tile of C in registers for long) and scatter-adds a
      * Cin·kh·kw-row matrix into dx. Deterministic for any thread count, as the forward is; on the
      * blocked path ({@link Conv2dBlocked}) and the direct one ({@link Conv2dDirect}) the same bits as on
-     * the GEMM.
+     * the GEMM; by {@link Conv2dWinograd} where it applies, other last bits.
      */
     static void dataAsForward(CpuBackend cpu, float[] dx, float[] dy, float[] w, Geometry g) {
         assert g.strideH() == 1 && g.strideW() == 1;
         Geometry t = turned(g);
+        if (Conv2dWinograd.appliesWithFreshWeights(cpu, t)) {
+            // The turned kernel transformed on every call, into reused scratch: w changes every step.
+            float[] u = cpu.cache().allocateStale(Conv2dWinograd.transformedLength(t));
+            try {
+                Conv2dWinograd.transformWeights(cpu.parallel(), w, t, true, u);
+                Conv2dWinograd.forward(cpu, dx, dy, u, t, null);
+            } finally {
+                cpu.cache().recycle(u);
+            }
+            return;
+        }
         if (Conv2dDirect.applies(cpu, t)) {
             Conv2dDirect.forward(cpu, dx, dy, turnedWeights(w, g), null, t, null);
             return;

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The stride-1 3×3, 1×3 and 3×1 convolutions of inference by Winograd's minimal filtering (Lavin and
+ * Stride-1 3×3, 1×3 and 3×1 convolutions by Winograd's minimal filtering (Lavin and
  * Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). F(2×2, 3×3): each 2×2 block of
  * outputs (a tile) comes from its 4×4 window of x with 16 multiplications per input channel instead of 36.
  * <pre>
@@ -24,11 +24,12 @@ import jdk.incubator.vector.VectorSpecies;
  * positions and the input channels as their steps. So 2.25× fewer multiply-adds than the direct sum,
  * for the price of the transforms (additions only, per tile and channel, not per channel pair).
  *
- * <p>Why only in inference: the sums differ from the direct sum's in their last bits (the transforms
- * add and subtract before and after the products; Lavin and Gray measure F(2×2, 3×3) as accurate as
- * the direct form in fp32), and training keeps the bits of the formula's order so that a run is
- * reproducible across this backend's paths. Inference is compared with tolerances (against the plain
- * loops, PyTorch and ONNX Runtime), and gets the speed.
+ * <p>Where: the fused inference convolution, and in training the forward convolution and the data
+ * gradient (a forward convolution of dy with the turned kernel, see {@link Conv2d#dataAsForward}). The
+ * sums differ from the direct sum's in their last bits (the transforms add and subtract before and
+ * after the products; Lavin and Gray measure F(2×2, 3×3) as accurate as the direct form in fp32, and
+ * the conformance kit's float bounds hold), but not with the thread count: a run is as reproducible
+ * as before, and {@code -Dinceptionj.cpu.winograd=false} gives the direct sums' bits back.
  *
  * <p>Work: tiles are taken in blocks of {@link #tileBlock} across the batch; a block's transformed
  * inputs (16 × Cin × tiles) and sums (16 × Cout × tiles) stay in L2 while the 16 products run over
@@ -45,7 +46,10 @@ import jdk.incubator.vector.VectorSpecies;
  * 192 at 73×73) 1.46–1.56×, 96 → 96 and 64 → 96 at 35×35 1.47×, 448 → 384 at 8×8 1.70×; the eval
  * forward on two threads, in one process: batch 8 1.3–4.5% faster, batch 1 1.2–3.5%. F(2, 3), two
  * threads: 1×3 and 3×1 384 → 384 at 8×8 1.07–1.20×. The transformed weights (4/3 or 16/9 of the
- * weights) are kept beside the weights, made again after any write.
+ * weights) are kept beside the weights, made again after any write (once per step in training); the
+ * data gradient transforms the turned kernel into reused scratch on every call. A training step at
+ * 299×299, batch 8, two threads, in one process: 3.2–4.9% faster (Conv2d_4a forward 1.44×, its data
+ * gradient 1.31×, 448 → 384 at 8×8 1.19× and 1.41×, the 35×35 layers 1.16–1.26×).
  */
 final class Conv2dWinograd {
     private Conv2dWinograd() {
@@ -159,19 +163,42 @@ final class Conv2dWinograd {
     /** Floats of a block's transformed inputs and sums together, at most: 512 KB, half an L2. */
     private static final int BLOCK_FLOATS = 1 << 17;
 
+    /** Input and output channels below which the direct paths win: the transforms cost per channel, the products per channel pair. */
+    static final int MIN_CHANNELS = 32;
+    /** Outputs per image below which the direct paths win: a 2×2 tile over a 1×1 image computes 4 outputs for 1. */
+    static final int MIN_OUTPUTS = 16;
+
     /**
-     * Where the fused inference convolution takes this path ({@link CpuConfig#winograd()}): AVX-512 (the
-     * register tiles of {@link Conv2dBlocked}), a kernel of a {@link Plan} (3×3, 1×3, 3×1), stride
-     * 1, no dilation, at least a vector of
-     * input channels (the transforms are per channel vector), and not where {@link Conv2dDirect} takes
-     * the convolution: few output channels over large planes (Conv2d_2a and 2b, 32 input channels, ran
-     * 0.5× and 0.86× on two threads there, the transforms' memory traffic against few products).
+     * Where a convolution takes this path ({@link CpuConfig#winograd()}): AVX-512 (the register tiles
+     * of {@link Conv2dBlocked}), a kernel of a {@link Plan} (3×3, 1×3, 3×1), stride 1, no dilation,
+     * at least {@link #MIN_CHANNELS} input and output channels and {@link #MIN_OUTPUTS} outputs per
+     * image (the default run's model at width 0.25 and 75×75, batch 64, two threads: 16 → 24 and 24 →
+     * 24 at 7×7 ran 2.2–3× faster on the direct paths, 16 → 16 at 35×35 1.2×, its eval forward 1.39×),
+     * and not where {@link Conv2dDirect} takes the convolution: few output channels over large planes
+     * (Conv2d_2a and 2b, 32 input channels, ran 0.5× and 0.86× on two threads there, the transforms'
+     * memory traffic against few products).
      */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
         return cpu.config().winograd() && cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE
                 && Plan.of(g) != null && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1
-                && g.dilationW() == 1 && g.cin() >= L
+                && g.dilationW() == 1
+                && g.cin() >= MIN_CHANNELS && g.cout() >= MIN_CHANNELS && g.outH() * g.outW() >= MIN_OUTPUTS
                 && !Conv2dDirect.applies(cpu, g) && fitsAnArray(g);
+    }
+
+    /**
+     * Outputs (images × positions) from which F(2, 3) pays where the weights change between calls (a
+     * training step transforms them every step, and again turned for the data gradient): 1×3 and 3×1
+     * 384 → 384 at 8×8, batch 8 (512 outputs), ran 0.6–0.9× of the direct paths in a training step.
+     */
+    static final int FRESH_ROW_MIN_OUTPUTS = 4096;
+
+    /**
+     * Where a convolution whose weights are transformed on every call takes this path: where it {@link #applies},
+     * with F(2×2, 3×3) always and F(2, 3) over at least {@link #FRESH_ROW_MIN_OUTPUTS} outputs.
+     */
+    static boolean appliesWithFreshWeights(CpuBackend cpu, Conv2d.Geometry g) {
+        return applies(cpu, g) && (Plan.of(g).square() || (long) g.batch() * g.positions() >= FRESH_ROW_MIN_OUTPUTS);
     }
 
     private static boolean fitsAnArray(Conv2d.Geometry g) {
@@ -192,62 +219,101 @@ final class Conv2dWinograd {
 
     // ---------------------------------------------------------------- the weights
 
+    /** Floats of one point's transformed weights: [Cout, Cin] packed as {@link Conv2dBlocked#packWeights} packs a 1×1 convolution's. */
+    static int pointLength(Conv2d.Geometry g) {
+        return Conv2dBlocked.packedLength(pointwise(g));
+    }
+
+    /** Floats of all the transformed weights: {@link #pointLength} per point of g's plan. */
+    static int transformedLength(Conv2d.Geometry g) {
+        return Plan.of(g).points() * pointLength(g);
+    }
+
+    /** w transformed for g into a new array (see {@link #transformWeights(Parallel, float[], Conv2d.Geometry, boolean, float[])}). */
+    static float[] transformWeights(Parallel parallel, float[] w, Conv2d.Geometry g) {
+        float[] u = new float[transformedLength(g)];
+        transformWeights(parallel, w, g, false, u);
+        return u;
+    }
+
     /**
-     * U = G g Gᵀ for every (co, ci), point ξ = 4a + b as the ξ-th array, each packed as
-     * {@link Conv2dBlocked#packWeights} packs a 1×1 convolution's [Cout, Cin] weights. w is [Cout, Cin, 3, 3].
+     * U = G g Gᵀ (F(2×2, 3×3)) or gm · g (F(2, r)) for every (co, ci) of g, point ξ's [Cout, Cin] at
+     * u[ξ·{@link #pointLength}], packed as {@link Conv2dBlocked#packWeights} packs a 1×1 convolution's
+     * (lanes past Cout zero). g's kernel g[co, ci] is w[co, ci] (w [Cout, Cin, kh, kw]), or, when
+     * {@code turned}, w's turned for the data gradient ({@link Conv2d#turned}): w[ci, co] rotated half a
+     * circle, w [Cin, Cout, kh, kw] in g's names. Written straight into u: nothing is allocated, so a
+     * training step can transform its changing weights every step into memory it reuses.
      */
-    static float[][] transformWeights(Parallel parallel, float[] w, Conv2d.Geometry g) {
-        int cout = g.cout(), cin = g.cin();
+    static void transformWeights(Parallel parallel, float[] w, Conv2d.Geometry g, boolean turned, float[] u) {
+        int cout = g.cout(), cin = g.cin(), blocks = (cout + L - 1) / L, len = pointLength(g);
         Plan plan = Plan.of(g);
-        float[][] u = new float[plan.points()][cout * cin];
-        if (!plan.square()) {
-            // U = gm · g for each (co, ci)'s r taps, summed in double.
-            int r = plan.taps();
-            parallel.forRange(cout * cin, 1 << 10, (lo, hi) -> {
-                for (int k = lo; k < hi; k++) {
-                    for (int xi = 0; xi < plan.points(); xi++) {
-                        double sum = 0;
-                        for (int j = 0; j < r; j++) {
-                            sum += (double) plan.gm()[xi][j] * w[k * r + j];
-                        }
-                        u[xi][k] = (float) sum;
+        int taps = plan.taps(), points = plan.points();
+        int[] starts = Conv2dBlocked.groupStarts(blocks);
+        // Vector v's L channels side by side, as they lie in u: lanes of co, one input channel at a time.
+        parallel.forRange(blocks, 1, (lo, hi) -> {
+            int[] lanes = new int[L];
+            for (int v = lo; v < hi; v++) {
+                int gr = Conv2dBlocked.groupOf(starts, v), co0 = starts[gr] * L, c = v * L;
+                int width = (starts[gr + 1] - starts[gr]) * L;
+                VectorMask<Float> real = F.indexInRange(c, cout);
+                for (int lane = 0; lane < L; lane++) {
+                    // Where lane's kernel of input channel 0 starts in w (its taps follow, or precede when turned).
+                    int co = Math.min(c + lane, cout - 1);
+                    lanes[lane] = turned ? co * taps + taps - 1 : co * cin * taps;
+                }
+                int ciStep = turned ? cout * taps : taps, tapStep = turned ? -1 : 1;
+                for (int ci = 0; ci < cin; ci++) {
+                    int at = co0 * cin + ci * width + c - co0, from = ci * ciStep;
+                    if (plan.square()) {
+                        square(w, from, tapStep, lanes, real, u, at, len);
+                    } else {
+                        row(plan, w, from, tapStep, lanes, real, u, at, len);
                     }
-                }
-            });
-            return pack(parallel, u, g);
-        }
-        parallel.forRange(cout * cin, 1 << 10, (lo, hi) -> {
-            float[] gg = new float[12];
-            for (int k = lo; k < hi; k++) {
-                int at = k * 9;
-                // Gg: 4 × 3, rows (g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2) of each column.
-                for (int j = 0; j < 3; j++) {
-                    float g0 = w[at + j], g1 = w[at + 3 + j], g2 = w[at + 6 + j];
-                    gg[j] = g0;
-                    gg[3 + j] = 0.5f * (g0 + g1 + g2);
-                    gg[6 + j] = 0.5f * (g0 - g1 + g2);
-                    gg[9 + j] = g2;
-                }
-                for (int a = 0; a < 4; a++) {
-                    float r0 = gg[3 * a], r1 = gg[3 * a + 1], r2 = gg[3 * a + 2];
-                    u[4 * a][k] = r0;
-                    u[4 * a + 1][k] = 0.5f * (r0 + r1 + r2);
-                    u[4 * a + 2][k] = 0.5f * (r0 - r1 + r2);
-                    u[4 * a + 3][k] = r2;
                 }
             }
         });
-        return pack(parallel, u, g);
     }
 
-    /** Each point's [Cout, Cin] weights packed as {@link Conv2dBlocked#packWeights} packs a 1×1 convolution's. */
-    private static float[][] pack(Parallel parallel, float[][] u, Conv2d.Geometry g) {
-        Conv2d.Geometry pointwise = pointwise(g);
-        float[][] packed = new float[u.length][Conv2dBlocked.packedLength(pointwise)];
-        for (int xi = 0; xi < u.length; xi++) {
-            Conv2dBlocked.packWeights(parallel, u[xi], pointwise, packed[xi]);
+    /** Tap t of L kernels side by side: w[from + t·tapStep + lanes[lane]], 0 in lanes past Cout. */
+    private static FloatVector tap(float[] w, int from, int t, int tapStep, int[] lanes, VectorMask<Float> real) {
+        return FloatVector.fromArray(F, w, from + t * tapStep, lanes, 0, real);
+    }
+
+    /** gm · g of L three-tap kernels side by side, summed in float in tap order, point ξ to u[ξ·len + at]. */
+    private static void row(Plan plan, float[] w, int from, int tapStep, int[] lanes, VectorMask<Float> real, float[] u,
+                            int at, int len) {
+        assert plan.taps() == 3;
+        FloatVector k0 = tap(w, from, 0, tapStep, lanes, real), k1 = tap(w, from, 1, tapStep, lanes, real);
+        FloatVector k2 = tap(w, from, 2, tapStep, lanes, real);
+        for (int xi = 0; xi < plan.points(); xi++) {
+            float[] gm = plan.gm()[xi];
+            k0.mul(gm[0]).add(k1.mul(gm[1])).add(k2.mul(gm[2])).intoArray(u, xi * len + at);
         }
-        return packed;
+    }
+
+    /** G g Gᵀ of L 3×3 kernels side by side (tap (i, j) at t = 3i + j), point ξ = 4a + b to u[ξ·len + at]. */
+    private static void square(float[] w, int from, int tapStep, int[] lanes, VectorMask<Float> real, float[] u, int at,
+                               int len) {
+        // Gg: 4 × 3, rows (g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2) of each column j.
+        for (int j = 0; j < 3; j++) {
+            FloatVector g0 = tap(w, from, j, tapStep, lanes, real), g1 = tap(w, from, 3 + j, tapStep, lanes, real);
+            FloatVector g2 = tap(w, from, 6 + j, tapStep, lanes, real);
+            // Row a of Gg is (Gg)_a0..a2 over j; Gg Gᵀ's row a needs all three, so they wait in u's point rows
+            // 4a .. 4a + 2 (overwritten with the final values below).
+            g0.intoArray(u, j * len + at);
+            g0.add(g1).add(g2).mul(0.5f).intoArray(u, (4 + j) * len + at);
+            g0.sub(g1).add(g2).mul(0.5f).intoArray(u, (8 + j) * len + at);
+            g2.intoArray(u, (12 + j) * len + at);
+        }
+        for (int a = 0; a < 4; a++) {
+            FloatVector r0 = FloatVector.fromArray(F, u, (4 * a) * len + at);
+            FloatVector r1 = FloatVector.fromArray(F, u, (4 * a + 1) * len + at);
+            FloatVector r2 = FloatVector.fromArray(F, u, (4 * a + 2) * len + at);
+            r0.intoArray(u, (4 * a) * len + at);
+            r0.add(r1).add(r2).mul(0.5f).intoArray(u, (4 * a + 1) * len + at);
+            r0.sub(r1).add(r2).mul(0.5f).intoArray(u, (4 * a + 2) * len + at);
+            r2.intoArray(u, (4 * a + 3) * len + at);
+        }
     }
 
     /** The [Cout, Cin] product of one point, as a 1×1 convolution's geometry (for the packing). */
@@ -284,7 +350,7 @@ final class Conv2dWinograd {
      * out [N, Cout, outH, outW] (NCHW, overwritten) = the convolution of x with the weights that
      * {@link #transformWeights} transformed into u, then the epilogue (or null) on each value.
      */
-    static void forward(CpuBackend cpu, float[] out, float[] x, float[][] u, Conv2d.Geometry g,
+    static void forward(CpuBackend cpu, float[] out, float[] x, float[] u, Conv2d.Geometry g,
                         BatchNormEpilogue epilogue) {
         int hp = paddedHeight(g), wp = paddedWidth(g), cb = (g.cin() + L - 1) / L;
         float[] xb = cpu.cache().allocateStale(g.batch() * cb * hp * wp * L);
@@ -296,7 +362,7 @@ final class Conv2dWinograd {
         }
     }
 
-    private static void compute(CpuBackend cpu, float[] out, float[] xb, int hp, int wp, float[][] u, Conv2d.Geometry g,
+    private static void compute(CpuBackend cpu, float[] out, float[] xb, int hp, int wp, float[] u, Conv2d.Geometry g,
                                 BatchNormEpilogue epilogue) {
         Plan plan = Plan.of(g);
         int points = plan.points(), total = g.batch() * tilesH(g, plan) * tilesW(g, plan);
@@ -339,7 +405,7 @@ final class Conv2dWinograd {
     }
 
     /** Tiles [t0, t1) of the batch, output groups [g0, g1): transform in, 16 products, transform out. */
-    private static void runBlock(Plan plan, float[] out, float[] xb, int hp, int wp, float[][] u, Conv2d.Geometry g,
+    private static void runBlock(Plan plan, float[] out, float[] xb, int hp, int wp, float[] u, Conv2d.Geometry g,
                                  BatchNormEpilogue epilogue, int[] tapOff, int[] base, int[] starts, int g0, int g1,
                                  int tb, int t0, int t1) {
         int cin = g.cin(), cb = (cin + L - 1) / L, cov = (g.cout() + L - 1) / L, n = t1 - t0;
@@ -350,7 +416,7 @@ final class Conv2dWinograd {
             int pt = Conv2dBlocked.positionsPerTile(starts[gr + 1] - starts[gr]);
             stride = Math.max(stride, (tb + pt - 1) / pt * pt);
         }
-        int points = plan.points();
+        int points = plan.points(), len = pointLength(g);
         float[] v = Conv2dBatched.scratch(INPUTS, points * cb * tb * L);
         float[] m = Conv2dBatched.scratch(SUMS, points * cov * stride * L);
         if (plan.square()) {
@@ -367,11 +433,11 @@ final class Conv2dWinograd {
                 int fb = starts[gr + 1] - starts[gr], pt = Conv2dBlocked.positionsPerTile(fb), co0 = starts[gr] * L;
                 int chunk = Math.max(1, Conv2dBlocked.CHUNK_WEIGHTS / (fb * L));
                 for (int s0 = 0; s0 < cin; s0 += chunk) {
-                    int s1 = Math.min(cin, s0 + chunk), wo = co0 * cin + s0 * fb * L;
+                    int s1 = Math.min(cin, s0 + chunk), wo = xi * len + co0 * cin + s0 * fb * L;
                     for (int q = 0; q < n; q += pt) {
                         int cnt = Math.min(pt, n - q), at = ((xi * cov + starts[gr]) * stride + q) * L;
                         int f = stride * L, p = xi * tb + q;
-                        float[] w = u[xi];
+                        float[] w = u;
                         switch (fb) {
                             case 4 -> Conv2dBlocked.kernel4x6(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
                             case 3 -> Conv2dBlocked.kernel3x8(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);

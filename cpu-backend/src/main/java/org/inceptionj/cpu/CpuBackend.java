@@ -82,7 +82,7 @@ public final class CpuBackend implements Backend {
         return w.storage(CpuStorage.class).blockedWeights(g);
     }
 
-    static float[][] winogradWeights(Tensor w, Conv2d.Geometry g) {
+    static float[] winogradWeights(Tensor w, Conv2d.Geometry g) {
         return w.storage(CpuStorage.class).winogradWeights(g);
     }
 

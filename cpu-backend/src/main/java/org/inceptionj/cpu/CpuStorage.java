@@ -48,7 +48,7 @@ final class CpuStorage implements Storage {
     }
 
     /** data transformed by {@link Conv2dWinograd#transformWeights} for winogradCout output channels, at winogradVersion. */
-    private float[][] winograd;
+    private float[] winograd;
     private long winogradVersion;
     private int winogradCout;
 
@@ -56,9 +56,13 @@ final class CpuStorage implements Storage {
      * This storage, the weights of a convolution that {@link Conv2dWinograd} takes, transformed for it;
      * kept and made again as {@link #blockedWeights}.
      */
-    synchronized float[][] winogradWeights(Conv2d.Geometry g) {
+    synchronized float[] winogradWeights(Conv2d.Geometry g) {
         if (winograd == null || winogradVersion != version || winogradCout != g.cout()) {
-            winograd = Conv2dWinograd.transformWeights(owner.parallel(), data, g);
+            int length = Conv2dWinograd.transformedLength(g);
+            if (winograd == null || winograd.length != length) {
+                winograd = new float[length];
+            }
+            Conv2dWinograd.transformWeights(owner.parallel(), data, g, false, winograd);
             winogradVersion = version;
             winogradCout = g.cout();
         }

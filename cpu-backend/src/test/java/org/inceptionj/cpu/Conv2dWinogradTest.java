@@ -22,7 +22,7 @@ import org.inceptionj.api.TensorScope;
 import org.junit.jupiter.api.Test;
 
 /**
- * Winograd's inference convolutions (F(2×2, 3×3), and F(2, 3) along rows and columns)
+ * Winograd's convolutions (F(2×2, 3×3), and F(2, 3) along rows and columns)
  * against the formula in double precision, within float
  * rounding of the terms' magnitudes: every padding (asymmetric too), odd and even output sizes (the
  * last tile's dropped row and column), channels that do not fill vectors, several tile blocks and
@@ -117,6 +117,99 @@ class Conv2dWinogradTest {
             }
         }
         assertFalse(Arrays.equals(results[0][0], results[0][1]), "the write changed the result");
+    }
+
+    /**
+     * The data gradient's weights: transforming w turned (read in place) is transforming the turned
+     * kernel {@link Conv2d#turnedWeights} builds, bit for bit, for each plan, channels that fill no vector.
+     */
+    @Test
+    void turnedWeightsAreTheTransformOfTheTurnedKernel() {
+        for (int[] k : KERNELS) {
+            Conv2d.Geometry g = geometry(1, 2 * L + 5, 9, 9, 3 * L - 3, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
+            Conv2d.Geometry t = Conv2d.turned(g);
+            float[] w = Conv2dTest.uniform(21, g.cout() * g.cin() * k[0] * k[1]);
+            float[] direct = new float[Conv2dWinograd.transformedLength(t)], turned = new float[direct.length];
+            Arrays.fill(turned, Float.NaN);
+            try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
+                Conv2dWinograd.transformWeights(cpu.parallel(), Conv2d.turnedWeights(w, g), t, false, direct);
+                Conv2dWinograd.transformWeights(cpu.parallel(), w, t, true, turned);
+            }
+            assertArrayEquals(direct, turned, k[0] + "x" + k[1]);
+        }
+    }
+
+    /**
+     * In training: the forward convolution (no bias) and the data gradient take this path where they apply,
+     * agree with the direct sums within rounding (but not in every bit: they did take it), and follow a
+     * write to the weights (the forward's cached transform, the gradient's fresh one). Unpadded, so that
+     * the gradient's turned convolution is padded by 2.
+     */
+    @Test
+    void theTrainingForwardAndDataGradientTakeIt() {
+        int cin = 2 * L + 8, cout = 3 * L, h = 11;
+        for (int pad = 0; pad <= 1; pad++) {
+            Conv2dSpec spec = Conv2dSpec.of(1, pad);
+            Conv2d.Geometry g = geometry(2, cin, h, h, cout, 3, 3, spec);
+            Shape xs = Shape.of(2, cin, h, h), ws = Shape.of(cout, cin, 3, 3), ys = Shape.of(2, cout, g.outH(), g.outW());
+            float[] x = Conv2dTest.uniform(31, xs.size()), w = Conv2dTest.uniform(32, ws.size());
+            float[] dy = Conv2dTest.uniform(33, ys.size()), w2 = Conv2dTest.uniform(34, ws.size());
+            float[][][] results = new float[2][][];
+            for (int k = 0; k < 2; k++) {
+                boolean on = k == 1;
+                try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true, CpuConfig.defaultCacheBytes(), true, on));
+                     TensorScope s = TensorScope.open()) {
+                    assertEquals(on && Gemm.WIDE, Conv2dWinograd.appliesWithFreshWeights(cpu, g), "forward, winograd=" + on);
+                    assertEquals(on && Gemm.WIDE, Conv2dWinograd.appliesWithFreshWeights(cpu, Conv2d.turned(g)),
+                            "data gradient, winograd=" + on);
+                    Tensor xt = Ops.fromArray(cpu, xs, x), wt = Ops.fromArray(cpu, ws, w), dyt = Ops.fromArray(cpu, ys, dy);
+                    float[] y1 = Ops.conv2d(xt, wt, null, spec).toArray();
+                    float[] dx1 = Ops.conv2dBackwardData(dyt, wt, xs, spec).toArray();
+                    cpu.write(wt, w2, 0);
+                    float[] y2 = Ops.conv2d(xt, wt, null, spec).toArray();
+                    float[] dx2 = Ops.conv2dBackwardData(dyt, wt, xs, spec).toArray();
+                    results[k] = new float[][]{y1, dx1, y2, dx2};
+                }
+            }
+            String[] names = {"forward", "data gradient", "forward after the write", "data gradient after the write"};
+            for (int r = 0; r < 4; r++) {
+                float[] direct = results[0][r], winograd = results[1][r];
+                for (int i = 0; i < direct.length; i++) {
+                    if (!(Math.abs(direct[i] - winograd[i]) <= 1e-4 * (1 + Math.abs(direct[i])))) {
+                        fail(names[r] + " pad " + pad + ": [" + i + "] Winograd " + winograd[i] + ", direct " + direct[i]);
+                    }
+                }
+                if (Gemm.WIDE) {
+                    assertFalse(Arrays.equals(direct, winograd), names[r] + " pad " + pad + ": Winograd's last bits");
+                }
+            }
+            assertFalse(Arrays.equals(results[1][0], results[1][2]), "the write changed the forward");
+            assertFalse(Arrays.equals(results[1][1], results[1][3]), "the write changed the data gradient");
+        }
+    }
+
+    /**
+     * Few channels or tiny planes stay on the direct paths (measured faster there); F(2, 3) with weights
+     * that change every call only over many outputs.
+     */
+    @Test
+    void enoughChannelsAndOutputs() {
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
+            int min = Conv2dWinograd.MIN_CHANNELS;
+            Conv2dSpec same = Conv2dSpec.of(1, 1);
+            assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, geometry(1, min, 8, 8, min, 3, 3, same)), "32 → 32 at 8×8");
+            assertFalse(Conv2dWinograd.applies(cpu, geometry(1, min - 1, 8, 8, 64, 3, 3, same)), "31 input channels");
+            assertFalse(Conv2dWinograd.applies(cpu, geometry(1, 64, 8, 8, min - 1, 3, 3, same)), "31 output channels");
+            assertFalse(Conv2dWinograd.applies(cpu, geometry(64, 112, 1, 1, 96, 3, 3, same)), "a 1×1 image");
+            assertFalse(Conv2dWinograd.applies(cpu, geometry(64, 64, 3, 3, 96, 3, 3, same)), "a 3×3 image");
+            Conv2d.Geometry row = geometry(8, 384, 8, 8, 384, 1, 3, Conv2dSpec.of(1, 0, 1));
+            assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, row), "1×3 at 8×8, batch 8: inference");
+            assertFalse(Conv2dWinograd.appliesWithFreshWeights(cpu, row), "1×3 at 8×8, batch 8: training");
+            Conv2d.Geometry many = geometry(64, 384, 8, 8, 384, 1, 3, Conv2dSpec.of(1, 0, 1));
+            assertEquals(Gemm.WIDE, Conv2dWinograd.appliesWithFreshWeights(cpu, many), "1×3 at 8×8, batch 64: training");
+            Conv2d.Geometry square = geometry(8, 448, 8, 8, 384, 3, 3, same);
+            assertEquals(Gemm.WIDE, Conv2dWinograd.appliesWithFreshWeights(cpu, square), "3×3 448 → 384 at 8×8: training");
+        }
     }
 
     /** The 1×7, 7×1 and 5×5 kernels have no plan (F(2, 7)'s error outgrew the kit's bound): the direct sums. */
