@@ -255,7 +255,6 @@ final class Conv2dWinograd {
             for (int v = lo; v < hi; v++) {
                 int gr = Conv2dBlocked.groupOf(starts, v), co0 = starts[gr] * L, c = v * L;
                 int width = (starts[gr + 1] - starts[gr]) * L;
-                VectorMask<Float> real = F.indexInRange(c, cout);
                 for (int lane = 0; lane < L; lane++) {
                     // Where lane's kernel of input channel 0 starts in w (its taps follow, or precede when turned).
                     int co = Math.min(c + lane, cout - 1);
@@ -265,26 +264,29 @@ final class Conv2dWinograd {
                 for (int ci = 0; ci < cin; ci++) {
                     int at = co0 * cin + ci * width + c - co0, from = ci * ciStep;
                     if (plan.square()) {
-                        square(w, from, tapStep, lanes, real, u, at, len);
+                        square(w, from, tapStep, lanes, c, cout, u, at, len);
                     } else {
-                        row(plan, w, from, tapStep, lanes, real, u, at, len);
+                        row(plan, w, from, tapStep, lanes, c, cout, u, at, len);
                     }
                 }
             }
         });
     }
 
-    /** Tap t of L kernels side by side: w[from + t·tapStep + lanes[lane]], 0 in lanes past Cout. */
-    private static FloatVector tap(float[] w, int from, int t, int tapStep, int[] lanes, VectorMask<Float> real) {
-        return FloatVector.fromArray(F, w, from + t * tapStep, lanes, 0, real);
+    /**
+     * Tap t of L kernels side by side: w[from + t·tapStep + lanes[lane]] for channels c + lane, 0 from Cout on.
+     * (The mask is made here, not passed: a vector or mask passed to a method C2 does not inline is boxed.)
+     */
+    private static FloatVector tap(float[] w, int from, int t, int tapStep, int[] lanes, int c, int cout) {
+        return FloatVector.fromArray(F, w, from + t * tapStep, lanes, 0, F.indexInRange(c, cout));
     }
 
     /** gm · g of L three-tap kernels side by side, summed in float in tap order, point ξ to u[ξ·len + at]. */
-    private static void row(Plan plan, float[] w, int from, int tapStep, int[] lanes, VectorMask<Float> real, float[] u,
+    private static void row(Plan plan, float[] w, int from, int tapStep, int[] lanes, int c, int cout, float[] u,
                             int at, int len) {
         assert plan.taps() == 3;
-        FloatVector k0 = tap(w, from, 0, tapStep, lanes, real), k1 = tap(w, from, 1, tapStep, lanes, real);
-        FloatVector k2 = tap(w, from, 2, tapStep, lanes, real);
+        FloatVector k0 = tap(w, from, 0, tapStep, lanes, c, cout), k1 = tap(w, from, 1, tapStep, lanes, c, cout);
+        FloatVector k2 = tap(w, from, 2, tapStep, lanes, c, cout);
         for (int xi = 0; xi < plan.points(); xi++) {
             float[] gm = plan.gm()[xi];
             k0.mul(gm[0]).add(k1.mul(gm[1])).add(k2.mul(gm[2])).intoArray(u, xi * len + at);
@@ -292,12 +294,12 @@ final class Conv2dWinograd {
     }
 
     /** G g Gᵀ of L 3×3 kernels side by side (tap (i, j) at t = 3i + j), point ξ = 4a + b to u[ξ·len + at]. */
-    private static void square(float[] w, int from, int tapStep, int[] lanes, VectorMask<Float> real, float[] u, int at,
+    private static void square(float[] w, int from, int tapStep, int[] lanes, int c, int cout, float[] u, int at,
                                int len) {
         // Gg: 4 × 3, rows (g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2) of each column j.
         for (int j = 0; j < 3; j++) {
-            FloatVector g0 = tap(w, from, j, tapStep, lanes, real), g1 = tap(w, from, 3 + j, tapStep, lanes, real);
-            FloatVector g2 = tap(w, from, 6 + j, tapStep, lanes, real);
+            FloatVector g0 = tap(w, from, j, tapStep, lanes, c, cout), g1 = tap(w, from, 3 + j, tapStep, lanes, c, cout);
+            FloatVector g2 = tap(w, from, 6 + j, tapStep, lanes, c, cout);
             // Row a of Gg is (Gg)_a0..a2 over j; Gg Gᵀ's row a needs all three, so they wait in u's point rows
             // 4a .. 4a + 2 (overwritten with the final values below).
             g0.intoArray(u, j * len + at);
@@ -527,7 +529,7 @@ final class Conv2dWinograd {
         int th = plan.tileH(), tw = plan.tileW(), tilesW = tilesW(g, plan), perImage = tilesH(g, plan) * tilesW;
         int point = cov * stride * L;   // floats between two points' sums
         int runTiles = L / tw;          // tiles side by side that make L positions of a row
-        float[] stage = new float[2 * L * L];
+        float[] stage = new float[2 * L * L], sums = new float[8 * L], consts = new float[3 * L];
         int[] planes = new int[L];
         for (int lane = 0; lane < L; lane++) {
             planes[lane] = lane * positions;
@@ -536,11 +538,11 @@ final class Conv2dWinograd {
             int c = cv * L;
             VectorMask<Float> real = F.indexInRange(c, cout);
             int[] lanesAt = Conv2dBlocked.scatterOffsets(planes, c, cout);
-            FloatVector mu = null, sc = null, be = null;
             if (epilogue != null) {
-                mu = FloatVector.fromArray(F, epilogue.mean(), c, real);
-                sc = FloatVector.fromArray(F, epilogue.scale(), c, real);
-                be = FloatVector.fromArray(F, epilogue.beta(), c, real);
+                // This vector's mean, scale and beta side by side (0 past Cout), read by every tile below.
+                FloatVector.fromArray(F, epilogue.mean(), c, real).intoArray(consts, 0);
+                FloatVector.fromArray(F, epilogue.scale(), c, real).intoArray(consts, L);
+                FloatVector.fromArray(F, epilogue.beta(), c, real).intoArray(consts, 2 * L);
             }
             int lanes = Math.min(L, cout - c);
             for (int t = t0; t < t1; ) {
@@ -556,7 +558,7 @@ final class Conv2dWinograd {
                     for (; k + runTiles <= run && tw * (tx + k) + L <= outW; k += runTiles) {
                         for (int j = 0; j < runTiles; j++) {
                             int at = (cv * stride + t + k + j - t0) * L;
-                            outputs(plan, m, at, point, stage, j * tw * L, mu, sc, be, epilogue);
+                            outputs(plan, m, at, point, stage, j * tw * L, sums, consts, epilogue);
                         }
                         for (int dy = 0; dy < rows; dy++) {
                             Transpose.transpose(stage, dy * L * L, L, out, row + dy * outW + tw * (tx + k), positions,
@@ -566,7 +568,7 @@ final class Conv2dWinograd {
                 }
                 for (; k < run; k++) {
                     int at = (cv * stride + t + k - t0) * L, ow = tw * (tx + k);
-                    outputs(plan, m, at, point, stage, 0, mu, sc, be, epilogue);
+                    outputs(plan, m, at, point, stage, 0, sums, consts, epilogue);
                     for (int dy = 0; dy < rows; dy++) {
                         for (int dx = 0; dx < tw && ow + dx < outW; dx++) {
                             store(out, row + dy * outW + ow + dx, stage, (dy * L + dx) * L, planes, lanesAt, real);
@@ -580,12 +582,19 @@ final class Conv2dWinograd {
 
     /**
      * One tile's outputs, normalized, into the stage from {@code to}: output (dy, dx) at to + (dy·L + dx)·L.
-     * F(2, r): y_i = Σ_ξ at[i][ξ]·m_ξ, the two outputs along the tile's row or column.
+     * F(2, r): y_i = Σ_ξ at[i][ξ]·m_ξ, the two outputs along the tile's row or column. rows is scratch;
+     * consts holds the epilogue's mean, scale and beta of these channels.
+     *
+     * <p>Why loops, scratch and arrays rather than one expression per output and vector arguments: C2
+     * compiles each Vector API operation to an instruction only while the method it inlines into stays
+     * within its inlining budget; the eight row sums and four outputs written out in full ran past it,
+     * and the last subtractions then ran the API's allocating Java fallback (JFR: about 35 MB of
+     * garbage a second in a training step), as did vectors passed to a method not inlined.
      */
-    private static void outputs(Plan plan, float[] m, int at, int point, float[] stage, int to, FloatVector mu,
-                                FloatVector sc, FloatVector be, BatchNormEpilogue epilogue) {
+    private static void outputs(Plan plan, float[] m, int at, int point, float[] stage, int to, float[] rows,
+                                float[] consts, BatchNormEpilogue epilogue) {
         if (plan.square()) {
-            tile(m, at, point, stage, to, mu, sc, be, epilogue);
+            tile(m, at, point, stage, to, rows, consts, epilogue);
             return;
         }
         for (int i = 0; i < 2; i++) {
@@ -597,7 +606,7 @@ final class Conv2dWinograd {
             }
             // Output i is (0, i) of a row's tile, (i, 0) of a column's.
             int slot = plan.tileW() > 1 ? i : i * L;
-            normalize(y, mu, sc, be, epilogue).intoArray(stage, to + slot * L);
+            normalize(y, consts, epilogue).intoArray(stage, to + slot * L);
         }
     }
 
@@ -605,37 +614,32 @@ final class Conv2dWinograd {
      * Aᵀ M A of one tile's 16 sums at m[at + ξ·point], normalized: y00 and y01 to stage[to], stage[to + L],
      * y10 and y11 to stage[to + L·L], stage[to + (L + 1)·L] (the two output rows of a run of staged tiles).
      */
-    private static void tile(float[] m, int at, int point, float[] stage, int to, FloatVector mu, FloatVector sc,
-                             FloatVector be, BatchNormEpilogue epilogue) {
-        // Rows: t_a0 = m_a0 + m_a1 + m_a2, t_a1 = m_a1 − m_a2 − m_a3 (M·A).
-        FloatVector s00 = row0(m, at, point, 0), s01 = row1(m, at, point, 0);
-        FloatVector s10 = row0(m, at, point, 1), s11 = row1(m, at, point, 1);
-        FloatVector s20 = row0(m, at, point, 2), s21 = row1(m, at, point, 2);
-        FloatVector s30 = row0(m, at, point, 3), s31 = row1(m, at, point, 3);
-        // Columns: y_0c = t_0c + t_1c + t_2c, y_1c = t_1c − t_2c − t_3c (Aᵀ·).
-        normalize(s00.add(s10).add(s20), mu, sc, be, epilogue).intoArray(stage, to);
-        normalize(s01.add(s11).add(s21), mu, sc, be, epilogue).intoArray(stage, to + L);
-        normalize(s10.sub(s20).sub(s30), mu, sc, be, epilogue).intoArray(stage, to + L * L);
-        normalize(s11.sub(s21).sub(s31), mu, sc, be, epilogue).intoArray(stage, to + (L + 1) * L);
+    private static void tile(float[] m, int at, int point, float[] stage, int to, float[] rows, float[] consts,
+                             BatchNormEpilogue epilogue) {
+        // Rows (M·A): t_a0 = m_a0 + m_a1 + m_a2 and t_a1 = m_a1 − m_a2 − m_a3, to rows[(2a + k)·L].
+        for (int a = 0; a < 4; a++) {
+            int row = at + 4 * a * point;
+            FloatVector m1 = FloatVector.fromArray(F, m, row + point), m2 = FloatVector.fromArray(F, m, row + 2 * point);
+            FloatVector.fromArray(F, m, row).add(m1).add(m2).intoArray(rows, 2 * a * L);
+            m1.sub(m2).sub(FloatVector.fromArray(F, m, row + 3 * point)).intoArray(rows, (2 * a + 1) * L);
+        }
+        // Columns (Aᵀ·): y_0k = t_0k + t_1k + t_2k and y_1k = t_1k − t_2k − t_3k.
+        for (int k = 0; k < 2; k++) {
+            FloatVector t1 = FloatVector.fromArray(F, rows, (2 + k) * L), t2 = FloatVector.fromArray(F, rows, (4 + k) * L);
+            FloatVector y0 = FloatVector.fromArray(F, rows, k * L).add(t1).add(t2);
+            FloatVector y1 = t1.sub(t2).sub(FloatVector.fromArray(F, rows, (6 + k) * L));
+            normalize(y0, consts, epilogue).intoArray(stage, to + k * L);
+            normalize(y1, consts, epilogue).intoArray(stage, to + (L + k) * L);
+        }
     }
 
-    /** The epilogue as {@link BatchNormEpilogue#normalize} applies it, or y itself. */
-    private static FloatVector normalize(FloatVector y, FloatVector mu, FloatVector sc, FloatVector be,
-                                         BatchNormEpilogue epilogue) {
-        return epilogue == null ? y : epilogue.normalize(y, mu, sc, be);
-    }
-
-    /** m_a0 + m_a1 + m_a2 of row a of a tile's sums. */
-    private static FloatVector row0(float[] m, int at, int point, int a) {
-        return FloatVector.fromArray(F, m, at + 4 * a * point).add(FloatVector.fromArray(F, m, at + (4 * a + 1) * point))
-                .add(FloatVector.fromArray(F, m, at + (4 * a + 2) * point));
-    }
-
-    /** m_a1 − m_a2 − m_a3 of row a of a tile's sums. */
-    private static FloatVector row1(float[] m, int at, int point, int a) {
-        return FloatVector.fromArray(F, m, at + (4 * a + 1) * point)
-                .sub(FloatVector.fromArray(F, m, at + (4 * a + 2) * point))
-                .sub(FloatVector.fromArray(F, m, at + (4 * a + 3) * point));
+    /** The epilogue as {@link BatchNormEpilogue#normalize} applies it, with consts' mean, scale and beta; or y itself. */
+    private static FloatVector normalize(FloatVector y, float[] consts, BatchNormEpilogue epilogue) {
+        if (epilogue == null) {
+            return y;
+        }
+        return epilogue.normalize(y, FloatVector.fromArray(F, consts, 0), FloatVector.fromArray(F, consts, L),
+                FloatVector.fromArray(F, consts, 2 * L));
     }
 
     /** One output position's vector of channels (staged, normalized) to its planes. */
