@@ -439,12 +439,11 @@ final class Conv2dWinograd {
                     for (int q = 0; q < n; q += pt) {
                         int cnt = Math.min(pt, n - q), at = ((xi * cov + starts[gr]) * stride + q) * L;
                         int f = stride * L, p = xi * tb + q;
-                        float[] w = u;
                         switch (fb) {
-                            case 4 -> Conv2dBlocked.kernel4x6(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
-                            case 3 -> Conv2dBlocked.kernel3x8(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
-                            case 2 -> Conv2dBlocked.kernel2x12(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
-                            default -> Conv2dBlocked.kernel1x16(v, base, p, cnt, tapOff, w, wo, s0, s1, m, at, f);
+                            case 4 -> Conv2dBlocked.kernel4x6(v, base, p, cnt, tapOff, u, wo, s0, s1, m, at, f);
+                            case 3 -> Conv2dBlocked.kernel3x8(v, base, p, cnt, tapOff, u, wo, s0, s1, m, at, f);
+                            case 2 -> Conv2dBlocked.kernel2x12(v, base, p, cnt, tapOff, u, wo, s0, s1, m, at, f);
+                            default -> Conv2dBlocked.kernel1x16(v, base, p, cnt, tapOff, u, wo, s0, s1, m, at, f);
                         }
                     }
                 }

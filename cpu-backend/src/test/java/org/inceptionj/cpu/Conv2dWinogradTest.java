@@ -109,12 +109,7 @@ class Conv2dWinogradTest {
         for (int r = 0; r < 2; r++) {
             float[] direct = results[0][r], winograd = results[1][r];
             assertNotEquals(0, Arrays.stream(box(direct)).filter(v -> v > 0).count(), "some outputs pass the ReLU");
-            for (int i = 0; i < direct.length; i++) {
-                if (!(Math.abs(direct[i] - winograd[i]) <= 1e-4 * (1 + Math.abs(direct[i])))) {
-                    fail((r == 0 ? "before" : "after") + " the write: out[" + i + "] Winograd " + winograd[i]
-                            + ", direct " + direct[i]);
-                }
-            }
+            assertWithinRounding((r == 0 ? "before" : "after") + " the write: out", direct, winograd);
         }
         assertFalse(Arrays.equals(results[0][0], results[0][1]), "the write changed the result");
     }
@@ -174,11 +169,7 @@ class Conv2dWinogradTest {
             String[] names = {"forward", "data gradient", "forward after the write", "data gradient after the write"};
             for (int r = 0; r < 4; r++) {
                 float[] direct = results[0][r], winograd = results[1][r];
-                for (int i = 0; i < direct.length; i++) {
-                    if (!(Math.abs(direct[i] - winograd[i]) <= 1e-4 * (1 + Math.abs(direct[i])))) {
-                        fail(names[r] + " pad " + pad + ": [" + i + "] Winograd " + winograd[i] + ", direct " + direct[i]);
-                    }
-                }
+                assertWithinRounding(names[r] + " pad " + pad + ": ", direct, winograd);
                 if (Gemm.WIDE) {
                     assertFalse(Arrays.equals(direct, winograd), names[r] + " pad " + pad + ": Winograd's last bits");
                 }
@@ -250,6 +241,15 @@ class Conv2dWinogradTest {
     private static Conv2d.Geometry geometry(int n, int cin, int h, int w, int cout, int kh, int kw, Conv2dSpec s) {
         return new Conv2d.Geometry(n, cin, h, w, cout, kh, kw, s.outH(h, kh), s.outW(w, kw), 1, 1, s.padTop(), s.padLeft(),
                 1, 1);
+    }
+
+    /** Each element of winograd within 1e-4 of direct's, relative to 1 + |direct| (float rounding of these sums). */
+    private static void assertWithinRounding(String what, float[] direct, float[] winograd) {
+        for (int i = 0; i < direct.length; i++) {
+            if (!(Math.abs(direct[i] - winograd[i]) <= 1e-4 * (1 + Math.abs(direct[i])))) {
+                fail(what + "[" + i + "] Winograd " + winograd[i] + ", direct " + direct[i]);
+            }
+        }
     }
 
     /** Conv2dWinograd.forward on a fresh backend; every output is written (NaN-filled first). */
