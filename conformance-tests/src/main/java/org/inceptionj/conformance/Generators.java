@@ -288,7 +288,7 @@ public final class Generators {
     /**
      * Inception-v3's conv geometries on small inputs: 3×3/2 valid, 3×3/1 same, 1×1, 5×5 pad 2,
      * the factorized 1×7 pad (0,3), 7×1 pad (3,0), 1×3 pad (0,1), 3×1 pad (1,0), all with bias
-     * off (batch norm follows) and on; 3 to 40 input and 8 to 40 output channels.
+     * off (batch norm follows) and on; 3 to 64 input and 8 to 40 output channels.
      */
     public static Arbitrary<Cases.Conv2d> inceptionConvs() {
         List<Object[]> layers = List.of(
@@ -296,9 +296,9 @@ public final class Generators {
                 new Object[] {1, 1, Conv2dSpec.of(1, 0)}, new Object[] {5, 5, Conv2dSpec.of(1, 2)},
                 new Object[] {1, 7, Conv2dSpec.of(1, 0, 3)}, new Object[] {7, 1, Conv2dSpec.of(1, 3, 0)},
                 new Object[] {1, 3, Conv2dSpec.of(1, 0, 1)}, new Object[] {3, 1, Conv2dSpec.of(1, 1, 0)});
-        // 40 channels: past the channel counts below which a backend's fast paths may step aside (the CPU's
-        // Winograd convolutions need 32 on both sides).
-        return Combinators.combine(Arbitraries.of(layers), Arbitraries.of(7, 8, 9, 17), Arbitraries.of(3, 8, 16, 40),
+        // 40 and 64 channels: past the channel counts below which a backend's fast paths may step aside (the
+        // CPU's Winograd convolutions need 32 on both sides, and 64 input channels for the 1×n and n×1 kernels).
+        return Combinators.combine(Arbitraries.of(layers), Arbitraries.of(7, 8, 9, 17), Arbitraries.of(3, 8, 16, 40, 64),
                 Arbitraries.of(8, 17, 40), Arbitraries.of(true, false), valueKinds(), seeds()).as(
                 (l, hw, cin, cout, bias, kind, seed) -> new Cases.Conv2d(Shape.of(1, cin, hw, hw),
                         Shape.of(cout, cin, (Integer) l[0], (Integer) l[1]), bias, (Conv2dSpec) l[2], kind, seed));

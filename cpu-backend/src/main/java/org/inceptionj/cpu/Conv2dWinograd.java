@@ -38,14 +38,19 @@ import jdk.incubator.vector.VectorSpecies;
  * the parallel tasks. Every output's sum runs over ci in order, then through the fixed transforms, so
  * the result depends neither on the blocks nor on the threads.
  *
- * <p>The factorized 1×3 and 3×1 kernels take the one-dimensional F(2, 3) along their row or column the
- * same way ({@link Plan}): a tile is two outputs, its window four inputs, and there are four products
- * instead of six, with transforms built by Toom-Cook from the interpolation points 0, ±1 and ∞.
+ * <p>The factorized 1×n and n×1 kernels (n = 3 or 7) take the one-dimensional F(2, n) along their row or
+ * column the same way ({@link Plan}): a tile is two outputs, its window n + 1 inputs, and there are n + 1
+ * products instead of 2n, with transforms built by Toom-Cook from the interpolation points 0, ±1 and ∞,
+ * and for n = 7 also ±2 and ±1/2. Their errors are larger than F(2×2, 3×3)'s; they take only
+ * convolutions over at least {@link #MIN_ROW_CHANNELS} input channels, where the sum is long enough for
+ * them to stay within the conformance kit's float bound.
  *
  * <p>Measured against the blocked direct path (Zen 4, AVX-512), one thread, batch 1: Conv2d_4a (80 →
  * 192 at 73×73) 1.46–1.56×, 96 → 96 and 64 → 96 at 35×35 1.47×, 448 → 384 at 8×8 1.70×; the eval
  * forward on two threads, in one process: batch 8 1.3–4.5% faster, batch 1 1.2–3.5%. F(2, 3), two
- * threads: 1×3 and 3×1 384 → 384 at 8×8 1.07–1.20×. The transformed weights (4/3 or 16/9 of the
+ * threads: 1×3 and 3×1 384 → 384 at 8×8 1.07–1.20×. F(2, 7), two threads, batch 8: the 1×7 and 7×1 layers
+ * at 17×17 1.06–1.30× in the eval forward (which ran 2.3% faster; batch 1 1.6%), 1.07–1.29× in a training
+ * step (3.6% faster). The transformed weights (4/3 or 16/9 of the
  * weights) are kept beside the weights, made again after any write (once per step in training); the
  * data gradient transforms the turned kernel into reused scratch on every call. A training step at
  * 299×299, batch 8, two threads, in one process: 3.2–4.9% faster (Conv2d_4a forward 1.44×, its data
@@ -63,29 +68,37 @@ final class Conv2dWinograd {
     /**
      * One algorithm: F(2×2, 3×3) (16 points, 2×2 tiles; its transforms written out below), or F(2, r) along
      * a row (1×r kernels, 1×2 tiles) or a column (r×1, 2×1 tiles) with bt (points × points), gm (points × r)
-     * and at (2 × points): Y = at · [(gm · g) ⊙ (bt · d)].
+     * and at (2 × points): Y = at · [(gm · g) ⊙ (bt · d)]. btTerms[ξ] and atTerms[i] list the columns of
+     * bt's row ξ and at's row i that are not zero, so that the transforms loop over their terms with no
+     * test: a Vector API call under a test C2 may find too rarely taken to inline, and then it runs the
+     * API's allocating Java fallback (it did, for the inputs' transform of F(2, 7) in a training step).
      */
-    record Plan(int points, int tileH, int tileW, int taps, float[][] bt, float[][] gm, float[][] at) {
+    record Plan(int points, int tileH, int tileW, int taps, float[][] bt, float[][] gm, float[][] at,
+                int[][] btTerms, int[][] atTerms) {
         boolean square() {
             return bt == null;
         }
 
-        static final Plan SQUARE = new Plan(POINTS, 2, 2, 9, null, null, null);
+        static final Plan SQUARE = new Plan(POINTS, 2, 2, 9, null, null, null, null, null);
         static final Plan ROW3 = oneDimensional(3, true), COLUMN3 = oneDimensional(3, false);
+        static final Plan ROW7 = oneDimensional(7, true), COLUMN7 = oneDimensional(7, false);
 
-        /** The plan for g's kernel, or null. */
+        /**
+         * The plan for g's kernel, or null. F(2, 7) for the 1×7 and 7×1 kernels has the points ±2 and ±1/2
+         * too; on wide-ranging values where the sum is short its error outgrows the conformance kit's float
+         * bound, (K + 2)·u·Σ|x|·|w| (times 2): 1.06× on a 16-channel 1×7, as F(2, 3)'s does on a 32-channel
+         * 1×3. Hence {@link #MIN_ROW_CHANNELS}. The 5×5 kernels have none: F(2×2, 5×5) was slower in the
+         * network.
+         */
         static Plan of(Conv2d.Geometry g) {
             if (g.kh() == 3 && g.kw() == 3) {
                 return SQUARE;
             }
-            // Not F(2, 7) for the 1×7 and 7×1 kernels: 1.16–1.34× per layer, but with the points ±2 and
-            // ±1/2 its error outgrew the conformance kit's float bound on wide-ranging values (1.06× on
-            // a 16-channel 1×7), where F(2, 3)'s and F(2×2, 3×3)'s, from 0 and ±1 only, stay within it.
-            if (g.kh() == 1 && g.kw() == 3) {
-                return ROW3;
+            if (g.kh() == 1) {
+                return g.kw() == 3 ? ROW3 : g.kw() == 7 ? ROW7 : null;
             }
-            if (g.kw() == 1 && g.kh() == 3) {
-                return COLUMN3;
+            if (g.kw() == 1) {
+                return g.kh() == 3 ? COLUMN3 : g.kh() == 7 ? COLUMN7 : null;
             }
             return null;
         }
@@ -96,7 +109,8 @@ final class Conv2dWinograd {
          * y = Vhᵀ [(Vg g) ⊙ (V⁻ᵀ d)] with V, Vg and Vh the evaluation matrices of degree r, r − 1 and 1.
          */
         private static Plan oneDimensional(int r, boolean row) {
-            double[] finite = {0, 1, -1};   // r = 3: the points of F(2×2, 3×3)
+            // r = 3: the points of F(2×2, 3×3); r = 7: the smallest that keep the transforms' entries small.
+            double[] finite = r == 3 ? new double[]{0, 1, -1} : new double[]{0, 1, -1, 2, -2, 0.5, -0.5};
             int n = r + 1;
             double[][] v = new double[n][n];
             float[][] gm = new float[n][r], at = new float[2][n];
@@ -119,7 +133,23 @@ final class Conv2dWinograd {
                     bt[a][b] = (float) inverse[b][a];
                 }
             }
-            return new Plan(n, row ? 1 : 2, row ? 2 : 1, r, bt, gm, at);
+            return new Plan(n, row ? 1 : 2, row ? 2 : 1, r, bt, gm, at, terms(bt), terms(at));
+        }
+
+        /** For each row of m, the columns where it is not zero, in ascending order. */
+        private static int[][] terms(float[][] m) {
+            int[][] terms = new int[m.length][];
+            for (int i = 0; i < m.length; i++) {
+                int count = 0;
+                int[] at = new int[m[i].length];
+                for (int j = 0; j < m[i].length; j++) {
+                    if (m[i][j] != 0f) {
+                        at[count++] = j;
+                    }
+                }
+                terms[i] = Arrays.copyOf(at, count);
+            }
+            return terms;
         }
 
         /** a⁻¹ by Gauss-Jordan with partial pivoting (small, well-conditioned matrices). */
@@ -165,13 +195,29 @@ final class Conv2dWinograd {
 
     /** Input and output channels below which the direct paths win: the transforms cost per channel, the products per channel pair. */
     static final int MIN_CHANNELS = 32;
+    /**
+     * Input channels below which the one-dimensional plans stay off, for accuracy: on values spread over six
+     * decades (the conformance kit's WIDE values) their error reached 1.36× (1×3) and 1.24× (1×7) the kit's
+     * float bound at 32 input channels, 0.22× and 0.30× at 48 and at most 0.19× from 64 on; F(2×2, 3×3)'s
+     * stayed below 0.06× from 32 on. Why: each output's error carries the rounding of every input in its
+     * tile's window, also those outside its own kernel window, while the bound is made of its own terms only;
+     * the bound grows with K = Cin·kh·kw, the error about as its square root.
+     */
+    static final int MIN_ROW_CHANNELS = 64;
+
+    /** The fewest input channels that the plan for g's kernel takes. */
+    static int minInputChannels(Plan plan) {
+        return plan.square() ? MIN_CHANNELS : MIN_ROW_CHANNELS;
+    }
+
     /** Outputs per image below which the direct paths win: a 2×2 tile over a 1×1 image computes 4 outputs for 1. */
     static final int MIN_OUTPUTS = 16;
 
     /**
      * Where a convolution takes this path ({@link CpuConfig#winograd()}): AVX-512 (the register tiles
-     * of {@link Conv2dBlocked}), a kernel of a {@link Plan} (3×3, 1×3, 3×1), stride 1, no dilation,
-     * at least {@link #MIN_CHANNELS} input and output channels and {@link #MIN_OUTPUTS} outputs per
+     * of {@link Conv2dBlocked}), a kernel of a {@link Plan} (3×3, 1×3, 3×1, 1×7, 7×1), stride 1, no dilation,
+     * at least {@link #MIN_CHANNELS} input and output channels ({@link #MIN_ROW_CHANNELS} input channels for
+     * the one-dimensional plans) and {@link #MIN_OUTPUTS} outputs per
      * image (the default run's model at width 0.25 and 75×75, batch 64, two threads: 16 → 24 and 24 →
      * 24 at 7×7 ran 2.2–3× faster on the direct paths, 16 → 16 at 35×35 1.2×, its eval forward 1.39×),
      * and not where {@link Conv2dDirect} takes the convolution: few output channels over large planes
@@ -182,23 +228,30 @@ final class Conv2dWinograd {
         return cpu.config().winograd() && cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE
                 && Plan.of(g) != null && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1
                 && g.dilationW() == 1
-                && g.cin() >= MIN_CHANNELS && g.cout() >= MIN_CHANNELS && g.outH() * g.outW() >= MIN_OUTPUTS
+                && g.cin() >= minInputChannels(Plan.of(g)) && g.cout() >= MIN_CHANNELS
+                && g.outH() * g.outW() >= MIN_OUTPUTS
                 && !Conv2dDirect.applies(cpu, g) && fitsAnArray(g);
     }
 
     /**
      * Outputs (images × positions) from which F(2, 3) pays where the weights change between calls (a
      * training step transforms them every step, and again turned for the data gradient): 1×3 and 3×1
-     * 384 → 384 at 8×8, batch 8 (512 outputs), ran 0.6–0.9× of the direct paths in a training step.
+     * 384 → 384 at 8×8, batch 8 (512 outputs), ran 0.6–0.9× of the direct paths in a training step, and
+     * about even (within the host's noise) once the inputs' transform no longer ran the Vector API's Java
+     * fallback (see {@link Plan}). F(2, 7) saves more (8 products for 14 multiply-adds per pair of outputs)
+     * and has no minimum: with fresh weights the 1×7 and 7×1 layers at 17×17, batch 8 (2312 outputs) ran
+     * 1.07–1.29× faster, forward and data gradient, and a training step 3.6%, in one process.
      */
     static final int FRESH_ROW_MIN_OUTPUTS = 4096;
 
     /**
      * Where a convolution whose weights are transformed on every call takes this path: where it {@link #applies},
-     * with F(2×2, 3×3) always and F(2, 3) over at least {@link #FRESH_ROW_MIN_OUTPUTS} outputs.
+     * with F(2×2, 3×3) and F(2, 7) always and F(2, 3) over at least {@link #FRESH_ROW_MIN_OUTPUTS} outputs.
      */
     static boolean appliesWithFreshWeights(CpuBackend cpu, Conv2d.Geometry g) {
-        return applies(cpu, g) && (Plan.of(g).square() || (long) g.batch() * g.positions() >= FRESH_ROW_MIN_OUTPUTS);
+        Plan plan = Plan.of(g);
+        return applies(cpu, g)
+                && (plan.square() || plan.taps() == 7 || (long) g.batch() * g.positions() >= FRESH_ROW_MIN_OUTPUTS);
     }
 
     private static boolean fitsAnArray(Conv2d.Geometry g) {
@@ -252,6 +305,7 @@ final class Conv2dWinograd {
         // Vector v's L channels side by side, as they lie in u: lanes of co, one input channel at a time.
         parallel.forRange(blocks, 1, (lo, hi) -> {
             int[] lanes = new int[L];
+            float[] kernels = new float[taps * L];
             for (int v = lo; v < hi; v++) {
                 int gr = Conv2dBlocked.groupOf(starts, v), co0 = starts[gr] * L, c = v * L;
                 int width = (starts[gr + 1] - starts[gr]) * L;
@@ -266,7 +320,7 @@ final class Conv2dWinograd {
                     if (plan.square()) {
                         square(w, from, tapStep, lanes, c, cout, u, at, len);
                     } else {
-                        row(plan, w, from, tapStep, lanes, c, cout, u, at, len);
+                        row(plan, w, from, tapStep, lanes, c, cout, u, at, len, kernels);
                     }
                 }
             }
@@ -281,15 +335,24 @@ final class Conv2dWinograd {
         return FloatVector.fromArray(F, w, from + t * tapStep, lanes, 0, F.indexInRange(c, cout));
     }
 
-    /** gm · g of L three-tap kernels side by side, summed in float in tap order, point ξ to u[ξ·len + at]. */
+    /**
+     * gm · g of L r-tap kernels side by side, summed in float in tap order, point ξ to u[ξ·len + at]. The
+     * taps wait in {@code taps} (r·L floats): every point needs all of them, and vectors kept in an array of
+     * vectors would be boxed.
+     */
     private static void row(Plan plan, float[] w, int from, int tapStep, int[] lanes, int c, int cout, float[] u,
-                            int at, int len) {
-        assert plan.taps() == 3;
-        FloatVector k0 = tap(w, from, 0, tapStep, lanes, c, cout), k1 = tap(w, from, 1, tapStep, lanes, c, cout);
-        FloatVector k2 = tap(w, from, 2, tapStep, lanes, c, cout);
+                            int at, int len, float[] taps) {
+        int r = plan.taps();
+        for (int t = 0; t < r; t++) {
+            tap(w, from, t, tapStep, lanes, c, cout).intoArray(taps, t * L);
+        }
         for (int xi = 0; xi < plan.points(); xi++) {
             float[] gm = plan.gm()[xi];
-            k0.mul(gm[0]).add(k1.mul(gm[1])).add(k2.mul(gm[2])).intoArray(u, xi * len + at);
+            FloatVector sum = FloatVector.fromArray(F, taps, 0).mul(gm[0]);
+            for (int t = 1; t < r; t++) {
+                sum = sum.add(FloatVector.fromArray(F, taps, t * L).mul(gm[t]));
+            }
+            sum.intoArray(u, xi * len + at);
         }
     }
 
@@ -461,6 +524,7 @@ final class Conv2dWinograd {
         int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw, points = plan.points();
         int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L;
         float[][] bt = plan.bt();
+        int[][] terms = plan.btTerms();
         for (int t = t0; t < t1; t++) {
             int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
             int corner = n * image + (ty * plan.tileH() * wp + tx * plan.tileW()) * L, i = t - t0;
@@ -468,10 +532,8 @@ final class Conv2dWinograd {
                 int at = corner + c * plane;
                 for (int xi = 0; xi < points; xi++) {
                     FloatVector sum = FloatVector.zero(F);
-                    for (int j = 0; j < points; j++) {
-                        if (bt[xi][j] != 0f) {
-                            sum = FloatVector.fromArray(F, xb, at + j * step).fma(FloatVector.broadcast(F, bt[xi][j]), sum);
-                        }
+                    for (int j : terms[xi]) {
+                        sum = FloatVector.fromArray(F, xb, at + j * step).fma(FloatVector.broadcast(F, bt[xi][j]), sum);
                     }
                     sum.intoArray(v, ((xi * cb + c) * tb + i) * L);
                 }
@@ -598,10 +660,8 @@ final class Conv2dWinograd {
         }
         for (int i = 0; i < 2; i++) {
             FloatVector y = FloatVector.zero(F);
-            for (int xi = 0; xi < plan.points(); xi++) {
-                if (plan.at()[i][xi] != 0f) {
-                    y = FloatVector.fromArray(F, m, at + xi * point).fma(FloatVector.broadcast(F, plan.at()[i][xi]), y);
-                }
+            for (int xi : plan.atTerms()[i]) {
+                y = FloatVector.fromArray(F, m, at + xi * point).fma(FloatVector.broadcast(F, plan.at()[i][xi]), y);
             }
             // Output i is (0, i) of a row's tile, (i, 0) of a column's.
             int slot = plan.tileW() > 1 ? i : i * L;
