@@ -234,24 +234,22 @@ final class Conv2dWinograd {
     }
 
     /**
-     * Outputs (images × positions) from which F(2, 3) pays where the weights change between calls (a
-     * training step transforms them every step, and again turned for the data gradient): 1×3 and 3×1
-     * 384 → 384 at 8×8, batch 8 (512 outputs), ran 0.6–0.9× of the direct paths in a training step, and
-     * about even (within the host's noise) once the inputs' transform no longer ran the Vector API's Java
-     * fallback (see {@link Plan}). F(2, 7) saves more (8 products for 14 multiply-adds per pair of outputs)
-     * and has no minimum: with fresh weights the 1×7 and 7×1 layers at 17×17, batch 8 (2312 outputs) ran
-     * 1.07–1.29× faster, forward and data gradient, and a training step 3.6%, in one process.
+     * Outputs (images × positions) from which the one-dimensional plans pay where the weights change between
+     * calls (a training step transforms them every step, and again turned for the data gradient): with fresh
+     * weights at every call, forward and data gradient together, 1×3 and 3×1 384 → 384 at 8×8, batch 8 (512
+     * outputs) ran 1.07–1.09× faster than the direct paths, and the 1×7 and 7×1 layers at 17×17, batch 8
+     * (2312 outputs), 1.07–1.29× (a training step 3.6% faster, in one process). Below, the transform of the
+     * weights is not small next to the products. (Before the inputs' transform stopped running the Vector
+     * API's Java fallback, see {@link Plan}, F(2, 3) had lost there, 0.6–0.9×, and this minimum was 4096.)
      */
-    static final int FRESH_ROW_MIN_OUTPUTS = 4096;
+    static final int FRESH_ROW_MIN_OUTPUTS = 512;
 
     /**
      * Where a convolution whose weights are transformed on every call takes this path: where it {@link #applies},
-     * with F(2×2, 3×3) and F(2, 7) always and F(2, 3) over at least {@link #FRESH_ROW_MIN_OUTPUTS} outputs.
+     * with F(2×2, 3×3) always and the one-dimensional plans over at least {@link #FRESH_ROW_MIN_OUTPUTS} outputs.
      */
     static boolean appliesWithFreshWeights(CpuBackend cpu, Conv2d.Geometry g) {
-        Plan plan = Plan.of(g);
-        return applies(cpu, g)
-                && (plan.square() || plan.taps() == 7 || (long) g.batch() * g.positions() >= FRESH_ROW_MIN_OUTPUTS);
+        return applies(cpu, g) && (Plan.of(g).square() || (long) g.batch() * g.positions() >= FRESH_ROW_MIN_OUTPUTS);
     }
 
     private static boolean fitsAnArray(Conv2d.Geometry g) {

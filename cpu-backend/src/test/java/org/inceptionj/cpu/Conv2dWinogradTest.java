@@ -227,8 +227,8 @@ class Conv2dWinogradTest {
     }
 
     /**
-     * Few channels or tiny planes stay on the direct paths (measured faster there); F(2, 3) with weights
-     * that change every call only over many outputs.
+     * Few channels or tiny planes stay on the direct paths (measured faster there); the one-dimensional
+     * plans with weights that change every call only over enough outputs.
      */
     @Test
     void enoughChannelsAndOutputs() {
@@ -250,9 +250,12 @@ class Conv2dWinogradTest {
             }
             Conv2d.Geometry row = geometry(8, 384, 8, 8, 384, 1, 3, Conv2dSpec.of(1, 0, 1));
             assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, row), "1×3 at 8×8, batch 8: inference");
-            assertFalse(Conv2dWinograd.appliesWithFreshWeights(cpu, row), "1×3 at 8×8, batch 8: training");
-            Conv2d.Geometry many = geometry(64, 384, 8, 8, 384, 1, 3, Conv2dSpec.of(1, 0, 1));
-            assertEquals(Gemm.WIDE, Conv2dWinograd.appliesWithFreshWeights(cpu, many), "1×3 at 8×8, batch 64: training");
+            assertEquals(Gemm.WIDE, Conv2dWinograd.appliesWithFreshWeights(cpu, row), "1×3 at 8×8, batch 8: training");
+            Conv2d.Geometry few = geometry(4, 384, 8, 8, 384, 1, 3, Conv2dSpec.of(1, 0, 1));
+            assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, few), "1×3 at 8×8, batch 4: inference");
+            assertFalse(Conv2dWinograd.appliesWithFreshWeights(cpu, few), "1×3 at 8×8, batch 4: training");
+            Conv2d.Geometry seven = geometry(1, 192, 17, 17, 192, 7, 1, Conv2dSpec.of(1, 3, 0));
+            assertFalse(Conv2dWinograd.appliesWithFreshWeights(cpu, seven), "7×1 at 17×17, batch 1: training");
             Conv2d.Geometry square = geometry(8, 448, 8, 8, 384, 3, 3, same);
             assertEquals(Gemm.WIDE, Conv2dWinograd.appliesWithFreshWeights(cpu, square), "3×3 448 → 384 at 8×8: training");
         }
