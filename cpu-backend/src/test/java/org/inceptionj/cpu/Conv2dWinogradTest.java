@@ -189,11 +189,17 @@ class Conv2dWinogradTest {
      */
     @Test
     void theTrainingForwardAndDataGradientTakeIt() {
-        int cin = 2 * L + 8, cout = 3 * L, h = 11;
-        for (int pad = 0; pad <= 1; pad++) {
-            Conv2dSpec spec = Conv2dSpec.of(1, pad);
-            Conv2d.Geometry g = geometry(2, cin, h, h, cout, 3, 3, spec);
-            Shape xs = Shape.of(2, cin, h, h), ws = Shape.of(cout, cin, 3, 3), ys = Shape.of(2, cout, g.outH(), g.outW());
+        // {kh, kw, padH, padW, Cin, Cout, H = W}: 3×3 unpadded and padded; 1×7 and 7×1 over 2·17·17 outputs (F(2, 7)
+        // with fresh weights from 512), with enough channels both ways for the data gradient's turned kernel.
+        int[][] cases = {{3, 3, 0, 0, 2 * L + 8, 3 * L, 11}, {3, 3, 1, 1, 2 * L + 8, 3 * L, 11},
+                {1, 7, 0, 3, Conv2dWinograd.MIN_ROW_CHANNELS, Conv2dWinograd.MIN_ROW_CHANNELS, 17},
+                {7, 1, 3, 0, Conv2dWinograd.MIN_ROW_CHANNELS, Conv2dWinograd.MIN_ROW_CHANNELS, 17}};
+        for (int[] c : cases) {
+            int kh = c[0], kw = c[1], cin = c[4], cout = c[5], h = c[6];
+            Conv2dSpec spec = Conv2dSpec.of(1, c[2], c[3]);
+            String pad = kh + "x" + kw + " pad (" + c[2] + ", " + c[3] + ")";
+            Conv2d.Geometry g = geometry(2, cin, h, h, cout, kh, kw, spec);
+            Shape xs = Shape.of(2, cin, h, h), ws = Shape.of(cout, cin, kh, kw), ys = Shape.of(2, cout, g.outH(), g.outW());
             float[] x = Conv2dTest.uniform(31, xs.size()), w = Conv2dTest.uniform(32, ws.size());
             float[] dy = Conv2dTest.uniform(33, ys.size()), w2 = Conv2dTest.uniform(34, ws.size());
             float[][][] results = new float[2][][];
@@ -216,9 +222,9 @@ class Conv2dWinogradTest {
             String[] names = {"forward", "data gradient", "forward after the write", "data gradient after the write"};
             for (int r = 0; r < 4; r++) {
                 float[] direct = results[0][r], winograd = results[1][r];
-                assertWithinRounding(names[r] + " pad " + pad + ": ", direct, winograd);
+                assertWithinRounding(names[r] + ", " + pad + ": ", direct, winograd);
                 if (Gemm.WIDE) {
-                    assertFalse(Arrays.equals(direct, winograd), names[r] + " pad " + pad + ": Winograd's last bits");
+                    assertFalse(Arrays.equals(direct, winograd), names[r] + ", " + pad + ": Winograd's last bits");
                 }
             }
             assertFalse(Arrays.equals(results[1][0], results[1][2]), "the write changed the forward");
