@@ -14,7 +14,7 @@ final class Layout {
     }
 
     /** Elements per parallel chunk below which copying is not split. */
-    private static final int GRAIN = 1 << 16;
+    private static final int GRAIN = 1 << 12;
 
     /**
      * out[o, offset_p + k, i] = parts[p][o, k, i], where offset_p is the summed size of the parts
