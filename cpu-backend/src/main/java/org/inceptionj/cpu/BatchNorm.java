@@ -141,27 +141,26 @@ final class BatchNorm {
         });
     }
 
-    /** Elements of an image (channels × plane) up to which {@link #byImages} may split by images: 128 KB. */
-    static final int BY_IMAGES_MAX_IMAGE = 1 << 15;
-    /** Elements of a tensor up to which {@link #byImages} may split by images: 8 MB. */
+    /** Elements of a tensor up to which {@link #byImages} splits it by images: 8 MB. */
     static final int BY_IMAGES_MAX = 1 << 21;
 
     /**
      * Whether a training forward or backward is split by images rather than by channels: with at
-     * least one image per thread, and images and a tensor small enough. Why: the convolutions around a
-     * batch norm split the batch, so each core holds its images in its own cache; split by channels,
-     * each thread reads half of its channels' planes from the other core's cache, strided from image to
-     * image. Measured on two threads: the default run's 16 × 7 × 7 layers (batch 64) ran slower on two
-     * threads than on one, and 2.4–2.9× faster split by images; its 16 × 35 × 35 layers (5 MB) 1.65×
-     * faster; the step 4.6% and then another 5.7% faster, in one process. At batch 8, 299 × 299, larger
-     * images (192 × 17 × 17 and up) ran their own batch norm faster split by images too, but the step
-     * ran slower, so they keep the channel split, as do tensors past 8 MB (the 147 × 147 layers, whose
-     * channels' planes stay in cache between the passes of a channel split). The sums are the same:
-     * each plane's sum, added over the images in order, per channel, so the split never changes a bit.
+     * least one image per thread and a tensor of at most {@link #BY_IMAGES_MAX} elements. Why: the
+     * convolutions around a batch norm split the batch, so each core holds its images in its own
+     * cache; split by channels, each thread reads half of its channels' planes from the other core's
+     * cache, strided from image to image. Measured on two threads, in one process: the default run's
+     * 16 × 7 × 7 layers (batch 64) ran slower on two threads than on one, and 2.4–2.9× faster split by
+     * images, its 16 × 35 × 35 layers (5 MB) 1.65× faster, its step 4.6% and then another 5.7%; at
+     * 299 × 299, batch 8, the 17 × 17 and 35 × 35 layers' batch norm 1.5–2.2× faster, the step 0–2.3%.
+     * Larger tensors (the 73 × 73 and 147 × 147 layers) ran slower split by images (0.74–0.86×): there
+     * a channel split keeps each channel's planes in cache between its passes. The sums are the same
+     * either way: each plane's sum, added over the images in order, per channel, so the split never
+     * changes a bit.
      */
     static boolean byImages(CpuBackend cpu, int n, int c, int s) {
         int threads = cpu.parallel().threads();
-        return threads > 1 && n >= threads && (long) c * s <= BY_IMAGES_MAX_IMAGE && (long) n * c * s <= BY_IMAGES_MAX;
+        return threads > 1 && n >= threads && (long) n * c * s <= BY_IMAGES_MAX;
     }
 
     /**

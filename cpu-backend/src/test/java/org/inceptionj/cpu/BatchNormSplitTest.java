@@ -36,7 +36,7 @@ class BatchNormSplitTest {
     @Test
     void theDefaultRunsShapesGiveTheSameBits() {
         int[][] shapes = {{64, 16, 7, 7}, {64, 16, 35, 35}, {64, 48, 3, 3}, {64, 64, 3, 3}, {64, 96, 1, 1}, {64, 512, 1, 1},
-                {8, 384, 8, 8}, {3, 5, 17, 1}};
+                {8, 384, 8, 8}, {8, 64, 35, 35}, {3, 5, 17, 1}};
         for (int[] d : shapes) {
             sameBitsOnOneTwoAndThreeThreads(Shape.of(d[0], d[1], d[2], d[3]), true, true, d[1]);
         }
@@ -49,7 +49,8 @@ class BatchNormSplitTest {
             assertTrue(BatchNorm.byImages(two, 64, 16, 49), "64 x 16 x 7 x 7 by images");
             assertTrue(BatchNorm.byImages(two, 64, 16, 35 * 35), "64 x 16 x 35 x 35 by images");
             assertTrue(!BatchNorm.byImages(two, 8, 64, 147 * 147), "8 x 64 x 147 x 147 by channels");
-            assertTrue(!BatchNorm.byImages(two, 8, 192, 17 * 17), "8 x 192 x 17 x 17 by channels");
+            assertTrue(BatchNorm.byImages(two, 8, 192, 17 * 17), "8 x 192 x 17 x 17 by images");
+            assertTrue(!BatchNorm.byImages(two, 8, 80, 73 * 73), "8 x 80 x 73 x 73 by channels");
             assertTrue(BatchNormSmallPlanes.applies(9) && 64 * 64 * 9 >= 1 << 15, "64 x 64 x 3 x 3 by blocks");
             assertTrue(BatchNormSmallPlanes.applies(1) && 64 * 512 >= 1 << 15, "64 x 512 x 1 x 1 by blocks");
         }
