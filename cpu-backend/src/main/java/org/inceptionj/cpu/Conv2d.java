@@ -202,8 +202,9 @@ final class Conv2d {
     }
 
     /**
-     * Whether {@link #forwardVector} takes the columns past each image's last whole strip of
-     * {@link Gemm#NR} together, as one product across the batch ({@link #forwardTails}): a 1×1 with at
+     * Whether {@link #forwardVector} (and the 1×1 data gradient, {@link Conv2dBackward}) takes the columns
+     * past each image's last whole strip of {@link Gemm#NR} together, as one product across the batch
+     * ({@link #productOverTails}): a 1×1 with at
      * least two images whose tails fill at most a vector all together (17×17: 9 strips and 1 column).
      * Why: per image, that tail is a strip of its own, which costs half a full strip's multiply-adds
      * for one column; across the batch the tails of 8 images share one. Measured in one process, two
@@ -217,14 +218,22 @@ final class Conv2d {
                 && !Conv2dBatched.applies(g);
     }
 
-    /**
-     * out[n, m, main + j] for every image n and j &lt; P − main, as one product W·B over the batch's tail
-     * columns: B[ci, n·tail + j] = x[n, ci, main + j], into scratch, then copied out. Split by rows of W.
-     */
+    /** The forward's tails: W·x over the batch's tail columns (see {@link #productOverTails}). */
     private static void forwardTails(CpuBackend cpu, float[] out, float[] x, float[] a, int lda, float[] paddedBias,
                                      Geometry g, int main, BatchNormEpilogue epilogue) {
-        int p = g.positions(), tail = p - main, cols = g.batch() * tail, cout = g.cout(), k = g.depth();
-        float[] c = cpu.cache().allocateStale(cout * cols);
+        productOverTails(cpu, out, g.cout(), x, g.cin(), a, lda, paddedBias, g.batch(), g.positions(), main, epilogue);
+    }
+
+    /**
+     * out[n, r, main + j] = bias[r] + Σ_kk A[r, kk]·src[n, kk, main + j] for every image n, row r &lt; m and
+     * j &lt; p − main, with out [batch, m, p] and src [batch, k, p]: one product over the batch's tail
+     * columns (B[kk, n·tail + j] = src[n, kk, main + j]) into scratch, then copied out, split by rows of A.
+     * Each element is summed as a product per image sums it (see {@link #tailsTogether}).
+     */
+    static void productOverTails(CpuBackend cpu, float[] out, int m, float[] src, int k, float[] a, int lda,
+                                 float[] paddedBias, int batch, int p, int main, BatchNormEpilogue epilogue) {
+        int tail = p - main, cols = batch * tail;
+        float[] c = cpu.cache().allocateStale(m * cols);
         try {
             Gemm.PanelB tails = (dst, k0, kc, n0, nc) -> {
                 int strips = (nc + Gemm.NR - 1) / Gemm.NR, stripStride = kc * Gemm.NR;
@@ -235,7 +244,7 @@ final class Conv2d {
                             int col = s * Gemm.NR + jj;
                             if (col < nc) {
                                 int q = n0 + col, n = q / tail;
-                                dst[d + jj] = x[(n * g.cin() + k0 + kk) * p + main + q % tail];
+                                dst[d + jj] = src[(n * k + k0 + kk) * p + main + q % tail];
                             } else {
                                 dst[d + jj] = 0f;
                             }
@@ -243,18 +252,18 @@ final class Conv2d {
                     }
                 }
             };
-            int pieces = Math.min(cpu.parallel().threads(), Gemm.paddedRows(cout) / Gemm.MR);
+            int pieces = Math.min(cpu.parallel().threads(), Gemm.paddedRows(m) / Gemm.MR);
             cpu.parallel().forRange(pieces, 1, (lo, hi) -> {
                 for (int r = lo; r < hi; r++) {
-                    int m0 = Gemm.rowStart(r, pieces, cout), m1 = Gemm.rowStart(r + 1, pieces, cout);
+                    int m0 = Gemm.rowStart(r, pieces, m), m1 = Gemm.rowStart(r + 1, pieces, m);
                     if (m0 < m1) {
-                        Gemm.multiply(cout, k, a, lda, paddedBias, tails, c, 0, cols, m0, m1, 0, cols, epilogue);
+                        Gemm.multiply(m, k, a, lda, paddedBias, tails, c, 0, cols, m0, m1, 0, cols, epilogue);
                     }
                 }
             });
-            for (int m = 0; m < cout; m++) {
+            for (int r = 0; r < m; r++) {
                 for (int q = 0; q < cols; q++) {
-                    out[((q / tail) * cout + m) * p + main + q % tail] = c[m * cols + q];
+                    out[((q / tail) * m + r) * p + main + q % tail] = c[r * cols + q];
                 }
             }
         } finally {

@@ -150,6 +150,8 @@ final class Conv2dBackward {
         int k = g.depth(), cout = g.cout(), p = g.positions(), khw = g.kh() * g.kw();
         // Wᵀ [Cin·kh·kw, Cout]: Wᵀ[(ci,i,j), co] = w[co·K + (ci,i,j)]; packed once, shared.
         float[] packedWt = Gemm.packA(cpu.parallel(), w, 0, 1, k, k, cout);
+        // A 1×1's columns past each image's last whole strip, together across the batch (see there).
+        int main = Conv2d.tailsTogether(g) ? p - p % Gemm.NR : p;
         int groups = Conv2dBackwardCol2im.channelGroups(cpu.parallel().threads(), g);
         cpu.parallel().forRange(g.batch() * groups, 1, (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
@@ -168,12 +170,15 @@ final class Conv2dBackward {
                 };
                 if (g.pointwise()) {
                     // col2im is the identity: colGrad_n rows are the planes of dx[n] themselves.
-                    Gemm.multiply(k, cout, packedWt, null, dyPanel, dx, n * g.cin() * p, p, ci0, ci1, 0, p);
+                    Gemm.multiply(k, cout, packedWt, null, dyPanel, dx, n * g.cin() * p, p, ci0, ci1, 0, main);
                 } else {
                     Conv2dBackwardCol2im.dataGroup(dx, packedWt, dyPanel, n, ci0 * khw, ci1 * khw, g);
                 }
             }
         });
+        if (main < p) {
+            Conv2d.productOverTails(cpu, dx, k, dy, cout, packedWt, Gemm.PACKED, null, g.batch(), p, main, null);
+        }
     }
 
     /**

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The columns past each image's last whole strip of a 1×1 (17×17: 9 strips and 1 column), taken
  * together across the batch ({@link Conv2d#tailsTogether}), give the bits of the same images
- * convolved one at a time (where each image's tail is a strip of its own): plain conv2d and the fused
- * inference block, one and two threads.
+ * convolved one at a time (where each image's tail is a strip of its own): plain conv2d, the fused
+ * inference block and the data gradient, one and two threads.
  */
 class Conv2dTailsTest {
     @Test
@@ -62,12 +62,18 @@ class Conv2dTailsTest {
             float[] conv = Ops.conv2d(xt, wt, null, Conv2dSpec.of(1, 0)).toArray();
             float[] fused = Ops.conv2dBatchNorm(xt, wt, g, b, m, v, 1e-3f, Conv2dSpec.of(1, 0), true).toArray();
             int out = cout * side * side;
+            float[] dyAll = values(r, n * out);
+            float[] dx = Ops.conv2dBackwardData(Ops.fromArray(cpu, Shape.of(n, cout, side, side), dyAll), wt,
+                    Shape.of(n, cin, side, side), Conv2dSpec.of(1, 0)).toArray();
             for (int i = 0; i < n; i++) {
                 Tensor one = Ops.fromArray(cpu, Shape.of(1, cin, side, side), Arrays.copyOfRange(x, i * image, (i + 1) * image));
                 float[] c1 = Ops.conv2d(one, wt, null, Conv2dSpec.of(1, 0)).toArray();
                 float[] f1 = Ops.conv2dBatchNorm(one, wt, g, b, m, v, 1e-3f, Conv2dSpec.of(1, 0), true).toArray();
                 assertArrayEquals(c1, Arrays.copyOfRange(conv, i * out, (i + 1) * out), what + ": conv2d, image " + i);
                 assertArrayEquals(f1, Arrays.copyOfRange(fused, i * out, (i + 1) * out), what + ": fused, image " + i);
+                Tensor dy1 = Ops.fromArray(cpu, Shape.of(1, cout, side, side), Arrays.copyOfRange(dyAll, i * out, (i + 1) * out));
+                float[] dx1 = Ops.conv2dBackwardData(dy1, wt, Shape.of(1, cin, side, side), Conv2dSpec.of(1, 0)).toArray();
+                assertArrayEquals(dx1, Arrays.copyOfRange(dx, i * image, (i + 1) * image), what + ": data gradient, image " + i);
             }
         }
     }
