@@ -116,14 +116,7 @@ final class BatchNorm {
                     squares += vector ? Reduce.sumSquaredDeviationsVector(xs, from, s, mu)
                             : Reduce.sumSquaredDeviationsPlain(xs, from, from + s, mu);
                 }
-                double variance = squares / m;
-                double invStd = 1.0 / Math.sqrt(variance + eps);
-                double unbiased = m > 1 ? variance * m / (m - 1) : variance;
-
-                sm[ch] = (float) mu;
-                si[ch] = (float) invStd;
-                rm[ch] = (float) ((1.0 - momentum) * rm[ch] + momentum * mu);
-                rv[ch] = (float) ((1.0 - momentum) * rv[ch] + momentum * unbiased);
+                double invStd = storeStatistics(ch, mu, squares / m, m, eps, momentum, sm, si, rm, rv);
 
                 float meanF = (float) mu, scale = (float) (g[ch] * invStd);
                 for (int i = 0; i < n; i++) {
@@ -139,6 +132,22 @@ final class BatchNorm {
                 }
             }
         });
+    }
+
+    /**
+     * Channel ch's statistics from its mean and (biased) variance over m values: saveMean, saveInvStd and
+     * the running averages (the variance's unbiased, σ²·m/(m − 1), or σ² itself when m = 1). Returns
+     * invStd = 1/√(σ² + eps), in double.
+     */
+    static double storeStatistics(int ch, double mu, double variance, long m, float eps, float momentum,
+                                  float[] saveMean, float[] saveInvStd, float[] runningMean, float[] runningVar) {
+        double invStd = 1.0 / Math.sqrt(variance + eps);
+        double unbiased = m > 1 ? variance * m / (m - 1) : variance;
+        saveMean[ch] = (float) mu;
+        saveInvStd[ch] = (float) invStd;
+        runningMean[ch] = (float) ((1.0 - momentum) * runningMean[ch] + momentum * mu);
+        runningVar[ch] = (float) ((1.0 - momentum) * runningVar[ch] + momentum * unbiased);
+        return invStd;
     }
 
     /** Elements of a tensor up to which {@link #byImages} splits it by images: 8 MB. */
@@ -199,13 +208,7 @@ final class BatchNorm {
             for (int i = 0; i < n; i++) {
                 squares += planes[i * c + ch];
             }
-            double variance = squares / m;
-            double invStd = 1.0 / Math.sqrt(variance + eps);
-            double unbiased = m > 1 ? variance * m / (m - 1) : variance;
-            sm[ch] = (float) mu[ch];
-            si[ch] = (float) invStd;
-            rm[ch] = (float) ((1.0 - momentum) * rm[ch] + momentum * mu[ch]);
-            rv[ch] = (float) ((1.0 - momentum) * rv[ch] + momentum * unbiased);
+            double invStd = storeStatistics(ch, mu[ch], squares / m, m, eps, momentum, sm, si, rm, rv);
             meanF[ch] = (float) mu[ch];
             scale[ch] = (float) (g[ch] * invStd);
         }

@@ -147,14 +147,9 @@ final class BatchNormSmallPlanes {
         double[] squares = sc.second;
         addBlocks(squares, partial, blocks, len);
         for (int ch = 0; ch < c; ch++) {
-            double variance = channelSum(squares, ch * s, s) / m;
-            double invStd = 1.0 / Math.sqrt(variance + eps);
-            double unbiased = m > 1 ? variance * m / (m - 1) : variance;
             double mean = mu[ch];
-            saveMean[ch] = (float) mean;
-            saveInvStd[ch] = (float) invStd;
-            runningMean[ch] = (float) ((1.0 - momentum) * runningMean[ch] + momentum * mean);
-            runningVar[ch] = (float) ((1.0 - momentum) * runningVar[ch] + momentum * unbiased);
+            double invStd = BatchNorm.storeStatistics(ch, mean, channelSum(squares, ch * s, s) / m, m, eps, momentum,
+                    saveMean, saveInvStd, runningMean, runningVar);
             Arrays.fill(meanRow, ch * s, (ch + 1) * s, (float) mean);
             Arrays.fill(scaleRow, ch * s, (ch + 1) * s, (float) (gamma[ch] * invStd));
             Arrays.fill(betaRow, ch * s, (ch + 1) * s, beta[ch]);

@@ -197,15 +197,15 @@ final class Conv2d {
             }
         });
         if (tail > 0) {
-            forwardTails(cpu, out, x, a, lda, paddedBias, g, main, epilogue);
+            productOverTails(cpu, out, cout, x, g.cin(), a, lda, paddedBias, g.batch(), p, main, epilogue);
         }
     }
 
     /**
      * Whether {@link #forwardVector} (and the 1×1 data gradient, {@link Conv2dBackward}) takes the columns
      * past each image's last whole strip of {@link Gemm#NR} together, as one product across the batch
-     * ({@link #productOverTails}): a 1×1 with at
-     * least two images whose tails fill at most a vector all together (17×17: 9 strips and 1 column).
+     * ({@link #productOverTails}): a 1×1 with at least two images whose tails fill at most a vector all
+     * together (17×17: 9 strips and 1 column).
      * Why: per image, that tail is a strip of its own, which costs half a full strip's multiply-adds
      * for one column; across the batch the tails of 8 images share one. Measured in one process, two
      * threads, batch 8: the 17×17 1×1s 1.05–1.10× in the eval forward and 1.05–1.06× in a training
@@ -216,12 +216,6 @@ final class Conv2d {
         int tail = g.positions() % Gemm.NR;
         return Gemm.WIDE && g.pointwise() && g.batch() >= 2 && tail > 0 && (long) tail * g.batch() <= Gemm.L
                 && !Conv2dBatched.applies(g);
-    }
-
-    /** The forward's tails: W·x over the batch's tail columns (see {@link #productOverTails}). */
-    private static void forwardTails(CpuBackend cpu, float[] out, float[] x, float[] a, int lda, float[] paddedBias,
-                                     Geometry g, int main, BatchNormEpilogue epilogue) {
-        productOverTails(cpu, out, g.cout(), x, g.cin(), a, lda, paddedBias, g.batch(), g.positions(), main, epilogue);
     }
 
     /**

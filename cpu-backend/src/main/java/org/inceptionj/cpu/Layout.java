@@ -13,7 +13,11 @@ final class Layout {
     private Layout() {
     }
 
-    /** Elements per parallel chunk below which copying is not split. */
+    /**
+     * Elements per parallel chunk below which copying is not split. Small, because the ops around a copy
+     * split the batch across the threads: a copy left whole on one thread read half its input from the
+     * other core's cache (the default run's 27,648-float slices: 0.01 ms on one thread, 0.2 ms on two).
+     */
     private static final int GRAIN = 1 << 12;
 
     /**
