@@ -27,13 +27,28 @@ class GemmTest {
         }
     }
 
+    @Test
+    void shortReductionsPackWiderColumnBlocksOfAboutTheSameSize() {
+        assertEquals(Gemm.NC, Gemm.columnBlock(Gemm.KC));
+        assertEquals(448, Gemm.columnBlock(144), "288 deep: blocks of 144, 448 columns (455 floored to strips)");
+        assertEquals(4 * Gemm.NC, Gemm.columnBlock(Gemm.KC / 4));
+        for (int depth = 1; depth <= Gemm.KC; depth++) {
+            int columns = Gemm.columnBlock(depth);
+            assertEquals(0, columns % Gemm.NR, "depth " + depth + ": " + columns + " columns, not whole strips");
+            assertTrue(columns >= Gemm.NC, "depth " + depth + ": " + columns + " columns");
+            assertTrue((long) columns * depth <= (long) Gemm.KC * Gemm.NC, "depth " + depth + ": block of "
+                    + columns + " columns over KC·NC floats");
+        }
+    }
+
     /**
      * Each element of C is one chain of FMAs in ascending k from zero, so it equals Math.fma's chain bit
      * for bit, whatever the blocks: past one block (300, 513), a short last block of the old split (288),
-     * one block (144); rows past the 8-row tile and columns past a strip and past NC.
+     * one block (144); rows past the 8-row tile and columns past a strip and past NC; short reductions
+     * whose column blocks are wider than NC (64: blocks of 1024, the last one partial; 100: of 640).
      */
     @ParameterizedTest(name = "[{0}x{2}]·[{2}x{1}]")
-    @CsvSource({"70, 300, 288", "13, 41, 513", "133, 270, 300", "8, 33, 144"})
+    @CsvSource({"70, 300, 288", "13, 41, 513", "133, 270, 300", "8, 33, 144", "20, 2100, 64", "12, 1500, 100"})
     void everyElementIsOneFmaChainInAscendingK(int m, int n, int k) {
         Random random = new Random(m * 31L + n * 7L + k);
         float[] a = new float[m * k], b = new float[k * n];
