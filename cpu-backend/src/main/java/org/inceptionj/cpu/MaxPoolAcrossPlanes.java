@@ -80,7 +80,9 @@ final class MaxPoolAcrossPlanes {
      * or more (the row kernels of {@link Pooling} fill their lanes there) or the tables would be too big.
      * Measured, 3×3 stride 2, against the row kernels, one and two threads: the default run's 3×3
      * planes (64 × 192) 10× and 7.7×, 7×7 (64 × 72) 1.65× and 1.5×, 15×15 (64 × 48) 1.6× and 1.0×;
-     * Mixed_7a at batch 1 (768 planes of 17×17) 1.6× and 1.5×; 35×35 planes mixed (0.6–1.5×).
+     * Mixed_7a at batch 1 (768 planes of 17×17) 1.6× and 1.5×; 35×35 planes mixed (0.6–1.5×). Since
+     * then {@link MaxPoolStrideTwo} takes the unpadded 3×3 windows at stride 2 (each vector maximum
+     * serving outputs only, no transposition), so the forward here serves the other geometries.
      */
     static MaxPoolAcrossPlanes forwardOf(Pool2dSpec s, int h, int w, int oh, int ow) {
         return ow < L && fits(s, h, w, oh, ow) ? new MaxPoolAcrossPlanes(s, h, w, oh, ow, false) : null;

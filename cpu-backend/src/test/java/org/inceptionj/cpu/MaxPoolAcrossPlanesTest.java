@@ -26,7 +26,7 @@ class MaxPoolAcrossPlanesTest {
      * Values from a small set, so that windows tie often, with NaN and both zeros sprinkled in; every
      * other plane all below zero, so that a maximum started anywhere but −∞ would show.
      */
-    private static float[] awkward(long seed, int n, int plane) {
+    static float[] awkward(long seed, int n, int plane) {
         Random r = new Random(seed);
         float[] pick = {-1f, 0.5f, 2f, 2f, -0f, 0f, -3f};
         float[] x = new float[n];

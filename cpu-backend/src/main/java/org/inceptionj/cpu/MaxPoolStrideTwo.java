@@ -1,0 +1,106 @@
+package org.inceptionj.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+import org.inceptionj.api.Pool2dSpec;
+
+/**
+ * The 3×3 max pool at stride 2 without padding (Inception's grid reductions: 147 → 73, 71 → 35, 35 → 17 and
+ * 17 → 8), one output row at a time, with only the windows that are outputs computed:
+ * <ol>
+ *   <li>rows: m[iw] = max(x[2r, iw], x[2r + 1, iw], x[2r + 2, iw]) along the row, read in place;</li>
+ *   <li>columns: out[r, c] = max(m[2c], m[2c + 1], m[2c + 2]); a vector of outputs takes the even and the
+ *       odd lanes of two vectors of m ({@link FloatVector#selectFrom(jdk.incubator.vector.Vector,
+ *       jdk.incubator.vector.Vector)}), and the even lanes of the two one further on.</li>
+ * </ol>
+ * Why: the row kernels of {@link Pooling} take the maximum of every window start along the row (stride 1)
+ * and keep every other one; the flat kernel does the same over the whole plane, and the kernel across
+ * planes first transposes the planes with gathers. Here each vector maximum serves outputs only: per
+ * output 2 maxima of rows and 2 of columns, against 4 and 4 along the row or 9 over the flat plane.
+ * Measured in one process, two threads, batch 8: see {@link #of}.
+ *
+ * <p>The same results as the plain loop: the maximum does not depend on the order of its terms (Math.max
+ * lane by lane: NaN passes on, +0 beats −0).
+ */
+final class MaxPoolStrideTwo {
+    private static final VectorSpecies<Float> F = Vectors.F;
+    private static final int L = F.length();
+    /** Lane indexes into two vectors side by side: the even lanes and the odd lanes of the pair. */
+    private static final FloatVector EVEN = FloatVector.fromArray(F, lanes(0), 0), ODD = FloatVector.fromArray(F, lanes(1), 0);
+
+    private static float[] lanes(int first) {
+        float[] at = new float[L];
+        for (int lane = 0; lane < L; lane++) {
+            at[lane] = first + 2 * lane;
+        }
+        return at;
+    }
+
+    private final int h, w, oh, ow;
+    /** The row maxima of the current output row, with room for the vectors read past its end. */
+    private final float[] rows;
+
+    private MaxPoolStrideTwo(int h, int w, int oh, int ow) {
+        this.h = h;
+        this.w = w;
+        this.oh = oh;
+        this.ow = ow;
+        this.rows = new float[Math.max(w, 2 * ow + 1) + 2 * L + 2];
+    }
+
+    /**
+     * The kernel for this geometry, or null: a 3×3 window at stride 2, no padding, no dilation, every window
+     * inside the input. Measured against the kernels it replaces, in one process, two threads: Inception's
+     * pools in the eval forward at batch 8, 8 × 768 planes of 17 × 17 3.4× faster (the kernel across
+     * planes), 288 of 35 × 35 1.7× (the flat kernel), 192 of 71 × 71 1.6× and 64 of 147 × 147 1.3× (the
+     * row kernel); the default run's 15 × 15 planes 3.5× (across planes).
+     */
+    static MaxPoolStrideTwo of(Pool2dSpec s, int h, int w, int oh, int ow) {
+        boolean geometry = s.kernelH() == 3 && s.kernelW() == 3 && s.strideH() == 2 && s.strideW() == 2
+                && s.dilationH() == 1 && s.dilationW() == 1 && s.padTop() == 0 && s.padLeft() == 0
+                && oh > 0 && ow > 0 && 2 * (oh - 1) + 3 <= h && 2 * (ow - 1) + 3 <= w;
+        return geometry ? new MaxPoolStrideTwo(h, w, oh, ow) : null;
+    }
+
+    /** out[at...] = the max pool of the plane x[in...]. */
+    void forward(float[] out, int at, float[] x, int in) {
+        VectorMask<Float> rowTail = F.indexInRange(0, Math.min(L, w));
+        for (int r = 0; r < oh; r++) {
+            int top = in + 2 * r * w;
+            if (w >= L) {
+                for (int iw = 0; ; iw = Math.min(iw + L, w - L)) {
+                    rowMax(x, top, iw);
+                    if (iw == w - L) {
+                        break;
+                    }
+                }
+            } else {
+                FloatVector.fromArray(F, x, top, rowTail)
+                        .max(FloatVector.fromArray(F, x, top + w, rowTail))
+                        .max(FloatVector.fromArray(F, x, top + 2 * w, rowTail))
+                        .intoArray(rows, 0);
+            }
+            int o = at + r * ow;
+            for (int c = 0; c < ow; c += L) {
+                FloatVector first = FloatVector.fromArray(F, rows, 2 * c), second = FloatVector.fromArray(F, rows, 2 * c + L);
+                FloatVector next = FloatVector.fromArray(F, rows, 2 * c + 2), after = FloatVector.fromArray(F, rows, 2 * c + 2 + L);
+                FloatVector max = EVEN.selectFrom(first, second).max(ODD.selectFrom(first, second))
+                        .max(EVEN.selectFrom(next, after));
+                if (c + L <= ow) {
+                    max.intoArray(out, o + c);
+                } else {
+                    max.intoArray(out, o + c, F.indexInRange(c, ow));
+                }
+            }
+        }
+    }
+
+    /** rows[iw + lane] = the maximum of the window's three input rows at column iw + lane. */
+    private void rowMax(float[] x, int top, int iw) {
+        FloatVector.fromArray(F, x, top + iw)
+                .max(FloatVector.fromArray(F, x, top + w + iw))
+                .max(FloatVector.fromArray(F, x, top + 2 * w + iw))
+                .intoArray(rows, iw);
+    }
+}
