@@ -24,6 +24,11 @@ import org.inceptionj.api.Pool2dSpec;
  * and took most of the time.) Measured in one process, two threads, batch 8, Inception's 3×3 branch pools against
  * the padded-plane kernel they replace: see {@link #of}.
  *
+ * The gradient likewise: each output's share dy / divisor into a flat plane between zero margins, then each
+ * cell the sum of its nine windows' shares, the left and right ones under the same kind of mask (in training
+ * at batch 8, in one process, two threads: 1.6–1.9× faster on the 17 × 17 and 35 × 35 planes, 2.8–3.8× on
+ * the 8 × 8 ones, against the padded-plane kernel and the kernel across planes).
+ *
  * <p>The same bits as the plain loop ({@link Pooling}): each column sum is Σ_i in row order from +0 and
  * each window sum Σ_j of them in column order from +0, over the real cells; a padding row or a dropped
  * column adds +0, which changes no sum (a sum from +0 is never −0), and the divisor is the plain loop's.
@@ -45,6 +50,14 @@ final class AveragePoolSameSize {
     private final int innerFrom, innerTo;
     /** The column sums, after a margin of padLeft (and kW + L behind). */
     private final float[] columns;
+    /**
+     * gatherK[q]: for the gradient, whether the windows d = padLeft − 2 + k columns from flat position q exist
+     * (iw + d in [0, W)), k = 0, 1, 2.
+     */
+    private final boolean[] gather0, gather1, gather2;
+    /** The gradient's shares dy / divisor, flat, between margins of 2·W + 2 zeros that stand for windows off the plane. */
+    private final float[] shares;
+    private final int front;
 
     private AveragePoolSameSize(Pool2dSpec s, int h, int w) {
         this.h = h;
@@ -73,6 +86,19 @@ final class AveragePoolSameSize {
         this.innerFrom = padTop * w;
         this.innerTo = cells - (2 - padTop) * w - L + 1;
         this.columns = new float[padLeft + cells + 3 + L];
+        this.gather0 = gather(padLeft - 2);
+        this.gather1 = gather(padLeft - 1);
+        this.gather2 = gather(padLeft);
+        this.front = 2 * w + 2;
+        this.shares = new float[front + cells + front + L];
+    }
+
+    private boolean[] gather(int d) {
+        boolean[] keep = new boolean[cells + L];
+        for (int q = 0; q < cells; q++) {
+            keep[q] = q % w + d >= 0 && q % w + d < w;
+        }
+        return keep;
     }
 
     /** For each flat position q: whether its window's row i (rows) or column j lies in the plane. */
@@ -121,6 +147,47 @@ final class AveragePoolSameSize {
                 break;
             }
         }
+    }
+
+    /**
+     * dx[in...] = the gradient of the plane from dy[at...]: each output's share dy / divisor, then each cell
+     * the shares of its windows in output order (rows of windows from the top, each from the left), from +0,
+     * as the plain loop adds them into a cleared dx; a window off the plane adds +0.
+     */
+    void backward(float[] dx, int in, float[] dy, int at) {
+        int last = cells - L;
+        for (int q = 0; ; q = Math.min(q + L, last)) {
+            FloatVector d = divisors == null ? FloatVector.broadcast(F, divisor) : FloatVector.fromArray(F, divisors, q);
+            FloatVector.fromArray(F, dy, at + q).div(d).intoArray(shares, front + q);
+            if (q == last) {
+                break;
+            }
+        }
+        for (int q = 0; ; q = Math.min(q + L, last)) {
+            gathered(dx, in, q);
+            if (q == last) {
+                break;
+            }
+        }
+    }
+
+    /** dx[in + q + lane]: Σ over the windows (r + e, c + d) holding the cell, e then d ascending. */
+    private void gathered(float[] dx, int in, int q) {
+        VectorMask<Float> left = VectorMask.fromArray(F, gather0, q), middle = VectorMask.fromArray(F, gather1, q),
+                right = VectorMask.fromArray(F, gather2, q);
+        // Written out row by row: a vector carried through a loop can be kept on the heap by C2 (see Pooling).
+        int top = front + q + (padTop - 2) * w + padLeft - 2, mid = top + w, bottom = mid + w;
+        FloatVector.zero(F)
+                .add(FloatVector.fromArray(F, shares, top, left))
+                .add(FloatVector.fromArray(F, shares, top + 1, middle))
+                .add(FloatVector.fromArray(F, shares, top + 2, right))
+                .add(FloatVector.fromArray(F, shares, mid, left))
+                .add(FloatVector.fromArray(F, shares, mid + 1, middle))
+                .add(FloatVector.fromArray(F, shares, mid + 2, right))
+                .add(FloatVector.fromArray(F, shares, bottom, left))
+                .add(FloatVector.fromArray(F, shares, bottom + 1, middle))
+                .add(FloatVector.fromArray(F, shares, bottom + 2, right))
+                .intoArray(dx, in + q);
     }
 
     /** columns[padLeft + q + lane] = Σ_i x[in + q + lane + (i − padTop)·W], in row order from +0: every row in the plane. */

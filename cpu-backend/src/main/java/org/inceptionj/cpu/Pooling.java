@@ -840,6 +840,14 @@ final class Pooling {
         boolean vector = cpu.vectorized() && (max || spec.strideW() == 1 && ow >= F.length());
         long work = Math.max(1L, (long) oh * ow * spec.kernelH() * spec.kernelW() + (long) h * w);
         cpu.parallel().forRange(planes, (int) Math.max(1, GRAIN / work), (lo, hi) -> {
+            // Inception's branch pools: over the flattened plane, as in the forward.
+            AveragePoolSameSize same = cpu.vectorized() && !max ? AveragePoolSameSize.of(spec, h, w, oh, ow) : null;
+            if (same != null) {
+                for (int p = lo; p < hi; p++) {
+                    same.backward(d, p * h * w, g, p * oh * ow);
+                }
+                return;
+            }
             // Across planes where the rows hold few outputs, as in the forward.
             TinyAverage tiny = cpu.vectorized() && !max ? TinyAverage.of(spec, h, w, oh, ow) : null;
             if (tiny != null) {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * The average pool over the flattened plane ({@link AveragePoolSameSize}) gives the plain loop's bits: the
  * column sums in row order and the window sum in column order, each from +0, over the real cells only, so
  * that the padding's +0 and the dropped columns must change nothing (a window of −0 cells still averages to
- * +0, NaN and ∞ pass on). Through the backend, so the dispatch in {@link Pooling} is what is tested.
+ * +0, NaN and ∞ pass on); its gradient, each cell the shares of its windows in output order from +0. Through the backend, so the dispatch in {@link Pooling} is what is tested.
  */
 class AveragePoolSameSizeTest {
     private static final int L = Vectors.F.length();
@@ -45,6 +45,14 @@ class AveragePoolSameSizeTest {
         }
     }
 
+    /** The gradient of the same pool for the output gradient dy (of x's shape: the output is the input's size). */
+    private static float[] gradient(CpuConfig config, float[] dy, int[] dims, Pool2dSpec spec) {
+        try (CpuBackend be = new CpuBackend(config); TensorScope s = TensorScope.open()) {
+            Tensor g = CpuBackwardTest.t(be, dy, dims);
+            return Ops.avgPool2dBackward(g, g.shape(), spec).toArray();
+        }
+    }
+
     @Test
     void sameBitsAsThePlainLoop() {
         Pool2dSpec inception = Pool2dSpec.of(3, 1, 1);
@@ -69,6 +77,12 @@ class AveragePoolSameSizeTest {
             float[] plain = run(new CpuConfig(1, false), x, dims, spec);
             CpuBackwardTest.assertBitsEqual(what + ": vector, 1 thread", plain, run(new CpuConfig(1, true), x, dims, spec));
             CpuBackwardTest.assertBitsEqual(what + ": vector, 3 threads", plain, run(new CpuConfig(3, true), x, dims, spec));
+            float[] dy = awkward(100 + k, x.length);
+            float[] plainGradient = gradient(new CpuConfig(1, false), dy, dims, spec);
+            CpuBackwardTest.assertBitsEqual(what + ": gradient, vector, 1 thread", plainGradient,
+                    gradient(new CpuConfig(1, true), dy, dims, spec));
+            CpuBackwardTest.assertBitsEqual(what + ": gradient, vector, 3 threads", plainGradient,
+                    gradient(new CpuConfig(3, true), dy, dims, spec));
         }
     }
 
