@@ -26,16 +26,7 @@ import org.inceptionj.api.Pool2dSpec;
 final class MaxPoolStrideTwo {
     private static final VectorSpecies<Float> F = Vectors.F;
     private static final int L = F.length();
-    /** Lane indexes into two vectors side by side: the even lanes and the odd lanes of the pair. */
-    private static final FloatVector EVEN = FloatVector.fromArray(F, lanes(0), 0), ODD = FloatVector.fromArray(F, lanes(1), 0);
-
-    private static float[] lanes(int first) {
-        float[] at = new float[L];
-        for (int lane = 0; lane < L; lane++) {
-            at[lane] = first + 2 * lane;
-        }
-        return at;
-    }
+    private static final FloatVector EVEN = Vectors.EVEN_OF_PAIR, ODD = Vectors.ODD_OF_PAIR;
 
     private final int h, w, oh, ow;
     /** The row maxima of the current output row, with room for the vectors read past its end. */

@@ -28,4 +28,19 @@ final class Vectors {
      */
     static final VectorMask<Float> EVEN_LANES = VectorMask.fromLong(F, 0x5555_5555_5555_5555L),
             LOWER_HALF = F.indexInRange(0, F.length() / 2);
+
+    /**
+     * Lane indexes into two vectors side by side, for {@code EVEN_OF_PAIR.selectFrom(a, b)}: the even lanes of
+     * the pair (a's, then b's), and likewise the odd lanes. The even and the odd values of a run of two vectors,
+     * each as one whole vector in one two-vector permute (a stride-2 row of {@link MaxPoolStrideTwo}).
+     */
+    static final FloatVector EVEN_OF_PAIR = pairLanes(0), ODD_OF_PAIR = pairLanes(1);
+
+    private static FloatVector pairLanes(int first) {
+        float[] at = new float[F.length()];
+        for (int lane = 0; lane < at.length; lane++) {
+            at[lane] = first + 2 * lane;
+        }
+        return FloatVector.fromArray(F, at, 0);
+    }
 }
