@@ -6,9 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 import org.inceptionj.api.Pool2dSpec;
 
 /**
- * The average pool of a plane onto a plane of the same size (stride 1, no dilation, padding kH − 1 rows and
- * kW − 1 columns in all: Inception's branch pools, 3×3 with padding 1), with the vectors running along the
- * flattened plane, whole rows at a time:
+ * The 3×3 average pool of a plane onto a plane of the same size (stride 1, no dilation, padding 2 rows and
+ * 2 columns in all: Inception's branch pools, with padding 1 on every side), with the vectors running along
+ * the flattened plane, across row ends:
  * <ol>
  *   <li>column sums: c[q] = Σ_i x[q + (i − padTop)·W] for every flat position q = ih·W + iw, read in place;
  *       only the vectors that reach into the padding rows load under a mask (a dropped row loads as +0);</li>
@@ -21,10 +21,9 @@ import org.inceptionj.api.Pool2dSpec;
  * tail overlapping) and copied every row into a zero-bordered plane first; on the flattened plane the
  * vectors are full and x is read where it lies. (A first version copied the plane between zero rows in one
  * piece: its loads, at other offsets than the copy's stores, waited for those stores to reach the cache
- * and took most of the time.) Measured in one process, two threads, batch 8, Inception's 3×3 branch pools against
- * the padded-plane kernel they replace: see {@link #of}.
+ * and took most of the time.) Measured against the kernels they replace: see {@link #of}.
  *
- * The gradient likewise: each output's share dy / divisor into a flat plane between zero margins, then each
+ * <p>The gradient likewise: each output's share dy / divisor into a flat plane between zero margins, then each
  * cell the sum of its nine windows' shares, the left and right ones under the same kind of mask (in training
  * at batch 8, in one process, two threads: 1.6–1.9× faster on the 17 × 17 and 35 × 35 planes, 2.8–3.8× on
  * the 8 × 8 ones, against the padded-plane kernel and the kernel across planes).
@@ -112,8 +111,8 @@ final class AveragePoolSameSize {
     }
 
     /**
-     * The kernel for this geometry, or null where it does not apply: a stride of 1, no dilation, an output
-     * of the input's size (padding kH − 1 rows and kW − 1 columns in all) and a plane of a vector or more.
+     * The kernel for this geometry, or null where it does not apply: a 3×3 window, a stride of 1, no dilation,
+     * an output of the input's size (padding 2 rows and 2 columns in all) and a plane of a vector or more.
      * Measured against the kernels it replaces, two threads, batch 8, alone: 8 × 768 planes of 17 × 17
      * 2.1×, 35 × 35 planes 1.6–1.8× (the padded-plane kernel), 8 × 8 planes 2.0–2.6× (across planes); in
      * the eval forward, in one process, the 17 × 17 pools 1.23× and the 8 × 8 ones 1.9×.
