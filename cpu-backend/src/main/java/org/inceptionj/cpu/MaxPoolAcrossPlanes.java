@@ -94,7 +94,12 @@ final class MaxPoolAcrossPlanes {
      * Measured as for the forward: 3×3 planes 7.2× and 5.4×, 7×7 1.0× and 0.94× (kept, for one path).
      */
     static MaxPoolAcrossPlanes backwardOf(Pool2dSpec s, int h, int w, int oh, int ow) {
-        return ow < 4 && fits(s, h, w, oh, ow) ? new MaxPoolAcrossPlanes(s, h, w, oh, ow, true) : null;
+        return takesBackward(s, h, w, oh, ow) ? new MaxPoolAcrossPlanes(s, h, w, oh, ow, true) : null;
+    }
+
+    /** Whether {@link #backwardOf} gives tables for this geometry (without building them). */
+    static boolean takesBackward(Pool2dSpec s, int h, int w, int oh, int ow) {
+        return ow < 4 && fits(s, h, w, oh, ow);
     }
 
     private static boolean fits(Pool2dSpec s, int h, int w, int oh, int ow) {

@@ -12,7 +12,8 @@ import org.inceptionj.api.TensorScope;
 import org.junit.jupiter.api.Test;
 
 /**
- * The stride-2 max pool ({@link MaxPoolStrideTwo}) gives the plain loop's results, bit for bit, on rows
+ * The stride-2 max pool ({@link MaxPoolStrideTwo}) gives the plain loop's results, bit for bit, forward and
+ * backward (the gradient to each window's first maximum, in output order), on rows
  * shorter than a vector, of one vector and a few columns, and of many vectors, with odd and even sizes
  * (an even width leaves a last column no window reads), ties, NaN and signed zeros. Through the backend,
  * so the dispatch in {@link Pooling} is what is tested.
@@ -23,6 +24,12 @@ class MaxPoolStrideTwoTest {
     private static float[] run(CpuConfig config, float[] x, int[] dims, Pool2dSpec spec) {
         try (CpuBackend be = new CpuBackend(config); TensorScope s = TensorScope.open()) {
             return Ops.maxPool2d(CpuBackwardTest.t(be, x, dims), spec).toArray();
+        }
+    }
+
+    private static float[] gradient(CpuConfig config, CpuBackwardTest.Op op) {
+        try (CpuBackend be = new CpuBackend(config); TensorScope s = TensorScope.open()) {
+            return op.run(be)[0].toArray();
         }
     }
 
@@ -48,6 +55,13 @@ class MaxPoolStrideTwoTest {
             float[] plain = run(new CpuConfig(1, false), x, dims, spec);
             CpuBackwardTest.assertBitsEqual(what + ": vector, 1 thread", plain, run(new CpuConfig(1, true), x, dims, spec));
             CpuBackwardTest.assertBitsEqual(what + ": vector, 3 threads", plain, run(new CpuConfig(3, true), x, dims, spec));
+            float[] dy = CpuBackwardTest.randoms(100 + k, dims[0] * dims[1] * spec.outH(dims[2]) * spec.outW(dims[3]), -1, 1);
+            CpuBackwardTest.Op gradient = CpuBackwardTest.maxBackward(dy, x, dims, spec);
+            float[] plainGradient = gradient(new CpuConfig(1, false), gradient);
+            CpuBackwardTest.assertBitsEqual(what + ": gradient, vector, 1 thread", plainGradient,
+                    gradient(new CpuConfig(1, true), gradient));
+            CpuBackwardTest.assertBitsEqual(what + ": gradient, vector, 3 threads", plainGradient,
+                    gradient(new CpuConfig(3, true), gradient));
         }
     }
 
