@@ -118,8 +118,8 @@ final class MaxPoolStrideTwo {
         for (int r = 0; r < oh; r++) {
             int top = in + 2 * r * w;
             float[] src = x;
-            int row0 = top, row1 = top + w, row2 = top + 2 * w;
-            if ((long) row2 + 2L * ((ow - 1) / L * L) + 2L * L + 2 > x.length) {
+            int row0 = top, stride = w;
+            if ((long) top + 2L * w + 2L * ((ow - 1) / L * L) + 2L * L + 2 > x.length) {
                 // Near the end of x: the three rows into zero-padded scratch, so that no vector reads past it.
                 Arrays.fill(padded, 0f);
                 for (int i = 0; i < 3; i++) {
@@ -127,11 +127,10 @@ final class MaxPoolStrideTwo {
                 }
                 src = padded;
                 row0 = 0;
-                row1 = span;
-                row2 = 2 * span;
+                stride = span;
             }
             for (int c = 0; c < ow; c += L) {
-                winnersOf(src, row0 + 2 * c, row1 + 2 * c, row2 + 2 * c, c);
+                winnersOf(src, row0 + 2 * c, stride, c);
             }
             int o = at + r * ow;
             for (int c = 0; c < ow; c++) {
@@ -141,49 +140,31 @@ final class MaxPoolStrideTwo {
         }
     }
 
-    /** winners[c + lane] for the outputs whose windows start at columns 2(c + lane) of the three rows. */
-    private void winnersOf(float[] x, int a, int b, int d, int c) {
-        FloatVector a0 = FloatVector.fromArray(F, x, a), a1 = FloatVector.fromArray(F, x, a + L);
-        FloatVector a2 = FloatVector.fromArray(F, x, a + 2), a3 = FloatVector.fromArray(F, x, a + 2 + L);
-        FloatVector b0 = FloatVector.fromArray(F, x, b), b1 = FloatVector.fromArray(F, x, b + L);
-        FloatVector b2 = FloatVector.fromArray(F, x, b + 2), b3 = FloatVector.fromArray(F, x, b + 2 + L);
-        FloatVector d0 = FloatVector.fromArray(F, x, d), d1 = FloatVector.fromArray(F, x, d + L);
-        FloatVector d2 = FloatVector.fromArray(F, x, d + 2), d3 = FloatVector.fromArray(F, x, d + 2 + L);
-        // Window order: row 0's columns 0, 1, 2, then row 1's, then row 2's; a cell replaces the best so far
-        // only when strictly greater.
-        FloatVector best = EVEN.selectFrom(a0, a1);
+    /**
+     * winners[c + lane] for the outputs whose windows start at column 2(c + lane) of the three rows from
+     * x[top], {@code stride} apart. Window order: each row's columns 0, 1, 2 (the even lanes, the odd lanes,
+     * the even lanes one further), rows from the top; a cell replaces the best so far only when strictly
+     * greater (the first cell, compared with itself, changes nothing).
+     */
+    private void winnersOf(float[] x, int top, int stride, int c) {
+        FloatVector best = EVEN.selectFrom(FloatVector.fromArray(F, x, top), FloatVector.fromArray(F, x, top + L));
         IntVector winner = IntVector.zero(I);
-        FloatVector v = ODD.selectFrom(a0, a1);
-        VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
-        best = best.blend(v, greater);
-        winner = winner.blend(1, greater.cast(I));
-        v = EVEN.selectFrom(a2, a3);
-        greater = v.compare(VectorOperators.GT, best);
-        best = best.blend(v, greater);
-        winner = winner.blend(2, greater.cast(I));
-        v = EVEN.selectFrom(b0, b1);
-        greater = v.compare(VectorOperators.GT, best);
-        best = best.blend(v, greater);
-        winner = winner.blend(3, greater.cast(I));
-        v = ODD.selectFrom(b0, b1);
-        greater = v.compare(VectorOperators.GT, best);
-        best = best.blend(v, greater);
-        winner = winner.blend(4, greater.cast(I));
-        v = EVEN.selectFrom(b2, b3);
-        greater = v.compare(VectorOperators.GT, best);
-        best = best.blend(v, greater);
-        winner = winner.blend(5, greater.cast(I));
-        v = EVEN.selectFrom(d0, d1);
-        greater = v.compare(VectorOperators.GT, best);
-        best = best.blend(v, greater);
-        winner = winner.blend(6, greater.cast(I));
-        v = ODD.selectFrom(d0, d1);
-        greater = v.compare(VectorOperators.GT, best);
-        best = best.blend(v, greater);
-        winner = winner.blend(7, greater.cast(I));
-        v = EVEN.selectFrom(d2, d3);
-        greater = v.compare(VectorOperators.GT, best);
-        winner = winner.blend(8, greater.cast(I));
+        for (int i = 0, at = top; i < 3; i++, at += stride) {
+            FloatVector even = FloatVector.fromArray(F, x, at), odd = FloatVector.fromArray(F, x, at + L);
+            FloatVector next = FloatVector.fromArray(F, x, at + 2), after = FloatVector.fromArray(F, x, at + 2 + L);
+            FloatVector v = EVEN.selectFrom(even, odd);
+            VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
+            best = best.blend(v, greater);
+            winner = winner.blend(3 * i, greater.cast(I));
+            v = ODD.selectFrom(even, odd);
+            greater = v.compare(VectorOperators.GT, best);
+            best = best.blend(v, greater);
+            winner = winner.blend(3 * i + 1, greater.cast(I));
+            v = EVEN.selectFrom(next, after);
+            greater = v.compare(VectorOperators.GT, best);
+            best = best.blend(v, greater);
+            winner = winner.blend(3 * i + 2, greater.cast(I));
+        }
         winner.intoArray(winners, c);
     }
 

@@ -69,6 +69,9 @@ class MaxPoolStrideTwoTest {
     void takenForThreeByThreeWindowsAtStrideTwoWithoutPadding() {
         assertNotNull(MaxPoolStrideTwo.of(Pool2dSpec.of(3, 2, 0), 17, 17, 8, 8));
         assertNull(MaxPoolStrideTwo.of(Pool2dSpec.of(3, 2, 1), 17, 17, 9, 9), "padded");
+        Pool2dSpec topLeft = new Pool2dSpec(3, 3, 2, 2, 1, 1, 0, 0, 1, 1, false, true);
+        assertNull(MaxPoolStrideTwo.of(topLeft, 17, 17, topLeft.outH(17), topLeft.outW(17)),
+                "padded above and left only: every window ends inside, but they are shifted");
         assertNull(MaxPoolStrideTwo.of(Pool2dSpec.of(2, 2, 0), 16, 16, 8, 8), "2×2");
         assertNull(MaxPoolStrideTwo.of(Pool2dSpec.of(3, 1, 0), 17, 17, 15, 15), "stride 1");
         assertNull(MaxPoolStrideTwo.of(new Pool2dSpec(3, 3, 2, 2, 0, 0, 0, 0, 1, 1, true, true), 16, 16, 8, 8),
