@@ -122,23 +122,26 @@ final class Conv2dBackwardWeightDirect {
                 if (phases() == 1) {
                     place(x, at, g.h(), g.w(), g.padTop(), g.padLeft(), hp, wp, dst, d);
                 } else {
-                    placePhase(x, at, g, ph / strideW, ph % strideW, this, dst, d);
+                    placePhase(x, at, g, ph / strideW, ph % strideW, this, dst, d, 0, hp);
                 }
                 Arrays.fill(dst, d + hp * wp, d + slot, 0f);
             }
         }
     }
 
-    /** Phase (ri, rj) of a padded h × w plane: dst[at + a·Wp + b] = x[a·s_H + ri − padTop][b·s_W + rj − padLeft], 0 outside. */
-    private static void placePhase(float[] x, int srcAt, Conv2d.Geometry g, int ri, int rj, Grid grid, float[] dst,
-                                   int dstAt) {
+    /**
+     * Rows [aLo, aHi) of phase (ri, rj) of a padded h × w plane (any stride, 1 included):
+     * dst[at + (a − aLo)·Wp + b] = x[a·s_H + ri − padTop][b·s_W + rj − padLeft], 0 outside.
+     */
+    static void placePhase(float[] x, int srcAt, Conv2d.Geometry g, int ri, int rj, Grid grid, float[] dst,
+                           int dstAt, int aLo, int aHi) {
         int h = g.h(), w = g.w(), sH = grid.strideH(), sW = grid.strideW(), wp = grid.wp();
         // Columns b whose iw = b·sW + rj − padLeft lies in [0, w): [bLo, bHi); zeros on either side.
         int first = rj - g.padLeft();
         int bLo = Math.min(wp, Math.max(0, Math.ceilDiv(-first, sW)));
         int bHi = Math.max(bLo, Math.min(wp, Math.ceilDiv(w - first, sW)));
-        for (int a = 0; a < grid.hp(); a++) {
-            int ih = a * sH + ri - g.padTop(), d = dstAt + a * wp;
+        for (int a = aLo; a < aHi; a++) {
+            int ih = a * sH + ri - g.padTop(), d = dstAt + (a - aLo) * wp;
             if (ih < 0 || ih >= h) {
                 Arrays.fill(dst, d, d + wp, 0f);
                 continue;

@@ -11,10 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  *   outw[co, u] = bias[co] + Σ_c  w[co, c] · xp[ci(c), u + i·dH·Wp + j·dW],   c = (ci, i, j)
  * </pre>
- * over the same grid as {@link Conv2dBackwardWeightDirect}: each channel's padded planes (Hp × Wp)
- * for the whole batch end to end, one slot of whole vectors per image, u running over them all;
- * the outputs are the grid positions with oh &lt; outH and ow &lt; outW of each slot, copied out to
- * NCHW at the end (the others are computed and dropped).
+ * over the same grid as {@link Conv2dBackwardWeightDirect} (padded planes of Wp columns, strides as
+ * phase planes), taken a band of output rows of one image at a time ({@link Band}): the band's input
+ * rows of every plane are copied into a scratch that stays in L2, the tiles run over its positions
+ * into a wide output, and the positions with ow &lt; outW are copied out to NCHW through the epilogue
+ * (the others are computed and dropped).
  *
  * <p>Why: with 16 to 32 output channels (the default run's stem at 35×35) the GEMM builds
  * im2col and packs it for only 16–32 rows of weights, and the channel-blocked kernel
@@ -30,6 +31,13 @@ import jdk.incubator.vector.VectorSpecies;
  * costs more than im2col saves), 7×7 planes (a 9×9 plane in a 96-float slot: 0.5–0.6×), more
  * than 32 channels over a long reduction (48 at par with the blocked kernel, 5×5 48→64 0.5–0.8×;
  * see {@link #applies}).
+ *
+ * <p>Bands: the whole batch's padded copy and wide output (23 and 46 MB for Conv2d_2b at batch 8)
+ * went through memory once more each. Over bands of up to {@link #BAND_BYTES}, measured in one process
+ * against that: the stem 1.3–1.4× (Conv2d_1a at 299×299, batch 1 and 8; the default run's 1.5×), the
+ * default run's 3×3 16→16 at 35×35 1.2–1.34× forward and 1.17–1.22× as data gradients; Conv2d_2a/2b at
+ * 299×299 the same speed (their tiles, not the copies, take the time). A BN + ReLU applied to each tile
+ * while in L1, instead of over the band, gained nothing.
  *
  * <p>Same bits as the GEMM ({@link Conv2d#forwardVector}): each output starts from its bias (or zero)
  * and takes one FMA per (ci, i, j) in ascending order; inference batch norm is applied after, as
@@ -50,6 +58,8 @@ final class Conv2dDirect {
     static final int MAX_CHANNELS = 32, MAX_CHANNELS_SHORT = 64;
     /** A reduction (Cin·kh·kw) at most this long is short: x's window of a tile stays near L1. */
     static final int SHORT_DEPTH = 288;
+    /** Bytes of one band's input and wide output, which should stay in L2 (of 1 MB on the host measured). */
+    static final int BAND_BYTES = 512 * 1024;
     /** The fewest grid positions per image (outH·Wp), as for {@link Conv2dBackwardWeightDirect#MIN_GRID}. */
     static final int MIN_GRID = 128;
 
@@ -67,81 +77,132 @@ final class Conv2dDirect {
         return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && channels
                 && (g.strideH() == 1 && g.strideW() == 1 || g.cin() < L)
                 && g.kh() * g.kw() > 1
-                && Conv2dBackwardWeightDirect.fits(g) && fitsBatch(g)
+                && Conv2dBackwardWeightDirect.fits(g) && fitsBand(g)
                 && g.outH() * Conv2dBackwardWeightDirect.Grid.of(g).wp() >= MIN_GRID;
     }
 
-    /** Whether the padded copy and the wide output of the whole batch fit in int indices. */
-    static boolean fitsBatch(Conv2d.Geometry g) {
-        long slot = Conv2dBackwardWeightDirect.Grid.of(g).slot();
-        long planes = (long) g.cin() * g.strideH() * g.strideW();
-        return Math.max(planes, (g.cout() + TR - 1) / TR * TR) * g.batch() * slot + 2L * TP + slot
-                < Integer.MAX_VALUE / 2;
+    /** Whether a band's input and wide output fit in int indices, at the most rows {@link Band#of} picks. */
+    static boolean fitsBand(Conv2d.Geometry g) {
+        Conv2dBackwardWeightDirect.Grid grid = Conv2dBackwardWeightDirect.Grid.of(g);
+        long wp = grid.wp(), rows = Math.min(g.outH(), Math.max(BAND_BYTES / 4 / wp, Math.ceilDiv(4L * TP, wp)));
+        long span = (rows + grid.hp() - g.outH() + 2) * wp + 2L * TP + L;
+        return Math.max((long) g.cin() * grid.phases(), (g.cout() + TR - 1) / TR * TR + 1L) * span < Integer.MAX_VALUE / 2;
     }
 
     /**
      * out [N, Cout, outH, outW] (NCHW, overwritten) = the convolution of x with w [Cout, Cin, kh, kw],
      * plus bias (or null), then the epilogue (or null).
      */
+    /**
+     * out [N, Cout, outH, outW] (NCHW, overwritten) = the convolution of x with w [Cout, Cin, kh, kw],
+     * plus bias (or null), then the epilogue (or null).
+     */
     static void forward(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Conv2d.Geometry g,
                         BatchNormEpilogue epilogue) {
+        forward(cpu, out, x, w, bias, g, epilogue, Band.of(g));
+    }
+
+    /** As above, over the given bands (tests force short ones). */
+    static void forward(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Conv2d.Geometry g,
+                        BatchNormEpilogue epilogue, Band band) {
         Conv2dBackwardWeightDirect.Grid grid = Conv2dBackwardWeightDirect.Grid.of(g);
-        int n = g.batch(), cin = g.cin(), cout = g.cout(), k = g.depth(), slot = grid.slot(), run = n * slot;
-        int planes = cin * grid.phases();
-        int rowTiles = (cout + TR - 1) / TR;
-        // xp: [Cin·phases][N][slot], then room for the last tile's reads past the run (into zeros).
-        int xpLength = planes * run + TP + slot;
-        float[] xp = cpu.cache().allocateStale(xpLength);
-        float[] outw = cpu.cache().allocateStale(rowTiles * TR * (run + TP));
+        int n = g.batch(), cin = g.cin(), cout = g.cout(), k = g.depth(), wp = grid.wp(), outH = g.outH();
+        int phases = grid.phases(), planes = cin * phases, rowTiles = (cout + TR - 1) / TR;
+        int extra = grid.hp() - outH;
+        int rows = band.rows(), ld = band.tiles() * TP, stride = band.planeStride();
         float[] wt = cpu.cache().allocateStale(rowTiles * TR * k);
         try {
-            cpu.parallel().forRange(cin * n, 1, (lo, hi) -> {
-                for (int t = lo; t < hi; t++) {
-                    int ci = t / n, img = t % n;
-                    grid.placeChannel(x, g, img, ci, xp, (ci * grid.phases() * n + img) * slot, run);
-                }
-            });
-            Arrays.fill(xp, planes * run, xpLength, 0f);
             // Weights by tile: wt[(rb·K + c)·TR + r] = w[rb·TR + r, c], rows past Cout zero.
             for (int co = 0; co < rowTiles * TR; co++) {
                 for (int c = 0; c < k; c++) {
                     wt[((co / TR) * k + c) * TR + co % TR] = co < cout ? w[co * k + c] : 0f;
                 }
             }
+            // Column c = (ci, i, j) reads its plane at a fixed shift from the output's position.
             int[][] columns = grid.columns(g);
             int[] off = new int[k];
             for (int c = 0; c < k; c++) {
-                off[c] = columns[0][c] * run + columns[1][c];
+                off[c] = columns[0][c] * stride + columns[1][c];
             }
-            int tiles = (run + TP - 1) / TP, ld = run + TP;
-            cpu.parallel().forRange(tiles, 1, (lo, hi) -> {
-                for (int t = lo; t < hi; t++) {
-                    int u = t * TP;
-                    for (int rb = 0; rb < rowTiles; rb++) {
-                        int r0 = rb * TR;
-                        float b0 = bias(bias, r0, cout), b1 = bias(bias, r0 + 1, cout), b2 = bias(bias, r0 + 2, cout),
-                                b3 = bias(bias, r0 + 3, cout);
-                        kernel(xp, off, u, wt, rb * k * TR, k, b0, b1, b2, b3, outw, r0 * ld + u, ld);
+            int bands = (outH + rows - 1) / rows;
+            cpu.parallel().forRange(n * bands, 1, (lo, hi) -> {
+                float[] xb = cpu.cache().allocateStale(band.inputLength());
+                float[] ob = cpu.cache().allocateStale(rowTiles * TR * ld);
+                try {
+                    // Past each plane's rows the tiles read what earlier bands left there (or these zeros)
+                    // only for positions that are dropped.
+                    Arrays.fill(xb, 0f);
+                    for (int item = lo; item < hi; item++) {
+                        int img = item / bands, r0 = item % bands * rows, r1 = Math.min(outH, r0 + rows);
+                        // The band's input rows, padded (and split into phases), each plane at p·stride.
+                        for (int ci = 0; ci < cin; ci++) {
+                            int at = (img * cin + ci) * g.h() * g.w();
+                            for (int ph = 0; ph < phases; ph++) {
+                                Conv2dBackwardWeightDirect.placePhase(x, at, g, ph / grid.strideW(), ph % grid.strideW(),
+                                        grid, xb, (ci * phases + ph) * stride, r0, r1 + extra);
+                            }
+                        }
+                        int tiles = ((r1 - r0) * wp + TP - 1) / TP;
+                        for (int t = 0; t < tiles; t++) {
+                            int u = t * TP;
+                            for (int rb = 0; rb < rowTiles; rb++) {
+                                int q = rb * TR;
+                                kernel(xb, off, u, wt, rb * k * TR, k, bias(bias, q, cout), bias(bias, q + 1, cout),
+                                        bias(bias, q + 2, cout), bias(bias, q + 3, cout), ob, q * ld + u, ld);
+                            }
+                        }
+                        // Out to NCHW: the band's output columns of each row, through the epilogue.
+                        for (int co = 0; co < cout; co++) {
+                            int src = co * ld;
+                            if (epilogue != null) {
+                                epilogue.apply(ob, src, 0, co, 1, (r1 - r0) * wp);
+                            }
+                            int dst = ((img * cout + co) * outH + r0) * g.outW();
+                            for (int r = r0; r < r1; r++, src += wp, dst += g.outW()) {
+                                System.arraycopy(ob, src, out, dst, g.outW());
+                            }
+                        }
                     }
-                }
-            });
-            // Out to NCHW: the grid's outputs of each (image, channel), through the epilogue.
-            cpu.parallel().forRange(n * cout, 1, (lo, hi) -> {
-                for (int t = lo; t < hi; t++) {
-                    int img = t / cout, co = t % cout, src = co * ld + img * slot;
-                    if (epilogue != null) {
-                        epilogue.apply(outw, src, 0, co, 1, g.outH() * grid.wp());
-                    }
-                    int dst = t * g.positions();
-                    for (int oh = 0; oh < g.outH(); oh++) {
-                        System.arraycopy(outw, src + oh * grid.wp(), out, dst + oh * g.outW(), g.outW());
-                    }
+                } finally {
+                    cpu.cache().recycle(ob);
+                    cpu.cache().recycle(xb);
                 }
             });
         } finally {
             cpu.cache().recycle(wt);
-            cpu.cache().recycle(outw);
-            cpu.cache().recycle(xp);
+        }
+    }
+
+    /**
+     * A band: {@code rows} output rows of one image (the last band of an image may have fewer), its
+     * tiles, and the layout of its input: each plane (channel × phase) holds the band's rows plus the
+     * kernel's extra ones in a stretch of {@code planeStride} floats, within {@code inputLength}.
+     */
+    record Band(int rows, int tiles, int planeStride, int inputLength) {
+        /** The most rows whose input and wide output take at most {@link #BAND_BYTES}, and at least 4 tiles' worth. */
+        static Band of(Conv2d.Geometry g) {
+            Conv2dBackwardWeightDirect.Grid grid = Conv2dBackwardWeightDirect.Grid.of(g);
+            int wp = grid.wp(), extra = grid.hp() - g.outH();
+            long inRow = 4L * g.cin() * grid.phases() * wp, outRow = 4L * ((g.cout() + TR - 1) / TR * TR) * wp;
+            long fit = (BAND_BYTES - extra * inRow) / (inRow + outRow);
+            int rows = (int) Math.min(g.outH(), Math.max(fit, Math.ceilDiv(4 * TP, wp)));
+            int bands = Math.ceilDiv(g.outH(), rows);
+            return withRows(g, Math.ceilDiv(g.outH(), bands));   // the same bands, evened out
+        }
+
+        /** Bands of the given number of rows (1 to outH). */
+        static Band withRows(Conv2d.Geometry g, int rows) {
+            if (rows < 1 || rows > g.outH()) {
+                throw new IllegalArgumentException("band rows " + rows + " outside [1, " + g.outH() + "]");
+            }
+            Conv2dBackwardWeightDirect.Grid grid = Conv2dBackwardWeightDirect.Grid.of(g);
+            int wp = grid.wp(), extra = grid.hp() - g.outH(), planes = g.cin() * grid.phases();
+            int tiles = (rows * wp + TP - 1) / TP;
+            int planeStride = ((rows + extra) * wp + L - 1) / L * L;
+            // The tiles' dropped positions read past the last plane's rows by at most the tiles'
+            // length and the furthest shift (extra rows and a row's worth of columns).
+            int inputLength = planes * planeStride + tiles * TP + (extra + 1) * wp + L;
+            return new Band(rows, tiles, planeStride, inputLength);
         }
     }
 

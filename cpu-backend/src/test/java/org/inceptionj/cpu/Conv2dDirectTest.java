@@ -3,6 +3,8 @@ package org.inceptionj.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -16,7 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link Conv2dDirect}, the forward with positions in the lanes, called directly (so tested at any
- * vector width): the GEMM's bits, bit for bit, with bias or a batch-norm epilogue, on 1–3 threads;
+ * vector width): the GEMM's bits, bit for bit, with bias or a batch-norm epilogue, on 1–3 threads and
+ * over bands of 1–3 rows;
  * within the reference; and, as the turned convolution, data gradients of padded and unpadded layers.
  */
 class Conv2dDirectTest {
@@ -73,8 +76,34 @@ class Conv2dDirectTest {
                 Conv2d.forwardVector(cpu, gemm, x, w, null, g, bn);
                 Conv2dDirect.forward(cpu, direct, x, w, null, g, bn);
                 assertArrayEquals(gemm, direct, c + " on " + threads + " thread(s), BN + ReLU: direct against GEMM");
+                // Short bands: several per image, the last one shorter where rows do not divide outH.
+                for (int rows : bandRows(g)) {
+                    Arrays.fill(direct, Float.NaN);
+                    Conv2dDirect.forward(cpu, direct, x, w, null, g, bn, Conv2dDirect.Band.withRows(g, rows));
+                    assertArrayEquals(gemm, direct, c + " on " + threads + " thread(s), bands of " + rows + " rows");
+                }
             }
         }
+    }
+
+    /** 1, 2 and 3 rows, where the plane has more. */
+    static int[] bandRows(Conv2d.Geometry g) {
+        return java.util.stream.IntStream.of(1, 2, 3).filter(r -> r < g.outH()).toArray();
+    }
+
+    @Test
+    void bandsStayWithinTheirBudgetAndRejectImpossibleRowCounts() {
+        Conv2d.Geometry conv2b = new Conv2d.Geometry(8, 32, 147, 147, 64, 3, 3, 147, 147, 1, 1, 1, 1, 1, 1);
+        Conv2dDirect.Band band = Conv2dDirect.Band.of(conv2b);
+        long bytes = 4L * (32L * band.planeStride() + 64L * band.tiles() * Conv2dDirect.TP);
+        assertTrue(bytes <= Conv2dDirect.BAND_BYTES, "Conv2d_2b's band: " + bytes + " bytes");
+        assertTrue(band.rows() > 1 && band.rows() < 147, "Conv2d_2b's band: " + band.rows() + " rows");
+        Conv2d.Geometry small = new Conv2d.Geometry(64, 16, 35, 35, 16, 3, 3, 35, 35, 1, 1, 1, 1, 1, 1);
+        assertEquals(35, Conv2dDirect.Band.of(small).rows(), "a 35x35 plane fits in one band");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2dDirect.Band.withRows(small, 36));
+        assertTrue(e.getMessage().contains("36"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Conv2dDirect.Band.withRows(small, 0));
     }
 
     static Stream<Arguments> dataShapes() {
@@ -104,6 +133,13 @@ class Conv2dDirectTest {
             Conv2dDirect.forward(cpu, dx, dy, Conv2d.turnedWeights(w, g), null, t, null);
             Conv2d.forwardVector(cpu, gemm, dy, Conv2d.turnedWeights(w, g), null, t, null);
             assertArrayEquals(gemm, dx, c + ": direct against the GEMM's turned convolution");
+            for (int rows : bandRows(t)) {
+                float[] banded = new float[dx.length];
+                Arrays.fill(banded, Float.NaN);
+                Conv2dDirect.forward(cpu, banded, dy, Conv2d.turnedWeights(w, g), null, t, null,
+                        Conv2dDirect.Band.withRows(t, rows));
+                assertArrayEquals(gemm, banded, c + ": bands of " + rows + " rows");
+            }
             Conv2dBackwardTest.assertMatches(c, "dx direct", dx, Conv2dBackwardTest.referenceData(c,
                     Conv2dBackwardTest.toDouble(dy), Conv2dBackwardTest.toDouble(w)));
         }
