@@ -68,6 +68,10 @@ final class Conv2d {
             Conv2dDirect.forward(cpu, o, CpuBackend.read(x), CpuBackend.read(w), b, g, null);
             return;
         }
+        if (Conv2dPointwise.applies(cpu, g)) {
+            Conv2dPointwise.forward(cpu, o, CpuBackend.read(x), CpuBackend.read(w), b, g, null);
+            return;
+        }
         if (Conv2dBlocked.applies(cpu, g)) {
             // Neither CpuBackend.data(w) nor data(x): they would mark the blocked copies stale.
             Conv2dBlocked.forward(cpu, o, x, CpuBackend.blockedWeights(w, g), b, g, null);
@@ -99,6 +103,10 @@ final class Conv2d {
         }
         if (Conv2dDirect.applies(cpu, g)) {
             Conv2dDirect.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.read(w), null, g, epilogue);
+            return;
+        }
+        if (Conv2dPointwise.applies(cpu, g)) {
+            Conv2dPointwise.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.read(w), null, g, epilogue);
             return;
         }
         if (Conv2dBlocked.applies(cpu, g)) {

@@ -112,12 +112,7 @@ final class Conv2dDirect {
         int rows = band.rows(), ld = band.tiles() * TP, stride = band.planeStride();
         float[] wt = cpu.cache().allocateStale(rowTiles * TR * k);
         try {
-            // Weights by tile: wt[(rb·K + c)·TR + r] = w[rb·TR + r, c], rows past Cout zero.
-            for (int co = 0; co < rowTiles * TR; co++) {
-                for (int c = 0; c < k; c++) {
-                    wt[((co / TR) * k + c) * TR + co % TR] = co < cout ? w[co * k + c] : 0f;
-                }
-            }
+            packWeights(w, cout, k, wt);
             // Column c = (ci, i, j) reads its plane at a fixed shift from the output's position.
             int[][] columns = grid.columns(g);
             int[] off = new int[k];
@@ -173,6 +168,16 @@ final class Conv2dDirect {
         }
     }
 
+    /** Weights by tile: wt[(rb·K + c)·TR + r] = w[rb·TR + r, c] for w [Cout, K], rows past Cout zero. */
+    static void packWeights(float[] w, int cout, int k, float[] wt) {
+        int rowTiles = (cout + TR - 1) / TR;
+        for (int co = 0; co < rowTiles * TR; co++) {
+            for (int c = 0; c < k; c++) {
+                wt[((co / TR) * k + c) * TR + co % TR] = co < cout ? w[co * k + c] : 0f;
+            }
+        }
+    }
+
     /**
      * A band: {@code rows} output rows of one image (the last band of an image may have fewer), its
      * tiles, and the layout of its input: each plane (channel × phase) holds the band's rows plus the
@@ -206,7 +211,7 @@ final class Conv2dDirect {
         }
     }
 
-    private static float bias(float[] bias, int co, int cout) {
+    static float bias(float[] bias, int co, int cout) {
         return bias == null || co >= cout ? 0f : bias[co];
     }
 
@@ -285,4 +290,5 @@ final class Conv2dDirect {
         a34.intoArray(outw, o + 4 * L);
         a35.intoArray(outw, o + 5 * L);
     }
+
 }

@@ -1,0 +1,91 @@
+package org.inceptionj.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import org.inceptionj.api.Conv2dSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link Conv2dPointwise}, the 1×1 forward with positions in the lanes, called directly (so tested at
+ * any vector width): the GEMM's bits, bit for bit, with bias or a batch-norm epilogue, on 1–3 threads;
+ * within the reference. Planes with and without a partial last tile, output channels that leave the
+ * last register tile part-filled.
+ */
+class Conv2dPointwiseTest {
+
+    static Stream<Arguments> shapes() {
+        return Stream.of(
+                // name, n, cin, h, w, cout, kh, kw, spec, bias, seed
+                new Conv2dTest.Case("35x35, 64 outputs (Mixed_5b's 1x1s): a partial last tile", 2, 40, 35, 35, 64, 1, 1,
+                        Conv2dSpec.of(1, 0), true, 1),
+                new Conv2dTest.Case("whole tiles only (48x32 = 16 x 96)", 2, 17, 48, 32, 8, 1, 1, Conv2dSpec.of(1, 0), true, 2),
+                new Conv2dTest.Case("Cout 6: the last register tile half-filled", 3, 9, 29, 31, 6, 1, 1, Conv2dSpec.of(1, 0),
+                        true, 3),
+                new Conv2dTest.Case("Cout 1, Cin 1", 1, 1, 30, 33, 1, 1, 1, Conv2dSpec.of(1, 0), false, 4),
+                new Conv2dTest.Case("Conv2d_3b's shape, smaller: 64 -> 80 at 37x37", 1, 64, 37, 37, 80, 1, 1,
+                        Conv2dSpec.of(1, 0), false, 5),
+                new Conv2dTest.Case("a plane one position past whole tiles", 2, 5, 1, 769, 7, 1, 1, Conv2dSpec.of(1, 0), true, 6)
+        ).map(Arguments::of);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void sameBitsAsTheGemmAndWithinTheReference(Conv2dTest.Case c) {
+        float[] x = c.x(), w = c.weight(), b = c.biasValues();
+        Conv2d.Geometry g = Conv2dDirectTest.geometry(c);
+        Random r = new Random(c.seed());
+        BatchNormEpilogue bn = BatchNormEpilogue.of(values(r, c.cout(), 1), values(r, c.cout(), 1),
+                values(r, c.cout(), 1), values(r, c.cout(), 3), 1e-3f, true);
+        for (int threads = 1; threads <= 3; threads++) {
+            try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
+                int size = c.n() * c.cout() * c.outH() * c.outW();
+                float[] gemm = new float[size], pointwise = new float[size];
+                Arrays.fill(pointwise, Float.NaN);   // every element must be written
+                Conv2d.forwardVector(cpu, gemm, x, w, b, g, null);
+                Conv2dPointwise.forward(cpu, pointwise, x, w, b, g, null);
+                assertArrayEquals(gemm, pointwise, c + " on " + threads + " thread(s): against the GEMM, bit for bit");
+                Conv2dTest.assertMatchesReference(c, "pointwise", pointwise, Conv2dTest.reference(c, x, w, b));
+                Arrays.fill(pointwise, Float.NaN);
+                Conv2d.forwardVector(cpu, gemm, x, w, null, g, bn);
+                Conv2dPointwise.forward(cpu, pointwise, x, w, null, g, bn);
+                assertArrayEquals(gemm, pointwise, c + " on " + threads + " thread(s), BN + ReLU: against the GEMM");
+            }
+        }
+    }
+
+    /** What the backend sends here: 1×1, stride 1, unpadded, planes of 8 tiles or more, AVX-512, the setting on. */
+    @Test
+    void takesOnlyTheShapesItWasMeasuredFasterOn() {
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(1, true));
+             CpuBackend off = new CpuBackend(new CpuConfig(1, true, CpuConfig.defaultCacheBytes(), false))) {
+            Conv2d.Geometry mixed5b = new Conv2d.Geometry(8, 192, 35, 35, 64, 1, 1, 35, 35, 1, 1, 0, 0, 1, 1);
+            assertEquals(Gemm.WIDE, Conv2dPointwise.applies(cpu, mixed5b), "35x35, 16 lanes or not");
+            assertFalse(Conv2dPointwise.applies(off, mixed5b), "blockedConv=false keeps the GEMM");
+            assertFalse(Conv2dPointwise.applies(cpu, new Conv2d.Geometry(8, 768, 17, 17, 192, 1, 1, 17, 17, 1, 1, 0, 0, 1, 1)),
+                    "17x17: 289 positions");
+            assertFalse(Conv2dPointwise.applies(cpu, new Conv2d.Geometry(8, 192, 35, 35, 64, 3, 3, 35, 35, 1, 1, 1, 1, 1, 1)),
+                    "3x3");
+            assertFalse(Conv2dPointwise.applies(cpu, new Conv2d.Geometry(8, 192, 70, 70, 64, 1, 1, 35, 35, 2, 2, 0, 0, 1, 1)),
+                    "stride 2");
+            assertFalse(Conv2dPointwise.applies(cpu, new Conv2d.Geometry(8, 192, 35, 35, 64, 1, 1, 37, 37, 1, 1, 1, 1, 1, 1)),
+                    "padded");
+        }
+    }
+
+    private static float[] values(Random r, int n, float scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = r.nextFloat() * scale;
+        }
+        return a;
+    }
+}
