@@ -30,6 +30,21 @@ record BatchNormEpilogue(float[] mean, float[] scale, float[] beta, boolean relu
         return relu ? v.max(0f) : v;
     }
 
+    /** dst[to + j] = channel m's normalization of src[from + j] for j &lt; cols: {@link #apply}'s float operations, copied on the way. */
+    void applyInto(float[] src, int from, float[] dst, int to, int m, int cols) {
+        float mu = mean[m], sc = scale[m], be = beta[m];
+        FloatVector vmu = FloatVector.broadcast(F, mu), vsc = FloatVector.broadcast(F, sc), vbe = FloatVector.broadcast(F, be);
+        int j = 0;
+        for (; j + L <= cols; j += L) {
+            FloatVector v = FloatVector.fromArray(F, src, from + j).sub(vmu).mul(vsc).add(vbe);
+            (relu ? v.max(0f) : v).intoArray(dst, to + j);
+        }
+        for (; j < cols; j++) {
+            float v = (src[from + j] - mu) * sc + be;
+            dst[to + j] = relu ? Math.max(v, 0f) : v;
+        }
+    }
+
     /** Rows m0 .. m0+rows−1 (output channels), cols elements each, row m0 + r at c[at + r·ldc]. */
     void apply(float[] c, int at, int ldc, int m0, int rows, int cols) {
         for (int r = 0; r < rows; r++) {

@@ -36,8 +36,9 @@ import jdk.incubator.vector.VectorSpecies;
  * went through memory once more each. Over bands of up to {@link #BAND_BYTES}, measured in one process
  * against that: the stem 1.3–1.4× (Conv2d_1a at 299×299, batch 1 and 8; the default run's 1.5×), the
  * default run's 3×3 16→16 at 35×35 1.2–1.34× forward and 1.17–1.22× as data gradients; Conv2d_2a/2b at
- * 299×299 the same speed (their tiles, not the copies, take the time). A BN + ReLU applied to each tile
- * while in L1, instead of over the band, gained nothing.
+ * 299×299 the same speed (their tiles, not the copies, take the time). The BN + ReLU is applied on
+ * the way out ({@link BatchNormEpilogue#applyInto}; 1.01–1.07× over a pass of its own before the copy);
+ * applied to each tile while in L1 it gained nothing.
  *
  * <p>Same bits as the GEMM ({@link Conv2d#forwardVector}): each output starts from its bias (or zero)
  * and takes one FMA per (ci, i, j) in ascending order; inference batch norm is applied after, as
@@ -148,13 +149,13 @@ final class Conv2dDirect {
                         }
                         // Out to NCHW: the band's output columns of each row, through the epilogue.
                         for (int co = 0; co < cout; co++) {
-                            int src = co * ld;
-                            if (epilogue != null) {
-                                epilogue.apply(ob, src, 0, co, 1, (r1 - r0) * wp);
-                            }
-                            int dst = ((img * cout + co) * outH + r0) * g.outW();
+                            int src = co * ld, dst = ((img * cout + co) * outH + r0) * g.outW();
                             for (int r = r0; r < r1; r++, src += wp, dst += g.outW()) {
-                                System.arraycopy(ob, src, out, dst, g.outW());
+                                if (epilogue != null) {
+                                    epilogue.applyInto(ob, src, out, dst, co, g.outW());
+                                } else {
+                                    System.arraycopy(ob, src, out, dst, g.outW());
+                                }
                             }
                         }
                     }

@@ -85,9 +85,10 @@ final class Conv2dPointwise {
                         }
                         for (int co = 0; co < cout; co++) {
                             if (epilogue != null) {
-                                epilogue.apply(os, co * TP, TP, co, 1, cols);
+                                epilogue.applyInto(os, co * TP, out, (img * cout + co) * hw + u, co, cols);
+                            } else {
+                                System.arraycopy(os, co * TP, out, (img * cout + co) * hw + u, cols);
                             }
-                            System.arraycopy(os, co * TP, out, (img * cout + co) * hw + u, cols);
                         }
                     }
                 } finally {
