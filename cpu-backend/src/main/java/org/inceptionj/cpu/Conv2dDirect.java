@@ -85,9 +85,11 @@ final class Conv2dDirect {
     /** Whether a band's input and wide output fit in int indices, at the most rows {@link Band#of} picks. */
     static boolean fitsBand(Conv2d.Geometry g) {
         Conv2dBackwardWeightDirect.Grid grid = Conv2dBackwardWeightDirect.Grid.of(g);
-        long wp = grid.wp(), rows = Math.min(g.outH(), Math.max(BAND_BYTES / 4 / wp, Math.ceilDiv(4L * TP, wp)));
-        long span = (rows + grid.hp() - g.outH() + 2) * wp + 2L * TP + L;
-        return Math.max((long) g.cin() * grid.phases(), (g.cout() + TR - 1) / TR * TR + 1L) * span < Integer.MAX_VALUE / 2;
+        long wp = grid.wp(), rows = Band.rows(g), extra = grid.hp() - g.outH();
+        long tiles = Math.ceilDiv(rows * wp, TP), stride = Math.ceilDiv((rows + extra) * wp, L) * L;
+        long input = g.cin() * grid.phases() * stride + tiles * TP + (extra + 1) * wp + L;
+        long output = (g.cout() + TR - 1L) / TR * TR * tiles * TP;
+        return Math.max(input, output) < Integer.MAX_VALUE / 2;
     }
 
     /**
@@ -187,13 +189,18 @@ final class Conv2dDirect {
     record Band(int rows, int tiles, int planeStride, int inputLength) {
         /** The most rows whose input and wide output take at most {@link #BAND_BYTES}, and at least 4 tiles' worth. */
         static Band of(Conv2d.Geometry g) {
+            return withRows(g, rows(g));
+        }
+
+        /** The rows of {@link #of}: as many as fit, then the same number of bands evened out. */
+        static int rows(Conv2d.Geometry g) {
             Conv2dBackwardWeightDirect.Grid grid = Conv2dBackwardWeightDirect.Grid.of(g);
-            int wp = grid.wp(), extra = grid.hp() - g.outH();
+            long wp = grid.wp(), extra = grid.hp() - g.outH();
             long inRow = 4L * g.cin() * grid.phases() * wp, outRow = 4L * ((g.cout() + TR - 1) / TR * TR) * wp;
             long fit = (BAND_BYTES - extra * inRow) / (inRow + outRow);
-            int rows = (int) Math.min(g.outH(), Math.max(fit, Math.ceilDiv(4 * TP, wp)));
+            int rows = (int) Math.min(g.outH(), Math.max(fit, Math.ceilDiv(4L * TP, wp)));
             int bands = Math.ceilDiv(g.outH(), rows);
-            return withRows(g, Math.ceilDiv(g.outH(), bands));   // the same bands, evened out
+            return Math.ceilDiv(g.outH(), bands);
         }
 
         /** Bands of the given number of rows (1 to outH). */

@@ -104,6 +104,10 @@ class Conv2dDirectTest {
                 () -> Conv2dDirect.Band.withRows(small, 36));
         assertTrue(e.getMessage().contains("36"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Conv2dDirect.Band.withRows(small, 0));
+        assertTrue(Conv2dDirect.fitsBand(conv2b), "Conv2d_2b's band fits int indices");
+        // One band row of 30 000 channels × 3 rows × 100 002 columns is past int indices.
+        Conv2d.Geometry huge = new Conv2d.Geometry(1, 30000, 4, 100000, 16, 3, 3, 4, 100000, 1, 1, 1, 1, 1, 1);
+        assertFalse(Conv2dDirect.fitsBand(huge), "a band past int indices");
     }
 
     static Stream<Arguments> dataShapes() {
