@@ -30,10 +30,14 @@ record BatchNormEpilogue(float[] mean, float[] scale, float[] beta, boolean relu
         return relu ? v.max(0f) : v;
     }
 
-    /** dst[to + j] = channel m's normalization of src[from + j] for j &lt; cols: {@link #apply}'s float operations, copied on the way. */
+    /**
+     * dst[to + j] = channel m's normalization of src[from + j] for j &lt; cols: {@link #apply}'s float
+     * operations, written to dst on the way (one pass where apply and a copy would take two).
+     */
     void applyInto(float[] src, int from, float[] dst, int to, int m, int cols) {
         float mu = mean[m], sc = scale[m], be = beta[m];
-        FloatVector vmu = FloatVector.broadcast(F, mu), vsc = FloatVector.broadcast(F, sc), vbe = FloatVector.broadcast(F, be);
+        FloatVector vmu = FloatVector.broadcast(F, mu), vsc = FloatVector.broadcast(F, sc),
+                vbe = FloatVector.broadcast(F, be);
         int j = 0;
         for (; j + L <= cols; j += L) {
             FloatVector v = FloatVector.fromArray(F, src, from + j).sub(vmu).mul(vsc).add(vbe);

@@ -96,10 +96,6 @@ final class Conv2dDirect {
      * out [N, Cout, outH, outW] (NCHW, overwritten) = the convolution of x with w [Cout, Cin, kh, kw],
      * plus bias (or null), then the epilogue (or null).
      */
-    /**
-     * out [N, Cout, outH, outW] (NCHW, overwritten) = the convolution of x with w [Cout, Cin, kh, kw],
-     * plus bias (or null), then the epilogue (or null).
-     */
     static void forward(CpuBackend cpu, float[] out, float[] x, float[] w, float[] bias, Conv2d.Geometry g,
                         BatchNormEpilogue epilogue) {
         forward(cpu, out, x, w, bias, g, epilogue, Band.of(g));
@@ -112,7 +108,7 @@ final class Conv2dDirect {
         int n = g.batch(), cin = g.cin(), cout = g.cout(), k = g.depth(), wp = grid.wp(), outH = g.outH();
         int phases = grid.phases(), planes = cin * phases, rowTiles = (cout + TR - 1) / TR;
         int extra = grid.hp() - outH;
-        int rows = band.rows(), ld = band.tiles() * TP, stride = band.planeStride();
+        int rows = band.rows(), ld = band.tiles() * TP, planeStride = band.planeStride();
         float[] wt = cpu.cache().allocateStale(rowTiles * TR * k);
         try {
             packWeights(w, cout, k, wt);
@@ -120,7 +116,7 @@ final class Conv2dDirect {
             int[][] columns = grid.columns(g);
             int[] off = new int[k];
             for (int c = 0; c < k; c++) {
-                off[c] = columns[0][c] * stride + columns[1][c];
+                off[c] = columns[0][c] * planeStride + columns[1][c];
             }
             int bands = (outH + rows - 1) / rows;
             cpu.parallel().forRange(n * bands, 1, (lo, hi) -> {
@@ -132,12 +128,13 @@ final class Conv2dDirect {
                     Arrays.fill(xb, 0f);
                     for (int item = lo; item < hi; item++) {
                         int img = item / bands, r0 = item % bands * rows, r1 = Math.min(outH, r0 + rows);
-                        // The band's input rows, padded (and split into phases), each plane at p·stride.
+                        // The band's input rows, padded (and split into phases), plane p at p·planeStride.
                         for (int ci = 0; ci < cin; ci++) {
                             int at = (img * cin + ci) * g.h() * g.w();
                             for (int ph = 0; ph < phases; ph++) {
-                                Conv2dBackwardWeightDirect.placePhase(x, at, g, ph / grid.strideW(), ph % grid.strideW(),
-                                        grid, xb, (ci * phases + ph) * stride, r0, r1 + extra);
+                                int ri = ph / grid.strideW(), rj = ph % grid.strideW();
+                                Conv2dBackwardWeightDirect.placePhase(x, at, g, ri, rj, grid, xb,
+                                        (ci * phases + ph) * planeStride, r0, r1 + extra);
                             }
                         }
                         int tiles = ((r1 - r0) * wp + TP - 1) / TP;
@@ -298,5 +295,4 @@ final class Conv2dDirect {
         a34.intoArray(outw, o + 4 * L);
         a35.intoArray(outw, o + 5 * L);
     }
-
 }

@@ -33,7 +33,10 @@ final class Conv2dPointwise {
     /** The fewest positions per plane: 8 tiles, so that the partial one costs at most an eighth more. */
     static final int MIN_POSITIONS = 8 * TP;
 
-    /** 1×1, stride 1, unpadded, planes of {@link #MIN_POSITIONS} or more, AVX-512, the blocked-convolution setting on. */
+    /**
+     * 1×1, stride 1, unpadded, planes of {@link #MIN_POSITIONS} or more, AVX-512, the blocked-convolution
+     * setting on, and scratch within int indices.
+     */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
         return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && g.pointwise()
                 && g.strideH() == 1 && g.strideW() == 1 && g.padTop() == 0 && g.padLeft() == 0
@@ -79,9 +82,9 @@ final class Conv2dPointwise {
                         }
                         for (int rb = 0; rb < rowTiles; rb++) {
                             int q = rb * TR;
-                            Conv2dDirect.kernel(src, column, at, wt, rb * cin * TR, cin, Conv2dDirect.bias(bias, q, cout),
-                                    Conv2dDirect.bias(bias, q + 1, cout), Conv2dDirect.bias(bias, q + 2, cout),
-                                    Conv2dDirect.bias(bias, q + 3, cout), os, q * TP, TP);
+                            float b0 = Conv2dDirect.bias(bias, q, cout), b1 = Conv2dDirect.bias(bias, q + 1, cout),
+                                    b2 = Conv2dDirect.bias(bias, q + 2, cout), b3 = Conv2dDirect.bias(bias, q + 3, cout);
+                            Conv2dDirect.kernel(src, column, at, wt, rb * cin * TR, cin, b0, b1, b2, b3, os, q * TP, TP);
                         }
                         for (int co = 0; co < cout; co++) {
                             if (epilogue != null) {
