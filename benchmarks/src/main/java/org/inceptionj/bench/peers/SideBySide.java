@@ -15,6 +15,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import org.inceptionj.api.Ops;
 import org.inceptionj.bench.SideBySideOptions;
+import org.inceptionj.bench.Turns;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
@@ -35,7 +36,8 @@ import org.inceptionj.inception.train.TrainStep;
  * through DJL on a TorchScript file made from the same weights by {@code benchmarks/tools/make_torchscript_step.py}.
  * Prints one table of the ratios (InceptionJ ÷ peer: above 1, InceptionJ is faster) and the load average
  * before and after, since a shared machine moves every figure. Each figure is the median of {@code --steps}
- * timed calls after {@code --warmup} untimed ones.
+ * timed calls after {@code --warmup} untimed ones; InceptionJ and its peer are timed in turns
+ * ({@link Turns}: blocks of calls of each, alternating), so that both meet the same minutes of the host.
  *
  * <p>Threads: InceptionJ's CPU backend gets {@code --threads} workers; ONNX Runtime {@code --threads}
  * intra-op threads, one inter-op thread, sequential execution; PyTorch {@code --threads} intra-op threads
@@ -149,12 +151,6 @@ public final class SideBySide {
             Tensor t = Ops.fromArray(backend, shape, x);
             ours = model.forward(t, InceptionV3.Mode.EVAL).logits().toArray();
         }
-        double oursMedian = median(o, () -> {
-            try (TensorScope s = TensorScope.open()) {
-                Tensor t = Ops.fromArray(backend, shape, x);
-                model.forward(t, InceptionV3.Mode.EVAL).logits().toArray();
-            }
-        });
         long[] dims = {b, 3, o.size(), o.size()};
         float[] theirs;
         try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), dims);
@@ -168,12 +164,18 @@ public final class SideBySide {
         if (!(rel <= 1e-4)) {
             throw new IllegalStateException("ONNX Runtime and InceptionJ disagree at batch " + b + ": relative L2 " + rel);
         }
-        double ortMedian = median(o, () -> {
+        double[] medians = Turns.medians(o.warmup(), o.steps(), () -> {
+            try (TensorScope s = TensorScope.open()) {
+                Tensor t = Ops.fromArray(backend, shape, x);
+                model.forward(t, InceptionV3.Mode.EVAL).logits().toArray();
+            }
+        }, () -> {
             try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), dims);
                  OrtSession.Result r = session.run(Map.of(OnnxExport.INPUT, in))) {
                 ((OnnxTensor) r.get(0)).getFloatBuffer().get(0);
             }
         });
+        double oursMedian = medians[0], ortMedian = medians[1];
         return new Row("inference", b, b / oursMedian, b / ortMedian, "ONNX Runtime " + env.getVersion());
     }
 
@@ -196,6 +198,8 @@ public final class SideBySide {
             m = noAux;
         }
         double oursMedian;
+        double torchMedian = Double.NaN;
+        String peer = "PyTorch (DJL)";
         try (TrainStep step = new TrainStep(m, TrainConfig.paper());
              TensorScope s = TensorScope.open()) {
             Tensor t = Ops.fromArray(backend, shape, x);
@@ -203,32 +207,28 @@ public final class SideBySide {
             // Comparable with PyTorch's first loss on the same weights and images, not equal: dropout draws other masks.
             System.out.printf(Locale.ROOT, "InceptionJ training step: first step's loss %.4f (cross-entropy%s)%n",
                     first.loss() + (aux ? 0.4 * first.auxLoss() : 0), aux ? " + 0.4 x aux" : "");
-            oursMedian = median(o, () -> step.run(t, labels));
+            Turns.Call ours = () -> step.run(t, labels);
+            if (o.torchscript() == null) {
+                System.out.println("PyTorch training step skipped: make it from the same weights with"
+                        + " benchmarks/tools/make_torchscript_step.py " + weights + " STEP.pt" + (aux ? "" : " noaux")
+                        + " (from a folder holding tvinception.py, see shared/peers/README.md) and pass --torchscript STEP.pt");
+                peer = "PyTorch: skipped";
+                oursMedian = median(o, ours);
+            } else {
+                double[] medians = TorchStep.medians(o, x, labels, ours);
+                oursMedian = medians[0];
+                torchMedian = medians[1];
+            }
         } finally {
             if (noAux != null) {
                 noAux.close();
             }
         }
-        double torchMedian = Double.NaN;
-        String peer = "PyTorch (DJL)";
-        if (o.torchscript() == null) {
-            System.out.println("PyTorch training step skipped: make it from the same weights with"
-                    + " benchmarks/tools/make_torchscript_step.py " + weights + " STEP.pt" + (aux ? "" : " noaux")
-                    + " (from a folder holding tvinception.py, see shared/peers/README.md) and pass --torchscript STEP.pt");
-            peer = "PyTorch: skipped";
-        } else {
-            torchMedian = TorchStep.median(o, x, labels);
-        }
         return new Row("training step", b, b / oursMedian, b / torchMedian, peer);
     }
 
-    /** A timed call. */
-    interface Call {
-        void run() throws Exception;
-    }
-
     /** Seconds per call: the median of {@code o.steps()} calls after {@code o.warmup()} untimed ones. */
-    static double median(SideBySideOptions o, Call c) throws Exception {
+    static double median(SideBySideOptions o, Turns.Call c) throws Exception {
         for (int i = 0; i < o.warmup(); i++) {
             c.run();
         }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
+import org.inceptionj.bench.Turns;
 
 /**
  * PyTorch's training step through DJL (engine {@code PyTorch}, libtorch from the offline
@@ -20,8 +21,12 @@ final class TorchStep {
     private TorchStep() {
     }
 
-    /** Seconds per step, the median as {@link SideBySide#median} measures it. */
-    static double median(org.inceptionj.bench.SideBySideOptions o, float[] images, int[] labels) throws Exception {
+    /**
+     * Seconds per step of {@code ours} and of PyTorch's step, medians timed in turns ({@link Turns}), with
+     * PyTorch's module loaded for the while.
+     */
+    static double[] medians(org.inceptionj.bench.SideBySideOptions o, float[] images, int[] labels, Turns.Call ours)
+            throws Exception {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(o.threads()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -55,7 +60,7 @@ final class TorchStep {
                 System.out.printf("PyTorch (DJL, libtorch %s, graph optimizer " + System.getProperty("ai.djl.pytorch.graph_optimizer", "on (DJL's default)")
                         + ", %s): first step's loss %.4f (cross-entropy, + 0.4 x aux when the file has the aux head)%n", ai.djl.engine.Engine.getEngine("PyTorch").getVersion(),
                         o.torchscript(), first);
-                return SideBySide.median(o, () -> step(model, ps, x, t));
+                return Turns.medians(o.warmup(), o.steps(), ours, () -> step(model, ps, x, t));
             }
         }
     }
