@@ -31,8 +31,8 @@ record BatchNormEpilogue(float[] mean, float[] scale, float[] beta, boolean relu
     }
 
     /**
-     * dst[to + j] = channel m's normalization of src[from + j] for j &lt; cols: {@link #apply}'s float
-     * operations, written to dst on the way (one pass where apply and a copy would take two).
+     * dst[to + j] = channel m's normalization of src[from + j] for j &lt; cols (src and dst may be the
+     * same run): one pass where normalizing in place and then copying would take two.
      */
     void applyInto(float[] src, int from, float[] dst, int to, int m, int cols) {
         float mu = mean[m], sc = scale[m], be = beta[m];
@@ -49,22 +49,10 @@ record BatchNormEpilogue(float[] mean, float[] scale, float[] beta, boolean relu
         }
     }
 
-    /** Rows m0 .. m0+rows−1 (output channels), cols elements each, row m0 + r at c[at + r·ldc]. */
+    /** Rows m0 .. m0+rows−1 (output channels), cols elements each, row m0 + r at c[at + r·ldc], in place. */
     void apply(float[] c, int at, int ldc, int m0, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
-            int m = m0 + r, row = at + r * ldc;
-            float mu = mean[m], sc = scale[m], be = beta[m];
-            FloatVector vmu = FloatVector.broadcast(F, mu), vsc = FloatVector.broadcast(F, sc),
-                    vbe = FloatVector.broadcast(F, be);
-            int j = 0;
-            for (; j + L <= cols; j += L) {
-                FloatVector v = FloatVector.fromArray(F, c, row + j).sub(vmu).mul(vsc).add(vbe);
-                (relu ? v.max(0f) : v).intoArray(c, row + j);
-            }
-            for (; j < cols; j++) {
-                float v = (c[row + j] - mu) * sc + be;
-                c[row + j] = relu ? Math.max(v, 0f) : v;
-            }
+            applyInto(c, at + r * ldc, c, at + r * ldc, m0 + r, cols);
         }
     }
 }

@@ -62,8 +62,7 @@ class Conv2dDirectTest {
         float[] x = c.x(), w = c.weight(), b = c.biasValues();
         Conv2d.Geometry g = geometry(c);
         Random r = new Random(c.seed());
-        BatchNormEpilogue bn = BatchNormEpilogue.of(values(r, c.cout(), 1), values(r, c.cout(), 1),
-                values(r, c.cout(), 1), values(r, c.cout(), 3), 1e-3f, true);
+        BatchNormEpilogue bn = epilogue(r, c.cout());
         for (int threads = 1; threads <= 3; threads++) {
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
                 int size = c.n() * c.cout() * c.outH() * c.outW();
@@ -177,7 +176,13 @@ class Conv2dDirectTest {
         }
     }
 
-    private static float[] values(Random r, int n, float scale) {
+    /** A BN + ReLU epilogue over cout channels with random statistics (variances up to 3). */
+    static BatchNormEpilogue epilogue(Random r, int cout) {
+        return BatchNormEpilogue.of(values(r, cout, 1), values(r, cout, 1), values(r, cout, 1), values(r, cout, 3),
+                1e-3f, true);
+    }
+
+    static float[] values(Random r, int n, float scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = r.nextFloat() * scale;

@@ -43,8 +43,7 @@ class Conv2dPointwiseTest {
         float[] x = c.x(), w = c.weight(), b = c.biasValues();
         Conv2d.Geometry g = Conv2dDirectTest.geometry(c);
         Random r = new Random(c.seed());
-        BatchNormEpilogue bn = BatchNormEpilogue.of(values(r, c.cout(), 1), values(r, c.cout(), 1),
-                values(r, c.cout(), 1), values(r, c.cout(), 3), 1e-3f, true);
+        BatchNormEpilogue bn = Conv2dDirectTest.epilogue(r, c.cout());
         for (int threads = 1; threads <= 3; threads++) {
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
                 int size = c.n() * c.cout() * c.outH() * c.outW();
@@ -79,13 +78,5 @@ class Conv2dPointwiseTest {
             assertFalse(Conv2dPointwise.applies(cpu, new Conv2d.Geometry(8, 192, 35, 35, 64, 1, 1, 37, 37, 1, 1, 1, 1, 1, 1)),
                     "padded");
         }
-    }
-
-    private static float[] values(Random r, int n, float scale) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = r.nextFloat() * scale;
-        }
-        return a;
     }
 }
