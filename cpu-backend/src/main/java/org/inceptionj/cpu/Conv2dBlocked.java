@@ -474,7 +474,10 @@ final class Conv2dBlocked {
     /**
      * xb[n][ci / L][ih + padTop][iw + padLeft][ci % L] = x[n, ci, ih, iw], and zeros everywhere else.
      * Position by position, so that xb is written in order (L planes of x are read side by side); only
-     * the halo is zeroed, unless the last block of channels is partial.
+     * the halo is zeroed, unless the last block of channels is partial. Rows of at least 16 positions of a
+     * full block go through 16 × 16 transposes ({@link Transpose}) rather than a gather per position:
+     * the copy took 8% of a 7×1 layer, 192 → 192 at 17×17, batch 8, alone, and that layer ran 1.05–1.07×
+     * faster, the 35×35 3×3s 1.03–1.11× (in one process, two threads, alternating).
      */
     static void block(CpuBackend cpu, float[] x, Conv2d.Geometry g, float[] xb, int hp, int wp) {
         int cin = g.cin(), h = g.h(), w = g.w(), hw = h * w, blocks = (cin + L - 1) / L;
@@ -498,7 +501,15 @@ final class Conv2dBlocked {
                         Arrays.fill(xb, row, row + left * L, 0f);
                         Arrays.fill(xb, row + (left + w) * L, row + wp * L, 0f);
                     }
-                    if (lanes == L) {
+                    if (lanes == L && Transpose.APPLIES && w >= L) {
+                        // 16 positions at a time, the last group overlapping the one before (same values).
+                        for (int iw = 0; ; iw = Math.min(iw + L, w - L)) {
+                            Transpose.transpose(x, src + iw, hw, xb, row + (left + iw) * L, L, L);
+                            if (iw == w - L) {
+                                break;
+                            }
+                        }
+                    } else if (lanes == L) {
                         for (int iw = 0, d = row + left * L; iw < w; iw++, d += L) {
                             FloatVector.fromArray(F, x, src + iw, planes, 0).intoArray(xb, d);
                         }

@@ -258,12 +258,13 @@ final class Conv2dWinograd {
     }
 
     /** Rows of x's blocked copy: x's rows after the padding above, and enough below for the last tile's window. */
-    private static int paddedHeight(Conv2d.Geometry g) {
+    static int paddedHeight(Conv2d.Geometry g) {
         int th = Plan.of(g).tileH();
         return Math.max(g.h() + g.padTop(), (g.outH() + th - 1) / th * th + g.kh() - 1);
     }
 
-    private static int paddedWidth(Conv2d.Geometry g) {
+    /** Columns of x's blocked copy, likewise. */
+    static int paddedWidth(Conv2d.Geometry g) {
         int tw = Plan.of(g).tileW();
         return Math.max(g.w() + g.padLeft(), (g.outW() + tw - 1) / tw * tw + g.kw() - 1);
     }
@@ -515,19 +516,45 @@ final class Conv2dWinograd {
 
     /**
      * v[ξ][c][i][lane] = (bt · d)[ξ] for tile t0 + i and channel c·L + lane, d the tile's window of points
-     * values along its row or column in xb.
+     * values along its row or column in xb: each sum from +0, one FMA per term of bt's row ξ in ascending
+     * order. F(2, 7) and F(2, 3), whose terms are known, run written out ({@link #transformInputs7},
+     * {@link #transformInputs3}); any other plan loops over its terms ({@link #transformInputsByTerms}).
+     * The same bits either way.
      */
-    private static void transformInputs(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
-                                        int tb, int t0, int t1) {
+    static void transformInputs(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
+                                int tb, int t0, int t1) {
+        if (Arrays.deepEquals(plan.btTerms(), TERMS7)) {
+            transformInputs7(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
+        } else if (Arrays.deepEquals(plan.btTerms(), TERMS3)) {
+            transformInputs3(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
+        } else {
+            transformInputsByTerms(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
+        }
+    }
+
+    /**
+     * The terms of F(2, 7)'s and F(2, 3)'s bt (points 0, ±1, ±2, ±1/2, ∞ and 0, ±1, ∞) by row, as the
+     * written-out transforms take them.
+     */
+    private static final int[][] TERMS7 = {{0, 2, 4, 6}, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6},
+            {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6}, {1, 3, 5, 7}};
+    private static final int[][] TERMS3 = {{0, 2}, {1, 2}, {1, 2}, {1, 3}};
+
+    /**
+     * The loop of {@link #transformInputs}, over any plan's terms. Channels outer, tiles inner: a vector of
+     * channels' window rows are then read again by the next tiles while they are in L1 (tiles outer read a
+     * plane per channel vector for each tile: the transform took 1.3× as long).
+     */
+    static void transformInputsByTerms(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
+                                       int tb, int t0, int t1) {
         int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw, points = plan.points();
         int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L;
         float[][] bt = plan.bt();
         int[][] terms = plan.btTerms();
-        for (int t = t0; t < t1; t++) {
-            int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
-            int corner = n * image + (ty * plan.tileH() * wp + tx * plan.tileW()) * L, i = t - t0;
-            for (int c = 0; c < cb; c++) {
-                int at = corner + c * plane;
+        for (int c = 0; c < cb; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
+                int at = n * image + c * plane + (ty * plan.tileH() * wp + tx * plan.tileW()) * L, i = t - t0;
                 for (int xi = 0; xi < points; xi++) {
                     FloatVector sum = FloatVector.zero(F);
                     for (int j : terms[xi]) {
@@ -540,6 +567,79 @@ final class Conv2dWinograd {
     }
 
     /**
+     * {@link #transformInputsByTerms} for F(2, 7), its rows' terms written out: rows 0 and 7 take every
+     * other input (from 0 and from 1), rows 1 to 6 inputs 1 to 6. Why: the loop over a row's terms and the
+     * look-up of each coefficient cost more than the FMAs (the transform took 14% of a 7×1 layer, 192 →
+     * 192 at 17×17, batch 8; written out, with the channels outer, 7%).
+     */
+    private static void transformInputs7(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
+                                         int tb, int t0, int t1) {
+        int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw;
+        int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L, twice = 2 * step;
+        float[][] bt = plan.bt();
+        int point = cb * tb * L;   // floats between two points' transformed inputs
+        for (int c = 0; c < cb; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
+                int at = n * image + c * plane + (ty * plan.tileH() * wp + tx * plan.tileW()) * L;
+                int o = (c * tb + t - t0) * L;
+                sum4(xb, at, twice, bt[0][0], bt[0][2], bt[0][4], bt[0][6], v, o);
+                for (int xi = 1; xi < 7; xi++) {
+                    sum6(xb, at + step, step, bt[xi], v, o + xi * point);
+                }
+                sum4(xb, at + step, twice, bt[7][1], bt[7][3], bt[7][5], bt[7][7], v, o + 7 * point);
+            }
+        }
+    }
+
+    /** {@link #transformInputsByTerms} for F(2, 3), written out as {@link #transformInputs7}: rows take inputs {0, 2}, {1, 2}, {1, 2}, {1, 3}. */
+    private static void transformInputs3(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
+                                         int tb, int t0, int t1) {
+        int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw;
+        int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L, twice = 2 * step;
+        float[][] bt = plan.bt();
+        int point = cb * tb * L;
+        for (int c = 0; c < cb; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
+                int at = n * image + c * plane + (ty * plan.tileH() * wp + tx * plan.tileW()) * L;
+                int o = (c * tb + t - t0) * L;
+                sum2(xb, at, twice, bt[0][0], bt[0][2], v, o);
+                sum2(xb, at + step, step, bt[1][1], bt[1][2], v, o + point);
+                sum2(xb, at + step, step, bt[2][1], bt[2][2], v, o + 2 * point);
+                sum2(xb, at + step, twice, bt[3][1], bt[3][3], v, o + 3 * point);
+            }
+        }
+    }
+
+    /**
+     * v[o…] = ((+0 + xb[at]·c0) + xb[at + stride]·c1), each step one FMA. Small methods, one per row, so
+     * that every Vector API call stays within C2's inlining budget (see {@link #outputs}).
+     */
+    private static void sum2(float[] xb, int at, int stride, float c0, float c1, float[] v, int o) {
+        FloatVector s = FloatVector.fromArray(F, xb, at).fma(FloatVector.broadcast(F, c0), FloatVector.zero(F));
+        FloatVector.fromArray(F, xb, at + stride).fma(FloatVector.broadcast(F, c1), s).intoArray(v, o);
+    }
+
+    /** As {@link #sum2}, four inputs. */
+    private static void sum4(float[] xb, int at, int stride, float c0, float c1, float c2, float c3, float[] v, int o) {
+        FloatVector s = FloatVector.fromArray(F, xb, at).fma(FloatVector.broadcast(F, c0), FloatVector.zero(F));
+        s = FloatVector.fromArray(F, xb, at + stride).fma(FloatVector.broadcast(F, c1), s);
+        s = FloatVector.fromArray(F, xb, at + 2 * stride).fma(FloatVector.broadcast(F, c2), s);
+        FloatVector.fromArray(F, xb, at + 3 * stride).fma(FloatVector.broadcast(F, c3), s).intoArray(v, o);
+    }
+
+    /** As {@link #sum2}, six inputs with coefficients row[1] to row[6]. */
+    private static void sum6(float[] xb, int at, int stride, float[] row, float[] v, int o) {
+        FloatVector s = FloatVector.fromArray(F, xb, at).fma(FloatVector.broadcast(F, row[1]), FloatVector.zero(F));
+        s = FloatVector.fromArray(F, xb, at + stride).fma(FloatVector.broadcast(F, row[2]), s);
+        s = FloatVector.fromArray(F, xb, at + 2 * stride).fma(FloatVector.broadcast(F, row[3]), s);
+        s = FloatVector.fromArray(F, xb, at + 3 * stride).fma(FloatVector.broadcast(F, row[4]), s);
+        s = FloatVector.fromArray(F, xb, at + 4 * stride).fma(FloatVector.broadcast(F, row[5]), s);
+        FloatVector.fromArray(F, xb, at + 5 * stride).fma(FloatVector.broadcast(F, row[6]), s).intoArray(v, o);
+    }
+
+    /**
      * v[ξ][c][i][lane] = (Bᵀ d B)[ξ] for tile t0 + i and channel c·L + lane, d its 4×4 window in xb.
      * Rows first (d·B, into a small scratch), then columns (Bᵀ·), both with the same four sums.
      */
@@ -548,11 +648,11 @@ final class Conv2dWinograd {
         int tilesH = (g.outH() + 1) / 2, tilesW = (g.outW() + 1) / 2, perImage = tilesH * tilesW;
         int plane = hp * wp * L, image = cb * plane;
         float[] rows = new float[POINTS * L];
-        for (int t = t0; t < t1; t++) {
-            int n = t / perImage, ty = t % perImage / tilesW, tx = t % tilesW;
-            int corner = n * image + (2 * ty * wp + 2 * tx) * L, i = t - t0;
-            for (int c = 0; c < cb; c++) {
-                int at = corner + c * plane;
+        // Channels outer, as in transformInputsByTerms (Conv2d_4a and the 35×35 3×3s 1.05–1.13× alone).
+        for (int c = 0; c < cb; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tilesW, tx = t % tilesW, i = t - t0;
+                int at = n * image + c * plane + (2 * ty * wp + 2 * tx) * L;
                 for (int a = 0; a < 4; a++, at += wp * L) {
                     FloatVector d0 = FloatVector.fromArray(F, xb, at);
                     FloatVector d1 = FloatVector.fromArray(F, xb, at + L);

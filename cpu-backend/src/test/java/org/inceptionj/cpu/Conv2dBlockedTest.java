@@ -45,6 +45,8 @@ class Conv2dBlockedTest {
                         Conv2dSpec.of(1, 3, 0), false, 3),
                 new Conv2dTest.Case("4 + 3 vectors, 3x3 stride 2", 2, 2 * L, 17, 17, 7 * L, 3, 3, Conv2dSpec.of(2, 0), true, 4),
                 new Conv2dTest.Case("one vector, 5x5 pad 2", 1, L, 11, 10, L, 5, 5, Conv2dSpec.of(1, 2), true, 5),
+                // Rows of 35: copied by three transposes, the last overlapping; the partial block position by position.
+                new Conv2dTest.Case("35 wide, Cin 2 L + 3, 5x5 pad 2", 2, 2 * L + 3, 6, 35, L, 5, 5, Conv2dSpec.of(1, 2), true, 20),
                 new Conv2dTest.Case("two vectors, 3 vectors: chunks of input channels (Cin 300)", 1, 300, 6, 7, 3 * L, 3, 3,
                         Conv2dSpec.of(1, 1), true, 6),
                 new Conv2dTest.Case("1x1 positions across 9 images", 9, L, 3, 3, 2 * L, 3, 3, Conv2dSpec.of(2, 0), false, 7),

@@ -111,6 +111,30 @@ class Conv2dWinogradTest {
         return a;
     }
 
+    /**
+     * The written-out input transforms of F(2, 7) and F(2, 3) give the bits of the loop over each row's
+     * terms, for rows and columns, over whole images and over a block of tiles that starts inside one.
+     */
+    @Test
+    void writtenOutInputTransformsKeepTheLoopsBits() {
+        for (int[] k : new int[][]{{1, 7}, {7, 1}, {1, 3}, {3, 1}}) {
+            Conv2d.Geometry g = geometry(2, 2 * L + 3, 17, 9, 40, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
+            Conv2dWinograd.Plan plan = Conv2dWinograd.Plan.of(g);
+            int hp = Conv2dWinograd.paddedHeight(g), wp = Conv2dWinograd.paddedWidth(g), cb = (g.cin() + L - 1) / L;
+            float[] xb = Conv2dTest.uniform(11, g.batch() * cb * hp * wp * L);
+            int tiles = g.batch() * (g.outH() + plan.tileH() - 1) / plan.tileH() * ((g.outW() + plan.tileW() - 1) / plan.tileW());
+            for (int[] range : new int[][]{{0, tiles}, {tiles / 3, tiles / 3 + 7}}) {
+                int tb = range[1] - range[0], length = plan.points() * cb * tb * L;
+                float[] written = new float[length], looped = new float[length];
+                Arrays.fill(written, Float.NaN);   // every value must be written
+                Conv2dWinograd.transformInputs(plan, xb, hp, wp, g, written, cb, tb, range[0], range[1]);
+                Conv2dWinograd.transformInputsByTerms(plan, xb, hp, wp, g, looped, cb, tb, range[0], range[1]);
+                assertArrayEquals(looped, written, k[0] + "x" + k[1] + ", tiles " + Arrays.toString(range)
+                        + ": written out against the loop over the terms, bit for bit");
+            }
+        }
+    }
+
     /** The blocks, ranges and threads cut the work; each output's sum is the same whatever the cut. */
     @Test
     void theSameBitsOnOneAndTwoThreads() {
