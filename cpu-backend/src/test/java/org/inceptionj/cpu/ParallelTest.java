@@ -88,6 +88,48 @@ class ParallelTest {
         }
     }
 
+    /**
+     * A thread held up in its chunk leaves its other pieces to the rest: two threads, 8 items in 2 chunks
+     * of 4 pieces; the worker sleeps in its first piece, so the caller runs the rest of the worker's chunk
+     * (each piece once, each piece a quarter of its chunk).
+     */
+    @Test
+    void aThreadDoneWithItsChunkTakesTheOthersPiecesNotStarted() throws Exception {
+        try (Parallel p = new Parallel(2)) {
+            Thread caller = Thread.currentThread();
+            AtomicIntegerArray hits = new AtomicIntegerArray(8), byCaller = new AtomicIntegerArray(8);
+            CountDownLatch workerStarted = new CountDownLatch(1);
+            p.forRange(8, 1, (lo, hi) -> {
+                assertEquals(1, hi - lo, "a piece of " + lo + ".." + hi);
+                hits.incrementAndGet(lo);
+                if (Thread.currentThread() == caller) {
+                    byCaller.incrementAndGet(lo);
+                    if (lo == 0) {
+                        try {
+                            workerStarted.await();   // the worker holds its first piece
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                } else if (lo == 4) {
+                    workerStarted.countDown();
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
+            for (int i = 0; i < 8; i++) {
+                assertEquals(1, hits.get(i), "index " + i);
+            }
+            assertEquals(0, byCaller.get(4), "the worker's first piece ran on the worker");
+            for (int i = 5; i < 8; i++) {
+                assertEquals(1, byCaller.get(i), "the caller took the worker's piece " + i);
+            }
+        }
+    }
+
     @Test
     void aFailureInAWorkersChunkReachesTheCaller() {
         try (Parallel p = new Parallel(2)) {
