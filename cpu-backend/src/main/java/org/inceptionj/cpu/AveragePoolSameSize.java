@@ -31,12 +31,13 @@ import org.inceptionj.api.Pool2dSpec;
  * <p>The same bits as the plain loop ({@link Pooling}): each column sum is Σ_i in row order from +0 and
  * each window sum Σ_j of them in column order from +0, over the real cells; a padding row or a dropped
  * column adds +0, which changes no sum (a sum from +0 is never −0), and the divisor is the plain loop's.
- * One instance per parallel chunk: it holds that chunk's buffers.
+ * One instance per thread (see {@link #of}): it holds that thread's buffers.
  */
 final class AveragePoolSameSize {
     private static final VectorSpecies<Float> F = Vectors.F;
     private static final int L = F.length();
 
+    private final Pool2dSpec spec;
     private final int h, w, padTop, padLeft, cells;
     /** The divisor of every output, flat; null where it is the same everywhere ({@link #divisor}). */
     private final float[] divisors;
@@ -59,6 +60,7 @@ final class AveragePoolSameSize {
     private final int front;
 
     private AveragePoolSameSize(Pool2dSpec s, int h, int w) {
+        this.spec = s;
         this.h = h;
         this.w = w;
         this.padTop = s.padTop();
@@ -124,8 +126,21 @@ final class AveragePoolSameSize {
         if (!same || (long) h * w < L || (long) (h + s.kernelH()) * w + s.kernelW() + 2L * L > Integer.MAX_VALUE / 2) {
             return null;
         }
-        return new AveragePoolSameSize(s, h, w);
+        AveragePoolSameSize last = LAST.get();
+        if (last != null && last.spec.equals(s) && last.h == h && last.w == w) {
+            return last;
+        }
+        AveragePoolSameSize made = new AveragePoolSameSize(s, h, w);
+        LAST.set(made);
+        return made;
     }
+
+    /**
+     * This thread's last kernel, reused while the geometry repeats: its tables take longer to build than
+     * a 17 × 17 plane takes to pool, and a pool's loop calls {@link #of} once per piece (4% of a batch-8
+     * pool of 8 × 768 planes of 17 × 17, alone). A thread runs one piece at a time, so its buffers are its own.
+     */
+    private static final ThreadLocal<AveragePoolSameSize> LAST = new ThreadLocal<>();
 
     /** out[at...] = the average pool of the plane x[in...]. */
     void forward(float[] out, int at, float[] x, int in) {

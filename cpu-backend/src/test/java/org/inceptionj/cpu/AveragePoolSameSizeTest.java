@@ -1,7 +1,9 @@
 package org.inceptionj.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -51,6 +53,21 @@ class AveragePoolSameSizeTest {
             Tensor g = CpuBackwardTest.t(be, dy, dims);
             return Ops.avgPool2dBackward(g, g.shape(), spec).toArray();
         }
+    }
+
+    /**
+     * A thread keeps its last kernel while the geometry repeats, and makes a new one for another size or
+     * spec (the same size with other divisors too); sameBitsAsThePlainLoop runs such changes in turn.
+     */
+    @Test
+    void aThreadReusesItsKernelOnlyForTheSameGeometry() {
+        Pool2dSpec inception = Pool2dSpec.of(3, 1, 1), borders = inception.withCountIncludePad(false);
+        AveragePoolSameSize first = AveragePoolSameSize.of(inception, 17, 17, 17, 17);
+        assertSame(first, AveragePoolSameSize.of(inception, 17, 17, 17, 17), "the same geometry again");
+        AveragePoolSameSize other = AveragePoolSameSize.of(borders, 17, 17, 17, 17);
+        assertNotSame(first, other, "other divisors");
+        assertNotSame(other, AveragePoolSameSize.of(borders, 17, 18, 17, 18), "another width");
+        assertNotSame(first, AveragePoolSameSize.of(inception, 17, 17, 17, 17), "after another geometry: made again");
     }
 
     @Test
