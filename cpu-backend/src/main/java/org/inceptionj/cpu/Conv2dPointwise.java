@@ -66,15 +66,16 @@ final class Conv2dPointwise {
                 float[] xs = cpu.cache().allocateStale(cin * TP + TP);
                 float[] os = cpu.cache().allocateStale(rowTiles * TR * TP);
                 try {
-                    Arrays.fill(xs, 0f);   // the last tile's positions past the plane read zeros
                     for (int item = lo; item < hi; item++) {
                         int img = item / perImage, u = item % perImage * TP, cols = Math.min(TP, hw - u);
                         float[] src = x;
                         int[] column = inPlace;
                         int at = img * cin * hw + u;
                         if (cols < TP) {
+                            // The last tile's positions past the plane read zeros.
                             for (int ci = 0; ci < cin; ci++) {
                                 System.arraycopy(x, (img * cin + ci) * hw + u, xs, ci * TP, cols);
+                                Arrays.fill(xs, ci * TP + cols, (ci + 1) * TP, 0f);
                             }
                             src = xs;
                             column = copied;
