@@ -81,27 +81,43 @@ final class Conv2dBlocked {
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
         boolean onePixel = g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1;
         return cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE && g.cin() >= L && fitsAnArray(g)
-                && (!onePixel || pointwisePays(g));
+                && (!onePixel || pointwisePays(g, cpu.parallel().threads()));
     }
 
     /** Input channels from which a 1×1 read in place pays (see {@link #pointwisePays}). */
     static final int POINTWISE_MIN_CIN = 128;
 
+    /** Positions per image from which a 1×1 over fewer images than threads is read in place (see {@link #pointwisePays}). */
+    static final int POINTWISE_MIN_POSITIONS = 256;
+
     /**
-     * Where a 1×1, stride-1, unpadded convolution takes this path, reading x in place ({@link #forward}):
-     * small images across a batch ({@link Conv2dBatched#applies}) with at least {@link #POINTWISE_MIN_CIN}
-     * input channels. There the GEMM runs one product over N·P columns gathered across images through a
+     * Where a 1×1, stride-1, unpadded convolution takes this path, reading x in place ({@link #forward}),
+     * with at least {@link #POINTWISE_MIN_CIN} input channels: small images across a batch
+     * ({@link Conv2dBatched#applies}), or fewer images than threads with planes of at least
+     * {@link #POINTWISE_MIN_POSITIONS} positions.
+     *
+     * <p>Small images: there the GEMM runs one product over N·P columns gathered across images through a
      * window table and copies it out; here the positions of the batch are the tile's, with no gather.
      * Measured two threads, batch 64, in one process, alternating with the GEMM: the default run's
      * 192→48 and 288→40 at 3×3 2.2× and 2.3×, 512→80 1.75×, 192→48 at 7×7 1.27×; its training step
-     * 0.97–0.99 of the time. Not taken: shorter reductions (72→16 at 7×7 0.86×, 64→16 at 17×17 0.66×,
-     * 64→80 at 73×73 0.7×: the scatter to NCHW weighs more against fewer FMAs); large planes, where the
-     * GEMM runs per image (batch 8 at 17×17 and 35×35, 0.82–0.97×); and batch 1, faster in isolation
-     * (768→192 at 17×17 1.38×, hot caches) but slower in the eval forward (1.05–1.13× its time, same
-     * minimum), where the weights come from memory and the GEMM's row streams fetch them better.
+     * 0.97–0.99 of the time.
+     *
+     * <p>Fewer images than threads: the GEMM then cuts one image's columns into a piece per thread (at
+     * 17 × 17 five strips against four and the one-column strip), while here the tiles of positions and
+     * output channels are many and even. In the batch-1 eval forward, two threads, in one process,
+     * alternating with the GEMM, two runs: 768 → 192 at 17 × 17 1.16–1.20×, 768 → 160 1.23–1.29×,
+     * 768 → 128 1.21–1.38×. (In an earlier version of the pool that gave each thread one chunk, before
+     * its pieces could be taken by another thread, 768 → 192 ran 1.05–1.13× slower this way.) The 8 × 8
+     * ones at batch 1 went either way (0.83–1.36×), so they stay on the GEMM.
+     *
+     * <p>Not taken: shorter reductions (72→16 at 7×7 0.86×, 64→16 at 17×17 0.66×, 64→80 at 73×73 0.7×:
+     * the scatter to NCHW weighs more against fewer FMAs); and large planes over as many images as
+     * threads or more, where the GEMM runs per image (batch 8 at 17×17 0.84–0.92× in the eval forward,
+     * 35×35 0.82–0.97× alone).
      */
-    static boolean pointwisePays(Conv2d.Geometry g) {
-        return g.pointwise() && g.cin() >= POINTWISE_MIN_CIN && Conv2dBatched.applies(g);
+    static boolean pointwisePays(Conv2d.Geometry g, int threads) {
+        boolean fewImages = g.batch() < threads && g.positions() >= POINTWISE_MIN_POSITIONS;
+        return g.pointwise() && g.cin() >= POINTWISE_MIN_CIN && (Conv2dBatched.applies(g) || fewImages);
     }
 
     /** Vectors of output channels: the last one part-filled where L does not divide Cout. */

@@ -281,7 +281,8 @@ class Conv2dBlockedTest {
 
     /**
      * 1×1 stride-1 convolutions take this path only where {@link Conv2dBlocked#pointwisePays}: a long
-     * reduction over small planes across a batch.
+     * reduction over small planes across a batch, or over planes of 256 positions or more when there are
+     * fewer images than threads.
      */
     @Test
     void pointwiseTakenWhereItPays() {
@@ -292,8 +293,8 @@ class Conv2dBlockedTest {
                     {64, 512, 1, 80, true},
                     {2, 128, 7, 16, true},
                     {64, 72, 7, 16, false},      // a short reduction
-                    {1, 768, 17, 192, false},    // one image: the GEMM's product per image
-                    {1, 2048, 8, 448, false},
+                    {1, 768, 17, 192, true},     // fewer images than threads, 289 positions
+                    {1, 2048, 8, 448, false},    // fewer images than threads, but 64 positions
                     {8, 768, 17, 192, false},    // large planes: the GEMM per image, weights packed
                     {64, 192, 17, 48, false},
             };
@@ -304,6 +305,10 @@ class Conv2dBlockedTest {
             }
             Conv2d.Geometry padded = new Conv2d.Geometry(64, 192, 3, 3, 48, 1, 1, 5, 5, 1, 1, 1, 1, 1, 1);
             assertFalse(Conv2dBlocked.applies(cpu, padded), "a padded 1×1 is not read in place: " + padded);
+        }
+        try (CpuBackend one = new CpuBackend(new CpuConfig(1, true))) {
+            Conv2d.Geometry g = new Conv2d.Geometry(1, 768, 17, 17, 192, 1, 1, 17, 17, 1, 1, 0, 0, 1, 1);
+            assertFalse(Conv2dBlocked.applies(one, g), "one image on one thread: the GEMM per image, " + g);
         }
     }
 
