@@ -65,16 +65,8 @@ class Conv2dDirectTest {
         BatchNormEpilogue bn = epilogue(r, c.cout());
         for (int threads = 1; threads <= 3; threads++) {
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
-                int size = c.n() * c.cout() * c.outH() * c.outW();
-                float[] gemm = new float[size], direct = new float[size];
-                Arrays.fill(direct, Float.NaN);   // every element must be written
-                Conv2d.forwardVector(cpu, gemm, x, w, b, g, null);
-                Conv2dDirect.forward(cpu, direct, x, w, b, g, null);
-                assertArrayEquals(gemm, direct, c + " on " + threads + " thread(s): direct against GEMM, bit for bit");
-                Conv2dTest.assertMatchesReference(c, "direct", direct, Conv2dTest.reference(c, x, w, b));
-                Conv2d.forwardVector(cpu, gemm, x, w, null, g, bn);
-                Conv2dDirect.forward(cpu, direct, x, w, null, g, bn);
-                assertArrayEquals(gemm, direct, c + " on " + threads + " thread(s), BN + ReLU: direct against GEMM");
+                float[] gemm = againstTheGemm(c, threads, cpu, "direct", Conv2dDirect::forward, bn);
+                float[] direct = new float[gemm.length];
                 // Short bands: several per image, the last one shorter where rows do not divide outH.
                 for (int rows : bandRows(g)) {
                     Arrays.fill(direct, Float.NaN);
@@ -83,6 +75,34 @@ class Conv2dDirectTest {
                 }
             }
         }
+    }
+
+    /** A fast path's forward: out = the convolution of x with w, plus b (or null), then the epilogue (or null). */
+    interface Forward {
+        void run(CpuBackend cpu, float[] out, float[] x, float[] w, float[] b, Conv2d.Geometry g, BatchNormEpilogue e);
+    }
+
+    /**
+     * The path against the GEMM ({@link Conv2d#forwardVector}), bit for bit, with c's bias (and then within
+     * the double-precision reference) and with the epilogue bn; every output must be written. Returns the
+     * GEMM's output with the epilogue.
+     */
+    static float[] againstTheGemm(Conv2dTest.Case c, int threads, CpuBackend cpu, String name, Forward path,
+                                  BatchNormEpilogue bn) {
+        float[] x = c.x(), w = c.weight(), b = c.biasValues();
+        Conv2d.Geometry g = geometry(c);
+        int size = c.n() * c.cout() * c.outH() * c.outW();
+        float[] gemm = new float[size], fast = new float[size];
+        Arrays.fill(fast, Float.NaN);   // every element must be written
+        Conv2d.forwardVector(cpu, gemm, x, w, b, g, null);
+        path.run(cpu, fast, x, w, b, g, null);
+        assertArrayEquals(gemm, fast, c + " on " + threads + " thread(s): " + name + " against the GEMM, bit for bit");
+        Conv2dTest.assertMatchesReference(c, name, fast, Conv2dTest.reference(c, x, w, b));
+        Arrays.fill(fast, Float.NaN);
+        Conv2d.forwardVector(cpu, gemm, x, w, null, g, bn);
+        path.run(cpu, fast, x, w, null, g, bn);
+        assertArrayEquals(gemm, fast, c + " on " + threads + " thread(s), BN + ReLU: " + name + " against the GEMM");
+        return gemm;
     }
 
     /** 1, 2 and 3 rows, where the plane has more. */

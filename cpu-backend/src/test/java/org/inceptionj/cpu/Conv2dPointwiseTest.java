@@ -1,10 +1,8 @@
 package org.inceptionj.cpu;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -40,23 +38,11 @@ class Conv2dPointwiseTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
     void sameBitsAsTheGemmAndWithinTheReference(Conv2dTest.Case c) {
-        float[] x = c.x(), w = c.weight(), b = c.biasValues();
-        Conv2d.Geometry g = Conv2dDirectTest.geometry(c);
         Random r = new Random(c.seed());
         BatchNormEpilogue bn = Conv2dDirectTest.epilogue(r, c.cout());
         for (int threads = 1; threads <= 3; threads++) {
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true))) {
-                int size = c.n() * c.cout() * c.outH() * c.outW();
-                float[] gemm = new float[size], pointwise = new float[size];
-                Arrays.fill(pointwise, Float.NaN);   // every element must be written
-                Conv2d.forwardVector(cpu, gemm, x, w, b, g, null);
-                Conv2dPointwise.forward(cpu, pointwise, x, w, b, g, null);
-                assertArrayEquals(gemm, pointwise, c + " on " + threads + " thread(s): against the GEMM, bit for bit");
-                Conv2dTest.assertMatchesReference(c, "pointwise", pointwise, Conv2dTest.reference(c, x, w, b));
-                Arrays.fill(pointwise, Float.NaN);
-                Conv2d.forwardVector(cpu, gemm, x, w, null, g, bn);
-                Conv2dPointwise.forward(cpu, pointwise, x, w, null, g, bn);
-                assertArrayEquals(gemm, pointwise, c + " on " + threads + " thread(s), BN + ReLU: against the GEMM");
+                Conv2dDirectTest.againstTheGemm(c, threads, cpu, "pointwise", Conv2dPointwise::forward, bn);
             }
         }
     }
