@@ -523,9 +523,9 @@ final class Conv2dWinograd {
      */
     static void transformInputs(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
                                 int tb, int t0, int t1) {
-        if (Arrays.deepEquals(plan.btTerms(), TERMS7)) {
+        if (WRITTEN_OUT_7 && (plan == Plan.ROW7 || plan == Plan.COLUMN7)) {
             transformInputs7(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
-        } else if (Arrays.deepEquals(plan.btTerms(), TERMS3)) {
+        } else if (WRITTEN_OUT_3 && (plan == Plan.ROW3 || plan == Plan.COLUMN3)) {
             transformInputs3(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         } else {
             transformInputsByTerms(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
@@ -539,6 +539,11 @@ final class Conv2dWinograd {
     private static final int[][] TERMS7 = {{0, 2, 4, 6}, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6},
             {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6}, {1, 3, 5, 7}};
     private static final int[][] TERMS3 = {{0, 2}, {1, 2}, {1, 2}, {1, 3}};
+    /** Whether the plans' terms are those written out (checked once, not assumed). */
+    private static final boolean WRITTEN_OUT_7 = Arrays.deepEquals(Plan.ROW7.btTerms(), TERMS7)
+            && Arrays.deepEquals(Plan.COLUMN7.btTerms(), TERMS7);
+    private static final boolean WRITTEN_OUT_3 = Arrays.deepEquals(Plan.ROW3.btTerms(), TERMS3)
+            && Arrays.deepEquals(Plan.COLUMN3.btTerms(), TERMS3);
 
     /**
      * The loop of {@link #transformInputs}, over any plan's terms. Channels outer, tiles inner: a vector of
