@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Stride-1 3×3, 1×3 and 3×1 convolutions by Winograd's minimal filtering (Lavin and
+ * Stride-1 3×3, 1×3, 3×1, 1×7 and 7×1 convolutions by Winograd's minimal filtering (Lavin and
  * Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). F(2×2, 3×3): each 2×2 block of
  * outputs (a tile) comes from its 4×4 window of x with 16 multiplications per input channel instead of 36.
  * <pre>
@@ -37,6 +37,18 @@ import jdk.incubator.vector.VectorSpecies;
  * stored before the next block. Blocks (and, where there are too few, ranges of output channels) are
  * the parallel tasks. Every output's sum runs over ci in order, then through the fixed transforms, so
  * the result depends neither on the blocks nor on the threads.
+ *
+ * <p>Over planes of at least {@link #MIN_SQUARE4_POSITIONS} outputs (16 × 16) and from
+ * {@link #MIN_SQUARE4_CHANNELS} input channels, 3×3 kernels take F(4×4, 3×3) instead ({@link Plan#SQUARE4}):
+ * a tile is 4×4 outputs from a 6×6 window, 36 products per input channel for 16 outputs, 2.25 per output
+ * against F(2×2, 3×3)'s 4 and the direct sum's 9. Its transforms are Lavin and Gray's, applied along rows and
+ * then columns with their shared terms written out ({@link #forward6}, {@link #inverse6}). Its error is
+ * larger (0.51 of the conformance kit's float bound at 32 input channels on the kit's widest values, F(2×2,
+ * 3×3)'s 0.06), within the bound. It takes Conv2d_2a and 2b from {@link Conv2dDirect} too. Measured in the
+ * eval forward on two threads, in one process, alternating with F(2×2, 3×3) (and the direct path for
+ * Conv2d_2a and 2b), per layer: batch 1, Conv2d_4a 1.28×, the 35 × 35 3×3s 1.55–1.70×, Conv2d_2a 1.31× and
+ * 2b 1.68×; batch 8, 1.24×, 1.40–1.49×, 1.14–1.24× and 1.39–1.47×. Over 8 × 8 planes (4 tiles an image) it
+ * streams 36 points' weights for few products: not taken there.
  *
  * <p>The factorized 1×n and n×1 kernels (n = 3 or 7) take the one-dimensional F(2, n) along their row or
  * column the same way ({@link Plan}): a tile is two outputs, its window n + 1 inputs, and there are n + 1
@@ -79,7 +91,24 @@ final class Conv2dWinograd {
             return bt == null;
         }
 
+        /** F(4×4, 3×3): bt, gm and at are the one-dimensional F(4, 3)'s, applied along rows and then columns. */
+        boolean twoDimensional() {
+            return bt != null && tileH > 1 && tileW > 1;
+        }
+
         static final Plan SQUARE = new Plan(POINTS, 2, 2, 9, null, null, null, null, null);
+        /**
+         * F(4×4, 3×3) with Lavin and Gray's matrices (points 0, ±1, ±2, ∞): the inputs' and outputs' transforms
+         * have integer coefficients (exact but for the sums' rounding), and the fractions are in G, which is
+         * applied to the weights once per weight version.
+         */
+        static final Plan SQUARE4 = new Plan(36, 4, 4, 9,
+                new float[][]{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                        {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+                new float[][]{{1f / 4, 0, 0}, {-1f / 6, -1f / 6, -1f / 6}, {-1f / 6, 1f / 6, -1f / 6},
+                        {1f / 24, 1f / 12, 1f / 6}, {1f / 24, -1f / 12, 1f / 6}, {0, 0, 1}},
+                new float[][]{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
+                null, null);
         static final Plan ROW3 = oneDimensional(3, true), COLUMN3 = oneDimensional(3, false);
         static final Plan ROW7 = oneDimensional(7, true), COLUMN7 = oneDimensional(7, false);
 
@@ -92,7 +121,7 @@ final class Conv2dWinograd {
          */
         static Plan of(Conv2d.Geometry g) {
             if (g.kh() == 3 && g.kw() == 3) {
-                return SQUARE;
+                return g.cin() >= MIN_SQUARE4_CHANNELS && (long) g.outH() * g.outW() >= MIN_SQUARE4_POSITIONS ? SQUARE4 : SQUARE;
             }
             if (g.kh() == 1) {
                 return g.kw() == 3 ? ROW3 : g.kw() == 7 ? ROW7 : null;
@@ -205,9 +234,13 @@ final class Conv2dWinograd {
      */
     static final int MIN_ROW_CHANNELS = 64;
 
+    /** Input channels from which 3×3 kernels take F(4×4, 3×3) rather than F(2×2, 3×3). */
+    static final int MIN_SQUARE4_CHANNELS = 32;
+    static final int MIN_SQUARE4_POSITIONS = 256;
+
     /** The fewest input channels that the plan for g's kernel takes. */
     static int minInputChannels(Plan plan) {
-        return plan.square() ? MIN_CHANNELS : MIN_ROW_CHANNELS;
+        return plan.square() ? MIN_CHANNELS : plan.twoDimensional() ? MIN_SQUARE4_CHANNELS : MIN_ROW_CHANNELS;
     }
 
     /** Outputs per image below which the direct paths win: a 2×2 tile over a 1×1 image computes 4 outputs for 1. */
@@ -220,9 +253,10 @@ final class Conv2dWinograd {
      * the one-dimensional plans) and {@link #MIN_OUTPUTS} outputs per
      * image (the default run's model at width 0.25 and 75×75, batch 64, two threads: 16 → 24 and 24 →
      * 24 at 7×7 ran 2.2–3× faster on the direct paths, 16 → 16 at 35×35 1.2×, its eval forward 1.39×),
-     * and not where {@link Conv2dDirect} takes the convolution: few output channels over large planes
-     * (Conv2d_2a and 2b, 32 input channels, ran 0.5× and 0.86× on two threads there, the transforms'
-     * memory traffic against few products).
+     * and, with F(2×2, 3×3), not where {@link Conv2dDirect} takes the convolution: few output channels over
+     * large planes (Conv2d_2a and 2b, 32 input channels, ran 0.5× and 0.86× on two threads there, the
+     * transforms' memory traffic against few products; 1.2× alone later, 0.95–1.04× in the network). F(4×4,
+     * 3×3), with 1.8× fewer products again, takes them (see the class note).
      */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
         return cpu.config().winograd() && cpu.config().blockedConv() && cpu.vectorized() && Gemm.WIDE
@@ -230,7 +264,7 @@ final class Conv2dWinograd {
                 && g.dilationW() == 1
                 && g.cin() >= minInputChannels(Plan.of(g)) && g.cout() >= MIN_CHANNELS
                 && g.outH() * g.outW() >= MIN_OUTPUTS
-                && !Conv2dDirect.applies(cpu, g) && fitsAnArray(g);
+                && (Plan.of(g).twoDimensional() || !Conv2dDirect.applies(cpu, g)) && fitsAnArray(g);
     }
 
     /**
@@ -249,7 +283,7 @@ final class Conv2dWinograd {
      * with F(2×2, 3×3) always and the one-dimensional plans over at least {@link #FRESH_ROW_MIN_OUTPUTS} outputs.
      */
     static boolean appliesWithFreshWeights(CpuBackend cpu, Conv2d.Geometry g) {
-        return applies(cpu, g) && (Plan.of(g).square() || (long) g.batch() * g.positions() >= FRESH_ROW_MIN_OUTPUTS);
+        return applies(cpu, g) && (Plan.of(g).square() || Plan.of(g).twoDimensional() || (long) g.batch() * g.positions() >= FRESH_ROW_MIN_OUTPUTS);
     }
 
     private static boolean fitsAnArray(Conv2d.Geometry g) {
@@ -304,7 +338,7 @@ final class Conv2dWinograd {
         // Vector v's L channels side by side, as they lie in u: lanes of co, one input channel at a time.
         parallel.forRange(blocks, 1, (lo, hi) -> {
             int[] lanes = new int[L];
-            float[] kernels = new float[taps * L];
+            float[] kernels = new float[taps * L], rows = new float[2 * taps * L];
             for (int v = lo; v < hi; v++) {
                 int gr = Conv2dBlocked.groupOf(starts, v), co0 = starts[gr] * L, c = v * L;
                 int width = (starts[gr + 1] - starts[gr]) * L;
@@ -318,6 +352,8 @@ final class Conv2dWinograd {
                     int at = co0 * cin + ci * width + c - co0, from = ci * ciStep;
                     if (plan.square()) {
                         square(w, from, tapStep, lanes, c, cout, u, at, len);
+                    } else if (plan.twoDimensional()) {
+                        square4(plan, w, from, tapStep, lanes, c, cout, u, at, len, kernels, rows);
                     } else {
                         row(plan, w, from, tapStep, lanes, c, cout, u, at, len, kernels);
                     }
@@ -377,6 +413,36 @@ final class Conv2dWinograd {
             r0.add(r1).add(r2).mul(0.5f).intoArray(u, (4 * a + 1) * len + at);
             r0.sub(r1).add(r2).mul(0.5f).intoArray(u, (4 * a + 2) * len + at);
             r2.intoArray(u, (4 * a + 3) * len + at);
+        }
+    }
+
+    /**
+     * G g Gᵀ of L 3×3 kernels side by side (F(4×4, 3×3), G = gm 6 × 3), point ξ = 6a + b to u[ξ·len + at]:
+     * first (G g) into rows (6 × 3 vectors), then each row times Gᵀ. Each sum in float from +0 in term order.
+     */
+    private static void square4(Plan plan, float[] w, int from, int tapStep, int[] lanes, int c, int cout, float[] u,
+                                int at, int len, float[] taps, float[] rows) {
+        float[][] gm = plan.gm();
+        for (int t = 0; t < 9; t++) {
+            tap(w, from, t, tapStep, lanes, c, cout).intoArray(taps, t * L);
+        }
+        for (int a = 0; a < 6; a++) {
+            for (int j = 0; j < 3; j++) {
+                FloatVector sum = FloatVector.zero(F);
+                for (int i = 0; i < 3; i++) {
+                    sum = sum.add(FloatVector.fromArray(F, taps, (3 * i + j) * L).mul(gm[a][i]));
+                }
+                sum.intoArray(rows, (3 * a + j) * L);
+            }
+        }
+        for (int a = 0; a < 6; a++) {
+            for (int b = 0; b < 6; b++) {
+                FloatVector sum = FloatVector.zero(F);
+                for (int j = 0; j < 3; j++) {
+                    sum = sum.add(FloatVector.fromArray(F, rows, (3 * a + j) * L).mul(gm[b][j]));
+                }
+                sum.intoArray(u, (6 * a + b) * len + at);
+            }
         }
     }
 
@@ -485,6 +551,8 @@ final class Conv2dWinograd {
         float[] m = Conv2dBatched.scratch(SUMS, points * cov * stride * L);
         if (plan.square()) {
             transformInputs(xb, hp, wp, g, v, cb, tb, t0, t1);
+        } else if (plan.twoDimensional()) {
+            transformInputs4(xb, hp, wp, g, v, cb, tb, t0, t1);
         } else {
             transformInputs(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         }
@@ -683,6 +751,63 @@ final class Conv2dWinograd {
     }
 
     /**
+     * v[ξ][c][i][lane] = (Bᵀ d B)[ξ] for F(4×4, 3×3), tile t0 + i and channel c·L + lane, d its 6×6 window in
+     * xb: each window row through {@link #forward6} into a scratch (d·B), then each column of that (Bᵀ·).
+     */
+    private static void transformInputs4(float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb, int tb,
+                                         int t0, int t1) {
+        int tilesH = (g.outH() + 3) / 4, tilesW = (g.outW() + 3) / 4, perImage = tilesH * tilesW;
+        int plane = hp * wp * L, image = cb * plane, point = cb * tb * L;
+        float[] rows = new float[36 * L];
+        for (int c = 0; c < cb; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tilesW, tx = t % tilesW;
+                int at = n * image + c * plane + (4 * ty * wp + 4 * tx) * L;
+                for (int a = 0; a < 6; a++) {
+                    forward6(xb, at + a * wp * L, L, rows, 6 * a * L, L);
+                }
+                int o = (c * tb + t - t0) * L;
+                for (int b = 0; b < 6; b++) {
+                    forward6(rows, b * L, 6 * L, v, o + b * point, 6 * point);
+                }
+            }
+        }
+    }
+
+    /**
+     * dst[d + k·dStride] = (Bᵀ s)_k for the six vectors s_i = src[s + i·sStride], Bᵀ F(4, 3)'s
+     * ({@link Plan#SQUARE4}), with its shared terms: p = s4 − 4·s2 and q = s3 − 4·s1 give rows 1 and 2,
+     * r = s4 − s2 and e = 2·(s3 − s1) rows 3 and 4.
+     */
+    static void forward6(float[] src, int s, int sStride, float[] dst, int d, int dStride) {
+        FloatVector s0 = FloatVector.fromArray(F, src, s), s1 = FloatVector.fromArray(F, src, s + sStride);
+        FloatVector s2 = FloatVector.fromArray(F, src, s + 2 * sStride), s3 = FloatVector.fromArray(F, src, s + 3 * sStride);
+        FloatVector s4 = FloatVector.fromArray(F, src, s + 4 * sStride), s5 = FloatVector.fromArray(F, src, s + 5 * sStride);
+        s0.fma(FloatVector.broadcast(F, 4f), s2.fma(FloatVector.broadcast(F, -5f), s4)).intoArray(dst, d);
+        FloatVector p = s2.fma(FloatVector.broadcast(F, -4f), s4), q = s1.fma(FloatVector.broadcast(F, -4f), s3);
+        p.add(q).intoArray(dst, d + dStride);
+        p.sub(q).intoArray(dst, d + 2 * dStride);
+        FloatVector r = s4.sub(s2), e = s3.sub(s1).mul(2f);
+        r.add(e).intoArray(dst, d + 3 * dStride);
+        r.sub(e).intoArray(dst, d + 4 * dStride);
+        s1.fma(FloatVector.broadcast(F, 4f), s3.fma(FloatVector.broadcast(F, -5f), s5)).intoArray(dst, d + 5 * dStride);
+    }
+
+    /**
+     * dst[d + k·dStride] = (Aᵀ m)_k, k &lt; 4, for the six vectors m_i = src[s + i·sStride], Aᵀ F(4, 3)'s:
+     * with a = m1 + m2, b = m1 − m2, c = m3 + m4, e = m3 − m4: m0 + a + c, b + 2e, a + 4c, b + 8e + m5.
+     */
+    static void inverse6(float[] src, int s, int sStride, float[] dst, int d, int dStride) {
+        FloatVector m1 = FloatVector.fromArray(F, src, s + sStride), m2 = FloatVector.fromArray(F, src, s + 2 * sStride);
+        FloatVector m3 = FloatVector.fromArray(F, src, s + 3 * sStride), m4 = FloatVector.fromArray(F, src, s + 4 * sStride);
+        FloatVector a = m1.add(m2), b = m1.sub(m2), c = m3.add(m4), e = m3.sub(m4);
+        FloatVector.fromArray(F, src, s).add(a).add(c).intoArray(dst, d);
+        e.fma(FloatVector.broadcast(F, 2f), b).intoArray(dst, d + dStride);
+        c.fma(FloatVector.broadcast(F, 4f), a).intoArray(dst, d + 2 * dStride);
+        e.fma(FloatVector.broadcast(F, 8f), b).add(FloatVector.fromArray(F, src, s + 5 * sStride)).intoArray(dst, d + 3 * dStride);
+    }
+
+    /**
      * out at each tile's outputs (2×2, or two along a row or column) from its sums (vectors of L output
      * channels), then the epilogue, for the vectors of channels [c0, c1); outputs past outH or outW (odd
      * sizes) are dropped.
@@ -693,7 +818,7 @@ final class Conv2dWinograd {
         int th = plan.tileH(), tw = plan.tileW(), tilesW = tilesW(g, plan), perImage = tilesH(g, plan) * tilesW;
         int point = cov * stride * L;   // floats between two points' sums
         int runTiles = L / tw;          // tiles side by side that make L positions of a row
-        float[] stage = new float[2 * L * L], sums = new float[8 * L], consts = new float[3 * L];
+        float[] stage = new float[Math.max(2, th) * L * L], sums = new float[24 * L], consts = new float[3 * L];
         int[] planes = new int[L];
         for (int lane = 0; lane < L; lane++) {
             planes[lane] = lane * positions;
@@ -761,6 +886,10 @@ final class Conv2dWinograd {
             tile(m, at, point, stage, to, rows, consts, epilogue);
             return;
         }
+        if (plan.twoDimensional()) {
+            tile4(m, at, point, stage, to, rows, consts, epilogue);
+            return;
+        }
         for (int i = 0; i < 2; i++) {
             FloatVector y = FloatVector.zero(F);
             for (int xi : plan.atTerms()[i]) {
@@ -792,6 +921,29 @@ final class Conv2dWinograd {
             FloatVector y1 = t1.sub(t2).sub(FloatVector.fromArray(F, rows, (6 + k) * L));
             normalize(y0, consts, epilogue).intoArray(stage, to + k * L);
             normalize(y1, consts, epilogue).intoArray(stage, to + (L + k) * L);
+        }
+    }
+
+    /**
+     * Aᵀ M A of one F(4×4, 3×3) tile's 36 sums at m[at + ξ·point], normalized: output (dy, dx) to
+     * stage[to + (dy·L + dx)·L]. Rows (M·A, each row of M through {@link #inverse6}) into rows[(4a + k)·L],
+     * then its columns (Aᵀ·) into the stage.
+     */
+    private static void tile4(float[] m, int at, int point, float[] stage, int to, float[] rows, float[] consts,
+                              BatchNormEpilogue epilogue) {
+        for (int a = 0; a < 6; a++) {
+            inverse6(m, at + 6 * a * point, point, rows, 4 * a * L, L);
+        }
+        for (int k = 0; k < 4; k++) {
+            inverse6(rows, k * L, 4 * L, stage, to + k * L, L * L);
+        }
+        if (epilogue != null) {
+            for (int dy = 0; dy < 4; dy++) {
+                for (int dx = 0; dx < 4; dx++) {
+                    int o = to + (dy * L + dx) * L;
+                    normalize(FloatVector.fromArray(F, stage, o), consts, epilogue).intoArray(stage, o);
+                }
+            }
         }
     }
 

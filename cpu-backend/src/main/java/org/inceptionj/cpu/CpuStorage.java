@@ -47,17 +47,21 @@ final class CpuStorage implements Storage {
         return blocked;
     }
 
-    /** data transformed by {@link Conv2dWinograd#transformWeights} for winogradCout output channels, at winogradVersion. */
+    /** data transformed by {@link Conv2dWinograd#transformWeights} for winogradCout output channels and winogradPlan, at winogradVersion. */
     private float[] winograd;
     private long winogradVersion;
     private int winogradCout;
+    private Conv2dWinograd.Plan winogradPlan;
 
     /**
      * This storage, the weights of a convolution that {@link Conv2dWinograd} takes, transformed for it;
      * kept and made again as {@link #blockedWeights}.
      */
     synchronized float[] winogradWeights(Conv2d.Geometry g) {
-        if (winograd == null || winogradVersion != version || winogradCout != g.cout()) {
+        // The plan follows the plane's size too (F(4×4, 3×3) from 16 × 16 outputs): the same weights on a
+        // smaller input take F(2×2, 3×3), and their transform is made again.
+        Conv2dWinograd.Plan plan = Conv2dWinograd.Plan.of(g);
+        if (winograd == null || winogradVersion != version || winogradCout != g.cout() || winogradPlan != plan) {
             int length = Conv2dWinograd.transformedLength(g);
             if (winograd == null || winograd.length != length) {
                 winograd = new float[length];
@@ -65,6 +69,7 @@ final class CpuStorage implements Storage {
             Conv2dWinograd.transformWeights(owner.parallel(), data, g, false, winograd);
             winogradVersion = version;
             winogradCout = g.cout();
+            winogradPlan = plan;
         }
         return winograd;
     }
