@@ -397,6 +397,25 @@ class Conv2dWinogradTest {
         }
     }
 
+    /**
+     * A block holds whole register tiles of its first group of output channels (6 positions for groups of 4
+     * vectors, 8 for 3): Conv2d_4a's F(4×4, 3×3) blocks fit 13 tiles and take 12; the 35 × 35 96 → 96, 18 and 16.
+     */
+    @Test
+    void blocksHoldWholeRegisterTiles() {
+        Conv2d.Geometry stem = geometry(1, 80, 73, 73, 192, 3, 3, Conv2dSpec.of(1, 0));
+        Conv2d.Geometry mixed = geometry(1, 96, 35, 35, 96, 3, 3, Conv2dSpec.of(1, 1));
+        if (L == 16) {
+            assertEquals(12, Conv2dWinograd.tileBlock(stem), "Conv2d_4a");
+            assertEquals(16, Conv2dWinograd.tileBlock(mixed), "96 → 96 at 35 × 35");
+        }
+        for (Conv2d.Geometry g : new Conv2d.Geometry[]{stem, mixed, geometry(2, 40, 37, 36, 70, 3, 3, Conv2dSpec.of(1, 1))}) {
+            int[] starts = Conv2dBlocked.groupStarts((g.cout() + L - 1) / L);
+            int pt = Conv2dBlocked.positionsPerTile(starts[1] - starts[0]);
+            assertEquals(0, Conv2dWinograd.tileBlock(g) % pt, g + ": whole tiles of " + pt);
+        }
+    }
+
     /** The 5×5 and 1×1 kernels have no plan (F(2×2, 5×5) was slower in the network): the direct sums. */
     @Test
     void otherKernelsStayOnTheDirectSums() {
