@@ -48,7 +48,10 @@ import jdk.incubator.vector.VectorSpecies;
  * eval forward on two threads, in one process, alternating with F(2×2, 3×3) (and the direct path for
  * Conv2d_2a and 2b), per layer: batch 1, Conv2d_4a 1.28×, the 35 × 35 3×3s 1.55–1.70×, Conv2d_2a 1.31× and
  * 2b 1.68×; batch 8, 1.24×, 1.40–1.49×, 1.14–1.24× and 1.39–1.47×. Over 8 × 8 planes (4 tiles an image) it
- * streams 36 points' weights for few products: not taken there.
+ * streams 36 points' weights for few products: not taken there. The 5×5 kernels take F(2×2, 5×5) on the
+ * same six points and the same input transform ({@link Plan#SQUARE5}): 9 products per output against 25,
+ * 0.11 of the kit's bound at 32 channels; Mixed_5b–5d's 5×5s (48 → 64 at 35 × 35) 1.54–1.80× alone, 1.26×
+ * (batch 1) and 1.16× (batch 8) in the eval forward.
  *
  * <p>The factorized 1×n and n×1 kernels (n = 3 or 7) take the one-dimensional F(2, n) along their row or
  * column the same way ({@link Plan}): a tile is two outputs, its window n + 1 inputs, and there are n + 1
@@ -109,6 +112,17 @@ final class Conv2dWinograd {
                         {1f / 24, 1f / 12, 1f / 6}, {1f / 24, -1f / 12, 1f / 6}, {0, 0, 1}},
                 new float[][]{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
                 null, null);
+        /**
+         * F(2×2, 5×5) on the same six points and the same Bᵀ as {@link #SQUARE4} (Toom-Cook's F(2, 5) with its
+         * rows scaled as Lavin and Gray scale F(4, 3)'s, the scales moved into G): 36 products per input channel
+         * for 2×2 outputs, 9 per output against the direct sum's 25.
+         */
+        static final Plan SQUARE5 = new Plan(36, 2, 2, 25, SQUARE4.bt(),
+                new float[][]{{1f / 4, 0, 0, 0, 0}, {-1f / 6, -1f / 6, -1f / 6, -1f / 6, -1f / 6},
+                        {-1f / 6, 1f / 6, -1f / 6, 1f / 6, -1f / 6}, {1f / 24, 1f / 12, 1f / 6, 1f / 3, 2f / 3},
+                        {1f / 24, -1f / 12, 1f / 6, -1f / 3, 2f / 3}, {0, 0, 0, 0, 1}},
+                new float[][]{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}},
+                null, null);
         static final Plan ROW3 = oneDimensional(3, true), COLUMN3 = oneDimensional(3, false);
         static final Plan ROW7 = oneDimensional(7, true), COLUMN7 = oneDimensional(7, false);
 
@@ -116,12 +130,17 @@ final class Conv2dWinograd {
          * The plan for g's kernel, or null. F(2, 7) for the 1×7 and 7×1 kernels has the points ±2 and ±1/2
          * too; on wide-ranging values where the sum is short its error outgrows the conformance kit's float
          * bound, (K + 2)·u·Σ|x|·|w| (times 2): 1.06× on a 16-channel 1×7, as F(2, 3)'s does on a 32-channel
-         * 1×3. Hence {@link #MIN_ROW_CHANNELS}. The 5×5 kernels have none: F(2×2, 5×5) was slower in the
+         * 1×3. Hence {@link #MIN_ROW_CHANNELS}. The 5×5 kernels take F(2×2, 5×5) where 3×3 ones take F(4×4,
+         * 3×3), else none (an earlier F(2×2, 5×5), with its own transforms, was slower in the
          * network.
          */
         static Plan of(Conv2d.Geometry g) {
+            boolean sixPoints = g.cin() >= MIN_SQUARE4_CHANNELS && (long) g.outH() * g.outW() >= MIN_SQUARE4_POSITIONS;
             if (g.kh() == 3 && g.kw() == 3) {
-                return g.cin() >= MIN_SQUARE4_CHANNELS && (long) g.outH() * g.outW() >= MIN_SQUARE4_POSITIONS ? SQUARE4 : SQUARE;
+                return sixPoints ? SQUARE4 : SQUARE;
+            }
+            if (g.kh() == 5 && g.kw() == 5) {
+                return sixPoints ? SQUARE5 : null;
             }
             if (g.kh() == 1) {
                 return g.kw() == 3 ? ROW3 : g.kw() == 7 ? ROW7 : null;
@@ -338,7 +357,7 @@ final class Conv2dWinograd {
         // Vector v's L channels side by side, as they lie in u: lanes of co, one input channel at a time.
         parallel.forRange(blocks, 1, (lo, hi) -> {
             int[] lanes = new int[L];
-            float[] kernels = new float[taps * L], rows = new float[2 * taps * L];
+            float[] kernels = new float[taps * L], rows = new float[6 * 5 * L];
             for (int v = lo; v < hi; v++) {
                 int gr = Conv2dBlocked.groupOf(starts, v), co0 = starts[gr] * L, c = v * L;
                 int width = (starts[gr + 1] - starts[gr]) * L;
@@ -423,23 +442,24 @@ final class Conv2dWinograd {
     private static void square4(Plan plan, float[] w, int from, int tapStep, int[] lanes, int c, int cout, float[] u,
                                 int at, int len, float[] taps, float[] rows) {
         float[][] gm = plan.gm();
-        for (int t = 0; t < 9; t++) {
+        int r = gm[0].length;   // 3, or 5 for F(2×2, 5×5)
+        for (int t = 0; t < r * r; t++) {
             tap(w, from, t, tapStep, lanes, c, cout).intoArray(taps, t * L);
         }
         for (int a = 0; a < 6; a++) {
-            for (int j = 0; j < 3; j++) {
+            for (int j = 0; j < r; j++) {
                 FloatVector sum = FloatVector.zero(F);
-                for (int i = 0; i < 3; i++) {
-                    sum = sum.add(FloatVector.fromArray(F, taps, (3 * i + j) * L).mul(gm[a][i]));
+                for (int i = 0; i < r; i++) {
+                    sum = sum.add(FloatVector.fromArray(F, taps, (r * i + j) * L).mul(gm[a][i]));
                 }
-                sum.intoArray(rows, (3 * a + j) * L);
+                sum.intoArray(rows, (r * a + j) * L);
             }
         }
         for (int a = 0; a < 6; a++) {
             for (int b = 0; b < 6; b++) {
                 FloatVector sum = FloatVector.zero(F);
-                for (int j = 0; j < 3; j++) {
-                    sum = sum.add(FloatVector.fromArray(F, rows, (3 * a + j) * L).mul(gm[b][j]));
+                for (int j = 0; j < r; j++) {
+                    sum = sum.add(FloatVector.fromArray(F, rows, (r * a + j) * L).mul(gm[b][j]));
                 }
                 sum.intoArray(u, (6 * a + b) * len + at);
             }
@@ -560,7 +580,7 @@ final class Conv2dWinograd {
         if (plan.square()) {
             transformInputs(xb, hp, wp, g, v, cb, tb, t0, t1);
         } else if (plan.twoDimensional()) {
-            transformInputs4(xb, hp, wp, g, v, cb, tb, t0, t1);
+            transformInputs4(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         } else {
             transformInputs(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         }
@@ -762,15 +782,16 @@ final class Conv2dWinograd {
      * v[ξ][c][i][lane] = (Bᵀ d B)[ξ] for F(4×4, 3×3), tile t0 + i and channel c·L + lane, d its 6×6 window in
      * xb: each window row through {@link #forward6} into a scratch (d·B), then each column of that (Bᵀ·).
      */
-    private static void transformInputs4(float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb, int tb,
-                                         int t0, int t1) {
-        int tilesH = (g.outH() + 3) / 4, tilesW = (g.outW() + 3) / 4, perImage = tilesH * tilesW;
+    private static void transformInputs4(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
+                                         int tb, int t0, int t1) {
+        int ts = plan.tileH();   // 4, or 2 for F(2×2, 5×5): the same 6×6 windows, 4 or 2 apart
+        int tilesH = (g.outH() + ts - 1) / ts, tilesW = (g.outW() + ts - 1) / ts, perImage = tilesH * tilesW;
         int plane = hp * wp * L, image = cb * plane, point = cb * tb * L;
         float[] rows = new float[36 * L];
         for (int c = 0; c < cb; c++) {
             for (int t = t0; t < t1; t++) {
                 int n = t / perImage, ty = t % perImage / tilesW, tx = t % tilesW;
-                int at = n * image + c * plane + (4 * ty * wp + 4 * tx) * L;
+                int at = n * image + c * plane + (ts * ty * wp + ts * tx) * L;
                 for (int a = 0; a < 6; a++) {
                     forward6(xb, at + a * wp * L, L, rows, 6 * a * L, L);
                 }
@@ -813,6 +834,18 @@ final class Conv2dWinograd {
         e.fma(FloatVector.broadcast(F, 2f), b).intoArray(dst, d + dStride);
         c.fma(FloatVector.broadcast(F, 4f), a).intoArray(dst, d + 2 * dStride);
         e.fma(FloatVector.broadcast(F, 8f), b).add(FloatVector.fromArray(F, src, s + 5 * sStride)).intoArray(dst, d + 3 * dStride);
+    }
+
+    /**
+     * dst[d + k·dStride] = (Aᵀ m)_k, k &lt; 2, for F(2, 5) ({@link Plan#SQUARE5}): m0 + a + c and b + 2e + m5,
+     * a to e as in {@link #inverse6}.
+     */
+    static void inverse62(float[] src, int s, int sStride, float[] dst, int d, int dStride) {
+        FloatVector m1 = FloatVector.fromArray(F, src, s + sStride), m2 = FloatVector.fromArray(F, src, s + 2 * sStride);
+        FloatVector m3 = FloatVector.fromArray(F, src, s + 3 * sStride), m4 = FloatVector.fromArray(F, src, s + 4 * sStride);
+        FloatVector a = m1.add(m2), b = m1.sub(m2), c = m3.add(m4), e = m3.sub(m4);
+        FloatVector.fromArray(F, src, s).add(a).add(c).intoArray(dst, d);
+        e.fma(FloatVector.broadcast(F, 2f), b).add(FloatVector.fromArray(F, src, s + 5 * sStride)).intoArray(dst, d + dStride);
     }
 
     /**
@@ -895,7 +928,7 @@ final class Conv2dWinograd {
             return;
         }
         if (plan.twoDimensional()) {
-            tile4(m, at, point, stage, to, rows, consts, epilogue);
+            tile4(plan, m, at, point, stage, to, rows, consts, epilogue);
             return;
         }
         for (int i = 0; i < 2; i++) {
@@ -937,17 +970,26 @@ final class Conv2dWinograd {
      * stage[to + (dy·L + dx)·L]. Rows (M·A, each row of M through {@link #inverse6}) into rows[(4a + k)·L],
      * then its columns (Aᵀ·) into the stage.
      */
-    private static void tile4(float[] m, int at, int point, float[] stage, int to, float[] rows, float[] consts,
-                              BatchNormEpilogue epilogue) {
+    private static void tile4(Plan plan, float[] m, int at, int point, float[] stage, int to, float[] rows,
+                              float[] consts, BatchNormEpilogue epilogue) {
+        int ts = plan.tileH();
         for (int a = 0; a < 6; a++) {
-            inverse6(m, at + 6 * a * point, point, rows, 4 * a * L, L);
+            if (ts == 4) {
+                inverse6(m, at + 6 * a * point, point, rows, 4 * a * L, L);
+            } else {
+                inverse62(m, at + 6 * a * point, point, rows, 4 * a * L, L);
+            }
         }
-        for (int k = 0; k < 4; k++) {
-            inverse6(rows, k * L, 4 * L, stage, to + k * L, L * L);
+        for (int k = 0; k < ts; k++) {
+            if (ts == 4) {
+                inverse6(rows, k * L, 4 * L, stage, to + k * L, L * L);
+            } else {
+                inverse62(rows, k * L, 4 * L, stage, to + k * L, L * L);
+            }
         }
         if (epilogue != null) {
-            for (int dy = 0; dy < 4; dy++) {
-                for (int dx = 0; dx < 4; dx++) {
+            for (int dy = 0; dy < ts; dy++) {
+                for (int dx = 0; dx < ts; dx++) {
                     int o = to + (dy * L + dx) * L;
                     normalize(FloatVector.fromArray(F, stage, o), consts, epilogue).intoArray(stage, o);
                 }

@@ -22,7 +22,8 @@ import org.inceptionj.api.TensorScope;
 import org.junit.jupiter.api.Test;
 
 /**
- * Winograd's convolutions (F(2×2, 3×3) and F(4×4, 3×3), and F(2, 3) and F(2, 7) along rows and columns)
+ * Winograd's convolutions (F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5), and F(2, 3) and F(2, 7) along rows and
+ * columns)
  * against the formula in double precision, within float
  * rounding of the terms' magnitudes: every padding (asymmetric too), odd and even output sizes (the
  * last tile's dropped row and column), channels that do not fill vectors, several tile blocks and
@@ -53,23 +54,29 @@ class Conv2dWinogradTest {
     }
 
     /**
-     * F(4×4, 3×3), which 3×3 kernels take from {@link Conv2dWinograd#MIN_SQUARE4_CHANNELS} input channels over
-     * planes of {@link Conv2dWinograd#MIN_SQUARE4_POSITIONS} outputs or more: every padding, output sizes that
-     * leave one to three rows and columns of the last tiles dropped, channels that fill no vector.
+     * The six-point plans, F(4×4, 3×3) and F(2×2, 5×5), which 3×3 and 5×5 kernels take from
+     * {@link Conv2dWinograd#MIN_SQUARE4_CHANNELS} input channels over planes of
+     * {@link Conv2dWinograd#MIN_SQUARE4_POSITIONS} outputs or more: every padding, output sizes that leave rows
+     * and columns of the last tiles dropped, channels that fill no vector.
      */
-    @Property(tries = 30)
-    void fourByFourTilesWithinRounding(@ForAll @IntRange(min = 1, max = 2) int n,
+    @Property(tries = 40)
+    void sixPointPlansWithinRounding(@ForAll @IntRange(min = 0, max = 1) int five,
+                                       @ForAll @IntRange(min = 1, max = 2) int n,
                                        @ForAll @IntRange(min = 0, max = 20) int extraCin,
                                        @ForAll @IntRange(min = 1, max = 40) int cout,
                                        @ForAll @IntRange(min = 18, max = 26) int h, @ForAll @IntRange(min = 18, max = 26) int w,
-                                       @ForAll @IntRange(min = 0, max = 2) int top, @ForAll @IntRange(min = 0, max = 2) int left,
-                                       @ForAll @IntRange(min = 0, max = 2) int bottom, @ForAll @IntRange(min = 0, max = 2) int right,
+                                       @ForAll @IntRange(min = 0, max = 4) int top, @ForAll @IntRange(min = 0, max = 4) int left,
+                                       @ForAll @IntRange(min = 0, max = 4) int bottom, @ForAll @IntRange(min = 0, max = 4) int right,
                                        @ForAll @IntRange(min = 0, max = 2) int epilogue,
                                        @ForAll @IntRange(min = 1, max = 2) int threads) {
-        Conv2dSpec s = new Conv2dSpec(1, 1, top, left, bottom, right, 1, 1);
-        int cin = Conv2dWinograd.MIN_SQUARE4_CHANNELS + extraCin;
-        assertEquals(Conv2dWinograd.Plan.SQUARE4, Conv2dWinograd.Plan.of(geometry(n, cin, h, w, cout, 3, 3, s)));
-        check(n, cin, h, w, cout, 3, 3, s, epilogue, threads, 17L * n + 5L * cout + w);
+        int k = five == 1 ? 5 : 3;
+        // Padding below the kernel's extent, and at least 16 × 16 outputs.
+        Conv2dSpec s = new Conv2dSpec(1, 1, Math.min(top, k - 1), Math.min(left, k - 1), Math.min(bottom, k - 1),
+                Math.min(right, k - 1), 1, 1);
+        int cin = Conv2dWinograd.MIN_SQUARE4_CHANNELS + extraCin, hh = h + k - 3, ww = w + k - 3;
+        assertEquals(k == 5 ? Conv2dWinograd.Plan.SQUARE5 : Conv2dWinograd.Plan.SQUARE4,
+                Conv2dWinograd.Plan.of(geometry(n, cin, hh, ww, cout, k, k, s)));
+        check(n, cin, hh, ww, cout, k, k, s, epilogue, threads, 17L * n + 5L * cout + w);
     }
 
     /** Many tiles (several blocks, the 16-position transposes), and an 8×8 plane whose one block is cut by channels. */
@@ -98,7 +105,7 @@ class Conv2dWinogradTest {
     @Test
     void wideValuesStayWellWithinTheKitsBound() {
         // Kernel height and width, and the plane: 3×3 at 15 × 15 takes F(2×2, 3×3), at 17 × 17 F(4×4, 3×3).
-        int[][] cases = {{3, 3, 15}, {3, 3, 17}, {1, 3, 17}, {3, 1, 17}, {1, 7, 17}, {7, 1, 17}};
+        int[][] cases = {{3, 3, 15}, {3, 3, 17}, {5, 5, 17}, {1, 3, 17}, {3, 1, 17}, {1, 7, 17}, {7, 1, 17}};
         double u = Math.ulp(1.0f) / 2;
         java.util.Set<Conv2dWinograd.Plan> seen = new java.util.HashSet<>();
         for (int[] k : cases) {
@@ -109,8 +116,8 @@ class Conv2dWinogradTest {
                 int cout = 2 * L, h = k[2], w = k[2];
                 Conv2dSpec s = Conv2dSpec.of(1, k[0] / 2, k[1] / 2);
                 plan = Conv2dWinograd.Plan.of(geometry(1, 1, h, w, cout, k[0], k[1], s));
-                if (k[0] == 3 && k[1] == 3) {
-                    plan = Conv2dWinograd.Plan.of(geometry(1, Conv2dWinograd.MIN_CHANNELS, h, w, cout, 3, 3, s));
+                if (k[0] == k[1]) {
+                    plan = Conv2dWinograd.Plan.of(geometry(1, Conv2dWinograd.MIN_CHANNELS, h, w, cout, k[0], k[1], s));
                 }
                 int cin = Conv2dWinograd.minInputChannels(plan);
                 Conv2d.Geometry g = geometry(1, cin, h, w, cout, k[0], k[1], s);
@@ -133,7 +140,7 @@ class Conv2dWinogradTest {
             double limit = plan == Conv2dWinograd.Plan.SQUARE4 ? 0.75 : 0.5;
             assertTrue(worst <= limit, "error " + worst + " of the kit's bound at " + where);
         }
-        assertEquals(6, seen.size(), "every plan checked");
+        assertEquals(7, seen.size(), "every plan checked");
     }
 
     /** ±10^v, v uniform on (−3, 3), as floats (the conformance kit's WIDE values). */
@@ -171,21 +178,24 @@ class Conv2dWinogradTest {
     }
 
     /**
-     * The written-out transforms of F(4×4, 3×3) are the plan's matrices: on small integers (every step exact in
-     * float) forward6 gives Bᵀ·s and inverse6 Aᵀ·m, lane by lane, read and written at strides.
+     * The written-out transforms of F(4×4, 3×3) and F(2×2, 5×5) are their plans' matrices: on small integers
+     * (every step exact in float) forward6 gives Bᵀ·s, inverse6 and inverse62 Aᵀ·m, lane by lane, at strides.
      */
     @Test
-    void writtenOutFourByFourTransformsAreThePlansMatrices() {
+    void writtenOutSixPointTransformsAreThePlansMatrices() {
         Random r = new Random(41);
         float[][] bt = Conv2dWinograd.Plan.SQUARE4.bt(), at = Conv2dWinograd.Plan.SQUARE4.at();
+        float[][] at5 = Conv2dWinograd.Plan.SQUARE5.at();
+        assertArrayEquals(bt, Conv2dWinograd.Plan.SQUARE5.bt(), "one Bᵀ for both six-point plans");
         for (int round = 0; round < 20; round++) {
             float[] src = new float[6 * 3 * L];
             for (int i = 0; i < src.length; i++) {
                 src[i] = r.nextInt(41) - 20;
             }
-            float[] forward = new float[6 * 2 * L], inverse = new float[4 * 2 * L];
+            float[] forward = new float[6 * 2 * L], inverse = new float[4 * 2 * L], inverse5 = new float[2 * 2 * L];
             Conv2dWinograd.forward6(src, L, 3 * L, forward, 0, 2 * L);
             Conv2dWinograd.inverse6(src, L, 3 * L, inverse, 0, 2 * L);
+            Conv2dWinograd.inverse62(src, L, 3 * L, inverse5, 0, 2 * L);
             for (int lane = 0; lane < L; lane++) {
                 for (int k = 0; k < 6; k++) {
                     double want = 0;
@@ -201,6 +211,13 @@ class Conv2dWinogradTest {
                     }
                     assertEquals(want, inverse[k * 2 * L + lane], 0, "Aᵀ row " + k + ", lane " + lane);
                 }
+                for (int k = 0; k < 2; k++) {
+                    double want = 0;
+                    for (int i = 0; i < 6; i++) {
+                        want += at5[k][i] * src[L + i * 3 * L + lane];
+                    }
+                    assertEquals(want, inverse5[k * 2 * L + lane], 0, "F(2, 5)'s Aᵀ row " + k + ", lane " + lane);
+                }
             }
         }
     }
@@ -208,8 +225,9 @@ class Conv2dWinogradTest {
     /** The blocks, ranges and threads cut the work; each output's sum is the same whatever the cut. */
     @Test
     void theSameBitsOnOneAndTwoThreads() {
-        // The 3×3 kernel over 19 × 23 takes F(4×4, 3×3), over 13 × 15 F(2×2, 3×3).
-        int[][] cases = {{3, 3, 19, 23}, {3, 3, 13, 15}, {1, 3, 19, 23}, {3, 1, 19, 23}, {1, 7, 19, 23}, {7, 1, 19, 23}};
+        // The 3×3 kernel over 19 × 23 takes F(4×4, 3×3), over 13 × 15 F(2×2, 3×3); the 5×5 F(2×2, 5×5).
+        int[][] cases = {{3, 3, 19, 23}, {3, 3, 13, 15}, {5, 5, 19, 23}, {1, 3, 19, 23}, {3, 1, 19, 23}, {1, 7, 19, 23},
+                {7, 1, 19, 23}};
         for (int[] k : cases) {
             Conv2d.Geometry g = geometry(2, 2 * L + 3, k[2], k[3], 50, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
             float[] x = Conv2dTest.uniform(5, 2 * g.cin() * k[2] * k[3]), w = Conv2dTest.uniform(6, 50 * g.cin() * k[0] * k[1]);
@@ -391,6 +409,9 @@ class Conv2dWinogradTest {
             assertEquals(Conv2dWinograd.Plan.SQUARE, Conv2dWinograd.Plan.of(geometry(1, min, 16, 15, 64, 3, 3, same)), "16×15");
             assertEquals(Conv2dWinograd.Plan.SQUARE, Conv2dWinograd.Plan.of(geometry(1, min - 1, 16, 16, 64, 3, 3, same)),
                     "31 input channels");
+            Conv2d.Geometry five = geometry(8, 48, 35, 35, 64, 5, 5, Conv2dSpec.of(1, 2));
+            assertEquals(Conv2dWinograd.Plan.SQUARE5, Conv2dWinograd.Plan.of(five), "Mixed_5b.branch5x5_2");
+            assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, five), "Mixed_5b.branch5x5_2 takes it");
             Conv2d.Geometry stem = geometry(1, 32, 147, 147, 64, 3, 3, same);
             assertTrue(Conv2dDirect.applies(cpu, stem), "Conv2d_2b fits the direct path");
             assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, stem), "Conv2d_2b takes F(4×4, 3×3) there");
@@ -416,11 +437,16 @@ class Conv2dWinogradTest {
         }
     }
 
-    /** The 5×5 and 1×1 kernels have no plan (F(2×2, 5×5) was slower in the network): the direct sums. */
+    /**
+     * The 1×1 and 1×5 kernels have no plan, nor 5×5 ones over fewer than 16 × 16 outputs or from fewer than
+     * {@link Conv2dWinograd#MIN_SQUARE4_CHANNELS} input channels: the direct sums.
+     */
     @Test
     void otherKernelsStayOnTheDirectSums() {
-        for (int[] k : new int[][]{{5, 5}, {1, 1}, {1, 5}}) {
-            Conv2d.Geometry g = geometry(1, 4 * L, 17, 17, 64, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
+        int[][] cases = {{5, 5, 15, 4 * L}, {5, 5, 17, Conv2dWinograd.MIN_SQUARE4_CHANNELS - 1}, {1, 1, 17, 4 * L},
+                {1, 5, 17, 4 * L}};
+        for (int[] k : cases) {
+            Conv2d.Geometry g = geometry(1, k[3], k[2], k[2], 64, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
             assertEquals(null, Conv2dWinograd.Plan.of(g), k[0] + "x" + k[1]);
             try (CpuBackend cpu = new CpuBackend(new CpuConfig(1, true))) {
                 assertFalse(Conv2dWinograd.applies(cpu, g), k[0] + "x" + k[1]);
