@@ -46,6 +46,11 @@ final class AveragePoolSameSize {
     private final boolean[] keep0, keep1, keep2;
     /** rowKeepI[q]: whether row ih + i − padTop of flat position q lies in the plane, for i = 0, 1, 2. */
     private final boolean[] rowKeep0, rowKeep1, rowKeep2;
+    /**
+     * The same as lane bits of the vector from q (bit k: q + k), for {@link VectorMask#fromLong}: a mask made
+     * from a boolean[] took 60% of a 17 × 17 pool, alone (its bytes loaded and compared per vector).
+     */
+    private final long[] keepBits0, keepBits1, keepBits2, rowKeepBits0, rowKeepBits1, rowKeepBits2;
     /** Flat positions from which a vector's rows all lie in the plane, and up to which (exclusive, as a start). */
     private final int innerFrom, innerTo;
     /** The column sums, after a margin of padLeft (and kW + L behind). */
@@ -84,6 +89,12 @@ final class AveragePoolSameSize {
         this.rowKeep0 = keep(0, true);
         this.rowKeep1 = keep(1, true);
         this.rowKeep2 = keep(2, true);
+        this.keepBits0 = bits(keep0);
+        this.keepBits1 = bits(keep1);
+        this.keepBits2 = bits(keep2);
+        this.rowKeepBits0 = bits(rowKeep0);
+        this.rowKeepBits1 = bits(rowKeep1);
+        this.rowKeepBits2 = bits(rowKeep2);
         this.innerFrom = padTop * w;
         this.innerTo = cells - (2 - padTop) * w - L + 1;
         this.columns = new float[padLeft + cells + 3 + L];
@@ -100,6 +111,17 @@ final class AveragePoolSameSize {
             keep[q] = q % w + d >= 0 && q % w + d < w;
         }
         return keep;
+    }
+
+    /** bits[q] = Σ_k (keep[q + k] ? 1 : 0) · 2^k over the L lanes of a vector from q (false past the table). */
+    private long[] bits(boolean[] keep) {
+        long[] bits = new long[cells];
+        for (int q = 0; q < cells; q++) {
+            for (int k = 0; k < L && q + k < keep.length; k++) {
+                bits[q] |= keep[q + k] ? 1L << k : 0L;
+            }
+        }
+        return bits;
     }
 
     /** For each flat position q: whether its window's row i (rows) or column j lies in the plane. */
@@ -213,21 +235,35 @@ final class AveragePoolSameSize {
                 .intoArray(columns, padLeft + q);
     }
 
-    /** The same where some lanes' rows fall outside the plane: those load as +0. */
+    /**
+     * The same where some lanes' rows fall outside the plane: those load as +0. Where the rows' span runs
+     * past either end of x (the first and last planes of a tensor), lane by lane in the same order: a
+     * masked load there takes the Vector API's checked path, which allocated and took most of a pool's time.
+     */
     private void columnSumAtEdge(float[] x, int in, int q) {
         int from = in + q - padTop * w;
-        FloatVector.zero(F).add(FloatVector.fromArray(F, x, from, VectorMask.fromArray(F, rowKeep0, q)))
-                .add(FloatVector.fromArray(F, x, from + w, VectorMask.fromArray(F, rowKeep1, q)))
-                .add(FloatVector.fromArray(F, x, from + 2 * w, VectorMask.fromArray(F, rowKeep2, q)))
+        if (from < 0 || from + 2 * w + L > x.length) {
+            for (int lane = 0; lane < L; lane++) {
+                float c = 0f;
+                c += rowKeep0[q + lane] ? x[from + lane] : 0f;
+                c += rowKeep1[q + lane] ? x[from + w + lane] : 0f;
+                c += rowKeep2[q + lane] ? x[from + 2 * w + lane] : 0f;
+                columns[padLeft + q + lane] = c;
+            }
+            return;
+        }
+        FloatVector.zero(F).add(FloatVector.fromArray(F, x, from, VectorMask.fromLong(F, rowKeepBits0[q])))
+                .add(FloatVector.fromArray(F, x, from + w, VectorMask.fromLong(F, rowKeepBits1[q])))
+                .add(FloatVector.fromArray(F, x, from + 2 * w, VectorMask.fromLong(F, rowKeepBits2[q])))
                 .intoArray(columns, padLeft + q);
     }
 
     /** out[at + q + lane] = Σ_j (kept) columns[q + lane + j] / divisor, in column order from +0. */
     private void windowAverage(float[] out, int at, int q) {
         FloatVector sum = FloatVector.zero(F)
-                .add(FloatVector.fromArray(F, columns, q, VectorMask.fromArray(F, keep0, q)))
-                .add(FloatVector.fromArray(F, columns, q + 1, VectorMask.fromArray(F, keep1, q)))
-                .add(FloatVector.fromArray(F, columns, q + 2, VectorMask.fromArray(F, keep2, q)));
+                .add(FloatVector.fromArray(F, columns, q, VectorMask.fromLong(F, keepBits0[q])))
+                .add(FloatVector.fromArray(F, columns, q + 1, VectorMask.fromLong(F, keepBits1[q])))
+                .add(FloatVector.fromArray(F, columns, q + 2, VectorMask.fromLong(F, keepBits2[q])));
         FloatVector d = divisors == null ? FloatVector.broadcast(F, divisor) : FloatVector.fromArray(F, divisors, q);
         sum.div(d).intoArray(out, at + q);
     }
