@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Stride-1 3×3, 1×3, 3×1, 1×7 and 7×1 convolutions by Winograd's minimal filtering (Lavin and
+ * Stride-1 3×3, 5×5, 1×3, 3×1, 1×7 and 7×1 convolutions by Winograd's minimal filtering (Lavin and
  * Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). F(2×2, 3×3): each 2×2 block of
  * outputs (a tile) comes from its 4×4 window of x with 16 multiplications per input channel instead of 36.
  * <pre>
@@ -81,11 +81,13 @@ final class Conv2dWinograd {
     static final int POINTS = 16;
 
     /**
-     * One algorithm: F(2×2, 3×3) (16 points, 2×2 tiles; its transforms written out below), or F(2, r) along
-     * a row (1×r kernels, 1×2 tiles) or a column (r×1, 2×1 tiles) with bt (points × points), gm (points × r)
-     * and at (2 × points): Y = at · [(gm · g) ⊙ (bt · d)]. btTerms[ξ] and atTerms[i] list the columns of
-     * bt's row ξ and at's row i that are not zero, so that the transforms loop over their terms with no
-     * test: a Vector API call under a test C2 may find too rarely taken to inline, and then it runs the
+     * One algorithm: F(2×2, 3×3) (16 points, 2×2 tiles; its transforms written out below), F(4×4, 3×3) or
+     * F(2×2, 5×5) (36 points, the one-dimensional bt (6 × 6), gm (6 × r) and at (m × 6) applied along rows and
+     * columns, the transforms written out in {@link #forward6}, {@link #inverse6} and {@link #inverse62}), or
+     * F(2, r) along a row (1×r kernels, 1×2 tiles) or a column (r×1, 2×1 tiles) with bt (points × points),
+     * gm (points × r) and at (2 × points): Y = at · [(gm · g) ⊙ (bt · d)]. For the one-dimensional plans
+     * btTerms[ξ] and atTerms[i] list the columns of bt's row ξ and at's row i that are not zero, so that the
+     * transforms loop over their terms with no test: a Vector API call under a test C2 may find too rarely taken to inline, and then it runs the
      * API's allocating Java fallback (it did, for the inputs' transform of F(2, 7) in a training step).
      */
     record Plan(int points, int tileH, int tileW, int taps, float[][] bt, float[][] gm, float[][] at,
@@ -94,7 +96,10 @@ final class Conv2dWinograd {
             return bt == null;
         }
 
-        /** F(4×4, 3×3): bt, gm and at are the one-dimensional F(4, 3)'s, applied along rows and then columns. */
+        /**
+         * The six-point plans, F(4×4, 3×3) and F(2×2, 5×5): bt, gm and at are the one-dimensional F(4, 3)'s or
+         * F(2, 5)'s, applied along rows and then columns (6 × 6 = 36 points).
+         */
         boolean twoDimensional() {
             return bt != null && tileH > 1 && tileW > 1;
         }
@@ -253,8 +258,15 @@ final class Conv2dWinograd {
      */
     static final int MIN_ROW_CHANNELS = 64;
 
-    /** Input channels from which 3×3 kernels take F(4×4, 3×3) rather than F(2×2, 3×3). */
+    /**
+     * Input channels from which 3×3 kernels take F(4×4, 3×3) rather than F(2×2, 3×3), and 5×5 kernels F(2×2,
+     * 5×5) rather than the direct sums (at 32 the larger error of F(4×4, 3×3) is 0.51 of the kit's bound).
+     */
     static final int MIN_SQUARE4_CHANNELS = 32;
+    /**
+     * Outputs per image (16 × 16) from which the six-point plans are taken: over 8 × 8 planes, 4 tiles an
+     * image, each block streams 36 points' weights for few products (448 → 384 at batch 1 ran 0.7–1.4×).
+     */
     static final int MIN_SQUARE4_POSITIONS = 256;
 
     /** The fewest input channels that the plan for g's kernel takes. */
@@ -299,7 +311,7 @@ final class Conv2dWinograd {
 
     /**
      * Where a convolution whose weights are transformed on every call takes this path: where it {@link #applies},
-     * with F(2×2, 3×3) always and the one-dimensional plans over at least {@link #FRESH_ROW_MIN_OUTPUTS} outputs.
+     * with the two-dimensional plans always and the one-dimensional plans over at least {@link #FRESH_ROW_MIN_OUTPUTS} outputs.
      */
     static boolean appliesWithFreshWeights(CpuBackend cpu, Conv2d.Geometry g) {
         return applies(cpu, g) && (Plan.of(g).square() || Plan.of(g).twoDimensional() || (long) g.batch() * g.positions() >= FRESH_ROW_MIN_OUTPUTS);
