@@ -38,8 +38,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the parallel tasks. Every output's sum runs over ci in order, then through the fixed transforms, so
  * the result depends neither on the blocks nor on the threads.
  *
- * <p>Over planes of at least {@link #MIN_SQUARE4_POSITIONS} outputs (16 × 16) and from
- * {@link #MIN_SQUARE4_CHANNELS} input channels, 3×3 kernels take F(4×4, 3×3) instead ({@link Plan#SQUARE4}):
+ * <p>Over planes of at least {@link #MIN_SIX_POINT_POSITIONS} outputs (16 × 16) and from
+ * {@link #MIN_SIX_POINT_CHANNELS} input channels, 3×3 kernels take F(4×4, 3×3) instead ({@link Plan#SQUARE4}):
  * a tile is 4×4 outputs from a 6×6 window, 36 products per input channel for 16 outputs, 2.25 per output
  * against F(2×2, 3×3)'s 4 and the direct sum's 9. Its transforms are Lavin and Gray's, applied along rows and
  * then columns with their shared terms written out ({@link #forward6}, {@link #inverse6}). Its error is
@@ -140,7 +140,7 @@ final class Conv2dWinograd {
          * network.
          */
         static Plan of(Conv2d.Geometry g) {
-            boolean sixPoints = g.cin() >= MIN_SQUARE4_CHANNELS && (long) g.outH() * g.outW() >= MIN_SQUARE4_POSITIONS;
+            boolean sixPoints = g.cin() >= MIN_SIX_POINT_CHANNELS && (long) g.outH() * g.outW() >= MIN_SIX_POINT_POSITIONS;
             if (g.kh() == 3 && g.kw() == 3) {
                 return sixPoints ? SQUARE4 : SQUARE;
             }
@@ -262,16 +262,16 @@ final class Conv2dWinograd {
      * Input channels from which 3×3 kernels take F(4×4, 3×3) rather than F(2×2, 3×3), and 5×5 kernels F(2×2,
      * 5×5) rather than the direct sums (at 32 the larger error of F(4×4, 3×3) is 0.51 of the kit's bound).
      */
-    static final int MIN_SQUARE4_CHANNELS = 32;
+    static final int MIN_SIX_POINT_CHANNELS = 32;
     /**
      * Outputs per image (16 × 16) from which the six-point plans are taken: over 8 × 8 planes, 4 tiles an
      * image, each block streams 36 points' weights for few products (448 → 384 at batch 1 ran 0.7–1.4×).
      */
-    static final int MIN_SQUARE4_POSITIONS = 256;
+    static final int MIN_SIX_POINT_POSITIONS = 256;
 
     /** The fewest input channels that the plan for g's kernel takes. */
     static int minInputChannels(Plan plan) {
-        return plan.square() ? MIN_CHANNELS : plan.twoDimensional() ? MIN_SQUARE4_CHANNELS : MIN_ROW_CHANNELS;
+        return plan.square() ? MIN_CHANNELS : plan.twoDimensional() ? MIN_SIX_POINT_CHANNELS : MIN_ROW_CHANNELS;
     }
 
     /** Outputs per image below which the direct paths win: a 2×2 tile over a 1×1 image computes 4 outputs for 1. */
@@ -384,7 +384,7 @@ final class Conv2dWinograd {
                     if (plan.square()) {
                         square(w, from, tapStep, lanes, c, cout, u, at, len);
                     } else if (plan.twoDimensional()) {
-                        square4(plan, w, from, tapStep, lanes, c, cout, u, at, len, kernels, rows);
+                        sixPointWeights(plan, w, from, tapStep, lanes, c, cout, u, at, len, kernels, rows);
                     } else {
                         row(plan, w, from, tapStep, lanes, c, cout, u, at, len, kernels);
                     }
@@ -448,10 +448,10 @@ final class Conv2dWinograd {
     }
 
     /**
-     * G g Gᵀ of L 3×3 kernels side by side (F(4×4, 3×3), G = gm 6 × 3), point ξ = 6a + b to u[ξ·len + at]:
-     * first (G g) into rows (6 × 3 vectors), then each row times Gᵀ. Each sum in float from +0 in term order.
+     * G g Gᵀ of L r×r kernels side by side for a six-point plan (F(4×4, 3×3) or F(2×2, 5×5), G = gm 6 × r),
+     * point ξ = 6a + b to u[ξ·len + at]: first (G g) into rows (6 × r vectors), then each row times Gᵀ. Each sum in float from +0 in term order.
      */
-    private static void square4(Plan plan, float[] w, int from, int tapStep, int[] lanes, int c, int cout, float[] u,
+    private static void sixPointWeights(Plan plan, float[] w, int from, int tapStep, int[] lanes, int c, int cout, float[] u,
                                 int at, int len, float[] taps, float[] rows) {
         float[][] gm = plan.gm();
         int r = gm[0].length;   // 3, or 5 for F(2×2, 5×5)
@@ -592,7 +592,7 @@ final class Conv2dWinograd {
         if (plan.square()) {
             transformInputs(xb, hp, wp, g, v, cb, tb, t0, t1);
         } else if (plan.twoDimensional()) {
-            transformInputs4(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
+            transformInputsSixPoint(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         } else {
             transformInputs(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         }
@@ -791,10 +791,10 @@ final class Conv2dWinograd {
     }
 
     /**
-     * v[ξ][c][i][lane] = (Bᵀ d B)[ξ] for F(4×4, 3×3), tile t0 + i and channel c·L + lane, d its 6×6 window in
-     * xb: each window row through {@link #forward6} into a scratch (d·B), then each column of that (Bᵀ·).
+     * v[ξ][c][i][lane] = (Bᵀ d B)[ξ] for a six-point plan, tile t0 + i and channel c·L + lane, d its 6×6 window
+     * in xb (windows 4 apart for F(4×4, 3×3), 2 for F(2×2, 5×5)): each window row through {@link #forward6} into a scratch (d·B), then each column of that (Bᵀ·).
      */
-    private static void transformInputs4(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
+    private static void transformInputsSixPoint(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
                                          int tb, int t0, int t1) {
         int ts = plan.tileH();   // 4, or 2 for F(2×2, 5×5): the same 6×6 windows, 4 or 2 apart
         int tilesH = (g.outH() + ts - 1) / ts, tilesW = (g.outW() + ts - 1) / ts, perImage = tilesH * tilesW;
@@ -940,7 +940,7 @@ final class Conv2dWinograd {
             return;
         }
         if (plan.twoDimensional()) {
-            tile4(plan, m, at, point, stage, to, rows, consts, epilogue);
+            tileSixPoint(plan, m, at, point, stage, to, rows, consts, epilogue);
             return;
         }
         for (int i = 0; i < 2; i++) {
@@ -978,11 +978,11 @@ final class Conv2dWinograd {
     }
 
     /**
-     * Aᵀ M A of one F(4×4, 3×3) tile's 36 sums at m[at + ξ·point], normalized: output (dy, dx) to
-     * stage[to + (dy·L + dx)·L]. Rows (M·A, each row of M through {@link #inverse6}) into rows[(4a + k)·L],
-     * then its columns (Aᵀ·) into the stage.
+     * Aᵀ M A of one six-point tile's 36 sums at m[at + ξ·point], normalized: output (dy, dx) to
+     * stage[to + (dy·L + dx)·L], 4 × 4 outputs (F(4×4, 3×3), {@link #inverse6}) or 2 × 2 (F(2×2, 5×5),
+     * {@link #inverse62}). Rows (M·A, each row of M) into rows[(4a + k)·L], then its columns (Aᵀ·) into the stage.
      */
-    private static void tile4(Plan plan, float[] m, int at, int point, float[] stage, int to, float[] rows,
+    private static void tileSixPoint(Plan plan, float[] m, int at, int point, float[] stage, int to, float[] rows,
                               float[] consts, BatchNormEpilogue epilogue) {
         int ts = plan.tileH();
         for (int a = 0; a < 6; a++) {

@@ -55,8 +55,8 @@ class Conv2dWinogradTest {
 
     /**
      * The six-point plans, F(4×4, 3×3) and F(2×2, 5×5), which 3×3 and 5×5 kernels take from
-     * {@link Conv2dWinograd#MIN_SQUARE4_CHANNELS} input channels over planes of
-     * {@link Conv2dWinograd#MIN_SQUARE4_POSITIONS} outputs or more: every padding, output sizes that leave rows
+     * {@link Conv2dWinograd#MIN_SIX_POINT_CHANNELS} input channels over planes of
+     * {@link Conv2dWinograd#MIN_SIX_POINT_POSITIONS} outputs or more: every padding, output sizes that leave rows
      * and columns of the last tiles dropped, channels that fill no vector.
      */
     @Property(tries = 40)
@@ -73,7 +73,7 @@ class Conv2dWinogradTest {
         // Padding below the kernel's extent, and at least 16 × 16 outputs.
         Conv2dSpec s = new Conv2dSpec(1, 1, Math.min(top, k - 1), Math.min(left, k - 1), Math.min(bottom, k - 1),
                 Math.min(right, k - 1), 1, 1);
-        int cin = Conv2dWinograd.MIN_SQUARE4_CHANNELS + extraCin, hh = h + k - 3, ww = w + k - 3;
+        int cin = Conv2dWinograd.MIN_SIX_POINT_CHANNELS + extraCin, hh = h + k - 3, ww = w + k - 3;
         assertEquals(k == 5 ? Conv2dWinograd.Plan.SQUARE5 : Conv2dWinograd.Plan.SQUARE4,
                 Conv2dWinograd.Plan.of(geometry(n, cin, hh, ww, cout, k, k, s)));
         check(n, cin, hh, ww, cout, k, k, s, epilogue, threads, 17L * n + 5L * cout + w);
@@ -446,11 +446,11 @@ class Conv2dWinogradTest {
 
     /**
      * The 1×1 and 1×5 kernels have no plan, nor 5×5 ones over fewer than 16 × 16 outputs or from fewer than
-     * {@link Conv2dWinograd#MIN_SQUARE4_CHANNELS} input channels: the direct sums.
+     * {@link Conv2dWinograd#MIN_SIX_POINT_CHANNELS} input channels: the direct sums.
      */
     @Test
     void otherKernelsStayOnTheDirectSums() {
-        int[][] cases = {{5, 5, 15, 4 * L}, {5, 5, 17, Conv2dWinograd.MIN_SQUARE4_CHANNELS - 1}, {1, 1, 17, 4 * L},
+        int[][] cases = {{5, 5, 15, 4 * L}, {5, 5, 17, Conv2dWinograd.MIN_SIX_POINT_CHANNELS - 1}, {1, 1, 17, 4 * L},
                 {1, 5, 17, 4 * L}};
         for (int[] k : cases) {
             Conv2d.Geometry g = geometry(1, k[3], k[2], k[2], 64, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
