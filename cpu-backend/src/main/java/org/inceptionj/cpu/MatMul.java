@@ -128,10 +128,25 @@ final class MatMul {
             }
             return;
         }
-        // b is [N,K] (transB): read each of its rows along k, write down a strip.
+        // b is [N,K] (transB): read each of its rows along k, write down a strip; 16 whole rows of b at a
+        // time as 16 × 16 transposes in registers where vectors hold 16 floats. Why: written one float at a
+        // time down strips 32 floats wide, Inception-v3's fully connected layer at batch 8 (2048 → 1000)
+        // took 1.50 ms of the eval forward, with the transposes 0.91 ms (in one process, alternating; ONNX
+        // Runtime's Gemm 0.4 ms). The same values moved, so the same bits.
         for (int s = 0; s * nr < nc; s++) {
-            int base = s * stripStride;
-            for (int jj = 0; jj < nr; jj++) {
+            int base = s * stripStride, jj = 0;
+            for (; Transpose.APPLIES && jj + 16 <= nr && s * nr + jj + 16 <= nc; jj += 16) {
+                int src = (n0 + s * nr + jj) * bCol + k0, kk = 0;
+                for (; kk + 16 <= kc; kk += 16) {
+                    Transpose.transpose(b, src + kk, bCol, dst, base + kk * nr + jj, nr, 16);
+                }
+                for (; kk < kc; kk++) {
+                    for (int r = 0; r < 16; r++) {
+                        dst[base + kk * nr + jj + r] = b[src + r * bCol + kk];
+                    }
+                }
+            }
+            for (; jj < nr; jj++) {
                 int col = s * nr + jj;
                 if (col < nc) {
                     int src = (n0 + col) * bCol + k0;
