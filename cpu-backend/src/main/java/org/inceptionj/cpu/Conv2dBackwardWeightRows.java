@@ -154,7 +154,7 @@ final class Conv2dBackwardWeightRows {
                             Gemm.narrow8(kc, colRows, aOff, aOff + MR * ld, 1, ld, panel, bOff, dwT, cAt, cols, L,
                                     accumulate, null, 0, s.tile);
                         } else if (Gemm.WIDE) {
-                            Gemm.kernel8(kc, colRows, aOff, aOff + MR * ld, 1, ld, panel, bOff, dwT, cAt, cols,
+                            Gemm.kernel8Rows(kc, colRows, aOff, aOff + MR * ld, ld, panel, bOff, dwT, cAt, cols,
                                     accumulate, null, 0);
                         } else {
                             Gemm.kernel(kc, colRows, aOff, 1, ld, panel, bOff, dwT, cAt, cols, accumulate, null, 0);
@@ -206,7 +206,7 @@ final class Conv2dBackwardWeightRows {
                     Gemm.narrow8(kc, a, aOff, aOff + MR * stride, 1, stride, panel, bOff, dwT, cAt, cols, L,
                             accumulate, null, 0, tile);
                 } else if (Gemm.WIDE) {
-                    Gemm.kernel8(kc, a, aOff, aOff + MR * stride, 1, stride, panel, bOff, dwT, cAt, cols, accumulate,
+                    Gemm.kernel8Rows(kc, a, aOff, aOff + MR * stride, stride, panel, bOff, dwT, cAt, cols, accumulate,
                             null, 0);
                 } else {
                     Gemm.kernel(kc, a, aOff, 1, stride, panel, bOff, dwT, cAt, cols, accumulate, null, 0);
