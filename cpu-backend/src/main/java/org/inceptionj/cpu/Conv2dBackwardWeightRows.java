@@ -157,7 +157,7 @@ final class Conv2dBackwardWeightRows {
                             Gemm.kernel8Rows(kc, colRows, aOff, aOff + MR * ld, ld, panel, bOff, dwT, cAt, cols,
                                     accumulate, null, 0);
                         } else {
-                            Gemm.kernel(kc, colRows, aOff, 1, ld, panel, bOff, dwT, cAt, cols, accumulate, null, 0);
+                            Gemm.kernelRows(kc, colRows, aOff, ld, panel, bOff, dwT, cAt, cols, accumulate, null, 0);
                         }
                     }
                 }
@@ -209,7 +209,7 @@ final class Conv2dBackwardWeightRows {
                     Gemm.kernel8Rows(kc, a, aOff, aOff + MR * stride, stride, panel, bOff, dwT, cAt, cols, accumulate,
                             null, 0);
                 } else {
-                    Gemm.kernel(kc, a, aOff, 1, stride, panel, bOff, dwT, cAt, cols, accumulate, null, 0);
+                    Gemm.kernelRows(kc, a, aOff, stride, panel, bOff, dwT, cAt, cols, accumulate, null, 0);
                 }
             }
         }

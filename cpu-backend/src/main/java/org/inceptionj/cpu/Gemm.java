@@ -234,7 +234,7 @@ final class Gemm {
         Scratch scratch = SCRATCH.get();
         int mp = paddedRows(m);
         boolean packed = lda == PACKED;
-        int aStep = packed ? MR : 1, rowStride = packed ? 1 : lda, depth = blockDepth(k);
+        int depth = blockDepth(k);
         int ncMax = columnBlock(depth);
         for (int jc = n0; jc < n1; jc += ncMax) {
             int nc = Math.min(ncMax, n1 - jc);
@@ -255,7 +255,7 @@ final class Gemm {
                     int rows = WIDE && ir + 2 * MR <= m1 ? 2 * MR : MR, end = Math.min(m1, ir + rows);
                     for (int s = 0; s < strips; s++) {
                         for (int done = ir; done < end; ) {
-                            done += tile(done, end, s, pc, kc, jc, nc, mp, packed, aStep, rowStride,
+                            done += tile(done, end, s, pc, kc, jc, nc, mp, packed,
                                     a, lda, b, c, cOff, ldc, accumulate, biasPadded, last ? epilogue : null, scratch);
                         }
                     }
@@ -270,7 +270,7 @@ final class Gemm {
      * strip s of the current block; returns how many rows it did.
      */
     private static int tile(int ir, int icEnd, int s, int pc, int kc, int jc, int nc, int mp, boolean packed,
-                            int aStep, int rowStride, float[] a, int lda, float[] b, float[] c, int cOff, int ldc,
+                            float[] a, int lda, float[] b, float[] c, int cOff, int ldc,
                             boolean accumulate, float[] biasPadded, BatchNormEpilogue epilogue, Scratch scratch) {
         int nr = Math.min(NR, nc - s * NR);
         int bOff = s * kc * NR;
@@ -292,17 +292,21 @@ final class Gemm {
             // A strip of at most one vector of columns (17×17 = 9 strips and 1 column): half the work
             // of a full 8-row tile.
             int a4 = packed ? aOff + MR * kc : aOff + MR * lda;
-            narrow8(kc, a, aOff, a4, aStep, rowStride, b, bOff, c, cAt, ldc, nr, accumulate, biasPadded, ir,
-                    scratch.tile);
+            narrow8(kc, a, aOff, a4, packed ? MR : 1, packed ? 1 : lda, b, bOff, c, cAt, ldc, nr, accumulate,
+                    biasPadded, ir, scratch.tile);
             if (epilogue != null) {
                 epilogue.apply(c, cAt, ldc, ir, 2 * MR, nr);
             }
             return 2 * MR;
         }
         if (mr == MR && nr == NR) {
-            kernel(kc, a, aOff, aStep, rowStride, b, bOff, c, cAt, ldc, accumulate, biasPadded, ir);
+            if (packed) {
+                kernel(kc, a, aOff, b, bOff, c, cAt, ldc, accumulate, biasPadded, ir);
+            } else {
+                kernelRows(kc, a, aOff, lda, b, bOff, c, cAt, ldc, accumulate, biasPadded, ir);
+            }
         } else if (packed || mr == MR) {
-            edge(kc, a, aOff, aStep, rowStride, b, bOff, c, cAt, ldc, mr, nr, accumulate, biasPadded, ir,
+            edge(kc, a, aOff, packed ? PACKED : lda, b, bOff, c, cAt, ldc, mr, nr, accumulate, biasPadded, ir,
                     scratch.tile);
         } else {
             // The last rows of an in-place A: pack them, zero-padded, so that no row past M is read.
@@ -312,7 +316,7 @@ final class Gemm {
                     panel[kk * MR + r] = r < mr ? a[aOff + r * lda + kk] : 0f;
                 }
             }
-            edge(kc, panel, 0, MR, 1, b, bOff, c, cAt, ldc, mr, nr, accumulate, biasPadded, ir, scratch.tile);
+            edge(kc, panel, 0, PACKED, b, bOff, c, cAt, ldc, mr, nr, accumulate, biasPadded, ir, scratch.tile);
         }
         if (epilogue != null) {
             // The tile is final and still in L1: normalize it there.
@@ -321,8 +325,11 @@ final class Gemm {
         return MR;
     }
 
-    /** A partial tile: run the full kernel on a scratch tile and copy the mr × nr corner. */
-    private static void edge(int kc, float[] a, int aOff, int aStep, int rowStride, float[] b, int bOff, float[] c,
+    /**
+     * A partial tile: run the full kernel on a scratch tile and copy the mr × nr corner. A is packA's
+     * layout where lda is {@link #PACKED}, else read in place with rows lda apart.
+     */
+    private static void edge(int kc, float[] a, int aOff, int lda, float[] b, int bOff, float[] c,
                              int cOff, int ldc, int mr, int nr, boolean accumulate, float[] bias, int biasOff,
                              float[] tile) {
         if (accumulate) {
@@ -330,7 +337,11 @@ final class Gemm {
                 System.arraycopy(c, cOff + r * ldc, tile, r * NR, nr);
             }
         }
-        kernel(kc, a, aOff, aStep, rowStride, b, bOff, tile, 0, NR, accumulate, bias, biasOff);
+        if (lda == PACKED) {
+            kernel(kc, a, aOff, b, bOff, tile, 0, NR, accumulate, bias, biasOff);
+        } else {
+            kernelRows(kc, a, aOff, lda, b, bOff, tile, 0, NR, accumulate, bias, biasOff);
+        }
         for (int r = 0; r < mr; r++) {
             System.arraycopy(tile, r * NR, c, cOff + r * ldc, nr);
         }
@@ -347,18 +358,63 @@ final class Gemm {
      * for 8 FMAs, well within the load ports. Larger tiles (6×2, 4×3: 12 accumulators) would
      * hide more latency in theory, but with AVX2's 16 vector registers they measured at less than
      * half the speed of this one under C2 (presumably spills); this one runs at about 90% of an
-     * FMA-only loop on L1-resident panels.
+     * FMA-only loop on L1-resident panels. Its strides are constants, and {@link #kernelRows} is its copy
+     * for A read in place, for the reason given at {@link #kernel8}.
      */
     static void kernel(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                        boolean accumulate, float[] bias, int biasOff) {
-        kernel(kc, a, aOff, MR, 1, b, bOff, c, cOff, ldc, accumulate, bias, biasOff);
+        final int r1 = 1, r2 = 2, r3 = 3;
+        int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        FloatVector acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31;
+        if (accumulate) {
+            acc00 = FloatVector.fromArray(F, c, c0);
+            acc01 = FloatVector.fromArray(F, c, c0 + L);
+            acc10 = FloatVector.fromArray(F, c, c1);
+            acc11 = FloatVector.fromArray(F, c, c1 + L);
+            acc20 = FloatVector.fromArray(F, c, c2);
+            acc21 = FloatVector.fromArray(F, c, c2 + L);
+            acc30 = FloatVector.fromArray(F, c, c3);
+            acc31 = FloatVector.fromArray(F, c, c3 + L);
+        } else if (bias != null) {
+            acc00 = acc01 = FloatVector.broadcast(F, bias[biasOff]);
+            acc10 = acc11 = FloatVector.broadcast(F, bias[biasOff + 1]);
+            acc20 = acc21 = FloatVector.broadcast(F, bias[biasOff + 2]);
+            acc30 = acc31 = FloatVector.broadcast(F, bias[biasOff + 3]);
+        } else {
+            acc00 = acc01 = acc10 = acc11 = acc20 = acc21 = acc30 = acc31 = FloatVector.zero(F);
+        }
+        for (int kk = 0; kk < kc; kk++) {
+            int ak = aOff + kk * MR, bk = bOff + kk * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bk);
+            FloatVector b1 = FloatVector.fromArray(F, b, bk + L);
+            FloatVector ar = FloatVector.broadcast(F, a[ak]);
+            acc00 = ar.fma(b0, acc00);
+            acc01 = ar.fma(b1, acc01);
+            ar = FloatVector.broadcast(F, a[ak + r1]);
+            acc10 = ar.fma(b0, acc10);
+            acc11 = ar.fma(b1, acc11);
+            ar = FloatVector.broadcast(F, a[ak + r2]);
+            acc20 = ar.fma(b0, acc20);
+            acc21 = ar.fma(b1, acc21);
+            ar = FloatVector.broadcast(F, a[ak + r3]);
+            acc30 = ar.fma(b0, acc30);
+            acc31 = ar.fma(b1, acc31);
+        }
+        acc00.intoArray(c, c0);
+        acc01.intoArray(c, c0 + L);
+        acc10.intoArray(c, c1);
+        acc11.intoArray(c, c1 + L);
+        acc20.intoArray(c, c2);
+        acc21.intoArray(c, c2 + L);
+        acc30.intoArray(c, c3);
+        acc31.intoArray(c, c3 + L);
     }
 
     /**
-     * {@link #kernel} with A element (r, kk) at a[aOff + kk·aStep + r·rowStride]: packed panels
-     * have aStep MR and rowStride 1; a row-major matrix read in place has aStep 1 and rowStride lda.
+     * {@link #kernel} for A read in place, rows rowStride apart: A element (r, kk) at
+     * a[aOff + kk + r·rowStride]. A second copy of the loop for the reason given at {@link #kernel8}.
      */
-    static void kernel(int kc, float[] a, int aOff, int aStep, int rowStride, float[] b, int bOff, float[] c,
+    static void kernelRows(int kc, float[] a, int aOff, int rowStride, float[] b, int bOff, float[] c,
                        int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
         int r1 = rowStride, r2 = 2 * rowStride, r3 = 3 * rowStride;
         int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
@@ -381,7 +437,7 @@ final class Gemm {
             acc00 = acc01 = acc10 = acc11 = acc20 = acc21 = acc30 = acc31 = FloatVector.zero(F);
         }
         for (int kk = 0; kk < kc; kk++) {
-            int ak = aOff + kk * aStep, bk = bOff + kk * NR;
+            int ak = aOff + kk, bk = bOff + kk * NR;
             FloatVector b0 = FloatVector.fromArray(F, b, bk);
             FloatVector b1 = FloatVector.fromArray(F, b, bk + L);
             FloatVector ar = FloatVector.broadcast(F, a[ak]);
