@@ -484,9 +484,9 @@ final class Gemm {
      * of a[…] out of a loop only where the index is the loop variable times a constant plus something
      * the loop does not change. With the step between k's and the stride between rows as parameters
      * (one method for both layouts), each of the 8 broadcasts kept a compare and a branch, and the
-     * loop ran at 127–166 GFLOP/s in L1 on an Intel Xeon (AVX-512, two FMA units, whose ports those
-     * branches and the index arithmetic share); with packA's constants written in, at 164–189 (that
-     * host's FMA peak is about 185 per core). The same sums in the same order.
+     * loop ran at 145 GFLOP/s in L1 on an Intel Xeon (AVX-512, two FMA units, whose ports those
+     * branches and the index arithmetic share); with packA's constants written in, at 176 (medians of
+     * 24 readings; that host's FMA peak is about 185 per core). The same sums in the same order.
      */
     static void kernel8(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                         boolean accumulate, float[] bias, int biasOff) {
@@ -576,7 +576,7 @@ final class Gemm {
      * {@link #kernel8} for A read in place, rows rowStride apart: A element (r, kk) at
      * a[aOff + kk + r·rowStride] for r &lt; 4 and at a[a4 + kk + (r − 4)·rowStride] for the other four.
      * The same loop with a step of 1 between k's, so that C2 takes its range checks out too (see
-     * {@link #kernel8}; 155–163 GFLOP/s in L1 on the same host, against 127–166).
+     * {@link #kernel8}; a median of 160 GFLOP/s in L1 on the same host, against 145).
      */
     static void kernel8Rows(int kc, float[] a, int aOff, int a4, int rowStride, float[] b, int bOff,
                         float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
