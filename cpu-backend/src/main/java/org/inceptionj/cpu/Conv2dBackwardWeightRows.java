@@ -232,38 +232,53 @@ final class Conv2dBackwardWeightRows {
      * layout: panel[(st·kc + kk)·NR + jj] = dy[n, st·NR + jj, oh, ow] for grid position r0 + kk =
      * (n, oh, ow), zero where ow ≥ outW (wide grid only). Lanes of channels at or past Cout keep
      * whatever they hold: they only reach columns of dwᵀ that are never read.
+     *
+     * <p>A run of positions is copied {@link #transposeBlock} positions at a time, every channel's
+     * piece of the run in turn, so that the panel's rows being written stay in L1 (channel by
+     * channel over a whole run, each write went to a line already evicted). Measured on one thread
+     * (Intel Xeon, 2026-12-07), ns per value against that: 2.0 → 1.0 at 147×147 (64 channels),
+     * 2.0–2.4 → 1.0–1.4 on Conv2d_4a's 73-wide grid, 1.4–1.7 → 0.6–0.8 at 35×35; unchanged at 17×17;
+     * Conv2d_2b's and Conv2d_4a's weight gradients 1.06× faster. Where dy's channel planes are far
+     * apart (16 KB and up) short pieces were faster (16 positions: 1.0 ns against 1.5–1.7 for
+     * 128), on small planes long ones (0.5–0.8 against 0.6–1.1).
      */
     private static void packTransposed(float[] panel, float[] dy, Conv2d.Geometry g, Conv2d.Geometry grid, int r0,
                                        int kc, int strips) {
         int p = g.positions(), cout = g.cout(), gp = grid.positions(), gw = grid.outW(), outW = g.outW();
+        int block = transposeBlock(p);
         for (int kk = 0, r = r0; kk < kc; ) {
             int n = r / gp, q = r % gp, len = Math.min(gp - q, kc - kk);
-            if (gw == outW) {
-                for (int co = 0; co < cout; co++) {
-                    int src = (n * cout + co) * p + q, d = ((co / NR) * kc + kk) * NR + co % NR;
-                    for (int t = 0; t < len; t++) {
-                        panel[d + t * NR] = dy[src + t];
-                    }
-                }
-            } else {
-                // One grid row's run at a time: its first outW positions are outputs, the rest zero.
-                for (int t0 = 0; t0 < len; ) {
-                    int oh = (q + t0) / gw, ow = (q + t0) % gw, run = Math.min(gw - ow, len - t0);
-                    int real = Math.max(0, Math.min(outW - ow, run));
+            // Runs within one grid row where the grid is wider than the outputs, else the whole run.
+            for (int t0 = 0; t0 < len; ) {
+                int oh = (q + t0) / gw, ow = (q + t0) % gw;
+                int run = gw == outW ? len - t0 : Math.min(gw - ow, len - t0);
+                int real = gw == outW ? run : Math.max(0, Math.min(outW - ow, run));
+                int src0 = n * cout * p + oh * outW + ow, d0 = kk + t0;
+                for (int tb = 0; tb < real; tb += block) {
+                    int te = Math.min(real, tb + block);
                     for (int co = 0; co < cout; co++) {
-                        int src = (n * cout + co) * p + oh * outW + ow, d = ((co / NR) * kc + kk + t0) * NR + co % NR;
-                        for (int t = 0; t < real; t++) {
+                        int src = src0 + co * p, d = ((co / NR) * kc + d0) * NR + co % NR;
+                        for (int t = tb; t < te; t++) {
                             panel[d + t * NR] = dy[src + t];
                         }
-                        for (int t = real; t < run; t++) {
-                            panel[d + t * NR] = 0f;
-                        }
                     }
-                    t0 += run;
                 }
+                // Grid positions that are no outputs: a zero row in every strip.
+                for (int t = real; t < run; t++) {
+                    for (int st = 0; st < strips; st++) {
+                        int d = (st * kc + d0 + t) * NR;
+                        Arrays.fill(panel, d, d + NR, 0f);
+                    }
+                }
+                t0 += run;
             }
             kk += len;
             r += len;
         }
+    }
+
+    /** Positions per piece of {@link #packTransposed}: 16 where dy's channel planes are 16 KB or more apart, else 128. */
+    static int transposeBlock(int positions) {
+        return positions >= 4096 ? 16 : 128;
     }
 }

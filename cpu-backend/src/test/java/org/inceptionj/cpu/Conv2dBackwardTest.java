@@ -449,7 +449,12 @@ class Conv2dBackwardTest {
                 new Case("dw rows, 1x1 in place: Cin 21, Cout 9, 4 images at 17x17", 4, 21, 17, 17, 9, 1, 1,
                         Conv2dSpec.of(1, 0), 48),
                 new Case("dw rows, 1x1 in place: planes shorter than a block, Cout 40", 5, 19, 15, 15, 40, 1, 1,
-                        Conv2dSpec.of(1, 0), 49)
+                        Conv2dSpec.of(1, 0), 49),
+                // ... planes of 4096 positions and more, whose dyᵀ is copied in short pieces
+                // (Conv2dBackwardWeightRows.transposeBlock), the last piece of a block part-filled
+                new Case("dw rows: 3x3 pad 1 at 67x67, Cout 50", 1, 2, 67, 67, 50, 3, 3, Conv2dSpec.of(1, 1), 52),
+                new Case("dw rows: unpadded 3x3 at 67x67 (wide grid), Cout 50", 1, 2, 67, 67, 50, 3, 3,
+                        Conv2dSpec.of(1, 0), 53)
         ).map(Arguments::of);
     }
 
