@@ -202,6 +202,11 @@ final class Conv2dBackward {
      * are then added in part order, again one fixed order whatever the thread count.
      */
     private static void weightVector(CpuBackend cpu, float[] dw, float[] dy, float[] x, Conv2d.Geometry g) {
+        if (Conv2dBackwardWeightWinograd.applies(cpu, g)) {
+            // Stride-1 3×3 over planes of 16 × 16 and more: F(3×3, 4×4), a quarter of the products (see there).
+            Conv2dBackwardWeightWinograd.weight(cpu, dw, dy, x, g);
+            return;
+        }
         if (Conv2dBackwardWeightDirect.applies(g)) {
             // Few output channels over large planes: dot products along the positions (see there).
             Conv2dBackwardWeightDirect.weight(cpu, dw, dy, x, g);

@@ -794,7 +794,7 @@ final class Conv2dWinograd {
      * v[ξ][c][i][lane] = (Bᵀ d B)[ξ] for a six-point plan, tile t0 + i and channel c·L + lane, d its 6×6 window
      * in xb (windows 4 apart for F(4×4, 3×3), 2 for F(2×2, 5×5)): each window row through {@link #forward6} into a scratch (d·B), then each column of that (Bᵀ·).
      */
-    private static void transformInputsSixPoint(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
+    static void transformInputsSixPoint(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v, int cb,
                                          int tb, int t0, int t1) {
         int ts = plan.tileH();   // 4, or 2 for F(2×2, 5×5): the same 6×6 windows, 4 or 2 apart
         int tilesH = (g.outH() + ts - 1) / ts, tilesW = (g.outW() + ts - 1) / ts, perImage = tilesH * tilesW;

@@ -454,7 +454,13 @@ class Conv2dBackwardTest {
                 // (Conv2dBackwardWeightRows.transposeBlock), the last piece of a block part-filled
                 new Case("dw rows: 3x3 pad 1 at 67x67, Cout 50", 1, 2, 67, 67, 50, 3, 3, Conv2dSpec.of(1, 1), 52),
                 new Case("dw rows: unpadded 3x3 at 67x67 (wide grid), Cout 50", 1, 2, 67, 67, 50, 3, 3,
-                        Conv2dSpec.of(1, 0), 53)
+                        Conv2dSpec.of(1, 0), 53),
+                // dw by F(3×3, 4×4) (Conv2dBackwardWeightWinograd): more tiles a part than one chunk
+                // holds, windows past x's last row and column; padding in height only, Cin and Cout no
+                // multiples of the vector, an odd number of vectors of output channels
+                new Case("dw Winograd: unpadded 3x3 at 67x67, 4 images", 4, 32, 67, 67, 32, 3, 3, Conv2dSpec.of(1, 0), 54),
+                new Case("dw Winograd: 3x3 pad (1,0) at 19x23, Cin 33, Cout 47", 3, 33, 19, 23, 47, 3, 3,
+                        Conv2dSpec.of(1, 1, 0), 55)
         ).map(Arguments::of);
     }
 
@@ -479,6 +485,8 @@ class Conv2dBackwardTest {
                 new Case("determinism, dw rows over the wide grid", 2, 6, 37, 37, 20, 3, 3, Conv2dSpec.of(1, 0), 40),
                 new Case("determinism, one position (the aux head)", 6, 9, 5, 5, 70, 5, 5, Conv2dSpec.of(1, 0), 45),
                 new Case("determinism, dw rows, 1x1 in place", 6, 30, 14, 14, 24, 1, 1, Conv2dSpec.of(1, 0), 50),
+                // F(3×3, 4×4) in parts and, past 4 threads, ranges of output channels (Conv2dBackwardWeightWinograd)
+                new Case("determinism, dw Winograd", 3, 33, 19, 23, 100, 3, 3, Conv2dSpec.of(1, 1), 56),
                 // dx of a 1×1 over small planes across the batch: col2im is a copy (Conv2dBatched.data)
                 new Case("determinism, 1x1 on 3x3 planes, 33 images", 33, 20, 3, 3, 40, 1, 1, Conv2dSpec.of(1, 0), 51)
         ).map(Arguments::of);
