@@ -27,11 +27,18 @@ import jdk.incubator.vector.VectorSpecies;
  * double sums, relative L2 over sampled taps: 3.6e-6 at Conv2d_4a (the matrix product's 1.2e-6), 7.5e-6 at
  * Conv2d_2b (2.3e-6).
  *
+ * <p>The 1×7 and 7×1 kernels take F(7, 2) the same way, from the forward's F(2, 7) ({@link
+ * Conv2dWinograd.Plan#ROW7}, {@link Conv2dWinograd.Plan#COLUMN7}): a tile is 2 outputs of dy along the
+ * kernel's row or column, its window 8 of x; dw = gmᵀ [Σ (atᵀ e) ⊙ (bt d)], 8 products for the 14 of
+ * the direct sum. The windows overlap more (8 of x per 2 of dy) and the transforms weigh more: the
+ * 17×17 layers of Mixed_6b–6e ran 1.15–1.31× faster alone (two threads, batch 8, alternating in one
+ * process), a training step within its noise (1.007×, quartiles 0.94 and 1.03).
+ *
  * <p>Layout: x and dy are copied channel-blocked ({@link Conv2dBlocked#block}), L channels per
  * position. Tiles are taken in chunks: per chunk, every tile's 36 points for all channels
  * (v[ξ][ci / L][tile][ci % L] and e[ξ][co / L][tile][co % L]), then per point ξ a product of
- * {@link #ROWS} input channels (broadcast from v) by two vectors of output channels (from e), summed
- * over the chunk's tiles into m[ξ][ci][co] ({@link #kernel}). After the last chunk of a part, m goes
+ * {@link #ROWS} output channels (broadcast from e) by two vectors of input channels (from v), summed
+ * over the chunk's tiles into m[ξ][co][ci] ({@link #kernel}). After the last chunk of a part, m goes
  * through Gᵀ · G to dw.
  *
  * <p>Determinism: the tiles of the batch are cut into {@link Conv2dBackward#REDUCTION_PARTS} parts by
@@ -47,9 +54,7 @@ final class Conv2dBackwardWeightWinograd {
 
     private static final VectorSpecies<Float> F = Vectors.F;
     private static final int L = F.length();
-    /** Points of the 6×6 transform. */
-    static final int POINTS = 36;
-    /** Input channels per register tile, broadcast: 8, with two vectors of output channels, 16 accumulators. */
+    /** Output channels per register tile, broadcast: 8, with two vectors of input channels, 16 accumulators. */
     static final int ROWS = 8;
     /** The fewest outputs along each side: 4 tiles, so the windows' overlap (6 of x per 4 of dy) stays small. */
     static final int MIN_OUTPUTS = 16;
@@ -62,28 +67,39 @@ final class Conv2dBackwardWeightWinograd {
     static final int CHUNK_FLOATS = 1 << 20;
     /** Tiles per chunk, at least and at most. */
     static final int MIN_CHUNK = 32, MAX_CHUNK = 256;
-    /** The most floats of the sums m of one part (36 · Cin · Cout, rounded to whole tiles): 32 MB. */
+    /** The most floats of the sums m of one part (points · Cin · Cout, rounded to whole tiles): 32 MB. */
     static final int MAX_SUMS = 1 << 23;
 
     /**
      * Where the weight gradient takes this path: Winograd on ({@link CpuConfig#winograd()}), vectors of
-     * at least {@link #ROWS} floats, a 3×3 kernel at stride 1, undilated, over planes of at least
-     * {@link #MIN_OUTPUTS} outputs a side and {@link #MIN_CHANNELS} channels each side. Not the thread
-     * count: the bits must not depend on it.
+     * at least {@link #ROWS} floats, a 3×3, 1×7 or 7×1 kernel ({@link #plan}) at stride 1, undilated, over
+     * planes of at least {@link #MIN_OUTPUTS} outputs a side and {@link #MIN_CHANNELS} channels each side.
+     * Not the thread count: the bits must not depend on it.
      */
     static boolean applies(CpuBackend cpu, Conv2d.Geometry g) {
-        return cpu.config().winograd() && cpu.vectorized() && L >= ROWS
-                && g.kh() == 3 && g.kw() == 3 && g.strideH() == 1 && g.strideW() == 1
-                && g.dilationH() == 1 && g.dilationW() == 1
+        return cpu.config().winograd() && cpu.vectorized() && L >= ROWS && plan(g) != null
+                && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1
                 && g.outH() >= MIN_OUTPUTS && g.outW() >= MIN_OUTPUTS
                 && g.cin() >= MIN_CHANNELS && g.cout() >= MIN_CHANNELS
                 && fits(g);
     }
 
+    /** F(4×4, 3×3)'s matrices for a 3×3 kernel, F(2, 7)'s along the row or column for 1×7 and 7×1; else null. */
+    static Conv2dWinograd.Plan plan(Conv2d.Geometry g) {
+        if (g.kh() == 3 && g.kw() == 3) {
+            return Conv2dWinograd.Plan.SQUARE4;
+        }
+        if (g.kh() == 1 && g.kw() == 7) {
+            return Conv2dWinograd.Plan.ROW7;
+        }
+        return g.kh() == 7 && g.kw() == 1 ? Conv2dWinograd.Plan.COLUMN7 : null;
+    }
+
     private static boolean fits(Conv2d.Geometry g) {
+        Conv2dWinograd.Plan plan = plan(g);
         long xb = (long) g.batch() * blocks(g.cin()) * paddedHeight(g) * paddedWidth(g) * L;
-        long dyb = (long) g.batch() * blocks(g.cout()) * tilesH(g) * 4L * tilesW(g) * 4L * L;
-        long sums = (long) POINTS * blocks(g.cin()) * L * columns(g);
+        long dyb = (long) g.batch() * blocks(g.cout()) * gridHeight(g) * gridWidth(g) * L;
+        long sums = (long) plan.points() * blocks(g.cout()) * L * columns(g);
         return xb <= Integer.MAX_VALUE - 16 && dyb <= Integer.MAX_VALUE - 16 && sums <= MAX_SUMS;
     }
 
@@ -92,31 +108,43 @@ final class Conv2dBackwardWeightWinograd {
     }
 
     static int tilesH(Conv2d.Geometry g) {
-        return (g.outH() + 3) / 4;
+        int th = plan(g).tileH();
+        return (g.outH() + th - 1) / th;
     }
 
     static int tilesW(Conv2d.Geometry g) {
-        return (g.outW() + 3) / 4;
+        int tw = plan(g).tileW();
+        return (g.outW() + tw - 1) / tw;
+    }
+
+    /** Rows of dy's blocked copy: whole tiles, zero past outH. */
+    static int gridHeight(Conv2d.Geometry g) {
+        return tilesH(g) * plan(g).tileH();
+    }
+
+    /** Columns of dy's blocked copy, likewise. */
+    static int gridWidth(Conv2d.Geometry g) {
+        return tilesW(g) * plan(g).tileW();
     }
 
     /** Rows of x's blocked copy: the padding above, x's rows, and enough below for the last tile's window. */
     static int paddedHeight(Conv2d.Geometry g) {
-        return Math.max(g.h() + g.padTop(), tilesH(g) * 4 + 2);
+        return Math.max(g.h() + g.padTop(), gridHeight(g) + g.kh() - 1);
     }
 
     /** Columns of x's blocked copy, likewise. */
     static int paddedWidth(Conv2d.Geometry g) {
-        return Math.max(g.w() + g.padLeft(), tilesW(g) * 4 + 2);
+        return Math.max(g.w() + g.padLeft(), gridWidth(g) + g.kw() - 1);
     }
 
-    /** Columns of the sums m: output channels in strips of two vectors. */
+    /** Columns of the sums m: input channels in strips of two vectors. */
     private static int columns(Conv2d.Geometry g) {
-        return (blocks(g.cout()) + 1) / 2 * 2 * L;
+        return (blocks(g.cin()) + 1) / 2 * 2 * L;
     }
 
     /** Tiles per chunk: as many as {@link #CHUNK_FLOATS} hold for both transforms, within [MIN_CHUNK, MAX_CHUNK]. */
     static int chunk(Conv2d.Geometry g) {
-        int perTile = POINTS * (blocks(g.cin()) + blocks(g.cout())) * L;
+        int perTile = plan(g).points() * (blocks(g.cin()) + blocks(g.cout())) * L;
         return Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, CHUNK_FLOATS / perTile / 8 * 8));
     }
 
@@ -125,7 +153,7 @@ final class Conv2dBackwardWeightWinograd {
         float[] v = new float[0];
         float[] e = new float[0];
         float[] m = new float[0];
-        final float[] rows = new float[POINTS * L];
+        final float[] rows = new float[36 * L];
         final float[] taps = new float[9 * L];
     }
 
@@ -133,30 +161,30 @@ final class Conv2dBackwardWeightWinograd {
     /** The calling thread's buffer for the parts past the first; grown on demand. */
     private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** dw [Cout, Cin, 3, 3] (overwritten) = the weight gradient of g for dy and x. */
+    /** dw [Cout, Cin, kh, kw] (overwritten) = the weight gradient of g for dy and x. */
     static void weight(CpuBackend cpu, float[] dw, float[] dy, float[] x, Conv2d.Geometry g) {
-        int hp = paddedHeight(g), wp = paddedWidth(g), th = tilesH(g), tw = tilesW(g);
+        int hp = paddedHeight(g), wp = paddedWidth(g), hd = gridHeight(g), wd = gridWidth(g);
         float[] xb = cpu.cache().allocateStale(g.batch() * blocks(g.cin()) * hp * wp * L);
-        float[] dyb = cpu.cache().allocateStale(g.batch() * blocks(g.cout()) * th * 4 * tw * 4 * L);
+        float[] dyb = cpu.cache().allocateStale(g.batch() * blocks(g.cout()) * hd * wd * L);
         try {
             Conv2dBlocked.block(cpu, x, g, xb, hp, wp);
             // dy as the input of a convolution without padding, over whole tiles (zero past outH, outW).
             Conv2d.Geometry grads = new Conv2d.Geometry(g.batch(), g.cout(), g.outH(), g.outW(), g.cout(), 1, 1,
                     g.outH(), g.outW(), 1, 1, 0, 0, 1, 1);
-            Conv2dBlocked.block(cpu, dy, grads, dyb, th * 4, tw * 4);
-            int parts = Conv2dBackward.REDUCTION_PARTS, size = g.cout() * g.cin() * 9;
-            int total = g.batch() * th * tw;
+            Conv2dBlocked.block(cpu, dy, grads, dyb, hd, wd);
+            int parts = Conv2dBackward.REDUCTION_PARTS, size = g.cout() * g.cin() * g.kh() * g.kw();
+            int total = g.batch() * tilesH(g) * tilesW(g);
             float[] partial = Conv2dBatched.scratch(PARTIALS, (parts - 1) * size);
-            // With more threads than parts, each part's output channels are cut into ranges of strips too
+            // With more threads than parts, each part's output channels are cut into ranges of vectors too
             // (each range transforms the part's x again); every element is summed alike in any range.
-            int strips = columns(g) / (2 * L), threads = cpu.parallel().threads();
-            int ranges = Math.max(1, Math.min(strips, (threads + parts - 1) / parts));
+            int cob = blocks(g.cout()), threads = cpu.parallel().threads();
+            int ranges = Math.max(1, Math.min(cob, (threads + parts - 1) / parts));
             cpu.parallel().forRange(parts * ranges, 1, (lo, hi) -> {
                 for (int task = lo; task < hi; task++) {
                     int part = task / ranges, range = task % ranges;
                     int t0 = (int) ((long) total * part / parts), t1 = (int) ((long) total * (part + 1) / parts);
-                    int s0 = strips * range / ranges, s1 = strips * (range + 1) / ranges;
-                    part(xb, hp, wp, dyb, g, t0, t1, s0, s1, part == 0 ? dw : partial, part == 0 ? 0 : (part - 1) * size);
+                    int co0 = cob * range / ranges, co1 = cob * (range + 1) / ranges;
+                    part(xb, hp, wp, dyb, g, t0, t1, co0, co1, part == 0 ? dw : partial, part == 0 ? 0 : (part - 1) * size);
                 }
             });
             // The parts in order, element by element, on the backend's threads.
@@ -174,45 +202,111 @@ final class Conv2dBackwardWeightWinograd {
     }
 
     /**
-     * to[at + (co·Cin + ci)·9 + i·3 + j] = the gradient over tiles [t0, t1) of the batch, for the output
-     * channels of strips [s0, s1) (two vectors each).
+     * to[at + (co·Cin + ci)·kh·kw + i·kw + j] = the gradient over tiles [t0, t1) of the batch, for the
+     * output channels of the vectors [co0, co1).
      */
-    private static void part(float[] xb, int hp, int wp, float[] dyb, Conv2d.Geometry g, int t0, int t1, int s0,
-                             int s1, float[] to, int at) {
-        int cb = blocks(g.cin()), cob = blocks(g.cout()), rows = cb * L, cols = columns(g);
-        int co0 = 2 * s0, co1 = Math.min(cob, 2 * s1);   // vectors of output channels
+    private static void part(float[] xb, int hp, int wp, float[] dyb, Conv2d.Geometry g, int t0, int t1, int co0,
+                             int co1, float[] to, int at) {
+        int cb = blocks(g.cin()), cob = blocks(g.cout()), rows = cob * L, cols = columns(g), strips = cols / (2 * L);
         int tc = chunk(g);
+        Conv2dWinograd.Plan plan = plan(g);
+        boolean square = plan == Conv2dWinograd.Plan.SQUARE4;
+        int points = plan.points();
         Scratch s = SCRATCH.get();
-        if (s.v.length < POINTS * cb * tc * L) {
-            s.v = new float[POINTS * cb * tc * L];
+        if (s.v.length < points * cb * tc * L) {
+            s.v = new float[points * cb * tc * L];
         }
-        if (s.e.length < POINTS * cob * tc * L) {
-            s.e = new float[POINTS * cob * tc * L];
+        if (s.e.length < points * cob * tc * L) {
+            s.e = new float[points * cob * tc * L];
         }
-        if (s.m.length < POINTS * rows * cols) {
-            s.m = new float[POINTS * rows * cols];
+        if (s.m.length < points * rows * cols) {
+            s.m = new float[points * rows * cols];
         }
         float[] v = s.v, e = s.e, m = s.m;
         if (t0 >= t1) {
-            java.util.Arrays.fill(m, 0, POINTS * rows * cols, 0f);
+            java.util.Arrays.fill(m, 0, points * rows * cols, 0f);
         }
         for (int c0 = t0; c0 < t1; c0 += tc) {
             int c1 = Math.min(t1, c0 + tc), n = c1 - c0;
             boolean accumulate = c0 > t0;
-            Conv2dWinograd.transformInputsSixPoint(Conv2dWinograd.Plan.SQUARE4, xb, hp, wp, g, v, cb, tc, c0, c1);
-            transformGradients(dyb, g, e, cob, co0, co1, tc, c0, c1, s.rows);
-            for (int xi = 0; xi < POINTS; xi++) {
-                for (int r = 0; r < rows; r += ROWS) {
-                    int aOff = ((xi * cb + r / L) * tc) * L + r % L;
-                    for (int st = s0; st < s1; st++) {
-                        int b0 = ((xi * cob + 2 * st) * tc) * L;
-                        int b1 = 2 * st + 1 < cob ? b0 + tc * L : b0;   // a lone last vector: its twin is never read
-                        kernel(n, v, aOff, e, b0, b1, m, (xi * rows + r) * cols + st * 2 * L, cols, accumulate);
+            if (square) {
+                Conv2dWinograd.transformInputsSixPoint(plan, xb, hp, wp, g, v, cb, tc, c0, c1);
+                transformGradients(dyb, g, e, cob, co0, co1, tc, c0, c1, s.rows);
+            } else {
+                Conv2dWinograd.transformInputs(plan, xb, hp, wp, g, v, cb, tc, c0, c1);
+                transformGradients(plan, dyb, g, e, cob, co0, co1, tc, c0, c1);
+            }
+            // m[ξ][co][ci]: 8 output channels of e broadcast, by two vectors of input channels of v, so that
+            // the taps come out along ci and go to dw's rows whole (with the roles the other way round the
+            // taps took 14% of a 1×7 layer, each value stored to a different row).
+            for (int xi = 0; xi < points; xi++) {
+                for (int r = co0 * L; r < co1 * L; r += ROWS) {
+                    int aOff = ((xi * cob + r / L) * tc) * L + r % L;
+                    for (int st = 0; st < strips; st++) {
+                        int b0 = ((xi * cb + 2 * st) * tc) * L;
+                        int b1 = 2 * st + 1 < cb ? b0 + tc * L : b0;   // a lone last vector: its twin is never read
+                        kernel(n, e, aOff, v, b0, b1, m, (xi * rows + r) * cols + st * 2 * L, cols, accumulate);
                     }
                 }
             }
         }
-        taps(m, rows, cols, g, co0 * L, Math.min(g.cout(), co1 * L), to, at, s.rows, s.taps);
+        if (square) {
+            taps(m, rows, cols, g, co0 * L, Math.min(g.cout(), co1 * L), to, at, s.rows, s.taps);
+        } else {
+            taps(plan, m, rows, cols, g, co0 * L, Math.min(g.cout(), co1 * L), to, at, s.taps);
+        }
+    }
+
+    /**
+     * e[ξ][c][t − t0][lane] = (atᵀ e)_ξ = at[0][ξ]·e_0 + at[1][ξ]·e_1 for a one-dimensional plan, tile t and
+     * channel c·L + lane, e_0 and e_1 the tile's two values of dy along the kernel's row or column.
+     */
+    private static void transformGradients(Conv2dWinograd.Plan plan, float[] dyb, Conv2d.Geometry g, float[] e,
+                                           int cob, int c0, int c1, int tc, int t0, int t1) {
+        int th = tilesH(g), tw = tilesW(g), perImage = th * tw, wd = gridWidth(g), points = plan.points();
+        int plane = gridHeight(g) * wd * L, image = cob * plane, point = cob * tc * L;
+        int step = plan.tileW() > 1 ? L : wd * L;
+        float[][] at = plan.at();
+        for (int c = c0; c < c1; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
+                int from = n * image + c * plane + (ty * plan.tileH() * wd + tx * plan.tileW()) * L;
+                FloatVector e0 = FloatVector.fromArray(F, dyb, from), e1 = FloatVector.fromArray(F, dyb, from + step);
+                int o = (c * tc + t - t0) * L;
+                for (int xi = 0; xi < points; xi++) {
+                    e1.fma(FloatVector.broadcast(F, at[1][xi]), e0.mul(at[0][xi])).intoArray(e, o + xi * point);
+                }
+            }
+        }
+    }
+
+    /**
+     * to[at + (co·Cin + ci)·r + j] = Σ_ξ gm[ξ][j] · m[ξ·rows + co][ci], j &lt; r, for a one-dimensional plan
+     * (r taps along the kernel's row or column), a vector of input channels at a time, for co in [from, until).
+     */
+    private static void taps(Conv2dWinograd.Plan plan, float[] m, int rows, int cols, Conv2d.Geometry g, int from,
+                             int until, float[] to, int at, float[] out) {
+        int cin = g.cin(), point = rows * cols, r = plan.taps(), points = plan.points();
+        float[][] gm = plan.gm();
+        for (int co = from; co < until; co++) {
+            for (int c0 = 0; c0 < cin; c0 += L) {
+                int src = co * cols + c0;
+                for (int j = 0; j < r; j++) {
+                    FloatVector sum = FloatVector.zero(F);
+                    for (int xi = 0; xi < points; xi++) {
+                        if (gm[xi][j] != 0f) {
+                            sum = FloatVector.fromArray(F, m, src + xi * point).fma(FloatVector.broadcast(F, gm[xi][j]), sum);
+                        }
+                    }
+                    sum.intoArray(out, j * L);
+                }
+                for (int lane = 0, lanes = Math.min(L, cin - c0), row = at + (co * cin + c0) * r; lane < lanes; lane++) {
+                    for (int j = 0; j < r; j++) {
+                        to[row + lane * r + j] = out[j * L + lane];
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -222,8 +316,8 @@ final class Conv2dBackwardWeightWinograd {
      */
     private static void transformGradients(float[] dyb, Conv2d.Geometry g, float[] e, int cob, int c0, int c1, int tc,
                                            int t0, int t1, float[] rows) {
-        int th = tilesH(g), tw = tilesW(g), perImage = th * tw, wpd = tw * 4;
-        int plane = th * 4 * wpd * L, image = cob * plane, point = cob * tc * L;
+        int th = tilesH(g), tw = tilesW(g), perImage = th * tw, wpd = gridWidth(g);
+        int plane = gridHeight(g) * wpd * L, image = cob * plane, point = cob * tc * L;
         for (int c = c0; c < c1; c++) {
             for (int t = t0; t < t1; t++) {
                 int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
@@ -258,16 +352,16 @@ final class Conv2dBackwardWeightWinograd {
     }
 
     /**
-     * to[at + (co·Cin + ci)·9 + i·3 + j] = (Gᵀ M G)[i][j], M[p][q] = m[(6p + q)·rows + ci][co]: along
-     * the first index ({@link #taps3}), then the second, a vector of output channels at a time, for co
-     * in [from, until).
+     * to[at + (co·Cin + ci)·9 + i·3 + j] = (Gᵀ M G)[i][j], M[p][q] = m[(6p + q)·rows + co][ci]: along
+     * the first index ({@link #taps3}), then the second, a vector of input channels at a time, for co in
+     * [from, until).
      */
     private static void taps(float[] m, int rows, int cols, Conv2d.Geometry g, int from, int until, float[] to, int at,
                              float[] stage, float[] out) {
         int cin = g.cin(), point = rows * cols;
-        for (int ci = 0; ci < cin; ci++) {
-            for (int c0 = from; c0 < until; c0 += L) {
-                int src = ci * cols + c0;
+        for (int co = from; co < until; co++) {
+            for (int c0 = 0; c0 < cin; c0 += L) {
+                int src = co * cols + c0;
                 // stage[(i·6 + q)·L + lane] = Σ_p Gᵀ[i][p] M[p][q]
                 for (int q = 0; q < 6; q++) {
                     taps3(m, src + q * point, 6 * point, stage, q * L, 6 * L);
@@ -276,10 +370,9 @@ final class Conv2dBackwardWeightWinograd {
                 for (int i = 0; i < 3; i++) {
                     taps3(stage, i * 6 * L, L, out, i * 3 * L, L);
                 }
-                for (int lane = 0, lanes = Math.min(L, until - c0); lane < lanes; lane++) {
-                    int dst = at + ((c0 + lane) * cin + ci) * 9;
+                for (int lane = 0, lanes = Math.min(L, cin - c0), row = at + (co * cin + c0) * 9; lane < lanes; lane++) {
                     for (int k = 0; k < 9; k++) {
-                        to[dst + k] = out[k * L + lane];
+                        to[row + lane * 9 + k] = out[k * L + lane];
                     }
                 }
             }
@@ -304,8 +397,8 @@ final class Conv2dBackwardWeightWinograd {
 
     /**
      * c[cOff + r·ldc + lane] (r &lt; 8, lane &lt; 2L) = (accumulate ? c : 0) + Σ_{k &lt; kc} a[aOff + k·L + r] ·
-     * b[b0 + k·L + lane] (lane &lt; L; b1 for the second vector): 8 input channels of one vector of v
-     * broadcast, by two vectors of output channels of e; one FMA per term, k ascending. The step between
+     * b[b0 + k·L + lane] (lane &lt; L; b1 for the second vector): 8 output channels of one vector of e
+     * broadcast, by two vectors of input channels of v; one FMA per term, k ascending. The step between
      * k's is the constant L, so C2 takes the range checks out of the loop (see {@link Gemm#kernel8}).
      */
     static void kernel(int kc, float[] a, int aOff, float[] b, int b0, int b1, float[] c, int cOff, int ldc,

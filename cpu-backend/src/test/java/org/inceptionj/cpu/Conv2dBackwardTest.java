@@ -460,7 +460,12 @@ class Conv2dBackwardTest {
                 // multiples of the vector, an odd number of vectors of output channels
                 new Case("dw Winograd: unpadded 3x3 at 67x67, 4 images", 4, 32, 67, 67, 32, 3, 3, Conv2dSpec.of(1, 0), 54),
                 new Case("dw Winograd: 3x3 pad (1,0) at 19x23, Cin 33, Cout 47", 3, 33, 19, 23, 47, 3, 3,
-                        Conv2dSpec.of(1, 1, 0), 55)
+                        Conv2dSpec.of(1, 1, 0), 55),
+                // ... F(7, 2) along a row and a column: odd planes (the last tile half past the outputs)
+                new Case("dw Winograd: 1x7 pad (0,3) at 17x17, Cin 33, Cout 40", 2, 33, 17, 17, 40, 1, 7,
+                        Conv2dSpec.of(1, 0, 3), 57),
+                new Case("dw Winograd: unpadded 7x1 at 23x17, Cin 40, Cout 33", 3, 40, 23, 17, 33, 7, 1,
+                        Conv2dSpec.of(1, 0), 58)
         ).map(Arguments::of);
     }
 
@@ -487,6 +492,7 @@ class Conv2dBackwardTest {
                 new Case("determinism, dw rows, 1x1 in place", 6, 30, 14, 14, 24, 1, 1, Conv2dSpec.of(1, 0), 50),
                 // F(3×3, 4×4) in parts and, past 4 threads, ranges of output channels (Conv2dBackwardWeightWinograd)
                 new Case("determinism, dw Winograd", 3, 33, 19, 23, 100, 3, 3, Conv2dSpec.of(1, 1), 56),
+                new Case("determinism, dw Winograd F(7, 2)", 3, 33, 17, 17, 100, 7, 1, Conv2dSpec.of(1, 3, 0), 59),
                 // dx of a 1×1 over small planes across the batch: col2im is a copy (Conv2dBatched.data)
                 new Case("determinism, 1x1 on 3x3 planes, 33 images", 33, 20, 3, 3, 40, 1, 1, Conv2dSpec.of(1, 0), 51)
         ).map(Arguments::of);
