@@ -34,6 +34,11 @@ import jdk.incubator.vector.VectorSpecies;
  * 17×17 layers of Mixed_6b–6e ran 1.15–1.31× faster alone (two threads, batch 8, alternating in one
  * process), a training step within its noise (1.007×, quartiles 0.94 and 1.03).
  *
+ * <p>The 5×5 kernels take F(5×5, 2×2) from the forward's F(2×2, 5×5) ({@link Conv2dWinograd.Plan#SQUARE5}):
+ * 2×2 tiles of dy, the same 6×6 windows of x (2 apart) and input transform, 36 products for the direct
+ * sum's 100. Mixed_5b–5d's 48 → 64 at 35×35 ran 1.45× faster alone (1.25–1.53; two threads, batch 8);
+ * its error against double sums, relative L2, 4.3e-6 (the matrix product's 6.3e-7).
+ *
  * <p>Layout: x and dy are copied channel-blocked ({@link Conv2dBlocked#block}), L channels per
  * position. Tiles are taken in chunks: per chunk, every tile's 36 points for all channels
  * (v[ξ][ci / L][tile][ci % L] and e[ξ][co / L][tile][co % L]), then per point ξ a product of
@@ -84,10 +89,16 @@ final class Conv2dBackwardWeightWinograd {
                 && fits(g);
     }
 
-    /** F(4×4, 3×3)'s matrices for a 3×3 kernel, F(2, 7)'s along the row or column for 1×7 and 7×1; else null. */
+    /**
+     * F(4×4, 3×3)'s matrices for a 3×3 kernel, F(2×2, 5×5)'s for a 5×5, F(2, 7)'s along the row or column
+     * for 1×7 and 7×1; else null.
+     */
     static Conv2dWinograd.Plan plan(Conv2d.Geometry g) {
         if (g.kh() == 3 && g.kw() == 3) {
             return Conv2dWinograd.Plan.SQUARE4;
+        }
+        if (g.kh() == 5 && g.kw() == 5) {
+            return Conv2dWinograd.Plan.SQUARE5;
         }
         if (g.kh() == 1 && g.kw() == 7) {
             return Conv2dWinograd.Plan.ROW7;
@@ -154,7 +165,7 @@ final class Conv2dBackwardWeightWinograd {
         float[] e = new float[0];
         float[] m = new float[0];
         final float[] rows = new float[36 * L];
-        final float[] taps = new float[9 * L];
+        final float[] taps = new float[25 * L];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -232,6 +243,9 @@ final class Conv2dBackwardWeightWinograd {
             if (square) {
                 Conv2dWinograd.transformInputsSixPoint(plan, xb, hp, wp, g, v, cb, tc, c0, c1);
                 transformGradients(dyb, g, e, cob, co0, co1, tc, c0, c1, s.rows);
+            } else if (plan.twoDimensional()) {
+                Conv2dWinograd.transformInputsSixPoint(plan, xb, hp, wp, g, v, cb, tc, c0, c1);
+                transformGradientsTwo(plan, dyb, g, e, cob, co0, co1, tc, c0, c1, s.rows);
             } else {
                 Conv2dWinograd.transformInputs(plan, xb, hp, wp, g, v, cb, tc, c0, c1);
                 transformGradients(plan, dyb, g, e, cob, co0, co1, tc, c0, c1);
@@ -252,6 +266,8 @@ final class Conv2dBackwardWeightWinograd {
         }
         if (square) {
             taps(m, rows, cols, g, co0 * L, Math.min(g.cout(), co1 * L), to, at, s.rows, s.taps);
+        } else if (plan.twoDimensional()) {
+            tapsTwo(plan, m, rows, cols, g, co0 * L, Math.min(g.cout(), co1 * L), to, at, s.rows, s.taps);
         } else {
             taps(plan, m, rows, cols, g, co0 * L, Math.min(g.cout(), co1 * L), to, at, s.taps);
         }
@@ -286,23 +302,108 @@ final class Conv2dBackwardWeightWinograd {
      */
     private static void taps(Conv2dWinograd.Plan plan, float[] m, int rows, int cols, Conv2d.Geometry g, int from,
                              int until, float[] to, int at, float[] out) {
-        int cin = g.cin(), point = rows * cols, r = plan.taps(), points = plan.points();
+        int cin = g.cin(), point = rows * cols, r = plan.taps();
         float[][] gm = plan.gm();
+        int[][] terms = columnTerms(gm);
         for (int co = from; co < until; co++) {
             for (int c0 = 0; c0 < cin; c0 += L) {
                 int src = co * cols + c0;
                 for (int j = 0; j < r; j++) {
                     FloatVector sum = FloatVector.zero(F);
-                    for (int xi = 0; xi < points; xi++) {
-                        if (gm[xi][j] != 0f) {
-                            sum = FloatVector.fromArray(F, m, src + xi * point).fma(FloatVector.broadcast(F, gm[xi][j]), sum);
-                        }
+                    for (int xi : terms[j]) {
+                        sum = FloatVector.fromArray(F, m, src + xi * point).fma(FloatVector.broadcast(F, gm[xi][j]), sum);
                     }
                     sum.intoArray(out, j * L);
                 }
                 for (int lane = 0, lanes = Math.min(L, cin - c0), row = at + (co * cin + c0) * r; lane < lanes; lane++) {
                     for (int j = 0; j < r; j++) {
                         to[row + lane * r + j] = out[j * L + lane];
+                    }
+                }
+            }
+        }
+    }
+
+    /** For each column j of m, the rows where it is not zero, in ascending order: a loop over them tests nothing. */
+    static int[][] columnTerms(float[][] m) {
+        int[][] terms = new int[m[0].length][];
+        for (int j = 0; j < terms.length; j++) {
+            int count = 0;
+            int[] at = new int[m.length];
+            for (int i = 0; i < m.length; i++) {
+                if (m[i][j] != 0f) {
+                    at[count++] = i;
+                }
+            }
+            terms[j] = java.util.Arrays.copyOf(at, count);
+        }
+        return terms;
+    }
+
+    /**
+     * e[ξ][c][t − t0][lane] = (atᵀ E at)[ξ / 6][ξ % 6] for F(2×2, 5×5), tile t and channel c·L + lane, E the
+     * tile's 2×2 of dy: along each row, then down each column, each point one multiply and one FMA.
+     */
+    private static void transformGradientsTwo(Conv2dWinograd.Plan plan, float[] dyb, Conv2d.Geometry g, float[] e,
+                                              int cob, int c0, int c1, int tc, int t0, int t1, float[] rows) {
+        int th = tilesH(g), tw = tilesW(g), perImage = th * tw, wd = gridWidth(g);
+        int plane = gridHeight(g) * wd * L, image = cob * plane, point = cob * tc * L;
+        float[] a0 = plan.at()[0], a1 = plan.at()[1];
+        for (int c = c0; c < c1; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
+                int from = n * image + c * plane + (2 * ty * wd + 2 * tx) * L;
+                for (int a = 0; a < 2; a++) {
+                    FloatVector e0 = FloatVector.fromArray(F, dyb, from + a * wd * L);
+                    FloatVector e1 = FloatVector.fromArray(F, dyb, from + a * wd * L + L);
+                    for (int q = 0; q < 6; q++) {
+                        e1.fma(FloatVector.broadcast(F, a1[q]), e0.mul(a0[q])).intoArray(rows, (6 * a + q) * L);
+                    }
+                }
+                int o = (c * tc + t - t0) * L;
+                for (int q = 0; q < 6; q++) {
+                    FloatVector f0 = FloatVector.fromArray(F, rows, q * L), f1 = FloatVector.fromArray(F, rows, (6 + q) * L);
+                    for (int p = 0; p < 6; p++) {
+                        f1.fma(FloatVector.broadcast(F, a1[p]), f0.mul(a0[p])).intoArray(e, o + (6 * p + q) * point);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * to[at + (co·Cin + ci)·25 + i·5 + j] = (gmᵀ M gm)[i][j] for F(2×2, 5×5), M[p][q] = m[(6p + q)·rows +
+     * co][ci]: down each column (stage[i][q]), then along each row, a vector of input channels at a time,
+     * for co in [from, until).
+     */
+    private static void tapsTwo(Conv2dWinograd.Plan plan, float[] m, int rows, int cols, Conv2d.Geometry g, int from,
+                                int until, float[] to, int at, float[] stage, float[] out) {
+        int cin = g.cin(), point = rows * cols, r = 5, taps = r * r;
+        float[][] gm = plan.gm();
+        int[][] terms = columnTerms(gm);
+        for (int co = from; co < until; co++) {
+            for (int c0 = 0; c0 < cin; c0 += L) {
+                int src = co * cols + c0;
+                for (int i = 0; i < r; i++) {
+                    for (int q = 0; q < 6; q++) {
+                        FloatVector sum = FloatVector.zero(F);
+                        for (int p : terms[i]) {
+                            sum = FloatVector.fromArray(F, m, src + (6 * p + q) * point)
+                                    .fma(FloatVector.broadcast(F, gm[p][i]), sum);
+                        }
+                        sum.intoArray(stage, (6 * i + q) * L);
+                    }
+                    for (int j = 0; j < r; j++) {
+                        FloatVector sum = FloatVector.zero(F);
+                        for (int q : terms[j]) {
+                            sum = FloatVector.fromArray(F, stage, (6 * i + q) * L).fma(FloatVector.broadcast(F, gm[q][j]), sum);
+                        }
+                        sum.intoArray(out, (r * i + j) * L);
+                    }
+                }
+                for (int lane = 0, lanes = Math.min(L, cin - c0), row = at + (co * cin + c0) * taps; lane < lanes; lane++) {
+                    for (int k = 0; k < taps; k++) {
+                        to[row + lane * taps + k] = out[k * L + lane];
                     }
                 }
             }

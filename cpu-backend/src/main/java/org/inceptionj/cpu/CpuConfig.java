@@ -20,9 +20,10 @@ package org.inceptionj.cpu;
  *                   2.25× (1.5×, 1.75×) fewer multiply-adds, results within float rounding of the direct sum
  *                   but not its bits, the same for any thread count; {@code false} keeps every
  *                   convolution on the direct sums, whose bits match the plain loops'.
- *                   Needs blockedConv (its register tiles). The weight gradients of stride-1 3×3
- *                   convolutions over planes of 16 × 16 and more, with 32 channels or more each side,
- *                   take F(3×3, 4×4) under the same switch ({@link Conv2dBackwardWeightWinograd}).
+ *                   Needs blockedConv (its register tiles). The weight gradients of stride-1 3×3, 5×5,
+ *                   1×7 and 7×1 convolutions over planes of 16 × 16 and more, with 32 channels or more
+ *                   each side, take F(3×3, 4×4), F(5×5, 2×2) and F(7, 2) under the same switch
+ *                   ({@link Conv2dBackwardWeightWinograd}).
  */
 public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv, boolean winograd) {
     public static final String THREADS_PROPERTY = "inceptionj.cpu.threads";

@@ -465,7 +465,10 @@ class Conv2dBackwardTest {
                 new Case("dw Winograd: 1x7 pad (0,3) at 17x17, Cin 33, Cout 40", 2, 33, 17, 17, 40, 1, 7,
                         Conv2dSpec.of(1, 0, 3), 57),
                 new Case("dw Winograd: unpadded 7x1 at 23x17, Cin 40, Cout 33", 3, 40, 23, 17, 33, 7, 1,
-                        Conv2dSpec.of(1, 0), 58)
+                        Conv2dSpec.of(1, 0), 58),
+                // ... F(5×5, 2×2): an odd plane in height (the last tile half past the outputs)
+                new Case("dw Winograd: unpadded 5x5 at 21x20, Cin 32, Cout 33", 2, 32, 21, 20, 33, 5, 5,
+                        Conv2dSpec.of(1, 0), 60)
         ).map(Arguments::of);
     }
 
