@@ -24,7 +24,8 @@ import org.inceptionj.api.Tensor;
  * </pre>
  * both through {@link Gemm}'s micro-kernel. Neither col_n nor colGrad_n is ever held whole: see
  * {@link Conv2dBackwardCol2im} and {@link Conv2dBackwardWeightGemm} (or {@link Conv2dBackwardWeightRows},
- * {@link Conv2dBackwardWeightDirect}).
+ * {@link Conv2dBackwardWeightDirect}). The stride-1 3×3, 5×5, 1×7 and 7×1 weight gradients with enough
+ * channels take Winograd's minimal filtering instead ({@link Conv2dBackwardWeightWinograd}).
  */
 final class Conv2dBackward {
     private Conv2dBackward() {

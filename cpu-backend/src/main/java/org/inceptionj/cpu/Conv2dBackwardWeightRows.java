@@ -237,8 +237,9 @@ final class Conv2dBackwardWeightRows {
      * piece of the run in turn, so that the panel's rows being written stay in L1 (channel by
      * channel over a whole run, each write went to a line already evicted). Measured on one thread
      * (Intel Xeon, 2026-12-07), ns per value against that: 2.0 → 1.0 at 147×147 (64 channels),
-     * 2.0–2.4 → 1.0–1.4 on Conv2d_4a's 73-wide grid, 1.4–1.7 → 0.6–0.8 at 35×35; unchanged at 17×17;
-     * Conv2d_2b's and Conv2d_4a's weight gradients 1.06× faster. Where dy's channel planes are far
+     * 2.0–2.4 → 0.9–1.4 on Conv2d_4a's 73-wide grid, 1.3–1.8 → 0.6–1.0 at 35×35; unchanged at 17×17;
+     * Conv2d_2b's and Conv2d_4a's weight gradients 1.06× faster (before F(3×3, 4×4) took them, {@link
+     * Conv2dBackwardWeightWinograd}). Where dy's channel planes are far
      * apart (16 KB and up) short pieces were faster (16 positions: 1.0 ns against 1.5–1.7 for
      * 128), on small planes long ones (0.5–0.8 against 0.6–1.1).
      */
