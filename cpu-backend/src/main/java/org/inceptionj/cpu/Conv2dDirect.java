@@ -140,11 +140,7 @@ final class Conv2dDirect {
                         int tiles = ((r1 - r0) * wp + TP - 1) / TP;
                         for (int t = 0; t < tiles; t++) {
                             int u = t * TP;
-                            for (int rb = 0; rb < rowTiles; rb++) {
-                                int q = rb * TR;
-                                kernel(xb, off, u, wt, rb * k * TR, k, bias(bias, q, cout), bias(bias, q + 1, cout),
-                                        bias(bias, q + 2, cout), bias(bias, q + 3, cout), ob, q * ld + u, ld);
-                            }
+                            allRows(xb, off, u, wt, k, k, bias, cout, ob, u, ld);
                         }
                         // Out to NCHW: the band's output columns of each row, through the epilogue.
                         for (int co = 0; co < cout; co++) {
@@ -216,21 +212,94 @@ final class Conv2dDirect {
         }
     }
 
+    /**
+     * Every row tile of output channels for the tile of positions at u: outw[o + q·ld + v·L + lane] for
+     * q &lt; Cout rounded up to TR, as {@link #kernel} sums it, over ranges of {@code step} steps (each
+     * range continuing the sums of the one before: the same bits as one pass over all k steps). Here one
+     * range: the taps of a band's window share their planes' lines, so x's part of a tile stays small
+     * (ranges of 64 steps measured 0.97–1.02× on Conv2d_2a, 2b and a 16 → 32 3×3); see
+     * {@link Conv2dPointwise#STEPS} for where they pay.
+     */
+    static void allRows(float[] xp, int[] off, int u, float[] wt, int k, int step, float[] bias, int cout,
+                        float[] outw, int o, int ld) {
+        int rowTiles = (cout + TR - 1) / TR;
+        for (int c0 = 0; c0 < k; c0 += step) {
+            int c1 = Math.min(k, c0 + step);
+            for (int rb = 0; rb < rowTiles; rb++) {
+                int q = rb * TR;
+                kernel(xp, off, c0, c1, u, wt, (rb * k + c0) * TR, c0 > 0, bias(bias, q, cout),
+                        bias(bias, q + 1, cout), bias(bias, q + 2, cout), bias(bias, q + 3, cout), outw, o + q * ld, ld);
+            }
+        }
+    }
+
     static float bias(float[] bias, int co, int cout) {
         return bias == null || co >= cout ? 0f : bias[co];
     }
 
     /**
-     * One tile: outw[o + r·ld + v·L + lane] = b_r + Σ_{c < k} wt[wo + c·TR + r] · xp[off[c] + u + v·L + lane]
-     * for r &lt; 4, v &lt; 6. The 24 sums are named locals so that C2 keeps them in registers.
+     * One tile over steps [c0, c1): outw[o + r·ld + v·L + lane] = s_r + Σ_{c0 ≤ c < c1} wt[wo + (c − c0)·TR + r] ·
+     * xp[off[c] + u + v·L + lane] for r &lt; 4, v &lt; 6, where s_r is b_r, or with {@code continued} the tile
+     * that outw holds (an earlier call's, over the steps before c0): the same FMAs in the same order as one
+     * call over all steps, so the same bits. The 24 sums are named locals so that C2 keeps them in registers.
      */
-    static void kernel(float[] xp, int[] off, int u, float[] wt, int wo, int k, float b0, float b1, float b2,
-                       float b3, float[] outw, int o, int ld) {
-        FloatVector a00 = FloatVector.broadcast(F, b0), a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00;
-        FloatVector a10 = FloatVector.broadcast(F, b1), a11 = a10, a12 = a10, a13 = a10, a14 = a10, a15 = a10;
-        FloatVector a20 = FloatVector.broadcast(F, b2), a21 = a20, a22 = a20, a23 = a20, a24 = a20, a25 = a20;
-        FloatVector a30 = FloatVector.broadcast(F, b3), a31 = a30, a32 = a30, a33 = a30, a34 = a30, a35 = a30;
-        for (int c = 0; c < k; c++, wo += TR) {
+    static void kernel(float[] xp, int[] off, int c0, int c1, int u, float[] wt, int wo, boolean continued,
+                       float b0, float b1, float b2, float b3, float[] outw, int o, int ld) {
+        FloatVector a00, a01, a02, a03, a04, a05, a10, a11, a12, a13, a14, a15;
+        FloatVector a20, a21, a22, a23, a24, a25, a30, a31, a32, a33, a34, a35;
+        if (continued) {
+            int o1 = o + ld, o2 = o1 + ld, o3 = o2 + ld;
+            a00 = FloatVector.fromArray(F, outw, o);
+            a01 = FloatVector.fromArray(F, outw, o + L);
+            a02 = FloatVector.fromArray(F, outw, o + 2 * L);
+            a03 = FloatVector.fromArray(F, outw, o + 3 * L);
+            a04 = FloatVector.fromArray(F, outw, o + 4 * L);
+            a05 = FloatVector.fromArray(F, outw, o + 5 * L);
+            a10 = FloatVector.fromArray(F, outw, o1);
+            a11 = FloatVector.fromArray(F, outw, o1 + L);
+            a12 = FloatVector.fromArray(F, outw, o1 + 2 * L);
+            a13 = FloatVector.fromArray(F, outw, o1 + 3 * L);
+            a14 = FloatVector.fromArray(F, outw, o1 + 4 * L);
+            a15 = FloatVector.fromArray(F, outw, o1 + 5 * L);
+            a20 = FloatVector.fromArray(F, outw, o2);
+            a21 = FloatVector.fromArray(F, outw, o2 + L);
+            a22 = FloatVector.fromArray(F, outw, o2 + 2 * L);
+            a23 = FloatVector.fromArray(F, outw, o2 + 3 * L);
+            a24 = FloatVector.fromArray(F, outw, o2 + 4 * L);
+            a25 = FloatVector.fromArray(F, outw, o2 + 5 * L);
+            a30 = FloatVector.fromArray(F, outw, o3);
+            a31 = FloatVector.fromArray(F, outw, o3 + L);
+            a32 = FloatVector.fromArray(F, outw, o3 + 2 * L);
+            a33 = FloatVector.fromArray(F, outw, o3 + 3 * L);
+            a34 = FloatVector.fromArray(F, outw, o3 + 4 * L);
+            a35 = FloatVector.fromArray(F, outw, o3 + 5 * L);
+        } else {
+            a00 = FloatVector.broadcast(F, b0);
+            a01 = a00;
+            a02 = a00;
+            a03 = a00;
+            a04 = a00;
+            a05 = a00;
+            a10 = FloatVector.broadcast(F, b1);
+            a11 = a10;
+            a12 = a10;
+            a13 = a10;
+            a14 = a10;
+            a15 = a10;
+            a20 = FloatVector.broadcast(F, b2);
+            a21 = a20;
+            a22 = a20;
+            a23 = a20;
+            a24 = a20;
+            a25 = a20;
+            a30 = FloatVector.broadcast(F, b3);
+            a31 = a30;
+            a32 = a30;
+            a33 = a30;
+            a34 = a30;
+            a35 = a30;
+        }
+        for (int c = c0; c < c1; c++, wo += TR) {
             int at = off[c] + u;
             FloatVector x0 = FloatVector.fromArray(F, xp, at);
             FloatVector x1 = FloatVector.fromArray(F, xp, at + L);

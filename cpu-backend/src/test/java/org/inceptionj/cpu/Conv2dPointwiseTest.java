@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link Conv2dPointwise}, the 1×1 forward with positions in the lanes, called directly (so tested at
  * any vector width): the GEMM's bits, bit for bit, with bias or a batch-norm epilogue, on 1–3 threads;
  * within the reference. Planes with and without a partial last tile, output channels that leave the
- * last register tile part-filled.
+ * last register tile part-filled, input channels in one range of sums or in several ({@link Conv2dPointwise#STEPS}).
  */
 class Conv2dPointwiseTest {
 
@@ -31,7 +31,13 @@ class Conv2dPointwiseTest {
                 new Conv2dTest.Case("Cout 1, Cin 1", 1, 1, 30, 33, 1, 1, 1, Conv2dSpec.of(1, 0), false, 4),
                 new Conv2dTest.Case("Conv2d_3b's shape, smaller: 64 -> 80 at 37x37", 1, 64, 37, 37, 80, 1, 1,
                         Conv2dSpec.of(1, 0), false, 5),
-                new Conv2dTest.Case("a plane one position past whole tiles", 2, 5, 1, 769, 7, 1, 1, Conv2dSpec.of(1, 0), true, 6)
+                new Conv2dTest.Case("a plane one position past whole tiles", 2, 5, 1, 769, 7, 1, 1, Conv2dSpec.of(1, 0), true, 6),
+                // Over more input channels than Conv2dPointwise.STEPS, the sums in ranges continued from memory.
+                new Conv2dTest.Case("Cin 150: ranges of 64, 64 and 22, Cout 6, a partial last tile", 2, 150, 29, 31, 6, 1, 1,
+                        Conv2dSpec.of(1, 0), true, 7),
+                new Conv2dTest.Case("Cin 128: two whole ranges, 288 -> 64's layout", 1, 128, 35, 35, 64, 1, 1,
+                        Conv2dSpec.of(1, 0), false, 8),
+                new Conv2dTest.Case("Cin 65: a last range of one channel", 2, 65, 27, 29, 9, 1, 1, Conv2dSpec.of(1, 0), true, 9)
         ).map(Arguments::of);
     }
 
