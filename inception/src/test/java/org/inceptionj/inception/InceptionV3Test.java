@@ -94,6 +94,38 @@ class InceptionV3Test extends BackendTest {
     }
 
     /**
+     * Each stage's output is closed once the next stage has made its own (InceptionV3.Stages): an evaluation
+     * forward's activations peak well below the sum of its stage outputs, which the forward's scope used to
+     * hold until the logits. With an observer every stage stays alive, so that sum is measured that way.
+     */
+    @Test
+    void evaluationForwardClosesEachStageOutputOnceConsumed() {
+        try (org.inceptionj.cpu.CpuBackend cpu = new org.inceptionj.cpu.CpuBackend(new org.inceptionj.cpu.CpuConfig(2, true));
+             InceptionV3 m = new InceptionV3(cpu, InceptionV3.Config.torchvision(), 3);
+             TensorScope s = TensorScope.open()) {
+            Tensor x = Ops.uniform(cpu, Shape.of(2, 3, 75, 75), 11, -1f, 1f);
+            long[] stages = {0};
+            float[] observed;
+            try (TensorScope pass = TensorScope.open()) {
+                observed = m.forward(x, InceptionV3.Mode.EVAL, (name, t) -> stages[0] += 4L * t.shape().size())
+                        .logits().toArray();
+            }
+            long before = cpu.liveBytes();
+            cpu.resetPeakLiveBytes();
+            float[] logits;
+            try (TensorScope pass = TensorScope.open()) {
+                logits = m.forward(x, InceptionV3.Mode.EVAL).logits().toArray();
+            }
+            long peak = cpu.peakLiveBytes() - before;
+            assertTrue(peak < stages[0] / 2, "activations peaked at " + peak + " bytes; stage outputs " + stages[0]);
+            assertEquals(before, cpu.liveBytes(), "the pass leaves nothing alive");
+            for (int i = 0; i < logits.length; i++) {
+                assertEquals(Float.floatToIntBits(observed[i]), Float.floatToIntBits(logits[i]), "logit " + i);
+            }
+        }
+    }
+
+    /**
      * An evaluation that records nothing runs each BasicConv2d as one fused call (Ops.conv2dBatchNorm);
      * one on a recording tape runs conv2d, batch norm and ReLU apart. The same logits within 1e-5 on any
      * backend, and bit for bit on the CPU backend with its direct sums, whose fused epilogue does batch
