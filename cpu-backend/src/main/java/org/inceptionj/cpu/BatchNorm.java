@@ -407,8 +407,8 @@ final class BatchNorm {
         int i = 0;
         for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
             // widened in place, not through a helper of ours (see Vectors)
-            DoubleVector g = (DoubleVector) FloatVector.fromArray(F_HALF, dy, from + i).convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector xi = (DoubleVector) FloatVector.fromArray(F_HALF, x, from + i).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector g = (DoubleVector) FloatVector.fromArray(F, dy, from + i, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector xi = (DoubleVector) FloatVector.fromArray(F, x, from + i, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             sumDy = sumDy.add(g);
             sumDyCentered = g.fma(xi.sub(mu), sumDyCentered);
         }

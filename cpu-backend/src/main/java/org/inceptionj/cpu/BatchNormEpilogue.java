@@ -1,6 +1,7 @@
 package org.inceptionj.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -21,13 +22,33 @@ record BatchNormEpilogue(float[] mean, float[] scale, float[] beta, boolean relu
     }
 
     /**
-     * A vector of output channels in the lanes (a register tile's layout: {@link Conv2dBlocked},
-     * {@link Conv2dWinograd}), normalized with those channels' mean, scale and beta: the same float
-     * operations as {@link #apply}.
+     * The mean, scale and beta of the L output channels from c into consts[0, 3L), 0 past cout: what
+     * {@link #normalizeVectors} reads.
      */
-    FloatVector normalize(FloatVector v, FloatVector mu, FloatVector sc, FloatVector be) {
-        v = v.sub(mu).mul(sc).add(be);
-        return relu ? v.max(0f) : v;
+    void constants(int c, int cout, float[] consts) {
+        VectorMask<Float> real = F.indexInRange(c, cout);
+        FloatVector.fromArray(F, mean, c, real).intoArray(consts, 0);
+        FloatVector.fromArray(F, scale, c, real).intoArray(consts, L);
+        FloatVector.fromArray(F, beta, c, real).intoArray(consts, 2 * L);
+    }
+
+    /**
+     * a[at + i·stride, + L) for i &lt; count, each a vector of output channels in the lanes (a register tile's
+     * layout: {@link Conv2dBlocked}, {@link Conv2dWinograd}), normalized in place with those channels' mean,
+     * scale and beta from consts ({@link #constants}): the same float operations as {@link #apply}.
+     * Why vectors go in and out through memory: C2 compiles a Vector API operation to an instruction only
+     * where it inlines the call, and a vector passed to a method it did not inline (the kernels that call
+     * this are large) ran the API's allocating Java fallback: in the batch-1 eval forward about 3% of the
+     * time and 350 MB of garbage a second (a young collection every 1.5 s), from F(4×4, 3×3)'s outputs.
+     * Here every vector is made and used within this small method.
+     */
+    void normalizeVectors(float[] a, int at, int stride, int count, float[] consts) {
+        FloatVector mu = FloatVector.fromArray(F, consts, 0), sc = FloatVector.fromArray(F, consts, L),
+                be = FloatVector.fromArray(F, consts, 2 * L);
+        for (int i = 0, o = at; i < count; i++, o += stride) {
+            FloatVector v = FloatVector.fromArray(F, a, o).sub(mu).mul(sc).add(be);
+            (relu ? v.max(0f) : v).intoArray(a, o);
+        }
     }
 
     /**

@@ -250,7 +250,7 @@ final class BatchNormSmallPlanes {
     private static void addRow(double[] sums, int to, float[] x, int at, int len) {
         int t = 0;
         for (int bound = F_HALF.loopBound(len); t < bound; t += F_HALF.length()) {
-            DoubleVector v = (DoubleVector) FloatVector.fromArray(F_HALF, x, at + t).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, at + t, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector.fromArray(D, sums, to + t).add(v).intoArray(sums, to + t);
         }
         for (; t < len; t++) {
@@ -263,7 +263,7 @@ final class BatchNormSmallPlanes {
                                              int len) {
         int t = 0;
         for (int bound = F_HALF.loopBound(len); t < bound; t += F_HALF.length()) {
-            DoubleVector v = (DoubleVector) FloatVector.fromArray(F_HALF, x, at + t).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, at + t, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector d = v.sub(DoubleVector.fromArray(D, mean, m0 + t));
             d.fma(d, DoubleVector.fromArray(D, squares, to + t)).intoArray(squares, to + t);
         }
@@ -281,9 +281,9 @@ final class BatchNormSmallPlanes {
                                         float[] mean, int m0, int len) {
         int t = 0;
         for (int bound = F_HALF.loopBound(len); t < bound; t += F_HALF.length()) {
-            DoubleVector g = (DoubleVector) FloatVector.fromArray(F_HALF, dy, at + t).convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector xi = (DoubleVector) FloatVector.fromArray(F_HALF, x, at + t).convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector mu = (DoubleVector) FloatVector.fromArray(F_HALF, mean, m0 + t)
+            DoubleVector g = (DoubleVector) FloatVector.fromArray(F, dy, at + t, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector xi = (DoubleVector) FloatVector.fromArray(F, x, at + t, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector mu = (DoubleVector) FloatVector.fromArray(F, mean, m0 + t, Vectors.LOWER_HALF)
                     .convertShape(VectorOperators.F2D, D, 0);
             DoubleVector.fromArray(D, sumDy, to + t).add(g).intoArray(sumDy, to + t);
             g.fma(xi.sub(mu), DoubleVector.fromArray(D, sumDyCentered, to + t)).intoArray(sumDyCentered, to + t);

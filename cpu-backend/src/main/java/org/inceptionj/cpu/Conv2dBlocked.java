@@ -3,7 +3,6 @@ package org.inceptionj.cpu;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import org.inceptionj.api.Tensor;
 
@@ -424,16 +423,12 @@ final class Conv2dBlocked {
         // Out to NCHW through the epilogue: each vector of sums (L channels at one position) is
         // normalized as BatchNormEpilogue does it, in its order, and goes to its L planes.
         int positions = g.positions();
+        float[] consts = epilogue == null ? null : new float[3 * L];
         for (int f = 0; f < fb; f++) {
             int c = co0 + f * L;
             // Lanes past Cout (a part-filled last vector) are neither read nor stored.
-            VectorMask<Float> real = F.indexInRange(c, cout);
-            int[] lanesAt = scatterOffsets(planes, c, cout);
-            FloatVector mu = null, sc = null, be = null;
             if (epilogue != null) {
-                mu = FloatVector.fromArray(F, epilogue.mean(), c, real);
-                sc = FloatVector.fromArray(F, epilogue.scale(), c, real);
-                be = FloatVector.fromArray(F, epilogue.beta(), c, real);
+                epilogue.constants(c, cout, consts);
             }
             int lanes = Math.min(L, cout - c);
             for (int pos = q0; pos < q1; ) {
@@ -445,19 +440,16 @@ final class Conv2dBlocked {
                 if (Transpose.APPLIES) {
                     for (; r + L <= run; r += L) {
                         if (epilogue != null) {
-                            for (int k = from + r * L; k < from + (r + L) * L; k += L) {
-                                epilogue.normalize(FloatVector.fromArray(F, sums, k), mu, sc, be).intoArray(sums, k);
-                            }
+                            epilogue.normalizeVectors(sums, from + r * L, L, L, consts);
                         }
                         Transpose.transpose(sums, from + r * L, L, out, dst + r, positions, lanes);
                     }
                 }
                 for (; r < run; r++) {
-                    FloatVector v = FloatVector.fromArray(F, sums, from + r * L);
                     if (epilogue != null) {
-                        v = epilogue.normalize(v, mu, sc, be);
+                        epilogue.normalizeVectors(sums, from + r * L, L, 1, consts);
                     }
-                    scatter(v, out, dst + r, planes, lanesAt, real);
+                    scatter(sums, from + r * L, out, dst + r, planes, lanes);
                 }
                 pos += run;
             }
@@ -465,25 +457,15 @@ final class Conv2dBlocked {
     }
 
     /**
-     * The scatter offsets of the vector of output channels from c: lane k at planes[k] (lane k's plane),
-     * or, for a part-filled last vector, a copy whose lanes past Cout repeat lane 0's (the scatter checks
-     * the offsets of unset lanes too).
+     * src[from + k] to out[dst + planes[k]] for k &lt; lanes: a vector of output channels (its real lanes) to
+     * their planes, at one position. A plain loop: where it runs (the positions outside runs of 16, which go
+     * out as transposes) a vector scatter saved little, and it sometimes ran the Vector API's allocating
+     * Java fallback instead (in the default run's step, 80 MB of garbage a second, in some JVM runs and not
+     * others, as C2 compiled it).
      */
-    static int[] scatterOffsets(int[] planes, int c, int cout) {
-        if (cout - c >= L) {
-            return planes;
-        }
-        int[] lanesAt = new int[L];
-        System.arraycopy(planes, 0, lanesAt, 0, cout - c);
-        return lanesAt;
-    }
-
-    /** v's lanes to out[dst + lanesAt[k]]: every lane, or the real ones of a part-filled vector. */
-    static void scatter(FloatVector v, float[] out, int dst, int[] planes, int[] lanesAt, VectorMask<Float> real) {
-        if (lanesAt == planes) {
-            v.intoArray(out, dst, planes, 0);
-        } else {
-            v.intoArray(out, dst, lanesAt, 0, real);
+    static void scatter(float[] src, int from, float[] out, int dst, int[] planes, int lanes) {
+        for (int k = 0; k < lanes; k++) {
+            out[dst + planes[k]] = src[from + k];
         }
     }
 

@@ -3,7 +3,6 @@ package org.inceptionj.cpu;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -878,13 +877,9 @@ final class Conv2dWinograd {
         }
         for (int cv = c0; cv < c1; cv++) {
             int c = cv * L;
-            VectorMask<Float> real = F.indexInRange(c, cout);
-            int[] lanesAt = Conv2dBlocked.scatterOffsets(planes, c, cout);
             if (epilogue != null) {
                 // This vector's mean, scale and beta side by side (0 past Cout), read by every tile below.
-                FloatVector.fromArray(F, epilogue.mean(), c, real).intoArray(consts, 0);
-                FloatVector.fromArray(F, epilogue.scale(), c, real).intoArray(consts, L);
-                FloatVector.fromArray(F, epilogue.beta(), c, real).intoArray(consts, 2 * L);
+                epilogue.constants(c, cout, consts);
             }
             int lanes = Math.min(L, cout - c);
             for (int t = t0; t < t1; ) {
@@ -913,7 +908,7 @@ final class Conv2dWinograd {
                     outputs(plan, m, at, point, stage, 0, sums, consts, epilogue);
                     for (int dy = 0; dy < rows; dy++) {
                         for (int dx = 0; dx < tw && ow + dx < outW; dx++) {
-                            store(out, row + dy * outW + ow + dx, stage, (dy * L + dx) * L, planes, lanesAt, real);
+                            Conv2dBlocked.scatter(stage, (dy * L + dx) * L, out, row + dy * outW + ow + dx, planes, lanes);
                         }
                     }
                 }
@@ -949,9 +944,16 @@ final class Conv2dWinograd {
                 y = FloatVector.fromArray(F, m, at + xi * point).fma(FloatVector.broadcast(F, plan.at()[i][xi]), y);
             }
             // Output i is (0, i) of a row's tile, (i, 0) of a column's.
-            int slot = plan.tileW() > 1 ? i : i * L;
-            normalize(y, consts, epilogue).intoArray(stage, to + slot * L);
+            y.intoArray(stage, to + i * slot(plan));
         }
+        if (epilogue != null) {
+            epilogue.normalizeVectors(stage, to, slot(plan), 2, consts);
+        }
+    }
+
+    /** Floats between a one-dimensional tile's two staged outputs: along a row L, down a column L·L. */
+    private static int slot(Plan plan) {
+        return plan.tileW() > 1 ? L : L * L;
     }
 
     /**
@@ -972,8 +974,12 @@ final class Conv2dWinograd {
             FloatVector t1 = FloatVector.fromArray(F, rows, (2 + k) * L), t2 = FloatVector.fromArray(F, rows, (4 + k) * L);
             FloatVector y0 = FloatVector.fromArray(F, rows, k * L).add(t1).add(t2);
             FloatVector y1 = t1.sub(t2).sub(FloatVector.fromArray(F, rows, (6 + k) * L));
-            normalize(y0, consts, epilogue).intoArray(stage, to + k * L);
-            normalize(y1, consts, epilogue).intoArray(stage, to + (L + k) * L);
+            y0.intoArray(stage, to + k * L);
+            y1.intoArray(stage, to + (L + k) * L);
+        }
+        if (epilogue != null) {
+            epilogue.normalizeVectors(stage, to, L, 2, consts);
+            epilogue.normalizeVectors(stage, to + L * L, L, 2, consts);
         }
     }
 
@@ -1001,26 +1007,8 @@ final class Conv2dWinograd {
         }
         if (epilogue != null) {
             for (int dy = 0; dy < ts; dy++) {
-                for (int dx = 0; dx < ts; dx++) {
-                    int o = to + (dy * L + dx) * L;
-                    normalize(FloatVector.fromArray(F, stage, o), consts, epilogue).intoArray(stage, o);
-                }
+                epilogue.normalizeVectors(stage, to + dy * L * L, L, ts, consts);
             }
         }
-    }
-
-    /** The epilogue as {@link BatchNormEpilogue#normalize} applies it, with consts' mean, scale and beta; or y itself. */
-    private static FloatVector normalize(FloatVector y, float[] consts, BatchNormEpilogue epilogue) {
-        if (epilogue == null) {
-            return y;
-        }
-        return epilogue.normalize(y, FloatVector.fromArray(F, consts, 0), FloatVector.fromArray(F, consts, L),
-                FloatVector.fromArray(F, consts, 2 * L));
-    }
-
-    /** One output position's vector of channels (staged, normalized) to its planes. */
-    private static void store(float[] out, int dst, float[] stage, int from, int[] planes, int[] lanesAt,
-                              VectorMask<Float> real) {
-        Conv2dBlocked.scatter(FloatVector.fromArray(F, stage, from), out, dst, planes, lanesAt, real);
     }
 }

@@ -140,7 +140,7 @@ final class Reduce {
         int i = 0;
         for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
             // widened in place, not through a helper of ours (see Vectors)
-            acc = acc.add((DoubleVector) FloatVector.fromArray(F_HALF, x, from + i).convertShape(VectorOperators.F2D, D, 0));
+            acc = acc.add((DoubleVector) FloatVector.fromArray(F, x, from + i, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0));
         }
         return sumLanes(acc) + sumPlain(x, from + i, from + length);
     }
@@ -161,7 +161,7 @@ final class Reduce {
         DoubleVector m = DoubleVector.broadcast(D, mean);
         int i = 0;
         for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
-            DoubleVector xi = (DoubleVector) FloatVector.fromArray(F_HALF, x, from + i).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector xi = (DoubleVector) FloatVector.fromArray(F, x, from + i, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector d = xi.sub(m);
             acc = d.fma(d, acc);
         }
@@ -209,7 +209,7 @@ final class Reduce {
     private static void addIntoVector(double[] acc, float[] x, int from, int length) {
         int j = 0;
         for (int bound = F_HALF.loopBound(length); j < bound; j += F_HALF.length()) {
-            DoubleVector xj = (DoubleVector) FloatVector.fromArray(F_HALF, x, from + j).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector xj = (DoubleVector) FloatVector.fromArray(F, x, from + j, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector.fromArray(D, acc, j).add(xj).intoArray(acc, j);
         }
         addIntoPlain(acc, x, from, j, length);

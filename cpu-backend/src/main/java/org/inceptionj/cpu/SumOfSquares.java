@@ -73,7 +73,7 @@ final class SumOfSquares {
         DoubleVector acc = DoubleVector.zero(D);
         int j = from;
         for (int bound = from + F_HALF.loopBound(to - from); j < bound; j += F_HALF.length()) {
-            DoubleVector v = (DoubleVector) FloatVector.fromArray(F_HALF, x, j).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, j, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             acc = acc.add(v.mul(v));
         }
         return Reduce.sumLanes(acc) + sumPlain(x, j, to);
