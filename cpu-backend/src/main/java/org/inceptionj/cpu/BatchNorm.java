@@ -5,7 +5,6 @@ import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.inceptionj.api.Tensor;
@@ -28,10 +27,8 @@ final class BatchNorm {
     }
 
     private static final VectorSpecies<Float> F = Vectors.F;
-    /** Doubles of F's width, and the float species with as many lanes, for the backward's widening loads. */
+    /** Doubles of F's width: half as many lanes, each loaded from F's lower half ({@link Vectors#LOWER_HALF}). */
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
-    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class,
-            VectorShape.forBitSize(F.vectorBitSize() / 2));
     /** Elements per parallel chunk below which a loop is not split. */
     private static final int GRAIN = 1 << 15;
 
@@ -405,7 +402,7 @@ final class BatchNorm {
         DoubleVector sumDy = DoubleVector.zero(D), sumDyCentered = DoubleVector.zero(D);
         DoubleVector mu = DoubleVector.broadcast(D, mean);
         int i = 0;
-        for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
+        for (int bound = D.loopBound(length); i < bound; i += D.length()) {
             // widened in place, not through a helper of ours (see Vectors)
             DoubleVector g = (DoubleVector) FloatVector.fromArray(F, dy, from + i, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector xi = (DoubleVector) FloatVector.fromArray(F, x, from + i, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);

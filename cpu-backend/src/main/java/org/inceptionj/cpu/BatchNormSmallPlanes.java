@@ -5,7 +5,6 @@ import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -30,8 +29,6 @@ final class BatchNormSmallPlanes {
 
     private static final VectorSpecies<Float> F = Vectors.F;
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
-    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class,
-            VectorShape.forBitSize(F.vectorBitSize() / 2));
 
     /** Images per block of the sums (see the class note). */
     static final int BLOCK = 4;
@@ -249,7 +246,7 @@ final class BatchNormSmallPlanes {
     /** sums[to + t] += x[at + t] for t &lt; len. */
     private static void addRow(double[] sums, int to, float[] x, int at, int len) {
         int t = 0;
-        for (int bound = F_HALF.loopBound(len); t < bound; t += F_HALF.length()) {
+        for (int bound = D.loopBound(len); t < bound; t += D.length()) {
             DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, at + t, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector.fromArray(D, sums, to + t).add(v).intoArray(sums, to + t);
         }
@@ -262,7 +259,7 @@ final class BatchNormSmallPlanes {
     private static void addSquaredDeviations(double[] squares, int to, float[] x, int at, double[] mean, int m0,
                                              int len) {
         int t = 0;
-        for (int bound = F_HALF.loopBound(len); t < bound; t += F_HALF.length()) {
+        for (int bound = D.loopBound(len); t < bound; t += D.length()) {
             DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, at + t, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector d = v.sub(DoubleVector.fromArray(D, mean, m0 + t));
             d.fma(d, DoubleVector.fromArray(D, squares, to + t)).intoArray(squares, to + t);
@@ -280,7 +277,7 @@ final class BatchNormSmallPlanes {
     private static void addGradientSums(double[] sumDy, double[] sumDyCentered, int to, float[] dy, float[] x, int at,
                                         float[] mean, int m0, int len) {
         int t = 0;
-        for (int bound = F_HALF.loopBound(len); t < bound; t += F_HALF.length()) {
+        for (int bound = D.loopBound(len); t < bound; t += D.length()) {
             DoubleVector g = (DoubleVector) FloatVector.fromArray(F, dy, at + t, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector xi = (DoubleVector) FloatVector.fromArray(F, x, at + t, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector mu = (DoubleVector) FloatVector.fromArray(F, mean, m0 + t, Vectors.LOWER_HALF)

@@ -5,7 +5,6 @@ import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.inceptionj.api.ReduceOp;
@@ -30,10 +29,8 @@ final class Reduce {
     }
 
     private static final VectorSpecies<Float> F = Vectors.F;
-    /** Doubles of F's width, and the float species with as many lanes, for widening loads. */
+    /** Doubles of F's width: half as many lanes, each loaded from F's lower half ({@link Vectors#LOWER_HALF}). */
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
-    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class,
-            VectorShape.forBitSize(F.vectorBitSize() / 2));
     /** Input elements per parallel chunk below which a loop is not split. */
     private static final int GRAIN = 1 << 15;
 
@@ -138,7 +135,7 @@ final class Reduce {
     static double sumVector(float[] x, int from, int length) {
         DoubleVector acc = DoubleVector.zero(D);
         int i = 0;
-        for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
+        for (int bound = D.loopBound(length); i < bound; i += D.length()) {
             // widened in place, not through a helper of ours (see Vectors)
             acc = acc.add((DoubleVector) FloatVector.fromArray(F, x, from + i, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0));
         }
@@ -160,7 +157,7 @@ final class Reduce {
         DoubleVector acc = DoubleVector.zero(D);
         DoubleVector m = DoubleVector.broadcast(D, mean);
         int i = 0;
-        for (int bound = F_HALF.loopBound(length); i < bound; i += F_HALF.length()) {
+        for (int bound = D.loopBound(length); i < bound; i += D.length()) {
             DoubleVector xi = (DoubleVector) FloatVector.fromArray(F, x, from + i, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector d = xi.sub(m);
             acc = d.fma(d, acc);
@@ -208,7 +205,7 @@ final class Reduce {
 
     private static void addIntoVector(double[] acc, float[] x, int from, int length) {
         int j = 0;
-        for (int bound = F_HALF.loopBound(length); j < bound; j += F_HALF.length()) {
+        for (int bound = D.loopBound(length); j < bound; j += D.length()) {
             DoubleVector xj = (DoubleVector) FloatVector.fromArray(F, x, from + j, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector.fromArray(D, acc, j).add(xj).intoArray(acc, j);
         }

@@ -3,7 +3,6 @@ package org.inceptionj.cpu;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.inceptionj.api.Tensor;
@@ -24,8 +23,6 @@ final class SumOfSquares {
 
     private static final VectorSpecies<Float> F = Vectors.F;
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
-    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class,
-            VectorShape.forBitSize(F.vectorBitSize() / 2));
     /** Elements per block: a fixed cut, so the sums do not depend on the thread count. */
     static final int BLOCK = 1 << 14;
 
@@ -72,7 +69,7 @@ final class SumOfSquares {
     static double sumVector(float[] x, int from, int to) {
         DoubleVector acc = DoubleVector.zero(D);
         int j = from;
-        for (int bound = from + F_HALF.loopBound(to - from); j < bound; j += F_HALF.length()) {
+        for (int bound = from + D.loopBound(to - from); j < bound; j += D.length()) {
             DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, j, Vectors.LOWER_HALF).convertShape(VectorOperators.F2D, D, 0);
             acc = acc.add(v.mul(v));
         }

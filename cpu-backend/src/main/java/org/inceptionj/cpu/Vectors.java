@@ -25,6 +25,13 @@ final class Vectors {
     /**
      * Lanes 0, 2, 4, …, and the lower half of a vector: {@code v.compress(EVEN_LANES)} stored under
      * {@code LOWER_HALF} takes every other value of v (a stride-2 row of a pool or of a phase plane).
+     * {@code FloatVector.fromArray(F, a, i, LOWER_HALF).convertShape(F2D, D, 0)} loads F.length() / 2 floats as
+     * doubles (the sums of batch norm, {@link Reduce} and {@link SumOfSquares}). Why not a float species of half
+     * the width: with a second float vector class in use, C2 sometimes compiled other kernels' Vector API calls
+     * without their intrinsics (PrintIntrinsics: "missing constant: vclass"), and they ran the allocating Java
+     * fallback for the rest of the run: in some runs of the default run's step 30–100 MB of garbage a step
+     * (Conv2dBatched's and Gemm's copies), under {@code -XX:UseAVX=2} 323 MB a step; with one float species,
+     * 3.5 MB a step in every run measured (8.5 under AVX2).
      */
     static final VectorMask<Float> EVEN_LANES = VectorMask.fromLong(F, 0x5555_5555_5555_5555L),
             LOWER_HALF = F.indexInRange(0, F.length() / 2);
