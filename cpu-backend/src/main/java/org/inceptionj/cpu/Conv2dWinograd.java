@@ -514,6 +514,14 @@ final class Conv2dWinograd {
     /** Per-thread scratch: a block's transformed inputs, and its sums. */
     private static final ThreadLocal<float[]> INPUTS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
+    /**
+     * Per-thread scratch of one transform call: its rows (inputs or outputs), the staged outputs and the
+     * epilogue's constants. Kept rather than made per call: those few KB a call were nine tenths of the
+     * garbage of a batch-8 eval forward (JFR: 30 MB a second) once the Vector API ran no fallback.
+     */
+    private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> CONSTS = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * out [N, Cout, outH, outW] (NCHW, overwritten) = the convolution of x with the weights that
@@ -759,7 +767,7 @@ final class Conv2dWinograd {
                                         int t0, int t1) {
         int tilesH = (g.outH() + 1) / 2, tilesW = (g.outW() + 1) / 2, perImage = tilesH * tilesW;
         int plane = hp * wp * L, image = cb * plane;
-        float[] rows = new float[POINTS * L];
+        float[] rows = Conv2dBatched.scratch(ROWS, POINTS * L);
         // Channels outer, as in transformInputsByTerms (Conv2d_4a and the 35×35 3×3s 1.05–1.13× alone).
         for (int c = 0; c < cb; c++) {
             for (int t = t0; t < t1; t++) {
@@ -798,7 +806,7 @@ final class Conv2dWinograd {
         int ts = plan.tileH();   // 4, or 2 for F(2×2, 5×5): the same 6×6 windows, 4 or 2 apart
         int tilesH = (g.outH() + ts - 1) / ts, tilesW = (g.outW() + ts - 1) / ts, perImage = tilesH * tilesW;
         int plane = hp * wp * L, image = cb * plane, point = cb * tb * L;
-        float[] rows = new float[36 * L];
+        float[] rows = Conv2dBatched.scratch(ROWS, 36 * L);
         for (int c = 0; c < cb; c++) {
             for (int t = t0; t < t1; t++) {
                 int n = t / perImage, ty = t % perImage / tilesW, tx = t % tilesW;
@@ -870,7 +878,8 @@ final class Conv2dWinograd {
         int th = plan.tileH(), tw = plan.tileW(), tilesW = tilesW(g, plan), perImage = tilesH(g, plan) * tilesW;
         int point = cov * stride * L;   // floats between two points' sums
         int runTiles = L / tw;          // tiles side by side that make L positions of a row
-        float[] stage = new float[Math.max(2, th) * L * L], sums = new float[24 * L], consts = new float[3 * L];
+        float[] stage = Conv2dBatched.scratch(STAGE, Math.max(2, th) * L * L), sums = Conv2dBatched.scratch(ROWS, 24 * L),
+                consts = Conv2dBatched.scratch(CONSTS, 3 * L);
         int[] planes = new int[L];
         for (int lane = 0; lane < L; lane++) {
             planes[lane] = lane * positions;
