@@ -445,10 +445,10 @@ final class Conv2dBlocked {
                         Transpose.transpose(sums, from + r * L, L, out, dst + r, positions, lanes);
                     }
                 }
+                if (epilogue != null && r < run) {
+                    epilogue.normalizeVectors(sums, from + r * L, L, run - r, consts);
+                }
                 for (; r < run; r++) {
-                    if (epilogue != null) {
-                        epilogue.normalizeVectors(sums, from + r * L, L, 1, consts);
-                    }
                     scatter(sums, from + r * L, out, dst + r, planes, lanes);
                 }
                 pos += run;
