@@ -92,8 +92,9 @@ final class Conv2dBlocked {
     /**
      * Where a 1×1, stride-1, unpadded convolution takes this path, reading x in place ({@link #forward}),
      * with at least {@link #POINTWISE_MIN_CIN} input channels: small images across a batch
-     * ({@link Conv2dBatched#applies}), or fewer images than threads with planes of at least
-     * {@link #POINTWISE_MIN_POSITIONS} positions.
+     * ({@link Conv2dBatched#applies}), or fewer images than threads, or too few columns for the GEMM to pack
+     * its weights ({@link Conv2d#weightsInPlace}), with planes of at least {@link #POINTWISE_MIN_POSITIONS}
+     * positions.
      *
      * <p>Small images: there the GEMM runs one product over N·P columns gathered across images through a
      * window table and copies it out; here the positions of the batch are the tile's, with no gather.
@@ -109,13 +110,20 @@ final class Conv2dBlocked {
      * its pieces could be taken by another thread, 768 → 192 ran 1.05–1.13× slower this way.) The 8 × 8
      * ones at batch 1 went either way (0.83–1.36×), so they stay on the GEMM.
      *
+     * <p>Too few columns to pack the weights (one image of 17 × 17 on one thread): the GEMM then reads W
+     * in place, row by row, while here W is packed once per weight version. One thread, batch 1, in one
+     * process, alternating with the GEMM: 768 → 192 at 17 × 17 1.06–1.26× alone (1.15× with cold caches),
+     * 768 → 160 1.15–1.23×, 768 → 128 1.33× cold; the eval forward 1.058× and 1.020× (medians of the
+     * per-round ratios, two runs of 30 rounds). Two images on one thread (578 columns) stay on the GEMM.
+     *
      * <p>Not taken: shorter reductions (72→16 at 7×7 0.86×, 64→16 at 17×17 0.66×, 64→80 at 73×73 0.7×:
      * the scatter to NCHW weighs more against fewer FMAs); and large planes over as many images as
      * threads or more, where the GEMM runs per image (batch 8 at 17×17 0.84–0.92× in the eval forward,
      * 35×35 0.82–0.97× alone).
      */
     static boolean pointwisePays(Conv2d.Geometry g, int threads) {
-        boolean fewImages = g.batch() < threads && g.positions() >= POINTWISE_MIN_POSITIONS;
+        boolean fewColumns = Conv2d.weightsInPlace((long) g.batch() * g.positions());
+        boolean fewImages = (g.batch() < threads || fewColumns) && g.positions() >= POINTWISE_MIN_POSITIONS;
         return g.pointwise() && g.cin() >= POINTWISE_MIN_CIN && (Conv2dBatched.applies(g) || fewImages);
     }
 

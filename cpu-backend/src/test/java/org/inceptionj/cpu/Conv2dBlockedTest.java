@@ -282,7 +282,7 @@ class Conv2dBlockedTest {
     /**
      * 1×1 stride-1 convolutions take this path only where {@link Conv2dBlocked#pointwisePays}: a long
      * reduction over small planes across a batch, or over planes of 256 positions or more when there are
-     * fewer images than threads.
+     * fewer images than threads or too few columns for the GEMM to pack its weights.
      */
     @Test
     void pointwiseTakenWhereItPays() {
@@ -308,7 +308,12 @@ class Conv2dBlockedTest {
         }
         try (CpuBackend one = new CpuBackend(new CpuConfig(1, true))) {
             Conv2d.Geometry g = new Conv2d.Geometry(1, 768, 17, 17, 192, 1, 1, 17, 17, 1, 1, 0, 0, 1, 1);
-            assertFalse(Conv2dBlocked.applies(one, g), "one image on one thread: the GEMM per image, " + g);
+            assertEquals(Gemm.WIDE, Conv2dBlocked.applies(one, g),
+                    "one image on one thread: 289 columns, too few for the GEMM to pack W, " + g);
+            Conv2d.Geometry two = new Conv2d.Geometry(2, 768, 17, 17, 192, 1, 1, 17, 17, 1, 1, 0, 0, 1, 1);
+            assertFalse(Conv2dBlocked.applies(one, two), "two images on one thread: the GEMM, W packed, " + two);
+            Conv2d.Geometry small = new Conv2d.Geometry(1, 768, 8, 8, 192, 1, 1, 8, 8, 1, 1, 0, 0, 1, 1);
+            assertFalse(Conv2dBlocked.applies(one, small), "one image of 64 positions on one thread: the GEMM, " + small);
         }
     }
 
