@@ -97,16 +97,27 @@ final class Conv2d {
         }
         if (Conv2dWinograd.applies(cpu, g)) {
             // Winograd's fewer multiply-adds, other last bits (see there).
+            if (cpu.config().blockedActivations()) {
+                Conv2dWinograd.forwardBlocked(cpu, out, x, CpuBackend.winogradWeights(w, g), g, epilogue);
+                return;
+            }
             Conv2dWinograd.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.winogradWeights(w, g), g,
                     epilogue);
             return;
         }
+        // A 1×1 over an x left channel-blocked reads it so (see BlockedActivations).
+        boolean blockedX = cpu.config().blockedActivations() && readsBlocked(cpu, x, g);
         if (Conv2dDirect.applies(cpu, g)) {
             Conv2dDirect.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.read(w), null, g, epilogue);
             return;
         }
-        if (Conv2dPointwise.applies(cpu, g)) {
+        if (!blockedX && Conv2dPointwise.applies(cpu, g)) {
             Conv2dPointwise.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.read(w), null, g, epilogue);
+            return;
+        }
+        if (cpu.config().blockedActivations() && (blockedX || Conv2dBlocked.applies(cpu, g))) {
+            // Out left channel-blocked; the same bits.
+            Conv2dBlocked.forwardBlocked(cpu, out, x, CpuBackend.blockedWeights(w, g), g, epilogue);
             return;
         }
         if (Conv2dBlocked.applies(cpu, g)) {
@@ -114,6 +125,15 @@ final class Conv2d {
             return;
         }
         forwardVector(cpu, CpuBackend.data(out), CpuBackend.data(x), CpuBackend.data(w), null, g, epilogue);
+    }
+
+    /**
+     * Whether a 1×1 whose x its producer left channel-blocked reads it so on the blocked path, rather than
+     * taking the path its shape picks (which would write x out as NCHW first).
+     */
+    private static boolean readsBlocked(CpuBackend cpu, Tensor x, Geometry g) {
+        return g.pointwise() && g.cin() >= Conv2dBlocked.L_FLOATS && cpu.config().blockedConv() && cpu.vectorized()
+                && Gemm.WIDE && Conv2dBlocked.fitsAnArray(g) && CpuBackend.blockedView(x) != null;
     }
 
     // ---------------------------------------------------------------- plain: the formula

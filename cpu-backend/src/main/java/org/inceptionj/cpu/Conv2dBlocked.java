@@ -29,7 +29,9 @@ import org.inceptionj.api.Tensor;
  * batch 8 1.19× (same logits, bit for bit).
  *
  * <p>Memory: the packed weights stay beside the weights (as much again); the blocked copy of x is
- * taken from and given back to the backend's array cache on every call.
+ * taken from and given back to the backend's array cache on every call. In the inference forward the
+ * outputs stay channel-blocked for the next layer ({@link BlockedActivations}, {@link #forwardBlocked}), and
+ * an x left so is read as it lies (a 1×1) or padded by whole rows instead of copied by transposes.
  *
  * <p>Order of the sum, as in {@link Gemm}: each output starts from the bias (or zero) and takes one FMA
  * per (ci, i, j) in ascending order; the input channels are cut into chunks whose weights stay in L1,
@@ -47,6 +49,8 @@ final class Conv2dBlocked {
     private static final VectorSpecies<Float> F = Vectors.F;
     /** Floats per vector: the channel block. */
     private static final int L = F.length();
+    /** Floats per vector (L), for the callers that route to this path. */
+    static final int L_FLOATS = L;
     /** Vectors of output channels per full group (one 4 × 6 tile). */
     static final int FB = 4;
     /**
@@ -112,8 +116,8 @@ final class Conv2dBlocked {
      *
      * <p>Too few columns to pack the weights (one image of 17 × 17 on one thread): the GEMM then reads W
      * in place, row by row, while here W is packed once per weight version. One thread, batch 1, in one
-     * process, alternating with the GEMM: 768 → 192 at 17 × 17 1.06–1.26× alone (1.15× with cold caches),
-     * 768 → 160 1.15–1.23×, 768 → 128 1.33× cold; the eval forward 1.058× and 1.020× (medians of the
+     * process, alternating with the GEMM: 768 → 192 at 17 × 17 1.26× alone and 1.06–1.15× with the caches
+     * flushed, 768 → 160 1.23× and 1.16×, 768 → 128 1.33× flushed; the eval forward 1.058× and 1.020× (medians of the
      * per-round ratios, two runs of 30 rounds). Two images on one thread (578 columns) stay on the GEMM.
      *
      * <p>Not taken: shorter reductions (72→16 at 7×7 0.86×, 64→16 at 17×17 0.66×, 64→80 at 73×73 0.7×:
@@ -138,7 +142,7 @@ final class Conv2dBlocked {
     }
 
     /** Whether x's blocked copy (and every offset into it) stays within a Java array: else the GEMM. */
-    private static boolean fitsAnArray(Conv2d.Geometry g) {
+    static boolean fitsAnArray(Conv2d.Geometry g) {
         long image = (long) (g.cin() + L - 1) / L * paddedHeight(g) * paddedWidth(g) * L;
         return image * g.batch() <= Integer.MAX_VALUE - 16;
     }
@@ -292,6 +296,37 @@ final class Conv2dBlocked {
     }
 
     /**
+     * The inference forward with activations channel-blocked ({@link BlockedActivations}): out written blocked,
+     * x's blocked values read where its producer left them so (a 1×1 as they lie, others padded by whole rows).
+     */
+    static void forwardBlocked(CpuBackend cpu, Tensor out, Tensor x, float[] wb, Conv2d.Geometry g,
+                               BatchNormEpilogue epilogue) {
+        float[] xv = CpuBackend.blockedView(x);
+        float[] o = CpuBackend.writeBlocked(out);
+        if (g.pointwise()) {
+            if (xv != null) {
+                compute(cpu, o, xv, windowTaps(g, g.h(), g.w()), windowBases(g, g.h(), g.w()), wb, null, g, epilogue,
+                        true);
+            } else {
+                compute(cpu, o, CpuBackend.read(x), pointwiseTaps(g), pointwiseBases(g), wb, null, g, epilogue, true);
+            }
+            return;
+        }
+        int hp = paddedHeight(g), wp = paddedWidth(g);
+        float[] xb = cpu.cache().allocateStale(g.batch() * blockedImage(g, hp, wp));
+        try {
+            if (xv != null) {
+                BlockedActivations.pad(cpu, xv, g, xb, hp, wp);
+            } else {
+                block(cpu, CpuBackend.read(x), g, xb, hp, wp);
+            }
+            compute(cpu, o, xb, windowTaps(g, hp, wp), windowBases(g, hp, wp), wb, null, g, epilogue, true);
+        } finally {
+            cpu.cache().recycle(xb);
+        }
+    }
+
+    /**
      * {@link #forward} for an x of this backend, read without {@link CpuBackend#data}: x is only read, and
      * marking it changed would make copies derived from it look stale. Each call makes its own blocked
      * copy of x: a copy kept for
@@ -304,11 +339,11 @@ final class Conv2dBlocked {
     }
 
     /** Rows of x's blocked copy: x's rows, the padding above, and enough below for the last window. */
-    private static int paddedHeight(Conv2d.Geometry g) {
+    static int paddedHeight(Conv2d.Geometry g) {
         return Math.max(g.h() + g.padTop(), (g.outH() - 1) * g.strideH() + (g.kh() - 1) * g.dilationH() + 1);
     }
 
-    private static int paddedWidth(Conv2d.Geometry g) {
+    static int paddedWidth(Conv2d.Geometry g) {
         return Math.max(g.w() + g.padLeft(), (g.outW() - 1) * g.strideW() + (g.kw() - 1) * g.dilationW() + 1);
     }
 
@@ -318,7 +353,7 @@ final class Conv2dBlocked {
     }
 
     /** tapOff[ci·taps + i·kw + j]: where (ci, i, j) sits in xb relative to an output's window corner. */
-    private static int[] windowTaps(Conv2d.Geometry g, int hp, int wp) {
+    static int[] windowTaps(Conv2d.Geometry g, int hp, int wp) {
         int taps = g.kh() * g.kw(), plane = hp * wp * L;
         int[] tapOff = new int[g.cin() * taps];
         for (int ci = 0; ci < g.cin(); ci++) {
@@ -333,7 +368,7 @@ final class Conv2dBlocked {
     }
 
     /** base[n·P + oh·outW + ow]: the window corner in xb of each output position of the batch. */
-    private static int[] windowBases(Conv2d.Geometry g, int hp, int wp) {
+    static int[] windowBases(Conv2d.Geometry g, int hp, int wp) {
         int image = blockedImage(g, hp, wp);
         int[] base = new int[g.batch() * g.positions()];
         for (int n = 0, t = 0; n < g.batch(); n++) {
@@ -353,6 +388,12 @@ final class Conv2dBlocked {
      */
     static void compute(CpuBackend cpu, float[] out, float[] xb, int[] tapOff, int[] base, float[] wb,
                         float[] bias, Conv2d.Geometry g, BatchNormEpilogue epilogue) {
+        compute(cpu, out, xb, tapOff, base, wb, bias, g, epilogue, false);
+    }
+
+    /** {@link #compute}, out written channel-blocked ({@link BlockedActivations}) where blockedOut. */
+    static void compute(CpuBackend cpu, float[] out, float[] xb, int[] tapOff, int[] base, float[] wb,
+                        float[] bias, Conv2d.Geometry g, BatchNormEpilogue epilogue, boolean blockedOut) {
         int positions = g.positions(), total = g.batch() * positions;
         // planes[lane]: where lane's channel lies in out relative to the vector's first one.
         int[] planes = new int[L];
@@ -385,7 +426,8 @@ final class Conv2dBlocked {
                 int q0 = (int) ((long) tiles * piece / pieces[gr]) * pt;
                 int q1 = Math.min(total, (int) ((long) tiles * (piece + 1) / pieces[gr]) * pt);
                 if (q0 < q1) {
-                    runTask(out, xb, wb, bias, g, epilogue, tapOff, base, planes, starts[gr] * L, fb, pt, q0, q1);
+                    runTask(out, xb, wb, bias, g, epilogue, tapOff, base, planes, starts[gr] * L, fb, pt, q0, q1,
+                            blockedOut);
                 }
             }
         });
@@ -401,7 +443,7 @@ final class Conv2dBlocked {
     /** Output channels co0 … co0 + fb·L − 1 (a group) at positions [q0, q1) of the batch. */
     private static void runTask(float[] out, float[] xb, float[] wb, float[] bias, Conv2d.Geometry g,
                                 BatchNormEpilogue epilogue, int[] tapOff, int[] base, int[] planes, int co0, int fb,
-                                int pt, int q0, int q1) {
+                                int pt, int q0, int q1, boolean blockedOut) {
         int taps = g.kh() * g.kw(), cin = g.cin(), cout = g.cout();
         int fStride = ceilDiv(q1 - q0, pt) * pt * L;
         float[] sums = Conv2dBatched.scratch(SUMS, fb * fStride);
@@ -428,10 +470,30 @@ final class Conv2dBlocked {
                 }
             }
         }
-        // Out to NCHW through the epilogue: each vector of sums (L channels at one position) is
-        // normalized as BatchNormEpilogue does it, in its order, and goes to its L planes.
         int positions = g.positions();
         float[] consts = epilogue == null ? null : new float[3 * L];
+        if (blockedOut) {
+            // Out channel-blocked: each image's run of positions, normalized, is one copy.
+            int blocks = outBlocks(g);
+            for (int f = 0; f < fb; f++) {
+                int c = co0 + f * L;
+                if (epilogue != null) {
+                    epilogue.constants(c, cout, consts);
+                }
+                for (int pos = q0; pos < q1; ) {
+                    int n = pos / positions, qq = pos % positions, run = Math.min(q1 - pos, positions - qq);
+                    int from = f * fStride + (pos - q0) * L;
+                    if (epilogue != null) {
+                        epilogue.normalizeVectors(sums, from, L, run, consts);
+                    }
+                    System.arraycopy(sums, from, out, ((n * blocks + c / L) * positions + qq) * L, run * L);
+                    pos += run;
+                }
+            }
+            return;
+        }
+        // Out to NCHW through the epilogue: each vector of sums (L channels at one position) is
+        // normalized as BatchNormEpilogue does it, in its order, and goes to its L planes.
         for (int f = 0; f < fb; f++) {
             int c = co0 + f * L;
             // Lanes past Cout (a part-filled last vector) are neither read nor stored.

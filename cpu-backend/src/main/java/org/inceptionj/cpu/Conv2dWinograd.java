@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.inceptionj.api.Tensor;
 
 /**
  * Stride-1 3×3, 5×5, 1×3, 3×1, 1×7 and 7×1 convolutions by Winograd's minimal filtering (Lavin and
@@ -539,8 +540,35 @@ final class Conv2dWinograd {
         }
     }
 
+    /**
+     * The inference forward with activations channel-blocked ({@link BlockedActivations}): out written blocked,
+     * x's blocked values padded by whole rows where its producer left them so.
+     */
+    static void forwardBlocked(CpuBackend cpu, Tensor out, Tensor x, float[] u, Conv2d.Geometry g,
+                               BatchNormEpilogue epilogue) {
+        int hp = paddedHeight(g), wp = paddedWidth(g), cb = (g.cin() + L - 1) / L;
+        float[] xv = CpuBackend.blockedView(x);
+        float[] o = CpuBackend.writeBlocked(out);
+        float[] xb = cpu.cache().allocateStale(g.batch() * cb * hp * wp * L);
+        try {
+            if (xv != null) {
+                BlockedActivations.pad(cpu, xv, g, xb, hp, wp);
+            } else {
+                Conv2dBlocked.block(cpu, CpuBackend.read(x), g, xb, hp, wp);
+            }
+            compute(cpu, o, xb, hp, wp, u, g, epilogue, true);
+        } finally {
+            cpu.cache().recycle(xb);
+        }
+    }
+
     private static void compute(CpuBackend cpu, float[] out, float[] xb, int hp, int wp, float[] u, Conv2d.Geometry g,
                                 BatchNormEpilogue epilogue) {
+        compute(cpu, out, xb, hp, wp, u, g, epilogue, false);
+    }
+
+    private static void compute(CpuBackend cpu, float[] out, float[] xb, int hp, int wp, float[] u, Conv2d.Geometry g,
+                                BatchNormEpilogue epilogue, boolean blockedOut) {
         Plan plan = Plan.of(g);
         int points = plan.points(), total = g.batch() * tilesH(g, plan) * tilesW(g, plan);
         // Blocks of at most tileBlock tiles, as many as the threads divide (7 blocks on 2 threads left one
@@ -576,7 +604,7 @@ final class Conv2dWinograd {
                 int b = task / finalRanges, r = task % finalRanges;
                 int t0 = b * tb, t1 = Math.min(total, t0 + tb);
                 int g0 = groups * r / finalRanges, g1 = groups * (r + 1) / finalRanges;
-                runBlock(plan, out, xb, hp, wp, u, g, epilogue, tapOff, base, starts, g0, g1, tb, t0, t1);
+                runBlock(plan, out, xb, hp, wp, u, g, epilogue, tapOff, base, starts, g0, g1, tb, t0, t1, blockedOut);
             }
         });
     }
@@ -584,7 +612,7 @@ final class Conv2dWinograd {
     /** Tiles [t0, t1) of the batch, output groups [g0, g1): transform in, 16 products, transform out. */
     private static void runBlock(Plan plan, float[] out, float[] xb, int hp, int wp, float[] u, Conv2d.Geometry g,
                                  BatchNormEpilogue epilogue, int[] tapOff, int[] base, int[] starts, int g0, int g1,
-                                 int tb, int t0, int t1) {
+                                 int tb, int t0, int t1, boolean blockedOut) {
         int cin = g.cin(), cb = (cin + L - 1) / L, cov = (g.cout() + L - 1) / L, n = t1 - t0;
         // Vectors between two vectors of channels' rows of sums: the tiles rounded up to whole register
         // tiles, since a register tile with fewer positions than its width stores all of them.
@@ -626,7 +654,7 @@ final class Conv2dWinograd {
                 }
             }
         }
-        transformOutputs(plan, out, m, g, epilogue, cov, stride, c0, c1, t0, t1);
+        transformOutputs(plan, out, m, g, epilogue, cov, stride, c0, c1, t0, t1, blockedOut);
     }
 
     /**
@@ -873,7 +901,8 @@ final class Conv2dWinograd {
      * sizes) are dropped.
      */
     private static void transformOutputs(Plan plan, float[] out, float[] m, Conv2d.Geometry g,
-                                         BatchNormEpilogue epilogue, int cov, int stride, int c0, int c1, int t0, int t1) {
+                                         BatchNormEpilogue epilogue, int cov, int stride, int c0, int c1, int t0, int t1,
+                                         boolean blockedOut) {
         int outH = g.outH(), outW = g.outW(), positions = g.positions(), cout = g.cout();
         int th = plan.tileH(), tw = plan.tileW(), tilesW = tilesW(g, plan), perImage = tilesH(g, plan) * tilesW;
         int point = cov * stride * L;   // floats between two points' sums
@@ -891,6 +920,19 @@ final class Conv2dWinograd {
                 epilogue.constants(c, cout, consts);
             }
             int lanes = Math.min(L, cout - c);
+            if (blockedOut) {
+                // Channel-blocked out: each output of a tile is one vector where it lies.
+                for (int t = t0; t < t1; t++) {
+                    int n = t / perImage, ty = t % perImage / tilesW, tx = t % tilesW;
+                    int oh = th * ty, ow = tw * tx, rows = Math.min(th, outH - oh), cols = Math.min(tw, outW - ow);
+                    outputs(plan, m, (cv * stride + t - t0) * L, point, stage, 0, sums, consts, epilogue);
+                    int image = (n * cov + cv) * positions;
+                    for (int dy = 0; dy < rows; dy++) {
+                        System.arraycopy(stage, dy * L * L, out, (image + (oh + dy) * outW + ow) * L, cols * L);
+                    }
+                }
+                continue;
+            }
             for (int t = t0; t < t1; ) {
                 int n = t / perImage, ty = t % perImage / tilesW, tx = t % tilesW;
                 int run = Math.min(t1 - t, tilesW - tx), oh = th * ty;

@@ -68,13 +68,26 @@ public final class CpuBackend implements Backend {
     /** The array behind a tensor of this backend. */
     static float[] data(Tensor t) {
         CpuStorage s = t.storage(CpuStorage.class);
+        float[] a = s.array();
         s.version++;   // the caller may write: copies derived from the data are stale (CpuStorage#version)
-        return s.data;
+        return a;
     }
 
     /** t's data for reading only: unlike {@link #data} it leaves copies derived from it ({@link CpuStorage#version}) valid. */
     static float[] read(Tensor t) {
-        return t.storage(CpuStorage.class).data;
+        return t.storage(CpuStorage.class).array();
+    }
+
+    /** t [N, C, H, W]'s values channel-blocked, if the op that wrote t left them so ({@link BlockedActivations}); else null. */
+    static float[] blockedView(Tensor t) {
+        Shape s = t.shape();
+        return s.rank() == 4 ? t.storage(CpuStorage.class).blockedView(s.dim(0), s.dim(1), s.dim(2) * s.dim(3)) : null;
+    }
+
+    /** An array to write t [N, C, H, W]'s values into, channel-blocked ({@link BlockedActivations}). */
+    static float[] writeBlocked(Tensor t) {
+        Shape s = t.shape();
+        return t.storage(CpuStorage.class).writeBlocked(s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
     }
 
     /** w's storage's data packed for {@link Conv2dBlocked}, packed again only when it may have changed. */

@@ -24,13 +24,20 @@ package org.inceptionj.cpu;
  *                   1×7 and 7×1 convolutions over planes of 16 × 16 and more, with 32 channels or more
  *                   each side, take F(3×3, 4×4), F(5×5, 2×2) and F(7, 2) under the same switch
  *                   ({@link Conv2dBackwardWeightWinograd}).
+ * @param blockedActivations let the inference forward's convolutions on the blocked and Winograd paths leave
+ *                   their outputs channel-blocked for the convolutions, pools and concatenations that read
+ *                   them, written out as NCHW only when something else reads them
+ *                   ({@code -Dinceptionj.cpu.blockedActivations=true}, the default; see
+ *                   {@link BlockedActivations}); the same bits either way
  */
-public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv, boolean winograd) {
+public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv, boolean winograd,
+                        boolean blockedActivations) {
     public static final String THREADS_PROPERTY = "inceptionj.cpu.threads";
     public static final String VECTOR_PROPERTY = "inceptionj.cpu.vector";
     public static final String CACHE_PROPERTY = "inceptionj.cpu.cacheBytes";
     public static final String BLOCKED_CONV_PROPERTY = "inceptionj.cpu.blockedConv";
     public static final String WINOGRAD_PROPERTY = "inceptionj.cpu.winograd";
+    public static final String BLOCKED_ACTIVATIONS_PROPERTY = "inceptionj.cpu.blockedActivations";
 
     public CpuConfig {
         if (threads < 1 || threads > 1024) {
@@ -56,13 +63,19 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolea
         this(threads, vectorized, cacheBytes, blockedConv, true);
     }
 
+    /** These threads, kernels, cache, blocked and Winograd settings, with activations left channel-blocked. */
+    public CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv, boolean winograd) {
+        this(threads, vectorized, cacheBytes, blockedConv, winograd, true);
+    }
+
     static long defaultCacheBytes() {
         return Runtime.getRuntime().maxMemory() / 2;
     }
 
     /**
      * Reads {@value #THREADS_PROPERTY}, {@value #VECTOR_PROPERTY}, {@value #CACHE_PROPERTY},
-     * {@value #BLOCKED_CONV_PROPERTY} and {@value #WINOGRAD_PROPERTY}, rejecting malformed values.
+     * {@value #BLOCKED_CONV_PROPERTY}, {@value #WINOGRAD_PROPERTY} and {@value #BLOCKED_ACTIVATIONS_PROPERTY},
+     * rejecting malformed values.
      */
     public static CpuConfig fromSystemProperties() {
         String t = System.getProperty(THREADS_PROPERTY);
@@ -84,7 +97,8 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolea
                 throw new IllegalArgumentException("cpu backend: -D" + CACHE_PROPERTY + "=" + c + " is not an integer");
             }
         }
-        return new CpuConfig(threads, vectorized, cacheBytes, flag(BLOCKED_CONV_PROPERTY), flag(WINOGRAD_PROPERTY));
+        return new CpuConfig(threads, vectorized, cacheBytes, flag(BLOCKED_CONV_PROPERTY), flag(WINOGRAD_PROPERTY),
+                flag(BLOCKED_ACTIVATIONS_PROPERTY));
     }
 
     /** A true/false property, true when unset or blank. */

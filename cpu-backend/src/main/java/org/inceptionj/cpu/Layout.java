@@ -25,6 +25,11 @@ final class Layout {
      * before p along {@code axis}. Overwrites out.
      */
     static void concat(CpuBackend cpu, Tensor out, Tensor[] parts, int axis) {
+        if (BlockedActivations.concatApplies(cpu, out, parts, axis)) {
+            // Parts left channel-blocked stay so (see BlockedActivations).
+            BlockedActivations.concat(cpu, out, parts);
+            return;
+        }
         Shape s = out.shape();
         int outer = s.sizeBetween(0, axis), inner = s.sizeBetween(axis + 1, s.rank());
         int outBlock = s.dim(axis) * inner;

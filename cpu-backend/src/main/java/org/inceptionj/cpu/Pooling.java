@@ -54,6 +54,11 @@ final class Pooling {
     }
 
     private static void pool(CpuBackend cpu, Tensor out, Tensor x, Pool2dSpec spec, boolean max) {
+        if (PoolBlocked.applies(cpu, x, spec)) {
+            // x left channel-blocked by the convolution that wrote it: pooled so, out blocked too.
+            PoolBlocked.forward(cpu, out, x, spec, max);
+            return;
+        }
         int planes = x.shape().dim(0) * x.shape().dim(1);
         int h = x.shape().dim(2), w = x.shape().dim(3);
         int oh = out.shape().dim(2), ow = out.shape().dim(3);

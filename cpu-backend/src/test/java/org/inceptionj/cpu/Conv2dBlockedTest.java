@@ -400,7 +400,7 @@ class Conv2dBlockedTest {
                 spec.outH(x.shape().dim(2), w.shape().dim(2)), spec.outW(x.shape().dim(3), w.shape().dim(3))));
         Conv2d.Geometry g = Conv2d.Geometry.of(out, x, w, spec);
         float[] o = new float[out.size()];
-        Conv2d.forwardVector(cpu, o, x.storage(CpuStorage.class).data, w.storage(CpuStorage.class).data, null, g, null);
+        Conv2d.forwardVector(cpu, o, CpuBackend.read(x), CpuBackend.read(w), null, g, null);
         return o;
     }
 }

@@ -1,0 +1,152 @@
+package org.inceptionj.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.inceptionj.api.Conv2dSpec;
+import org.inceptionj.api.Ops;
+import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.Shape;
+import org.inceptionj.api.Tensor;
+import org.inceptionj.api.TensorScope;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Activations left channel-blocked between the inference forward's operators ({@link BlockedActivations})
+ * change no bit of anything a caller reads: a small network of the kinds of layers Inception-v3 chains (a
+ * 3×3 on the blocked path, 1×1s reading blocked inputs, Winograd's 3×3, a stride-2 3×3, concatenations of
+ * blocked and NCHW parts, 3×3 max and average pools, channel counts that do not fill whole vectors, planes
+ * that are not square) gives every intermediate tensor bit for bit as with the setting off, on one and on
+ * two threads.
+ */
+class BlockedActivationsTest {
+
+    @Test
+    void everyIntermediateKeepsItsBits() {
+        for (int threads = 1; threads <= 2; threads++) {
+            List<float[]> off = network(new CpuConfig(threads, true, 1L << 26, true, true, false), Expect.NONE);
+            // The blocked and Winograd paths' register tiles need AVX-512's registers (Gemm.WIDE).
+            List<float[]> on = network(new CpuConfig(threads, true, 1L << 26, true, true, true),
+                    Gemm.WIDE ? Expect.BLOCKED : Expect.EITHER);
+            assertEquals(off.size(), on.size());
+            for (int i = 0; i < off.size(); i++) {
+                CpuBackwardTest.assertBitsEqual("tensor " + i + ", " + threads + " thread(s)", off.get(i), on.get(i));
+            }
+        }
+    }
+
+    /**
+     * Runs the network on a backend of this configuration and returns every tensor's values (read only at
+     * the end, so that the blocked values are what the later layers read), checking which outputs were left
+     * blocked.
+     */
+    private static List<float[]> network(CpuConfig config, Expect expect) {
+        Random r = new Random(7);
+        List<Tensor> all = new ArrayList<>();
+        try (CpuBackend cpu = new CpuBackend(config); TensorScope s = TensorScope.open()) {
+            Tensor x = Ops.fromArray(cpu, Shape.of(2, 16, 11, 9), values(r, 2 * 16 * 11 * 9));
+            Tensor a = conv(cpu, r, x, 80, 3, 3, Conv2dSpec.of(1, 1));        // blocked path, x NCHW
+            Tensor b = conv(cpu, r, a, 48, 1, 1, Conv2dSpec.of(1, 0));        // 1×1 reading a blocked
+            Tensor c = conv(cpu, r, b, 64, 3, 3, Conv2dSpec.of(1, 1));        // Winograd, padded from blocked
+            Tensor d = conv(cpu, r, a, 40, 1, 1, Conv2dSpec.of(1, 0));        // 40 channels: a part-filled vector
+            Tensor e = conv(cpu, r, d, 32, 1, 1, Conv2dSpec.of(1, 0));        // reads d's blocked values
+            Tensor cat = Ops.zeros(cpu, Shape.of(2, 48 + 64 + 16, 11, 9));
+            cpu.concat(cat, new Tensor[] {b, c, x}, 1);                       // blocked, blocked and NCHW parts
+            Tensor avg = Ops.zeros(cpu, Shape.of(2, 128, 11, 9));
+            cpu.avgPool2d(avg, cat, Pool2dSpec.of(3, 1, 1));
+            Tensor max = Ops.zeros(cpu, Shape.of(2, 128, 5, 4));
+            cpu.maxPool2d(max, cat, Pool2dSpec.of(3, 2, 0));
+            Tensor f = conv(cpu, r, avg, 32, 1, 1, Conv2dSpec.of(1, 0));      // after the blocked average pool
+            Tensor g = conv(cpu, r, cat, 96, 3, 3, Conv2dSpec.of(2, 0));      // stride 2 from blocked
+            Tensor avgUncounted = Ops.zeros(cpu, Shape.of(2, 80, 11, 9));
+            cpu.avgPool2d(avgUncounted, a, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false));
+            all.addAll(List.of(a, b, c, d, e, cat, avg, max, f, g, avgUncounted));
+            for (Tensor t : all) {
+                if (expect == Expect.BLOCKED) {
+                    assertNotNull(CpuBackend.blockedView(t), "left channel-blocked: " + t.shape());
+                } else if (expect == Expect.NONE) {
+                    assertNull(CpuBackend.blockedView(t), "setting off: nothing blocked, " + t.shape());
+                }
+            }
+            Tensor mixed = Ops.zeros(cpu, Shape.of(2, 48 + 40, 11, 9));
+            cpu.concat(mixed, new Tensor[] {b, d}, 1);                        // a part-filled part: NCHW concat
+            all.add(mixed);
+            List<float[]> out = new ArrayList<>();
+            for (Tensor t : all) {
+                out.add(t.toArray());
+            }
+            return out;
+        }
+    }
+
+    /** A write through the backend after a blocked output replaces its values: the next reader sees the write. */
+    @Test
+    void aWriteAfterABlockedOutputIsWhatTheNextLayerReads() {
+        Random r = new Random(3);
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true)); TensorScope s = TensorScope.open()) {
+            Tensor x = Ops.fromArray(cpu, Shape.of(1, 32, 6, 6), values(r, 32 * 36));
+            Tensor a = conv(cpu, new Random(1), x, 32, 3, 3, Conv2dSpec.of(1, 1));
+            float[] replaced = values(r, 32 * 36);
+            cpu.write(a, replaced, 0);
+            assertNull(CpuBackend.blockedView(a), "the blocked values are stale after a write");
+            Tensor b = conv(cpu, new Random(2), a, 48, 1, 1, Conv2dSpec.of(1, 0));
+            Tensor fresh = Ops.fromArray(cpu, Shape.of(1, 32, 6, 6), replaced);
+            Tensor expected = conv(cpu, new Random(2), fresh, 48, 1, 1, Conv2dSpec.of(1, 0));
+            CpuBackwardTest.assertBitsEqual("1×1 after the write", expected.toArray(), b.toArray());
+        }
+    }
+
+    /**
+     * A tensor holds one array at a time: the blocked values replace the NCHW array, which comes back when it is
+     * read, and the blocked one then goes (memory as without the setting).
+     */
+    @Test
+    void oneArrayATensor() {
+        Random r = new Random(5);
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true)); TensorScope s = TensorScope.open()) {
+            Tensor x = Ops.fromArray(cpu, Shape.of(1, 32, 8, 8), values(r, 32 * 64));
+            long before = cpu.liveBytes();
+            Tensor a = conv(cpu, r, x, 32, 3, 3, Conv2dSpec.of(1, 1));
+            long weights = 4L * (32 * 32 * 9 + 4 * 32);
+            assertEquals(before + weights + 4L * 32 * 64, cpu.liveBytes(), "blocked: one array");
+            a.toArray();
+            assertEquals(before + weights + 4L * 32 * 64, cpu.liveBytes(), "read: one array");
+            if (Gemm.WIDE) {
+                assertNull(CpuBackend.blockedView(a), "read as NCHW, the blocked values are let go");
+            }
+        }
+    }
+
+    private enum Expect { BLOCKED, NONE, EITHER }
+
+    /** out = ReLU(BatchNorm(conv(x, w))) with random weights and statistics from r. */
+    private static Tensor conv(CpuBackend cpu, Random r, Tensor x, int cout, int kh, int kw, Conv2dSpec spec) {
+        int cin = x.shape().dim(1);
+        Tensor w = Ops.fromArray(cpu, Shape.of(cout, cin, kh, kw), values(r, cout * cin * kh * kw));
+        Tensor gamma = Ops.fromArray(cpu, Shape.of(cout), values(r, cout));
+        Tensor beta = Ops.fromArray(cpu, Shape.of(cout), values(r, cout));
+        Tensor mean = Ops.fromArray(cpu, Shape.of(cout), values(r, cout));
+        float[] v = new float[cout];
+        for (int i = 0; i < cout; i++) {
+            v[i] = 0.5f + r.nextFloat();
+        }
+        Tensor var = Ops.fromArray(cpu, Shape.of(cout), v);
+        int h = x.shape().dim(2), wd = x.shape().dim(3);
+        Tensor out = cpu.empty(Shape.of(x.shape().dim(0), cout, spec.outH(h, kh), spec.outW(wd, kw)));
+        cpu.conv2dBatchNormInference(out, x, w, gamma, beta, mean, var, 1e-3f, spec, true);
+        return out;
+    }
+
+    private static float[] values(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = r.nextFloat() * 2 - 1;
+        }
+        return a;
+    }
+}
