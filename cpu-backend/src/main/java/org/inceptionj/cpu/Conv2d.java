@@ -95,7 +95,7 @@ final class Conv2d {
         if (g.positions() == 0 || g.batch() == 0 || g.cout() == 0) {
             return;
         }
-        if (Conv2dWinograd.applies(cpu, g)) {
+        if (Conv2dWinograd.appliesToInference(cpu, g)) {
             // Winograd's fewer multiply-adds, other last bits (see there).
             if (cpu.config().blockedActivations()) {
                 Conv2dWinograd.forwardBlocked(cpu, out, x, CpuBackend.winogradWeights(w, g), g, epilogue);

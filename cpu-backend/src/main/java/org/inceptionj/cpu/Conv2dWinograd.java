@@ -299,6 +299,32 @@ final class Conv2dWinograd {
     }
 
     /**
+     * Tiles a call (images × tiles an image) from which the inference forward takes the two-dimensional plans;
+     * twice as many for the one-dimensional ones. Why: each point's product reads its whole transformed weights
+     * ([Cout, Cin], 16/9 of the kernel's for F(2×2, 3×3), 4/3 for F(2, 3)) for that many tiles, while the direct
+     * sums read the kernel once for every output position; over few tiles the weights' bytes, not the
+     * multiply-adds, set the time. Measured with the caches flushed between calls, two threads, against the
+     * direct sums: 448 → 384 3×3 at 8 × 8, batch 1 (16 tiles) the direct sums took 0.78 of Winograd's time,
+     * batch 2 (32) 1.0, batch 4 (64) Winograd 1.18× faster, batch 8 1.25×; 1×3 and 3×1 384 → 384 at 8 × 8,
+     * batch 1 (32 tiles) 0.80–0.82, batch 2 (64) 0.83, batch 8 (256) Winograd 1.08×; F(2, 7)'s 1×7 192 → 192
+     * at 17 × 17, batch 1 (153 tiles), even; F(4×4, 3×3)'s 96 → 96 at 35 × 35, batch 1 (81), Winograd 1.26×.
+     * The batch-1 eval forward 1.037× faster (median of 30 rounds in one process). So at batch 1 to 3 the
+     * 8 × 8 layers take the direct sums, and their outputs differ from the same image's in a larger batch in
+     * their last bits (Winograd's rounding, not the formula's).
+     */
+    static final int MIN_TILES = 64;
+
+    /** Where the inference forward takes this path: where it {@link #applies}, over {@link #MIN_TILES} tiles a call or more. */
+    static boolean appliesToInference(CpuBackend cpu, Conv2d.Geometry g) {
+        if (!applies(cpu, g)) {
+            return false;
+        }
+        Plan plan = Plan.of(g);
+        long tiles = (long) g.batch() * tilesH(g, plan) * tilesW(g, plan);
+        return tiles >= (plan.square() || plan.twoDimensional() ? MIN_TILES : 2L * MIN_TILES);
+    }
+
+    /**
      * Outputs (images × positions) from which the one-dimensional plans pay where the weights change between
      * calls (a training step transforms them every step, and again turned for the data gradient): with fresh
      * weights at every call, forward and data gradient together, 1×3 and 3×1 384 → 384 at 8×8, batch 8 (512

@@ -566,4 +566,31 @@ class Conv2dWinogradTest {
         }
         return b;
     }
+
+    /**
+     * The inference forward takes Winograd only over {@link Conv2dWinograd#MIN_TILES} tiles a call (twice that
+     * for the one-dimensional plans): the 8 × 8 layers at batch 1 to 3 take the direct sums.
+     */
+    @Test
+    void inferenceNeedsEnoughTiles() {
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
+            // batch, Cin, size, Cout, kh, kw, taken
+            Object[][] cases = {
+                    {1, 448, 8, 384, 3, 3, false},   // 16 tiles of F(2×2, 3×3)
+                    {3, 448, 8, 384, 3, 3, false},   // 48
+                    {4, 448, 8, 384, 3, 3, true},    // 64
+                    {3, 384, 8, 384, 1, 3, false},   // 96 tiles of F(2, 3)
+                    {4, 384, 8, 384, 1, 3, true},    // 128
+                    {1, 192, 17, 192, 1, 7, true},   // 153 tiles of F(2, 7)
+                    {1, 96, 35, 96, 3, 3, true},     // 81 tiles of F(4×4, 3×3)
+            };
+            for (Object[] c : cases) {
+                int n = (int) c[0], cin = (int) c[1], size = (int) c[2], cout = (int) c[3], kh = (int) c[4], kw = (int) c[5];
+                Conv2d.Geometry g = new Conv2d.Geometry(n, cin, size, size, cout, kh, kw, size, size, 1, 1, kh / 2, kw / 2,
+                        1, 1);
+                assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, g), "Winograd's plan applies: " + g);
+                assertEquals((boolean) c[6] && Gemm.WIDE, Conv2dWinograd.appliesToInference(cpu, g), g.toString());
+            }
+        }
+    }
 }
