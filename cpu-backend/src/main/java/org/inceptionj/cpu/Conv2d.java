@@ -132,7 +132,7 @@ final class Conv2d {
      * taking the path its shape picks (which would write x out as NCHW first).
      */
     private static boolean readsBlocked(CpuBackend cpu, Tensor x, Geometry g) {
-        return g.pointwise() && g.cin() >= Conv2dBlocked.L_FLOATS && cpu.config().blockedConv() && cpu.vectorized()
+        return g.pointwise() && g.cin() >= Vectors.F.length() && cpu.config().blockedConv() && cpu.vectorized()
                 && Gemm.WIDE && Conv2dBlocked.fitsAnArray(g) && CpuBackend.blockedView(x) != null;
     }
 

@@ -49,8 +49,6 @@ final class Conv2dBlocked {
     private static final VectorSpecies<Float> F = Vectors.F;
     /** Floats per vector: the channel block. */
     private static final int L = F.length();
-    /** Floats per vector (L), for the callers that route to this path. */
-    static final int L_FLOATS = L;
     /** Vectors of output channels per full group (one 4 × 6 tile). */
     static final int FB = 4;
     /**

@@ -36,6 +36,11 @@ final class PoolBlocked {
         int batch = x.shape().dim(0), channels = x.shape().dim(1), h = x.shape().dim(2), w = x.shape().dim(3);
         int oh = out.shape().dim(2), ow = out.shape().dim(3), blocks = (channels + L - 1) / L;
         float[] o = CpuBackend.writeBlocked(out);
+        // The average's divisor of each output position, the same for every block of channels.
+        float[] divisors = new float[max ? 0 : oh * ow];
+        for (int i = 0; i < divisors.length; i++) {
+            divisors[i] = Pooling.divisor(s, h, w, i / ow * s.strideH() - s.padTop(), i % ow * s.strideW() - s.padLeft());
+        }
         cpu.parallel().forRange(batch * blocks, 1, (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
                 int in = t * h * w * L, at = t * oh * ow * L;
@@ -50,8 +55,7 @@ final class PoolBlocked {
                         if (max) {
                             maxWindow(xb, corner, w * L, r0, r1, r2, c0, c1, c2, o, dst);
                         } else {
-                            averageWindow(xb, corner, w * L, r0, r1, r2, c0, c1, c2,
-                                    Pooling.divisor(s, h, w, top, left), o, dst);
+                            averageWindow(xb, corner, w * L, r0, r1, r2, c0, c1, c2, divisors[r * ow + c], o, dst);
                         }
                     }
                 }

@@ -1,8 +1,11 @@
 package org.inceptionj.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -118,6 +121,27 @@ class BlockedActivationsTest {
             assertEquals(before + weights + 4L * 32 * 64, cpu.liveBytes(), "read: one array");
             if (Gemm.WIDE) {
                 assertNull(CpuBackend.blockedView(a), "read as NCHW, the blocked values are let go");
+            }
+        }
+    }
+
+    @Test
+    void settingIsReadAndChecked() {
+        String property = CpuConfig.BLOCKED_ACTIVATIONS_PROPERTY, before = System.getProperty(property);
+        try {
+            System.clearProperty(property);
+            assertTrue(CpuConfig.fromSystemProperties().blockedActivations(), "unset: on");
+            System.setProperty(property, "maybe");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, CpuConfig::fromSystemProperties);
+            assertTrue(e.getMessage().contains(property + "=maybe"), e.getMessage());
+            System.setProperty(property, "false");
+            assertFalse(CpuConfig.fromSystemProperties().blockedActivations(), "false: off");
+            assertTrue(CpuConfig.fromSystemProperties().winograd(), "Winograd's setting is its own");
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
             }
         }
     }
