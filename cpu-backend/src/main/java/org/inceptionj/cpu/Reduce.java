@@ -40,10 +40,18 @@ final class Reduce {
      * empty mean 0/0 = NaN.
      */
     static void reduce(CpuBackend cpu, ReduceOp op, Tensor out, Tensor x, boolean[] reduceAxis) {
-        float[] o = CpuBackend.data(out), xs = CpuBackend.data(x);
+        float[] o = CpuBackend.data(out);
         if (o.length == 0) {
             return;
         }
+        float[] blocked = overPlanes(x.shape().dims(), reduceAxis) && cpu.vectorized() ? CpuBackend.blockedView(x) : null;
+        if (blocked != null) {
+            // The global average pool after a blocked convolution: read as it lies, not written out as NCHW first.
+            int[] d = x.shape().dims();
+            overPlanesBlocked(cpu, op, o, blocked, d[0], d[1], d[2] * d[3]);
+            return;
+        }
+        float[] xs = CpuBackend.data(x);
         Axes g = Axes.of(x.shape().dims(), reduceAxis);
         long count = (long) xs.length / o.length;
         if (xs.length == 0) { // a reduced axis of size 0
@@ -118,6 +126,69 @@ final class Reduce {
                 }
             });
         }
+    }
+
+    // ================================================================ planes of a channel-blocked x
+
+    /**
+     * Whether the reduce is over H and W of an [N, C, H, W] with more than one position a plane: then the
+     * NCHW path sums each (n, c)'s plane as one run ({@link #sumVector}), which {@link #overPlanesBlocked}
+     * repeats.
+     */
+    private static boolean overPlanes(int[] dims, boolean[] reduceAxis) {
+        return dims.length == 4 && !reduceAxis[0] && !reduceAxis[1] && reduceAxis[2] && reduceAxis[3]
+                && (long) dims[2] * dims[3] > 1;
+    }
+
+    /**
+     * out[n·C + c] = Σ, mean or max over p of x[n, c, p], x given channel-blocked ({@link BlockedActivations}:
+     * xb[((n·⌈C/L⌉ + c/L)·P + p)·L + c%L]), a vector of channels at a time. Each lane takes the additions of
+     * {@link #sumVector} over its channel's plane in their order: D.length() partial sums in double over the
+     * positions p ≡ j (mod D.length()) below the loop bound, added for j = 0, 1, …, then the tail in order;
+     * so every bit is that of the NCHW path. The max does not depend on the order.
+     */
+    private static void overPlanesBlocked(CpuBackend cpu, ReduceOp op, float[] o, float[] xb, int batch, int channels,
+                                          int plane) {
+        int l = F.length(), dl = D.length(), blocks = (channels + l - 1) / l, bound = D.loopBound(plane);
+        cpu.parallel().forRange(batch * blocks, Math.max(1, GRAIN / (plane * l)), (lo, hi) -> {
+            double[] sums = new double[l];
+            float[] max = new float[l];
+            for (int t = lo; t < hi; t++) {
+                int n = t / blocks, c0 = t % blocks * l, lanes = Math.min(l, channels - c0), base = t * plane * l;
+                if (op == ReduceOp.MAX) {
+                    FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                    for (int p = 0; p < plane; p++) {
+                        m = m.max(FloatVector.fromArray(F, xb, base + p * l));
+                    }
+                    m.intoArray(max, 0);
+                    System.arraycopy(max, 0, o, n * channels + c0, lanes);
+                    continue;
+                }
+                // Lanes 0 … dl−1 of the vector and dl … l−1, each widened to doubles.
+                for (int half = 0; half < l; half += dl) {
+                    DoubleVector s = DoubleVector.zero(D);
+                    for (int j = 0; j < dl; j++) {
+                        DoubleVector acc = DoubleVector.zero(D);
+                        for (int p = j; p < bound; p += dl) {
+                            // widened in place, as in sumVector
+                            acc = acc.add((DoubleVector) FloatVector.fromArray(F, xb, base + p * l + half, Vectors.LOWER_HALF)
+                                    .convertShape(VectorOperators.F2D, D, 0));
+                        }
+                        s = s.add(acc);
+                    }
+                    DoubleVector tail = DoubleVector.zero(D);
+                    for (int p = bound; p < plane; p++) {
+                        tail = tail.add((DoubleVector) FloatVector.fromArray(F, xb, base + p * l + half, Vectors.LOWER_HALF)
+                                .convertShape(VectorOperators.F2D, D, 0));
+                    }
+                    DoubleVector total = DoubleVector.zero(D).add(s.add(tail));
+                    (op == ReduceOp.MEAN ? total.div((double) plane) : total).intoArray(sums, half);
+                }
+                for (int c = 0; c < lanes; c++) {
+                    o[n * channels + c0 + c] = (float) sums[c];
+                }
+            }
+        });
     }
 
     // ================================================================ contiguous runs (shared with BatchNorm)

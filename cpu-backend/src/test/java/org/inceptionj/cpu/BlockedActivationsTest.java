@@ -14,6 +14,7 @@ import java.util.Random;
 import org.inceptionj.api.Conv2dSpec;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.Pool2dSpec;
+import org.inceptionj.api.ReduceOp;
 import org.inceptionj.api.Shape;
 import org.inceptionj.api.Tensor;
 import org.inceptionj.api.TensorScope;
@@ -24,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * change no bit of anything a caller reads: a small network of the kinds of layers Inception-v3 chains (a
  * 3×3 on the blocked path, 1×1s reading blocked inputs, Winograd's 3×3, a stride-2 3×3, concatenations of
  * blocked and NCHW parts, 3×3 max and average pools, channel counts that do not fill whole vectors, planes
- * that are not square) gives every intermediate tensor bit for bit as with the setting off, on one and on
- * two threads.
+ * that are not square, global sums, means and maxima over the planes) gives every intermediate tensor bit for
+ * bit as with the setting off, on one and on two threads.
  */
 class BlockedActivationsTest {
 
@@ -68,6 +69,17 @@ class BlockedActivationsTest {
             Tensor g = conv(cpu, r, cat, 96, 3, 3, Conv2dSpec.of(2, 0));      // stride 2 from blocked
             Tensor avgUncounted = Ops.zeros(cpu, Shape.of(2, 80, 11, 9));
             cpu.avgPool2d(avgUncounted, a, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false));
+            // Global reductions over H and W read blocked inputs as they lie: a plane with a tail past the
+            // double vectors' loop bound (11 × 9), a part-filled vector of channels (d), a blocked concat, stride 2.
+            boolean[] planes = {false, false, true, true};
+            List<Tensor> reduced = new ArrayList<>();
+            for (Object[] job : new Object[][] {{ReduceOp.MEAN, a}, {ReduceOp.SUM, d}, {ReduceOp.MAX, cat},
+                    {ReduceOp.MEAN, g}, {ReduceOp.SUM, c}}) {
+                Tensor in = (Tensor) job[1];
+                Tensor red = Ops.zeros(cpu, Shape.of(2, in.shape().dim(1), 1, 1));
+                cpu.reduce((ReduceOp) job[0], red, in, planes);
+                reduced.add(red);
+            }
             all.addAll(List.of(a, b, c, d, e, cat, avg, max, f, g, avgUncounted));
             for (Tensor t : all) {
                 if (expect == Expect.BLOCKED) {
@@ -79,6 +91,7 @@ class BlockedActivationsTest {
             Tensor mixed = Ops.zeros(cpu, Shape.of(2, 48 + 40, 11, 9));
             cpu.concat(mixed, new Tensor[] {b, d}, 1);                        // a part-filled part: NCHW concat
             all.add(mixed);
+            all.addAll(reduced);
             List<float[]> out = new ArrayList<>();
             for (Tensor t : all) {
                 out.add(t.toArray());
