@@ -252,8 +252,8 @@ final class Conv2dBlocked {
     static void forward(CpuBackend cpu, float[] out, float[] x, float[] wb, float[] bias, Conv2d.Geometry g,
                         BatchNormEpilogue epilogue) {
         if (g.pointwise()) {
-            // x itself: each input channel's plane, one broadcast per position (see pointwiseTaps).
-            compute(cpu, out, x, pointwiseTaps(g), pointwiseBases(g), wb, bias, g, epilogue);
+            // x itself: each input channel's plane, one broadcast per position (see planeTaps).
+            compute(cpu, out, x, planeTaps(g), planeBases(g), wb, bias, g, epilogue);
             return;
         }
         int hp = paddedHeight(g), wp = paddedWidth(g);
@@ -267,30 +267,43 @@ final class Conv2dBlocked {
     }
 
     /**
-     * A 1×1, stride-1, unpadded convolution reads x in place: the value that the kernel broadcasts for
-     * input channel ci at position p of image n is x[(n·Cin + ci)·P + p], so its tap offsets are ci·P
-     * ({@link #pointwiseTaps}) and its window corners n·Cin·P + p ({@link #pointwiseBases}). Nothing is
-     * copied: for a 1×1 the blocked copy of x cost more than the channel-blocked kernel saved (see
-     * {@link #applies}), while read in place the six broadcasts of a tile come from one or two cache
-     * lines of a plane.
+     * x (NCHW) read in place where every window lies inside it ({@link #unpadded}): step (ci, i, j) of output
+     * position t of the batch reads x[base[t] + tapOff[ci·kh·kw + i·kw + j]], with tapOff = ci·H·W + i·dH·W + j·dW
+     * and base = n·Cin·H·W + oh·sH·W + ow·sW. For a 1×1 these are its channels' planes, x[(n·Cin + ci)·P + p]:
+     * nothing is copied, because for a 1×1 the blocked copy of x cost more than the channel-blocked kernel
+     * saved (see {@link #applies}), while read in place the six broadcasts of a tile come from one or two
+     * cache lines of a plane. In the inference forward the stem's unpadded layers read x so as well
+     * ({@link #forwardBlocked}).
      */
-    private static int[] pointwiseTaps(Conv2d.Geometry g) {
-        int[] tapOff = new int[g.cin()];
+    static int[] planeTaps(Conv2d.Geometry g) {
+        int taps = g.kh() * g.kw(), plane = g.h() * g.w();
+        int[] tapOff = new int[g.cin() * taps];
         for (int ci = 0; ci < g.cin(); ci++) {
-            tapOff[ci] = ci * g.positions();
+            for (int i = 0; i < g.kh(); i++) {
+                for (int j = 0; j < g.kw(); j++) {
+                    tapOff[ci * taps + i * g.kw() + j] = ci * plane + i * g.dilationH() * g.w() + j * g.dilationW();
+                }
+            }
         }
         return tapOff;
     }
 
-    private static int[] pointwiseBases(Conv2d.Geometry g) {
-        int positions = g.positions();
-        int[] base = new int[g.batch() * positions];
+    static int[] planeBases(Conv2d.Geometry g) {
+        int plane = g.h() * g.w();
+        int[] base = new int[g.batch() * g.positions()];
         for (int n = 0, t = 0; n < g.batch(); n++) {
-            for (int p = 0; p < positions; p++) {
-                base[t++] = n * g.cin() * positions + p;
+            for (int oh = 0; oh < g.outH(); oh++) {
+                for (int ow = 0; ow < g.outW(); ow++) {
+                    base[t++] = n * g.cin() * plane + oh * g.strideH() * g.w() + ow * g.strideW();
+                }
             }
         }
         return base;
+    }
+
+    /** Whether every window lies inside x: no padding on any side. */
+    static boolean unpadded(Conv2d.Geometry g) {
+        return paddedHeight(g) == g.h() && paddedWidth(g) == g.w() && g.padTop() == 0 && g.padLeft() == 0;
     }
 
     /**
@@ -301,12 +314,13 @@ final class Conv2dBlocked {
                                BatchNormEpilogue epilogue) {
         float[] xv = CpuBackend.blockedView(x);
         float[] o = CpuBackend.writeBlocked(out);
-        if (g.pointwise()) {
+        if (unpadded(g)) {
+            // Every window lies inside x (a 1×1's, the stem's, the grid reductions'): x read in place, blocked or
+            // NCHW, nothing copied.
             if (xv != null) {
-                compute(cpu, o, xv, windowTaps(g, g.h(), g.w()), windowBases(g, g.h(), g.w()), wb, null, g, epilogue,
-                        true);
+                compute(cpu, o, xv, windowTaps(g, g.h(), g.w()), windowBases(g, g.h(), g.w()), wb, null, g, epilogue, true);
             } else {
-                compute(cpu, o, CpuBackend.read(x), pointwiseTaps(g), pointwiseBases(g), wb, null, g, epilogue, true);
+                compute(cpu, o, CpuBackend.read(x), planeTaps(g), planeBases(g), wb, null, g, epilogue, true);
             }
             return;
         }

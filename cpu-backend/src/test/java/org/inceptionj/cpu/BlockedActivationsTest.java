@@ -69,6 +69,17 @@ class BlockedActivationsTest {
             Tensor g = conv(cpu, r, cat, 96, 3, 3, Conv2dSpec.of(2, 0));      // stride 2 from blocked
             Tensor avgUncounted = Ops.zeros(cpu, Shape.of(2, 80, 11, 9));
             cpu.avgPool2d(avgUncounted, a, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false));
+            // A stem as Inception's: 3 channels NCHW at stride 2, then 3×3s that Conv2dDirect takes with the
+            // setting off; on, they run blocked (Conv2d.stemBlocked): x read in place (NCHW, then blocked), then
+            // padded from blocked; a stride-2 max pool and a 1×1 read their blocked outputs.
+            Tensor image = Ops.fromArray(cpu, Shape.of(2, 3, 35, 33), values(r, 2 * 3 * 35 * 33));
+            Tensor s1 = conv(cpu, r, image, 32, 3, 3, Conv2dSpec.of(2, 0));
+            Tensor s2 = conv(cpu, r, s1, 32, 3, 3, Conv2dSpec.of(1, 0));
+            Tensor s3 = conv(cpu, r, s2, 48, 3, 3, Conv2dSpec.of(1, 1));
+            Tensor pooled = Ops.zeros(cpu, Shape.of(2, 48, 7, 6));
+            cpu.maxPool2d(pooled, s3, Pool2dSpec.of(3, 2, 0));
+            Tensor s4 = conv(cpu, r, pooled, 40, 1, 1, Conv2dSpec.of(1, 0));
+            all.addAll(List.of(s1, s2, s3, pooled, s4));
             // Global reductions over H and W read blocked inputs as they lie: a plane with a tail past the
             // double vectors' loop bound (11 × 9), a part-filled vector of channels (d), a blocked concat, stride 2.
             boolean[] planes = {false, false, true, true};
@@ -97,6 +108,36 @@ class BlockedActivationsTest {
                 out.add(t.toArray());
             }
             return out;
+        }
+    }
+
+    /**
+     * The stem's layers that {@link Conv2dDirect} takes in training run blocked in the inference forward where
+     * they have two vectors of output channels or more (Conv2d_1a, 2a, 2b at 299 × 299; the stem of the test above),
+     * not with one (the default run's 16-channel stem).
+     */
+    @Test
+    void stemLayersWithTwoVectorsOfChannelsRunBlocked() {
+        try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true)); TensorScope s = TensorScope.open()) {
+            Object[][] layers = {
+                    {Shape.of(1, 3, 299, 299), 32, Conv2dSpec.of(2, 0), true},   // Conv2d_1a_3x3
+                    {Shape.of(1, 32, 149, 149), 32, Conv2dSpec.of(1, 0), true},  // Conv2d_2a_3x3
+                    {Shape.of(1, 32, 147, 147), 64, Conv2dSpec.of(1, 1), true},  // Conv2d_2b_3x3
+                    {Shape.of(2, 3, 35, 33), 32, Conv2dSpec.of(2, 0), true},     // the test's stem
+                    {Shape.of(2, 32, 17, 16), 32, Conv2dSpec.of(1, 0), true},
+                    {Shape.of(2, 32, 15, 14), 48, Conv2dSpec.of(1, 1), true},
+                    {Shape.of(64, 3, 75, 75), 16, Conv2dSpec.of(2, 0), false},   // the default run's
+                    {Shape.of(64, 16, 37, 37), 16, Conv2dSpec.of(1, 0), false}};
+            for (Object[] layer : layers) {
+                Shape xs = (Shape) layer[0];
+                int cout = (Integer) layer[1];
+                Conv2dSpec spec = (Conv2dSpec) layer[2];
+                Tensor x = cpu.empty(xs), w = cpu.empty(Shape.of(cout, xs.dim(1), 3, 3));
+                Tensor out = cpu.empty(Shape.of(xs.dim(0), cout, spec.outH(xs.dim(2), 3), spec.outW(xs.dim(3), 3)));
+                Conv2d.Geometry g = Conv2d.Geometry.of(out, x, w, spec);
+                assertEquals(Gemm.WIDE && (Boolean) layer[3], Conv2d.stemBlocked(cpu, g), xs + " -> " + cout);
+                assertEquals(Gemm.WIDE, Conv2dDirect.applies(cpu, g), "Direct's shape: " + xs + " -> " + cout);
+            }
         }
     }
 
