@@ -16,9 +16,9 @@ import org.inceptionj.api.Tensor;
  * the layout their register tiles compute in (oneDNN's and ONNX Runtime's NCHWc), and its NCHW array is
  * written from it only when something reads it as NCHW ({@link CpuStorage#materialize}: every
  * {@link CpuBackend#data} and {@link CpuBackend#read}). A convolution of those two paths that reads such a
- * tensor reads the blocked values instead: a 1×1 as they lie, others through a padded copy made of whole
- * rows ({@link #pad}) rather than the 16 × 16 transposes of {@link Conv2dBlocked#block}; a concatenation
- * along channels of whole vectors of channels stays blocked ({@link #concat}).
+ * tensor reads the blocked values instead: a 1×1 or another unpadded layer as they lie, others through a padded
+ * copy made of whole rows ({@link #pad}) rather than the 16 × 16 transposes of {@link Conv2dBlocked#block}; a
+ * concatenation along channels of whole vectors of channels stays blocked ({@link #concat}).
  *
  * <p>Why: in NCHW a 1×1's register tile broadcasts each of its input channels from another plane, 64 to
  * 128 strided streams that the hardware prefetchers do not follow; channel-blocked, a tile's inputs are a

@@ -31,7 +31,8 @@ import org.inceptionj.api.Tensor;
  * <p>Memory: the packed weights stay beside the weights (as much again); the blocked copy of x is
  * taken from and given back to the backend's array cache on every call. In the inference forward the
  * outputs stay channel-blocked for the next layer ({@link BlockedActivations}, {@link #forwardBlocked}), and
- * an x left so is read as it lies (a 1×1) or padded by whole rows instead of copied by transposes.
+ * an x left so is read as it lies (a 1×1 or another unpadded layer) or padded by whole rows instead of copied
+ * by transposes.
  *
  * <p>Order of the sum, as in {@link Gemm}: each output starts from the bias (or zero) and takes one FMA
  * per (ci, i, j) in ascending order; the input channels are cut into chunks whose weights stay in L1,
@@ -308,7 +309,8 @@ final class Conv2dBlocked {
 
     /**
      * The inference forward with activations channel-blocked ({@link BlockedActivations}): out written blocked,
-     * x's blocked values read where its producer left them so (a 1×1 as they lie, others padded by whole rows).
+     * x's blocked values read where its producer left them so (unpadded layers as they lie, others padded by whole
+     * rows); an NCHW x of an unpadded layer is read in place too.
      */
     static void forwardBlocked(CpuBackend cpu, Tensor out, Tensor x, float[] wb, Conv2d.Geometry g,
                                BatchNormEpilogue epilogue) {
@@ -318,7 +320,8 @@ final class Conv2dBlocked {
             // Every window lies inside x (a 1×1's, the stem's, the grid reductions'): x read in place, blocked or
             // NCHW, nothing copied.
             if (xv != null) {
-                compute(cpu, o, xv, windowTaps(g, g.h(), g.w()), windowBases(g, g.h(), g.w()), wb, null, g, epilogue, true);
+                compute(cpu, o, xv, windowTaps(g, g.h(), g.w()), windowBases(g, g.h(), g.w()), wb, null, g, epilogue,
+                        true);
             } else {
                 compute(cpu, o, CpuBackend.read(x), planeTaps(g), planeBases(g), wb, null, g, epilogue, true);
             }

@@ -44,7 +44,8 @@ final class Reduce {
         if (o.length == 0) {
             return;
         }
-        float[] blocked = overPlanes(x.shape().dims(), reduceAxis) && cpu.vectorized() ? CpuBackend.blockedView(x) : null;
+        boolean planes = overPlanes(x.shape().dims(), reduceAxis) && cpu.vectorized();
+        float[] blocked = planes ? CpuBackend.blockedView(x) : null;
         if (blocked != null) {
             // The global average pool after a blocked convolution: read as it lies, not written out as NCHW first.
             int[] d = x.shape().dims();
@@ -171,14 +172,16 @@ final class Reduce {
                         DoubleVector acc = DoubleVector.zero(D);
                         for (int p = j; p < bound; p += dl) {
                             // widened in place, as in sumVector
-                            acc = acc.add((DoubleVector) FloatVector.fromArray(F, xb, base + p * l + half, Vectors.LOWER_HALF)
+                            int at = base + p * l + half;
+                            acc = acc.add((DoubleVector) FloatVector.fromArray(F, xb, at, Vectors.LOWER_HALF)
                                     .convertShape(VectorOperators.F2D, D, 0));
                         }
                         s = s.add(acc);
                     }
                     DoubleVector tail = DoubleVector.zero(D);
                     for (int p = bound; p < plane; p++) {
-                        tail = tail.add((DoubleVector) FloatVector.fromArray(F, xb, base + p * l + half, Vectors.LOWER_HALF)
+                        int at = base + p * l + half;
+                        tail = tail.add((DoubleVector) FloatVector.fromArray(F, xb, at, Vectors.LOWER_HALF)
                                 .convertShape(VectorOperators.F2D, D, 0));
                     }
                     DoubleVector total = DoubleVector.zero(D).add(s.add(tail));
