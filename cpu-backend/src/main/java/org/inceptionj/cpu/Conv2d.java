@@ -134,14 +134,14 @@ final class Conv2d {
 
     /**
      * Whether a layer that {@link Conv2dDirect} would take runs on the blocked path in the inference forward:
-     * where it has at least two vectors of output channels (Inception-v3's stem at 299×299, Conv2d_1a to 2b;
-     * the default run's Conv2d_4a, 20 → 48 at 17×17). There the blocked kernel's tile loads as little per FMA as
-     * Direct's, and its output stays blocked for the next layer, so the stem's pools and Conv2d_3b read it as
-     * it lies. With one vector (16 channels) Direct keeps them: the blocked tile would broadcast once per FMA.
-     * Measured two threads, in one process, alternating, x NCHW as the stem gets it: Conv2d_1a, 2a and 2b
-     * 1.13×, 1.03× and 1.07× faster alone at batch 1; the eval forward at batch 1 1.00–1.05× (three runs), at
-     * batch 8 1.005×; the default run's Conv2d_4a, batch 64, 3.69 → 1.91 ms. The same bits: both sum each
-     * output in the same order.
+     * where it has at least two vectors of output channels (the default run's Conv2d_4a, 20 → 48 at 17×17;
+     * Inception-v3's Conv2d_1a at 299×299, whose next layers take Winograd). There the blocked kernel's tile
+     * loads as little per FMA as Direct's, and its output stays blocked for the next layer, so the stem's pools
+     * and Conv2d_3b read it as it lies. With one vector (16 channels) Direct keeps them: the blocked tile would
+     * broadcast once per FMA. Measured two threads, in one process, alternating, both orders: the default run's
+     * Conv2d_4a at batch 64, x NCHW as it gets it, 1.75–1.9× faster alone; Conv2d_1a at 299×299 at par, and the
+     * eval forward at batch 1 at par (1.013× and 1.018× the other way round, against a 1.006× bias for running
+     * second). The same bits: both sum each output in the same order.
      */
     static boolean stemBlocked(CpuBackend cpu, Geometry g) {
         return g.cout() >= 2 * Vectors.F.length() && Conv2dDirect.applies(cpu, g) && Conv2dBlocked.fitsAnArray(g);

@@ -69,17 +69,7 @@ class BlockedActivationsTest {
             Tensor g = conv(cpu, r, cat, 96, 3, 3, Conv2dSpec.of(2, 0));      // stride 2 from blocked
             Tensor avgUncounted = Ops.zeros(cpu, Shape.of(2, 80, 11, 9));
             cpu.avgPool2d(avgUncounted, a, Pool2dSpec.of(3, 1, 1).withCountIncludePad(false));
-            // A stem as Inception's: 3 channels NCHW at stride 2, then 3×3s that Conv2dDirect takes with the
-            // setting off; on, they run blocked (Conv2d.stemBlocked): x read in place (NCHW, then blocked), then
-            // padded from blocked; a stride-2 max pool and a 1×1 read their blocked outputs.
-            Tensor image = Ops.fromArray(cpu, Shape.of(2, 3, 35, 33), values(r, 2 * 3 * 35 * 33));
-            Tensor s1 = conv(cpu, r, image, 32, 3, 3, Conv2dSpec.of(2, 0));
-            Tensor s2 = conv(cpu, r, s1, 32, 3, 3, Conv2dSpec.of(1, 0));
-            Tensor s3 = conv(cpu, r, s2, 48, 3, 3, Conv2dSpec.of(1, 1));
-            Tensor pooled = Ops.zeros(cpu, Shape.of(2, 48, 7, 6));
-            cpu.maxPool2d(pooled, s3, Pool2dSpec.of(3, 2, 0));
-            Tensor s4 = conv(cpu, r, pooled, 40, 1, 1, Conv2dSpec.of(1, 0));
-            all.addAll(List.of(s1, s2, s3, pooled, s4));
+            all.addAll(stem(cpu, r));
             // Global reductions over H and W read blocked inputs as they lie: a plane with a tail past the
             // double vectors' loop bound (11 × 9), a part-filled vector of channels (d), a blocked concat, stride 2.
             boolean[] planes = {false, false, true, true};
@@ -112,9 +102,52 @@ class BlockedActivationsTest {
     }
 
     /**
+     * A stem as Inception's, with Winograd off so that every 3×3 of it is one that {@link Conv2dDirect} takes
+     * with the setting off: on, they run blocked ({@link Conv2d#stemBlocked}), x read in place (the image,
+     * NCHW, at stride 2; then blocked), then padded from blocked; a stride-2 max pool and a 1×1 read their
+     * blocked outputs. Every tensor bit for bit as with the setting off, on one and two threads.
+     */
+    @Test
+    void aStemOnTheBlockedPathKeepsItsBits() {
+        for (int threads = 1; threads <= 2; threads++) {
+            List<float[]> values = new ArrayList<>();
+            for (boolean on : new boolean[] {false, true}) {
+                try (CpuBackend cpu = new CpuBackend(new CpuConfig(threads, true, 1L << 26, true, false, on));
+                     TensorScope s = TensorScope.open()) {
+                    List<Tensor> stem = stem(cpu, new Random(11));
+                    for (Tensor t : stem) {
+                        assertEquals(on && Gemm.WIDE, CpuBackend.blockedView(t) != null, "left blocked: " + t.shape());
+                    }
+                    for (Tensor t : stem) {
+                        values.add(t.toArray());
+                    }
+                }
+            }
+            int n = values.size() / 2;
+            for (int i = 0; i < n; i++) {
+                CpuBackwardTest.assertBitsEqual("stem tensor " + i + ", " + threads + " thread(s)", values.get(i),
+                        values.get(n + i));
+            }
+        }
+    }
+
+    /** The stem of {@link #aStemOnTheBlockedPathKeepsItsBits} (also run, with Winograd, in the network above). */
+    private static List<Tensor> stem(CpuBackend cpu, Random r) {
+        Tensor image = Ops.fromArray(cpu, Shape.of(2, 3, 35, 33), values(r, 2 * 3 * 35 * 33));
+        Tensor s1 = conv(cpu, r, image, 32, 3, 3, Conv2dSpec.of(2, 0));
+        Tensor s2 = conv(cpu, r, s1, 32, 3, 3, Conv2dSpec.of(1, 0));
+        Tensor s3 = conv(cpu, r, s2, 48, 3, 3, Conv2dSpec.of(1, 1));
+        Tensor pooled = Ops.zeros(cpu, Shape.of(2, 48, 7, 6));
+        cpu.maxPool2d(pooled, s3, Pool2dSpec.of(3, 2, 0));
+        Tensor s4 = conv(cpu, r, pooled, 40, 1, 1, Conv2dSpec.of(1, 0));
+        return List.of(s1, s2, s3, pooled, s4);
+    }
+
+    /**
      * The stem's layers that {@link Conv2dDirect} takes in training run blocked in the inference forward where
-     * they have two vectors of output channels or more (Conv2d_1a, 2a, 2b at 299 × 299; the stem of the test above),
-     * not with one (the default run's 16-channel stem).
+     * they have two vectors of output channels or more (Conv2d_1a at 299 × 299, and 2a and 2b by this rule, which
+     * Winograd takes first; the stem of {@link #aStemOnTheBlockedPathKeepsItsBits}), not with one (the default
+     * run's 16-channel stem).
      */
     @Test
     void stemLayersWithTwoVectorsOfChannelsRunBlocked() {
