@@ -136,8 +136,8 @@ final class Conv2d {
      * Whether a layer that {@link Conv2dDirect} would take runs on the blocked path in the inference forward:
      * where it has at least two vectors of output channels (the default run's Conv2d_4a, 20 → 48 at 17×17;
      * Inception-v3's Conv2d_1a at 299×299, whose next layers take Winograd). There the blocked kernel's tile
-     * loads as little per FMA as Direct's, and its output stays blocked for the next layer, so the stem's pools
-     * and Conv2d_3b read it as it lies. With one vector (16 channels) Direct keeps them: the blocked tile would
+     * loads as little per FMA as Direct's, and its output stays blocked, so the layers after it read it as it
+     * lies (the default run's max pool and Mixed_5b's 1×1s, before this written out as NCHW). With one vector (16 channels) Direct keeps them: the blocked tile would
      * broadcast once per FMA. Measured two threads, in one process, alternating, both orders: the default run's
      * Conv2d_4a at batch 64, x NCHW as it gets it, 1.75–1.9× faster alone; Conv2d_1a at 299×299 at par, and the
      * eval forward at batch 1 at par (1.013× and 1.018× the other way round, against a 1.006× bias for running
