@@ -58,7 +58,13 @@ import org.inceptionj.api.Tensor;
  * products instead of 2n, with transforms built by Toom-Cook from the interpolation points 0, ±1 and ∞,
  * and for n = 7 also ±2 and ±1/2. Their errors are larger than F(2×2, 3×3)'s; they take only
  * convolutions over at least {@link #MIN_ROW_CHANNELS} input channels, where the sum is long enough for
- * them to stay within the conformance kit's float bound.
+ * them to stay within the conformance kit's float bound. From {@link #MIN_FOUR_OUTPUT_CHANNELS} input channels
+ * (Inception's factorized layers) a tile is four outputs instead, F(4, n), from a window of n + 3 inputs at
+ * the points 0, ±1, ±2 and ∞, and for n = 7 also ±1/2 and ±3/4: n + 3 products for four outputs, so
+ * F(4, 7) takes 2.5 per output against F(2, 7)'s 4, F(4, 3) 1.5 against 2. Measured alone, two threads, in one
+ * process, in both orders against F(2, n): batch 8, the 1×7 192 → 192 at 17 × 17 1.19–1.25×, the 7×1 160 →
+ * 160 1.05–1.07×, 1×3 and 3×1 384 → 384 at 8 × 8 1.15–1.17× and 1.15–1.26×; batch 1, the 1×7 and 7×1 at
+ * 17 × 17 1.10–1.16×.
  *
  * <p>Measured against the blocked direct path (Zen 4, AVX-512), one thread, batch 1: Conv2d_4a (80 →
  * 192 at 73×73) 1.46–1.56×, 96 → 96 and 64 → 96 at 35×35 1.47×, 448 → 384 at 8×8 1.70×; the eval
@@ -128,14 +134,27 @@ final class Conv2dWinograd {
                         {1f / 24, -1f / 12, 1f / 6, -1f / 3, 2f / 3}, {0, 0, 0, 0, 1}},
                 new float[][]{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}},
                 null, null);
-        static final Plan ROW3 = oneDimensional(3, true), COLUMN3 = oneDimensional(3, false);
-        static final Plan ROW7 = oneDimensional(7, true), COLUMN7 = oneDimensional(7, false);
+        static final Plan ROW3 = oneDimensional(3, 2, true), COLUMN3 = oneDimensional(3, 2, false);
+        static final Plan ROW7 = oneDimensional(7, 2, true), COLUMN7 = oneDimensional(7, 2, false);
+        /**
+         * F(4, 3) and F(4, 7): four outputs a tile from a window of 6 or 10 inputs, 1.5 and 2.5 products per
+         * output against F(2, 3)'s 2 and F(2, 7)'s 4 (the direct sums' 3 and 7), with larger errors: taken from
+         * {@link #MIN_FOUR_OUTPUT_CHANNELS} input channels.
+         */
+        static final Plan ROW3_4 = oneDimensional(3, 4, true), COLUMN3_4 = oneDimensional(3, 4, false);
+        static final Plan ROW7_4 = oneDimensional(7, 4, true), COLUMN7_4 = oneDimensional(7, 4, false);
+
+        /** A one-dimensional plan (F(m, r) along a row or a column). */
+        boolean oneDimensional() {
+            return bt != null && (tileH == 1 || tileW == 1);
+        }
 
         /**
          * The plan for g's kernel, or null. F(2, 7) for the 1×7 and 7×1 kernels has the points ±2 and ±1/2
          * too; on wide-ranging values where the sum is short its error outgrows the conformance kit's float
          * bound, (K + 2)·u·Σ|x|·|w| (times 2): 1.06× on a 16-channel 1×7, as F(2, 3)'s does on a 32-channel
-         * 1×3. Hence {@link #MIN_ROW_CHANNELS}. The 5×5 kernels take F(2×2, 5×5) where 3×3 ones take F(4×4,
+         * 1×3. Hence {@link #MIN_ROW_CHANNELS}; F(4, 3) and F(4, 7) from {@link #MIN_FOUR_OUTPUT_CHANNELS}. The 5×5
+         * kernels take F(2×2, 5×5) where 3×3 ones take F(4×4,
          * 3×3), else none (an earlier F(2×2, 5×5), with its own transforms, was slower in the
          * network.
          */
@@ -147,26 +166,33 @@ final class Conv2dWinograd {
             if (g.kh() == 5 && g.kw() == 5) {
                 return sixPoints ? SQUARE5 : null;
             }
+            boolean four = g.cin() >= MIN_FOUR_OUTPUT_CHANNELS;
             if (g.kh() == 1) {
-                return g.kw() == 3 ? ROW3 : g.kw() == 7 ? ROW7 : null;
+                return g.kw() == 3 ? (four ? ROW3_4 : ROW3) : g.kw() == 7 ? (four ? ROW7_4 : ROW7) : null;
             }
             if (g.kw() == 1) {
-                return g.kh() == 3 ? COLUMN3 : g.kh() == 7 ? COLUMN7 : null;
+                return g.kh() == 3 ? (four ? COLUMN3_4 : COLUMN3) : g.kh() == 7 ? (four ? COLUMN7_4 : COLUMN7) : null;
             }
             return null;
         }
 
         /**
-         * F(2, r) by Toom-Cook: the correlation y_i = Σ_k g_k d_{i+k} is the transpose of multiplying
-         * polynomials of degrees r − 1 and 1, evaluated at r finite points and ∞ and interpolated back, so
-         * y = Vhᵀ [(Vg g) ⊙ (V⁻ᵀ d)] with V, Vg and Vh the evaluation matrices of degree r, r − 1 and 1.
+         * F(m, r) by Toom-Cook: the correlation y_i = Σ_k g_k d_{i+k} (i &lt; m) is the transpose of multiplying
+         * polynomials of degrees r − 1 and m − 1, evaluated at n − 1 = m + r − 2 finite points and ∞ and
+         * interpolated back, so y = Vhᵀ [(Vg g) ⊙ (V⁻ᵀ d)] with V, Vg and Vh the evaluation matrices of degree
+         * n − 1, r − 1 and m − 1. The points, the first n − 1 of 0, ±1, ±2, ±1/2, ±3/4: F(2, 3) takes the points
+         * of F(2×2, 3×3), F(4, 3) those of F(4×4, 3×3), F(2, 7) and F(4, 7) the smallest that keep the
+         * transforms' entries small. For F(4, 7)'s last pair, ±3/4 gave the smallest errors on wide-ranging values
+         * in a float simulation of the transforms at 128 input channels (±4/3 and ±5/4 about as small, ±3/2 1.6
+         * times as large, ±1/3, ±3, ±1/4 and ±4 3 to 7 times), and 0.6 of ±3/2's error in this class's test of the
+         * training paths.
          */
-        private static Plan oneDimensional(int r, boolean row) {
-            // r = 3: the points of F(2×2, 3×3); r = 7: the smallest that keep the transforms' entries small.
-            double[] finite = r == 3 ? new double[]{0, 1, -1} : new double[]{0, 1, -1, 2, -2, 0.5, -0.5};
-            int n = r + 1;
+        private static Plan oneDimensional(int r, int m, boolean row) {
+            double[] all = {0, 1, -1, 2, -2, 0.5, -0.5, 0.75, -0.75};
+            int n = r + m - 1;
+            double[] finite = Arrays.copyOf(all, n - 1);
             double[][] v = new double[n][n];
-            float[][] gm = new float[n][r], at = new float[2][n];
+            float[][] gm = new float[n][r], at = new float[m][n];
             for (int j = 0; j < n; j++) {
                 boolean infinity = j == n - 1;
                 for (int k = 0; k < n; k++) {
@@ -175,8 +201,8 @@ final class Conv2dWinograd {
                 for (int k = 0; k < r; k++) {
                     gm[j][k] = (float) (infinity ? (k == r - 1 ? 1 : 0) : Math.pow(finite[j], k));
                 }
-                for (int i = 0; i < 2; i++) {
-                    at[i][j] = (float) (infinity ? (i == 1 ? 1 : 0) : Math.pow(finite[j], i));
+                for (int i = 0; i < m; i++) {
+                    at[i][j] = (float) (infinity ? (i == m - 1 ? 1 : 0) : Math.pow(finite[j], i));
                 }
             }
             double[][] inverse = invert(v);
@@ -186,7 +212,7 @@ final class Conv2dWinograd {
                     bt[a][b] = (float) inverse[b][a];
                 }
             }
-            return new Plan(n, row ? 1 : 2, row ? 2 : 1, r, bt, gm, at, terms(bt), terms(at));
+            return new Plan(n, row ? 1 : m, row ? m : 1, r, bt, gm, at, terms(bt), terms(at));
         }
 
         /** For each row of m, the columns where it is not zero, in ascending order. */
@@ -259,6 +285,16 @@ final class Conv2dWinograd {
     static final int MIN_ROW_CHANNELS = 64;
 
     /**
+     * Input channels from which 1×3, 3×1, 1×7 and 7×1 kernels take F(4, 3) and F(4, 7) rather than F(2, 3) and
+     * F(2, 7), for accuracy: their transforms' entries reach 5 and 15.5 (F(2, 7)'s 5.2) and each output's error
+     * carries the rounding of a window of 6 or 10 inputs. On the kit's WIDE values over 17 × 17 (three seeds,
+     * the worst output): at 48 input channels up to 1.54× the kit's float bound (1×3), at 64 0.43–0.53× (F(2, r)
+     * 0.12–0.19×), at 96 0.16–0.25×, at 128 0.09–0.19× (F(2, r) 0.03–0.05×). Inception's factorized layers have
+     * 128 to 448.
+     */
+    static final int MIN_FOUR_OUTPUT_CHANNELS = 128;
+
+    /**
      * Input channels from which 3×3 kernels take F(4×4, 3×3) rather than F(2×2, 3×3), and 5×5 kernels F(2×2,
      * 5×5) rather than the direct sums (at 32 the larger error of F(4×4, 3×3) is 0.51 of the kit's bound).
      */
@@ -271,7 +307,10 @@ final class Conv2dWinograd {
 
     /** The fewest input channels that the plan for g's kernel takes. */
     static int minInputChannels(Plan plan) {
-        return plan.square() ? MIN_CHANNELS : plan.twoDimensional() ? MIN_SIX_POINT_CHANNELS : MIN_ROW_CHANNELS;
+        if (plan.oneDimensional()) {
+            return plan.tileH() * plan.tileW() == 4 ? MIN_FOUR_OUTPUT_CHANNELS : MIN_ROW_CHANNELS;
+        }
+        return plan.square() ? MIN_CHANNELS : MIN_SIX_POINT_CHANNELS;
     }
 
     /** Outputs per image below which the direct paths win: a 2×2 tile over a 1×1 image computes 4 outputs for 1. */
@@ -280,8 +319,8 @@ final class Conv2dWinograd {
     /**
      * Where a convolution takes this path ({@link CpuConfig#winograd()}): AVX-512 (the register tiles
      * of {@link Conv2dBlocked}), a kernel of a {@link Plan} (3×3, 1×3, 3×1, 1×7, 7×1), stride 1, no dilation,
-     * at least {@link #MIN_CHANNELS} input and output channels ({@link #MIN_ROW_CHANNELS} input channels for
-     * the one-dimensional plans) and {@link #MIN_OUTPUTS} outputs per
+     * at least {@link #MIN_CHANNELS} input and output channels (more input channels for the other plans, see
+     * {@link #minInputChannels}) and {@link #MIN_OUTPUTS} outputs per
      * image (the default run's model at width 0.25 and 75×75, batch 64, two threads: 16 → 24 and 24 →
      * 24 at 7×7 ran 2.2–3× faster on the direct paths, 16 → 16 at 35×35 1.2×, its eval forward 1.39×),
      * and, with F(2×2, 3×3), not where {@link Conv2dDirect} takes the convolution: few output channels over
@@ -300,7 +339,9 @@ final class Conv2dWinograd {
 
     /**
      * Tiles a call (images × tiles an image) from which the inference forward takes the two-dimensional plans;
-     * twice as many for the one-dimensional ones. Why: each point's product reads its whole transformed weights
+     * for the one-dimensional ones the outputs of twice as many two-output tiles (128 tiles of F(2, r), 64 of
+     * F(4, r), whose weights are 2 or 10/7 of the kernel's against 4/3 or 8/7). Why: each point's product reads
+     * its whole transformed weights
      * ([Cout, Cin], 16/9 of the kernel's for F(2×2, 3×3), 4/3 for F(2, 3)) for that many tiles, while the direct
      * sums read the kernel once for every output position; over few tiles the weights' bytes, not the
      * multiply-adds, set the time. Measured with the caches flushed between calls, two threads, against the
@@ -308,7 +349,8 @@ final class Conv2dWinograd {
      * batch 2 (32) 1.0, batch 4 (64) Winograd 1.18× faster, batch 8 1.25×; 1×3 and 3×1 384 → 384 at 8 × 8,
      * batch 1 (32 tiles) 0.80–0.82, batch 2 (64) 0.83, batch 8 (256) Winograd 1.08×; F(2, 7)'s 1×7 192 → 192
      * at 17 × 17, batch 1 (153 tiles), even; F(4×4, 3×3)'s 96 → 96 at 35 × 35, batch 1 (81), Winograd 1.26×.
-     * The batch-1 eval forward 1.037× faster (median of 30 rounds in one process). So at batch 1 to 3 the
+     * The batch-1 eval forward 1.037× faster (median of 30 rounds in one process). F(4, 7)'s 1×7 and 7×1 at
+     * 17 × 17, batch 1 (85 tiles), 1.10–1.16× faster than F(2, 7)'s (both orders). So at batch 1 to 3 the
      * 8 × 8 layers take the direct sums, and their outputs differ from the same image's in a larger batch in
      * their last bits (Winograd's rounding, not the formula's).
      */
@@ -321,7 +363,8 @@ final class Conv2dWinograd {
         }
         Plan plan = Plan.of(g);
         long tiles = (long) g.batch() * tilesH(g, plan) * tilesW(g, plan);
-        return tiles >= (plan.square() || plan.twoDimensional() ? MIN_TILES : 2L * MIN_TILES);
+        return plan.square() || plan.twoDimensional() ? tiles >= MIN_TILES
+                : tiles * plan.tileH() * plan.tileW() >= 4L * MIN_TILES;
     }
 
     /**
@@ -1015,7 +1058,8 @@ final class Conv2dWinograd {
             tileSixPoint(plan, m, at, point, stage, to, rows, consts, epilogue);
             return;
         }
-        for (int i = 0; i < 2; i++) {
+        int outputs = plan.at().length;
+        for (int i = 0; i < outputs; i++) {
             FloatVector y = FloatVector.zero(F);
             for (int xi : plan.atTerms()[i]) {
                 y = FloatVector.fromArray(F, m, at + xi * point).fma(FloatVector.broadcast(F, plan.at()[i][xi]), y);
@@ -1024,7 +1068,7 @@ final class Conv2dWinograd {
             y.intoArray(stage, to + i * slot(plan));
         }
         if (epilogue != null) {
-            epilogue.normalizeVectors(stage, to, slot(plan), 2, consts);
+            epilogue.normalizeVectors(stage, to, slot(plan), outputs, consts);
         }
     }
 

@@ -22,8 +22,8 @@ import org.inceptionj.api.TensorScope;
 import org.junit.jupiter.api.Test;
 
 /**
- * Winograd's convolutions (F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5), and F(2, 3) and F(2, 7) along rows and
- * columns)
+ * Winograd's convolutions (F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5), and F(2, 3), F(2, 7), F(4, 3) and F(4, 7)
+ * along rows and columns)
  * against the formula in double precision, within float
  * rounding of the terms' magnitudes: every padding (asymmetric too), odd and even output sizes (the
  * last tile's dropped row and column), channels that do not fill vectors, several tile blocks and
@@ -79,6 +79,84 @@ class Conv2dWinogradTest {
         check(n, cin, hh, ww, cout, k, k, s, epilogue, threads, 17L * n + 5L * cout + w);
     }
 
+    /**
+     * The four-output plans, F(4, 3) and F(4, 7), which the 1×3, 3×1, 1×7 and 7×1 kernels take from
+     * {@link Conv2dWinograd#MIN_FOUR_OUTPUT_CHANNELS} input channels: every padding, output sizes that leave one
+     * to three outputs of the last tile of a row or column dropped, channels that fill no vector.
+     */
+    @Property(tries = 30)
+    void fourOutputPlansWithinRounding(@ForAll @IntRange(min = 1, max = 2) int n,
+                                       @ForAll @IntRange(min = 0, max = 20) int extraCin,
+                                       @ForAll @IntRange(min = 1, max = 40) int cout,
+                                       @ForAll @IntRange(min = 1, max = 19) int h,
+                                       @ForAll @IntRange(min = 1, max = 19) int w,
+                                       @ForAll @IntRange(min = 1, max = 4) int kernel,
+                                       @ForAll @IntRange(min = 0, max = 6) int before,
+                                       @ForAll @IntRange(min = 0, max = 6) int after,
+                                       @ForAll @IntRange(min = 0, max = 2) int epilogue,
+                                       @ForAll @IntRange(min = 1, max = 2) int threads) {
+        int kh = KERNELS[kernel][0], kw = KERNELS[kernel][1], k = Math.max(kh, kw);
+        int p0 = Math.min(before, k - 1), p1 = Math.min(after, k - 1);
+        Conv2dSpec s = kh == 1 ? new Conv2dSpec(1, 1, 0, p0, 0, p1, 1, 1) : new Conv2dSpec(1, 1, p0, 0, p1, 0, 1, 1);
+        int hh = kh == 1 ? h : Math.max(h, kh - p0 - p1), ww = kw == 1 ? w : Math.max(w, kw - p0 - p1);
+        int cin = Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS + extraCin;
+        Conv2dWinograd.Plan plan = Conv2dWinograd.Plan.of(geometry(n, cin, hh, ww, cout, kh, kw, s));
+        assertEquals(4, plan.tileH() * plan.tileW(), kh + "x" + kw + " from " + cin + " input channels: four outputs");
+        check(n, cin, hh, ww, cout, kh, kw, s, epilogue, threads, 13L * n + 3L * cout + h);
+    }
+
+    /**
+     * Each one-dimensional plan computes the correlation y_i = Σ_k g_k·d_{i+k}: at · [(gm·g) ⊙ (bt·d)] in double
+     * from the plan's float matrices, on random windows and kernels, against the sum itself. A wrong point, a
+     * transposed matrix or a tile read the wrong way round fails here before any kernel runs.
+     */
+    @Test
+    void everyOneDimensionalPlanIsTheCorrelation() {
+        Conv2dWinograd.Plan[] plans = {Conv2dWinograd.Plan.ROW3, Conv2dWinograd.Plan.COLUMN3, Conv2dWinograd.Plan.ROW7,
+                Conv2dWinograd.Plan.COLUMN7, Conv2dWinograd.Plan.ROW3_4, Conv2dWinograd.Plan.COLUMN3_4,
+                Conv2dWinograd.Plan.ROW7_4, Conv2dWinograd.Plan.COLUMN7_4};
+        Random r = new Random(17);
+        for (Conv2dWinograd.Plan plan : plans) {
+            assertTrue(plan.oneDimensional(), "one-dimensional");
+            int m = plan.tileH() * plan.tileW(), taps = plan.taps(), n = plan.points();
+            assertEquals(m + taps - 1, n, "points = outputs + taps − 1");
+            assertEquals(plan.tileH() == 1 ? m : 1, plan.tileW(), "a row's tile is 1 × m, a column's m × 1");
+            for (int round = 0; round < 20; round++) {
+                double[] d = new double[n], g = new double[taps];
+                for (int i = 0; i < n; i++) {
+                    d[i] = r.nextDouble() * 2 - 1;
+                }
+                for (int k = 0; k < taps; k++) {
+                    g[k] = r.nextDouble() * 2 - 1;
+                }
+                double[] product = new double[n];
+                for (int xi = 0; xi < n; xi++) {
+                    double u = 0, v = 0;
+                    for (int k = 0; k < taps; k++) {
+                        u += plan.gm()[xi][k] * g[k];
+                    }
+                    for (int j = 0; j < n; j++) {
+                        v += plan.bt()[xi][j] * d[j];
+                    }
+                    product[xi] = u * v;
+                }
+                for (int i = 0; i < m; i++) {
+                    double y = 0, want = 0, size = 0;
+                    for (int xi = 0; xi < n; xi++) {
+                        y += plan.at()[i][xi] * product[xi];
+                    }
+                    for (int k = 0; k < taps; k++) {
+                        want += g[k] * d[i + k];
+                        size += Math.abs(g[k] * d[i + k]);
+                    }
+                    // The matrices' entries are floats (1/6, 0.4, 1/45 …): their rounding, not the method's.
+                    assertEquals(want, y, 1e-5 * (1 + size), "F(" + m + ", " + taps + ") output " + i + ", round "
+                            + round);
+                }
+            }
+        }
+    }
+
     /** Many tiles (several blocks, the 16-position transposes), and an 8×8 plane whose one block is cut by channels. */
     @Test
     void largePlanesAndFewTiles() {
@@ -92,20 +170,30 @@ class Conv2dWinogradTest {
         // And the 17×17 ones: 1×7 and 7×1 padded by 3.
         check(2, 4 * L, 17, 17, 3 * L, 1, 7, Conv2dSpec.of(1, 0, 3), 2, 2, 9);
         check(2, 4 * L, 17, 17, 3 * L, 7, 1, Conv2dSpec.of(1, 3, 0), 1, 1, 10);
+        // The same with as many input channels as Inception's: F(4, 3) and F(4, 7), 17 = 4·4 + 1 (three of the
+        // last tile's outputs dropped).
+        int four = Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS;
+        check(2, four, 8, 8, 3 * L, 1, 3, Conv2dSpec.of(1, 0, 1), 2, 2, 11);
+        check(1, four, 8, 8, 3 * L, 3, 1, Conv2dSpec.of(1, 1, 0), 1, 1, 12);
+        check(1, four + 32, 17, 17, 3 * L + 5, 1, 7, Conv2dSpec.of(1, 0, 3), 2, 2, 13);
+        check(2, four, 17, 17, 2 * L, 7, 1, Conv2dSpec.of(1, 3, 0), 0, 2, 14);
     }
 
     /**
      * The conformance kit's bound, 2·(K + 2)·u·Σ|x|·|w| (u = 2⁻²⁴, K = Cin·kh·kw), on values spread over six
      * decades (the kit's WIDE values), from the fewest input channels each plan takes: F(2, 7)'s points ±2 and
-     * ±1/2 make the largest errors, and below {@link Conv2dWinograd#minInputChannels} they outgrew this bound.
+     * ±1/2 make the largest errors, and below {@link Conv2dWinograd#minInputChannels} they outgrew this bound
+     * (as F(4, 3)'s and F(4, 7)'s did below theirs).
      * Held to half of it, so that a plan with larger errors fails here before it fails the kit; F(4×4, 3×3)
      * to three quarters (its transforms' coefficients up to 8 and 1/24: 0.51 of the bound at 32 channels,
      * against 0.06 for F(2×2, 3×3)).
      */
     @Test
     void wideValuesStayWellWithinTheKitsBound() {
-        // Kernel height and width, and the plane: 3×3 at 15 × 15 takes F(2×2, 3×3), at 17 × 17 F(4×4, 3×3).
-        int[][] cases = {{3, 3, 15}, {3, 3, 17}, {5, 5, 17}, {1, 3, 17}, {3, 1, 17}, {1, 7, 17}, {7, 1, 17}};
+        // Kernel height and width, the plane, and whether from the four-output plans' channels: 3×3 at 15 × 15
+        // takes F(2×2, 3×3), at 17 × 17 F(4×4, 3×3); the 1×n and n×1 kernels F(2, n), or F(4, n).
+        int[][] cases = {{3, 3, 15, 0}, {3, 3, 17, 0}, {5, 5, 17, 0}, {1, 3, 17, 0}, {3, 1, 17, 0}, {1, 7, 17, 0},
+                {7, 1, 17, 0}, {1, 3, 17, 1}, {3, 1, 17, 1}, {1, 7, 17, 1}, {7, 1, 17, 1}};
         double u = Math.ulp(1.0f) / 2;
         java.util.Set<Conv2dWinograd.Plan> seen = new java.util.HashSet<>();
         for (int[] k : cases) {
@@ -116,6 +204,10 @@ class Conv2dWinogradTest {
                 int cout = 2 * L, h = k[2], w = k[2];
                 Conv2dSpec s = Conv2dSpec.of(1, k[0] / 2, k[1] / 2);
                 plan = Conv2dWinograd.Plan.of(geometry(1, 1, h, w, cout, k[0], k[1], s));
+                if (k[3] == 1) {
+                    plan = Conv2dWinograd.Plan.of(geometry(1, Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS, h, w, cout, k[0],
+                            k[1], s));
+                }
                 if (k[0] == k[1]) {
                     plan = Conv2dWinograd.Plan.of(geometry(1, Conv2dWinograd.MIN_CHANNELS, h, w, cout, k[0], k[1], s));
                 }
@@ -140,7 +232,7 @@ class Conv2dWinogradTest {
             double limit = plan == Conv2dWinograd.Plan.SQUARE4 ? 0.75 : 0.5;
             assertTrue(worst <= limit, "error " + worst + " of the kit's bound at " + where);
         }
-        assertEquals(7, seen.size(), "every plan checked");
+        assertEquals(11, seen.size(), "every plan checked");
     }
 
     /** ±10^v, v uniform on (−3, 3), as floats (the conformance kit's WIDE values). */
@@ -306,10 +398,18 @@ class Conv2dWinogradTest {
      */
     @Test
     void turnedWeightsAreTheTransformOfTheTurnedKernel() {
-        // Over 9 × 9 the five plans of KERNELS; over 17 × 17 the six-point ones (F(4×4, 3×3), F(2×2, 5×5)).
-        int[][] cases = {{3, 3, 9}, {1, 3, 9}, {3, 1, 9}, {1, 7, 9}, {7, 1, 9}, {3, 3, 17}, {5, 5, 17}};
+        // Over 9 × 9 the five plans of KERNELS; over 17 × 17 the six-point ones (F(4×4, 3×3), F(2×2, 5×5)); with
+        // as many output channels (the turned kernel's input channels) as the four-output plans take, those.
+        int[][] cases = {{3, 3, 9, 0}, {1, 3, 9, 0}, {3, 1, 9, 0}, {1, 7, 9, 0}, {7, 1, 9, 0}, {3, 3, 17, 0},
+                {5, 5, 17, 0}, {1, 3, 9, 1}, {3, 1, 9, 1}, {1, 7, 9, 1}, {7, 1, 9, 1}};
         for (int[] k : cases) {
-            Conv2d.Geometry g = geometry(1, 2 * L + 5, k[2], k[2], 3 * L - 3, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
+            int cout = k[3] == 1 ? Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS + 3 : 3 * L - 3;
+            Conv2dSpec pad = Conv2dSpec.of(1, k[0] / 2, k[1] / 2);
+            Conv2d.Geometry g = geometry(1, 2 * L + 5, k[2], k[2], cout, k[0], k[1], pad);
+            if (k[3] == 1) {
+                Conv2dWinograd.Plan plan = Conv2dWinograd.Plan.of(Conv2d.turned(g));
+                assertEquals(4, plan.tileH() * plan.tileW(), "the turned kernel takes F(4, n): " + k[0] + "x" + k[1]);
+            }
             assertEquals(k[2] == 17, Conv2dWinograd.Plan.of(Conv2d.turned(g)).twoDimensional(), k[0] + "x" + k[1] + " over " + k[2]);
             Conv2d.Geometry t = Conv2d.turned(g);
             float[] w = Conv2dTest.uniform(21, g.cout() * g.cin() * k[0] * k[1]);
@@ -332,17 +432,27 @@ class Conv2dWinogradTest {
     @Test
     void theTrainingForwardAndDataGradientTakeIt() {
         // {kh, kw, padH, padW, Cin, Cout, H = W}: 3×3 unpadded and padded; 1×7 and 7×1 over 2·17·17 outputs (F(2, 7)
-        // with fresh weights from 512), with enough channels both ways for the data gradient's turned kernel.
+        // with fresh weights from 512), with enough channels both ways for the data gradient's turned kernel; from
+        // MIN_FOUR_OUTPUT_CHANNELS both ways F(4, 7) and F(4, 3).
         // Over 18 × 18 (F(4×4, 3×3) and F(2×2, 5×5), both ways).
         int[][] cases = {{3, 3, 0, 0, 2 * L + 8, 3 * L, 11}, {3, 3, 1, 1, 2 * L + 8, 3 * L, 11},
                 {3, 3, 1, 1, 2 * L + 8, 3 * L, 18}, {5, 5, 2, 2, 2 * L + 8, 3 * L, 18},
                 {1, 7, 0, 3, Conv2dWinograd.MIN_ROW_CHANNELS, Conv2dWinograd.MIN_ROW_CHANNELS, 17},
-                {7, 1, 3, 0, Conv2dWinograd.MIN_ROW_CHANNELS, Conv2dWinograd.MIN_ROW_CHANNELS, 17}};
+                {7, 1, 3, 0, Conv2dWinograd.MIN_ROW_CHANNELS, Conv2dWinograd.MIN_ROW_CHANNELS, 17},
+                {1, 7, 0, 3, Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS, Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS, 17},
+                {3, 1, 1, 0, Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS, Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS, 17}};
         for (int[] c : cases) {
             int kh = c[0], kw = c[1], cin = c[4], cout = c[5], h = c[6];
             Conv2dSpec spec = Conv2dSpec.of(1, c[2], c[3]);
             String pad = kh + "x" + kw + " pad (" + c[2] + ", " + c[3] + ")";
             Conv2d.Geometry g = geometry(2, cin, h, h, cout, kh, kw, spec);
+            if (kh != kw) {
+                int outputs = cin >= Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS ? 4 : 2;
+                for (Conv2d.Geometry each : new Conv2d.Geometry[]{g, Conv2d.turned(g)}) {
+                    Conv2dWinograd.Plan plan = Conv2dWinograd.Plan.of(each);
+                    assertEquals(outputs, plan.tileH() * plan.tileW(), pad + ": outputs a tile of " + each);
+                }
+            }
             Shape xs = Shape.of(2, cin, h, h), ws = Shape.of(cout, cin, kh, kw), ys = Shape.of(2, cout, g.outH(), g.outW());
             float[] x = Conv2dTest.uniform(31, xs.size()), w = Conv2dTest.uniform(32, ws.size());
             float[] dy = Conv2dTest.uniform(33, ys.size()), w2 = Conv2dTest.uniform(34, ws.size());
@@ -399,6 +509,15 @@ class Conv2dWinogradTest {
                 assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, geometry(1, rows, 17, 17, 128, k[0], k[1], pad)),
                         what + rows);
                 assertFalse(Conv2dWinograd.applies(cpu, geometry(1, rows - 1, 17, 17, 128, k[0], k[1], pad)), what + (rows - 1));
+                // Four outputs a tile from MIN_FOUR_OUTPUT_CHANNELS on, two below.
+                int four = Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS;
+                Conv2dWinograd.Plan wide = Conv2dWinograd.Plan.of(geometry(1, four, 17, 17, 128, k[0], k[1], pad));
+                Conv2dWinograd.Plan narrow =
+                        Conv2dWinograd.Plan.of(geometry(1, four - 1, 17, 17, 128, k[0], k[1], pad));
+                assertEquals(4, wide.tileH() * wide.tileW(), what + four + ": F(4, n)");
+                assertEquals(2, narrow.tileH() * narrow.tileW(), what + (four - 1) + ": F(2, n)");
+                assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, geometry(1, four, 17, 17, 128, k[0], k[1], pad)),
+                        what + four);
             }
             Conv2d.Geometry row = geometry(8, 384, 8, 8, 384, 1, 3, Conv2dSpec.of(1, 0, 1));
             assertEquals(Gemm.WIDE, Conv2dWinograd.applies(cpu, row), "1×3 at 8×8, batch 8: inference");
@@ -568,8 +687,9 @@ class Conv2dWinogradTest {
     }
 
     /**
-     * The inference forward takes Winograd only over {@link Conv2dWinograd#MIN_TILES} tiles a call (twice that
-     * for the one-dimensional plans): the 8 × 8 layers at batch 1 to 3 take the direct sums.
+     * The inference forward takes Winograd only over {@link Conv2dWinograd#MIN_TILES} tiles a call (for the
+     * one-dimensional plans the outputs of twice that many two-output tiles): the 8 × 8 layers at batch 1 to 3
+     * take the direct sums.
      */
     @Test
     void inferenceNeedsEnoughTiles() {
@@ -579,9 +699,14 @@ class Conv2dWinogradTest {
                     {1, 448, 8, 384, 3, 3, false},   // 16 tiles of F(2×2, 3×3)
                     {3, 448, 8, 384, 3, 3, false},   // 48
                     {4, 448, 8, 384, 3, 3, true},    // 64
-                    {3, 384, 8, 384, 1, 3, false},   // 96 tiles of F(2, 3)
-                    {4, 384, 8, 384, 1, 3, true},    // 128
-                    {1, 192, 17, 192, 1, 7, true},   // 153 tiles of F(2, 7)
+                    {3, 384, 8, 384, 1, 3, false},   // 48 tiles of F(4, 3): 192 outputs
+                    {4, 384, 8, 384, 1, 3, true},    // 64: 256
+                    {3, 64, 8, 64, 1, 3, false},     // 96 tiles of F(2, 3): 192 outputs
+                    {4, 64, 8, 64, 1, 3, true},      // 128: 256
+                    {1, 192, 17, 192, 1, 7, true},   // 85 tiles of F(4, 7): 340 outputs
+                    {1, 64, 17, 64, 7, 1, true},     // 153 tiles of F(2, 7): 306 outputs
+                    {1, 64, 11, 64, 7, 1, false},    // 66 tiles of F(2, 7): 132 outputs
+                    {1, 128, 11, 64, 7, 1, false},   // 33 tiles of F(4, 7): 132 outputs
                     {1, 96, 35, 96, 3, 3, true},     // 81 tiles of F(4×4, 3×3)
             };
             for (Object[] c : cases) {
