@@ -61,10 +61,13 @@ import org.inceptionj.api.Tensor;
  * them to stay within the conformance kit's float bound. From {@link #MIN_FOUR_OUTPUT_CHANNELS} input channels
  * (Inception's factorized layers) a tile is four outputs instead, F(4, n), from a window of n + 3 inputs at
  * the points 0, ±1, ±2 and ∞, and for n = 7 also ±1/2 and ±3/4: n + 3 products for four outputs, so
- * F(4, 7) takes 2.5 per output against F(2, 7)'s 4, F(4, 3) 1.5 against 2. Measured alone, two threads, in one
- * process, in both orders against F(2, n): batch 8, the 1×7 192 → 192 at 17 × 17 1.19–1.25×, the 7×1 160 →
- * 160 1.05–1.07×, 1×3 and 3×1 384 → 384 at 8 × 8 1.15–1.17× and 1.15–1.26×; batch 1, the 1×7 and 7×1 at
- * 17 × 17 1.10–1.16×.
+ * F(4, 7) takes 2.5 per output against F(2, 7)'s 4, F(4, 3) 1.5 against 2 (over 17 outputs a row, five
+ * tiles of F(4, 7) compute 20 of them: 50 products against nine tiles' 72). Measured alone, two threads, in one
+ * process, in both orders against F(2, n): batch 8, the 1×7 192 → 192 at 17 × 17 1.35–1.45×, the 7×1 160 →
+ * 160 1.15–1.17×, 1×3 and 3×1 384 → 384 at 8 × 8 1.21–1.24× and 1.11–1.18×; batch 1, the 1×7 and 7×1 at
+ * 17 × 17 1.15–1.26× (128 → 128 1.0–1.12×). The eval forward, two models in one process, each run alternating
+ * with the other in both orders and the plans swapped between the models: batch 8 1.054–1.067×, batch 1
+ * 1.033–1.052×.
  *
  * <p>Measured against the blocked direct path (Zen 4, AVX-512), one thread, batch 1: Conv2d_4a (80 →
  * 192 at 73×73) 1.46–1.56×, 96 → 96 and 64 → 96 at 35×35 1.47×, 448 → 384 at 8×8 1.70×; the eval
@@ -209,7 +212,9 @@ final class Conv2dWinograd {
             float[][] bt = new float[n][n];
             for (int a = 0; a < n; a++) {
                 for (int b = 0; b < n; b++) {
-                    bt[a][b] = (float) inverse[b][a];
+                    // An entry that is zero by the points' symmetry comes out of the inversion as rounding
+                    // residue (1e-16 for F(4, 7)): zero, so that it is no term of the transform.
+                    bt[a][b] = Math.abs(inverse[b][a]) < 1e-9 ? 0f : (float) inverse[b][a];
                 }
             }
             return new Plan(n, row ? 1 : m, row ? m : 1, r, bt, gm, at, terms(bt), terms(at));
@@ -350,7 +355,7 @@ final class Conv2dWinograd {
      * batch 1 (32 tiles) 0.80–0.82, batch 2 (64) 0.83, batch 8 (256) Winograd 1.08×; F(2, 7)'s 1×7 192 → 192
      * at 17 × 17, batch 1 (153 tiles), even; F(4×4, 3×3)'s 96 → 96 at 35 × 35, batch 1 (81), Winograd 1.26×.
      * The batch-1 eval forward 1.037× faster (median of 30 rounds in one process). F(4, 7)'s 1×7 and 7×1 at
-     * 17 × 17, batch 1 (85 tiles), 1.10–1.16× faster than F(2, 7)'s (both orders). So at batch 1 to 3 the
+     * 17 × 17, batch 1 (85 tiles), 1.15–1.26× faster than F(2, 7)'s (both orders). So at batch 1 to 3 the
      * 8 × 8 layers take the direct sums, and their outputs differ from the same image's in a larger batch in
      * their last bits (Winograd's rounding, not the formula's).
      */
@@ -739,6 +744,10 @@ final class Conv2dWinograd {
             transformInputs7(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         } else if (WRITTEN_OUT_3 && (plan == Plan.ROW3 || plan == Plan.COLUMN3)) {
             transformInputs3(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
+        } else if (WRITTEN_OUT_7_4 && (plan == Plan.ROW7_4 || plan == Plan.COLUMN7_4)) {
+            transformInputs74(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
+        } else if (WRITTEN_OUT_3_4 && (plan == Plan.ROW3_4 || plan == Plan.COLUMN3_4)) {
+            transformInputs34(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         } else {
             transformInputsByTerms(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         }
@@ -756,6 +765,22 @@ final class Conv2dWinograd {
             && Arrays.deepEquals(Plan.COLUMN7.btTerms(), TERMS7);
     private static final boolean WRITTEN_OUT_3 = Arrays.deepEquals(Plan.ROW3.btTerms(), TERMS3)
             && Arrays.deepEquals(Plan.COLUMN3.btTerms(), TERMS3);
+    /** The same for F(4, 7) and F(4, 3): the first row takes the even inputs, the last the odd, the rest the middle. */
+    private static final int[][] TERMS7_4 = {{0, 2, 4, 6, 8}, {1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 8},
+            {1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 8},
+            {1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 8}, {1, 3, 5, 7, 9}};
+    private static final int[][] TERMS3_4 = {{0, 2, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4},
+            {1, 3, 5}};
+    private static final boolean WRITTEN_OUT_7_4 = Arrays.deepEquals(Plan.ROW7_4.btTerms(), TERMS7_4)
+            && Arrays.deepEquals(Plan.COLUMN7_4.btTerms(), TERMS7_4);
+    private static final boolean WRITTEN_OUT_3_4 = Arrays.deepEquals(Plan.ROW3_4.btTerms(), TERMS3_4)
+            && Arrays.deepEquals(Plan.COLUMN3_4.btTerms(), TERMS3_4);
+
+    /** Whether {@link #transformInputs} takes a written-out transform for this one-dimensional plan (for the tests). */
+    static boolean writtenOut(Plan plan) {
+        return plan.taps() == 7 ? (plan.points() == 8 ? WRITTEN_OUT_7 : WRITTEN_OUT_7_4)
+                : (plan.points() == 4 ? WRITTEN_OUT_3 : WRITTEN_OUT_3_4);
+    }
 
     /**
      * The loop of {@link #transformInputs}, over any plan's terms. Channels outer, tiles inner: a vector of
@@ -830,6 +855,55 @@ final class Conv2dWinograd {
     }
 
     /**
+     * {@link #transformInputsByTerms} for F(4, 7), written out as {@link #transformInputs7}: row 0 takes the
+     * even inputs 0 to 8, row 9 the odd ones 1 to 9, rows 1 to 8 inputs 1 to 8. (Through the loop over the terms
+     * the inputs' transform took 1.5–2 times F(2, 7)'s written out, a sixth of the layer.)
+     */
+    private static void transformInputs74(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v,
+                                          int cb, int tb, int t0, int t1) {
+        int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw;
+        int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L, twice = 2 * step;
+        float[][] bt = plan.bt();
+        int point = cb * tb * L;
+        for (int c = 0; c < cb; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
+                int at = n * image + c * plane + (ty * plan.tileH() * wp + tx * plan.tileW()) * L;
+                int o = (c * tb + t - t0) * L;
+                sum5(xb, at, twice, bt[0], 0, v, o);
+                for (int xi = 1; xi < 9; xi++) {
+                    sum8(xb, at + step, step, bt[xi], v, o + xi * point);
+                }
+                sum5(xb, at + step, twice, bt[9], 1, v, o + 9 * point);
+            }
+        }
+    }
+
+    /**
+     * {@link #transformInputsByTerms} for F(4, 3), written out: rows take inputs {0, 2, 4}, {1, 2, 3, 4} (four times)
+     * and {1, 3, 5}.
+     */
+    private static void transformInputs34(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v,
+                                          int cb, int tb, int t0, int t1) {
+        int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw;
+        int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L, twice = 2 * step;
+        float[][] bt = plan.bt();
+        int point = cb * tb * L;
+        for (int c = 0; c < cb; c++) {
+            for (int t = t0; t < t1; t++) {
+                int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
+                int at = n * image + c * plane + (ty * plan.tileH() * wp + tx * plan.tileW()) * L;
+                int o = (c * tb + t - t0) * L;
+                sum3(xb, at, twice, bt[0][0], bt[0][2], bt[0][4], v, o);
+                for (int xi = 1; xi < 5; xi++) {
+                    sum4(xb, at + step, step, bt[xi][1], bt[xi][2], bt[xi][3], bt[xi][4], v, o + xi * point);
+                }
+                sum3(xb, at + step, twice, bt[5][1], bt[5][3], bt[5][5], v, o + 5 * point);
+            }
+        }
+    }
+
+    /**
      * v[o…] = ((+0 + xb[at]·c0) + xb[at + stride]·c1), each step one FMA. Small methods, one per row, so
      * that every Vector API call stays within C2's inlining budget (see {@link #outputs}).
      */
@@ -854,6 +928,34 @@ final class Conv2dWinograd {
         s = FloatVector.fromArray(F, xb, at + 3 * stride).fma(FloatVector.broadcast(F, row[4]), s);
         s = FloatVector.fromArray(F, xb, at + 4 * stride).fma(FloatVector.broadcast(F, row[5]), s);
         FloatVector.fromArray(F, xb, at + 5 * stride).fma(FloatVector.broadcast(F, row[6]), s).intoArray(v, o);
+    }
+
+    /** As {@link #sum2}, three inputs. */
+    private static void sum3(float[] xb, int at, int stride, float c0, float c1, float c2, float[] v, int o) {
+        FloatVector s = FloatVector.fromArray(F, xb, at).fma(FloatVector.broadcast(F, c0), FloatVector.zero(F));
+        s = FloatVector.fromArray(F, xb, at + stride).fma(FloatVector.broadcast(F, c1), s);
+        FloatVector.fromArray(F, xb, at + 2 * stride).fma(FloatVector.broadcast(F, c2), s).intoArray(v, o);
+    }
+
+    /** As {@link #sum2}, five inputs with coefficients row[first], row[first + 2], …, row[first + 8]. */
+    private static void sum5(float[] xb, int at, int stride, float[] row, int first, float[] v, int o) {
+        FloatVector s = FloatVector.fromArray(F, xb, at).fma(FloatVector.broadcast(F, row[first]), FloatVector.zero(F));
+        s = FloatVector.fromArray(F, xb, at + stride).fma(FloatVector.broadcast(F, row[first + 2]), s);
+        s = FloatVector.fromArray(F, xb, at + 2 * stride).fma(FloatVector.broadcast(F, row[first + 4]), s);
+        s = FloatVector.fromArray(F, xb, at + 3 * stride).fma(FloatVector.broadcast(F, row[first + 6]), s);
+        FloatVector.fromArray(F, xb, at + 4 * stride).fma(FloatVector.broadcast(F, row[first + 8]), s).intoArray(v, o);
+    }
+
+    /** As {@link #sum2}, eight inputs with coefficients row[1] to row[8]. */
+    private static void sum8(float[] xb, int at, int stride, float[] row, float[] v, int o) {
+        FloatVector s = FloatVector.fromArray(F, xb, at).fma(FloatVector.broadcast(F, row[1]), FloatVector.zero(F));
+        s = FloatVector.fromArray(F, xb, at + stride).fma(FloatVector.broadcast(F, row[2]), s);
+        s = FloatVector.fromArray(F, xb, at + 2 * stride).fma(FloatVector.broadcast(F, row[3]), s);
+        s = FloatVector.fromArray(F, xb, at + 3 * stride).fma(FloatVector.broadcast(F, row[4]), s);
+        s = FloatVector.fromArray(F, xb, at + 4 * stride).fma(FloatVector.broadcast(F, row[5]), s);
+        s = FloatVector.fromArray(F, xb, at + 5 * stride).fma(FloatVector.broadcast(F, row[6]), s);
+        s = FloatVector.fromArray(F, xb, at + 6 * stride).fma(FloatVector.broadcast(F, row[7]), s);
+        FloatVector.fromArray(F, xb, at + 7 * stride).fma(FloatVector.broadcast(F, row[8]), s).intoArray(v, o);
     }
 
     /**

@@ -246,14 +246,17 @@ class Conv2dWinogradTest {
     }
 
     /**
-     * The written-out input transforms of F(2, 7) and F(2, 3) give the bits of the loop over each row's
-     * terms, for rows and columns, over whole images and over a block of tiles that starts inside one.
+     * The written-out input transforms of F(2, 7), F(2, 3), F(4, 7) and F(4, 3) give the bits of the loop over
+     * each row's terms, for rows and columns, over whole images and over a block of tiles that starts inside one.
      */
     @Test
     void writtenOutInputTransformsKeepTheLoopsBits() {
-        for (int[] k : new int[][]{{1, 7}, {7, 1}, {1, 3}, {3, 1}}) {
-            Conv2d.Geometry g = geometry(2, 2 * L + 3, 17, 9, 40, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
+        int four = Conv2dWinograd.MIN_FOUR_OUTPUT_CHANNELS + 3;
+        for (int[] k : new int[][]{{1, 7, 2 * L + 3}, {7, 1, 2 * L + 3}, {1, 3, 2 * L + 3}, {3, 1, 2 * L + 3},
+                {1, 7, four}, {7, 1, four}, {1, 3, four}, {3, 1, four}}) {
+            Conv2d.Geometry g = geometry(2, k[2], 17, 9, 40, k[0], k[1], Conv2dSpec.of(1, k[0] / 2, k[1] / 2));
             Conv2dWinograd.Plan plan = Conv2dWinograd.Plan.of(g);
+            assertTrue(Conv2dWinograd.writtenOut(plan), k[0] + "x" + k[1] + " from " + k[2] + ": written out");
             int hp = Conv2dWinograd.paddedHeight(g), wp = Conv2dWinograd.paddedWidth(g), cb = (g.cin() + L - 1) / L;
             float[] xb = Conv2dTest.uniform(11, g.batch() * cb * hp * wp * L);
             int tiles = g.batch() * (g.outH() + plan.tileH() - 1) / plan.tileH() * ((g.outW() + plan.tileW() - 1) / plan.tileW());
