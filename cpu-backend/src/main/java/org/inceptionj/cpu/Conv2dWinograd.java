@@ -67,7 +67,8 @@ import org.inceptionj.api.Tensor;
  * 160 1.15–1.17×, 1×3 and 3×1 384 → 384 at 8 × 8 1.21–1.24× and 1.11–1.18×; batch 1, the 1×7 and 7×1 at
  * 17 × 17 1.15–1.26× (128 → 128 1.0–1.12×). The eval forward, two models in one process, each run alternating
  * with the other in both orders and the plans swapped between the models: batch 8 1.054–1.067×, batch 1
- * 1.033–1.052×.
+ * 1.033–1.052×. The training paths take them too (one rule for a kernel's plan); a training step at 299 × 299,
+ * batch 8, measured the same way, ran 0.96–1.05× (four runs): no difference this host could show.
  *
  * <p>Measured against the blocked direct path (Zen 4, AVX-512), one thread, batch 1: Conv2d_4a (80 →
  * 192 at 73×73) 1.46–1.56×, 96 → 96 and 64 → 96 at 35×35 1.47×, 448 → 384 at 8×8 1.70×; the eval
