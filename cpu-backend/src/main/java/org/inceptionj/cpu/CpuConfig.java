@@ -14,10 +14,11 @@ package org.inceptionj.cpu;
  *                   convolution over channel-blocked copies where it applies
  *                   ({@code -Dinceptionj.cpu.blockedConv=true}, the default; see {@link Conv2dBlocked}), or
  *                   keep every convolution on the im2col GEMM ({@code false}); the same bits either way
- * @param winograd   let stride-1 3×3, 1×3, 3×1, 1×7 and 7×1 convolutions with enough channels (inference,
- *                   and the training forward and data gradient) take Winograd's F(2×2, 3×3), F(2, 3) and
- *                   F(2, 7) ({@code -Dinceptionj.cpu.winograd=true}, the default; see {@link Conv2dWinograd}):
- *                   2.25× (1.5×, 1.75×) fewer multiply-adds, results within float rounding of the direct sum
+ * @param winograd   let stride-1 3×3, 5×5, 1×3, 3×1, 1×7 and 7×1 convolutions with enough channels (inference,
+ *                   and the training forward and data gradient) take Winograd's F(2×2, 3×3) or F(4×4, 3×3),
+ *                   F(2×2, 5×5), F(2, 3) or F(4, 3), and F(2, 7) or F(4, 7)
+ *                   ({@code -Dinceptionj.cpu.winograd=true}, the default; see {@link Conv2dWinograd}): 2.25–4×
+ *                   (2.8×, 1.5–2×, 1.75–2.8×) fewer multiply-adds, results within float rounding of the direct sum
  *                   but not its bits, the same for any thread count; {@code false} keeps every
  *                   convolution on the direct sums, whose bits match the plain loops'.
  *                   Needs blockedConv (its register tiles). The weight gradients of stride-1 3×3, 5×5,
