@@ -745,10 +745,9 @@ final class Conv2dWinograd {
             transformInputs7(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         } else if (WRITTEN_OUT_3 && (plan == Plan.ROW3 || plan == Plan.COLUMN3)) {
             transformInputs3(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
-        } else if (WRITTEN_OUT_7_4 && (plan == Plan.ROW7_4 || plan == Plan.COLUMN7_4)) {
-            transformInputs74(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
-        } else if (WRITTEN_OUT_3_4 && (plan == Plan.ROW3_4 || plan == Plan.COLUMN3_4)) {
-            transformInputs34(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
+        } else if (WRITTEN_OUT_7_4 && (plan == Plan.ROW7_4 || plan == Plan.COLUMN7_4)
+                || WRITTEN_OUT_3_4 && (plan == Plan.ROW3_4 || plan == Plan.COLUMN3_4)) {
+            transformInputsFour(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         } else {
             transformInputsByTerms(plan, xb, hp, wp, g, v, cb, tb, t0, t1);
         }
@@ -856,14 +855,15 @@ final class Conv2dWinograd {
     }
 
     /**
-     * {@link #transformInputsByTerms} for F(4, 7), written out as {@link #transformInputs7}: row 0 takes the
-     * even inputs 0 to 8, row 9 the odd ones 1 to 9, rows 1 to 8 inputs 1 to 8. (Through the loop over the terms
-     * the inputs' transform took 1.5–2 times F(2, 7)'s written out, a sixth of the layer.)
+     * {@link #transformInputsByTerms} for F(4, 7) and F(4, 3), written out as {@link #transformInputs7}, one tile at
+     * a time by {@link #tile74} or {@link #tile34}. (Through the loop over the terms F(4, 7)'s inputs' transform
+     * took 1.5–2 times F(2, 7)'s written out, a sixth of the layer.)
      */
-    private static void transformInputs74(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v,
-                                          int cb, int tb, int t0, int t1) {
+    private static void transformInputsFour(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v,
+                                            int cb, int tb, int t0, int t1) {
         int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw;
-        int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L, twice = 2 * step;
+        int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L;
+        boolean seven = plan.taps() == 7;
         float[][] bt = plan.bt();
         int point = cb * tb * L;
         for (int c = 0; c < cb; c++) {
@@ -871,37 +871,31 @@ final class Conv2dWinograd {
                 int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
                 int at = n * image + c * plane + (ty * plan.tileH() * wp + tx * plan.tileW()) * L;
                 int o = (c * tb + t - t0) * L;
-                sum5(xb, at, twice, bt[0], 0, v, o);
-                for (int xi = 1; xi < 9; xi++) {
-                    sum8(xb, at + step, step, bt[xi], v, o + xi * point);
+                if (seven) {
+                    tile74(xb, at, step, bt, v, o, point);
+                } else {
+                    tile34(xb, at, step, bt, v, o, point);
                 }
-                sum5(xb, at + step, twice, bt[9], 1, v, o + 9 * point);
             }
         }
     }
 
-    /**
-     * {@link #transformInputsByTerms} for F(4, 3), written out: rows take inputs {0, 2, 4}, {1, 2, 3, 4} (four times)
-     * and {1, 3, 5}.
-     */
-    private static void transformInputs34(Plan plan, float[] xb, int hp, int wp, Conv2d.Geometry g, float[] v,
-                                          int cb, int tb, int t0, int t1) {
-        int tw = tilesW(g, plan), perImage = tilesH(g, plan) * tw;
-        int plane = hp * wp * L, image = cb * plane, step = plan.tileW() > 1 ? L : wp * L, twice = 2 * step;
-        float[][] bt = plan.bt();
-        int point = cb * tb * L;
-        for (int c = 0; c < cb; c++) {
-            for (int t = t0; t < t1; t++) {
-                int n = t / perImage, ty = t % perImage / tw, tx = t % tw;
-                int at = n * image + c * plane + (ty * plan.tileH() * wp + tx * plan.tileW()) * L;
-                int o = (c * tb + t - t0) * L;
-                sum3(xb, at, twice, bt[0][0], bt[0][2], bt[0][4], v, o);
-                for (int xi = 1; xi < 5; xi++) {
-                    sum4(xb, at + step, step, bt[xi][1], bt[xi][2], bt[xi][3], bt[xi][4], v, o + xi * point);
-                }
-                sum3(xb, at + step, twice, bt[5][1], bt[5][3], bt[5][5], v, o + 5 * point);
-            }
+    /** F(4, 7)'s ten rows of one tile: row 0 the even inputs 0 to 8, row 9 the odd ones, rows 1 to 8 inputs 1 to 8. */
+    private static void tile74(float[] xb, int at, int step, float[][] bt, float[] v, int o, int point) {
+        sum5(xb, at, 2 * step, bt[0], 0, v, o);
+        for (int xi = 1; xi < 9; xi++) {
+            sum8(xb, at + step, step, bt[xi], v, o + xi * point);
         }
+        sum5(xb, at + step, 2 * step, bt[9], 1, v, o + 9 * point);
+    }
+
+    /** F(4, 3)'s six rows of one tile: inputs {0, 2, 4}, {1, 2, 3, 4} (four times) and {1, 3, 5}. */
+    private static void tile34(float[] xb, int at, int step, float[][] bt, float[] v, int o, int point) {
+        sum3(xb, at, 2 * step, bt[0][0], bt[0][2], bt[0][4], v, o);
+        for (int xi = 1; xi < 5; xi++) {
+            sum4(xb, at + step, step, bt[xi][1], bt[xi][2], bt[xi][3], bt[xi][4], v, o + xi * point);
+        }
+        sum3(xb, at + step, 2 * step, bt[5][1], bt[5][3], bt[5][5], v, o + 5 * point);
     }
 
     /**
