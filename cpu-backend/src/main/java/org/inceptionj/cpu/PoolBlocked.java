@@ -12,11 +12,19 @@ import org.inceptionj.api.Tensor;
  * branch pools (3×3, stride 1, padding 1) and its grid reductions (3×3, stride 2) read the modules' inputs,
  * which stay blocked, and the branch pools' outputs go on to 1×1s that read them blocked too.
  *
+ * <p>Each output row first reduces every input column over the window's real rows ({@link #column},
+ * {@link #columnMax}), once, into a row of scratch; each window then combines its (up to three) real
+ * columns from there. Neighbouring windows share columns (two of three at stride 1, one at stride 2), so
+ * each cell is loaded once per output row instead of once per window: Inception's pools 1.1–1.35× faster
+ * (alone, two threads, batch 1 and 8, alternating in one process with the per-window loop they replace).
+ *
  * <p>The same bits as the plain loops of {@link Pooling}: the maximum is Math.max's (the Vector API's MAX)
- * over the real cells from −∞; the average sums each real column from +0 in row order, the columns from +0
- * in column order, and divides by {@link Pooling#divisor}. The nine cells are written out, each under its
- * own test, rather than looped over: a running vector through nested loops was kept on the heap by C2 in
- * some compilations (see {@link Pooling}).
+ * over the real cells from −∞, and Math.max over a set of floats does not depend on the grouping (NaN if
+ * any is NaN, +0 over −0, −∞ the identity); the average sums each real column from +0 in row order, the
+ * columns from +0 in column order, and divides by {@link Pooling#divisor}: the grouping used here. The
+ * cells of a column and the columns of a window are written out, each under its own test, rather than
+ * looped over: a running vector through nested loops was kept on the heap by C2 in some compilations (see
+ * {@link Pooling}).
  */
 final class PoolBlocked {
     private PoolBlocked() {
@@ -41,21 +49,32 @@ final class PoolBlocked {
         for (int i = 0; i < divisors.length; i++) {
             divisors[i] = Pooling.divisor(s, h, w, i / ow * s.strideH() - s.padTop(), i % ow * s.strideW() - s.padLeft());
         }
+        int row = w * L;
         cpu.parallel().forRange(batch * blocks, 1, (lo, hi) -> {
+            float[] columns = Conv2dBatched.scratch(COLUMNS, row);
             for (int t = lo; t < hi; t++) {
-                int in = t * h * w * L, at = t * oh * ow * L;
+                int in = t * h * row, at = t * oh * ow * L;
                 for (int r = 0; r < oh; r++) {
                     int top = r * s.strideH() - s.padTop();
                     boolean r0 = top >= 0 && top < h, r1 = top + 1 >= 0 && top + 1 < h, r2 = top + 2 >= 0 && top + 2 < h;
+                    // Each input column's real window cells once, for the (up to three) windows that share it.
+                    int first = in + top * row;
+                    for (int j = 0; j < row; j += L) {
+                        if (max) {
+                            columnMax(xb, first + j, row, r0, r1, r2).intoArray(columns, j);
+                        } else {
+                            column(xb, first + j, row, r0, r1, r2).intoArray(columns, j);
+                        }
+                    }
                     for (int c = 0; c < ow; c++) {
                         int left = c * s.strideW() - s.padLeft();
                         boolean c0 = left >= 0 && left < w, c1 = left + 1 >= 0 && left + 1 < w;
                         boolean c2 = left + 2 >= 0 && left + 2 < w;
-                        int corner = in + (top * w + left) * L, dst = at + (r * ow + c) * L;
+                        int dst = at + (r * ow + c) * L;
                         if (max) {
-                            maxWindow(xb, corner, w * L, r0, r1, r2, c0, c1, c2, o, dst);
+                            windowMax(columns, left * L, c0, c1, c2).intoArray(o, dst);
                         } else {
-                            averageWindow(xb, corner, w * L, r0, r1, r2, c0, c1, c2, divisors[r * ow + c], o, dst);
+                            windowSum(columns, left * L, c0, c1, c2).div(divisors[r * ow + c]).intoArray(o, dst);
                         }
                     }
                 }
@@ -63,42 +82,31 @@ final class PoolBlocked {
         });
     }
 
-    /** o[dst] = Math.max over the real cells of the window from corner (rows row apart), from −∞, row by row. */
-    private static void maxWindow(float[] x, int corner, int row, boolean r0, boolean r1, boolean r2, boolean c0,
-                                  boolean c1, boolean c2, float[] o, int dst) {
+    /** Per-thread scratch: one row's column sums or maxima, [W][L]. */
+    private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Math.max over the real cells of one window column, from −∞ (Math.max(−∞, v) is v, NaN and −0 included). */
+    private static FloatVector columnMax(float[] x, int top, int row, boolean r0, boolean r1, boolean r2) {
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        if (r0) {
-            m = c0 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner)) : m;
-            m = c1 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner + L)) : m;
-            m = c2 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner + 2 * L)) : m;
-        }
-        if (r1) {
-            m = c0 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner + row)) : m;
-            m = c1 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner + row + L)) : m;
-            m = c2 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner + row + 2 * L)) : m;
-        }
-        if (r2) {
-            m = c0 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner + 2 * row)) : m;
-            m = c1 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner + 2 * row + L)) : m;
-            m = c2 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, corner + 2 * row + 2 * L)) : m;
-        }
-        m.intoArray(o, dst);
+        m = r0 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, top)) : m;
+        m = r1 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, top + row)) : m;
+        return r2 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, top + 2 * row)) : m;
     }
 
-    /** o[dst] = (Σ_j Σ_i x over the real cells, each column from +0, the columns from +0) / divisor. */
-    private static void averageWindow(float[] x, int corner, int row, boolean r0, boolean r1, boolean r2,
-                                      boolean c0, boolean c1, boolean c2, float divisor, float[] o, int dst) {
-        FloatVector zero = FloatVector.zero(F), sum = zero;
-        if (c0) {
-            sum = sum.add(column(x, corner, row, r0, r1, r2));
-        }
-        if (c1) {
-            sum = sum.add(column(x, corner + L, row, r0, r1, r2));
-        }
-        if (c2) {
-            sum = sum.add(column(x, corner + 2 * L, row, r0, r1, r2));
-        }
-        sum.div(divisor).intoArray(o, dst);
+    /** Math.max over the real columns of one window, from −∞. */
+    private static FloatVector windowMax(float[] columns, int left, boolean c0, boolean c1, boolean c2) {
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        m = c0 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, columns, left)) : m;
+        m = c1 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, columns, left + L)) : m;
+        return c2 ? m.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, columns, left + 2 * L)) : m;
+    }
+
+    /** The real columns of one window summed from +0 in column order. */
+    private static FloatVector windowSum(float[] columns, int left, boolean c0, boolean c1, boolean c2) {
+        FloatVector sum = FloatVector.zero(F);
+        sum = c0 ? sum.add(FloatVector.fromArray(F, columns, left)) : sum;
+        sum = c1 ? sum.add(FloatVector.fromArray(F, columns, left + L)) : sum;
+        return c2 ? sum.add(FloatVector.fromArray(F, columns, left + 2 * L)) : sum;
     }
 
     /** Σ_i from +0 of the real cells of one window column. */
