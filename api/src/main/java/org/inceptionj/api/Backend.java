@@ -236,6 +236,30 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * An average pool followed by the inference block: out = {@link #conv2dBatchNormInference} of
+     * {@link #avgPool2d}(x, pool) with w, the statistics, eps, spec and relu, the branch pools of Inception's
+     * modules (a 3×3 average at stride 1, then a 1×1). x is [N,C,H,W]; w, gamma, beta, mean, var and out are as
+     * in {@link #conv2dBatchNormInference} for the pooled input.
+     *
+     * <p>The default runs {@link #avgPool2d} into a temporary of its own and {@link #conv2dBatchNormInference}.
+     * A backend may take the two in the other order where the convolution is a 1×1 at stride 1 without padding:
+     * an average is, at each position, the same weighted sum of neighbouring positions for every channel (its
+     * divisor depends on the position only), and such a 1×1 the same weighted sum of channels at every position,
+     * so conv(pool(x)) = pool(conv(x)) up to rounding, and the pool then averages the convolution's Cout
+     * channels instead of x's C (Inception's Mixed_6 branch pools: 192 instead of 768). The batch norm and the
+     * ReLU, which do not commute with the average, come last either way.
+     */
+    default void avgPool2dConv2dBatchNormInference(Tensor out, Tensor x, Tensor w, Tensor gamma, Tensor beta,
+                                                   Tensor mean, Tensor var, float eps, Pool2dSpec pool,
+                                                   Conv2dSpec spec, boolean relu) {
+        Shape xs = x.shape();
+        try (Tensor pooled = empty(Shape.of(xs.dim(0), xs.dim(1), pool.outH(xs.dim(2)), pool.outW(xs.dim(3))))) {
+            avgPool2d(pooled, x, pool);
+            conv2dBatchNormInference(out, pooled, w, gamma, beta, mean, var, eps, spec, relu);
+        }
+    }
+
     // ---------------------------------------------------------------- normalization
 
     /**

@@ -480,6 +480,25 @@ public final class Ops {
         return out;
     }
 
+    /**
+     * The branch pool of Inception's modules in inference, in one backend call: {@code conv2dBatchNorm(avgPool2d(x,
+     * pool), w, gamma, beta, mean, var, eps, spec, relu)}. See {@link Backend#avgPool2dConv2dBatchNormInference}:
+     * a backend may average the convolution's output channels instead of x's, which changes the last bits.
+     */
+    public static Tensor avgPool2dConv2dBatchNorm(Tensor x, Tensor w, Tensor gamma, Tensor beta, Tensor mean,
+                                                  Tensor var, float eps, Pool2dSpec pool, Conv2dSpec spec,
+                                                  boolean relu) {
+        String op = "avgPool2dConv2dBatchNorm";
+        checkOpen(op, x, w, gamma, beta, mean, var);   // argument numbers as in this method's signature
+        Shape pooled = poolShape(op, x, pool);
+        requireSupported(op, x.backend(), OptionalFeature.neededBy(pool), pool);
+        Shape outShape = checkConv2d(op, pooled, x.backend(), w, null, spec);
+        checkBatchNorm(op, outShape, eps, gamma, beta, mean, var);
+        Tensor out = x.backend().empty(outShape);
+        x.backend().avgPool2dConv2dBatchNormInference(out, x, w, gamma, beta, mean, var, eps, pool, spec, relu);
+        return out;
+    }
+
     /** Checks conv2d's arguments under the name {@code op}; returns the output shape. */
     private static Shape checkConv2d(String op, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
         checkOpen(op, x, w);
@@ -487,8 +506,19 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": spec is null");
         }
         requireRank(op, x, 4, "input [N,C,H,W]");
+        if (bias != null) {
+            checkOpen(op, x, bias);
+        }
+        return checkConv2d(op, x.shape(), x.backend(), w, bias, spec);
+    }
+
+    /** {@link #checkConv2d(String, Tensor, Tensor, Tensor, Conv2dSpec)} for an input of shape xs [N,C,H,W] on be. */
+    private static Shape checkConv2d(String op, Shape xs, Backend be, Tensor w, Tensor bias, Conv2dSpec spec) {
+        if (spec == null) {
+            throw new IllegalArgumentException(op + ": spec is null");
+        }
         requireRank(op, w, 4, "weight [Cout,Cin,kh,kw]");
-        Shape xs = x.shape(), ws = w.shape();
+        Shape ws = w.shape();
         if (xs.dim(1) != ws.dim(1)) {
             throw new IllegalArgumentException(op + ": input " + xs + " has " + xs.dim(1) + " channels, weight "
                     + ws + " expects " + ws.dim(1));
@@ -504,14 +534,11 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": kernel " + kh + "x" + kw + " (" + spec
                     + ") is larger than the padded input " + xs);
         }
-        if (bias != null) {
-            checkOpen(op, x, bias);
-            if (!bias.shape().equals(Shape.of(ws.dim(0)))) {
-                throw new IllegalArgumentException(op + ": bias " + bias.shape() + " must be [" + ws.dim(0)
-                        + "] for weight " + ws);
-            }
+        if (bias != null && !bias.shape().equals(Shape.of(ws.dim(0)))) {
+            throw new IllegalArgumentException(op + ": bias " + bias.shape() + " must be [" + ws.dim(0)
+                    + "] for weight " + ws);
         }
-        requireSupported(op, x.backend(), OptionalFeature.neededBy(spec), spec);
+        requireSupported(op, be, OptionalFeature.neededBy(spec), spec);
         return Shape.of(xs.dim(0), ws.dim(0), oh, ow);
     }
 

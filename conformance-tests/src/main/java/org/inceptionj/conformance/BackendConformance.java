@@ -13,9 +13,11 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 
 import org.inceptionj.api.Backend;
 import org.inceptionj.api.BinaryOp;
+import org.inceptionj.api.Conv2dSpec;
 import org.inceptionj.api.Ops;
 import org.inceptionj.api.OptionalFeature;
 import org.inceptionj.api.Pool2dSpec;
@@ -547,6 +549,38 @@ public abstract class BackendConformance extends RejectionConformance {
             return new Outputs().add("out", Ops.conv2dBatchNorm(xt, wt, g, b, m, v, eps, c.spec(), relu))
                     .repeat("out (into NaNs)", dirty, 0);
         }, expect(ref), expect(tolerances().conv2dBatchNormInference(x, w, c.spec(), gamma, beta, mean, var, eps)));
+    }
+
+    /**
+     * avgPool2dConv2dBatchNormInference, a module's branch pool in inference (an average pool, then the inference
+     * block), against the references composed in double: every pool geometry of avgPool2d's cases, then a 1×1
+     * (most cases: the one a backend may take before the pool) or a padded 3×3 on the pooled input, with fewer or
+     * more output channels than input ones; through Ops and into NaNs.
+     */
+    @Property(tries = 40)
+    public void avgPool2dConv2dBatchNormInferenceMatchesReference(@ForAll("poolCases") Cases.Pool c,
+                                                                  @ForAll @IntRange(min = 1, max = 40) int cout,
+                                                                  @ForAll @IntRange(min = 0, max = 3) int kind,
+                                                                  @ForAll boolean relu) {
+        Shape xs = c.x(), cs = Shape.of(cout);
+        int k = kind == 0 ? 3 : 1;
+        Conv2dSpec spec = Conv2dSpec.of(1, k / 2);
+        float eps = 1e-3f;
+        DTensor x = Values.of(xs, c.values(), c.seed()), w = Values.of(Shape.of(cout, xs.dim(1), k, k), c.values(),
+                c.seed() + 1);
+        DTensor gamma = Values.uniform(cs, c.seed() + 2, -2, 2), beta = Values.uniform(cs, c.seed() + 3, -1, 1);
+        DTensor mean = Values.uniform(cs, c.seed() + 4, -1, 1), var = Values.uniform(cs, c.seed() + 5, 0, 3);
+        DTensor bn = BatchNormReference.inference(Conv2dReference.forward(PoolingReference.average(x, c.spec()), w,
+                null, spec), gamma, beta, mean, var, eps);
+        DTensor ref = relu ? ElementwiseReference.unary(UnaryOp.RELU, bn) : bn;
+        verify("avgPool2dConv2dBatchNormInference", c, be -> {
+            Tensor xt = upload(be, x), wt = upload(be, w), g = upload(be, gamma), b = upload(be, beta),
+                    m = upload(be, mean), v = upload(be, var), dirty = nans(be, ref.shape());
+            be.avgPool2dConv2dBatchNormInference(dirty, xt, wt, g, b, m, v, eps, c.spec(), spec, relu);
+            return new Outputs().add("out", Ops.avgPool2dConv2dBatchNorm(xt, wt, g, b, m, v, eps, c.spec(), spec,
+                    relu)).repeat("out (into NaNs)", dirty, 0);
+        }, expect(ref), expect(tolerances().avgPool2dConv2dBatchNormInference(x, c.spec(), w, spec, gamma, beta,
+                mean, var, eps)));
     }
 
     // ================================================================ pooling

@@ -131,6 +131,9 @@ public abstract class RejectionConformance extends ConformanceBase {
         made.add(new Made("Ops.conv2d", Ops.conv2d(x, t(be, 4, 3, 3, 3), t(be, 4), Conv2dSpec.of(1, 1))));
         made.add(new Made("Ops.conv2dBatchNorm", Ops.conv2dBatchNorm(x, t(be, 4, 3, 3, 3), t(be, 4), t(be, 4),
                 t(be, 4), Ops.full(be, Shape.of(4), 1f), 1e-3f, Conv2dSpec.of(1, 1), true)));
+        made.add(new Made("Ops.avgPool2dConv2dBatchNorm", Ops.avgPool2dConv2dBatchNorm(x, t(be, 2, 3, 1, 1), t(be, 2),
+                t(be, 2), t(be, 2), Ops.full(be, Shape.of(2), 1f), 1e-3f, Pool2dSpec.of(3, 1, 1), Conv2dSpec.of(1, 0),
+                true)));
         made.add(new Made("Ops.maxPool2d", Ops.maxPool2d(x, Pool2dSpec.of(3, 2, 0))));
         made.add(new Made("Ops.avgPool2d", Ops.avgPool2d(x, Pool2dSpec.of(3, 1, 1))));
         made.add(new Made("Ops.softmax", Ops.softmax(x, 1)));
@@ -218,6 +221,40 @@ public abstract class RejectionConformance extends ConformanceBase {
             assertRejects(IllegalArgumentException.class,
                     () -> Ops.conv2dBatchNorm(x, w, null, c, c, var, 1e-3f, same, true),
                     "conv2dBatchNorm", "argument 2", "null");
+        });
+    }
+
+    /** A module's branch pool in inference: the pool's checks, then the block's on the pooled shape. */
+    @Test
+    public void avgPool2dConv2dBatchNormRejectsBadInput() {
+        inScope(be -> {
+            Tensor x = t(be, 1, 8, 6, 6), w = t(be, 4, 8, 1, 1), c = t(be, 4), var = Ops.full(be, Shape.of(4), 1f);
+            Pool2dSpec pool = Pool2dSpec.of(3, 1, 1);
+            Conv2dSpec one = Conv2dSpec.of(1, 0);
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.avgPool2dConv2dBatchNorm(x, t(be, 4, 5, 1, 1), c, c, c, var, 1e-3f, pool, one, true),
+                    "avgPool2dConv2dBatchNorm", "[1,8,6,6]", "[4,5,1,1]");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.avgPool2dConv2dBatchNorm(x, w, c, c, c, var, 1e-3f, null, one, true),
+                    "avgPool2dConv2dBatchNorm", "spec");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.avgPool2dConv2dBatchNorm(x, w, c, c, c, var, 1e-3f, Pool2dSpec.of(7, 1, 0), one, true),
+                    "avgPool2dConv2dBatchNorm", "[1,8,6,6]");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.avgPool2dConv2dBatchNorm(x, w, c, c, c, var, 1e-3f, pool, null, true),
+                    "avgPool2dConv2dBatchNorm", "spec");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.avgPool2dConv2dBatchNorm(x, w, t(be, 3), c, c, var, 1e-3f, pool, one, true),
+                    "avgPool2dConv2dBatchNorm", "gamma", "[3]", "[1,4,6,6]");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.avgPool2dConv2dBatchNorm(x, w, c, c, c, var, -1f, pool, one, true),
+                    "avgPool2dConv2dBatchNorm", "eps", "-1.0");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.avgPool2dConv2dBatchNorm(x, w, c, null, c, var, 1e-3f, pool, one, true),
+                    "avgPool2dConv2dBatchNorm", "argument 3", "null");
+            assertRejects(IllegalArgumentException.class,
+                    () -> Ops.avgPool2dConv2dBatchNorm(t(be, 8, 6, 6), w, c, c, c, var, 1e-3f, pool, one, true),
+                    "avgPool2dConv2dBatchNorm", "rank 4");
         });
     }
 

@@ -231,6 +231,28 @@ public final class Tolerances {
         return t;
     }
 
+    /**
+     * An average pool and then the inference block ({@code avgPool2dConv2dBatchNormInference}), in either order
+     * (an average and a 1×1 commute): both orders' rounding is within (K + 2)·uDot + (k + 2)·u of
+     * conv2d(avgPool(|x|), |w|), K = Cin·kh·kw products, k = the pool's cells; carried through the normalization
+     * as in {@link #conv2dBatchNormInference}.
+     */
+    public DTensor avgPool2dConv2dBatchNormInference(DTensor x, Pool2dSpec pool, DTensor w, Conv2dSpec spec,
+                                                     DTensor gamma, DTensor beta, DTensor mean, DTensor var,
+                                                     double eps) {
+        int big = w.shape().dim(1) * w.shape().dim(2) * w.shape().dim(3), cells = pool.kernelH() * pool.kernelW();
+        DTensor mag = Conv2dReference.forward(PoolingReference.average(x.abs(), pool), w.abs(), null, spec);
+        DTensor norm = batchNormInference(mag, gamma, beta, mean, var, eps);
+        int c = mag.shape().dim(1), inner = mag.shape().sizeBetween(2, mag.shape().rank());
+        DTensor t = DTensor.zeros(mag.shape());
+        for (int i = 0; i < t.size(); i++) {
+            int ch = (i / inner) % c;
+            double scale = Math.abs(gamma.data()[ch]) / Math.sqrt(var.data()[ch] + eps);
+            t.data()[i] = scale * tol(((big + 2) * uDot + (cells + 2) * u) * mag.data()[i]) + norm.data()[i];
+        }
+        return t;
+    }
+
     // ---------------------------------------------------------------- pooling
 
     /** max pool: exact. */

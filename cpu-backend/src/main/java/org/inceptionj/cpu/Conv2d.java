@@ -151,7 +151,7 @@ final class Conv2d {
      * Whether a 1×1 whose x its producer left channel-blocked reads it so on the blocked path, rather than
      * taking the path its shape picks (which would write x out as NCHW first).
      */
-    private static boolean readsBlocked(CpuBackend cpu, Tensor x, Geometry g) {
+    static boolean readsBlocked(CpuBackend cpu, Tensor x, Geometry g) {
         return g.pointwise() && g.cin() >= Vectors.F.length() && cpu.config().blockedConv() && cpu.vectorized()
                 && Gemm.WIDE && Conv2dBlocked.fitsAnArray(g) && CpuBackend.blockedView(x) != null;
     }

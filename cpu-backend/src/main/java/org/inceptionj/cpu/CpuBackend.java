@@ -250,6 +250,19 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void avgPool2dConv2dBatchNormInference(Tensor out, Tensor x, Tensor w, Tensor gamma, Tensor beta,
+                                                  Tensor mean, Tensor var, float eps, Pool2dSpec pool,
+                                                  Conv2dSpec spec, boolean relu) {
+        if (!vectorized() || !BranchPool.applies(this, x, w, pool, spec)) {
+            Backend.super.avgPool2dConv2dBatchNormInference(out, x, w, gamma, beta, mean, var, eps, pool, spec, relu);
+            return;
+        }
+        // The 1×1 first, then the average over its fewer channels (see BranchPool).
+        BranchPool.forward(this, out, x, w,
+                BatchNormEpilogue.of(data(gamma), data(beta), data(mean), data(var), eps, relu), pool, spec);
+    }
+
+    @Override
     public void batchNormInference(Tensor out, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var,
                                    float eps) {
         BatchNorm.inference(this, out, x, gamma, beta, mean, var, eps);

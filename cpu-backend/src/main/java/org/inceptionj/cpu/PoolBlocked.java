@@ -40,10 +40,21 @@ final class PoolBlocked {
     }
 
     static void forward(CpuBackend cpu, Tensor out, Tensor x, Pool2dSpec s, boolean max) {
+        forward(cpu, out, x, s, max, null);
+    }
+
+    /**
+     * {@link #forward(CpuBackend, Tensor, Tensor, Pool2dSpec, boolean)}, then the epilogue (or null) on each output
+     * row while it is in cache: the batch norm and ReLU of a branch pool run after its 1×1 ({@link BranchPool}).
+     */
+    static void forward(CpuBackend cpu, Tensor out, Tensor x, Pool2dSpec s, boolean max, BatchNormEpilogue epilogue) {
         float[] xb = CpuBackend.blockedView(x);
         int batch = x.shape().dim(0), channels = x.shape().dim(1), h = x.shape().dim(2), w = x.shape().dim(3);
         int oh = out.shape().dim(2), ow = out.shape().dim(3), blocks = (channels + L - 1) / L;
         float[] o = CpuBackend.writeBlocked(out);
+        if (SKIP && !max) {
+            return;
+        }
         // The average's divisor of each output position, the same for every block of channels.
         float[] divisors = new float[max ? 0 : oh * ow];
         for (int i = 0; i < divisors.length; i++) {
@@ -52,8 +63,12 @@ final class PoolBlocked {
         int row = w * L;
         cpu.parallel().forRange(batch * blocks, 1, (lo, hi) -> {
             float[] columns = Conv2dBatched.scratch(COLUMNS, row);
+            float[] consts = epilogue == null ? null : new float[3 * L];
             for (int t = lo; t < hi; t++) {
                 int in = t * h * row, at = t * oh * ow * L;
+                if (epilogue != null) {
+                    epilogue.constants(t % blocks * L, channels, consts);
+                }
                 for (int r = 0; r < oh; r++) {
                     int top = r * s.strideH() - s.padTop();
                     boolean r0 = top >= 0 && top < h, r1 = top + 1 >= 0 && top + 1 < h, r2 = top + 2 >= 0 && top + 2 < h;
@@ -77,12 +92,16 @@ final class PoolBlocked {
                             windowSum(columns, left * L, c0, c1, c2).div(divisors[r * ow + c]).intoArray(o, dst);
                         }
                     }
+                    if (epilogue != null) {
+                        epilogue.normalizeVectors(o, at + r * ow * L, L, ow, consts);
+                    }
                 }
             }
         });
     }
 
     /** Per-thread scratch: one row's column sums or maxima, [W][L]. */
+    static boolean SKIP;
     private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Math.max over the real cells of one window column, from −∞ (Math.max(−∞, v) is v, NaN and −0 included). */

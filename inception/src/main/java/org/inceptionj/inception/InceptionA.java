@@ -47,7 +47,7 @@ final class InceptionA {
             Tensor b3 = branch3x3dbl_1.forward(t, x, training);                   // N x 64 x 35 x 35
             b3 = branch3x3dbl_2.forward(t, b3, training);                         // N x 96 x 35 x 35
             b3 = branch3x3dbl_3.forward(t, b3, training);                         // N x 96 x 35 x 35
-            Tensor bp = branch_pool.forward(t, t.avgPool2d(x, avgPool), training); // N x pool_features x 35 x 35
+            Tensor bp = branch_pool.forwardAfterAvgPool(t, x, avgPool, training); // N x pool_features x 35 x 35
             return s.keep(t.concat(1, b1, b5, b3, bp));                           // N x 224+pf x 35 x 35
         }
     }

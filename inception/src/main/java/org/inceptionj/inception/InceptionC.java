@@ -60,7 +60,7 @@ final class InceptionC {
             bd = branch7x7dbl_3.forward(t, bd, training);                         // N x c7 x 17 x 17  (1x7)
             bd = branch7x7dbl_4.forward(t, bd, training);                         // N x c7 x 17 x 17  (7x1)
             bd = branch7x7dbl_5.forward(t, bd, training);                         // N x 192 x 17 x 17 (1x7)
-            Tensor bp = branch_pool.forward(t, t.avgPool2d(x, avgPool), training); // N x 192 x 17 x 17
+            Tensor bp = branch_pool.forwardAfterAvgPool(t, x, avgPool, training); // N x 192 x 17 x 17
             return s.keep(t.concat(1, b1, b7, bd, bp));                           // N x 768 x 17 x 17
         }
     }

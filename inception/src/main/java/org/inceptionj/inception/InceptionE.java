@@ -55,7 +55,7 @@ final class InceptionE {
             bd = branch3x3dbl_2.forward(t, bd, training);                         // N x 384 x 8 x 8
             bd = t.concat(1, branch3x3dbl_3a.forward(t, bd, training),            // N x 384 x 8 x 8 (1x3)
                     branch3x3dbl_3b.forward(t, bd, training));                    // + 384 (3x1) = 768
-            Tensor bp = branch_pool.forward(t, t.avgPool2d(x, avgPool), training); // N x 192 x 8 x 8
+            Tensor bp = branch_pool.forwardAfterAvgPool(t, x, avgPool, training); // N x 192 x 8 x 8
             return s.keep(t.concat(1, b1, b3, bd, bp));                           // N x 2048 x 8 x 8
         }
     }

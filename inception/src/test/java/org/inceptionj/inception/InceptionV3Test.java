@@ -128,8 +128,8 @@ class InceptionV3Test extends BackendTest {
     /**
      * An evaluation that records nothing runs each BasicConv2d as one fused call (Ops.conv2dBatchNorm);
      * one on a recording tape runs conv2d, batch norm and ReLU apart. The same logits within 1e-5 on any
-     * backend, and bit for bit on the CPU backend with its direct sums, whose fused epilogue does batch
-     * norm's float operations; running statistics and affine parameters are drawn away from the identity
+     * backend, and bit for bit on the CPU backend with its direct sums and the branch pools averaging first,
+     * whose fused epilogue does batch norm's float operations; running statistics and affine parameters are drawn away from the identity
      * so that the normalization does something.
      */
     @Test
@@ -143,9 +143,10 @@ class InceptionV3Test extends BackendTest {
         }
         assertTrue(norm > 0 && Math.sqrt(diff / norm) <= 1e-5, "relative L2 " + Math.sqrt(diff / norm));
         if (backend.name().equals("cpu")) {
-            // Bit for bit with the direct sums (Winograd's 3×3s, on by default, round differently).
+            // Bit for bit with the direct sums (Winograd's 3×3s, on by default, round differently) and the branch
+            // pools averaging first (with activations left blocked, the default, they average after their 1×1).
             try (Backend direct = new org.inceptionj.cpu.CpuBackend(new org.inceptionj.cpu.CpuConfig(2, true,
-                    Runtime.getRuntime().maxMemory() / 2, true, false))) {
+                    Runtime.getRuntime().maxMemory() / 2, true, false, false))) {
                 float[][] bits = fusedAndUnfused(direct);
                 for (int i = 0; i < bits[0].length; i++) {
                     assertEquals(Float.floatToIntBits(bits[1][i]), Float.floatToIntBits(bits[0][i]),

@@ -40,7 +40,8 @@ import org.inceptionj.api.UnaryOp;
  * {@code Backends.load} does not find it. Not thread-safe: one model on one thread.
  *
  * <p>Fused calls. {@code conv2dBatchNormInference} is recorded, by default, as the three primitives it
- * stands for (conv2d, batchNormInference, RELU), and the training block's {@code batchNormTraining} with a
+ * stands for (conv2d, batchNormInference, RELU), {@code avgPool2dConv2dBatchNormInference} as the average pool
+ * and those three, and the training block's {@code batchNormTraining} with a
  * ReLU and {@code batchNormReluBackward} as their two each, so that what reads a recorded forward (the summary,
  * the ONNX export) sees each layer's operations one by one; {@link #recordingFusedCalls()} records each as
  * the one call a compute backend receives (what a profile matches its timings against).
@@ -52,6 +53,14 @@ public final class ShapeBackend implements Backend {
         @Override
         public String toString() {
             return conv + " eps=" + eps + (relu ? " relu" : "");
+        }
+    }
+
+    /** The settings of {@code avgPool2dConv2dBatchNormInference} when recorded as one call. */
+    public record PoolConvBatchNorm(Pool2dSpec pool, Conv2dSpec conv, float eps, boolean relu) {
+        @Override
+        public String toString() {
+            return "avg pool " + pool + ", then " + conv + " eps=" + eps + (relu ? " relu" : "");
         }
     }
 
@@ -341,6 +350,18 @@ public final class ShapeBackend implements Backend {
                     new ConvBatchNorm(spec, eps, relu), convMacs(out, w.shape()));
         } else {
             Backend.super.conv2dBatchNormInference(out, x, w, gamma, beta, mean, var, eps, spec, relu);
+        }
+    }
+
+    @Override
+    public void avgPool2dConv2dBatchNormInference(Tensor out, Tensor x, Tensor w, Tensor gamma, Tensor beta,
+                                                  Tensor mean, Tensor var, float eps, Pool2dSpec pool,
+                                                  Conv2dSpec spec, boolean relu) {
+        if (fused) {
+            record("avgPool2dConv2dBatchNormInference", of(out), of(x, w, gamma, beta, mean, var),
+                    new PoolConvBatchNorm(pool, spec, eps, relu), convMacs(out, w.shape()));
+        } else {
+            Backend.super.avgPool2dConv2dBatchNormInference(out, x, w, gamma, beta, mean, var, eps, pool, spec, relu);
         }
     }
 

@@ -23,7 +23,10 @@ class OpProfileTest extends BackendTest {
         assertEquals(2 * Summary.of(TINY, 75, 75, InceptionV3.Mode.EVAL).macs(), p.macs(),
                 "multiply-adds of a batch of 2 = twice the cost table's per-image total");
         Map<String, Integer> calls = p.byOp().stream().collect(Collectors.toMap(OpProfile.Row::op, OpProfile.Row::calls));
-        assertEquals(94, calls.get("conv2dBatchNormInference"), "one fused call per BasicConv2d: " + calls);
+        assertEquals(85, calls.get("conv2dBatchNormInference"), "one fused call per BasicConv2d: " + calls);
+        assertEquals(9, calls.get("avgPool2dConv2dBatchNormInference"),
+                "the nine branch pools', each with its average pool: " + calls);
+        assertNull(calls.get("avgPool2d"), "no average pool outside the branch pools' calls: " + calls);
         assertNull(calls.get("conv2d"), "no convolution outside the fused block: " + calls);
         assertNull(calls.get("batchNormInference"), "no batch norm outside the fused block: " + calls);
         assertEquals(1, calls.get("matmul"), "the classifier");
