@@ -129,8 +129,8 @@ class InceptionV3Test extends BackendTest {
      * An evaluation that records nothing runs each BasicConv2d as one fused call (Ops.conv2dBatchNorm);
      * one on a recording tape runs conv2d, batch norm and ReLU apart. The same logits within 1e-5 on any
      * backend, and bit for bit on the CPU backend with its direct sums and the branch pools averaging first,
-     * whose fused epilogue does batch norm's float operations; running statistics and affine parameters are drawn away from the identity
-     * so that the normalization does something.
+     * whose fused epilogue does batch norm's float operations; running statistics and affine parameters are
+     * drawn away from the identity so that the normalization does something.
      */
     @Test
     void fusedEvaluationGivesTheLogitsOfTheUnfusedOne() {
