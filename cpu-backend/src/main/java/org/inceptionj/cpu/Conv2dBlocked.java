@@ -488,7 +488,7 @@ final class Conv2dBlocked {
         int positions = g.positions();
         float[] consts = epilogue == null ? null : new float[3 * L];
         if (blockedOut) {
-            // Out channel-blocked: each image's run of positions, normalized, is one copy.
+            // Out channel-blocked: each image's run of positions goes out in one pass, normalized on the way.
             int blocks = outBlocks(g);
             for (int f = 0; f < fb; f++) {
                 int c = co0 + f * L;
@@ -497,11 +497,12 @@ final class Conv2dBlocked {
                 }
                 for (int pos = q0; pos < q1; ) {
                     int n = pos / positions, qq = pos % positions, run = Math.min(q1 - pos, positions - qq);
-                    int from = f * fStride + (pos - q0) * L;
+                    int from = f * fStride + (pos - q0) * L, to = ((n * blocks + c / L) * positions + qq) * L;
                     if (epilogue != null) {
-                        epilogue.normalizeVectors(sums, from, L, run, consts);
+                        epilogue.normalizeVectorsInto(sums, from, out, to, run, consts);
+                    } else {
+                        System.arraycopy(sums, from, out, to, run * L);
                     }
-                    System.arraycopy(sums, from, out, ((n * blocks + c / L) * positions + qq) * L, run * L);
                     pos += run;
                 }
             }
