@@ -23,7 +23,8 @@ import org.inceptionj.api.Tensor;
  * <p>Why: in NCHW a 1×1's register tile broadcasts each of its input channels from another plane, 64 to
  * 128 strided streams that the hardware prefetchers do not follow; channel-blocked, a tile's inputs are a
  * few sequential streams. The layout changes nothing in the sums: each output is the same FMAs in the same
- * order as before, so every bit is kept. The tensor's shape, its API and what any reader sees are NCHW.
+ * order as before, so every bit is kept. The tensor's shape, its API and what any reader sees are NCHW. (The
+ * branch pools, which the setting also lets average after their 1×1, are the exception: {@link BranchPool}.)
  *
  * <p>Off with {@code -Dinceptionj.cpu.blockedActivations=false} ({@link CpuConfig#blockedActivations}).
  */

@@ -29,7 +29,9 @@ package org.inceptionj.cpu;
  *                   their outputs channel-blocked for the convolutions, pools and concatenations that read
  *                   them, written out as NCHW only when something else reads them
  *                   ({@code -Dinceptionj.cpu.blockedActivations=true}, the default; see
- *                   {@link BlockedActivations}); the same bits either way
+ *                   {@link BlockedActivations}); the same bits either way, but for the branch pools of
+ *                   {@code avgPool2dConv2dBatchNormInference}, which with it average after their 1×1
+ *                   ({@link BranchPool}: other last bits)
  */
 public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv, boolean winograd,
                         boolean blockedActivations) {
