@@ -52,9 +52,6 @@ final class PoolBlocked {
         int batch = x.shape().dim(0), channels = x.shape().dim(1), h = x.shape().dim(2), w = x.shape().dim(3);
         int oh = out.shape().dim(2), ow = out.shape().dim(3), blocks = (channels + L - 1) / L;
         float[] o = CpuBackend.writeBlocked(out);
-        if (SKIP && !max) {
-            return;
-        }
         // The average's divisor of each output position, the same for every block of channels.
         float[] divisors = new float[max ? 0 : oh * ow];
         for (int i = 0; i < divisors.length; i++) {
@@ -101,7 +98,6 @@ final class PoolBlocked {
     }
 
     /** Per-thread scratch: one row's column sums or maxima, [W][L]. */
-    static boolean SKIP;
     private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Math.max over the real cells of one window column, from −∞ (Math.max(−∞, v) is v, NaN and −0 included). */
