@@ -54,7 +54,7 @@ class BranchPoolTest {
     void takenOnlyForAOneByOneWithFewerOutputChannels() {
         try (CpuBackend be = new CpuBackend(new CpuConfig(1, true, 1L << 26, true, true, true));
              TensorScope s = TensorScope.open()) {
-            Tensor blocked = blockedInput(be, new int[] {1, 32, 8, 8}, new float[32 * 64]);
+            Tensor blocked = PoolBlockedTest.blocked(be, new int[] {1, 32, 8, 8}, new float[32 * 64]);
             Tensor nchw = Ops.zeros(be, Shape.of(1, 32, 8, 8));
             Pool2dSpec pool = Pool2dSpec.of(3, 1, 1);
             Conv2dSpec one = Conv2dSpec.of(1, 0);
@@ -86,7 +86,7 @@ class BranchPoolTest {
                 eps);
         String what = Arrays.toString(s) + " " + pool + " " + kind + ", " + config.threads() + " thread(s)";
         try (CpuBackend be = new CpuBackend(config); TensorScope scope = TensorScope.open()) {
-            Tensor xt = blockedInput(be, new int[] {n, cin, h, w}, floats(x));
+            Tensor xt = PoolBlockedTest.blocked(be, new int[] {n, cin, h, w}, floats(x));
             Tensor w4 = Ops.fromArray(be, wt.shape(), floats(wt));
             assertTrue(BranchPool.applies(be, xt, w4, pool, one), what + ": the commuted path should be taken");
             float[] got = Ops.avgPool2dConv2dBatchNorm(xt, w4, t(be, gamma), t(be, beta), t(be, mean), t(be, var),
@@ -103,21 +103,6 @@ class BranchPoolTest {
             CpuBackwardTest.assertBitsEqual(what + ": x NCHW against x blocked", got, Ops.avgPool2dConv2dBatchNorm(nchw,
                     w4, t(be, gamma), t(be, beta), t(be, mean), t(be, var), eps, pool, one, true).toArray());
         }
-    }
-
-    /** x (NCHW values) handed to the backend channel-blocked, as a producer on the blocked path leaves it. */
-    private static Tensor blockedInput(CpuBackend be, int[] dims, float[] x) {
-        int n = dims[0], c = dims[1], plane = dims[2] * dims[3], blocks = (c + L - 1) / L;
-        Tensor t = be.empty(Shape.of(dims));
-        float[] xb = CpuBackend.writeBlocked(t);
-        for (int i = 0; i < n; i++) {
-            for (int ch = 0; ch < c; ch++) {
-                for (int p = 0; p < plane; p++) {
-                    xb[((i * blocks + ch / L) * plane + p) * L + ch % L] = x[(i * c + ch) * plane + p];
-                }
-            }
-        }
-        return t;
     }
 
     private static Tensor t(CpuBackend be, DTensor d) {

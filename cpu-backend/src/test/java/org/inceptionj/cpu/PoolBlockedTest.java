@@ -73,31 +73,18 @@ class PoolBlockedTest {
         return x;
     }
 
-    /**
-     * The pool of x (NCHW values), handed to the backend channel-blocked where the configuration keeps
-     * activations so (lanes past the channels hold NaN, which no real channel may see), read back as NCHW.
-     */
+    /** The pool of x (NCHW values), handed over channel-blocked where the configuration keeps activations so. */
     private static float[] pool(CpuConfig config, float[] x, int[] dims, Pool2dSpec spec, boolean max) {
         try (CpuBackend be = new CpuBackend(config); TensorScope s = TensorScope.open()) {
-            int n = dims[0], c = dims[1], plane = dims[2] * dims[3], blocks = (c + L - 1) / L;
             Tensor in;
             if (config.vectorized() && config.blockedActivations()) {
-                in = be.empty(Shape.of(dims));
-                float[] xb = CpuBackend.writeBlocked(in);
-                Arrays.fill(xb, Float.NaN);
-                for (int i = 0; i < n; i++) {
-                    for (int ch = 0; ch < c; ch++) {
-                        for (int p = 0; p < plane; p++) {
-                            xb[((i * blocks + ch / L) * plane + p) * L + ch % L] = x[(i * c + ch) * plane + p];
-                        }
-                    }
-                }
+                in = blocked(be, dims, x);
                 assertNotNull(CpuBackend.blockedView(in));
                 assertTrue(PoolBlocked.applies(be, in, spec), "the blocked path should take " + spec);
             } else {
                 in = Ops.fromArray(be, Shape.of(dims), x);
             }
-            Tensor out = be.empty(Shape.of(n, c, spec.outH(dims[2]), spec.outW(dims[3])));
+            Tensor out = be.empty(Shape.of(dims[0], dims[1], spec.outH(dims[2]), spec.outW(dims[3])));
             if (max) {
                 be.maxPool2d(out, in, spec);
             } else {
@@ -105,5 +92,24 @@ class PoolBlockedTest {
             }
             return out.toArray();
         }
+    }
+
+    /**
+     * A tensor of be holding x (NCHW values, dims [N, C, H, W]) channel-blocked, as a producer on the blocked path
+     * leaves it ({@link BlockedActivations}); lanes past the channels hold NaN, which no real channel may see.
+     */
+    static Tensor blocked(CpuBackend be, int[] dims, float[] x) {
+        int n = dims[0], c = dims[1], plane = dims[2] * dims[3], blocks = (c + L - 1) / L;
+        Tensor t = be.empty(Shape.of(dims));
+        float[] xb = CpuBackend.writeBlocked(t);
+        Arrays.fill(xb, Float.NaN);
+        for (int i = 0; i < n; i++) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int p = 0; p < plane; p++) {
+                    xb[((i * blocks + ch / L) * plane + p) * L + ch % L] = x[(i * c + ch) * plane + p];
+                }
+            }
+        }
+        return t;
     }
 }
