@@ -14,6 +14,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import org.inceptionj.api.Ops;
+import org.inceptionj.bench.MemoryPages;
 import org.inceptionj.bench.SideBySideOptions;
 import org.inceptionj.bench.Turns;
 import org.inceptionj.api.Shape;
@@ -46,9 +47,13 @@ import org.inceptionj.inception.train.TrainStep;
  * <p>Run it from the class path the {@code peers} profile writes (benchmarks/README.md):
  * <pre>
  * ./mvnw -Ppeers -pl benchmarks -am package -DskipTests
- * java --add-modules jdk.incubator.vector -cp "benchmarks/target/classes:$(cat benchmarks/target/peers-classpath.txt)" \
+ * java --add-modules jdk.incubator.vector -XX:+UseTransparentHugePages \
+ *     -cp "benchmarks/target/classes:$(cat benchmarks/target/peers-classpath.txt)" \
  *     org.inceptionj.bench.peers.SideBySide --threads 2
  * </pre>
+ * {@code -XX:+UseTransparentHugePages} gives InceptionJ's heap the 2 MiB pages that the jar's launcher gives it;
+ * {@code GLIBC_TUNABLES=glibc.malloc.hugetlb=1} in the environment would give them to the peers' native memory too.
+ * The report says what each side had ({@link MemoryPages}).
  */
 public final class SideBySide {
     private SideBySide() {
@@ -82,6 +87,7 @@ public final class SideBySide {
 
     static void run(SideBySideOptions o) throws Exception {
         double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        MemoryPages pages = MemoryPages.ofThisProcess();
         Path work = o.work() != null ? Files.createDirectories(o.work()) : Files.createTempDirectory("inceptionj-sidebyside");
         List<Row> rows = new ArrayList<>();
         InceptionV3.Config config = Presets.named("inception-v3");
@@ -102,6 +108,7 @@ public final class SideBySide {
             try (model) {
                 System.out.printf(Locale.ROOT, "InceptionJ %s; %d thread(s) for every engine; input %dx%d; weights %s%n",
                         backend.describe(), o.threads(), o.size(), o.size(), weights);
+                System.out.println(pages.describe());
                 Path onnx = work.resolve("inception_v3.onnx");
                 OnnxExport.write(model, o.size(), onnx, true);
                 int maxBatch = Arrays.stream(o.batches()).max().orElse(1);
@@ -141,6 +148,7 @@ public final class SideBySide {
         System.out.printf(Locale.ROOT, "images/s, medians of %d timed calls after %d warm-up calls; %d thread(s) each;"
                 + " load average %.2f before, %.2f after (on a shared machine these move every figure)%n",
                 o.steps(), o.warmup(), o.threads(), loadBefore, loadAfter);
+        System.out.println(pages.describe());
     }
 
     private static Row inference(SideBySideOptions o, InceptionV3 model, CpuBackend backend, OrtSession session, OrtEnvironment env,
