@@ -12,14 +12,13 @@ import com.sun.management.HotSpotDiagnosticMXBean;
 /**
  * Which memory pages the engines of a side-by-side run get: the JVM's heap (InceptionJ's tensors and weights) and
  * the native allocations of the peers that run in the same process (ONNX Runtime's and PyTorch's, through glibc's
- * malloc). Why it is printed: at small batches a forward streams its weights once per pass, and 2 MiB pages
- * instead of 4 KiB ones make that several per cent faster for InceptionJ (README, "CPU speed"); a table's
- * reader should know what each side had. (Huge pages are not better for every engine: on this project's host
- * ONNX Runtime's inference moved by under 2% with them, and PyTorch's training step, which allocates afresh
- * every step, ran slower.)
+ * malloc). Why it is printed: a forward reads its 95 MB of weights once per pass, and the page size decides how
+ * many page-table entries that takes (about 23,000 on 4 KiB pages, 50 on 2 MiB ones), so a table's reader
+ * should know what each side had. (On this project's host huge pages did not pay for any engine: README, item 7
+ * of "CPU speed".)
  *
  * <p>On Linux, with transparent huge pages in "madvise" mode (the usual default), the JVM's heap gets them with
- * {@code -XX:+UseTransparentHugePages} (the jar's launcher adds it) and glibc's malloc with
+ * {@code -XX:+UseTransparentHugePages} and glibc's malloc with
  * {@code GLIBC_TUNABLES=glibc.malloc.hugetlb=1} in the environment (glibc 2.35 and later); in "always" mode
  * everything gets them, in "never" mode nothing does.
  *

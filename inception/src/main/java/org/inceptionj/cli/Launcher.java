@@ -38,21 +38,6 @@ public final class Launcher {
      */
     static final String STEADY_JIT = "-XX:Tier3DelayOn=100000";
 
-    /**
-     * Back the Java heap with the operating system's transparent huge pages (Linux, where they are enabled in
-     * "madvise" mode, the common default, or "always"). Why: an Inception-v3 forward reads its 95 MB of weights
-     * once per pass, and with 4 KiB pages that is about 23,000 pages, each a page-table walk, for the weights
-     * alone. Measured on a 2-vCPU AVX-512 host with two JVMs running at the same time, one thread each, one per
-     * core (swapped every round), medians of the rounds' ratios: the batch-1 eval forward 1.01× (8 rounds),
-     * a 299×299 training step at batch 8 1.05× (4 rounds), the default run's step 1.01× (6 rounds); small
-     * (single rounds ranged 0.90–1.15×), no median below 1. The bits are the same: pages change where the
-     * values lie, not what is computed. Give {@code -XX:-UseTransparentHugePages} to keep 4 KiB pages.
-     */
-    static final String HUGE_PAGES = "-XX:+UseTransparentHugePages";
-
-    /** Where Linux says whether transparent huge pages are on: "always [madvise] never", the chosen one in brackets. */
-    static final String THP_SETTING = "/sys/kernel/mm/transparent_hugepage/enabled";
-
     private Launcher() {
     }
 
@@ -76,8 +61,7 @@ public final class Launcher {
                     + ") and run this jar with its java, or set INCEPTIONJ_JAVA_HOME to it.");
             System.exit(2);
         }
-        List<String> cmd = command(java, given, System.getProperty("java.class.path"), args,
-                transparentHugePages(new File(THP_SETTING)));
+        List<String> cmd = command(java, given, System.getProperty("java.class.path"), args);
         final Process child = new ProcessBuilder(cmd).inheritIO().start();
         // A signal that stops this launcher (SIGTERM from kill, a service manager, docker stop) is passed
         // on to the JVM doing the work, and the launcher waits for it: left alone, that JVM would train on
@@ -103,11 +87,8 @@ public final class Launcher {
         System.exit(code);
     }
 
-    /**
-     * The child JVM's command: the module, the JIT option unless given, huge pages where the system has them
-     * ({@code hugePages}) and no page option was given, the given options, then Main.
-     */
-    static List<String> command(String java, List<String> given, String classPath, String[] args, boolean hugePages) {
+    /** The child JVM's command: the module, the JIT option unless given, the given options, then Main. */
+    static List<String> command(String java, List<String> given, String classPath, String[] args) {
         List<String> cmd = new ArrayList<String>();
         cmd.add(java);
         cmd.add("--add-modules");
@@ -115,9 +96,6 @@ public final class Launcher {
         cmd.add("--enable-native-access=ALL-UNNAMED"); // what the jar's manifest grants when run with -jar
         if (!mentions(given, "Tier3Delay")) {
             cmd.add(STEADY_JIT);
-        }
-        if (hugePages && !mentions(given, "HugePages") && !mentions(given, "LargePages")) {
-            cmd.add(HUGE_PAGES);
         }
         for (String a : given) {
             if (!a.startsWith("--add-modules") && !a.equals(VECTOR) && !a.startsWith("--enable-native-access")
@@ -131,23 +109,6 @@ public final class Launcher {
         cmd.add("org.inceptionj.cli.Main");
         cmd.addAll(Arrays.asList(args));
         return cmd;
-    }
-
-    /**
-     * Whether the system offers transparent huge pages to a JVM that asks: the setting file (Linux only) names
-     * "madvise" or "always" as the chosen mode. Elsewhere, or where they are "never", the JVM would warn that it
-     * cannot have them (on other systems it would not know the option), so the launcher does not ask.
-     */
-    static boolean transparentHugePages(File setting) {
-        if (!setting.isFile()) {
-            return false;
-        }
-        try {
-            String mode = new String(Files.readAllBytes(setting.toPath()), StandardCharsets.US_ASCII);
-            return mode.contains("[madvise]") || mode.contains("[always]");
-        } catch (Exception e) {
-            return false;
-        }
     }
 
     private static boolean mentions(List<String> args, String flag) {

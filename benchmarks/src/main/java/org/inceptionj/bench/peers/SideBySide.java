@@ -47,13 +47,10 @@ import org.inceptionj.inception.train.TrainStep;
  * <p>Run it from the class path the {@code peers} profile writes (benchmarks/README.md):
  * <pre>
  * ./mvnw -Ppeers -pl benchmarks -am package -DskipTests
- * java --add-modules jdk.incubator.vector -XX:+UseTransparentHugePages \
- *     -cp "benchmarks/target/classes:$(cat benchmarks/target/peers-classpath.txt)" \
+ * java --add-modules jdk.incubator.vector -cp "benchmarks/target/classes:$(cat benchmarks/target/peers-classpath.txt)" \
  *     org.inceptionj.bench.peers.SideBySide --threads 2
  * </pre>
- * {@code -XX:+UseTransparentHugePages} gives InceptionJ's heap the 2 MiB pages that the jar's launcher gives it;
- * {@code GLIBC_TUNABLES=glibc.malloc.hugetlb=1} in the environment would give them to the peers' native memory too.
- * The report says what each side had ({@link MemoryPages}).
+ * The report says which memory pages each side had ({@link MemoryPages}).
  */
 public final class SideBySide {
     private SideBySide() {
