@@ -44,8 +44,8 @@ public record MemoryPages(String system, boolean jvmHeap, boolean nativeAllocati
         }
         String jvmOption = null;
         try {
-            jvmOption = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-                    .getVMOption("UseTransparentHugePages").getValue();
+            HotSpotDiagnosticMXBean hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            jvmOption = hotSpot == null ? null : hotSpot.getVMOption("UseTransparentHugePages").getValue();
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             jvmOption = null; // a JVM without the option (not Linux, or not HotSpot)
         }
