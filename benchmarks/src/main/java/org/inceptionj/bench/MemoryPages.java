@@ -80,13 +80,21 @@ public record MemoryPages(String system, boolean jvmHeap, boolean nativeAllocati
         return false;
     }
 
-    /** One line for the report: each side's pages, and the setting that gives it the other kind. */
+    /**
+     * One line for the report: each side's pages and, in "madvise" mode, the setting that gives it the other kind
+     * (in the other modes the system decides for both sides, and neither setting changes it).
+     */
     public String describe() {
+        boolean choose = system.equals("madvise");
         return String.format(Locale.ROOT,
-                "memory pages: transparent huge pages %s; InceptionJ's heap on %s pages (-XX:%sUseTransparentHugePages"
-                        + " for %s); the peers' native memory on %s pages (%s)",
-                system, size(jvmHeap), jvmHeap ? "-" : "+", size(!jvmHeap), size(nativeAllocations),
-                nativeAllocations ? "without GLIBC_TUNABLES=glibc.malloc.hugetlb=1 for 4 KiB"
+                "memory pages: transparent huge pages %s; InceptionJ's heap on %s pages (%s); the peers' native"
+                        + " memory on %s pages (%s)",
+                system, size(jvmHeap),
+                !choose ? "set by the system"
+                        : String.format("-XX:%sUseTransparentHugePages for %s", jvmHeap ? "-" : "+", size(!jvmHeap)),
+                size(nativeAllocations),
+                !choose ? "set by the system"
+                        : nativeAllocations ? "without GLIBC_TUNABLES=glibc.malloc.hugetlb=1 for 4 KiB"
                         : "GLIBC_TUNABLES=glibc.malloc.hugetlb=1 for 2 MiB");
     }
 

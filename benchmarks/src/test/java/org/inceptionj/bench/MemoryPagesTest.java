@@ -1,6 +1,7 @@
 package org.inceptionj.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -39,5 +40,16 @@ class MemoryPagesTest {
         assertTrue(peersOnly.contains("InceptionJ's heap on 4 KiB pages (-XX:+UseTransparentHugePages for 2 MiB)"),
                 peersOnly);
         assertTrue(peersOnly.contains("native memory on 2 MiB pages"), peersOnly);
+    }
+
+    @Test
+    void outsideMadviseModeTheLineOffersNoSettingThatWouldNotWork() {
+        String always = new MemoryPages("always", true, true).describe();
+        assertTrue(always.contains("InceptionJ's heap on 2 MiB pages (set by the system)"), always);
+        assertTrue(always.contains("native memory on 2 MiB pages (set by the system)"), always);
+        assertFalse(always.contains("UseTransparentHugePages"), always);
+        assertFalse(always.contains("GLIBC_TUNABLES"), always);
+        String none = new MemoryPages("none", false, false).describe();
+        assertFalse(none.contains("UseTransparentHugePages"), none);
     }
 }
