@@ -14,8 +14,8 @@ import com.sun.management.HotSpotDiagnosticMXBean;
  * the native allocations of the peers that run in the same process (ONNX Runtime's and PyTorch's, through glibc's
  * malloc). Why it is printed: a forward reads its 95 MB of weights once per pass, and the page size decides how
  * many page-table entries that takes (about 23,000 on 4 KiB pages, 50 on 2 MiB ones), so a table's reader
- * should know what each side had. (On this project's host huge pages did not pay for any engine: README, item 7
- * of "CPU speed".)
+ * should know what each side had. (On this project's host huge pages did not pay for any engine: see
+ * benchmarks/CPU-SPEED-LOG.md.)
  *
  * <p>On Linux, with transparent huge pages in "madvise" mode (the usual default), the JVM's heap gets them with
  * {@code -XX:+UseTransparentHugePages} and glibc's malloc with
