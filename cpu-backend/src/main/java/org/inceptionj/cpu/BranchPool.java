@@ -51,7 +51,7 @@ final class BranchPool {
         Conv2d.Geometry g = geometry(xs, w.shape(), spec);
         try (Tensor z = cpu.empty(Shape.of(xs.dim(0), g.cout(), xs.dim(2), xs.dim(3)))) {
             // The raw sums, left blocked; x read in place (a 1×1's windows all lie inside it).
-            Conv2dBlocked.forwardBlocked(cpu, z, x, CpuBackend.blockedWeights(w, g), g, null);
+            Conv2dBlocked.forwardBlocked(cpu, z, x, CpuBackend.inferenceWeights(w, g, false), g, null);
             PoolBlocked.forward(cpu, out, z, pool, false, epilogue);
         }
     }

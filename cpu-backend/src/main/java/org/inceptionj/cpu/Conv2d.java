@@ -98,18 +98,18 @@ final class Conv2d {
         if (Conv2dWinograd.appliesToInference(cpu, g)) {
             // Winograd's fewer multiply-adds, other last bits (see there).
             if (cpu.config().blockedActivations()) {
-                Conv2dWinograd.forwardBlocked(cpu, out, x, CpuBackend.winogradWeights(w, g), g, epilogue);
+                Conv2dWinograd.forwardBlocked(cpu, out, x, CpuBackend.inferenceWeights(w, g, true), g, epilogue);
                 return;
             }
-            Conv2dWinograd.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.winogradWeights(w, g), g,
-                    epilogue);
+            Conv2dWinograd.forward(cpu, CpuBackend.data(out), CpuBackend.read(x), CpuBackend.inferenceWeights(w, g, true),
+                    g, epilogue);
             return;
         }
         // A 1×1 over an x left channel-blocked reads it so (see BlockedActivations).
         boolean blockedX = cpu.config().blockedActivations() && readsBlocked(cpu, x, g);
         if (cpu.config().blockedActivations() && stemBlocked(cpu, g)) {
             // The stem's layers with two vectors of output channels or more: out left blocked (see stemBlocked).
-            Conv2dBlocked.forwardBlocked(cpu, out, x, CpuBackend.blockedWeights(w, g), g, epilogue);
+            Conv2dBlocked.forwardBlocked(cpu, out, x, CpuBackend.inferenceWeights(w, g, false), g, epilogue);
             return;
         }
         if (Conv2dDirect.applies(cpu, g)) {
@@ -122,11 +122,12 @@ final class Conv2d {
         }
         if (cpu.config().blockedActivations() && (blockedX || Conv2dBlocked.applies(cpu, g))) {
             // Out left channel-blocked; the same bits.
-            Conv2dBlocked.forwardBlocked(cpu, out, x, CpuBackend.blockedWeights(w, g), g, epilogue);
+            Conv2dBlocked.forwardBlocked(cpu, out, x, CpuBackend.inferenceWeights(w, g, false), g, epilogue);
             return;
         }
         if (Conv2dBlocked.applies(cpu, g)) {
-            Conv2dBlocked.forward(cpu, CpuBackend.data(out), x, CpuBackend.blockedWeights(w, g), null, g, epilogue);
+            Conv2dBlocked.forward(cpu, CpuBackend.data(out), x, CpuBackend.inferenceWeights(w, g, false), null, g,
+                    epilogue);
             return;
         }
         forwardVector(cpu, CpuBackend.data(out), CpuBackend.data(x), CpuBackend.data(w), null, g, epilogue);

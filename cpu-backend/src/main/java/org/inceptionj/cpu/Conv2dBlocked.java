@@ -430,6 +430,7 @@ final class Conv2dBlocked {
             pieces[gr] = Math.min(tiles, p);
             firstTask[gr + 1] = firstTask[gr] + pieces[gr];
         }
+        cpu.postReadAhead();
         cpu.parallel().forRange(firstTask[groups], 1, (lo, hi) -> {
             for (int task = lo; task < hi; task++) {
                 int gr = 0;

@@ -674,6 +674,7 @@ final class Conv2dWinograd {
             }
         }
         int finalRanges = ranges;
+        cpu.postReadAhead();
         cpu.parallel().forRange(blocks * ranges, 1, (lo, hi) -> {
             for (int task = lo; task < hi; task++) {
                 int b = task / finalRanges, r = task % finalRanges;

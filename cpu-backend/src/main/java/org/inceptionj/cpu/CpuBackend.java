@@ -23,6 +23,8 @@ import org.inceptionj.api.UnaryOp;
 public final class CpuBackend implements Backend {
     private final CpuConfig config;
     private final Parallel parallel;
+    /** Null when {@link CpuConfig#readAhead} is off. */
+    private final ReadAhead readAhead;
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong peakLiveBytes = new AtomicLong();
     private final ArrayCache cache;
@@ -30,7 +32,8 @@ public final class CpuBackend implements Backend {
 
     public CpuBackend(CpuConfig config) {
         this.config = config;
-        this.parallel = new Parallel(config.threads());
+        this.readAhead = config.readAhead() && config.threads() > 1 ? new ReadAhead(config.threads()) : null;
+        this.parallel = new Parallel(config.threads(), readAhead);
         this.cache = new ArrayCache(config.cacheBytes());
     }
 
@@ -95,8 +98,36 @@ public final class CpuBackend implements Backend {
         return w.storage(CpuStorage.class).blockedWeights(g);
     }
 
+    /** w's storage's data transformed for {@link Conv2dWinograd}, made again only when it may have changed. */
     static float[] winogradWeights(Tensor w, Conv2d.Geometry g) {
         return w.storage(CpuStorage.class).winogradWeights(g);
+    }
+
+    /**
+     * {@link #blockedWeights} (or, where winograd, {@link #winogradWeights}) for a convolution of the inference
+     * forward, noted for {@link ReadAhead}. Only the inference forward reads ahead: in a training step at 299 × 299,
+     * batch 8, it ran 0.99× (its activations, not its weights, fill the caches there).
+     */
+    static float[] inferenceWeights(Tensor w, Conv2d.Geometry g, boolean winograd) {
+        CpuStorage s = w.storage(CpuStorage.class);
+        float[] packed = winograd ? s.winogradWeights(g) : s.blockedWeights(g);
+        ReadAhead r = s.owner().readAhead;
+        if (r != null) {
+            r.used(s, packed, winograd);
+        }
+        return packed;
+    }
+
+    /** A convolution's main loop starts: idle threads read the next one's weights ({@link ReadAhead#post}). */
+    void postReadAhead() {
+        if (readAhead != null) {
+            readAhead.post();
+        }
+    }
+
+    /** The backend's read-ahead, or null when off (for tests). */
+    ReadAhead readAhead() {
+        return readAhead;
     }
 
     ArrayCache cache() {
@@ -393,6 +424,9 @@ public final class CpuBackend implements Backend {
     public void close() {
         closed = true;
         parallel.close();
+        if (readAhead != null) {
+            readAhead.clear();
+        }
         cache.clear();
     }
 

@@ -32,15 +32,19 @@ package org.inceptionj.cpu;
  *                   {@link BlockedActivations}); the same bits either way, but for the branch pools of
  *                   {@code avgPool2dConv2dBatchNormInference}, which with it average after their 1×1
  *                   ({@link BranchPool}: other last bits)
+ * @param readAhead  let threads that have run out of work in a parallel loop read the next convolution's
+ *                   packed weights into their cache ({@code -Dinceptionj.cpu.readAhead=true}, the default; see
+ *                   {@link ReadAhead}); it only reads, so the same bits either way
  */
 public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv, boolean winograd,
-                        boolean blockedActivations) {
+                        boolean blockedActivations, boolean readAhead) {
     public static final String THREADS_PROPERTY = "inceptionj.cpu.threads";
     public static final String VECTOR_PROPERTY = "inceptionj.cpu.vector";
     public static final String CACHE_PROPERTY = "inceptionj.cpu.cacheBytes";
     public static final String BLOCKED_CONV_PROPERTY = "inceptionj.cpu.blockedConv";
     public static final String WINOGRAD_PROPERTY = "inceptionj.cpu.winograd";
     public static final String BLOCKED_ACTIVATIONS_PROPERTY = "inceptionj.cpu.blockedActivations";
+    public static final String READ_AHEAD_PROPERTY = "inceptionj.cpu.readAhead";
 
     public CpuConfig {
         if (threads < 1 || threads > 1024) {
@@ -71,13 +75,20 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolea
         this(threads, vectorized, cacheBytes, blockedConv, winograd, true);
     }
 
+    /** These threads, kernels, cache, blocked, Winograd and activation settings, with read-ahead. */
+    public CpuConfig(int threads, boolean vectorized, long cacheBytes, boolean blockedConv, boolean winograd,
+                     boolean blockedActivations) {
+        this(threads, vectorized, cacheBytes, blockedConv, winograd, blockedActivations, true);
+    }
+
     static long defaultCacheBytes() {
         return Runtime.getRuntime().maxMemory() / 2;
     }
 
     /**
      * Reads {@value #THREADS_PROPERTY}, {@value #VECTOR_PROPERTY}, {@value #CACHE_PROPERTY},
-     * {@value #BLOCKED_CONV_PROPERTY}, {@value #WINOGRAD_PROPERTY} and {@value #BLOCKED_ACTIVATIONS_PROPERTY},
+     * {@value #BLOCKED_CONV_PROPERTY}, {@value #WINOGRAD_PROPERTY}, {@value #BLOCKED_ACTIVATIONS_PROPERTY} and
+     * {@value #READ_AHEAD_PROPERTY},
      * rejecting malformed values.
      */
     public static CpuConfig fromSystemProperties() {
@@ -101,7 +112,7 @@ public record CpuConfig(int threads, boolean vectorized, long cacheBytes, boolea
             }
         }
         return new CpuConfig(threads, vectorized, cacheBytes, flag(BLOCKED_CONV_PROPERTY), flag(WINOGRAD_PROPERTY),
-                flag(BLOCKED_ACTIVATIONS_PROPERTY));
+                flag(BLOCKED_ACTIVATIONS_PROPERTY), flag(READ_AHEAD_PROPERTY));
     }
 
     /** A true/false property, true when unset or blank. */

@@ -17,6 +17,9 @@ final class CpuStorage implements Storage {
     private float[] blocked;
     private long blockedVersion;
     private int blockedCout;
+    /** For a convolution's weights: the weights the next convolution read last time, and these packed ({@link ReadAhead}). */
+    CpuStorage nextWeights;
+    ReadAhead.Target readAheadTarget;
 
     /** zero: whether the elements must start at 0 ({@code allocate}) or may be stale ({@code empty}). */
     CpuStorage(CpuBackend owner, int size, boolean zero) {
@@ -29,6 +32,10 @@ final class CpuStorage implements Storage {
     @Override
     public long byteSize() {
         return 4L * size;
+    }
+
+    CpuBackend owner() {
+        return owner;
     }
 
     /** The values, NCHW, written from the channel-blocked ones first if a producer left them so. */
@@ -151,6 +158,8 @@ final class CpuStorage implements Storage {
     public void free() {
         winograd = null;
         blocked = null;
+        nextWeights = null;
+        readAheadTarget = null;
         synchronized (this) {
             dropActivation();
             if (data != null) {

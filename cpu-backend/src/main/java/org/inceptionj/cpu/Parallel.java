@@ -24,7 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * is sometimes not scheduled for a fraction of a millisecond, and a short loop then waited for it; the
  * default run's step 0.5–2.4% faster, in one process). Each chunk is cut into up to {@link #PARTS}
  * pieces, and a thread done with its own chunk takes the others' pieces that are not started yet, from
- * the last (see there). The pieces are the same whoever runs them, so the results are too.
+ * the last (see there). The pieces are the same whoever runs them, so the results are too. A thread that
+ * has nothing left to take, the caller waiting for the last pieces or a worker spinning between loops, reads
+ * ahead the next convolution's weights where a {@link ReadAhead} is given (see there).
  */
 final class Parallel implements AutoCloseable {
 
@@ -51,6 +53,8 @@ final class Parallel implements AutoCloseable {
 
     private final int threads;
     private final Worker[] workers;
+    /** What threads with nothing to take read, or null. */
+    private final ReadAhead readAhead;
     /** One loop at a time: a second caller thread runs its loop alone (same results, see above). */
     private final ReentrantLock busy = new ReentrantLock();
 
@@ -122,7 +126,13 @@ final class Parallel implements AutoCloseable {
     private volatile boolean closed;
 
     Parallel(int threads) {
+        this(threads, null);
+    }
+
+    /** With readAhead (or null), which idle threads read ahead of the next call. */
+    Parallel(int threads, ReadAhead readAhead) {
         this.threads = threads;
+        this.readAhead = readAhead;
         this.workers = new Worker[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker(i + 1);
@@ -155,6 +165,9 @@ final class Parallel implements AutoCloseable {
                 workers[w].wake();
             }
             j.runChunk(0);
+            while (j.remaining.get() > 0 && readAhead(0)) {
+                // nothing left to take: the next call's weights, a few lines at a time
+            }
             awaitWorkers(j.remaining);
             j.body = null;
             Throwable t = j.failure.get();
@@ -167,6 +180,11 @@ final class Parallel implements AutoCloseable {
         } finally {
             busy.unlock();
         }
+    }
+
+    /** Thread t reads a few lines of the next call's weights; false when there is nothing (more) to read. */
+    private boolean readAhead(int t) {
+        return readAhead != null && readAhead.readSome(t);
     }
 
     private static void awaitWorkers(AtomicInteger remaining) {
@@ -252,7 +270,9 @@ final class Parallel implements AutoCloseable {
             Job j;
             while ((j = job) == seen && !closed) {
                 if (System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
+                    if (!readAhead(chunk)) {
+                        Thread.onSpinWait();
+                    }
                     continue;
                 }
                 parked = true;
