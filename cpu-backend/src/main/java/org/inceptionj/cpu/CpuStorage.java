@@ -17,7 +17,10 @@ final class CpuStorage implements Storage {
     private float[] blocked;
     private long blockedVersion;
     private int blockedCout;
-    /** For a convolution's weights: the weights the next convolution read last time, and these packed ({@link ReadAhead}). */
+    /**
+     * For a convolution's weights in the inference forward: the weights the next convolution read last time, and
+     * these weights as packed ({@link ReadAhead}).
+     */
     CpuStorage nextWeights;
     ReadAhead.Target readAheadTarget;
 
