@@ -21,17 +21,19 @@ import java.util.Arrays;
  * forward says which packed weights it reads ({@link #used}, through {@link CpuBackend#inferenceWeights}), and
  * the weights used just before learn that these come next.
  * When a convolution's main parallel loop starts ({@link #post}), the packed weights that came after it
- * last time are posted, and a thread with nothing left to take reads its share of them
- * ({@link #readSome}), {@link #BATCH} floats at a time between its checks for more work, at most
+ * last time are posted, and a thread with nothing left to take (the caller once its pieces are done and the
+ * worker's still run, a worker between loops before it spins) reads its share of them ({@link #readSome}),
+ * {@link #BATCH} floats at a time between its checks for more work, at most
  * {@link #MOST} floats a call: of T threads, thread t the t-th of T equal shares (the blocked convolution's
  * tasks go to the threads in order of output channels, so thread t will read about that share of its packed
  * weights); Winograd's transformed weights are read whole by every thread, since each of its tasks reads
  * every point's weights. Reading changes no value: the results are the same bits with it or without.
  *
  * <p>Measured on two threads (Intel Xeon, AVX-512, two vCPUs), two backends in one process, off and on,
- * alternating blocks of passes: the eval forward at batch 1 1.02–1.04× faster (medians of four runs of 30
- * rounds), at batch 8 1.015–1.018× (two runs; within this host's noise, which read 1.016 between two
- * backends doing the same work). Posting when the weights are fetched, before a call's padding or transform
+ * alternating blocks of passes: the eval forward at batch 1 1.017–1.056× faster (medians of seven runs of 30
+ * rounds), at batch 8 1.015–1.020× (three runs; within this host's noise, which read 1.016 between two
+ * backends doing the same work). A worker that reads its whole share before it spins, rather than only
+ * inside its spin window (after which it parks), made batch 1 1.029–1.032× faster of that alone. Posting when the weights are fetched, before a call's padding or transform
  * loops, ran 0.99–1.00× at batch 8: threads idle inside one call read the next call's weights into a cache
  * that the products still needed. Off with {@code -Dinceptionj.cpu.readAhead=false}
  * ({@link CpuConfig#readAhead}).
