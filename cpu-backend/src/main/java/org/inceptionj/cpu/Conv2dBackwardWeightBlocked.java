@@ -129,20 +129,27 @@ final class Conv2dBackwardWeightBlocked {
     }
 
     /**
-     * dyᵀ in {@link Conv2dBlocked#packWeights}' layout for {@link #turned}(g): the group of fb vectors from
-     * channel co0 starts at co0·S and holds, for step s = n·P + p, dy[n, co, p] at s·fb·L + co − co0 (zero
-     * for co ≥ Cout). Per vector of channels and image, a {@link Conv2dBlocked#packBlock} of its planes, on
-     * the backend's threads.
+     * dyᵀ in {@link Conv2dBlocked#packWeights}' layout for {@link #turned}(g): dy's channels as the output
+     * channels, the steps s = n·P + p (dy[n, co, p] for vector f's lane co − f·L of its group at {@link
+     * Conv2dBlocked#packedAt}, zero for co ≥ Cout). Per vector of channels and image, a {@link
+     * Conv2dBlocked#packBlock} of its planes (cut where a chunk of steps ends), on the backend's threads.
      */
     static void packTransposed(Parallel parallel, float[] dy, Conv2d.Geometry g, float[] dyT) {
         int p = g.positions(), cout = g.cout(), batch = g.batch(), steps = batch * p, blocks = (cout + L - 1) / L;
-        int[] starts = Conv2dBlocked.groupStarts(blocks);
+        int[] starts = Conv2dBlocked.groupStarts(blocks), bases = Conv2dBlocked.groupBases(starts, steps);
         parallel.forRange(blocks * batch, Math.max(1, (1 << 14) / (p * L)), (lo, hi) -> {
             for (int task = lo; task < hi; task++) {
-                int v = task / batch, n = task % batch, gr = Conv2dBlocked.groupOf(starts, v);
-                int co0 = starts[gr] * L, width = (starts[gr + 1] - starts[gr]) * L, c0 = v * L;
-                Conv2dBlocked.packBlock(dy, (n * cout + c0) * p, p, cout - c0, p, dyT,
-                        co0 * steps + n * p * width + c0 - co0, width);
+                int v = task / batch, n = task % batch, gr = Conv2dBlocked.groupOf(starts, v), c0 = v * L;
+                int fb = starts[gr + 1] - starts[gr], f = v - starts[gr], cs = Conv2dBlocked.chunkSteps(fb);
+                for (int s = n * p, end = s + p; s < end; ) {
+                    int run = Math.min(end - s, cs - s % cs);
+                    Conv2dBlocked.packBlock(dy, (n * cout + c0) * p + s - n * p, p, cout - c0, run, dyT,
+                            Conv2dBlocked.packedAt(bases[gr], fb, s, f), L);
+                    s += run;
+                }
+                if (n == batch - 1) {
+                    Conv2dBlocked.zeroTail(dyT, bases[gr], fb, steps, f);
+                }
             }
         });
     }

@@ -440,14 +440,14 @@ final class Conv2dWinograd {
         int cout = g.cout(), cin = g.cin(), blocks = (cout + L - 1) / L, len = pointLength(g);
         Plan plan = Plan.of(g);
         int taps = plan.taps(), points = plan.points();
-        int[] starts = Conv2dBlocked.groupStarts(blocks);
+        int[] starts = Conv2dBlocked.groupStarts(blocks), bases = Conv2dBlocked.groupBases(starts, cin);
         // Vector v's L channels side by side, as they lie in u: lanes of co, one input channel at a time.
         parallel.forRange(blocks, 1, (lo, hi) -> {
             int[] lanes = new int[L];
             float[] kernels = new float[taps * L], rows = new float[6 * 5 * L];
             for (int v = lo; v < hi; v++) {
-                int gr = Conv2dBlocked.groupOf(starts, v), co0 = starts[gr] * L, c = v * L;
-                int width = (starts[gr + 1] - starts[gr]) * L;
+                int gr = Conv2dBlocked.groupOf(starts, v), c = v * L;
+                int fb = starts[gr + 1] - starts[gr], f = v - starts[gr];
                 for (int lane = 0; lane < L; lane++) {
                     // Where lane's kernel of input channel 0 starts in w (its taps follow, or precede when turned).
                     int co = Math.min(c + lane, cout - 1);
@@ -455,7 +455,7 @@ final class Conv2dWinograd {
                 }
                 int ciStep = turned ? cout * taps : taps, tapStep = turned ? -1 : 1;
                 for (int ci = 0; ci < cin; ci++) {
-                    int at = co0 * cin + ci * width + c - co0, from = ci * ciStep;
+                    int at = Conv2dBlocked.packedAt(bases[gr], fb, ci, f), from = ci * ciStep;
                     if (plan.square()) {
                         square(w, from, tapStep, lanes, c, cout, u, at, len);
                     } else if (plan.twoDimensional()) {
@@ -463,6 +463,9 @@ final class Conv2dWinograd {
                     } else {
                         row(plan, w, from, tapStep, lanes, c, cout, u, at, len, kernels);
                     }
+                }
+                for (int xi = 0; xi < points; xi++) {
+                    Conv2dBlocked.zeroTail(u, xi * len + bases[gr], fb, cin, f);
                 }
             }
         });
@@ -649,6 +652,7 @@ final class Conv2dWinograd {
         // Blocks of at most tileBlock tiles, as many as the threads divide (7 blocks on 2 threads left one
         // idle a seventh of the time), cut evenly.
         int[] starts = Conv2dBlocked.groupStarts((g.cout() + L - 1) / L);
+        int[] bases = Conv2dBlocked.groupBases(starts, g.cin());
         int threads = cpu.parallel().threads(), most = tileBlock(g);
         int blocks = (total + most - 1) / most;
         blocks = Math.min(total, (blocks + threads - 1) / threads * threads);
@@ -680,15 +684,16 @@ final class Conv2dWinograd {
                 int b = task / finalRanges, r = task % finalRanges;
                 int t0 = b * tb, t1 = Math.min(total, t0 + tb);
                 int g0 = groups * r / finalRanges, g1 = groups * (r + 1) / finalRanges;
-                runBlock(plan, out, xb, hp, wp, u, g, epilogue, tapOff, base, starts, g0, g1, tb, t0, t1, blockedOut);
+                runBlock(plan, out, xb, hp, wp, u, g, epilogue, tapOff, base, starts, bases, g0, g1, tb, t0, t1,
+                        blockedOut);
             }
         });
     }
 
     /** Tiles [t0, t1) of the batch, output groups [g0, g1): transform in, 16 products, transform out. */
     private static void runBlock(Plan plan, float[] out, float[] xb, int hp, int wp, float[] u, Conv2d.Geometry g,
-                                 BatchNormEpilogue epilogue, int[] tapOff, int[] base, int[] starts, int g0, int g1,
-                                 int tb, int t0, int t1, boolean blockedOut) {
+                                 BatchNormEpilogue epilogue, int[] tapOff, int[] base, int[] starts, int[] bases,
+                                 int g0, int g1, int tb, int t0, int t1, boolean blockedOut) {
         int cin = g.cin(), cb = (cin + L - 1) / L, cov = (g.cout() + L - 1) / L, n = t1 - t0;
         // Vectors between two vectors of channels' rows of sums: the tiles rounded up to whole register
         // tiles, since a register tile with fewer positions than its width stores all of them.
@@ -713,10 +718,10 @@ final class Conv2dWinograd {
         }
         for (int xi = 0; xi < points; xi++) {
             for (int gr = g0; gr < g1; gr++) {
-                int fb = starts[gr + 1] - starts[gr], pt = Conv2dBlocked.positionsPerTile(fb), co0 = starts[gr] * L;
-                int chunk = Math.max(1, Conv2dBlocked.CHUNK_WEIGHTS / (fb * L));
+                int fb = starts[gr + 1] - starts[gr], pt = Conv2dBlocked.positionsPerTile(fb);
+                int chunk = Conv2dBlocked.chunkSteps(fb);
                 for (int s0 = 0; s0 < cin; s0 += chunk) {
-                    int s1 = Math.min(cin, s0 + chunk), wo = xi * len + co0 * cin + s0 * fb * L;
+                    int s1 = Math.min(cin, s0 + chunk), wo = xi * len + Conv2dBlocked.packedAt(bases[gr], fb, s0, 0);
                     for (int q = 0; q < n; q += pt) {
                         int cnt = Math.min(pt, n - q), at = ((xi * cov + starts[gr]) * stride + q) * L;
                         int f = stride * L, p = xi * tb + q;

@@ -209,24 +209,25 @@ class Conv2dBlockedTest {
             w[i] = r.nextFloat() - 0.5f;
         }
         int[] starts = Conv2dBlocked.groupStarts(Conv2dBlocked.outBlocks(g));
-        float[] expected = new float[Conv2dBlocked.packedLength(g)];
-        for (int gr = 0; gr + 1 < starts.length; gr++) {
-            int co0 = starts[gr] * L, width = (starts[gr + 1] - starts[gr]) * L;
+        float[] expected = new float[layoutLength(starts, k)];
+        assertEquals(expected.length, Conv2dBlocked.packedLength(g), "packedLength");
+        for (int gr = 0, base = 0; gr + 1 < starts.length; base += groupFloats(starts, gr, k), gr++) {
+            int co0 = starts[gr] * L, fb = starts[gr + 1] - starts[gr];
             for (int s = 0; s < k; s++) {
-                for (int c = 0; c < width; c++) {
-                    expected[co0 * k + s * width + c] = co0 + c < cout ? w[(co0 + c) * k + s] : 0f;
+                for (int c = 0; c < fb * L; c++) {
+                    expected[layoutAt(base, fb, s, c)] = co0 + c < cout ? w[(co0 + c) * k + s] : 0f;
                 }
             }
         }
         int[] turnedStarts = Conv2dBlocked.groupStarts((cin + L - 1) / L);
-        float[] expectedTurned = new float[Conv2dBlocked.packedLength(new Conv2d.Geometry(1, cout, 8, 8, cin, kh, kw,
-                8 - kh + 1, 8 - kw + 1, 1, 1, 0, 0, 1, 1))];
-        for (int gr = 0; gr + 1 < turnedStarts.length; gr++) {
-            int ci0 = turnedStarts[gr] * L, width = (turnedStarts[gr + 1] - turnedStarts[gr]) * L;
+        int kt = cout * taps;
+        float[] expectedTurned = new float[layoutLength(turnedStarts, kt)];
+        for (int gr = 0, base = 0; gr + 1 < turnedStarts.length; base += groupFloats(turnedStarts, gr, kt), gr++) {
+            int ci0 = turnedStarts[gr] * L, fb = turnedStarts[gr + 1] - turnedStarts[gr];
             for (int co = 0; co < cout; co++) {
                 for (int tap = 0; tap < taps; tap++) {
-                    for (int c = 0; c < width; c++) {
-                        expectedTurned[ci0 * cout * taps + (co * taps + tap) * width + c] =
+                    for (int c = 0; c < fb * L; c++) {
+                        expectedTurned[layoutAt(base, fb, co * taps + tap, c)] =
                                 ci0 + c < cin ? w[((co * cin) + ci0 + c) * taps + taps - 1 - tap] : 0f;
                     }
                 }
@@ -242,6 +243,34 @@ class Conv2dBlockedTest {
             assertArrayEquals(expected, packed, what + ": packWeights");
             assertArrayEquals(expectedTurned, turned, what + ": packTurnedWeights");
         }
+    }
+
+    /**
+     * The packed layout, written out again from its description: a group of fb vectors in chunks of cs steps,
+     * cs the largest multiple of L with cs·fb·L ≤ CHUNK_WEIGHTS, each chunk its fb vectors' runs of cs steps one
+     * after the other; c is the channel within the group (vector c / L, lane c % L).
+     */
+    private static int layoutAt(int base, int fb, int s, int c) {
+        int cs = chunkSteps(fb);
+        return base + (s / cs) * cs * fb * L + (c / L) * cs * L + (s % cs) * L + c % L;
+    }
+
+    private static int chunkSteps(int fb) {
+        int cs = Conv2dBlocked.CHUNK_WEIGHTS / (fb * L) / L * L;
+        return Math.max(L, cs);
+    }
+
+    private static int groupFloats(int[] starts, int gr, int k) {
+        int fb = starts[gr + 1] - starts[gr], cs = chunkSteps(fb);
+        return (k + cs - 1) / cs * cs * fb * L;
+    }
+
+    private static int layoutLength(int[] starts, int k) {
+        int n = 0;
+        for (int gr = 0; gr + 1 < starts.length; gr++) {
+            n += groupFloats(starts, gr, k);
+        }
+        return n;
     }
 
     @Test
