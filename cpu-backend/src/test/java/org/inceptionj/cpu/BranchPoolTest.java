@@ -3,6 +3,7 @@ package org.inceptionj.cpu;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
 
@@ -35,6 +36,7 @@ class BranchPoolTest {
 
     @Test
     void withinTheKitsToleranceOfThePoolFirstBlock() {
+        assumeTrue(Gemm.WIDE, "the commuted branch pool runs only with AVX-512 (Gemm.WIDE), on the blocked path");
         Pool2dSpec[] pools = {Pool2dSpec.of(3, 1, 1), Pool2dSpec.of(3, 1, 1).withCountIncludePad(false),
                 Pool2dSpec.of(3, 2, 0)};
         int[][] shapes = {{1, 64, 17, 17, 24}, {3, 40, 9, 7, 16}, {1, 2 * L, 8, 8, L + 3}};
@@ -52,6 +54,7 @@ class BranchPoolTest {
 
     @Test
     void takenOnlyForAOneByOneWithFewerOutputChannels() {
+        assumeTrue(Gemm.WIDE, "the commuted branch pool runs only with AVX-512 (Gemm.WIDE), on the blocked path");
         try (CpuBackend be = new CpuBackend(new CpuConfig(1, true, 1L << 26, true, true, true));
              TensorScope s = TensorScope.open()) {
             Tensor blocked = PoolBlockedTest.blocked(be, new int[] {1, 32, 8, 8}, new float[32 * 64]);

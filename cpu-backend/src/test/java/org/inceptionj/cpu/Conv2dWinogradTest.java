@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -31,6 +32,10 @@ import org.junit.jupiter.api.Test;
  * at any vector width; and through the backend where it applies.
  */
 class Conv2dWinogradTest {
+    /** Why a test of which plan is taken is skipped without AVX-512. */
+    private static final String ONLY_WIDE =
+            "the Winograd path runs only with AVX-512 (Gemm.WIDE): its register tiles need 32 vector registers";
+
     private static final int L = Vectors.F.length();
 
     /** Kernels of the plans: F(2×2, 3×3), and F(2, 3) and F(2, 7) along rows and columns. */
@@ -320,6 +325,7 @@ class Conv2dWinogradTest {
     /** The blocks, ranges and threads cut the work; each output's sum is the same whatever the cut. */
     @Test
     void theSameBitsOnOneAndTwoThreads() {
+        assumeTrue(Gemm.WIDE, ONLY_WIDE);
         // The 3×3 kernel over 19 × 23 takes F(4×4, 3×3), over 13 × 15 F(2×2, 3×3); the 5×5 F(2×2, 5×5).
         int[][] cases = {{3, 3, 19, 23}, {3, 3, 13, 15}, {5, 5, 19, 23}, {1, 3, 19, 23}, {3, 1, 19, 23}, {1, 7, 19, 23},
                 {7, 1, 19, 23}};
@@ -376,6 +382,7 @@ class Conv2dWinogradTest {
      */
     @Test
     void theSameWeightsOverAnotherPlaneTakeTheirPlansTransform() {
+        assumeTrue(Gemm.WIDE, ONLY_WIDE);
         int cin = 2 * L + 3, cout = 40;
         float[] w = Conv2dTest.uniform(31, cout * cin * 9);
         int[] sides = {17, 10, 17};
@@ -401,6 +408,7 @@ class Conv2dWinogradTest {
      */
     @Test
     void turnedWeightsAreTheTransformOfTheTurnedKernel() {
+        assumeTrue(Gemm.WIDE, ONLY_WIDE);
         // Over 9 × 9 the five plans of KERNELS; over 17 × 17 the six-point ones (F(4×4, 3×3), F(2×2, 5×5)); with
         // as many output channels (the turned kernel's input channels) as the four-output plans take, those.
         int[][] cases = {{3, 3, 9, 0}, {1, 3, 9, 0}, {3, 1, 9, 0}, {1, 7, 9, 0}, {7, 1, 9, 0}, {3, 3, 17, 0},
@@ -497,6 +505,7 @@ class Conv2dWinogradTest {
      */
     @Test
     void enoughChannelsAndOutputs() {
+        assumeTrue(Gemm.WIDE, ONLY_WIDE);
         try (CpuBackend cpu = new CpuBackend(new CpuConfig(2, true))) {
             int min = Conv2dWinograd.MIN_CHANNELS;
             Conv2dSpec same = Conv2dSpec.of(1, 1);
